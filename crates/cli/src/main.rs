@@ -1,5 +1,10 @@
 //! The `fairtally` command line: parses flags and wires the libraries together. It holds no
 //! election, board, observation or forensics logic of its own.
+//!
+//! Each command group lives in its own module with a clap `Subcommand` or `Args` type and a
+//! `run` function returning `anyhow::Result<ExitCode>`; `main` only dispatches and prints errors.
+
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
@@ -14,6 +19,17 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {}
 
-fn main() {
-    let _cli = Cli::parse();
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {}
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(error) => {
+            // `{:#}` prints the whole chain of context: file, item, reason.
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
 }
