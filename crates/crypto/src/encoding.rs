@@ -1,0 +1,242 @@
+//! Canonical encodings of group elements and scalars.
+//!
+//! A point is the 32-byte ristretto255 compression; a scalar is its 32-byte little-endian
+//! canonical form (reduced modulo ℓ). Decoding rejects wrong lengths, non-canonical bytes and,
+//! for points, the identity: no key, ciphertext component or proof commitment may be the
+//! identity, and a malicious identity would otherwise pass many equations trivially.
+
+use curve25519_dalek::ristretto::CompressedRistretto;
+use curve25519_dalek::traits::IsIdentity;
+
+use crate::{CryptoError, RistrettoPoint, Scalar};
+
+/// Decodes exactly `N` bytes of lowercase hexadecimal.
+pub(crate) fn fixed_from_hex<const N: usize>(text: &str) -> Result<[u8; N], CryptoError> {
+    if text.len() != 2 * N {
+        return Err(CryptoError::Length {
+            expected: N,
+            found: text.len() / 2,
+        });
+    }
+    // Uppercase would give a second encoding of the same value; only lowercase is canonical.
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Err(CryptoError::Hex(abbreviate(text)));
+    }
+    let mut out = [0u8; N];
+    hex::decode_to_slice(text, &mut out).map_err(|_| CryptoError::Hex(abbreviate(text)))?;
+    Ok(out)
+}
+
+fn abbreviate(text: &str) -> String {
+    text.chars().take(16).collect::<String>() + if text.len() > 16 { "…" } else { "" }
+}
+
+/// Decodes a point, rejecting wrong lengths, non-canonical encodings and the identity.
+pub fn point_from_bytes(bytes: &[u8]) -> Result<RistrettoPoint, CryptoError> {
+    let compressed = CompressedRistretto::from_slice(bytes).map_err(|_| CryptoError::Length {
+        expected: 32,
+        found: bytes.len(),
+    })?;
+    let point = compressed.decompress().ok_or(CryptoError::InvalidPoint)?;
+    if point.is_identity() {
+        return Err(CryptoError::IdentityPoint);
+    }
+    Ok(point)
+}
+
+/// Decodes a scalar, rejecting wrong lengths and encodings not reduced modulo ℓ.
+pub fn scalar_from_bytes(bytes: &[u8]) -> Result<Scalar, CryptoError> {
+    let array: [u8; 32] = bytes.try_into().map_err(|_| CryptoError::Length {
+        expected: 32,
+        found: bytes.len(),
+    })?;
+    Option::from(Scalar::from_canonical_bytes(array)).ok_or(CryptoError::InvalidScalar)
+}
+
+/// Decodes a point from 64 lowercase hex characters (see [`point_from_bytes`]).
+pub fn point_from_hex(text: &str) -> Result<RistrettoPoint, CryptoError> {
+    point_from_bytes(&fixed_from_hex::<32>(text)?)
+}
+
+/// Decodes a scalar from 64 lowercase hex characters (see [`scalar_from_bytes`]).
+pub fn scalar_from_hex(text: &str) -> Result<Scalar, CryptoError> {
+    scalar_from_bytes(&fixed_from_hex::<32>(text)?)
+}
+
+/// The canonical encoding of a point as lowercase hex.
+pub fn point_to_hex(point: &RistrettoPoint) -> String {
+    hex::encode(point.compress().as_bytes())
+}
+
+/// The canonical encoding of a scalar as lowercase hex.
+pub fn scalar_to_hex(scalar: &Scalar) -> String {
+    hex::encode(scalar.as_bytes())
+}
+
+/// Serde adapter for a [`RistrettoPoint`] as lowercase hex, validated on read.
+pub mod hex_point {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::RistrettoPoint;
+
+    /// Writes the canonical hex encoding.
+    pub fn serialize<S: Serializer>(point: &RistrettoPoint, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::point_to_hex(point))
+    }
+
+    /// Reads and validates a point.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<RistrettoPoint, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        super::point_from_hex(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Serde adapter for a [`Scalar`] as lowercase hex, validated on read.
+pub mod hex_scalar {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::Scalar;
+
+    /// Writes the canonical hex encoding.
+    pub fn serialize<S: Serializer>(scalar: &Scalar, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::scalar_to_hex(scalar))
+    }
+
+    /// Reads and validates a scalar.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Scalar, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        super::scalar_from_hex(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Serde adapter for a list of [`RistrettoPoint`]s as lowercase hex strings.
+pub mod hex_points {
+    use serde::ser::SerializeSeq;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::RistrettoPoint;
+
+    /// Writes each point's canonical hex encoding.
+    pub fn serialize<S: Serializer>(points: &[RistrettoPoint], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(points.len()))?;
+        for point in points {
+            seq.serialize_element(&super::point_to_hex(point))?;
+        }
+        seq.end()
+    }
+
+    /// Reads and validates each point.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<RistrettoPoint>, D::Error> {
+        let texts = Vec::<String>::deserialize(d)?;
+        texts
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                super::point_from_hex(text)
+                    .map_err(|e| serde::de::Error::custom(format!("point {i}: {e}")))
+            })
+            .collect()
+    }
+}
+
+/// Serde adapter for a list of [`Scalar`]s as lowercase hex strings.
+pub mod hex_scalars {
+    use serde::ser::SerializeSeq;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::Scalar;
+
+    /// Writes each scalar's canonical hex encoding.
+    pub fn serialize<S: Serializer>(scalars: &[Scalar], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(scalars.len()))?;
+        for scalar in scalars {
+            seq.serialize_element(&super::scalar_to_hex(scalar))?;
+        }
+        seq.end()
+    }
+
+    /// Reads and validates each scalar.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Scalar>, D::Error> {
+        let texts = Vec::<String>::deserialize(d)?;
+        texts
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                super::scalar_from_hex(text)
+                    .map_err(|e| serde::de::Error::custom(format!("scalar {i}: {e}")))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Encodings of small multiples of the base point, from the ristretto255 specification
+    /// (RFC 9496, appendix A.1).
+    const MULTIPLES: [&str; 4] = [
+        "e2f2ae0a6abc4e71a884a961c500515f58e30b6aa582dd8db6a65945e08d2d76",
+        "6a493210f7499cd17fecb510ae0cea23a110e8d5b901f8acadd3095c73a3b919",
+        "94741f5d5d52755ece4f23f044ee27d5d1ea1e2bd196b462166b16152a9d0259",
+        "da80862773358b466ffadfe0b3293ab3d9fd53c5ea6c955358f568322daf6a57",
+    ];
+
+    #[test]
+    fn published_multiples_of_the_base_point() {
+        let mut point = RISTRETTO_BASEPOINT_POINT;
+        for expected in MULTIPLES {
+            assert_eq!(point_to_hex(&point), expected);
+            assert_eq!(point_from_hex(expected), Ok(point));
+            point += RISTRETTO_BASEPOINT_POINT;
+        }
+    }
+
+    #[test]
+    fn rejects_identity_non_canonical_and_bad_lengths() {
+        assert_eq!(
+            point_from_bytes(&[0u8; 32]),
+            Err(CryptoError::IdentityPoint)
+        );
+        // RFC 9496 A.2: a non-canonical field encoding (p itself).
+        let non_canonical = "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f";
+        assert_eq!(
+            point_from_hex(non_canonical),
+            Err(CryptoError::InvalidPoint)
+        );
+        // RFC 9496 A.2: a negative field element.
+        let negative = "0100000000000000000000000000000000000000000000000000000000000000";
+        assert_eq!(point_from_hex(negative), Err(CryptoError::InvalidPoint));
+        assert!(matches!(
+            point_from_bytes(&[1u8; 31]),
+            Err(CryptoError::Length {
+                expected: 32,
+                found: 31
+            })
+        ));
+        // ℓ itself is not a canonical scalar.
+        let order = "edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010";
+        assert_eq!(scalar_from_hex(order), Err(CryptoError::InvalidScalar));
+        assert!(matches!(
+            scalar_from_hex("ab"),
+            Err(CryptoError::Length { .. })
+        ));
+        let upper = MULTIPLES[0].to_uppercase();
+        assert!(matches!(point_from_hex(&upper), Err(CryptoError::Hex(_))));
+    }
+
+    proptest! {
+        #[test]
+        fn scalar_round_trip(bytes in proptest::array::uniform32(any::<u8>())) {
+            let scalar = Scalar::from_bytes_mod_order(bytes);
+            prop_assert_eq!(scalar_from_hex(&scalar_to_hex(&scalar)), Ok(scalar));
+            let point = RISTRETTO_BASEPOINT_POINT * scalar;
+            if scalar != Scalar::ZERO {
+                prop_assert_eq!(point_from_hex(&point_to_hex(&point)), Ok(point));
+            }
+        }
+    }
+}
