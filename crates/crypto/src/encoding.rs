@@ -73,6 +73,60 @@ pub fn scalar_to_hex(scalar: &Scalar) -> String {
     hex::encode(scalar.as_bytes())
 }
 
+/// A point together with its canonical encoding, so that hashing and writing it never pay for a
+/// second compression (which costs as much as decoding). Serializes as lowercase hex.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EncodedPoint {
+    point: RistrettoPoint,
+    bytes: [u8; 32],
+}
+
+impl EncodedPoint {
+    /// Compresses a computed point once.
+    pub fn new(point: RistrettoPoint) -> Self {
+        EncodedPoint {
+            point,
+            bytes: point.compress().to_bytes(),
+        }
+    }
+
+    /// Decodes and validates an encoding (see [`point_from_bytes`]).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, CryptoError> {
+        let point = point_from_bytes(bytes)?;
+        let mut array = [0u8; 32];
+        array.copy_from_slice(bytes);
+        Ok(EncodedPoint {
+            point,
+            bytes: array,
+        })
+    }
+
+    /// The point.
+    pub fn point(&self) -> &RistrettoPoint {
+        &self.point
+    }
+
+    /// Its canonical encoding.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.bytes
+    }
+}
+
+impl serde::Serialize for EncodedPoint {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(self.bytes))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EncodedPoint {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        fixed_from_hex::<32>(&text)
+            .and_then(|bytes| EncodedPoint::from_bytes(&bytes))
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 /// Serde adapter for a [`RistrettoPoint`] as lowercase hex, validated on read.
 pub mod hex_point {
     use serde::{Deserialize, Deserializer, Serializer};

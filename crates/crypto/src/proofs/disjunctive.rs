@@ -17,10 +17,11 @@ use subtle::{ConditionallySelectable, ConstantTimeEq};
 
 use super::BatchVerifier;
 use crate::elgamal::{Ciphertext, Nonce, PublicKey};
+use crate::encoding::EncodedPoint;
 use crate::hash::Digest;
 use crate::random::random_scalar;
 use crate::transcript::Transcript;
-use crate::{CryptoError, RistrettoPoint, Scalar};
+use crate::{CryptoError, Scalar};
 
 /// The largest number of branches a range proof may have; it bounds a verifier's work.
 pub const MAX_RANGE_BRANCHES: u64 = 256;
@@ -32,8 +33,7 @@ const RANGE_DOMAIN: &str = "fairtally/proof/range/v1";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct Disjunction {
     /// a_m and b_m of each branch, interleaved: a_min, b_min, a_min+1, b_min+1, …
-    #[serde(with = "crate::encoding::hex_points")]
-    commitments: Vec<RistrettoPoint>,
+    commitments: Vec<EncodedPoint>,
     /// c_m of each branch.
     #[serde(with = "crate::encoding::hex_scalars")]
     challenges: Vec<Scalar>,
@@ -64,7 +64,7 @@ impl Statement<'_> {
         Ok(self.max - self.min + 1)
     }
 
-    fn challenge(&self, commitments: &[RistrettoPoint]) -> Scalar {
+    fn challenge(&self, commitments: &[EncodedPoint]) -> Scalar {
         let mut t = Transcript::new(self.domain, self.context);
         t.append_bytes("binding", self.binding);
         t.append_u64("min", self.min);
@@ -73,7 +73,7 @@ impl Statement<'_> {
         t.append_point("pad", &self.ct.pad);
         t.append_point("data", &self.ct.data);
         for commitment in commitments {
-            t.append_point("commitment", commitment);
+            t.append_bytes("commitment", commitment.as_bytes());
         }
         t.challenge_scalar("challenge")
     }
@@ -105,10 +105,10 @@ impl Statement<'_> {
             let x = random_scalar();
             // a = g^{x - c·r} = g^x · α^{-c};  b = K^{x - c·r} · g^{-c·(v-m)} = K^x · (β/g^m)^{-c}.
             let exponent = x - c * r;
-            commitments.push(RISTRETTO_BASEPOINT_TABLE * &exponent);
-            commitments.push(
+            commitments.push(EncodedPoint::new(RISTRETTO_BASEPOINT_TABLE * &exponent));
+            commitments.push(EncodedPoint::new(
                 self.pk.mul(&exponent) - RISTRETTO_BASEPOINT_TABLE * &(c * (v - Scalar::from(m))),
-            );
+            ));
             sim_challenges.push(c);
             responses.push(x);
             real.push(is_real);
@@ -161,8 +161,8 @@ impl Statement<'_> {
             let (z, z2) = (batch.weight(), batch.weight());
             batch.add_base(z * v + z2 * c * Scalar::from(m));
             batch.add_key(self.pk, z2 * v);
-            batch.add_term(-z, proof.commitments[2 * i]);
-            batch.add_term(-z2, proof.commitments[2 * i + 1]);
+            batch.add_term(-z, *proof.commitments[2 * i].point());
+            batch.add_term(-z2, *proof.commitments[2 * i + 1].point());
             pad -= z * c;
             data -= z2 * c;
         }
@@ -392,7 +392,7 @@ mod tests {
         let g = RISTRETTO_BASEPOINT_POINT;
         for i in 0..4 {
             let mut bad = proof.clone();
-            bad.0.commitments[i] += g;
+            bad.0.commitments[i] = EncodedPoint::new(bad.0.commitments[i].point() + g);
             assert!(
                 bad.verify(&context, b"b", &pk, &ct).is_err(),
                 "commitment {i}"
