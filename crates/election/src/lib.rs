@@ -1,1 +1,30 @@
-//! fairtally election.
+//! Verifiable elections on top of `fairtally-crypto`.
+//!
+//! - [`manifest`] and [`parameters`]: what is on the ballot; how many guardians, threshold.
+//! - [`guardian`] and [`ceremony`]: the key ceremony, step by step over files, with complaints.
+//! - [`credential`]: voters' Ed25519 credentials and the public credential list.
+//! - [`context`]: the base hash every proof binds, and the joint key.
+//! - [`ballot`]: encryption on the device, proofs, signatures, confirmation codes, challenges.
+//! - [`tally`]: homomorphic aggregation, decryption shares, Lagrange combination, the result.
+//! - [`record`]: the election record's files; [`verifier`]: the independent verifier.
+//! - [`simulation`]: a whole election on one machine, for `fairtally demo` and benchmarks.
+//!
+//! `docs/PROTOCOL.md` specifies every hash, encoding, proof and file.
+
+pub mod authority;
+pub mod ballot;
+pub mod ceremony;
+pub mod check;
+pub mod context;
+pub mod credential;
+mod error;
+pub mod guardian;
+pub mod manifest;
+pub mod parameters;
+pub mod progress;
+pub mod record;
+pub mod simulation;
+pub mod tally;
+pub mod verifier;
+
+pub use error::{ElectionError, Result};

@@ -1,0 +1,588 @@
+//! Ballots: encrypted on the voter's device under the joint key, with a proof that every option
+//! encrypts 0 or 1 and a proof per contest that the number of selections is within its limits,
+//! signed with the voter's credential. The voter gets a confirmation code and either casts the
+//! ballot or challenges it (Benaloh): a challenged ballot is opened for anyone to check and is
+//! not counted.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use ed25519_dalek::Signature;
+use fairtally_crypto::elgamal::{Ciphertext, Nonce, encrypt, opens_to};
+use fairtally_crypto::encoding::hex_scalar;
+use fairtally_crypto::hash::{Digest, hash_parts};
+use fairtally_crypto::proofs::{BatchVerifier, RangeProof, ZeroOneProof};
+use fairtally_crypto::{CryptoError, Scalar};
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::check::{Check, Failure};
+use crate::context::VotingContext;
+use crate::credential::{Credential, CredentialKey, hex_signature};
+use crate::error::{ElectionError, Result};
+use crate::manifest::{Contest, Manifest};
+use crate::record::{ItemKind, RecordItem, canonical_json};
+
+/// Domain separator of a ballot's hash (from which the confirmation code comes).
+pub const BALLOT_HASH_DOMAIN: &str = "fairtally/ballot/v1";
+/// Domain separator of the message a credential signs.
+pub const BALLOT_SIGNATURE_DOMAIN: &str = "fairtally/ballot-signature/v1";
+
+/// A voter's choices: for each contest id, the chosen option ids. The JSON form is
+/// `{"president": ["chen"], "referendum-priorities": ["parks", "schools"]}`; a contest left out
+/// is left blank.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Choices(pub BTreeMap<String, Vec<String>>);
+
+/// Choices checked against the manifest: per contest, per option, chosen or not.
+#[derive(Clone, Debug, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+pub struct Selections(Vec<Vec<bool>>);
+
+impl Selections {
+    /// Check `choices` against the manifest: known contests and options, no option twice,
+    /// between the contest's minimum and maximum number of selections.
+    pub fn from_choices(manifest: &Manifest, choices: &Choices) -> Result<Self> {
+        for contest in choices.0.keys() {
+            if manifest.contest(contest).is_none() {
+                return Err(ElectionError::Choices(format!(
+                    "there is no contest {contest:?}"
+                )));
+            }
+        }
+        let mut all = Vec::with_capacity(manifest.contests.len());
+        for contest in &manifest.contests {
+            let mut row = vec![false; contest.options.len()];
+            for chosen in choices.0.get(&contest.id).into_iter().flatten() {
+                let position = contest
+                    .options
+                    .iter()
+                    .position(|o| &o.id == chosen)
+                    .ok_or_else(|| {
+                        ElectionError::Choices(format!(
+                            "contest {:?} has no option {chosen:?}",
+                            contest.id
+                        ))
+                    })?;
+                if std::mem::replace(&mut row[position], true) {
+                    return Err(ElectionError::Choices(format!(
+                        "contest {:?}: option {chosen:?} is chosen twice",
+                        contest.id
+                    )));
+                }
+            }
+            check_limits(contest, row.iter().filter(|&&v| v).count())?;
+            all.push(row);
+        }
+        Ok(Selections(all))
+    }
+
+    /// Selections given directly as rows of the manifest's contests (checked like choices).
+    pub fn from_rows(manifest: &Manifest, rows: Vec<Vec<bool>>) -> Result<Self> {
+        if rows.len() != manifest.contests.len() {
+            return Err(ElectionError::Choices(format!(
+                "{} contests on the ballot, {} given",
+                manifest.contests.len(),
+                rows.len()
+            )));
+        }
+        for (contest, row) in manifest.contests.iter().zip(&rows) {
+            if row.len() != contest.options.len() {
+                return Err(ElectionError::Choices(format!(
+                    "contest {:?} has {} options, {} given",
+                    contest.id,
+                    contest.options.len(),
+                    row.len()
+                )));
+            }
+            check_limits(contest, row.iter().filter(|&&v| v).count())?;
+        }
+        Ok(Selections(rows))
+    }
+
+    /// The rows: per contest, per option.
+    pub fn rows(&self) -> &[Vec<bool>] {
+        &self.0
+    }
+
+    /// Back to the voter's choices.
+    pub fn to_choices(&self, manifest: &Manifest) -> Choices {
+        let mut map = BTreeMap::new();
+        for (contest, row) in manifest.contests.iter().zip(&self.0) {
+            let chosen: Vec<String> = contest
+                .options
+                .iter()
+                .zip(row)
+                .filter(|(_, v)| **v)
+                .map(|(o, _)| o.id.clone())
+                .collect();
+            map.insert(contest.id.clone(), chosen);
+        }
+        Choices(map)
+    }
+}
+
+fn check_limits(contest: &Contest, chosen: usize) -> Result<()> {
+    let (min, max) = (
+        contest.min_selections as usize,
+        contest.max_selections as usize,
+    );
+    if chosen < min || chosen > max {
+        return Err(ElectionError::Choices(format!(
+            "contest {:?} needs {min} to {max} selections, {chosen} chosen",
+            contest.id
+        )));
+    }
+    Ok(())
+}
+
+/// One option of an encrypted contest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EncryptedSelection {
+    /// The option's id.
+    pub option: String,
+    /// Encryption of 1 (chosen) or 0.
+    pub ciphertext: Ciphertext,
+    /// Proof that the ciphertext encrypts 0 or 1.
+    pub proof: ZeroOneProof,
+}
+
+/// One encrypted contest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EncryptedContest {
+    /// The contest's id.
+    pub contest: String,
+    /// One selection per option, in manifest order.
+    pub selections: Vec<EncryptedSelection>,
+    /// Proof that the sum of the selections encrypts a number within the contest's limits.
+    pub range_proof: RangeProof,
+}
+
+/// The encrypted ballot, as the device produced it. Its hash gives the confirmation code.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BallotBody {
+    /// The election's base hash.
+    pub election: Digest,
+    /// The voter's public credential.
+    pub credential: CredentialKey,
+    /// The contests, in manifest order.
+    pub contests: Vec<EncryptedContest>,
+}
+
+/// What the voter did with the ballot; it is part of the signed message, so nobody else can
+/// turn a challenged ballot into a counted one or back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Intent {
+    /// The ballot is cast and counts (unless the same credential casts a later one).
+    Cast,
+    /// The ballot is challenged: opened and never counted.
+    Challenge,
+}
+
+impl Intent {
+    /// The name used in the signed message.
+    pub fn name(self) -> &'static str {
+        match self {
+            Intent::Cast => "cast",
+            Intent::Challenge => "challenge",
+        }
+    }
+}
+
+/// One opened selection of a challenged ballot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(deny_unknown_fields)]
+pub struct OpenedSelection {
+    /// Whether the option was chosen.
+    pub vote: bool,
+    /// The encryption nonce.
+    #[serde(with = "hex_scalar")]
+    pub nonce: Scalar,
+}
+
+/// The opening of a ballot: every selection's vote and nonce, contest by contest in manifest
+/// order. Published for challenged ballots; kept secret (and then discarded) for cast ones.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Opening {
+    /// Per contest, per option.
+    pub contests: Vec<Vec<OpenedSelection>>,
+}
+
+/// One line of `ballots.jsonl`: a signed ballot with the voter's intent and, for challenged
+/// ballots, its opening.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BallotEntry {
+    /// The encrypted ballot.
+    pub ballot: BallotBody,
+    /// Cast or challenged.
+    pub intent: Intent,
+    /// Ed25519 signature by the ballot's credential on [`signed_message`].
+    #[serde(with = "hex_signature")]
+    pub signature: Signature,
+    /// For challenged ballots: the opening.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opening: Option<Opening>,
+}
+
+impl RecordItem for BallotEntry {
+    const KIND: ItemKind = ItemKind::Ballot;
+}
+
+/// A short, human-friendly code that names a ballot: the first 80 bits of its hash in Crockford
+/// base32, as four groups of four characters (e.g. `7K3D-QX2M-0ABF-9TZC`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConfirmationCode([u8; 10]);
+
+const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+impl ConfirmationCode {
+    /// The code of a ballot hash.
+    pub fn from_hash(hash: &Digest) -> Self {
+        let mut bytes = [0u8; 10];
+        bytes.copy_from_slice(&hash.0[..10]);
+        ConfirmationCode(bytes)
+    }
+}
+
+impl fmt::Display for ConfirmationCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut acc: u128 = 0;
+        for b in self.0 {
+            acc = (acc << 8) | u128::from(b);
+        }
+        for i in 0..16 {
+            if i > 0 && i % 4 == 0 {
+                f.write_str("-")?;
+            }
+            let digit = ((acc >> (75 - 5 * i)) & 31) as usize;
+            write!(f, "{}", char::from(CROCKFORD[digit]))?;
+        }
+        Ok(())
+    }
+}
+
+impl BallotBody {
+    /// `H(BALLOT_HASH_DOMAIN, canonical bytes of the body)`.
+    pub fn hash(&self) -> Digest {
+        hash_parts(BALLOT_HASH_DOMAIN, &[&canonical_json(self)])
+    }
+
+    /// The confirmation code.
+    pub fn code(&self) -> ConfirmationCode {
+        ConfirmationCode::from_hash(&self.hash())
+    }
+}
+
+/// The 32 bytes a credential signs: `H(BALLOT_SIGNATURE_DOMAIN, ballot hash, intent)`.
+pub fn signed_message(ballot_hash: &Digest, intent: Intent) -> Digest {
+    hash_parts(
+        BALLOT_SIGNATURE_DOMAIN,
+        &[&ballot_hash.0, intent.name().as_bytes()],
+    )
+}
+
+/// The binding of the proof that option `option` of contest `contest` encrypts 0 or 1.
+pub fn selection_binding(credential: &CredentialKey, contest: &str, option: &str) -> Vec<u8> {
+    let mut binding = contest_binding(credential, contest);
+    binding.push(0);
+    binding.extend_from_slice(option.as_bytes());
+    binding
+}
+
+/// The binding of contest `contest`'s range proof: credential key ‖ contest id.
+pub fn contest_binding(credential: &CredentialKey, contest: &str) -> Vec<u8> {
+    let mut binding = credential.as_bytes().to_vec();
+    binding.extend_from_slice(contest.as_bytes());
+    binding
+}
+
+/// A ballot encrypted on the device, before the voter casts or challenges it. It holds the
+/// opening, so it stays on the device.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreparedBallot {
+    /// The encrypted ballot.
+    pub ballot: BallotBody,
+    /// The votes and nonces.
+    pub opening: Opening,
+}
+
+/// Encrypt `selections` for the voter holding `credential`.
+pub fn encrypt_ballot(
+    ctx: &VotingContext,
+    credential: &Credential,
+    selections: &Selections,
+) -> Result<PreparedBallot> {
+    let key = credential.public();
+    let pk = &ctx.public_key;
+    let mut contests = Vec::with_capacity(ctx.manifest.contests.len());
+    let mut opening = Vec::with_capacity(ctx.manifest.contests.len());
+    if selections.rows().len() != ctx.manifest.contests.len() {
+        return Err(ElectionError::Choices(
+            "the selections do not match the manifest".into(),
+        ));
+    }
+    for (contest, row) in ctx.manifest.contests.iter().zip(selections.rows()) {
+        let mut encrypted = Vec::with_capacity(row.len());
+        let mut opened = Vec::with_capacity(row.len());
+        let mut nonce_sum = Nonce::from_scalar(Scalar::ZERO);
+        for (option, &vote) in contest.options.iter().zip(row) {
+            let nonce = Nonce::random();
+            let ciphertext = encrypt(pk, u64::from(vote), &nonce);
+            let binding = selection_binding(&key, &contest.id, &option.id);
+            let proof =
+                ZeroOneProof::prove(&ctx.base_hash, &binding, pk, &ciphertext, vote, &nonce);
+            nonce_sum = &nonce_sum + &nonce;
+            opened.push(OpenedSelection {
+                vote,
+                nonce: *nonce.scalar(),
+            });
+            encrypted.push(EncryptedSelection {
+                option: option.id.clone(),
+                ciphertext,
+                proof,
+            });
+        }
+        let total: Ciphertext = encrypted.iter().map(|s| s.ciphertext).sum();
+        let chosen = row.iter().filter(|&&v| v).count() as u64;
+        let range_proof = RangeProof::prove(
+            &ctx.base_hash,
+            &contest_binding(&key, &contest.id),
+            pk,
+            &total,
+            chosen,
+            &nonce_sum,
+            u64::from(contest.min_selections),
+            u64::from(contest.max_selections),
+        )
+        .map_err(|e| ElectionError::Choices(format!("contest {:?}: {e}", contest.id)))?;
+        contests.push(EncryptedContest {
+            contest: contest.id.clone(),
+            selections: encrypted,
+            range_proof,
+        });
+        opening.push(opened);
+    }
+    Ok(PreparedBallot {
+        ballot: BallotBody {
+            election: ctx.base_hash,
+            credential: key,
+            contests,
+        },
+        opening: Opening { contests: opening },
+    })
+}
+
+impl PreparedBallot {
+    /// The confirmation code to show the voter.
+    pub fn code(&self) -> ConfirmationCode {
+        self.ballot.code()
+    }
+
+    /// Sign and cast: the opening is dropped.
+    pub fn cast(self, credential: &Credential) -> Result<BallotEntry> {
+        self.finish(credential, Intent::Cast)
+    }
+
+    /// Sign and challenge: the opening is published with the ballot.
+    pub fn challenge(self, credential: &Credential) -> Result<BallotEntry> {
+        self.finish(credential, Intent::Challenge)
+    }
+
+    fn finish(self, credential: &Credential, intent: Intent) -> Result<BallotEntry> {
+        if credential.public() != self.ballot.credential {
+            return Err(ElectionError::Credential(
+                "this credential is not the one the ballot was encrypted for".into(),
+            ));
+        }
+        let signature = credential.sign(&signed_message(&self.ballot.hash(), intent).0);
+        let opening = (intent == Intent::Challenge).then_some(self.opening);
+        Ok(BallotEntry {
+            ballot: self.ballot,
+            intent,
+            signature,
+            opening,
+        })
+    }
+}
+
+impl BallotEntry {
+    /// Check the shape against the manifest and election (the [`Check::BallotStructure`] check).
+    pub fn check_structure(&self, ctx: &VotingContext) -> std::result::Result<(), String> {
+        let body = &self.ballot;
+        if body.election != ctx.base_hash {
+            return Err(format!(
+                "it is for election {}, not this one",
+                body.election
+            ));
+        }
+        if body.contests.len() != ctx.manifest.contests.len() {
+            return Err(format!(
+                "{} contests, the manifest has {}",
+                body.contests.len(),
+                ctx.manifest.contests.len()
+            ));
+        }
+        for (c, m) in body.contests.iter().zip(&ctx.manifest.contests) {
+            if c.contest != m.id {
+                return Err(format!(
+                    "contest {:?} where the manifest has {:?}",
+                    c.contest, m.id
+                ));
+            }
+            if c.selections.len() != m.options.len()
+                || c.selections
+                    .iter()
+                    .zip(&m.options)
+                    .any(|(s, o)| s.option != o.id)
+            {
+                return Err(format!(
+                    "contest {:?}: the options differ from the manifest's",
+                    m.id
+                ));
+            }
+        }
+        match (self.intent, &self.opening) {
+            (Intent::Cast, Some(_)) => Err("a cast ballot must not carry an opening".into()),
+            (Intent::Challenge, None) => Err("a challenged ballot must carry its opening".into()),
+            _ => Ok(()),
+        }
+    }
+
+    /// The signature check ([`Check::BallotSignatures`]).
+    pub fn signature_valid(&self, hash: &Digest) -> bool {
+        self.ballot
+            .credential
+            .verify(&signed_message(hash, self.intent).0, &self.signature)
+    }
+
+    /// Queue every proof of the ballot into `batch` (structure must have been checked).
+    pub fn queue_proofs(
+        &self,
+        ctx: &VotingContext,
+        batch: &mut BatchVerifier,
+    ) -> std::result::Result<(), Failure> {
+        self.each_proof(ctx, |proof, check, contest, option| {
+            let item = describe(contest, option);
+            match proof {
+                ProofRef::Selection(p, ct, binding) => {
+                    p.verify_batched(&ctx.base_hash, &binding, &ctx.public_key, ct, batch)
+                }
+                ProofRef::Range(p, ct, binding, min, max) => p.verify_batched(
+                    &ctx.base_hash,
+                    &binding,
+                    &ctx.public_key,
+                    &ct,
+                    min,
+                    max,
+                    batch,
+                ),
+            }
+            .map_err(|e| Failure::new(check, item, e.to_string()))
+        })
+    }
+
+    /// Verify every proof on its own and name the first that fails (used to find the culprit
+    /// after a batch fails).
+    pub fn verify_proofs_individually(
+        &self,
+        ctx: &VotingContext,
+    ) -> std::result::Result<(), Failure> {
+        self.each_proof(ctx, |proof, check, contest, option| {
+            let item = describe(contest, option);
+            match proof {
+                ProofRef::Selection(p, ct, binding) => {
+                    p.verify(&ctx.base_hash, &binding, &ctx.public_key, ct)
+                }
+                ProofRef::Range(p, ct, binding, min, max) => {
+                    p.verify(&ctx.base_hash, &binding, &ctx.public_key, &ct, min, max)
+                }
+            }
+            .map_err(|e| Failure::new(check, item, e.to_string()))
+        })
+    }
+
+    fn each_proof(
+        &self,
+        ctx: &VotingContext,
+        mut f: impl FnMut(ProofRef<'_>, Check, &str, Option<&str>) -> std::result::Result<(), Failure>,
+    ) -> std::result::Result<(), Failure> {
+        let key = &self.ballot.credential;
+        for (c, m) in self.ballot.contests.iter().zip(&ctx.manifest.contests) {
+            for s in &c.selections {
+                let binding = selection_binding(key, &c.contest, &s.option);
+                f(
+                    ProofRef::Selection(&s.proof, &s.ciphertext, binding),
+                    Check::SelectionProofs,
+                    &c.contest,
+                    Some(&s.option),
+                )?;
+            }
+            let total: Ciphertext = c.selections.iter().map(|s| s.ciphertext).sum();
+            let binding = contest_binding(key, &c.contest);
+            let (min, max) = (u64::from(m.min_selections), u64::from(m.max_selections));
+            f(
+                ProofRef::Range(&c.range_proof, total, binding, min, max),
+                Check::ContestRangeProofs,
+                &c.contest,
+                None,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Check a challenged ballot's opening against its ciphertexts; returns the opened choices.
+    pub fn check_opening(&self, ctx: &VotingContext) -> std::result::Result<Choices, String> {
+        let opening = self.opening.as_ref().ok_or("no opening")?;
+        if opening.contests.len() != self.ballot.contests.len() {
+            return Err("the opening does not cover every contest".into());
+        }
+        let mut rows = Vec::new();
+        for (c, opened) in self.ballot.contests.iter().zip(&opening.contests) {
+            if opened.len() != c.selections.len() {
+                return Err(format!(
+                    "contest {:?}: the opening does not cover every option",
+                    c.contest
+                ));
+            }
+            for (s, o) in c.selections.iter().zip(opened) {
+                if !opens_to(&ctx.public_key, &s.ciphertext, u64::from(o.vote), &o.nonce) {
+                    return Err(format!(
+                        "contest {:?}, option {:?}: the ciphertext does not open to the published vote",
+                        c.contest, s.option
+                    ));
+                }
+            }
+            rows.push(opened.iter().map(|o| o.vote).collect());
+        }
+        Selections::from_rows(&ctx.manifest, rows)
+            .map(|s| s.to_choices(&ctx.manifest))
+            .map_err(|e| e.to_string())
+    }
+}
+
+enum ProofRef<'a> {
+    Selection(&'a ZeroOneProof, &'a Ciphertext, Vec<u8>),
+    Range(&'a RangeProof, Ciphertext, Vec<u8>, u64, u64),
+}
+
+fn describe(contest: &str, option: Option<&str>) -> String {
+    match option {
+        Some(o) => format!("contest {contest}, option {o}"),
+        None => format!("contest {contest}"),
+    }
+}
+
+/// Convert a crypto error on a ballot into the crate error.
+pub fn ballot_error(code: ConfirmationCode, e: CryptoError) -> ElectionError {
+    ElectionError::Ballot {
+        code: code.to_string(),
+        reason: e.to_string(),
+    }
+}

@@ -1,0 +1,479 @@
+//! The key ceremony after each guardian has published its commitments: shares encrypted to
+//! their recipients, checked against the commitments, complaints that anyone can check, and
+//! each guardian's key share. Every step is a pure function over the files' contents, so
+//! each guardian can run it on an offline machine; [`run_all_in_one`] chains them for demos.
+
+use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
+use curve25519_dalek::traits::Identity;
+use fairtally_crypto::encoding::hex_scalar;
+use fairtally_crypto::hash::Digest;
+use fairtally_crypto::share_transport::{
+    EncryptedShare, KeyDisclosure, decrypt_share, disclose_key, encrypt_share, open_disclosed,
+};
+use fairtally_crypto::sharing::{evaluate_commitments, verify_share};
+use fairtally_crypto::{RistrettoPoint, Scalar};
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::error::{ElectionError, Result};
+use crate::guardian::{self, GuardianPublic, GuardianSecret};
+use crate::parameters::ElectionParameters;
+
+/// A share P_from(to), encrypted by guardian `from` to guardian `to`'s transport key. These
+/// messages are published (they are encrypted), so a complaint can point at one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShareMessage {
+    /// The sending guardian.
+    pub from: u32,
+    /// The receiving guardian.
+    pub to: u32,
+    /// The encrypted share.
+    pub encrypted: EncryptedShare,
+}
+
+/// A guardian's share s_i = Σ_j P_j(i) of the joint secret: what it decrypts with. Lives only in
+/// the guardian's own file and is zeroized in memory when dropped.
+#[derive(Clone, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(deny_unknown_fields)]
+pub struct KeyShare {
+    /// The guardian's sequence number.
+    #[zeroize(skip)]
+    pub index: u32,
+    /// s_i.
+    #[serde(with = "hex_scalar")]
+    secret: Scalar,
+}
+
+impl std::fmt::Debug for KeyShare {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KeyShare {{ index: {}, .. }}", self.index)
+    }
+}
+
+impl KeyShare {
+    /// The secret share s_i.
+    pub fn secret(&self) -> &Scalar {
+        &self.secret
+    }
+}
+
+/// A complaint by guardian `to` that the share `from` sent does not match `from`'s commitments.
+/// The complainer discloses the Diffie–Hellman key of that one message with a proof, so anyone
+/// can decrypt it and check the share, and learns nothing else.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Complaint {
+    /// The accused sender.
+    pub from: u32,
+    /// The complaining recipient.
+    pub to: u32,
+    /// The published message complained about.
+    pub encrypted: EncryptedShare,
+    /// The disclosed shared key (ephemeral^transport_secret) with its proof.
+    pub disclosure: KeyDisclosure,
+}
+
+/// What checking a complaint shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The complaint is upheld: the named sender sent a bad share and must be excluded.
+    SenderAtFault {
+        /// The guardian who sent the bad share.
+        guardian: u32,
+        /// Why its share is bad.
+        reason: String,
+    },
+    /// The complaint does not hold: the complainer's disclosure is false or the share is good.
+    Unfounded {
+        /// The complaining guardian.
+        guardian: u32,
+        /// Why the complaint fails.
+        reason: String,
+    },
+}
+
+/// What a guardian gets from the shares sent to it.
+#[derive(Debug)]
+pub enum Received {
+    /// Every share matched its sender's commitments.
+    KeyShare(KeyShare),
+    /// At least one share was bad: publish these complaints.
+    Complaints(Vec<Complaint>),
+}
+
+/// Associated data of the share from `from` to `to` (binds sender and recipient).
+pub fn share_associated_data(from: u32, to: u32) -> Vec<u8> {
+    let mut ad = b"fairtally/share".to_vec();
+    ad.extend_from_slice(&from.to_be_bytes());
+    ad.extend_from_slice(&to.to_be_bytes());
+    ad
+}
+
+/// Second ceremony step: encrypt this guardian's share for every other guardian.
+pub fn encrypt_shares(
+    context: &Digest,
+    secret: &GuardianSecret,
+    guardians: &[GuardianPublic],
+) -> Result<Vec<ShareMessage>> {
+    let mut messages = Vec::with_capacity(guardians.len());
+    for recipient in guardians.iter().filter(|g| g.index != secret.index) {
+        let share = secret
+            .share_for(recipient.index)
+            .ok_or_else(|| ElectionError::Ceremony {
+                guardian: recipient.index,
+                reason: format!(
+                    "guardian {} has no share for this sequence number",
+                    secret.index
+                ),
+            })?;
+        let ad = share_associated_data(secret.index, recipient.index);
+        messages.push(ShareMessage {
+            from: secret.index,
+            to: recipient.index,
+            encrypted: encrypt_share(context, &ad, &recipient.transport_key, share),
+        });
+    }
+    Ok(messages)
+}
+
+/// Third ceremony step: guardian `secret.index` decrypts the shares sent to it, checks each
+/// against its sender's commitments and either derives its key share or files complaints.
+/// `messages` may hold messages for other guardians; those are ignored.
+pub fn receive_shares(
+    context: &Digest,
+    parameters: &ElectionParameters,
+    secret: &GuardianSecret,
+    guardians: &[GuardianPublic],
+    messages: &[ShareMessage],
+) -> Result<Received> {
+    guardian::verify_all(context, parameters, guardians)?;
+    let me = secret.index;
+    let own = guardians
+        .iter()
+        .find(|g| g.index == me)
+        .ok_or_else(|| ElectionError::Ceremony {
+            guardian: me,
+            reason: "not among the guardians".into(),
+        })?;
+    secret.check_matches(own)?;
+    let mut sum = *secret
+        .share_for(me)
+        .ok_or_else(|| ElectionError::Ceremony {
+            guardian: me,
+            reason: "no own share".into(),
+        })?;
+    let mut complaints = Vec::new();
+    for sender in guardians.iter().filter(|g| g.index != me) {
+        let mut for_me = messages
+            .iter()
+            .filter(|m| m.from == sender.index && m.to == me);
+        let message = match (for_me.next(), for_me.next()) {
+            (Some(m), None) => m,
+            (None, _) => {
+                return Err(ElectionError::Ceremony {
+                    guardian: sender.index,
+                    reason: format!("no share from guardian {} to guardian {me}", sender.index),
+                });
+            }
+            (Some(_), Some(_)) => {
+                return Err(ElectionError::Ceremony {
+                    guardian: sender.index,
+                    reason: format!(
+                        "two different shares from guardian {} to guardian {me}",
+                        sender.index
+                    ),
+                });
+            }
+        };
+        let ad = share_associated_data(sender.index, me);
+        let good = decrypt_share(context, &ad, secret.transport_secret(), &message.encrypted)
+            .ok()
+            .filter(|share| verify_share(&sender.commitments, me, share));
+        match good {
+            Some(share) => sum += share,
+            None => {
+                complaints.push(Complaint {
+                    from: sender.index,
+                    to: me,
+                    encrypted: message.encrypted.clone(),
+                    disclosure: disclose_key(
+                        context,
+                        &ad,
+                        secret.transport_secret(),
+                        &message.encrypted,
+                    ),
+                });
+            }
+        }
+    }
+    if complaints.is_empty() {
+        Ok(Received::KeyShare(KeyShare {
+            index: me,
+            secret: sum,
+        }))
+    } else {
+        Ok(Received::Complaints(complaints))
+    }
+}
+
+/// Anyone's check of a complaint: against the published guardians and, when given, the
+/// sender's published share messages (so the complainer cannot complain about a message that
+/// was never sent).
+pub fn check_complaint(
+    context: &Digest,
+    guardians: &[GuardianPublic],
+    published: Option<&[ShareMessage]>,
+    complaint: &Complaint,
+) -> Result<Verdict> {
+    let find = |index: u32| {
+        guardians
+            .iter()
+            .find(|g| g.index == index)
+            .ok_or_else(|| ElectionError::Ceremony {
+                guardian: index,
+                reason: "the complaint names a guardian who is not in the ceremony".into(),
+            })
+    };
+    let (sender, recipient) = (find(complaint.from)?, find(complaint.to)?);
+    let unfounded = |reason: &str| Verdict::Unfounded {
+        guardian: complaint.to,
+        reason: reason.into(),
+    };
+    if complaint.from == complaint.to {
+        return Ok(unfounded("a guardian cannot complain about itself"));
+    }
+    if let Some(messages) = published {
+        let sent = messages.iter().any(|m| {
+            m.from == complaint.from && m.to == complaint.to && m.encrypted == complaint.encrypted
+        });
+        if !sent {
+            return Ok(unfounded(
+                "the sender never published the message complained about",
+            ));
+        }
+    }
+    let ad = share_associated_data(complaint.from, complaint.to);
+    let disclosure = &complaint.disclosure;
+    // open_disclosed checks this proof too, but its error would not tell a false disclosure
+    // (the complainer's fault) from a share that does not decrypt (the sender's).
+    if disclosure
+        .proof
+        .verify(
+            context,
+            &ad,
+            &recipient.transport_key,
+            &complaint.encrypted.ephemeral,
+            &disclosure.shared,
+        )
+        .is_err()
+    {
+        return Ok(unfounded("the disclosed key's proof does not verify"));
+    }
+    Ok(
+        match open_disclosed(
+            context,
+            &ad,
+            &recipient.transport_key,
+            &complaint.encrypted,
+            disclosure,
+        ) {
+            Err(e) => Verdict::SenderAtFault {
+                guardian: complaint.from,
+                reason: format!(
+                    "its share to guardian {} does not decrypt: {e}",
+                    complaint.to
+                ),
+            },
+            Ok(share) if !verify_share(&sender.commitments, complaint.to, &share) => {
+                Verdict::SenderAtFault {
+                    guardian: complaint.from,
+                    reason: format!(
+                        "its share to guardian {} does not match its commitments",
+                        complaint.to
+                    ),
+                }
+            }
+            Ok(_) => unfounded("the share matches the sender's commitments"),
+        },
+    )
+}
+
+/// The joint election key K = Π_j C_{j,0}.
+pub fn joint_key(guardians: &[GuardianPublic]) -> RistrettoPoint {
+    guardians
+        .iter()
+        .filter_map(|g| g.commitments.first())
+        .fold(RistrettoPoint::identity(), |acc, c| acc + c)
+}
+
+/// g^{s_i}: the public counterpart of guardian `index`'s key share, from everyone's commitments.
+pub fn public_key_share(guardians: &[GuardianPublic], index: u32) -> RistrettoPoint {
+    guardians
+        .iter()
+        .map(|g| evaluate_commitments(&g.commitments, index))
+        .fold(RistrettoPoint::identity(), |acc, p| acc + p)
+}
+
+impl KeyShare {
+    /// Check that this key share matches the public commitments (a mixed-up file otherwise).
+    pub fn check_matches(&self, guardians: &[GuardianPublic]) -> Result<()> {
+        if RISTRETTO_BASEPOINT_TABLE * &self.secret == public_key_share(guardians, self.index) {
+            Ok(())
+        } else {
+            Err(ElectionError::Ceremony {
+                guardian: self.index,
+                reason: "the key share does not match the guardians' commitments".into(),
+            })
+        }
+    }
+}
+
+/// The whole ceremony on one machine (for demos and tests): every guardian generates, sends and
+/// receives its shares. Guardian i is named `names[i - 1]`.
+pub fn run_all_in_one(
+    context: &Digest,
+    parameters: &ElectionParameters,
+    names: &[String],
+) -> Result<(Vec<GuardianPublic>, Vec<KeyShare>)> {
+    if names.len() != parameters.guardians as usize {
+        return Err(ElectionError::Parameters(format!(
+            "{} guardian names for {} guardians",
+            names.len(),
+            parameters.guardians
+        )));
+    }
+    let mut secrets = Vec::new();
+    let mut publics = Vec::new();
+    for (name, index) in names.iter().zip(1u32..) {
+        let (secret, public) = guardian::generate(context, parameters, index, name)?;
+        secrets.push(secret);
+        publics.push(public);
+    }
+    let mut messages = Vec::new();
+    for secret in &secrets {
+        messages.extend(encrypt_shares(context, secret, &publics)?);
+    }
+    let mut key_shares = Vec::new();
+    for secret in &secrets {
+        match receive_shares(context, parameters, secret, &publics, &messages)? {
+            Received::KeyShare(share) => key_shares.push(share),
+            Received::Complaints(complaints) => {
+                return Err(ElectionError::Ceremony {
+                    guardian: complaints.first().map(|c| c.from).unwrap_or(secret.index),
+                    reason: "sent a bad share".into(),
+                });
+            }
+        }
+    }
+    Ok((publics, key_shares))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::Manifest;
+    use crate::parameters::ceremony_context;
+    use fairtally_crypto::sharing::lagrange_at_zero;
+
+    fn setup(n: u32, k: u32) -> (Digest, ElectionParameters) {
+        let params = ElectionParameters::new(n, k).unwrap();
+        (
+            ceremony_context(&Manifest::default_demo().unwrap(), &params),
+            params,
+        )
+    }
+
+    #[test]
+    fn any_k_key_shares_interpolate_the_joint_secret() -> Result<()> {
+        let (ctx, params) = setup(5, 3);
+        let names: Vec<String> = (1..=5).map(|i| format!("Guardian {i}")).collect();
+        let (publics, shares) = run_all_in_one(&ctx, &params, &names)?;
+        let key = joint_key(&publics);
+        for present in [[1u32, 2, 3], [2, 4, 5], [1, 3, 5]] {
+            let mut secret = Scalar::ZERO;
+            for &i in &present {
+                let share = &shares[(i - 1) as usize];
+                share.check_matches(&publics)?;
+                secret += lagrange_at_zero(i, &present).unwrap() * share.secret();
+            }
+            assert_eq!(RISTRETTO_BASEPOINT_TABLE * &secret, key);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_bad_share_leads_to_a_complaint_that_names_the_sender() -> Result<()> {
+        let (ctx, params) = setup(3, 2);
+        let mut secrets = Vec::new();
+        let mut publics = Vec::new();
+        for i in 1..=3 {
+            let (s, p) = guardian::generate(&ctx, &params, i, &format!("G{i}"))?;
+            secrets.push(s);
+            publics.push(p);
+        }
+        let mut messages = Vec::new();
+        for s in &secrets {
+            messages.extend(encrypt_shares(&ctx, s, &publics)?);
+        }
+        // Guardian 2 cheats: it sends guardian 3 a share that does not match its commitments.
+        let bad = encrypt_share(
+            &ctx,
+            &share_associated_data(2, 3),
+            &publics[2].transport_key,
+            &Scalar::from(7u64),
+        );
+        for m in messages.iter_mut().filter(|m| m.from == 2 && m.to == 3) {
+            m.encrypted = bad.clone();
+        }
+        assert!(matches!(
+            receive_shares(&ctx, &params, &secrets[0], &publics, &messages)?,
+            Received::KeyShare(_)
+        ));
+        let Received::Complaints(complaints) =
+            receive_shares(&ctx, &params, &secrets[2], &publics, &messages)?
+        else {
+            panic!("guardian 3 should complain");
+        };
+        assert_eq!(complaints.len(), 1);
+        let verdict = check_complaint(&ctx, &publics, Some(&messages), &complaints[0])?;
+        assert!(
+            matches!(verdict, Verdict::SenderAtFault { guardian: 2, .. }),
+            "{verdict:?}"
+        );
+
+        // A false complaint about a good share is unfounded, and so is a forged disclosure.
+        let good = messages.iter().find(|m| m.from == 1 && m.to == 3).unwrap();
+        let ad = share_associated_data(1, 3);
+        let d = disclose_key(&ctx, &ad, secrets[2].transport_secret(), &good.encrypted);
+        let false_complaint = Complaint {
+            from: 1,
+            to: 3,
+            encrypted: good.encrypted.clone(),
+            disclosure: d,
+        };
+        assert!(matches!(
+            check_complaint(&ctx, &publics, Some(&messages), &false_complaint)?,
+            Verdict::Unfounded { guardian: 3, .. }
+        ));
+        let mut forged = complaints[0].clone();
+        forged.disclosure.shared = publics[0].transport_key;
+        assert!(matches!(
+            check_complaint(&ctx, &publics, Some(&messages), &forged)?,
+            Verdict::Unfounded { .. }
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn missing_shares_are_named() -> Result<()> {
+        let (ctx, params) = setup(2, 2);
+        let (s1, p1) = guardian::generate(&ctx, &params, 1, "A")?;
+        let (_s2, p2) = guardian::generate(&ctx, &params, 2, "B")?;
+        let err = receive_shares(&ctx, &params, &s1, &[p1, p2], &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no share from guardian 2"), "{err}");
+        Ok(())
+    }
+}

@@ -1,0 +1,119 @@
+//! The named checks of verification and the failures they report.
+
+use std::fmt;
+
+/// One named check the verifier performs. Their names are what `fairtally verify` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Check {
+    /// The record's format and version are known.
+    RecordFormat,
+    /// The manifest is well formed.
+    Manifest,
+    /// The parameters are possible.
+    Parameters,
+    /// Each guardian's commitments and transport key carry valid Schnorr proofs.
+    GuardianCommitments,
+    /// The credential list holds valid, distinct keys.
+    CredentialList,
+    /// `context.json` matches the base hash and joint key recomputed from the set-up.
+    ElectionContext,
+    /// Each ballot is for this election and has the manifest's contests and options.
+    BallotStructure,
+    /// Each ballot is signed by its credential.
+    BallotSignatures,
+    /// Each ballot's credential is on the published list.
+    EligibleCredentials,
+    /// No ballot appears twice.
+    UniqueBallots,
+    /// Each selection carries a valid proof that it encrypts 0 or 1.
+    SelectionProofs,
+    /// Each contest carries a valid proof that its number of selections is within its limits.
+    ContestRangeProofs,
+    /// Each challenged ballot opens to the choices it claims.
+    ChallengedBallots,
+    /// The published encrypted tally is the sum of the counted ballots.
+    EncryptedTally,
+    /// Each decryption share carries a valid proof against its guardian's public key share.
+    DecryptionShares,
+    /// The published result is the decryption of the encrypted tally.
+    Result,
+}
+
+impl Check {
+    /// Every check, in the order they run and are printed.
+    pub const ALL: [Check; 16] = [
+        Check::RecordFormat,
+        Check::Manifest,
+        Check::Parameters,
+        Check::GuardianCommitments,
+        Check::CredentialList,
+        Check::ElectionContext,
+        Check::BallotStructure,
+        Check::BallotSignatures,
+        Check::EligibleCredentials,
+        Check::UniqueBallots,
+        Check::SelectionProofs,
+        Check::ContestRangeProofs,
+        Check::ChallengedBallots,
+        Check::EncryptedTally,
+        Check::DecryptionShares,
+        Check::Result,
+    ];
+
+    /// The check's printed name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Check::RecordFormat => "record format",
+            Check::Manifest => "manifest",
+            Check::Parameters => "parameters",
+            Check::GuardianCommitments => "guardian commitments",
+            Check::CredentialList => "credential list",
+            Check::ElectionContext => "election context",
+            Check::BallotStructure => "ballot structure",
+            Check::BallotSignatures => "ballot signatures",
+            Check::EligibleCredentials => "eligible credentials",
+            Check::UniqueBallots => "unique ballots",
+            Check::SelectionProofs => "selection proofs",
+            Check::ContestRangeProofs => "contest range proofs",
+            Check::ChallengedBallots => "challenged ballots",
+            Check::EncryptedTally => "encrypted tally",
+            Check::DecryptionShares => "decryption shares",
+            Check::Result => "result",
+        }
+    }
+}
+
+impl fmt::Display for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A failed check on one item: a ballot (by confirmation code and line), a contest, a guardian.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// The check that failed.
+    pub check: Check,
+    /// The item, e.g. `ballot 7K3D-… (line 12)`, `contest president`, `guardian 2`.
+    pub item: String,
+    /// Why.
+    pub reason: String,
+}
+
+impl Failure {
+    /// A failure of `check` on `item`.
+    pub fn new(check: Check, item: impl Into<String>, reason: impl Into<String>) -> Self {
+        Failure {
+            check,
+            item: item.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed on {}: {}", self.check, self.item, self.reason)
+    }
+}

@@ -1,0 +1,203 @@
+//! The election manifest: which contests are on the ballot, their options and how many
+//! options a voter may choose in each.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ElectionError, Result};
+
+/// The embedded default manifest used by `fairtally demo`: a presidential contest of five
+/// candidates plus "against all" (choose exactly one) and a second contest approving up to two
+/// of four options.
+pub const DEFAULT_MANIFEST_JSON: &str = include_str!("default-manifest.json");
+
+/// The longest identifier accepted for an election, contest or option.
+const MAX_ID_LEN: usize = 64;
+
+/// What the authority publishes before anything else: the election's identifier, title and
+/// contests. Its canonical bytes enter every hash of the election.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Short machine identifier of the election (`[a-z0-9_-]`).
+    pub election: String,
+    /// Human title.
+    pub title: String,
+    /// The contests, in ballot order.
+    pub contests: Vec<Contest>,
+}
+
+/// One contest (race or question) of the ballot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contest {
+    /// Identifier, unique within the manifest (`[a-z0-9_-]`).
+    pub id: String,
+    /// Human title.
+    pub title: String,
+    /// The fewest options a voter must choose (0 allows a blank contest).
+    pub min_selections: u32,
+    /// The most options a voter may choose.
+    pub max_selections: u32,
+    /// The options, in ballot order.
+    pub options: Vec<ContestOption>,
+}
+
+/// One option (candidate or answer) of a contest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContestOption {
+    /// Identifier, unique within its contest (`[a-z0-9_-]`).
+    pub id: String,
+    /// Human title.
+    pub title: String,
+}
+
+impl Manifest {
+    /// The embedded default manifest (see [`DEFAULT_MANIFEST_JSON`]).
+    pub fn default_demo() -> Result<Self> {
+        Self::from_json(
+            DEFAULT_MANIFEST_JSON,
+            Path::new("<embedded default manifest>"),
+        )
+    }
+
+    /// Parse and validate a manifest; `path` names the source in errors.
+    pub fn from_json(text: &str, path: &Path) -> Result<Self> {
+        let manifest: Manifest =
+            serde_json::from_str(text).map_err(|e| ElectionError::parse(path, None, e))?;
+        manifest.validate()?;
+        Ok(manifest)
+    }
+
+    /// Check identifiers, uniqueness and selection limits.
+    pub fn validate(&self) -> Result<()> {
+        check_id("election", &self.election)?;
+        if self.contests.is_empty() {
+            return Err(ElectionError::Manifest(
+                "the manifest has no contest".into(),
+            ));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for contest in &self.contests {
+            check_id("contest", &contest.id)?;
+            if !seen.insert(contest.id.as_str()) {
+                return Err(ElectionError::Manifest(format!(
+                    "contest {:?} appears twice",
+                    contest.id
+                )));
+            }
+            if contest.options.is_empty() {
+                return Err(ElectionError::Manifest(format!(
+                    "contest {:?} has no option",
+                    contest.id
+                )));
+            }
+            let mut options = std::collections::BTreeSet::new();
+            for option in &contest.options {
+                check_id("option", &option.id)?;
+                if !options.insert(option.id.as_str()) {
+                    return Err(ElectionError::Manifest(format!(
+                        "contest {:?}: option {:?} appears twice",
+                        contest.id, option.id
+                    )));
+                }
+            }
+            let n = contest.options.len() as u64;
+            let (min, max) = (
+                u64::from(contest.min_selections),
+                u64::from(contest.max_selections),
+            );
+            if max == 0 || min > max || max > n {
+                return Err(ElectionError::Manifest(format!(
+                    "contest {:?}: need 0 <= min_selections <= max_selections <= {n} options and \
+                     max_selections >= 1, got min {min}, max {max}",
+                    contest.id
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Compact JSON, the bytes that are hashed.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        crate::record::canonical_json(self)
+    }
+
+    /// The total number of options over all contests (the number of ciphertexts in a ballot).
+    pub fn option_count(&self) -> usize {
+        self.contests.iter().map(|c| c.options.len()).sum()
+    }
+
+    /// The contest with identifier `id`.
+    pub fn contest(&self, id: &str) -> Option<&Contest> {
+        self.contests.iter().find(|c| c.id == id)
+    }
+}
+
+fn check_id(what: &str, id: &str) -> Result<()> {
+    let ok = !id.is_empty()
+        && id.len() <= MAX_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(ElectionError::Manifest(format!(
+            "{what} identifier {id:?} must be 1 to {MAX_ID_LEN} characters of a-z, 0-9, '-' or '_'"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_manifest_is_valid_and_has_ten_options() -> Result<()> {
+        let m = Manifest::default_demo()?;
+        assert_eq!(m.contests.len(), 2);
+        assert_eq!(m.option_count(), 10);
+        assert_eq!(m.contests[0].options.len(), 6);
+        assert_eq!(
+            (m.contests[1].min_selections, m.contests[1].max_selections),
+            (0, 2)
+        );
+        Ok(())
+    }
+
+    fn broken(edit: impl FnOnce(&mut Manifest)) -> String {
+        let mut m = Manifest::default_demo().unwrap_or_else(|_| unreachable!());
+        edit(&mut m);
+        m.validate()
+            .map(|()| String::new())
+            .unwrap_or_else(|e| e.to_string())
+    }
+
+    #[test]
+    fn inconsistent_manifests_are_rejected_with_reason() {
+        assert!(broken(|m| m.contests.clear()).contains("no contest"));
+        assert!(broken(|m| m.contests[1].id = "president".into()).contains("appears twice"));
+        assert!(broken(|m| m.contests[0].options[1].id = "adams".into()).contains("appears twice"));
+        assert!(broken(|m| m.contests[1].max_selections = 5).contains("max_selections"));
+        assert!(broken(|m| m.contests[1].max_selections = 0).contains("max_selections"));
+        assert!(broken(|m| m.contests[0].min_selections = 2).contains("min 2"));
+        assert!(broken(|m| m.contests[0].id = "Pres ident".into()).contains("identifier"));
+        assert!(broken(|m| m.contests[0].options.clear()).contains("no option"));
+    }
+
+    #[test]
+    fn unknown_fields_and_garbage_are_parse_errors() {
+        let e = Manifest::from_json("{\"election\":1}", Path::new("m.json"));
+        assert!(matches!(e, Err(ElectionError::Parse { .. })));
+        let e = Manifest::from_json("not json", Path::new("m.json"));
+        assert!(
+            e.map_err(|e| e.to_string())
+                .err()
+                .unwrap_or_default()
+                .starts_with("m.json")
+        );
+    }
+}

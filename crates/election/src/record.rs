@@ -1,0 +1,333 @@
+//! The election record: a directory of canonical JSON files that holds everything a verifier
+//! needs and nothing secret.
+//!
+//! Every item of the record has a [`ItemKind`] and canonical bytes (compact JSON with fields in
+//! their documented order), so each can later be stored as one entry of the bulletin board.
+//! Ballots are JSON Lines (`ballots.jsonl`), one ballot per line, so that a verifier streams them
+//! and its memory does not grow with their number. `docs/PROTOCOL.md` documents every file.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ElectionError, Result};
+
+/// The version of the record format this crate writes and verifies.
+pub const RECORD_VERSION: u32 = 1;
+/// The format name stored in `record.json`.
+pub const RECORD_FORMAT: &str = "fairtally-election-record";
+
+/// File names inside a record directory.
+pub mod files {
+    /// Format and version of the record.
+    pub const HEADER: &str = "record.json";
+    /// The manifest.
+    pub const MANIFEST: &str = "manifest.json";
+    /// Number of guardians and threshold.
+    pub const PARAMETERS: &str = "parameters.json";
+    /// One guardian's public commitments and proofs per line, in guardian order.
+    pub const GUARDIANS: &str = "guardians.jsonl";
+    /// One credential public key per line.
+    pub const CREDENTIALS: &str = "credentials.jsonl";
+    /// The election context: base hash and joint key.
+    pub const CONTEXT: &str = "context.json";
+    /// One signed ballot per line, in the order the ballot box received them.
+    pub const BALLOTS: &str = "ballots.jsonl";
+    /// The homomorphic sum of the counted ballots.
+    pub const ENCRYPTED_TALLY: &str = "encrypted-tally.json";
+    /// One guardian's decryption share per line.
+    pub const DECRYPTION_SHARES: &str = "decryption-shares.jsonl";
+    /// The published result.
+    pub const RESULT: &str = "result.json";
+}
+
+/// The kinds of item an election record holds; each is one kind of bulletin-board entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ItemKind {
+    /// [`RecordHeader`].
+    Header,
+    /// [`crate::manifest::Manifest`].
+    Manifest,
+    /// [`crate::parameters::ElectionParameters`].
+    Parameters,
+    /// [`crate::guardian::GuardianPublic`].
+    Guardian,
+    /// [`crate::credential::CredentialKey`].
+    Credential,
+    /// [`crate::context::ElectionContext`].
+    Context,
+    /// [`crate::ballot::BallotEntry`].
+    Ballot,
+    /// [`crate::tally::EncryptedTally`].
+    EncryptedTally,
+    /// [`crate::tally::DecryptionShare`].
+    DecryptionShare,
+    /// [`crate::tally::ElectionResult`].
+    Result,
+}
+
+impl ItemKind {
+    /// The kind's name as stored with a board entry, e.g. `"ballot"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ItemKind::Header => "record-header",
+            ItemKind::Manifest => "manifest",
+            ItemKind::Parameters => "parameters",
+            ItemKind::Guardian => "guardian",
+            ItemKind::Credential => "credential",
+            ItemKind::Context => "context",
+            ItemKind::Ballot => "ballot",
+            ItemKind::EncryptedTally => "encrypted-tally",
+            ItemKind::DecryptionShare => "decryption-share",
+            ItemKind::Result => "result",
+        }
+    }
+}
+
+/// An item of the election record: it has a kind and canonical bytes.
+pub trait RecordItem: Serialize + DeserializeOwned {
+    /// Which kind of item this is.
+    const KIND: ItemKind;
+
+    /// The canonical bytes: compact JSON, fields in declaration order, hex in lowercase.
+    fn canonical_bytes(&self) -> Vec<u8> {
+        canonical_json(self)
+    }
+}
+
+/// `record.json`: the record's format name and version.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordHeader {
+    /// Always [`RECORD_FORMAT`].
+    pub format: String,
+    /// Always [`RECORD_VERSION`] for records this version writes.
+    pub version: u32,
+}
+
+impl RecordHeader {
+    /// The header of the current format.
+    pub fn current() -> Self {
+        RecordHeader {
+            format: RECORD_FORMAT.into(),
+            version: RECORD_VERSION,
+        }
+    }
+}
+
+impl RecordItem for RecordHeader {
+    const KIND: ItemKind = ItemKind::Header;
+}
+
+/// Compact JSON of a value: its canonical bytes.
+pub fn canonical_json<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
+    // Serializing our own types into memory cannot fail: they have string keys only and no
+    // custom serializer that errors.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+/// Read and parse one JSON file.
+pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
+    let text = std::fs::read_to_string(path).map_err(|e| ElectionError::io(path, e))?;
+    serde_json::from_str(&text).map_err(|e| ElectionError::parse(path, None, e))
+}
+
+/// Write one value as pretty JSON (for people; the hashed form is [`canonical_json`]).
+pub fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
+    let mut text =
+        serde_json::to_string_pretty(value).map_err(|e| ElectionError::parse(path, None, e))?;
+    text.push('\n');
+    write_file_atomically(path, text.as_bytes())
+}
+
+/// Write a file through a temporary sibling and a rename, so that a crash never leaves a
+/// half-written file in place of a good one.
+pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| ElectionError::io(parent, e))?;
+    }
+    let tmp = temporary_sibling(path);
+    std::fs::write(&tmp, bytes).map_err(|e| ElectionError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| ElectionError::io(path, e))
+}
+
+fn temporary_sibling(path: &Path) -> PathBuf {
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(".tmp");
+    path.with_file_name(name)
+}
+
+/// Writes JSON Lines: one canonical JSON value per line.
+pub struct JsonLinesWriter {
+    path: PathBuf,
+    out: BufWriter<File>,
+}
+
+impl JsonLinesWriter {
+    /// Create (truncate) `path`.
+    pub fn create(path: &Path) -> Result<Self> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| ElectionError::io(parent, e))?;
+        }
+        let file = File::create(path).map_err(|e| ElectionError::io(path, e))?;
+        Ok(JsonLinesWriter {
+            path: path.to_path_buf(),
+            out: BufWriter::new(file),
+        })
+    }
+
+    /// Open `path` for appending (creating it if needed).
+    pub fn append(path: &Path) -> Result<Self> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| ElectionError::io(path, e))?;
+        Ok(JsonLinesWriter {
+            path: path.to_path_buf(),
+            out: BufWriter::new(file),
+        })
+    }
+
+    /// Append one value as a line.
+    pub fn write<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        let mut line = canonical_json(value);
+        line.push(b'\n');
+        self.out
+            .write_all(&line)
+            .map_err(|e| ElectionError::io(&self.path, e))
+    }
+
+    /// Flush to disk.
+    pub fn finish(mut self) -> Result<()> {
+        self.out
+            .flush()
+            .map_err(|e| ElectionError::io(&self.path, e))?;
+        self.out
+            .get_ref()
+            .sync_all()
+            .map_err(|e| ElectionError::io(&self.path, e))
+    }
+}
+
+/// Reads JSON Lines one line at a time, with line numbers for errors.
+pub struct JsonLinesReader {
+    path: PathBuf,
+    input: BufReader<File>,
+    line: u64,
+}
+
+impl JsonLinesReader {
+    /// Open `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        let file = File::open(path).map_err(|e| ElectionError::io(path, e))?;
+        Ok(JsonLinesReader {
+            path: path.to_path_buf(),
+            input: BufReader::with_capacity(1 << 20, file),
+            line: 0,
+        })
+    }
+
+    /// The file being read.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The next non-empty raw line and its number (1-based), or `None` at the end of the file.
+    /// A last line without its newline means the file was cut short and is an error.
+    pub fn next_raw(&mut self) -> Result<Option<(u64, String)>> {
+        loop {
+            let mut text = String::new();
+            let read = self.input.read_line(&mut text).map_err(|e| {
+                ElectionError::parse(
+                    &self.path,
+                    Some(self.line + 1),
+                    format!("unreadable line: {e}"),
+                )
+            })?;
+            if read == 0 {
+                return Ok(None);
+            }
+            self.line += 1;
+            if !text.ends_with('\n') {
+                return Err(ElectionError::parse(
+                    &self.path,
+                    Some(self.line),
+                    "the last line has no line end: the file is truncated",
+                ));
+            }
+            if !text.trim().is_empty() {
+                return Ok(Some((self.line, text)));
+            }
+        }
+    }
+
+    /// The next value, parsed, with its line number.
+    pub fn next_item<T: DeserializeOwned>(&mut self) -> Result<Option<(u64, T)>> {
+        match self.next_raw()? {
+            None => Ok(None),
+            Some((line, text)) => {
+                let value = parse_line(&self.path, line, &text)?;
+                Ok(Some((line, value)))
+            }
+        }
+    }
+
+    /// Read every remaining value (for small files: guardians, shares).
+    pub fn read_all<T: DeserializeOwned>(mut self) -> Result<Vec<T>> {
+        let mut items = Vec::new();
+        while let Some((_, item)) = self.next_item()? {
+            items.push(item);
+        }
+        Ok(items)
+    }
+}
+
+/// Parse one JSON Lines line of `path`.
+pub fn parse_line<T: DeserializeOwned>(path: &Path, line: u64, text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| ElectionError::parse(path, Some(line), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_lines_round_trip_and_truncation() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| ElectionError::io("tmp", e))?;
+        let path = dir.path().join("x.jsonl");
+        let mut w = JsonLinesWriter::create(&path)?;
+        w.write(&vec![1u32, 2])?;
+        w.write(&vec![3u32])?;
+        w.finish()?;
+        let items: Vec<Vec<u32>> = JsonLinesReader::open(&path)?.read_all()?;
+        assert_eq!(items, vec![vec![1, 2], vec![3]]);
+
+        std::fs::write(&path, "[1]\n[2").map_err(|e| ElectionError::io(&path, e))?;
+        let err = JsonLinesReader::open(&path)?
+            .read_all::<Vec<u32>>()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2") && err.contains("truncated"), "{err}");
+
+        std::fs::write(&path, "[1]\n{oops\n").map_err(|e| ElectionError::io(&path, e))?;
+        let err = JsonLinesReader::open(&path)?
+            .read_all::<Vec<u32>>()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2") && err.contains("x.jsonl"), "{err}");
+
+        let err = JsonLinesReader::open(&dir.path().join("missing.jsonl"))
+            .err()
+            .map(|e| e.to_string());
+        assert!(err.unwrap_or_default().contains("missing.jsonl"));
+        Ok(())
+    }
+}

@@ -1,0 +1,455 @@
+//! The tally: homomorphic sum of the counted ballots, guardians' decryption shares with
+//! Chaum–Pedersen proofs, Lagrange combination of any k shares, and the discrete logarithm of
+//! each total.
+
+use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
+use curve25519_dalek::traits::Identity;
+use fairtally_crypto::dlog::DiscreteLog;
+use fairtally_crypto::elgamal::{Ciphertext, Nonce, PublicKey, encrypt};
+use fairtally_crypto::encoding::hex_point;
+use fairtally_crypto::hash::Digest;
+use fairtally_crypto::proofs::DecryptionProof;
+use fairtally_crypto::sharing::lagrange_at_zero;
+use fairtally_crypto::{RistrettoPoint, Scalar};
+use serde::{Deserialize, Serialize};
+
+use crate::ballot::BallotBody;
+use crate::ceremony::{KeyShare, public_key_share};
+use crate::error::{ElectionError, Result};
+use crate::guardian::GuardianPublic;
+use crate::manifest::Manifest;
+use crate::parameters::ElectionParameters;
+use crate::record::{ItemKind, RecordItem};
+
+/// The running homomorphic sum, one ciphertext per option in manifest order (contest by
+/// contest). It starts from the public encryption of 0 with nonce 1, (g, K), so that no total
+/// is ever the identity, whatever the number of ballots.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Accumulator {
+    /// The per-option sums.
+    pub sums: Vec<Ciphertext>,
+    /// The number of ballots added.
+    pub count: u64,
+}
+
+impl Accumulator {
+    /// An empty sum for a ballot of `options` options: all zero (identity) and no ballots. Sums
+    /// of partial accumulators are combined with [`Accumulator::merge`]; the tally starts from
+    /// [`Accumulator::start`].
+    pub fn empty(options: usize) -> Self {
+        Accumulator {
+            sums: vec![Ciphertext::zero(); options],
+            count: 0,
+        }
+    }
+
+    /// The tally's starting point: (g, K) = Enc(0; 1) for every option.
+    pub fn start(options: usize, pk: &PublicKey) -> Self {
+        let one = encrypt(pk, 0, &Nonce::from_scalar(Scalar::ONE));
+        Accumulator {
+            sums: vec![one; options],
+            count: 0,
+        }
+    }
+
+    /// Add a ballot's ciphertexts (its structure must match the manifest).
+    pub fn add(&mut self, ballot: &BallotBody) {
+        let cts = ballot
+            .contests
+            .iter()
+            .flat_map(|c| c.selections.iter().map(|s| s.ciphertext));
+        for (sum, ct) in self.sums.iter_mut().zip(cts) {
+            *sum = *sum + ct;
+        }
+        self.count += 1;
+    }
+
+    /// Remove a ballot added before (a ballot superseded by a re-vote).
+    pub fn subtract(&mut self, ballot: &BallotBody) {
+        let cts = ballot
+            .contests
+            .iter()
+            .flat_map(|c| c.selections.iter().map(|s| s.ciphertext));
+        for (sum, ct) in self.sums.iter_mut().zip(cts) {
+            sum.pad -= ct.pad;
+            sum.data -= ct.data;
+        }
+        self.count = self.count.saturating_sub(1);
+    }
+
+    /// Add another partial sum.
+    pub fn merge(&mut self, other: &Accumulator) {
+        for (sum, ct) in self.sums.iter_mut().zip(&other.sums) {
+            *sum = *sum + *ct;
+        }
+        self.count += other.count;
+    }
+
+    /// The published form.
+    pub fn to_tally(&self, manifest: &Manifest) -> EncryptedTally {
+        let mut sums = self.sums.iter();
+        let contests = manifest
+            .contests
+            .iter()
+            .map(|c| TallyContest {
+                contest: c.id.clone(),
+                options: c
+                    .options
+                    .iter()
+                    .map(|o| TallyOption {
+                        option: o.id.clone(),
+                        ciphertext: sums.next().copied().unwrap_or_else(Ciphertext::zero),
+                    })
+                    .collect(),
+            })
+            .collect();
+        EncryptedTally {
+            ballots: self.count,
+            contests,
+        }
+    }
+}
+
+/// `encrypted-tally.json`: the sum of the counted ballots per option.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EncryptedTally {
+    /// The number of counted ballots.
+    pub ballots: u64,
+    /// Per contest, per option.
+    pub contests: Vec<TallyContest>,
+}
+
+/// One contest of the encrypted tally.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TallyContest {
+    /// The contest id.
+    pub contest: String,
+    /// Per option.
+    pub options: Vec<TallyOption>,
+}
+
+/// One option's encrypted total.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TallyOption {
+    /// The option id.
+    pub option: String,
+    /// The sum of its ciphertexts.
+    pub ciphertext: Ciphertext,
+}
+
+impl RecordItem for EncryptedTally {
+    const KIND: ItemKind = ItemKind::EncryptedTally;
+}
+
+impl EncryptedTally {
+    /// The ciphertexts in manifest order, after checking the structure matches the manifest.
+    pub fn flat(&self, manifest: &Manifest) -> Result<Vec<Ciphertext>> {
+        check_shape(
+            manifest,
+            self.contests.iter().map(|c| {
+                (
+                    c.contest.as_str(),
+                    c.options.iter().map(|o| o.option.as_str()).collect(),
+                )
+            }),
+        )
+        .map_err(|e| ElectionError::Tally(format!("encrypted tally: {e}")))?;
+        Ok(self
+            .contests
+            .iter()
+            .flat_map(|c| c.options.iter().map(|o| o.ciphertext))
+            .collect())
+    }
+}
+
+fn check_shape<'a>(
+    manifest: &Manifest,
+    contests: impl ExactSizeIterator<Item = (&'a str, Vec<&'a str>)>,
+) -> std::result::Result<(), String> {
+    if contests.len() != manifest.contests.len() {
+        return Err(format!(
+            "{} contests, the manifest has {}",
+            contests.len(),
+            manifest.contests.len()
+        ));
+    }
+    for ((id, options), m) in contests.zip(&manifest.contests) {
+        if id != m.id
+            || options.len() != m.options.len()
+            || options.iter().zip(&m.options).any(|(a, b)| *a != b.id)
+        {
+            return Err(format!(
+                "contest {id:?} does not match the manifest's contest {:?}",
+                m.id
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// One guardian's decryption share of the encrypted tally: per option the partial decryption
+/// pad^{s_i} with a proof that it uses the same s_i as the guardian's public key share g^{s_i}.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecryptionShare {
+    /// The guardian's sequence number.
+    pub guardian: u32,
+    /// Per contest, per option.
+    pub contests: Vec<ShareContest>,
+}
+
+/// One contest of a decryption share.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShareContest {
+    /// The contest id.
+    pub contest: String,
+    /// Per option.
+    pub options: Vec<SharePart>,
+}
+
+/// One option's partial decryption.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharePart {
+    /// The option id.
+    pub option: String,
+    /// pad^{s_i}.
+    #[serde(with = "hex_point")]
+    pub partial: RistrettoPoint,
+    /// Chaum–Pedersen proof: log_g(g^{s_i}) = log_pad(partial).
+    pub proof: DecryptionProof,
+}
+
+impl RecordItem for DecryptionShare {
+    const KIND: ItemKind = ItemKind::DecryptionShare;
+}
+
+/// The binding of guardian `guardian`'s decryption proof for one option.
+pub fn decryption_binding(guardian: u32, contest: &str, option: &str) -> Vec<u8> {
+    let mut binding = b"decrypt".to_vec();
+    binding.extend_from_slice(&guardian.to_be_bytes());
+    binding.extend_from_slice(contest.as_bytes());
+    binding.push(0);
+    binding.extend_from_slice(option.as_bytes());
+    binding
+}
+
+/// A guardian's decryption share of `tally`.
+pub fn decrypt_share(
+    base_hash: &Digest,
+    manifest: &Manifest,
+    key: &KeyShare,
+    tally: &EncryptedTally,
+) -> Result<DecryptionShare> {
+    tally.flat(manifest)?;
+    let contests = tally
+        .contests
+        .iter()
+        .map(|c| ShareContest {
+            contest: c.contest.clone(),
+            options: c
+                .options
+                .iter()
+                .map(|o| {
+                    let partial = o.ciphertext.pad * key.secret();
+                    let binding = decryption_binding(key.index, &c.contest, &o.option);
+                    let proof = DecryptionProof::prove(
+                        base_hash,
+                        &binding,
+                        key.secret(),
+                        &o.ciphertext.pad,
+                        &partial,
+                    );
+                    SharePart {
+                        option: o.option.clone(),
+                        partial,
+                        proof,
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(DecryptionShare {
+        guardian: key.index,
+        contests,
+    })
+}
+
+/// Check a decryption share's shape and every proof; the error names the contest and option.
+pub fn verify_share(
+    base_hash: &Digest,
+    manifest: &Manifest,
+    guardians: &[GuardianPublic],
+    tally: &EncryptedTally,
+    share: &DecryptionShare,
+) -> std::result::Result<(), String> {
+    if share.guardian == 0 || share.guardian as usize > guardians.len() {
+        return Err(format!("there is no guardian {}", share.guardian));
+    }
+    check_shape(
+        manifest,
+        share.contests.iter().map(|c| {
+            (
+                c.contest.as_str(),
+                c.options.iter().map(|o| o.option.as_str()).collect(),
+            )
+        }),
+    )?;
+    let public = public_key_share(guardians, share.guardian);
+    for (c, t) in share.contests.iter().zip(&tally.contests) {
+        for (o, ct) in c.options.iter().zip(&t.options) {
+            let binding = decryption_binding(share.guardian, &c.contest, &o.option);
+            o.proof
+                .verify(base_hash, &binding, &public, &ct.ciphertext.pad, &o.partial)
+                .map_err(|e| format!("contest {}, option {}: {e}", c.contest, o.option))?;
+        }
+    }
+    Ok(())
+}
+
+/// Combine the shares of at least k distinct guardians: g^{m} = data / Π partial_i^{λ_i} per
+/// option, in manifest order. The shares must have been verified.
+pub fn combine(
+    parameters: &ElectionParameters,
+    tally: &[Ciphertext],
+    shares: &[DecryptionShare],
+) -> Result<Vec<RistrettoPoint>> {
+    let present: Vec<u32> = shares.iter().map(|s| s.guardian).collect();
+    if present.len() < parameters.threshold as usize {
+        return Err(ElectionError::Tally(format!(
+            "{} decryption shares, the threshold is {}",
+            present.len(),
+            parameters.threshold
+        )));
+    }
+    let mut blinding = vec![RistrettoPoint::identity(); tally.len()];
+    for share in shares {
+        let lambda = lagrange_at_zero(share.guardian, &present)
+            .map_err(|e| ElectionError::Tally(e.to_string()))?;
+        let partials = share
+            .contests
+            .iter()
+            .flat_map(|c| c.options.iter().map(|o| o.partial));
+        for (b, p) in blinding.iter_mut().zip(partials) {
+            *b += p * lambda;
+        }
+    }
+    Ok(tally
+        .iter()
+        .zip(&blinding)
+        .map(|(ct, b)| ct.data - b)
+        .collect())
+}
+
+/// `result.json`: the published result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElectionResult {
+    /// The number of counted ballots (the last cast ballot of each credential that voted).
+    pub counted: u64,
+    /// Per contest, per option.
+    pub contests: Vec<ResultContest>,
+}
+
+/// One contest of the result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResultContest {
+    /// The contest id.
+    pub contest: String,
+    /// Per option.
+    pub options: Vec<ResultOption>,
+}
+
+/// One option's total.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResultOption {
+    /// The option id.
+    pub option: String,
+    /// Its number of votes.
+    pub votes: u64,
+}
+
+impl RecordItem for ElectionResult {
+    const KIND: ItemKind = ItemKind::Result;
+}
+
+impl ElectionResult {
+    /// Solve each g^m (m <= number of counted ballots) and lay the totals out per contest.
+    pub fn decrypt(manifest: &Manifest, counted: u64, points: &[RistrettoPoint]) -> Result<Self> {
+        let dlog = DiscreteLog::new(counted);
+        let mut totals = points.iter();
+        let mut contests = Vec::new();
+        for c in &manifest.contests {
+            let mut options = Vec::new();
+            for o in &c.options {
+                let point = totals
+                    .next()
+                    .ok_or_else(|| ElectionError::Tally("too few totals".into()))?;
+                let votes = dlog.solve(point).ok_or_else(|| {
+                    ElectionError::Tally(format!(
+                        "contest {}, option {}: the decrypted total is not between 0 and {counted}",
+                        c.id, o.id
+                    ))
+                })?;
+                options.push(ResultOption {
+                    option: o.id.clone(),
+                    votes,
+                });
+            }
+            contests.push(ResultContest {
+                contest: c.id.clone(),
+                options,
+            });
+        }
+        Ok(ElectionResult { counted, contests })
+    }
+
+    /// Check this (published) result against the combined decryption `points`, without
+    /// discrete logarithms: g^votes must equal each point. Names the first contest and option
+    /// that differs.
+    pub fn check(
+        &self,
+        manifest: &Manifest,
+        points: &[RistrettoPoint],
+    ) -> std::result::Result<(), String> {
+        check_shape(
+            manifest,
+            self.contests.iter().map(|c| {
+                (
+                    c.contest.as_str(),
+                    c.options.iter().map(|o| o.option.as_str()).collect(),
+                )
+            }),
+        )?;
+        let votes = self
+            .contests
+            .iter()
+            .flat_map(|c| c.options.iter().map(move |o| (c, o)));
+        for ((c, o), point) in votes.zip(points) {
+            if RISTRETTO_BASEPOINT_TABLE * &Scalar::from(o.votes) != *point {
+                return Err(format!(
+                    "contest {}, option {}: {} votes published, the decryption differs",
+                    c.contest, o.option, o.votes
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The votes of option `option` in contest `contest`.
+    pub fn votes(&self, contest: &str, option: &str) -> Option<u64> {
+        self.contests
+            .iter()
+            .find(|c| c.contest == contest)?
+            .options
+            .iter()
+            .find(|o| o.option == option)
+            .map(|o| o.votes)
+    }
+}

@@ -1,0 +1,320 @@
+//! The independent verifier: reads a record directory, recomputes every hash, checks every
+//! proof and signature, recomputes the aggregate from the ballots and checks the decryption and
+//! the published result.
+//!
+//! A file that is missing, truncated or garbled stops verification with an error naming the
+//! file, the line and the reason. Everything else is a named [`Check`] that either passes on
+//! every item or reports [`Failure`]s naming the item: a ballot by its confirmation code, a
+//! contest, a guardian.
+
+mod ballots;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::check::{Check, Failure};
+use crate::context::{ElectionContext, VotingContext};
+use crate::credential::{CredentialEntry, CredentialList};
+use crate::error::{ElectionError, Result};
+use crate::guardian::GuardianPublic;
+use crate::manifest::Manifest;
+use crate::parameters::{ElectionParameters, ceremony_context};
+use crate::progress::Progress;
+use crate::record::{
+    JsonLinesReader, RECORD_FORMAT, RECORD_VERSION, RecordHeader, files, read_json,
+};
+use crate::tally::{self, DecryptionShare, ElectionResult, EncryptedTally};
+
+pub use ballots::{BallotSummary, check_ballot, verify_ballots};
+
+/// What verification found.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// Items that passed, per check, in [`Check::ALL`] order.
+    pub passed: BTreeMap<Check, u64>,
+    /// Every failure.
+    pub failures: Vec<Failure>,
+    /// Ballot counts from the stream.
+    pub ballots: BallotCounts,
+    /// The verified result (present when the result check ran; trust it only if
+    /// [`Report::is_valid`]).
+    pub result: Option<ElectionResult>,
+}
+
+/// How many ballots of each kind the record holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BallotCounts {
+    /// Lines of `ballots.jsonl`.
+    pub total: u64,
+    /// Cast ballots.
+    pub cast: u64,
+    /// Challenged (opened, not counted).
+    pub challenged: u64,
+    /// Cast ballots replaced by a later ballot of the same credential.
+    pub superseded: u64,
+    /// Counted ballots.
+    pub counted: u64,
+}
+
+impl Report {
+    /// Whether every check passed.
+    pub fn is_valid(&self) -> bool {
+        self.failures.is_empty()
+    }
+
+    /// Failures of one check.
+    pub fn failures_of(&self, check: Check) -> impl Iterator<Item = &Failure> {
+        self.failures.iter().filter(move |f| f.check == check)
+    }
+
+    fn pass(&mut self, check: Check, items: u64) {
+        *self.passed.entry(check).or_default() += items;
+    }
+
+    fn outcome(
+        &mut self,
+        check: Check,
+        item: impl Into<String>,
+        result: std::result::Result<(), String>,
+    ) -> bool {
+        match result {
+            Ok(()) => {
+                self.pass(check, 1);
+                true
+            }
+            Err(reason) => {
+                self.failures.push(Failure::new(check, item, reason));
+                false
+            }
+        }
+    }
+}
+
+/// Verify the record in `dir`.
+pub fn verify_record(dir: &Path, progress: &dyn Progress) -> Result<Report> {
+    let mut report = Report {
+        passed: BTreeMap::new(),
+        failures: Vec::new(),
+        ballots: BallotCounts::default(),
+        result: None,
+    };
+    if !dir.is_dir() {
+        return Err(ElectionError::io(
+            dir,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no such record directory"),
+        ));
+    }
+
+    let header: RecordHeader = read_json(&dir.join(files::HEADER))?;
+    let format_ok = header.format == RECORD_FORMAT && header.version == RECORD_VERSION;
+    report.outcome(
+        Check::RecordFormat,
+        files::HEADER,
+        if format_ok {
+            Ok(())
+        } else {
+            Err(format!("format {:?} version {}, this verifier reads {RECORD_FORMAT:?} version {RECORD_VERSION}", header.format, header.version))
+        },
+    );
+    if !format_ok {
+        return Ok(report);
+    }
+
+    let manifest: Manifest = read_json(&dir.join(files::MANIFEST))?;
+    let manifest_ok = report.outcome(
+        Check::Manifest,
+        files::MANIFEST,
+        manifest.validate().map_err(|e| e.to_string()),
+    );
+    let parameters: ElectionParameters = read_json(&dir.join(files::PARAMETERS))?;
+    let parameters_ok = report.outcome(
+        Check::Parameters,
+        files::PARAMETERS,
+        parameters.validate().map_err(|e| e.to_string()),
+    );
+    if !manifest_ok || !parameters_ok {
+        return Ok(report);
+    }
+
+    let ceremony = ceremony_context(&manifest, &parameters);
+    let guardians: Vec<GuardianPublic> =
+        JsonLinesReader::open(&dir.join(files::GUARDIANS))?.read_all()?;
+    if guardians.len() != parameters.guardians as usize {
+        report.failures.push(Failure::new(
+            Check::GuardianCommitments,
+            files::GUARDIANS,
+            format!(
+                "{} guardians listed, the parameters say {}",
+                guardians.len(),
+                parameters.guardians
+            ),
+        ));
+    }
+    for (guardian, expected) in guardians.iter().zip(1u32..) {
+        let result = if guardian.index == expected {
+            guardian
+                .verify(&ceremony, &parameters)
+                .map_err(|e| e.to_string())
+        } else {
+            Err(format!("listed at position {expected}"))
+        };
+        report.outcome(
+            Check::GuardianCommitments,
+            format!("guardian {}", guardian.index),
+            result,
+        );
+    }
+
+    let credentials = read_credentials(&dir.join(files::CREDENTIALS))?;
+    let credentials = match CredentialList::new(credentials) {
+        Ok(list) => {
+            report.pass(Check::CredentialList, list.len() as u64);
+            list
+        }
+        Err(e) => {
+            report.failures.push(Failure::new(
+                Check::CredentialList,
+                files::CREDENTIALS,
+                e.to_string(),
+            ));
+            return Ok(report);
+        }
+    };
+
+    let expected = ElectionContext::compute(&manifest, &parameters, &guardians, &credentials);
+    let published: ElectionContext = read_json(&dir.join(files::CONTEXT))?;
+    report.outcome(
+        Check::ElectionContext,
+        files::CONTEXT,
+        published
+            .check_against(&expected)
+            .map_err(|e| e.to_string()),
+    );
+    // Ballots are checked against the recomputed context, so a forged context.json cannot make
+    // them pass.
+    let ctx = VotingContext::new(manifest.clone(), &expected);
+
+    let summary = verify_ballots(&dir.join(files::BALLOTS), &ctx, &credentials, progress)?;
+    for (check, n) in &summary.passed {
+        report.pass(*check, *n);
+    }
+    report.failures.extend(summary.failures.iter().cloned());
+    report.ballots = BallotCounts {
+        total: summary.ballots,
+        cast: summary.cast,
+        challenged: summary.challenged,
+        superseded: summary.superseded,
+        counted: summary.tally.count,
+    };
+
+    let published_tally: EncryptedTally = read_json(&dir.join(files::ENCRYPTED_TALLY))?;
+    let recomputed = summary.tally.to_tally(&manifest);
+    check_tally(&mut report, &manifest, &published_tally, &recomputed);
+
+    let shares: Vec<DecryptionShare> =
+        JsonLinesReader::open(&dir.join(files::DECRYPTION_SHARES))?.read_all()?;
+    let mut valid_shares = Vec::new();
+    for share in &shares {
+        let mut result = tally::verify_share(
+            &expected.base_hash,
+            &manifest,
+            &guardians,
+            &published_tally,
+            share,
+        );
+        if result.is_ok()
+            && valid_shares
+                .iter()
+                .any(|s: &DecryptionShare| s.guardian == share.guardian)
+        {
+            result = Err("a second share from this guardian".into());
+        }
+        if report.outcome(
+            Check::DecryptionShares,
+            format!("guardian {}", share.guardian),
+            result,
+        ) {
+            valid_shares.push(share.clone());
+        }
+    }
+
+    let result: ElectionResult = read_json(&dir.join(files::RESULT))?;
+    let checked = published_tally
+        .flat(&manifest)
+        .map_err(|e| e.to_string())
+        .and_then(|flat| {
+            tally::combine(&parameters, &flat, &valid_shares).map_err(|e| e.to_string())
+        })
+        .and_then(|points| result.check(&manifest, &points))
+        .and_then(|()| {
+            if result.counted == report.ballots.counted {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} counted ballots published, {} in the record",
+                    result.counted, report.ballots.counted
+                ))
+            }
+        });
+    report.outcome(Check::Result, files::RESULT, checked);
+    report.result = Some(result);
+    Ok(report)
+}
+
+fn check_tally(
+    report: &mut Report,
+    manifest: &Manifest,
+    published: &EncryptedTally,
+    recomputed: &EncryptedTally,
+) {
+    if published.ballots != recomputed.ballots {
+        report.failures.push(Failure::new(
+            Check::EncryptedTally,
+            files::ENCRYPTED_TALLY,
+            format!(
+                "{} ballots published, {} counted from the record",
+                published.ballots, recomputed.ballots
+            ),
+        ));
+    }
+    if let Err(e) = published.flat(manifest) {
+        report.failures.push(Failure::new(
+            Check::EncryptedTally,
+            files::ENCRYPTED_TALLY,
+            e.to_string(),
+        ));
+        return;
+    }
+    for (p, r) in published.contests.iter().zip(&recomputed.contests) {
+        let differing: Vec<&str> = p
+            .options
+            .iter()
+            .zip(&r.options)
+            .filter(|(a, b)| a.ciphertext != b.ciphertext)
+            .map(|(a, _)| a.option.as_str())
+            .collect();
+        let result = if differing.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "option(s) {} differ from the sum of the counted ballots",
+                differing.join(", ")
+            ))
+        };
+        report.outcome(
+            Check::EncryptedTally,
+            format!("contest {}", p.contest),
+            result,
+        );
+    }
+}
+
+/// Read `credentials.jsonl` line by line.
+pub fn read_credentials(path: &Path) -> Result<Vec<crate::credential::CredentialKey>> {
+    let mut reader = JsonLinesReader::open(path)?;
+    let mut keys = Vec::new();
+    while let Some((_, entry)) = reader.next_item::<CredentialEntry>()? {
+        keys.push(entry.key);
+    }
+    Ok(keys)
+}

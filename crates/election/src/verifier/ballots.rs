@@ -1,0 +1,371 @@
+//! Streaming, parallel verification of `ballots.jsonl`.
+//!
+//! The file is read in blocks of lines; each block is verified by rayon in groups, each group's
+//! proofs in one [`BatchVerifier`] (one multiscalar multiplication) and its signatures in one
+//! Ed25519 batch. When a batch fails, its ballots are verified one by one to name the culprit.
+//! Memory holds one block, the set of ballot hashes and one slot per credential, never all
+//! ballots.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+
+use ed25519_dalek::Signature;
+use fairtally_crypto::hash::Digest;
+use fairtally_crypto::proofs::BatchVerifier;
+use rayon::prelude::*;
+
+use crate::ballot::{BallotEntry, ConfirmationCode, Intent, signed_message};
+use crate::check::{Check, Failure};
+use crate::context::VotingContext;
+use crate::credential::CredentialList;
+use crate::error::{ElectionError, Result};
+use crate::progress::Progress;
+use crate::record::{JsonLinesReader, parse_line};
+use crate::tally::Accumulator;
+
+/// Lines read before a block is handed to the thread pool.
+const BLOCK_LINES: usize = 4096;
+/// Ballots whose proofs share one batch.
+const GROUP: usize = 32;
+
+/// What streaming the ballots found.
+#[derive(Clone, Debug)]
+pub struct BallotSummary {
+    /// Ballots that passed, per check.
+    pub passed: BTreeMap<Check, u64>,
+    /// Every failure, with the ballot named.
+    pub failures: Vec<Failure>,
+    /// Lines in the file.
+    pub ballots: u64,
+    /// Cast ballots.
+    pub cast: u64,
+    /// Challenged ballots (opened, not counted).
+    pub challenged: u64,
+    /// Cast ballots replaced by a later ballot of the same credential.
+    pub superseded: u64,
+    /// The sum of the counted ballots.
+    pub tally: Accumulator,
+}
+
+/// One ballot's outcome from a worker.
+struct Outcome {
+    line: u64,
+    offset: u64,
+    hash: Digest,
+    code: ConfirmationCode,
+    credential: Option<u32>,
+    intent: Intent,
+    /// Valid in every respect that does not depend on other ballots.
+    valid: bool,
+    failures: Vec<Failure>,
+    passed: Vec<Check>,
+}
+
+struct RawLine {
+    line: u64,
+    offset: u64,
+    text: String,
+}
+
+/// Verify every ballot of `path` and sum the counted ones.
+pub fn verify_ballots(
+    path: &Path,
+    ctx: &VotingContext,
+    credentials: &CredentialList,
+    progress: &dyn Progress,
+) -> Result<BallotSummary> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| ElectionError::io(path, e))?
+        .len();
+    progress.begin("verifying ballots", size);
+    let mut reader = JsonLinesReader::open(path)?;
+    let options = ctx.manifest.option_count();
+    let mut summary = BallotSummary {
+        passed: BTreeMap::new(),
+        failures: Vec::new(),
+        ballots: 0,
+        cast: 0,
+        challenged: 0,
+        superseded: 0,
+        tally: Accumulator::start(options, &ctx.public_key),
+    };
+    let mut seen: HashSet<[u8; 32]> = HashSet::new();
+    // Per credential: the line and byte offset of its latest cast ballot.
+    let mut latest: Vec<Option<(u64, u64)>> = vec![None; credentials.len()];
+    let mut to_subtract: Vec<(u64, u64)> = Vec::new();
+    let mut offset = 0u64;
+    loop {
+        let mut block = Vec::with_capacity(BLOCK_LINES);
+        while block.len() < BLOCK_LINES {
+            match reader.next_raw()? {
+                None => break,
+                Some((line, text)) => {
+                    let start = offset;
+                    offset += text.len() as u64;
+                    block.push(RawLine {
+                        line,
+                        offset: start,
+                        text,
+                    });
+                }
+            }
+        }
+        if block.is_empty() {
+            break;
+        }
+        let bytes: u64 = block.iter().map(|l| l.text.len() as u64).sum();
+        let results: Vec<Result<(Vec<Outcome>, Accumulator)>> = block
+            .par_chunks(GROUP)
+            .map(|group| verify_group(path, ctx, credentials, group, options))
+            .collect();
+        for result in results {
+            let (outcomes, partial) = result?;
+            summary.tally.merge(&partial);
+            for outcome in outcomes {
+                merge_outcome(
+                    &mut summary,
+                    &mut seen,
+                    &mut latest,
+                    &mut to_subtract,
+                    outcome,
+                );
+            }
+        }
+        progress.advance(bytes);
+    }
+    progress.end();
+    subtract_lines(path, &mut summary.tally, &to_subtract)?;
+    Ok(summary)
+}
+
+fn merge_outcome(
+    summary: &mut BallotSummary,
+    seen: &mut HashSet<[u8; 32]>,
+    latest: &mut [Option<(u64, u64)>],
+    to_subtract: &mut Vec<(u64, u64)>,
+    outcome: Outcome,
+) {
+    summary.ballots += 1;
+    for check in outcome.passed {
+        *summary.passed.entry(check).or_default() += 1;
+    }
+    summary.failures.extend(outcome.failures);
+    let fresh = seen.insert(outcome.hash.0);
+    if !fresh {
+        summary.failures.push(Failure::new(
+            Check::UniqueBallots,
+            format!("ballot {} (line {})", outcome.code, outcome.line),
+            "this ballot appears earlier in the record",
+        ));
+        if outcome.valid && outcome.intent == Intent::Cast {
+            // The worker added it to its partial sum; take it out again.
+            to_subtract.push((outcome.line, outcome.offset));
+        }
+        return;
+    }
+    *summary.passed.entry(Check::UniqueBallots).or_default() += 1;
+    match outcome.intent {
+        Intent::Challenge => summary.challenged += 1,
+        Intent::Cast => summary.cast += 1,
+    }
+    if let (true, Intent::Cast, Some(position)) =
+        (outcome.valid, outcome.intent, outcome.credential)
+        && let Some(slot) = latest.get_mut(position as usize)
+    {
+        if let Some(previous) = slot.replace((outcome.line, outcome.offset)) {
+            to_subtract.push(previous);
+            summary.superseded += 1;
+        }
+    }
+}
+
+/// Check one ballot on its own, as a ballot box does before accepting it: every check that does
+/// not depend on other ballots. Returns the failures (empty when it is valid).
+pub fn check_ballot(
+    ctx: &VotingContext,
+    credentials: &CredentialList,
+    entry: &BallotEntry,
+) -> Result<Vec<Failure>> {
+    let mut text = String::from_utf8(crate::record::canonical_json(entry)).unwrap_or_default();
+    text.push('\n');
+    let raw = [RawLine {
+        line: 1,
+        offset: 0,
+        text,
+    }];
+    let (outcomes, _) = verify_group(
+        Path::new("<ballot>"),
+        ctx,
+        credentials,
+        &raw,
+        ctx.manifest.option_count(),
+    )?;
+    Ok(outcomes.into_iter().flat_map(|o| o.failures).collect())
+}
+
+/// Verify a group of lines: parse, structure, eligibility, signatures (one batch), proofs (one
+/// batch), openings; sum the valid cast ballots.
+fn verify_group(
+    path: &Path,
+    ctx: &VotingContext,
+    credentials: &CredentialList,
+    group: &[RawLine],
+    options: usize,
+) -> Result<(Vec<Outcome>, Accumulator)> {
+    let mut entries = Vec::with_capacity(group.len());
+    let mut outcomes = Vec::with_capacity(group.len());
+    for raw in group {
+        let entry: BallotEntry = parse_line(path, raw.line, &raw.text)?;
+        let hash = entry.ballot.hash();
+        let code = ConfirmationCode::from_hash(&hash);
+        let item = format!("ballot {code} (line {})", raw.line);
+        let mut outcome = Outcome {
+            line: raw.line,
+            offset: raw.offset,
+            hash,
+            code,
+            credential: credentials.position(&entry.ballot.credential),
+            intent: entry.intent,
+            valid: true,
+            failures: Vec::new(),
+            passed: Vec::new(),
+        };
+        match entry.check_structure(ctx) {
+            Ok(()) => outcome.passed.push(Check::BallotStructure),
+            Err(reason) => {
+                outcome
+                    .failures
+                    .push(Failure::new(Check::BallotStructure, &item, reason));
+                outcome.valid = false;
+            }
+        }
+        if outcome.credential.is_some() {
+            outcome.passed.push(Check::EligibleCredentials);
+        } else {
+            outcome.failures.push(Failure::new(
+                Check::EligibleCredentials,
+                &item,
+                format!(
+                    "credential {} is not on the published list",
+                    entry.ballot.credential.to_hex()
+                ),
+            ));
+            outcome.valid = false;
+        }
+        entries.push(entry);
+        outcomes.push(outcome);
+    }
+
+    check_signatures(&entries, &mut outcomes);
+    check_proofs(ctx, &entries, &mut outcomes);
+
+    let mut partial = Accumulator::empty(options);
+    for (entry, outcome) in entries.iter().zip(&mut outcomes) {
+        if entry.intent == Intent::Challenge && outcome.valid {
+            match entry.check_opening(ctx) {
+                Ok(_) => outcome.passed.push(Check::ChallengedBallots),
+                Err(reason) => {
+                    let item = format!("ballot {} (line {})", outcome.code, outcome.line);
+                    outcome
+                        .failures
+                        .push(Failure::new(Check::ChallengedBallots, item, reason));
+                    outcome.valid = false;
+                }
+            }
+        }
+        if entry.intent == Intent::Cast && outcome.valid {
+            partial.add(&entry.ballot);
+        }
+    }
+    Ok((outcomes, partial))
+}
+
+fn check_signatures(entries: &[BallotEntry], outcomes: &mut [Outcome]) {
+    let messages: Vec<Digest> = entries
+        .iter()
+        .zip(outcomes.iter())
+        .map(|(e, o)| signed_message(&o.hash, e.intent))
+        .collect();
+    let message_refs: Vec<&[u8]> = messages.iter().map(|m| m.0.as_slice()).collect();
+    let signatures: Vec<Signature> = entries.iter().map(|e| e.signature).collect();
+    let keys: Vec<_> = entries.iter().map(|e| e.ballot.credential.0).collect();
+    let batch_ok = ed25519_dalek::verify_batch(&message_refs, &signatures, &keys).is_ok();
+    for ((entry, outcome), message) in entries.iter().zip(outcomes.iter_mut()).zip(&messages) {
+        // The batch equation is cofactored; each signature is also checked strictly when the
+        // batch fails, to name the culprit.
+        if batch_ok || entry.ballot.credential.verify(&message.0, &entry.signature) {
+            outcome.passed.push(Check::BallotSignatures);
+        } else {
+            let item = format!("ballot {} (line {})", outcome.code, outcome.line);
+            outcome.failures.push(Failure::new(
+                Check::BallotSignatures,
+                item,
+                "the signature does not verify with its credential",
+            ));
+            outcome.valid = false;
+        }
+    }
+}
+
+fn check_proofs(ctx: &VotingContext, entries: &[BallotEntry], outcomes: &mut [Outcome]) {
+    let structured = |o: &Outcome| !o.failures.iter().any(|f| f.check == Check::BallotStructure);
+    let mut batch = BatchVerifier::new();
+    let mut queued_ok = true;
+    for (entry, outcome) in entries.iter().zip(outcomes.iter()) {
+        if structured(outcome) && entry.queue_proofs(ctx, &mut batch).is_err() {
+            queued_ok = false;
+        }
+    }
+    let batch_ok = queued_ok && batch.verify().is_ok();
+    for (entry, outcome) in entries.iter().zip(outcomes.iter_mut()) {
+        if !structured(outcome) {
+            continue;
+        }
+        let result = if batch_ok {
+            Ok(())
+        } else {
+            entry.verify_proofs_individually(ctx)
+        };
+        match result {
+            Ok(()) => {
+                outcome.passed.push(Check::SelectionProofs);
+                outcome.passed.push(Check::ContestRangeProofs);
+            }
+            Err(failure) => {
+                let item = format!(
+                    "ballot {} (line {}), {}",
+                    outcome.code, outcome.line, failure.item
+                );
+                if failure.check == Check::ContestRangeProofs {
+                    // Every selection proof came before the failing range proof and passed.
+                    outcome.passed.push(Check::SelectionProofs);
+                }
+                outcome
+                    .failures
+                    .push(Failure::new(failure.check, item, failure.reason));
+                outcome.valid = false;
+            }
+        }
+    }
+}
+
+/// Second, short pass: subtract superseded (re-voted) and duplicated ballots by seeking to them.
+fn subtract_lines(path: &Path, tally: &mut Accumulator, lines: &[(u64, u64)]) -> Result<()> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let mut file = File::open(path).map_err(|e| ElectionError::io(path, e))?;
+    for &(line, offset) in lines {
+        file.seek(SeekFrom::Start(offset))
+            .map_err(|e| ElectionError::io(path, e))?;
+        let mut text = String::new();
+        let mut reader = std::io::BufReader::new((&mut file).take(64 << 20));
+        std::io::BufRead::read_line(&mut reader, &mut text)
+            .map_err(|e| ElectionError::io(path, e))?;
+        let entry: BallotEntry = parse_line(path, line, &text)?;
+        tally.subtract(&entry.ballot);
+    }
+    Ok(())
+}
