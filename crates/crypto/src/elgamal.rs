@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use subtle::{Choice, ConditionallySelectable};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+use crate::encoding::EncodedPoint;
 use crate::random::random_scalar;
 use crate::{RistrettoPoint, Scalar};
 
@@ -97,6 +98,70 @@ impl Add for Ciphertext {
 impl Sum for Ciphertext {
     fn sum<I: Iterator<Item = Ciphertext>>(iter: I) -> Ciphertext {
         iter.fold(Ciphertext::zero(), Add::add)
+    }
+}
+
+/// A ciphertext together with the canonical encodings of its two points. Proof statements and
+/// ballot hashes need those encodings; keeping the ones read from a record saves compressing
+/// every point again (which costs as much as decoding it). Serializes exactly like
+/// [`Ciphertext`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct EncodedCiphertext {
+    /// g^r.
+    pub pad: EncodedPoint,
+    /// g^m · K^r.
+    pub data: EncodedPoint,
+}
+
+impl EncodedCiphertext {
+    /// The ciphertext's points.
+    pub fn ciphertext(&self) -> Ciphertext {
+        Ciphertext {
+            pad: *self.pad.point(),
+            data: *self.data.point(),
+        }
+    }
+}
+
+impl From<Ciphertext> for EncodedCiphertext {
+    fn from(ct: Ciphertext) -> Self {
+        EncodedCiphertext {
+            pad: EncodedPoint::new(ct.pad),
+            data: EncodedPoint::new(ct.data),
+        }
+    }
+}
+
+/// A ciphertext as the statement of a proof: its points and their canonical encodings.
+/// Implemented by [`Ciphertext`] (which compresses its points when asked) and by
+/// [`EncodedCiphertext`] (which already has them).
+pub trait CiphertextStatement {
+    /// The ciphertext's points.
+    fn ciphertext(&self) -> Ciphertext;
+    /// The canonical encodings of pad and data.
+    fn encodings(&self) -> [[u8; 32]; 2];
+}
+
+impl CiphertextStatement for Ciphertext {
+    fn ciphertext(&self) -> Ciphertext {
+        *self
+    }
+
+    fn encodings(&self) -> [[u8; 32]; 2] {
+        [
+            self.pad.compress().to_bytes(),
+            self.data.compress().to_bytes(),
+        ]
+    }
+}
+
+impl CiphertextStatement for EncodedCiphertext {
+    fn ciphertext(&self) -> Ciphertext {
+        EncodedCiphertext::ciphertext(self)
+    }
+
+    fn encodings(&self) -> [[u8; 32]; 2] {
+        [*self.pad.as_bytes(), *self.data.as_bytes()]
     }
 }
 

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use subtle::{ConditionallySelectable, ConstantTimeEq};
 
 use super::BatchVerifier;
-use crate::elgamal::{Ciphertext, Nonce, PublicKey};
+use crate::elgamal::{CiphertextStatement, Nonce, PublicKey};
 use crate::encoding::EncodedPoint;
 use crate::hash::Digest;
 use crate::random::random_scalar;
@@ -43,17 +43,17 @@ struct Disjunction {
 }
 
 /// The statement of a disjunctive proof: which ciphertext, under which key, in which range.
-struct Statement<'a> {
+struct Statement<'a, C: CiphertextStatement + ?Sized> {
     domain: &'static str,
     context: &'a Digest,
     binding: &'a [u8],
     pk: &'a PublicKey,
-    ct: &'a Ciphertext,
+    ct: &'a C,
     min: u64,
     max: u64,
 }
 
-impl Statement<'_> {
+impl<C: CiphertextStatement + ?Sized> Statement<'_, C> {
     fn branches(&self) -> Result<u64, CryptoError> {
         if self.max < self.min || self.max - self.min >= MAX_RANGE_BRANCHES {
             return Err(CryptoError::InvalidRange {
@@ -70,8 +70,9 @@ impl Statement<'_> {
         t.append_u64("min", self.min);
         t.append_u64("max", self.max);
         t.append_bytes("key", &self.pk.compressed());
-        t.append_point("pad", &self.ct.pad);
-        t.append_point("data", &self.ct.data);
+        let [pad, data] = self.ct.encodings();
+        t.append_bytes("pad", &pad);
+        t.append_bytes("data", &data);
         for commitment in commitments {
             t.append_bytes("commitment", commitment.as_bytes());
         }
@@ -166,8 +167,9 @@ impl Statement<'_> {
             pad -= z * c;
             data -= z2 * c;
         }
-        batch.add_term(pad, self.ct.pad);
-        batch.add_term(data, self.ct.data);
+        let ct = self.ct.ciphertext();
+        batch.add_term(pad, ct.pad);
+        batch.add_term(data, ct.data);
         Ok(())
     }
 }
@@ -178,12 +180,12 @@ impl Statement<'_> {
 pub struct ZeroOneProof(Disjunction);
 
 impl ZeroOneProof {
-    fn statement<'a>(
+    fn statement<'a, C: CiphertextStatement + ?Sized>(
         context: &'a Digest,
         binding: &'a [u8],
         pk: &'a PublicKey,
-        ct: &'a Ciphertext,
-    ) -> Statement<'a> {
+        ct: &'a C,
+    ) -> Statement<'a, C> {
         Statement {
             domain: ZERO_ONE_DOMAIN,
             context,
@@ -200,7 +202,7 @@ impl ZeroOneProof {
         context: &Digest,
         binding: &[u8],
         pk: &PublicKey,
-        ct: &Ciphertext,
+        ct: &(impl CiphertextStatement + ?Sized),
         vote: bool,
         nonce: &Nonce,
     ) -> Self {
@@ -218,7 +220,7 @@ impl ZeroOneProof {
         context: &Digest,
         binding: &[u8],
         pk: &PublicKey,
-        ct: &Ciphertext,
+        ct: &(impl CiphertextStatement + ?Sized),
     ) -> Result<(), CryptoError> {
         let mut batch = BatchVerifier::new();
         self.verify_batched(context, binding, pk, ct, &mut batch)?;
@@ -231,7 +233,7 @@ impl ZeroOneProof {
         context: &Digest,
         binding: &[u8],
         pk: &PublicKey,
-        ct: &Ciphertext,
+        ct: &(impl CiphertextStatement + ?Sized),
         batch: &mut BatchVerifier,
     ) -> Result<(), CryptoError> {
         Self::statement(context, binding, pk, ct).verify_batched(&self.0, batch)
@@ -252,7 +254,7 @@ impl RangeProof {
         context: &Digest,
         binding: &[u8],
         pk: &PublicKey,
-        ct: &Ciphertext,
+        ct: &(impl CiphertextStatement + ?Sized),
         value: u64,
         nonce: &Nonce,
         min: u64,
@@ -276,7 +278,7 @@ impl RangeProof {
         context: &Digest,
         binding: &[u8],
         pk: &PublicKey,
-        ct: &Ciphertext,
+        ct: &(impl CiphertextStatement + ?Sized),
         min: u64,
         max: u64,
     ) -> Result<(), CryptoError> {
@@ -292,7 +294,7 @@ impl RangeProof {
         context: &Digest,
         binding: &[u8],
         pk: &PublicKey,
-        ct: &Ciphertext,
+        ct: &(impl CiphertextStatement + ?Sized),
         min: u64,
         max: u64,
         batch: &mut BatchVerifier,
@@ -316,7 +318,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::elgamal::encrypt;
+    use crate::elgamal::{Ciphertext, EncodedCiphertext, encrypt};
     use crate::hash::hash_parts;
 
     fn setup() -> (Digest, PublicKey) {
@@ -352,7 +354,12 @@ mod tests {
             prop_assert_eq!(proof.verify(&context, b"b", &pk, &ct), Ok(()));
             let json = serde_json::to_string(&proof).unwrap_or_default();
             let back: ZeroOneProof = serde_json::from_str(&json).map_err(|e| TestCaseError::fail(e.to_string()))?;
-            prop_assert_eq!(back, proof);
+            prop_assert_eq!(&back, &proof);
+            // A ciphertext read with its encodings is the same statement.
+            let ct_json = serde_json::to_string(&ct).unwrap_or_default();
+            let encoded: EncodedCiphertext = serde_json::from_str(&ct_json).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(encoded.ciphertext(), ct);
+            prop_assert_eq!(proof.verify(&context, b"b", &pk, &encoded), Ok(()));
         }
     }
 
