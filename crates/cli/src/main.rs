@@ -4,6 +4,17 @@
 //! Each command group lives in its own module with a clap `Subcommand` or `Args` type and a
 //! `run` function returning `anyhow::Result<ExitCode>`; `main` only dispatches and prints errors.
 
+mod authority;
+mod bench;
+mod demo;
+mod files;
+mod guardian;
+mod progress;
+mod registrar;
+mod report;
+mod verify;
+mod voter;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -17,10 +28,37 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Run a whole verifiable election on the embedded default manifest, then verify it.
+    Demo(demo::DemoArgs),
+    /// Verify an election record: every hash, proof, signature, the tally and the result.
+    Verify(verify::VerifyArgs),
+    /// Measure verification speed on a large generated (or given) record.
+    Bench(bench::BenchArgs),
+    /// Election authority: create the election, open and close voting, publish the result.
+    #[command(subcommand)]
+    Authority(authority::AuthorityCommand),
+    /// Guardian: key ceremony steps, complaints and decryption shares.
+    #[command(subcommand)]
+    Guardian(guardian::GuardianCommand),
+    /// Registrar: issue voter credentials.
+    #[command(subcommand)]
+    Registrar(registrar::RegistrarCommand),
+    /// Voter: encrypt, cast or challenge a ballot, look up a confirmation code.
+    #[command(subcommand)]
+    Voter(voter::VoterCommand),
+}
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {}
+    match cli.command {
+        Command::Demo(args) => demo::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::Bench(args) => bench::run(args),
+        Command::Authority(command) => authority::run(command),
+        Command::Guardian(command) => guardian::run(command),
+        Command::Registrar(command) => registrar::run(command),
+        Command::Voter(command) => voter::run(command),
+    }
 }
 
 fn main() -> ExitCode {

@@ -244,3 +244,16 @@ pub fn publish_result(dir: &Path) -> Result<ElectionResult> {
     write_json(&dir.join(files::RESULT), &result)?;
     Ok(result)
 }
+
+/// Find the ballot with confirmation code `code` (as printed, case-insensitive) in the ballot
+/// box: its line and entry.
+pub fn find_ballot(dir: &Path, code: &str) -> Result<Option<(u64, BallotEntry)>> {
+    let wanted = code.trim().to_ascii_uppercase();
+    let mut reader = JsonLinesReader::open(&dir.join(files::BALLOTS))?;
+    while let Some((line, entry)) = reader.next_item::<BallotEntry>()? {
+        if entry.ballot.code().to_string() == wanted {
+            return Ok(Some((line, entry)));
+        }
+    }
+    Ok(None)
+}

@@ -1,0 +1,113 @@
+//! `fairtally bench`: generate a large demo record (or take one) and measure how fast the
+//! verifier gets through it, in ballots per second, with the process's peak memory.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use fairtally_election::manifest::Manifest;
+use fairtally_election::parameters::ElectionParameters;
+use fairtally_election::simulation::{DemoConfig, VotingPlan, run_demo};
+use fairtally_election::verifier::verify_record;
+
+use crate::progress::Bars;
+use crate::report::verdict;
+
+/// Arguments of `fairtally bench`.
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Voters in the generated record (about 6% more ballots with challenges and re-votes).
+    #[arg(long, default_value_t = 20_000)]
+    pub voters: usize,
+    /// Where to generate the record (replaced if it holds an earlier bench or demo).
+    #[arg(long, default_value = "fairtally-bench")]
+    pub out: PathBuf,
+    /// Verify this existing record instead of generating one.
+    #[arg(long, conflicts_with_all = ["voters", "out"])]
+    pub record: Option<PathBuf>,
+    /// How many times to verify; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+}
+
+/// The process's peak resident memory (VmHWM) in MiB, where /proc provides it.
+fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Generate (unless given), verify `runs` times, print the median rate.
+pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    if args.runs == 0 {
+        anyhow::bail!("--runs must be at least 1");
+    }
+    let bars = Bars::default();
+    let record = match &args.record {
+        Some(record) => record.clone(),
+        None => {
+            let config = DemoConfig {
+                manifest: Manifest::default_demo()?,
+                voters: args.voters,
+                parameters: ElectionParameters::new(5, 3)?,
+                absent: 1,
+                plan: VotingPlan::default(),
+            };
+            println!(
+                "Generating a record of {} voters in {} ...",
+                args.voters,
+                args.out.display()
+            );
+            let outcome = run_demo(&config, &args.out, &bars)?;
+            if let Some(voting) = outcome.phases.iter().find(|p| p.phase == "voting") {
+                println!(
+                    "  encrypted and signed {} ballots in {:.2} s: {:.0} ballots/s",
+                    outcome.ballots,
+                    voting.elapsed.as_secs_f64(),
+                    outcome.ballots as f64 / voting.elapsed.as_secs_f64()
+                );
+            }
+            if let Some(peak) = peak_memory_mib() {
+                println!("  peak memory while generating: {peak:.0} MiB");
+            }
+            outcome.record
+        }
+    };
+    println!(
+        "Verifying {} ({} runs, {} threads) ...",
+        record.display(),
+        args.runs,
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    let mut times: Vec<Duration> = Vec::new();
+    let mut ballots = 0;
+    for run in 1..=args.runs {
+        let start = Instant::now();
+        let report = verify_record(&record, &bars)?;
+        let elapsed = start.elapsed();
+        ballots = report.ballots.total;
+        println!(
+            "  run {run}: {ballots} ballots in {:.2} s: {:.0} ballots/s — {}",
+            elapsed.as_secs_f64(),
+            ballots as f64 / elapsed.as_secs_f64(),
+            verdict(&report)
+        );
+        if !report.is_valid() {
+            return Ok(ExitCode::from(1));
+        }
+        times.push(elapsed);
+    }
+    times.sort();
+    let median = times[times.len() / 2];
+    println!(
+        "Median: {ballots} ballots verified in {:.2} s = {:.0} ballots/s (whole record: every check, tally and result)",
+        median.as_secs_f64(),
+        ballots as f64 / median.as_secs_f64()
+    );
+    if let Some(peak) = peak_memory_mib() {
+        println!("Peak memory of this process (VmHWM): {peak:.0} MiB");
+    }
+    Ok(ExitCode::SUCCESS)
+}

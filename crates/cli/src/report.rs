@@ -1,0 +1,86 @@
+//! Printing verification reports and results for people.
+
+use fairtally_election::check::Check;
+use fairtally_election::manifest::Manifest;
+use fairtally_election::tally::ElectionResult;
+use fairtally_election::verifier::Report;
+
+/// Failures printed per check before "and N more".
+const SHOWN_FAILURES: usize = 10;
+
+/// Print each named check with its count of passed items, and every failure (up to a limit).
+pub fn print_checks(report: &Report) {
+    for check in Check::ALL {
+        let passed = report.passed.get(&check).copied().unwrap_or(0);
+        let failures: Vec<_> = report.failures_of(check).collect();
+        let status = if failures.is_empty() {
+            "ok    "
+        } else {
+            "FAILED"
+        };
+        let failed = if failures.is_empty() {
+            String::new()
+        } else {
+            format!(", {} failed", failures.len())
+        };
+        println!("  {status} {:<22} {passed:>9} passed{failed}", check.name());
+        for f in failures.iter().take(SHOWN_FAILURES) {
+            println!("           {}: {}", f.item, f.reason);
+        }
+        if failures.len() > SHOWN_FAILURES {
+            println!(
+                "           ... and {} more",
+                failures.len() - SHOWN_FAILURES
+            );
+        }
+    }
+    let b = &report.ballots;
+    println!(
+        "Ballots: {} in the record: {} cast ({} replaced by a re-vote), {} challenged; {} counted",
+        b.total, b.cast, b.superseded, b.challenged, b.counted
+    );
+}
+
+/// Print the result with option titles from the manifest and percentages.
+pub fn print_result(manifest: &Manifest, result: &ElectionResult) {
+    println!("{} — {} counted ballots", manifest.title, result.counted);
+    for contest in &result.contests {
+        let m = manifest.contest(&contest.contest);
+        println!(
+            "  {}",
+            m.map_or(contest.contest.as_str(), |c| c.title.as_str())
+        );
+        let width = m
+            .and_then(|c| c.options.iter().map(|o| o.title.chars().count()).max())
+            .unwrap_or(20);
+        for option in &contest.options {
+            let title = m
+                .and_then(|c| c.options.iter().find(|o| o.id == option.option))
+                .map_or(option.option.as_str(), |o| o.title.as_str());
+            let percent = if result.counted == 0 {
+                0.0
+            } else {
+                100.0 * option.votes as f64 / result.counted as f64
+            };
+            println!("    {title:<width$}  {:>9}  {percent:5.1}%", option.votes);
+        }
+    }
+}
+
+/// The one-line verdict naming the failed checks and their first items.
+pub fn verdict(report: &Report) -> String {
+    if report.is_valid() {
+        return format!("VERIFIED: all {} checks passed.", Check::ALL.len());
+    }
+    let mut named: Vec<String> = Vec::new();
+    for check in Check::ALL {
+        if let Some(first) = report.failures_of(check).next() {
+            named.push(format!("{} ({})", check.name(), first.item));
+        }
+    }
+    format!(
+        "NOT VERIFIED: {} failure(s) in: {}",
+        report.failures.len(),
+        named.join("; ")
+    )
+}
