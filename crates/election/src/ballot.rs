@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use ed25519_dalek::Signature;
-use fairtally_crypto::elgamal::{Ciphertext, Nonce, encrypt, opens_to};
+use fairtally_crypto::elgamal::{Ciphertext, EncodedCiphertext, Nonce, encrypt, opens_to};
 use fairtally_crypto::encoding::hex_scalar;
 use fairtally_crypto::hash::{Digest, hash_parts};
 use fairtally_crypto::proofs::{BatchVerifier, RangeProof, ZeroOneProof};
@@ -142,8 +142,8 @@ fn check_limits(contest: &Contest, chosen: usize) -> Result<()> {
 pub struct EncryptedSelection {
     /// The option's id.
     pub option: String,
-    /// Encryption of 1 (chosen) or 0.
-    pub ciphertext: Ciphertext,
+    /// Encryption of 1 (chosen) or 0 (kept with its encodings, which hashing and proofs need).
+    pub ciphertext: EncodedCiphertext,
     /// Proof that the ciphertext encrypts 0 or 1.
     pub proof: ZeroOneProof,
 }
@@ -334,7 +334,7 @@ pub fn encrypt_ballot(
         let mut nonce_sum = Nonce::from_scalar(Scalar::ZERO);
         for (option, &vote) in contest.options.iter().zip(row) {
             let nonce = Nonce::random();
-            let ciphertext = encrypt(pk, u64::from(vote), &nonce);
+            let ciphertext = EncodedCiphertext::from(encrypt(pk, u64::from(vote), &nonce));
             let binding = selection_binding(&key, &contest.id, &option.id);
             let proof =
                 ZeroOneProof::prove(&ctx.base_hash, &binding, pk, &ciphertext, vote, &nonce);
@@ -349,7 +349,7 @@ pub fn encrypt_ballot(
                 proof,
             });
         }
-        let total: Ciphertext = encrypted.iter().map(|s| s.ciphertext).sum();
+        let total: Ciphertext = encrypted.iter().map(|s| s.ciphertext.ciphertext()).sum();
         let chosen = row.iter().filter(|&&v| v).count() as u64;
         let range_proof = RangeProof::prove(
             &ctx.base_hash,
@@ -524,7 +524,7 @@ impl BallotEntry {
                     Some(&s.option),
                 )?;
             }
-            let total: Ciphertext = c.selections.iter().map(|s| s.ciphertext).sum();
+            let total: Ciphertext = c.selections.iter().map(|s| s.ciphertext.ciphertext()).sum();
             let binding = contest_binding(key, &c.contest);
             let (min, max) = (u64::from(m.min_selections), u64::from(m.max_selections));
             f(
@@ -552,7 +552,12 @@ impl BallotEntry {
                 ));
             }
             for (s, o) in c.selections.iter().zip(opened) {
-                if !opens_to(&ctx.public_key, &s.ciphertext, u64::from(o.vote), &o.nonce) {
+                if !opens_to(
+                    &ctx.public_key,
+                    &s.ciphertext.ciphertext(),
+                    u64::from(o.vote),
+                    &o.nonce,
+                ) {
                     return Err(format!(
                         "contest {:?}, option {:?}: the ciphertext does not open to the published vote",
                         c.contest, s.option
@@ -568,7 +573,7 @@ impl BallotEntry {
 }
 
 enum ProofRef<'a> {
-    Selection(&'a ZeroOneProof, &'a Ciphertext, Vec<u8>),
+    Selection(&'a ZeroOneProof, &'a EncodedCiphertext, Vec<u8>),
     Range(&'a RangeProof, Ciphertext, Vec<u8>, u64, u64),
 }
 

@@ -57,7 +57,7 @@ impl Accumulator {
         let cts = ballot
             .contests
             .iter()
-            .flat_map(|c| c.selections.iter().map(|s| s.ciphertext));
+            .flat_map(|c| c.selections.iter().map(|s| s.ciphertext.ciphertext()));
         for (sum, ct) in self.sums.iter_mut().zip(cts) {
             *sum = *sum + ct;
         }
@@ -69,7 +69,7 @@ impl Accumulator {
         let cts = ballot
             .contests
             .iter()
-            .flat_map(|c| c.selections.iter().map(|s| s.ciphertext));
+            .flat_map(|c| c.selections.iter().map(|s| s.ciphertext.ciphertext()));
         for (sum, ct) in self.sums.iter_mut().zip(cts) {
             sum.pad -= ct.pad;
             sum.data -= ct.data;

@@ -28,7 +28,7 @@ use crate::tally::Accumulator;
 /// Lines read before a block is handed to the thread pool.
 const BLOCK_LINES: usize = 4096;
 /// Ballots whose proofs share one batch.
-const GROUP: usize = 32;
+const GROUP: usize = 64;
 
 /// What streaming the ballots found.
 #[derive(Clone, Debug)]
