@@ -1,0 +1,472 @@
+//! The multi-machine walk-through of docs/WALKTHROUGH.md, run end to end with the built binary:
+//! authority, guardians, registrar, voters and a verifier, each step reading and writing files.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn fairtally(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fairtally"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run fairtally")
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = fairtally(dir, args);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "fairtally {args:?} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+fn code_of(encrypt_output: &str) -> String {
+    encrypt_output
+        .lines()
+        .find_map(|l| l.strip_prefix("Confirmation code: "))
+        .expect("a confirmation code")
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn an_election_runs_end_to_end_on_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+
+    // Authority: create the election (3 guardians, any 2 decrypt) on the embedded manifest.
+    ok(
+        d,
+        &[
+            "authority",
+            "create",
+            "--record",
+            "record",
+            "--guardians",
+            "3",
+            "--threshold",
+            "2",
+        ],
+    );
+
+    // Guardians, each on their own machine with a copy of the record.
+    for i in 1..=3 {
+        let (index, name) = (i.to_string(), format!("Guardian {i}"));
+        let (secret, public) = (format!("g{i}.secret.json"), format!("g{i}.public.json"));
+        ok(
+            d,
+            &[
+                "guardian", "generate", "--record", "record", "--index", &index, "--name", &name,
+                "--secret", &secret, "--public", &public,
+            ],
+        );
+    }
+    ok(
+        d,
+        &[
+            "authority",
+            "add-guardians",
+            "--record",
+            "record",
+            "g1.public.json",
+            "g2.public.json",
+            "g3.public.json",
+        ],
+    );
+    for i in 1..=3 {
+        ok(
+            d,
+            &[
+                "guardian",
+                "send-shares",
+                "--record",
+                "record",
+                "--secret",
+                &format!("g{i}.secret.json"),
+                "--out",
+                &format!("shares-{i}.json"),
+            ],
+        );
+    }
+    for i in 1..=3 {
+        ok(
+            d,
+            &[
+                "guardian",
+                "receive-shares",
+                "--record",
+                "record",
+                "--secret",
+                &format!("g{i}.secret.json"),
+                "--shares",
+                "shares-1.json",
+                "shares-2.json",
+                "shares-3.json",
+                "--key-share",
+                &format!("g{i}.key-share.json"),
+                "--complaints",
+                &format!("g{i}.complaints.json"),
+            ],
+        );
+    }
+
+    // Registrar: three voters.
+    ok(
+        d,
+        &[
+            "registrar",
+            "issue",
+            "--record",
+            "record",
+            "--voters",
+            "3",
+            "--out-dir",
+            "voters",
+        ],
+    );
+    ok(d, &["authority", "open", "--record", "record"]);
+
+    // Voters.
+    std::fs::write(
+        d.join("chen.json"),
+        r#"{"president": ["chen"], "referendum-priorities": ["parks", "schools"]}"#,
+    )
+    .unwrap();
+    std::fs::write(d.join("adams.json"), r#"{"president": ["adams"]}"#).unwrap();
+    let voter = |n: u32| format!("voters/voter-0000{n}.json");
+    // Voter 1 challenges a ballot first, then votes for real.
+    ok(
+        d,
+        &[
+            "voter",
+            "encrypt",
+            "--record",
+            "record",
+            "--credential",
+            &voter(1),
+            "--choices",
+            "adams.json",
+            "--out",
+            "v1a.prepared.json",
+        ],
+    );
+    let opened = ok(
+        d,
+        &[
+            "voter",
+            "challenge",
+            "--record",
+            "record",
+            "--prepared",
+            "v1a.prepared.json",
+            "--credential",
+            &voter(1),
+            "--out",
+            "v1a.ballot.json",
+        ],
+    );
+    assert!(opened.contains("president: adams"), "{opened}");
+    let code1 = code_of(&ok(
+        d,
+        &[
+            "voter",
+            "encrypt",
+            "--record",
+            "record",
+            "--credential",
+            &voter(1),
+            "--choices",
+            "chen.json",
+            "--out",
+            "v1.prepared.json",
+        ],
+    ));
+    ok(
+        d,
+        &[
+            "voter",
+            "cast",
+            "--prepared",
+            "v1.prepared.json",
+            "--credential",
+            &voter(1),
+            "--out",
+            "v1.ballot.json",
+        ],
+    );
+    // Voter 2 votes Chen; voter 3 votes Adams, then changes their mind (re-vote) to Chen.
+    ok(
+        d,
+        &[
+            "voter",
+            "encrypt",
+            "--record",
+            "record",
+            "--credential",
+            &voter(2),
+            "--choices",
+            "chen.json",
+            "--out",
+            "v2.prepared.json",
+        ],
+    );
+    ok(
+        d,
+        &[
+            "voter",
+            "cast",
+            "--prepared",
+            "v2.prepared.json",
+            "--credential",
+            &voter(2),
+            "--out",
+            "v2.ballot.json",
+        ],
+    );
+    ok(
+        d,
+        &[
+            "voter",
+            "encrypt",
+            "--record",
+            "record",
+            "--credential",
+            &voter(3),
+            "--choices",
+            "adams.json",
+            "--out",
+            "v3a.prepared.json",
+        ],
+    );
+    ok(
+        d,
+        &[
+            "voter",
+            "cast",
+            "--prepared",
+            "v3a.prepared.json",
+            "--credential",
+            &voter(3),
+            "--out",
+            "v3a.ballot.json",
+        ],
+    );
+    ok(
+        d,
+        &[
+            "voter",
+            "encrypt",
+            "--record",
+            "record",
+            "--credential",
+            &voter(3),
+            "--choices",
+            "chen.json",
+            "--out",
+            "v3.prepared.json",
+        ],
+    );
+    ok(
+        d,
+        &[
+            "voter",
+            "cast",
+            "--prepared",
+            "v3.prepared.json",
+            "--credential",
+            &voter(3),
+            "--out",
+            "v3.ballot.json",
+        ],
+    );
+    ok(
+        d,
+        &[
+            "authority",
+            "accept",
+            "--record",
+            "record",
+            "v1a.ballot.json",
+            "v1.ballot.json",
+            "v2.ballot.json",
+            "v3a.ballot.json",
+            "v3.ballot.json",
+        ],
+    );
+    let found = ok(
+        d,
+        &["voter", "lookup", "--record", "record", "--code", &code1],
+    );
+    assert!(found.contains("is in the record"), "{found}");
+
+    // Close, decrypt with guardians 1 and 3 (guardian 2 is absent), publish.
+    ok(d, &["authority", "close", "--record", "record"]);
+    for i in [1, 3] {
+        ok(
+            d,
+            &[
+                "guardian",
+                "decrypt",
+                "--record",
+                "record",
+                "--key-share",
+                &format!("g{i}.key-share.json"),
+                "--out",
+                &format!("g{i}.decryption.json"),
+            ],
+        );
+    }
+    ok(
+        d,
+        &[
+            "authority",
+            "add-share",
+            "--record",
+            "record",
+            "g1.decryption.json",
+            "g3.decryption.json",
+        ],
+    );
+    let published = ok(d, &["authority", "publish", "--record", "record"]);
+    assert!(published.contains("3 counted ballots"), "{published}");
+
+    // Anyone verifies.
+    let verified = ok(d, &["verify", "record"]);
+    assert!(
+        verified.contains("VERIFIED: all 16 checks passed."),
+        "{verified}"
+    );
+    assert!(
+        verified
+            .contains("5 in the record: 4 cast (1 replaced by a re-vote), 1 challenged; 3 counted"),
+        "{verified}"
+    );
+    let chen = verified
+        .lines()
+        .find(|l| l.contains("Chen Li"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(chen.split_whitespace().any(|w| w == "3"), "{chen}");
+}
+
+#[test]
+fn a_bad_share_gives_a_complaint_anyone_can_check() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok(
+        d,
+        &[
+            "authority",
+            "create",
+            "--record",
+            "record",
+            "--guardians",
+            "3",
+            "--threshold",
+            "2",
+        ],
+    );
+    for i in 1..=3 {
+        let (index, name) = (i.to_string(), format!("Guardian {i}"));
+        ok(
+            d,
+            &[
+                "guardian",
+                "generate",
+                "--record",
+                "record",
+                "--index",
+                &index,
+                "--name",
+                &name,
+                "--secret",
+                &format!("g{i}.secret.json"),
+                "--public",
+                &format!("g{i}.public.json"),
+            ],
+        );
+    }
+    ok(
+        d,
+        &[
+            "authority",
+            "add-guardians",
+            "--record",
+            "record",
+            "g1.public.json",
+            "g2.public.json",
+            "g3.public.json",
+        ],
+    );
+    for i in 1..=3 {
+        ok(
+            d,
+            &[
+                "guardian",
+                "send-shares",
+                "--record",
+                "record",
+                "--secret",
+                &format!("g{i}.secret.json"),
+                "--out",
+                &format!("shares-{i}.json"),
+            ],
+        );
+    }
+    // Guardian 2 publishes, as its share for guardian 3, the ciphertext it made for guardian 1.
+    let path = d.join("shares-2.json");
+    let mut messages: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let list = messages.as_array_mut().unwrap();
+    let to_1 = list.iter().find(|m| m["to"] == 1).unwrap()["encrypted"].clone();
+    for m in list.iter_mut().filter(|m| m["to"] == 3) {
+        m["encrypted"] = to_1.clone();
+    }
+    std::fs::write(&path, serde_json::to_string(&messages).unwrap()).unwrap();
+
+    let out = fairtally(
+        d,
+        &[
+            "guardian",
+            "receive-shares",
+            "--record",
+            "record",
+            "--secret",
+            "g3.secret.json",
+            "--shares",
+            "shares-1.json",
+            "shares-2.json",
+            "shares-3.json",
+            "--key-share",
+            "g3.key-share.json",
+            "--complaints",
+            "g3.complaints.json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad share(s) from guardian(s) 2"));
+    assert!(!d.join("g3.key-share.json").exists());
+
+    let verdict = ok(
+        d,
+        &[
+            "guardian",
+            "check-complaint",
+            "--record",
+            "record",
+            "--complaints",
+            "g3.complaints.json",
+            "--shares",
+            "shares-1.json",
+            "shares-2.json",
+            "shares-3.json",
+        ],
+    );
+    assert!(
+        verdict.contains("upheld: guardian 2 is at fault"),
+        "{verdict}"
+    );
+}
