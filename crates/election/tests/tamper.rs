@@ -1,0 +1,586 @@
+//! The tamper suite: for each kind of record item, a modified record is rejected by the
+//! verifier with the right check named, and the item named (a ballot by its confirmation code,
+//! a contest, a guardian). Malicious ballots are built with the crypto API directly and carry
+//! valid signatures, so only the targeted check can catch them. Broken files stop verification
+//! with an error naming file, line and reason.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use fairtally_crypto::elgamal::{EncodedCiphertext, Nonce, encrypt};
+use fairtally_crypto::proofs::{RangeProof, ZeroOneProof};
+use fairtally_crypto::random::random_scalar;
+use fairtally_crypto::{RistrettoPoint, Scalar};
+use fairtally_election::authority::load_setup;
+use fairtally_election::ballot::{
+    BallotEntry, Choices, PreparedBallot, Selections, contest_binding, encrypt_ballot,
+    selection_binding,
+};
+use fairtally_election::check::Check;
+use fairtally_election::credential::Credential;
+use fairtally_election::manifest::Manifest;
+use fairtally_election::parameters::ElectionParameters;
+use fairtally_election::progress::Silent;
+use fairtally_election::record::{JsonLinesReader, canonical_json, files};
+use fairtally_election::simulation::{DemoConfig, VotingPlan, run_demo};
+use fairtally_election::verifier::{Report, verify_record};
+use serde_json::Value;
+
+/// One demo election (every voter challenges once, some re-vote), generated once per run.
+fn original() -> &'static Path {
+    static DIR: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    &DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let config = DemoConfig {
+            manifest: Manifest::default_demo().unwrap(),
+            voters: 8,
+            parameters: ElectionParameters::new(3, 2).unwrap(),
+            absent: 1,
+            plan: VotingPlan {
+                challenge_percent: 100.0,
+                revote_percent: 0.0,
+            },
+        };
+        run_demo(&config, dir.path(), &Silent).unwrap();
+        let root = dir.path().to_path_buf();
+        (dir, root)
+    })
+    .1
+}
+
+/// A fresh copy of the record (and its private directory) to tamper with.
+fn copy() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    for sub in ["record", "private"] {
+        std::fs::create_dir_all(tmp.path().join(sub)).unwrap();
+        for entry in std::fs::read_dir(original().join(sub)).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), tmp.path().join(sub).join(entry.file_name())).unwrap();
+        }
+    }
+    let record = tmp.path().join("record");
+    (tmp, record)
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn write_lines(path: &Path, lines: &[String]) {
+    std::fs::write(
+        path,
+        lines.iter().map(|l| format!("{l}\n")).collect::<String>(),
+    )
+    .unwrap();
+}
+
+/// Edit line `index` of a JSON Lines file as a JSON value.
+fn edit_line(path: &Path, index: usize, edit: impl FnOnce(&mut Value)) {
+    let mut all = lines(path);
+    let mut value: Value = serde_json::from_str(&all[index]).unwrap();
+    edit(&mut value);
+    all[index] = serde_json::to_string(&value).unwrap();
+    write_lines(path, &all);
+}
+
+fn edit_json(path: &Path, edit: impl FnOnce(&mut Value)) {
+    let mut value: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    edit(&mut value);
+    std::fs::write(path, serde_json::to_string_pretty(&value).unwrap()).unwrap();
+}
+
+fn credentials(record: &Path) -> Vec<Credential> {
+    JsonLinesReader::open(&record.join("../private/credentials.jsonl"))
+        .unwrap()
+        .read_all()
+        .unwrap()
+}
+
+fn ballots(record: &Path) -> Vec<BallotEntry> {
+    JsonLinesReader::open(&record.join(files::BALLOTS))
+        .unwrap()
+        .read_all()
+        .unwrap()
+}
+
+/// The index of the first cast (or challenged) ballot line.
+fn first(record: &Path, cast: bool) -> usize {
+    ballots(record)
+        .iter()
+        .position(|b| (b.opening.is_none()) == cast)
+        .unwrap()
+}
+
+/// Re-sign ballot line `index` after `edit`, with its voter's credential: a malicious device.
+fn edit_and_resign(record: &Path, index: usize, edit: impl FnOnce(&mut BallotEntry)) -> String {
+    let path = record.join(files::BALLOTS);
+    let mut all = lines(&path);
+    let mut entry: BallotEntry = serde_json::from_str(&all[index]).unwrap();
+    edit(&mut entry);
+    let credential = credentials(record)
+        .into_iter()
+        .find(|c| c.public() == entry.ballot.credential)
+        .unwrap();
+    let prepared = PreparedBallot {
+        ballot: entry.ballot.clone(),
+        opening: entry
+            .opening
+            .clone()
+            .unwrap_or(fairtally_election::ballot::Opening { contests: vec![] }),
+    };
+    let code = prepared.code().to_string();
+    let mut resigned = if entry.opening.is_some() {
+        prepared.challenge(&credential)
+    } else {
+        prepared.cast(&credential)
+    }
+    .unwrap();
+    resigned.opening = entry.opening;
+    all[index] = String::from_utf8(canonical_json(&resigned)).unwrap();
+    write_lines(&path, &all);
+    code
+}
+
+fn append_ballot(record: &Path, entry: &BallotEntry) {
+    let path = record.join(files::BALLOTS);
+    let mut all = lines(&path);
+    all.push(String::from_utf8(canonical_json(entry)).unwrap());
+    write_lines(&path, &all);
+}
+
+fn verify(record: &Path) -> Report {
+    verify_record(record, &Silent).unwrap()
+}
+
+/// The report fails `check`, on an item whose description contains `item`.
+fn assert_caught(report: &Report, check: Check, item: &str) {
+    assert!(!report.is_valid());
+    assert!(
+        report.failures_of(check).any(|f| f.item.contains(item)),
+        "expected {check} to fail on {item:?}; failures: {:#?}",
+        report.failures
+    );
+}
+
+/// Only `check` fails.
+fn assert_only(report: &Report, check: Check, item: &str) {
+    assert_caught(report, check, item);
+    assert!(
+        report.failures.iter().all(|f| f.check == check),
+        "{:#?}",
+        report.failures
+    );
+}
+
+fn code_at(record: &Path, index: usize) -> String {
+    ballots(record)[index].ballot.code().to_string()
+}
+
+#[test]
+fn the_untouched_record_verifies() {
+    let report = verify(&original().join("record"));
+    assert!(report.is_valid(), "{:#?}", report.failures);
+    assert_eq!(report.ballots.challenged, 8);
+}
+
+#[test]
+fn a_modified_ciphertext_is_caught_by_its_selection_proof() {
+    let (_t, record) = copy();
+    let i = first(&record, true);
+    let other: RistrettoPoint = ballots(&record)[i + 1].ballot.contests[0].selections[0]
+        .ciphertext
+        .ciphertext()
+        .pad;
+    let code = edit_and_resign(&record, i, |b| {
+        let ct = &mut b.ballot.contests[0].selections[0].ciphertext;
+        *ct = EncodedCiphertext::from(fairtally_crypto::elgamal::Ciphertext {
+            pad: other,
+            data: ct.ciphertext().data,
+        });
+    });
+    let report = verify(&record);
+    assert_caught(&report, Check::SelectionProofs, &code);
+    assert_caught(
+        &report,
+        Check::SelectionProofs,
+        "contest president, option adams",
+    );
+    // The ballot is not counted, so the published tally no longer matches the record.
+    assert_caught(&report, Check::EncryptedTally, "contest president");
+}
+
+#[test]
+fn a_modified_zero_one_proof_is_caught() {
+    let (_t, record) = copy();
+    let i = first(&record, true);
+    let original = code_at(&record, i);
+    let code = edit_and_resign(&record, i, |b| {
+        let proof = &mut b.ballot.contests[1].selections[2].proof;
+        let mut v = serde_json::to_value(&*proof).unwrap();
+        v["responses"][0] = Value::String(hex::encode(random_scalar().as_bytes()));
+        *proof = serde_json::from_value(v).unwrap();
+    });
+    assert_ne!(code, original);
+    assert_caught(
+        &verify(&record),
+        Check::SelectionProofs,
+        &format!(
+            "{code} (line {}), contest referendum-priorities, option parks",
+            i + 1
+        ),
+    );
+}
+
+#[test]
+fn a_modified_range_proof_is_caught() {
+    let (_t, record) = copy();
+    let i = first(&record, true);
+    let code = edit_and_resign(&record, i, |b| {
+        let proof = &mut b.ballot.contests[1].range_proof;
+        let mut v = serde_json::to_value(&*proof).unwrap();
+        v["challenges"][1] = Value::String(hex::encode(random_scalar().as_bytes()));
+        *proof = serde_json::from_value(v).unwrap();
+    });
+    assert_caught(
+        &verify(&record),
+        Check::ContestRangeProofs,
+        &format!("{code} (line {}), contest referendum-priorities", i + 1),
+    );
+}
+
+#[test]
+fn a_modified_signature_is_caught() {
+    let (_t, record) = copy();
+    let i = first(&record, true);
+    let code = code_at(&record, i);
+    edit_line(&record.join(files::BALLOTS), i, |v| {
+        let sig = v["signature"].as_str().unwrap().to_string();
+        let flipped = if sig.starts_with('0') { "1" } else { "0" };
+        v["signature"] = Value::String(format!("{flipped}{}", &sig[1..]));
+    });
+    let report = verify(&record);
+    assert_caught(&report, Check::BallotSignatures, &code);
+    // The ballot is not counted, so the tally and the result no longer match either.
+    assert!(report.failures.iter().all(|f| matches!(
+        f.check,
+        Check::BallotSignatures | Check::EncryptedTally | Check::Result
+    )));
+}
+
+#[test]
+fn a_challenged_ballot_turned_into_a_cast_one_is_caught() {
+    let (_t, record) = copy();
+    let i = first(&record, false);
+    let code = code_at(&record, i);
+    edit_line(&record.join(files::BALLOTS), i, |v| {
+        v["intent"] = Value::String("cast".into());
+        v.as_object_mut().unwrap().remove("opening");
+    });
+    assert_caught(&verify(&record), Check::BallotSignatures, &code);
+}
+
+#[test]
+fn a_wrong_opening_of_a_challenged_ballot_is_caught() {
+    let (_t, record) = copy();
+    let i = first(&record, false);
+    let code = edit_and_resign(&record, i, |b| {
+        let opened = &mut b.opening.as_mut().unwrap().contests[0];
+        let chosen = opened.iter().position(|o| o.vote).unwrap();
+        opened[chosen].vote = false;
+        opened[(chosen + 1) % 6].vote = true;
+    });
+    assert_only(&verify(&record), Check::ChallengedBallots, &code);
+}
+
+#[test]
+fn a_replaced_credential_is_caught() {
+    let (_t, record) = copy();
+    let voter = ballots(&record)[first(&record, true)]
+        .ballot
+        .credential
+        .to_hex();
+    let path = record.join(files::CREDENTIALS);
+    let index = lines(&path)
+        .iter()
+        .position(|l| l.contains(&voter))
+        .unwrap();
+    edit_line(&path, index, |v| {
+        v["key"] = Value::String(Credential::generate().public().to_hex())
+    });
+    let report = verify(&record);
+    assert_caught(&report, Check::ElectionContext, "context.json");
+    assert_caught(&report, Check::EligibleCredentials, "ballot");
+}
+
+#[test]
+fn a_credential_listed_twice_is_caught() {
+    let (_t, record) = copy();
+    let path = record.join(files::CREDENTIALS);
+    let mut all = lines(&path);
+    all.push(all[0].clone());
+    write_lines(&path, &all);
+    assert_caught(&verify(&record), Check::CredentialList, "credentials.jsonl");
+}
+
+#[test]
+fn a_modified_guardian_proof_is_caught() {
+    let (_t, record) = copy();
+    edit_line(&record.join(files::GUARDIANS), 1, |v| {
+        v["commitment_proofs"][0]["response"] =
+            Value::String(hex::encode(random_scalar().as_bytes()));
+    });
+    let report = verify(&record);
+    assert_caught(&report, Check::GuardianCommitments, "guardian 2");
+    assert_caught(&report, Check::ElectionContext, "context.json");
+}
+
+#[test]
+fn a_forged_context_is_caught() {
+    let (_t, record) = copy();
+    edit_json(&record.join(files::CONTEXT), |v| {
+        v["base_hash"] = Value::String("00".repeat(32))
+    });
+    assert_only(&verify(&record), Check::ElectionContext, "context.json");
+}
+
+#[test]
+fn a_modified_decryption_share_is_caught() {
+    let (_t, record) = copy();
+    let g = RistrettoPoint::mul_base(&Scalar::from(5u64));
+    edit_line(&record.join(files::DECRYPTION_SHARES), 1, |v| {
+        v["contests"][0]["options"][2]["partial"] =
+            Value::String(hex::encode(g.compress().as_bytes()));
+    });
+    let report = verify(&record);
+    assert_caught(&report, Check::DecryptionShares, "guardian 2");
+    // Only one valid share remains, below the threshold of 2: the result cannot be confirmed.
+    assert_caught(&report, Check::Result, "result.json");
+}
+
+#[test]
+fn a_modified_decryption_proof_is_caught() {
+    let (_t, record) = copy();
+    edit_line(&record.join(files::DECRYPTION_SHARES), 0, |v| {
+        v["contests"][1]["options"][0]["proof"]["response"] =
+            Value::String(hex::encode(random_scalar().as_bytes()));
+    });
+    assert_caught(&verify(&record), Check::DecryptionShares, "guardian 1");
+}
+
+#[test]
+fn a_modified_result_is_caught() {
+    let (_t, record) = copy();
+    edit_json(&record.join(files::RESULT), |v| {
+        let votes = v["contests"][0]["options"][3]["votes"].as_u64().unwrap();
+        v["contests"][0]["options"][3]["votes"] = Value::from(votes + 1);
+    });
+    let report = verify(&record);
+    assert_only(&report, Check::Result, "result.json");
+    assert!(
+        report.failures[0]
+            .reason
+            .contains("contest president, option diallo"),
+        "{:?}",
+        report.failures
+    );
+}
+
+#[test]
+fn a_modified_encrypted_tally_is_caught() {
+    let (_t, record) = copy();
+    let other = serde_json::from_str::<Value>(
+        &std::fs::read_to_string(record.join(files::ENCRYPTED_TALLY)).unwrap(),
+    )
+    .unwrap()["contests"][0]["options"][1]["ciphertext"]
+        .clone();
+    edit_json(&record.join(files::ENCRYPTED_TALLY), |v| {
+        v["contests"][0]["options"][0]["ciphertext"] = other
+    });
+    assert_caught(&verify(&record), Check::EncryptedTally, "contest president");
+}
+
+#[test]
+fn a_duplicated_ballot_is_caught() {
+    let (_t, record) = copy();
+    let i = first(&record, true);
+    let code = code_at(&record, i);
+    let path = record.join(files::BALLOTS);
+    let mut all = lines(&path);
+    all.push(all[i].clone());
+    write_lines(&path, &all);
+    let report = verify(&record);
+    assert_only(&report, Check::UniqueBallots, &code);
+}
+
+fn malicious(
+    record: &Path,
+    credential: &Credential,
+    edit: impl FnOnce(&mut PreparedBallot, &fairtally_election::context::VotingContext),
+) -> BallotEntry {
+    let ctx = load_setup(record).unwrap().voting_context();
+    let choices: Choices = serde_json::from_str(r#"{"president": ["adams"]}"#).unwrap();
+    let mut prepared = encrypt_ballot(
+        &ctx,
+        credential,
+        &Selections::from_choices(&ctx.manifest, &choices).unwrap(),
+    )
+    .unwrap();
+    edit(&mut prepared, &ctx);
+    prepared.cast(credential).unwrap()
+}
+
+#[test]
+fn a_ballot_from_an_unlisted_credential_is_caught() {
+    let (_t, record) = copy();
+    let outsider = Credential::generate();
+    let entry = malicious(&record, &outsider, |_, _| {});
+    append_ballot(&record, &entry);
+    assert_only(
+        &verify(&record),
+        Check::EligibleCredentials,
+        &entry.ballot.code().to_string(),
+    );
+}
+
+/// Replace option `option` of contest `contest` by an encryption of `value` with a proof made as
+/// if it were 1, and prove the contest total `total` in [min, max].
+fn forge(
+    prepared: &mut PreparedBallot,
+    ctx: &fairtally_election::context::VotingContext,
+    contest: usize,
+    option: usize,
+    value: u64,
+    total: u64,
+    range: (u64, u64),
+) {
+    let key = prepared.ballot.credential;
+    let nonce = Nonce::random();
+    let ct = encrypt(&ctx.public_key, value, &nonce);
+    let c = &mut prepared.ballot.contests[contest];
+    let binding = selection_binding(&key, &c.contest, &c.selections[option].option);
+    c.selections[option].ciphertext = EncodedCiphertext::from(ct);
+    c.selections[option].proof =
+        ZeroOneProof::prove(&ctx.base_hash, &binding, &ctx.public_key, &ct, true, &nonce);
+    prepared.opening.contests[contest][option].nonce = *nonce.scalar();
+    let nonce_sum = prepared.opening.contests[contest]
+        .iter()
+        .fold(Nonce::from_scalar(Scalar::ZERO), |acc, o| {
+            &acc + &Nonce::from_scalar(o.nonce)
+        });
+    let sum: fairtally_crypto::elgamal::Ciphertext =
+        c.selections.iter().map(|s| s.ciphertext.ciphertext()).sum();
+    c.range_proof = RangeProof::prove(
+        &ctx.base_hash,
+        &contest_binding(&key, &c.contest),
+        &ctx.public_key,
+        &sum,
+        total,
+        &nonce_sum,
+        range.0,
+        range.1,
+    )
+    .unwrap();
+}
+
+#[test]
+fn an_option_encrypting_two_is_caught() {
+    let (_t, record) = copy();
+    let voter = credentials(&record).remove(0);
+    // Two votes for "parks" in the approval contest: the total (2) is within its limit, so the
+    // range proof holds; only the option's 0-or-1 proof can catch it.
+    let entry = malicious(&record, &voter, |p, ctx| forge(p, ctx, 1, 2, 2, 2, (0, 2)));
+    append_ballot(&record, &entry);
+    let report = verify(&record);
+    assert_caught(
+        &report,
+        Check::SelectionProofs,
+        &format!("{}", entry.ballot.code()),
+    );
+    assert!(
+        report
+            .failures
+            .iter()
+            .all(|f| f.check == Check::SelectionProofs
+                || f.check == Check::EncryptedTally
+                || f.check == Check::Result)
+    );
+}
+
+#[test]
+fn an_over_vote_is_caught() {
+    let (_t, record) = copy();
+    let voter = credentials(&record).remove(1);
+    // Two presidential candidates, each a valid 0-or-1 encryption; the device proves the total
+    // in [1, 2] although the contest allows exactly one.
+    let entry = malicious(&record, &voter, |p, ctx| forge(p, ctx, 0, 1, 1, 2, (1, 2)));
+    append_ballot(&record, &entry);
+    let report = verify(&record);
+    assert_caught(
+        &report,
+        Check::ContestRangeProofs,
+        &format!("{}", entry.ballot.code()),
+    );
+    assert!(
+        report.failures_of(Check::SelectionProofs).next().is_none(),
+        "{:#?}",
+        report.failures
+    );
+}
+
+#[test]
+fn a_modified_manifest_is_caught() {
+    let (_t, record) = copy();
+    edit_json(&record.join(files::MANIFEST), |v| {
+        v["contests"][0]["options"][0]["title"] = Value::String("Someone else".into())
+    });
+    let report = verify(&record);
+    assert_caught(&report, Check::ElectionContext, "context.json");
+    assert_caught(&report, Check::GuardianCommitments, "guardian 1");
+    assert_caught(&report, Check::BallotStructure, "ballot");
+}
+
+#[test]
+fn broken_files_stop_verification_with_file_line_and_reason() {
+    let (_t, record) = copy();
+    let path = record.join(files::BALLOTS);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, &text[..text.len() - 100]).unwrap();
+    let err = verify_record(&record, &Silent).unwrap_err().to_string();
+    assert!(
+        err.contains("ballots.jsonl") && err.contains("truncated"),
+        "{err}"
+    );
+
+    let mut all = lines(&path);
+    all.truncate(3);
+    all[1] = "{\"ballot\": garbage".into();
+    write_lines(&path, &all);
+    let err = verify_record(&record, &Silent).unwrap_err().to_string();
+    assert!(err.contains("ballots.jsonl, line 2"), "{err}");
+
+    std::fs::remove_file(record.join(files::RESULT)).unwrap();
+    write_lines(
+        &path,
+        &lines(&original().join("record").join(files::BALLOTS)),
+    );
+    let err = verify_record(&record, &Silent).unwrap_err().to_string();
+    assert!(err.contains("result.json"), "{err}");
+
+    let err = verify_record(&record.join("nowhere"), &Silent)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("nowhere"), "{err}");
+
+    edit_line(&record.join(files::GUARDIANS), 0, |v| {
+        v["commitments"][0] = Value::String("00".repeat(32))
+    });
+    let err = verify_record(&record, &Silent).unwrap_err().to_string();
+    assert!(
+        err.contains("guardians.jsonl, line 1") && err.contains("identity"),
+        "{err}"
+    );
+}
