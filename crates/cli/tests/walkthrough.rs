@@ -1,6 +1,9 @@
 //! The multi-machine walk-through of docs/WALKTHROUGH.md, run end to end with the built binary:
 //! authority, guardians, registrar, voters and a verifier, each step reading and writing files.
 
+// Test helpers outside #[test] functions: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -478,7 +478,7 @@ impl BallotEntry {
                     &ctx.base_hash,
                     &binding,
                     &ctx.public_key,
-                    &ct,
+                    &*ct,
                     min,
                     max,
                     batch,
@@ -501,7 +501,7 @@ impl BallotEntry {
                     p.verify(&ctx.base_hash, &binding, &ctx.public_key, ct)
                 }
                 ProofRef::Range(p, ct, binding, min, max) => {
-                    p.verify(&ctx.base_hash, &binding, &ctx.public_key, &ct, min, max)
+                    p.verify(&ctx.base_hash, &binding, &ctx.public_key, &*ct, min, max)
                 }
             }
             .map_err(|e| Failure::new(check, item, e.to_string()))
@@ -528,7 +528,7 @@ impl BallotEntry {
             let binding = contest_binding(key, &c.contest);
             let (min, max) = (u64::from(m.min_selections), u64::from(m.max_selections));
             f(
-                ProofRef::Range(&c.range_proof, total, binding, min, max),
+                ProofRef::Range(&c.range_proof, Box::new(total), binding, min, max),
                 Check::ContestRangeProofs,
                 &c.contest,
                 None,
@@ -574,7 +574,7 @@ impl BallotEntry {
 
 enum ProofRef<'a> {
     Selection(&'a ZeroOneProof, &'a EncodedCiphertext, Vec<u8>),
-    Range(&'a RangeProof, Ciphertext, Vec<u8>, u64, u64),
+    Range(&'a RangeProof, Box<Ciphertext>, Vec<u8>, u64, u64),
 }
 
 fn describe(contest: &str, option: Option<&str>) -> String {

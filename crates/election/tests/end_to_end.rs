@@ -1,5 +1,8 @@
 //! A whole election through the library, then the verifier on its record.
 
+// Test helpers outside #[test] functions: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use fairtally_election::manifest::Manifest;
 use fairtally_election::parameters::ElectionParameters;
 use fairtally_election::progress::Silent;

@@ -4,6 +4,9 @@
 //! valid signatures, so only the targeted check can catch them. Broken files stop verification
 //! with an error naming file, line and reason.
 
+// Test helpers outside #[test] functions: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 

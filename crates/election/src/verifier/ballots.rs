@@ -173,11 +173,10 @@ fn merge_outcome(
     if let (true, Intent::Cast, Some(position)) =
         (outcome.valid, outcome.intent, outcome.credential)
         && let Some(slot) = latest.get_mut(position as usize)
+        && let Some(previous) = slot.replace((outcome.line, outcome.offset))
     {
-        if let Some(previous) = slot.replace((outcome.line, outcome.offset)) {
-            to_subtract.push(previous);
-            summary.superseded += 1;
-        }
+        to_subtract.push(previous);
+        summary.superseded += 1;
     }
 }
 
