@@ -12,7 +12,7 @@ use fairtally_crypto::elgamal::{Ciphertext, EncodedCiphertext, Nonce, encrypt, o
 use fairtally_crypto::encoding::hex_scalar;
 use fairtally_crypto::hash::{Digest, hash_parts};
 use fairtally_crypto::proofs::{BatchVerifier, RangeProof, ZeroOneProof};
-use fairtally_crypto::{CryptoError, Scalar};
+use fairtally_crypto::Scalar;
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -584,10 +584,113 @@ fn describe(contest: &str, option: Option<&str>) -> String {
     }
 }
 
-/// Convert a crypto error on a ballot into the crate error.
-pub fn ballot_error(code: ConfirmationCode, e: CryptoError) -> ElectionError {
-    ElectionError::Ballot {
-        code: code.to_string(),
-        reason: e.to_string(),
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::OnceLock;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::ceremony::{KeyShare, run_all_in_one};
+    use crate::context::ElectionContext;
+    use crate::credential::{CredentialList, issue};
+    use crate::parameters::{ElectionParameters, ceremony_context};
+    use crate::tally::{Accumulator, ElectionResult, combine, decrypt_share, verify_share};
+
+    struct Fixture {
+        ctx: VotingContext,
+        credentials: Vec<Credential>,
+        list: CredentialList,
+        guardians: Vec<crate::guardian::GuardianPublic>,
+        keys: Vec<KeyShare>,
+        parameters: ElectionParameters,
+    }
+
+    fn fixture() -> &'static Fixture {
+        static F: OnceLock<Fixture> = OnceLock::new();
+        F.get_or_init(|| {
+            let manifest = Manifest::default_demo().unwrap();
+            let parameters = ElectionParameters::new(3, 2).unwrap();
+            let names = vec!["A".to_string(), "B".to_string(), "C".to_string()];
+            let (guardians, keys) =
+                run_all_in_one(&ceremony_context(&manifest, &parameters), &parameters, &names).unwrap();
+            let (credentials, list) = issue(4).unwrap();
+            let context = ElectionContext::compute(&manifest, &parameters, &guardians, &list);
+            Fixture { ctx: VotingContext::new(manifest, &context), credentials, list, guardians, keys, parameters }
+        })
+    }
+
+    /// Valid selections for the demo manifest: one of six, and up to two of four.
+    fn selections() -> impl Strategy<Value = Vec<Vec<bool>>> {
+        (0usize..6, proptest::sample::subsequence(vec![0usize, 1, 2, 3], 0..=2)).prop_map(|(p, approved)| {
+            let mut president = vec![false; 6];
+            president[p] = true;
+            let mut priorities = vec![false; 4];
+            for i in approved {
+                priorities[i] = true;
+            }
+            vec![president, priorities]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        #[test]
+        fn ballots_round_trip_verify_and_open_to_their_choices(rows in selections(), voter in 0usize..4) {
+            let f = fixture();
+            let s = Selections::from_rows(&f.ctx.manifest, rows).unwrap();
+            let credential = &f.credentials[voter];
+            let prepared = encrypt_ballot(&f.ctx, credential, &s).unwrap();
+            let code = prepared.code();
+            let entry = prepared.challenge(credential).unwrap();
+            let text = String::from_utf8(canonical_json(&entry)).unwrap();
+            let back: BallotEntry = serde_json::from_str(&text).unwrap();
+            prop_assert_eq!(&back, &entry);
+            prop_assert_eq!(back.ballot.code(), code);
+            prop_assert!(crate::verifier::check_ballot(&f.ctx, &f.list, &back).unwrap().is_empty());
+            prop_assert_eq!(back.check_opening(&f.ctx).unwrap(), s.to_choices(&f.ctx.manifest));
+            prop_assert_eq!(Selections::from_choices(&f.ctx.manifest, &s.to_choices(&f.ctx.manifest)).unwrap(), s);
+        }
+
+        #[test]
+        fn any_two_guardians_decrypt_the_sum_of_ballots(
+            ballots in proptest::collection::vec(selections(), 1..5),
+            absent in 0usize..3,
+        ) {
+            let f = fixture();
+            let mut acc = Accumulator::start(f.ctx.manifest.option_count(), &f.ctx.public_key);
+            let mut expected = vec![0u64; f.ctx.manifest.option_count()];
+            for (rows, credential) in ballots.iter().zip(f.credentials.iter().cycle()) {
+                for (e, v) in expected.iter_mut().zip(rows.iter().flatten()) {
+                    *e += u64::from(*v);
+                }
+                let s = Selections::from_rows(&f.ctx.manifest, rows.clone()).unwrap();
+                acc.add(&encrypt_ballot(&f.ctx, credential, &s).unwrap().ballot);
+            }
+            let tally = acc.to_tally(&f.ctx.manifest);
+            let shares: Vec<_> = f.keys.iter().enumerate().filter(|(i, _)| *i != absent).map(|(_, k)| {
+                let share = decrypt_share(&f.ctx.base_hash, &f.ctx.manifest, k, &tally).unwrap();
+                verify_share(&f.ctx.base_hash, &f.ctx.manifest, &f.guardians, &tally, &share).unwrap();
+                share
+            }).collect();
+            let points = combine(&f.parameters, &tally.flat(&f.ctx.manifest).unwrap(), &shares).unwrap();
+            let result = ElectionResult::decrypt(&f.ctx.manifest, ballots.len() as u64, &points).unwrap();
+            let got: Vec<u64> = result.contests.iter().flat_map(|c| c.options.iter().map(|o| o.votes)).collect();
+            prop_assert_eq!(got, expected);
+            prop_assert!(result.check(&f.ctx.manifest, &points).is_ok());
+            prop_assert!(combine(&f.parameters, &tally.flat(&f.ctx.manifest).unwrap(), &shares[..1]).is_err());
+        }
+    }
+
+    #[test]
+    fn confirmation_codes_are_four_groups_of_crockford_base32() {
+        let code = ConfirmationCode::from_hash(&hash_parts("x", &[])).to_string();
+        assert_eq!(code.len(), 19);
+        assert!(code.split('-').all(|g| g.len() == 4 && g.bytes().all(|b| CROCKFORD.contains(&b))), "{code}");
+        assert_eq!(ConfirmationCode([0; 10]).to_string(), "0000-0000-0000-0000");
+        assert_eq!(ConfirmationCode([255; 10]).to_string(), "ZZZZ-ZZZZ-ZZZZ-ZZZZ");
     }
 }
