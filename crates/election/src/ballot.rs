@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use ed25519_dalek::Signature;
+use fairtally_crypto::Scalar;
 use fairtally_crypto::elgamal::{Ciphertext, EncodedCiphertext, Nonce, encrypt, opens_to};
 use fairtally_crypto::encoding::hex_scalar;
 use fairtally_crypto::hash::{Digest, hash_parts};
 use fairtally_crypto::proofs::{BatchVerifier, RangeProof, ZeroOneProof};
-use fairtally_crypto::Scalar;
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -584,8 +584,6 @@ fn describe(contest: &str, option: Option<&str>) -> String {
     }
 }
 
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::OnceLock;
@@ -614,25 +612,40 @@ mod tests {
             let manifest = Manifest::default_demo().unwrap();
             let parameters = ElectionParameters::new(3, 2).unwrap();
             let names = vec!["A".to_string(), "B".to_string(), "C".to_string()];
-            let (guardians, keys) =
-                run_all_in_one(&ceremony_context(&manifest, &parameters), &parameters, &names).unwrap();
+            let (guardians, keys) = run_all_in_one(
+                &ceremony_context(&manifest, &parameters),
+                &parameters,
+                &names,
+            )
+            .unwrap();
             let (credentials, list) = issue(4).unwrap();
             let context = ElectionContext::compute(&manifest, &parameters, &guardians, &list);
-            Fixture { ctx: VotingContext::new(manifest, &context), credentials, list, guardians, keys, parameters }
+            Fixture {
+                ctx: VotingContext::new(manifest, &context),
+                credentials,
+                list,
+                guardians,
+                keys,
+                parameters,
+            }
         })
     }
 
     /// Valid selections for the demo manifest: one of six, and up to two of four.
     fn selections() -> impl Strategy<Value = Vec<Vec<bool>>> {
-        (0usize..6, proptest::sample::subsequence(vec![0usize, 1, 2, 3], 0..=2)).prop_map(|(p, approved)| {
-            let mut president = vec![false; 6];
-            president[p] = true;
-            let mut priorities = vec![false; 4];
-            for i in approved {
-                priorities[i] = true;
-            }
-            vec![president, priorities]
-        })
+        (
+            0usize..6,
+            proptest::sample::subsequence(vec![0usize, 1, 2, 3], 0..=2),
+        )
+            .prop_map(|(p, approved)| {
+                let mut president = vec![false; 6];
+                president[p] = true;
+                let mut priorities = vec![false; 4];
+                for i in approved {
+                    priorities[i] = true;
+                }
+                vec![president, priorities]
+            })
     }
 
     proptest! {
@@ -689,8 +702,15 @@ mod tests {
     fn confirmation_codes_are_four_groups_of_crockford_base32() {
         let code = ConfirmationCode::from_hash(&hash_parts("x", &[])).to_string();
         assert_eq!(code.len(), 19);
-        assert!(code.split('-').all(|g| g.len() == 4 && g.bytes().all(|b| CROCKFORD.contains(&b))), "{code}");
+        assert!(
+            code.split('-')
+                .all(|g| g.len() == 4 && g.bytes().all(|b| CROCKFORD.contains(&b))),
+            "{code}"
+        );
         assert_eq!(ConfirmationCode([0; 10]).to_string(), "0000-0000-0000-0000");
-        assert_eq!(ConfirmationCode([255; 10]).to_string(), "ZZZZ-ZZZZ-ZZZZ-ZZZZ");
+        assert_eq!(
+            ConfirmationCode([255; 10]).to_string(),
+            "ZZZZ-ZZZZ-ZZZZ-ZZZZ"
+        );
     }
 }
