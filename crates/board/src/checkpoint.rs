@@ -162,6 +162,11 @@ impl SignedCheckpoint {
         Ok(())
     }
 
+    /// Keeps only the signature lines for which `keep` is true.
+    pub fn retain_signatures(&mut self, keep: impl FnMut(&crate::note::NoteSignature) -> bool) {
+        self.note.retain_signatures(keep);
+    }
+
     /// Takes over the signature lines of `other`, which must sign the very same text. Used to
     /// collect cosignatures that witnesses sent back separately.
     ///

@@ -1,13 +1,16 @@
 //! fairtally's public bulletin board: an append-only Merkle transparency log.
 //!
 //! See `docs/BOARD.md` for the formats.
+pub mod board;
 pub mod checkpoint;
 pub mod entry;
 pub mod error;
+pub mod hashstore;
 pub mod merkle;
+pub mod mirror;
 pub mod note;
 pub mod proof;
+pub mod publish;
+pub mod tiles;
 
 pub use error::BoardError;
-pub mod hashstore;
-pub mod tiles;

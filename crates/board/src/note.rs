@@ -172,6 +172,11 @@ impl Note {
         self.signatures.push(signature);
     }
 
+    /// Keeps only the signature lines for which `keep` is true.
+    pub fn retain_signatures(&mut self, keep: impl FnMut(&NoteSignature) -> bool) {
+        self.signatures.retain(keep);
+    }
+
     /// The whole note as text: the text, a blank line, the signature lines.
     pub fn to_text(&self) -> String {
         let mut out = self.text.clone();
