@@ -208,69 +208,12 @@ impl Board {
     }
 
     /// Appends leaf data (already checked); `dedup` is off when a mirror copies a log verbatim.
-    pub(crate) fn append(
-        &mut self,
-        leaves: Vec<Vec<u8>>,
-        dedup: bool,
-    ) -> Result<Vec<Appended>, BoardError> {
+    fn append(&mut self, leaves: Vec<Vec<u8>>, dedup: bool) -> Result<Vec<Appended>, BoardError> {
         let path = self.store.path().to_owned();
-        let db = |source| BoardError::Database {
-            path: path.clone(),
-            source,
-        };
         let tx = self.store.write()?;
-        let mut size = stored_size(&tx, &path)?;
-        let start = size;
-        let mut out = Vec::with_capacity(leaves.len());
-        let mut fresh: Vec<Hash> = Vec::with_capacity(leaves.len());
-        let mut in_batch: HashMap<Hash, u64> = HashMap::new();
-        {
-            let mut find = tx
-                .prepare_cached("SELECT idx FROM entries WHERE leaf_hash = ?1 LIMIT 1")
-                .map_err(db)?;
-            let mut insert = tx
-                .prepare_cached("INSERT INTO entries(idx, leaf_hash, data) VALUES (?1, ?2, ?3)")
-                .map_err(db)?;
-            for data in &leaves {
-                let leaf_hash = crate::merkle::leaf_hash(data);
-                if dedup {
-                    let existing = match in_batch.get(&leaf_hash) {
-                        Some(index) => Some(*index),
-                        None => find
-                            .query_row([leaf_hash.as_slice()], |row| row.get::<_, i64>(0))
-                            .optional()
-                            .map_err(db)?
-                            .map(|i| i as u64),
-                    };
-                    if let Some(index) = existing {
-                        out.push(Appended {
-                            index,
-                            leaf_hash,
-                            new: false,
-                        });
-                        continue;
-                    }
-                    in_batch.insert(leaf_hash, size);
-                }
-                let index = i64::try_from(size).map_err(|_| BoardError::OutOfRange {
-                    what: "entry",
-                    value: size,
-                    size,
-                })?;
-                insert
-                    .execute(params![index, leaf_hash.as_slice(), data])
-                    .map_err(db)?;
-                out.push(Appended {
-                    index: size,
-                    leaf_hash,
-                    new: true,
-                });
-                fresh.push(leaf_hash);
-                size += 1;
-            }
-        }
-        append_leaves(&tx, &path, start, &fresh)?;
-        tx.commit().map_err(db)?;
+        let out = append_in(&tx, &path, &leaves, dedup)?;
+        tx.commit()
+            .map_err(|source| BoardError::Database { path, source })?;
         Ok(out)
     }
 
@@ -489,6 +432,71 @@ impl Board {
     pub(crate) fn store_mut(&mut self) -> &mut HashStore {
         &mut self.store
     }
+}
+
+/// Appends leaf data inside a write transaction: entries, their tree nodes and the new size.
+pub(crate) fn append_in(
+    tx: &rusqlite::Transaction<'_>,
+    path: &Path,
+    leaves: &[Vec<u8>],
+    dedup: bool,
+) -> Result<Vec<Appended>, BoardError> {
+    let db = |source| BoardError::Database {
+        path: path.to_owned(),
+        source,
+    };
+    let mut size = stored_size(tx, path)?;
+    let start = size;
+    let mut out = Vec::with_capacity(leaves.len());
+    let mut fresh: Vec<Hash> = Vec::with_capacity(leaves.len());
+    let mut in_batch: HashMap<Hash, u64> = HashMap::new();
+    {
+        let mut find = tx
+            .prepare_cached("SELECT idx FROM entries WHERE leaf_hash = ?1 LIMIT 1")
+            .map_err(db)?;
+        let mut insert = tx
+            .prepare_cached("INSERT INTO entries(idx, leaf_hash, data) VALUES (?1, ?2, ?3)")
+            .map_err(db)?;
+        for data in leaves {
+            let leaf_hash = crate::merkle::leaf_hash(data);
+            if dedup {
+                let existing = match in_batch.get(&leaf_hash) {
+                    Some(index) => Some(*index),
+                    None => find
+                        .query_row([leaf_hash.as_slice()], |row| row.get::<_, i64>(0))
+                        .optional()
+                        .map_err(db)?
+                        .map(|i| i as u64),
+                };
+                if let Some(index) = existing {
+                    out.push(Appended {
+                        index,
+                        leaf_hash,
+                        new: false,
+                    });
+                    continue;
+                }
+                in_batch.insert(leaf_hash, size);
+            }
+            let index = i64::try_from(size).map_err(|_| BoardError::OutOfRange {
+                what: "entry",
+                value: size,
+                size,
+            })?;
+            insert
+                .execute(params![index, leaf_hash.as_slice(), data])
+                .map_err(db)?;
+            out.push(Appended {
+                index: size,
+                leaf_hash,
+                new: true,
+            });
+            fresh.push(leaf_hash);
+            size += 1;
+        }
+    }
+    append_leaves(tx, path, start, &fresh)?;
+    Ok(out)
 }
 
 fn load_checkpoint(

@@ -300,6 +300,14 @@ impl HashStore {
         self.with_nodes(size, |nodes| root_at(nodes, size))
     }
 
+    /// The right edge of the tree of its first `size` leaves.
+    ///
+    /// # Errors
+    /// [`BoardError::OutOfRange`] beyond the store's size, or a database error.
+    pub fn frontier(&self, size: u64) -> Result<Frontier, BoardError> {
+        self.with_nodes(size, |nodes| Frontier::load(nodes, size))
+    }
+
     /// The inclusion proof of leaf `index` in the tree of `size` leaves.
     ///
     /// # Errors

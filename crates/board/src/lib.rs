@@ -2,6 +2,7 @@
 //!
 //! See `docs/BOARD.md` for the formats.
 pub mod board;
+pub mod bundle;
 pub mod checkpoint;
 pub mod entry;
 pub mod error;
@@ -9,8 +10,10 @@ pub mod hashstore;
 pub mod merkle;
 pub mod mirror;
 pub mod note;
+pub mod outbox;
 pub mod proof;
 pub mod publish;
 pub mod tiles;
+pub mod witness;
 
 pub use error::BoardError;

@@ -13,8 +13,9 @@
 //! Files are written to a temporary name, synced and renamed, tiles before the checkpoint that
 //! covers them, so a reader never sees a checkpoint whose tiles are missing.
 
+use std::collections::BTreeSet;
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::board::{Board, PUBLIC_DIR};
 use crate::error::BoardError;
@@ -33,16 +34,27 @@ pub struct PublishReport {
 /// Writes `bytes` to `path` so that readers see the old file or the whole new one, and the new
 /// one survives a crash once this returns.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), BoardError> {
-    let parent = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(BoardError::io(parent))?;
+    let parent = write_synced(path, bytes)?;
+    sync_dir(&parent)
+}
+
+/// Writes and syncs a file under a temporary name and renames it; returns the directory, which
+/// the caller syncs (once for many files) to make the rename durable.
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<PathBuf, BoardError> {
+    let parent = path.parent().unwrap_or(Path::new(".")).to_owned();
+    std::fs::create_dir_all(&parent).map_err(BoardError::io(&parent))?;
     let tmp = path.with_extension("tmp~");
     let mut file = std::fs::File::create(&tmp).map_err(BoardError::io(&tmp))?;
     file.write_all(bytes).map_err(BoardError::io(&tmp))?;
     file.sync_all().map_err(BoardError::io(&tmp))?;
     std::fs::rename(&tmp, path).map_err(BoardError::io(path))?;
-    std::fs::File::open(parent)
+    Ok(parent)
+}
+
+fn sync_dir(dir: &Path) -> Result<(), BoardError> {
+    std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
-        .map_err(BoardError::io(parent))
+        .map_err(BoardError::io(dir))
 }
 
 impl Board {
@@ -54,6 +66,7 @@ impl Board {
     /// I/O or database errors; the previous public state stays valid then.
     pub fn publish(&mut self) -> Result<PublishReport, BoardError> {
         let public = self.dir().join(PUBLIC_DIR);
+        let mut dirs = BTreeSet::new();
         let mut written = 0;
         write_atomic(&public.join("policy"), self.policy().to_text().as_bytes())?;
         let Some(latest) = self.latest_checkpoint()? else {
@@ -83,7 +96,7 @@ impl Board {
                 let path = public.join(tile_path(Some(tile_level), index, width));
                 if !path.exists() {
                     let row = self.hashes().tile_row(tile_level, index, width, size)?;
-                    write_atomic(&path, &row)?;
+                    dirs.insert(write_synced(&path, &row)?);
                     written += 1;
                 }
             }
@@ -100,7 +113,7 @@ impl Board {
                         bundle.extend_from_slice(&(data.len() as u16).to_be_bytes());
                         bundle.extend_from_slice(&data);
                     }
-                    write_atomic(&path, &bundle)?;
+                    dirs.insert(write_synced(&path, &bundle)?);
                     written += 1;
                 }
             }
@@ -112,9 +125,12 @@ impl Board {
                 .join(signed.checkpoint().size.to_string());
             let text = signed.to_text();
             if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-                write_atomic(&path, text.as_bytes())?;
+                dirs.insert(write_synced(&path, text.as_bytes())?);
                 written += 1;
             }
+        }
+        for dir in &dirs {
+            sync_dir(dir)?;
         }
         write_atomic(&public.join("checkpoint"), latest.to_text().as_bytes())?;
         meta_set(
