@@ -69,9 +69,9 @@ impl Board {
         }
         let mut store = HashStore::open(&path)?;
         let tx = store.write()?;
-        let db = |source| BoardError::Database {
+        let db = |cause| BoardError::Database {
             path: path.clone(),
-            source,
+            cause,
         };
         tx.execute_batch(SCHEMA).map_err(db)?;
         meta_set(&tx, "format", "fairtally-board/1").map_err(db)?;
@@ -102,9 +102,9 @@ impl Board {
         }
         let store = HashStore::open(&path)?;
         let item = path.display().to_string();
-        let db = |source| BoardError::Database {
+        let db = |cause| BoardError::Database {
             path: path.clone(),
-            source,
+            cause,
         };
         store.connection().execute_batch(SCHEMA).map_err(db)?;
         let format = meta_get(store.connection(), "format").map_err(db)?;
@@ -157,10 +157,10 @@ impl Board {
                 expected: self.policy.origin().to_owned(),
             });
         }
-        meta_set(self.store.connection(), "policy", &policy.to_text()).map_err(|source| {
+        meta_set(self.store.connection(), "policy", &policy.to_text()).map_err(|cause| {
             BoardError::Database {
                 path: self.store.path().to_owned(),
-                source,
+                cause,
             }
         })?;
         self.policy = policy.clone();
@@ -178,9 +178,9 @@ impl Board {
     }
 
     fn db(&self) -> impl Fn(rusqlite::Error) -> BoardError + '_ {
-        |source| BoardError::Database {
+        |cause| BoardError::Database {
             path: self.store.path().to_owned(),
-            source,
+            cause,
         }
     }
 
@@ -213,7 +213,7 @@ impl Board {
         let tx = self.store.write()?;
         let out = append_in(&tx, &path, &leaves, dedup)?;
         tx.commit()
-            .map_err(|source| BoardError::Database { path, source })?;
+            .map_err(|cause| BoardError::Database { path, cause })?;
         Ok(out)
     }
 
@@ -330,7 +330,7 @@ impl Board {
         )?;
         store_checkpoint(&tx, &path, &signed)?;
         tx.commit()
-            .map_err(|source| BoardError::Database { path, source })?;
+            .map_err(|cause| BoardError::Database { path, cause })?;
         Ok(signed)
     }
 
@@ -401,7 +401,7 @@ impl Board {
         });
         store_checkpoint(&tx, &path, &merged)?;
         tx.commit()
-            .map_err(|source| BoardError::Database { path, source })?;
+            .map_err(|cause| BoardError::Database { path, cause })?;
         Ok(merged)
     }
 
@@ -441,9 +441,9 @@ pub(crate) fn append_in(
     leaves: &[Vec<u8>],
     dedup: bool,
 ) -> Result<Vec<Appended>, BoardError> {
-    let db = |source| BoardError::Database {
+    let db = |cause| BoardError::Database {
         path: path.to_owned(),
-        source,
+        cause,
     };
     let mut size = stored_size(tx, path)?;
     let start = size;
@@ -507,9 +507,9 @@ fn load_checkpoint(
     let note: Option<String> = conn
         .prepare_cached("SELECT note FROM checkpoints WHERE size = ?1")
         .and_then(|mut s| s.query_row([size as i64], |row| row.get(0)).optional())
-        .map_err(|source| BoardError::Database {
+        .map_err(|cause| BoardError::Database {
             path: path.to_owned(),
-            source,
+            cause,
         })?;
     note.map(|n| SignedCheckpoint::parse(&n, "stored checkpoint"))
         .transpose()
@@ -523,9 +523,9 @@ fn store_checkpoint(
     conn.prepare_cached("INSERT OR REPLACE INTO checkpoints(size, note) VALUES (?1, ?2)")
         .and_then(|mut s| s.execute(params![signed.checkpoint().size as i64, signed.to_text()]))
         .map(|_| ())
-        .map_err(|source| BoardError::Database {
+        .map_err(|cause| BoardError::Database {
             path: path.to_owned(),
-            source,
+            cause,
         })
 }
 

@@ -15,7 +15,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 
 use crate::board::{Board, append_in};
-use crate::checkpoint::SignedCheckpoint;
+use crate::checkpoint::{SignedCheckpoint, TrustPolicy};
 use crate::entry::Entry;
 use crate::error::BoardError;
 use crate::hashstore::{TileCache, TileNodes, stored_size};
@@ -44,6 +44,111 @@ struct BundleFile {
     checkpoint: String,
     /// Consistency proof from `from` to the checkpoint's size (base64 hashes).
     consistency_proof: Vec<String>,
+}
+
+/// A bundle read from its file and checked on its own: the checkpoint's signatures under a
+/// trust policy, and that the entries lead from the bundle's starting tree to the checkpoint's
+/// root (with the consistency proof between the two). Import it with [`Board::import_bundle`].
+#[derive(Clone, Debug)]
+pub struct Bundle {
+    name: String,
+    from: u64,
+    frontier: Frontier,
+    leaves: Vec<Vec<u8>>,
+    head: SignedCheckpoint,
+}
+
+impl Bundle {
+    /// Reads and checks a bundle file.
+    ///
+    /// # Errors
+    /// I/O errors; [`BoardError::Malformed`] (naming the file and item) for a damaged or forged
+    /// bundle; [`BoardError::Signature`], [`BoardError::NotEnoughWitnesses`] or
+    /// [`BoardError::WrongLog`] for its checkpoint.
+    pub fn open(path: &Path, policy: &TrustPolicy) -> Result<Self, BoardError> {
+        let name = path.display().to_string();
+        let len = std::fs::metadata(path).map_err(BoardError::io(path))?.len();
+        if len > MAX_BUNDLE_LEN {
+            return Err(BoardError::malformed(
+                &name,
+                format!("bundle is {len} bytes, the limit is {MAX_BUNDLE_LEN}"),
+            ));
+        }
+        let bytes = std::fs::read(path).map_err(BoardError::io(path))?;
+        let file: BundleFile = serde_json::from_slice(&bytes).map_err(|e| {
+            BoardError::malformed(&name, format!("not a fairtally board bundle: {e}"))
+        })?;
+        if file.format != BUNDLE_FORMAT {
+            return Err(BoardError::malformed(
+                format!("{name}: format"),
+                format!("{:?} is not {BUNDLE_FORMAT:?}", file.format),
+            ));
+        }
+        if file.origin != policy.origin() {
+            return Err(BoardError::WrongLog {
+                item: name,
+                found: file.origin,
+                expected: policy.origin().to_owned(),
+            });
+        }
+        let head = SignedCheckpoint::parse(&file.checkpoint, &format!("{name}: checkpoint"))?;
+        policy.verify(&head)?;
+        let cp = head.checkpoint().clone();
+        let mut leaves = Vec::with_capacity(file.entries.len());
+        for (i, text) in file.entries.iter().enumerate() {
+            let item = format!("{name}: entries[{i}]");
+            let data = BASE64
+                .decode(text)
+                .map_err(|e| BoardError::malformed(&item, format!("not base64: {e}")))?;
+            Entry::from_leaf_data(&data, &item)?;
+            leaves.push(data);
+        }
+        let frontier = Frontier::from_hashes(
+            file.from,
+            b64_hashes(&file.frontier, &format!("{name}: frontier"))?,
+        )
+        .map_err(|e| BoardError::malformed(&name, e.to_string()))?;
+        let mut end = frontier.clone();
+        for data in &leaves {
+            end.push(crate::merkle::leaf_hash(data), |_| {});
+        }
+        if end.size() != cp.size || end.root() != cp.root {
+            return Err(BoardError::malformed(
+                &name,
+                format!(
+                    "its {} entries from index {} do not lead to its {cp} (damaged or forged bundle)",
+                    leaves.len(),
+                    file.from
+                ),
+            ));
+        }
+        let proof = b64_hashes(
+            &file.consistency_proof,
+            &format!("{name}: consistency_proof"),
+        )?;
+        if file.from > 0 && file.from < cp.size {
+            verify_consistency(file.from, cp.size, &proof, &frontier.root(), &cp.root).map_err(
+                |e| BoardError::malformed(format!("{name}: consistency_proof"), e.to_string()),
+            )?;
+        }
+        Ok(Self {
+            name,
+            from: file.from,
+            frontier,
+            leaves,
+            head,
+        })
+    }
+
+    /// The bundle's checkpoint (verified).
+    pub fn checkpoint(&self) -> &SignedCheckpoint {
+        &self.head
+    }
+
+    /// Index of the first entry in the bundle.
+    pub fn from(&self) -> u64 {
+        self.from
+    }
 }
 
 /// What an export wrote.
@@ -127,88 +232,41 @@ impl Board {
         };
         let json = serde_json::to_vec(&file).map_err(|e| BoardError::Io {
             path: path.to_owned(),
-            source: std::io::Error::other(e),
+            cause: std::io::Error::other(e),
         })?;
         write_atomic(path, &json)?;
         Ok(ExportReport { from, size })
     }
 
-    /// Imports a bundle file; see the module documentation for the checks. Nothing is stored
-    /// unless all of them pass.
+    /// Imports a verified bundle (see [`Bundle::open`]): checks that it continues this board's
+    /// own tree, then appends the entries this board lacks and stores the bundle's checkpoint,
+    /// all in one transaction. Nothing is stored unless every check passes; importing the same
+    /// bundle again changes nothing.
     ///
     /// # Errors
-    /// [`BoardError::Malformed`] (naming the file and item) for a damaged or forged bundle,
-    /// [`BoardError::Signature`]/[`BoardError::NotEnoughWitnesses`] for its checkpoint,
-    /// [`BoardError::WrongLog`] for another log's bundle, [`BoardError::Gap`] for a bundle that
+    /// [`BoardError::WrongLog`] for another log's bundle, [`BoardError::Signature`] or
+    /// [`BoardError::NotEnoughWitnesses`] under this board's policy, [`BoardError::Gap`] for a bundle that
     /// starts past this board's end, [`BoardError::Fork`] naming both checkpoints when the
-    /// bundle's log and this board's disagree.
-    pub fn import_bundle(&mut self, path: &Path) -> Result<ImportReport, BoardError> {
-        let name = path.display().to_string();
-        let len = std::fs::metadata(path).map_err(BoardError::io(path))?.len();
-        if len > MAX_BUNDLE_LEN {
-            return Err(BoardError::malformed(
-                &name,
-                format!("bundle is {len} bytes, the limit is {MAX_BUNDLE_LEN}"),
-            ));
-        }
-        let bytes = std::fs::read(path).map_err(BoardError::io(path))?;
-        let file: BundleFile = serde_json::from_slice(&bytes).map_err(|e| {
-            BoardError::malformed(&name, format!("not a fairtally board bundle: {e}"))
-        })?;
-        if file.format != BUNDLE_FORMAT {
-            return Err(BoardError::malformed(
-                format!("{name}: format"),
-                format!("{:?} is not {BUNDLE_FORMAT:?}", file.format),
-            ));
-        }
-        if file.origin != self.origin() {
+    /// bundle's log and this board's disagree; database errors.
+    pub fn import_bundle(&mut self, bundle: &Bundle) -> Result<ImportReport, BoardError> {
+        let Bundle {
+            name,
+            from,
+            frontier,
+            leaves,
+            head,
+        } = bundle;
+        let (name, from) = (name.as_str(), *from);
+        let cp = head.checkpoint().clone();
+        if cp.origin != self.origin() {
             return Err(BoardError::WrongLog {
-                item: name,
-                found: file.origin,
+                item: name.to_owned(),
+                found: cp.origin,
                 expected: self.origin().to_owned(),
             });
         }
-        let head = SignedCheckpoint::parse(&file.checkpoint, &format!("{name}: checkpoint"))?;
-        self.policy().verify(&head)?;
-        let cp = head.checkpoint().clone();
-        let mut leaves = Vec::with_capacity(file.entries.len());
-        for (i, text) in file.entries.iter().enumerate() {
-            let item = format!("{name}: entries[{i}]");
-            let data = BASE64
-                .decode(text)
-                .map_err(|e| BoardError::malformed(&item, format!("not base64: {e}")))?;
-            Entry::from_leaf_data(&data, &item)?;
-            leaves.push(data);
-        }
-        let frontier = Frontier::from_hashes(
-            file.from,
-            b64_hashes(&file.frontier, &format!("{name}: frontier"))?,
-        )
-        .map_err(|e| BoardError::malformed(&name, e.to_string()))?;
-        let mut end = frontier.clone();
-        for data in &leaves {
-            end.push(crate::merkle::leaf_hash(data), |_| {});
-        }
-        if end.size() != cp.size || end.root() != cp.root {
-            return Err(BoardError::malformed(
-                &name,
-                format!(
-                    "its {} entries from index {} do not lead to its {cp} (damaged or forged bundle)",
-                    leaves.len(),
-                    file.from
-                ),
-            ));
-        }
-        let proof = b64_hashes(
-            &file.consistency_proof,
-            &format!("{name}: consistency_proof"),
-        )?;
-        if file.from > 0 && file.from < cp.size {
-            verify_consistency(file.from, cp.size, &proof, &frontier.root(), &cp.root).map_err(
-                |e| BoardError::malformed(format!("{name}: consistency_proof"), e.to_string()),
-            )?;
-        }
-
+        // The bundle was checked under the policy it was opened with; this board's may be stricter.
+        self.policy().verify(head)?;
         let latest = self.latest_checkpoint()?;
         let db_path = self.hashes().path().to_owned();
         let tx = self.store_mut().write()?;
@@ -236,19 +294,19 @@ impl Board {
                 reason,
             }
         };
-        if local_size < file.from {
+        if local_size < from {
             return Err(BoardError::Gap {
-                file: path.to_owned(),
-                from: file.from,
+                file: name.into(),
+                from,
                 size: local_size,
             });
         }
-        if local_root(file.from)? != frontier.root() {
-            return Err(fork(format!("the trees differ at size {}", file.from)));
+        if local_root(from)? != frontier.root() {
+            return Err(fork(format!("the trees differ at size {from}")));
         }
         let mut appended = 0;
         if local_size <= cp.size {
-            let have = (local_size - file.from) as usize;
+            let have = (local_size - from) as usize;
             let mut at_local = frontier.clone();
             for data in &leaves[..have] {
                 at_local.push(crate::merkle::leaf_hash(data), |_| {});
@@ -260,16 +318,16 @@ impl Board {
         } else if local_root(cp.size)? != cp.root {
             return Err(fork(format!("the trees differ at size {}", cp.size)));
         }
-        Board::store_received_checkpoint(&tx, &db_path, &head)?;
+        Board::store_received_checkpoint(&tx, &db_path, head)?;
         let size = stored_size(&tx, &db_path)?;
-        tx.commit().map_err(|source| BoardError::Database {
+        tx.commit().map_err(|cause| BoardError::Database {
             path: db_path,
-            source,
+            cause,
         })?;
         Ok(ImportReport {
             appended,
             size,
-            checkpoint: head,
+            checkpoint: head.clone(),
         })
     }
 }

@@ -10,20 +10,20 @@ use crate::proof::ProofError;
 #[non_exhaustive]
 pub enum BoardError {
     /// Reading or writing a file failed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {cause}", path.display())]
     Io {
         /// The file or directory.
         path: PathBuf,
         /// The operating system's error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The SQLite store failed (locked beyond the timeout, disk full, corrupt file).
-    #[error("{}: database error: {source}", path.display())]
+    #[error("{}: database error: {cause}", path.display())]
     Database {
         /// The database file.
         path: PathBuf,
         /// SQLite's error.
-        source: rusqlite::Error,
+        cause: rusqlite::Error,
     },
     /// Input is not in the expected format (a key, a note, a bundle, an entry).
     #[error("{item}: {reason}")]
@@ -121,7 +121,7 @@ impl BoardError {
     /// Wraps an I/O error with the path it concerns.
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
         let path = path.into();
-        move |source| Self::Io { path, source }
+        move |cause| Self::Io { path, cause }
     }
 
     /// Shorthand for [`BoardError::Malformed`].

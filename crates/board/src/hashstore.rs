@@ -33,9 +33,9 @@ CREATE TABLE IF NOT EXISTS tiles(
 
 /// Opens (creating if needed) a SQLite database with the durability settings of the board.
 pub(crate) fn open_database(path: &Path) -> Result<Connection, BoardError> {
-    let db = |source| BoardError::Database {
+    let db = |cause| BoardError::Database {
         path: path.to_owned(),
-        source,
+        cause,
     };
     let conn = Connection::open(path).map_err(db)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
@@ -97,9 +97,9 @@ impl NodeSource for TileNodes<'_> {
             Some((tile, _)) => tile,
             None => {
                 let blob = read_tile(self.conn, key)
-                    .map_err(|source| BoardError::Database {
+                    .map_err(|cause| BoardError::Database {
                         path: self.path.to_owned(),
-                        source,
+                        cause,
                     })?
                     .ok_or(missing)?;
                 if self.cache.tiles.len() >= CACHE_TILES {
@@ -142,9 +142,9 @@ pub(crate) fn append_leaves(
     size: u64,
     leaves: &[Hash],
 ) -> Result<Frontier, BoardError> {
-    let db = |source| BoardError::Database {
+    let db = |cause| BoardError::Database {
         path: path.to_owned(),
-        source,
+        cause,
     };
     // A private cache: nothing read inside a transaction that may still roll back is shared.
     let mut cache = TileCache::default();
@@ -193,9 +193,9 @@ pub(crate) fn append_leaves(
 
 /// Reads the committed tree size.
 pub(crate) fn stored_size(conn: &Connection, path: &Path) -> Result<u64, BoardError> {
-    let value = meta_get(conn, "size").map_err(|source| BoardError::Database {
+    let value = meta_get(conn, "size").map_err(|cause| BoardError::Database {
         path: path.to_owned(),
-        source,
+        cause,
     })?;
     match value {
         None => Ok(0),
@@ -242,9 +242,9 @@ impl HashStore {
     pub(crate) fn write(&mut self) -> Result<Transaction<'_>, BoardError> {
         self.conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|source| BoardError::Database {
+            .map_err(|cause| BoardError::Database {
                 path: self.path.clone(),
-                source,
+                cause,
             })
     }
 
@@ -266,7 +266,7 @@ impl HashStore {
         let size = stored_size(&tx, &path)?;
         let frontier = append_leaves(&tx, &path, size, leaves)?;
         tx.commit()
-            .map_err(|source| BoardError::Database { path, source })?;
+            .map_err(|cause| BoardError::Database { path, cause })?;
         Ok(frontier.root())
     }
 

@@ -255,6 +255,43 @@ impl Mirror {
         proof::consistency_proof(self, size1, size)
     }
 
+    /// Audits the whole mirror: every entry bundle parses and matches its leaf hash in the
+    /// level-0 tiles, and the tiles lead to the checkpoint's root. `progress` is called with the
+    /// number of entries checked so far.
+    ///
+    /// # Errors
+    /// The first problem found, naming the file and entry.
+    pub fn audit(&mut self, mut progress: impl FnMut(u64)) -> Result<(), BoardError> {
+        let size = self.size();
+        let mut from = 0;
+        while from < size {
+            let to = (from + TILE_WIDTH).min(size);
+            let data = self.leaf_data(from, to)?;
+            let tile = self.tile(0, from / TILE_WIDTH)?.to_vec();
+            for (i, (data, hash)) in data.iter().zip(&tile).enumerate() {
+                let item = format!("{}: entry {}", self.dir.display(), from + i as u64);
+                Entry::from_leaf_data(data, &item)?;
+                if crate::merkle::leaf_hash(data) != *hash {
+                    return Err(BoardError::malformed(
+                        item,
+                        "entry bundle and hash tile disagree",
+                    ));
+                }
+            }
+            self.tiles.remove(&(0, from / TILE_WIDTH));
+            from = to;
+            progress(from);
+        }
+        let cp = self.checkpoint.checkpoint().clone();
+        if self.root_at(size)? != cp.root {
+            return Err(BoardError::malformed(
+                self.dir.display().to_string(),
+                format!("the hash tiles do not lead to the root of its {cp}"),
+            ));
+        }
+        Ok(())
+    }
+
     /// Recomputes the root of the tree of `size` entries from the tiles (for `size` the
     /// checkpoint's, this checks the tiles against the checkpoint).
     ///

@@ -41,7 +41,10 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), BoardError> 
 /// Writes and syncs a file under a temporary name and renames it; returns the directory, which
 /// the caller syncs (once for many files) to make the rename durable.
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<PathBuf, BoardError> {
-    let parent = path.parent().unwrap_or(Path::new(".")).to_owned();
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
     std::fs::create_dir_all(&parent).map_err(BoardError::io(&parent))?;
     let tmp = path.with_extension("tmp~");
     let mut file = std::fs::File::create(&tmp).map_err(BoardError::io(&tmp))?;
@@ -76,9 +79,9 @@ impl Board {
             });
         };
         let size = latest.checkpoint().size;
-        let db = |source| BoardError::Database {
+        let db = |cause| BoardError::Database {
             path: self.hashes().path().to_owned(),
-            source,
+            cause,
         };
         let published: u64 = meta_get(self.hashes().connection(), "published_size")
             .map_err(db)?

@@ -8,6 +8,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod board;
+
 /// fairtally: verifiable elections, independent observation and election forensics.
 #[derive(Parser)]
 #[command(name = "fairtally", version, about)]
@@ -17,10 +19,16 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// The public bulletin board: an append-only Merkle log with signed, witnessed checkpoints.
+    #[command(subcommand)]
+    Board(board::BoardCommand),
+}
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {}
+    match cli.command {
+        Command::Board(command) => board::run(command),
+    }
 }
 
 fn main() -> ExitCode {
