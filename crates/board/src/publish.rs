@@ -68,6 +68,27 @@ impl Board {
     /// # Errors
     /// I/O or database errors; the previous public state stays valid then.
     pub fn publish(&mut self) -> Result<PublishReport, BoardError> {
+        // Hold the database's write lock so that concurrent publishers (other processes
+        // appending to the same board) take turns and the checkpoint file never goes back.
+        let conn = self.hashes().connection();
+        let db = |cause| BoardError::Database {
+            path: self.hashes().path().to_owned(),
+            cause,
+        };
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
+        let result = self.publish_locked();
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        self.hashes()
+            .connection()
+            .execute_batch(end)
+            .map_err(|cause| BoardError::Database {
+                path: self.hashes().path().to_owned(),
+                cause,
+            })?;
+        result
+    }
+
+    fn publish_locked(&self) -> Result<PublishReport, BoardError> {
         let public = self.dir().join(PUBLIC_DIR);
         let mut dirs = BTreeSet::new();
         let mut written = 0;
