@@ -29,8 +29,9 @@ pub const DATABASE_FILE: &str = "board.sqlite";
 pub const PUBLIC_DIR: &str = "public";
 
 const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS entries(idx INTEGER PRIMARY KEY, leaf_hash BLOB NOT NULL, data BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS entries_by_leaf ON entries(leaf_hash);
+CREATE TABLE IF NOT EXISTS entries(
+    idx INTEGER PRIMARY KEY, leaf_key INTEGER NOT NULL, leaf_hash BLOB NOT NULL, data BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS entries_by_leaf_key ON entries(leaf_key);
 CREATE TABLE IF NOT EXISTS checkpoints(size INTEGER PRIMARY KEY, note TEXT NOT NULL);
 ";
 
@@ -222,15 +223,7 @@ impl Board {
     /// # Errors
     /// Database errors.
     pub fn index_of(&self, leaf_hash: &Hash) -> Result<Option<u64>, BoardError> {
-        self.store
-            .connection()
-            .prepare_cached("SELECT idx FROM entries WHERE leaf_hash = ?1 LIMIT 1")
-            .and_then(|mut s| {
-                s.query_row([leaf_hash.as_slice()], |row| row.get::<_, i64>(0))
-                    .optional()
-            })
-            .map(|i| i.map(|i| i as u64))
-            .map_err(self.db())
+        find_index(self.store.connection(), leaf_hash).map_err(self.db())
     }
 
     /// The leaf data of entries `from .. to`.
@@ -434,6 +427,24 @@ impl Board {
     }
 }
 
+/// The first 8 bytes of a leaf hash: the indexed key for de-duplication. An 8-byte integer keeps
+/// the index three times smaller than the whole hash (it takes random inserts, so its size
+/// decides how many pages a batch touches); the full hash is compared on a match.
+fn leaf_key(leaf_hash: &Hash) -> i64 {
+    let mut key = [0; 8];
+    key.copy_from_slice(&leaf_hash[..8]);
+    i64::from_be_bytes(key)
+}
+
+fn find_index(conn: &rusqlite::Connection, leaf_hash: &Hash) -> rusqlite::Result<Option<u64>> {
+    conn.prepare_cached("SELECT idx FROM entries WHERE leaf_key = ?1 AND leaf_hash = ?2 LIMIT 1")?
+        .query_row(params![leaf_key(leaf_hash), leaf_hash.as_slice()], |row| {
+            row.get::<_, i64>(0)
+        })
+        .optional()
+        .map(|i| i.map(|i| i as u64))
+}
+
 /// Appends leaf data inside a write transaction: entries, their tree nodes and the new size.
 pub(crate) fn append_in(
     tx: &rusqlite::Transaction<'_>,
@@ -451,22 +462,17 @@ pub(crate) fn append_in(
     let mut fresh: Vec<Hash> = Vec::with_capacity(leaves.len());
     let mut in_batch: HashMap<Hash, u64> = HashMap::new();
     {
-        let mut find = tx
-            .prepare_cached("SELECT idx FROM entries WHERE leaf_hash = ?1 LIMIT 1")
-            .map_err(db)?;
         let mut insert = tx
-            .prepare_cached("INSERT INTO entries(idx, leaf_hash, data) VALUES (?1, ?2, ?3)")
+            .prepare_cached(
+                "INSERT INTO entries(idx, leaf_key, leaf_hash, data) VALUES (?1, ?2, ?3, ?4)",
+            )
             .map_err(db)?;
         for data in leaves {
             let leaf_hash = crate::merkle::leaf_hash(data);
             if dedup {
                 let existing = match in_batch.get(&leaf_hash) {
                     Some(index) => Some(*index),
-                    None => find
-                        .query_row([leaf_hash.as_slice()], |row| row.get::<_, i64>(0))
-                        .optional()
-                        .map_err(db)?
-                        .map(|i| i as u64),
+                    None => find_index(tx, &leaf_hash).map_err(db)?,
                 };
                 if let Some(index) = existing {
                     out.push(Appended {
@@ -484,7 +490,12 @@ pub(crate) fn append_in(
                 size,
             })?;
             insert
-                .execute(params![index, leaf_hash.as_slice(), data])
+                .execute(params![
+                    index,
+                    leaf_key(&leaf_hash),
+                    leaf_hash.as_slice(),
+                    data
+                ])
                 .map_err(db)?;
             out.push(Appended {
                 index: size,
@@ -552,7 +563,7 @@ mod tests {
             out.iter().map(|o| (o.index, o.new)).collect::<Vec<_>>(),
             [(0, true), (1, true), (0, false)]
         );
-        let again = board.append_batch(&[b.clone()])?;
+        let again = board.append_batch(std::slice::from_ref(&b))?;
         assert_eq!((again[0].index, again[0].new), (1, false));
         assert_eq!(board.size()?, 2);
         assert_eq!(board.index_of(&b.leaf_hash())?, Some(1));

@@ -65,8 +65,14 @@ pub(crate) fn meta_set(conn: &Connection, key: &str, value: &str) -> rusqlite::R
 /// final (nodes are never rewritten, so a tile read at size `s` stays valid for nodes below `s`).
 #[derive(Default)]
 pub(crate) struct TileCache {
-    tiles: HashMap<(u8, u64), (Box<[u8]>, u64)>,
+    tiles: HashMap<TileKey, CachedTile>,
 }
+
+/// Tile level and tile index.
+type TileKey = (u8, u64);
+
+/// A tile's bytes and the tree size up to which they are final.
+type CachedTile = (Box<[u8]>, u64);
 
 /// A [`NodeSource`] over the tiles of one database, for the tree of `size` leaves.
 pub(crate) struct TileNodes<'a> {

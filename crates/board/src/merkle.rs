@@ -70,7 +70,7 @@ pub fn subtree_hash<S: NodeSource + ?Sized>(
     if len == 0 {
         return Ok(EMPTY_ROOT);
     }
-    if len.is_power_of_two() && start % len == 0 {
+    if len.is_power_of_two() && start.is_multiple_of(len) {
         return nodes.node(len.trailing_zeros() as u8, start / len);
     }
     let k = split_point(len);

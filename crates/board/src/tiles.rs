@@ -28,7 +28,7 @@ impl NodeSlot {
     pub fn of(level: u8, index: u64) -> Self {
         let row = level % TILE_HEIGHT;
         let per_tile = TILE_WIDTH >> row;
-        let row_start = 2 * TILE_WIDTH as usize - (2 * TILE_WIDTH as usize >> row);
+        let row_start = 2 * TILE_WIDTH as usize - ((2 * TILE_WIDTH as usize) >> row);
         Self {
             tile_level: level / TILE_HEIGHT,
             tile_index: index / per_tile,
