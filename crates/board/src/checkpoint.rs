@@ -208,6 +208,15 @@ impl TrustPolicy {
         }
     }
 
+    /// The same policy without the witness requirement: checks the operator's signature (and
+    /// any known witness's that is present) only. What a witness and an operator use.
+    pub fn operator_signature_only(&self) -> Self {
+        Self {
+            quorum: 0,
+            ..self.clone()
+        }
+    }
+
     /// The log's origin.
     pub fn origin(&self) -> &str {
         self.operator.name()

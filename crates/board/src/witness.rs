@@ -63,10 +63,7 @@ impl Witness {
         policy: &TrustPolicy,
         now: u64,
     ) -> Result<SignedCheckpoint, BoardError> {
-        let operator_only = TrustPolicy {
-            quorum: 0,
-            ..policy.clone()
-        };
+        let operator_only = policy.operator_signature_only();
         operator_only.verify(signed)?;
         let new = signed.checkpoint();
         if let Some(last) = &self.last {
@@ -114,10 +111,7 @@ impl Witness {
         policy: &TrustPolicy,
         now: u64,
     ) -> Result<SignedCheckpoint, BoardError> {
-        let operator_only = TrustPolicy {
-            quorum: 0,
-            ..policy.clone()
-        };
+        let operator_only = policy.operator_signature_only();
         let mut mirror = Mirror::open(dir, &operator_only)?;
         let cp = mirror.checkpoint().checkpoint().clone();
         if mirror.root_at(cp.size)? != cp.root {

@@ -27,6 +27,21 @@ fn fairtally(args: &[&str]) -> Result<String, Box<dyn std::error::Error>> {
     Ok(String::from_utf8(out.stdout)?)
 }
 
+/// `fairtally board append DIR --kind test/line --lines INPUT --batch N`.
+fn append_args<'a>(dir: &'a str, input: &'a str, batch: &'a str) -> [&'a str; 9] {
+    [
+        "board",
+        "append",
+        dir,
+        "--kind",
+        "test/line",
+        "--lines",
+        input,
+        "--batch",
+        batch,
+    ]
+}
+
 fn line_entry(kind: &EntryKind, text: &str) -> Result<Entry, Box<dyn std::error::Error>> {
     Ok(Entry::new(kind.clone(), text.as_bytes().to_vec())?)
 }
@@ -68,17 +83,7 @@ fn killed_writers_lose_no_acknowledged_entry() -> TestResult {
     for _round in 0..12 {
         // Every run re-sends the whole input: entries already on the board keep their index.
         let mut child = Command::new(FAIRTALLY)
-            .args([
-                "board",
-                "append",
-                dir_s,
-                "--kind",
-                "test/line",
-                "--lines",
-                input_s,
-                "--batch",
-                "200",
-            ])
+            .args(append_args(dir_s, input_s, "200"))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()?;
@@ -119,17 +124,7 @@ fn killed_writers_lose_no_acknowledged_entry() -> TestResult {
         "only {kills} writers were killed mid-append; the test proved little"
     );
     // A last uninterrupted run completes the log without duplicates.
-    fairtally(&[
-        "board",
-        "append",
-        dir_s,
-        "--kind",
-        "test/line",
-        "--lines",
-        input_s,
-        "--batch",
-        "5000",
-    ])?;
+    fairtally(&append_args(dir_s, input_s, "5000"))?;
     assert_eq!(check_board(&dir, &lines)?, lines.len() as u64);
     // And its public files verify on their own.
     let public = dir.join("public");
