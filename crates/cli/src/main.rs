@@ -6,6 +6,7 @@
 
 mod authority;
 mod bench;
+mod board;
 mod demo;
 mod files;
 mod guardian;
@@ -18,6 +19,7 @@ mod voter;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
 
 /// fairtally: verifiable elections, independent observation and election forensics.
 #[derive(Parser)]
@@ -47,6 +49,8 @@ enum Command {
     /// Voter: encrypt, cast or challenge a ballot, look up a confirmation code.
     #[command(subcommand)]
     Voter(voter::VoterCommand),
+    /// The public bulletin board: an append-only Merkle log with signed, witnessed checkpoints.
+    Board(board::BoardCommand),
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -58,6 +62,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Guardian(command) => guardian::run(command),
         Command::Registrar(command) => registrar::run(command),
         Command::Voter(command) => voter::run(command),
+        Command::Board(command) => board::run(command),
     }
 }
 

@@ -1,0 +1,588 @@
+//! The board: a log of typed entries in one directory, durable in SQLite, with signed
+//! checkpoints and a static-file public form (see [`crate::publish`]).
+//!
+//! ```text
+//! DIR/board.sqlite   entries, tree tiles, checkpoints (WAL mode, synchronous=FULL)
+//! DIR/public/        the static mirror: checkpoint, tiles, entry bundles (C2SP tlog-tiles)
+//! ```
+//!
+//! Appends are group commits: a batch is one transaction and one fsync. Identical entries are
+//! stored once: appending an entry that is already on the board returns its existing index.
+//! Several processes may append at once; SQLite serialises the transactions.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{OptionalExtension as _, params};
+
+use crate::checkpoint::{Checkpoint, SignedCheckpoint, TrustPolicy};
+use crate::entry::Entry;
+use crate::error::BoardError;
+use crate::hashstore::{HashStore, append_leaves, meta_get, meta_set, stored_size};
+use crate::merkle::Hash;
+use crate::note::{NoteSigner, NoteVerifier};
+
+/// File name of the database inside a board directory.
+pub const DATABASE_FILE: &str = "board.sqlite";
+
+/// Name of the static mirror directory inside a board directory.
+pub const PUBLIC_DIR: &str = "public";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS entries(
+    idx INTEGER PRIMARY KEY, leaf_key INTEGER NOT NULL, leaf_hash BLOB NOT NULL, data BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS entries_by_leaf_key ON entries(leaf_key);
+CREATE TABLE IF NOT EXISTS checkpoints(size INTEGER PRIMARY KEY, note TEXT NOT NULL);
+";
+
+/// What happened to one entry of an appended batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Appended {
+    /// The entry's index in the log.
+    pub index: u64,
+    /// Its leaf hash.
+    pub leaf_hash: Hash,
+    /// `false` when the entry was already on the board (its existing index is returned).
+    pub new: bool,
+}
+
+/// A board directory opened for reading and appending.
+pub struct Board {
+    dir: PathBuf,
+    store: HashStore,
+    policy: TrustPolicy,
+}
+
+impl Board {
+    /// Creates a new, empty board in `dir` (created if missing) for the log whose checkpoints
+    /// are accepted under `policy` (the operator's key names the log).
+    ///
+    /// # Errors
+    /// [`BoardError::Malformed`] when `dir` already holds a board; I/O or database errors.
+    pub fn create(dir: &Path, policy: &TrustPolicy) -> Result<Self, BoardError> {
+        std::fs::create_dir_all(dir).map_err(BoardError::io(dir))?;
+        let path = dir.join(DATABASE_FILE);
+        if path.exists() {
+            return Err(BoardError::malformed(
+                path.display().to_string(),
+                "a board already exists here",
+            ));
+        }
+        let mut store = HashStore::open(&path)?;
+        let tx = store.write()?;
+        let db = |cause| BoardError::Database {
+            path: path.clone(),
+            cause,
+        };
+        tx.execute_batch(SCHEMA).map_err(db)?;
+        meta_set(&tx, "format", "fairtally-board/1").map_err(db)?;
+        meta_set(&tx, "policy", &policy.to_text()).map_err(db)?;
+        meta_set(&tx, "size", "0").map_err(db)?;
+        tx.commit().map_err(db)?;
+        Ok(Self {
+            dir: dir.to_owned(),
+            store,
+            policy: policy.clone(),
+        })
+    }
+
+    /// Opens an existing board and checks that its tree matches its latest checkpoint.
+    ///
+    /// # Errors
+    /// [`BoardError::Malformed`] when `dir` holds no board or its tree does not match its
+    /// latest checkpoint; database errors.
+    pub fn open(dir: &Path) -> Result<Self, BoardError> {
+        let path = dir.join(DATABASE_FILE);
+        if !path.exists() {
+            return Err(BoardError::malformed(
+                dir.display().to_string(),
+                format!(
+                    "no board here (no {DATABASE_FILE}); create one with `fairtally board init`"
+                ),
+            ));
+        }
+        let store = HashStore::open(&path)?;
+        let item = path.display().to_string();
+        let db = |cause| BoardError::Database {
+            path: path.clone(),
+            cause,
+        };
+        store.connection().execute_batch(SCHEMA).map_err(db)?;
+        let format = meta_get(store.connection(), "format").map_err(db)?;
+        if format.as_deref() != Some("fairtally-board/1") {
+            return Err(BoardError::malformed(
+                &item,
+                "not a fairtally board database",
+            ));
+        }
+        let policy = meta_get(store.connection(), "policy")
+            .map_err(db)?
+            .unwrap_or_default();
+        let policy = TrustPolicy::parse(&policy, &format!("{item}: stored policy"))?;
+        let board = Self {
+            dir: dir.to_owned(),
+            store,
+            policy,
+        };
+        if let Some(latest) = board.latest_checkpoint()? {
+            let cp = latest.checkpoint();
+            if board.root_at(cp.size)? != cp.root {
+                return Err(BoardError::malformed(
+                    item,
+                    format!("the stored tree does not match its latest {cp}"),
+                ));
+            }
+        }
+        Ok(board)
+    }
+
+    /// The board directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The trust policy checkpoints are checked against (operator key, witnesses, quorum).
+    pub fn policy(&self) -> &TrustPolicy {
+        &self.policy
+    }
+
+    /// Replaces the witnesses and quorum of the stored policy (the operator key stays).
+    ///
+    /// # Errors
+    /// [`BoardError::Malformed`] when the policy names another operator; database errors.
+    pub fn set_policy(&mut self, policy: &TrustPolicy) -> Result<(), BoardError> {
+        if policy.operator != self.policy.operator {
+            return Err(BoardError::WrongLog {
+                item: "trust policy".into(),
+                found: policy.origin().to_owned(),
+                expected: self.policy.origin().to_owned(),
+            });
+        }
+        meta_set(self.store.connection(), "policy", &policy.to_text()).map_err(|cause| {
+            BoardError::Database {
+                path: self.store.path().to_owned(),
+                cause,
+            }
+        })?;
+        self.policy = policy.clone();
+        Ok(())
+    }
+
+    /// The log's origin (the operator key's name).
+    pub fn origin(&self) -> &str {
+        self.policy.origin()
+    }
+
+    /// The operator's verifier key.
+    pub fn operator(&self) -> &NoteVerifier {
+        &self.policy.operator
+    }
+
+    fn db(&self) -> impl Fn(rusqlite::Error) -> BoardError + '_ {
+        |cause| BoardError::Database {
+            path: self.store.path().to_owned(),
+            cause,
+        }
+    }
+
+    /// Number of entries on the board.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn size(&self) -> Result<u64, BoardError> {
+        self.store.size()
+    }
+
+    /// The underlying hash store (roots and proofs at any size).
+    pub fn hashes(&self) -> &HashStore {
+        &self.store
+    }
+
+    /// Appends a batch of entries in one durable transaction (group commit). Entries already on
+    /// the board, or repeated within the batch, are not appended again: their existing index is
+    /// returned. When this returns, every entry of the batch survives a crash.
+    ///
+    /// # Errors
+    /// Database errors; nothing of the batch is stored then.
+    pub fn append_batch(&mut self, entries: &[Entry]) -> Result<Vec<Appended>, BoardError> {
+        self.append(entries.iter().map(Entry::to_leaf_data).collect(), true)
+    }
+
+    /// Appends leaf data (already checked); `dedup` is off when a mirror copies a log verbatim.
+    fn append(&mut self, leaves: Vec<Vec<u8>>, dedup: bool) -> Result<Vec<Appended>, BoardError> {
+        let path = self.store.path().to_owned();
+        let tx = self.store.write()?;
+        let out = append_in(&tx, &path, &leaves, dedup)?;
+        tx.commit()
+            .map_err(|cause| BoardError::Database { path, cause })?;
+        Ok(out)
+    }
+
+    /// The index of the entry with this leaf hash, if it is on the board.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn index_of(&self, leaf_hash: &Hash) -> Result<Option<u64>, BoardError> {
+        find_index(self.store.connection(), leaf_hash).map_err(self.db())
+    }
+
+    /// The leaf data of entries `from .. to`.
+    ///
+    /// # Errors
+    /// [`BoardError::OutOfRange`] past the end; database errors.
+    pub fn leaf_data(&self, from: u64, to: u64) -> Result<Vec<Vec<u8>>, BoardError> {
+        let size = self.size()?;
+        if to > size || from > to {
+            return Err(BoardError::OutOfRange {
+                what: "entry",
+                value: to,
+                size,
+            });
+        }
+        let mut stmt = self
+            .store
+            .connection()
+            .prepare_cached("SELECT data FROM entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx")
+            .map_err(self.db())?;
+        let rows = stmt
+            .query_map(params![from as i64, to as i64], |row| {
+                row.get::<_, Vec<u8>>(0)
+            })
+            .map_err(self.db())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.db())
+    }
+
+    /// The entry at `index`.
+    ///
+    /// # Errors
+    /// [`BoardError::OutOfRange`] past the end; database errors.
+    pub fn entry(&self, index: u64) -> Result<Entry, BoardError> {
+        let data = self.leaf_data(index, index + 1)?;
+        let data = data.first().map(Vec::as_slice).unwrap_or_default();
+        Entry::from_leaf_data(data, &format!("entry {index}"))
+    }
+
+    /// The root of the tree of the first `size` entries.
+    ///
+    /// # Errors
+    /// [`BoardError::OutOfRange`] past the end; database errors.
+    pub fn root_at(&self, size: u64) -> Result<Hash, BoardError> {
+        self.store.root_at(size)
+    }
+
+    /// The inclusion proof of entry `index` in the tree of `size` entries.
+    ///
+    /// # Errors
+    /// [`BoardError::OutOfRange`] or [`BoardError::Proof`] for bad sizes; database errors.
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, BoardError> {
+        self.store.inclusion_proof(index, size)
+    }
+
+    /// The consistency proof from `size1` to `size2` entries.
+    ///
+    /// # Errors
+    /// [`BoardError::OutOfRange`] or [`BoardError::Proof`] for bad sizes; database errors.
+    pub fn consistency_proof(&self, size1: u64, size2: u64) -> Result<Vec<Hash>, BoardError> {
+        self.store.consistency_proof(size1, size2)
+    }
+
+    /// Signs a checkpoint of the board as it is now and stores it (the operator's step after
+    /// appending).
+    ///
+    /// # Errors
+    /// [`BoardError::Signature`] when `operator` is not this log's key; database errors.
+    pub fn sign_checkpoint(
+        &mut self,
+        operator: &NoteSigner,
+    ) -> Result<SignedCheckpoint, BoardError> {
+        if operator.verifier() != self.policy.operator {
+            return Err(BoardError::Signature {
+                item: format!("board {}", self.dir.display()),
+                reason: format!("key {:?} is not this log's operator key", operator.name()),
+            });
+        }
+        let path = self.store.path().to_owned();
+        let tx = self.store.write()?;
+        let size = stored_size(&tx, &path)?;
+        let root = crate::merkle::root_at(
+            &mut crate::hashstore::TileNodes {
+                conn: &tx,
+                path: &path,
+                size,
+                cache: &mut Default::default(),
+            },
+            size,
+        )?;
+        let signed = SignedCheckpoint::sign(
+            Checkpoint {
+                origin: self.policy.origin().to_owned(),
+                size,
+                root,
+            },
+            operator,
+        )?;
+        store_checkpoint(&tx, &path, &signed)?;
+        tx.commit()
+            .map_err(|cause| BoardError::Database { path, cause })?;
+        Ok(signed)
+    }
+
+    /// The latest stored checkpoint with all cosignatures collected so far.
+    ///
+    /// # Errors
+    /// Database errors or a corrupt stored note.
+    pub fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>, BoardError> {
+        let note: Option<String> = self
+            .store
+            .connection()
+            .prepare_cached("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1")
+            .and_then(|mut s| s.query_row([], |row| row.get(0)).optional())
+            .map_err(self.db())?;
+        note.map(|n| SignedCheckpoint::parse(&n, "stored checkpoint"))
+            .transpose()
+    }
+
+    /// The stored checkpoints of size `from` or more, oldest first.
+    ///
+    /// # Errors
+    /// Database errors or a corrupt stored note.
+    pub fn checkpoints_from(&self, from: u64) -> Result<Vec<SignedCheckpoint>, BoardError> {
+        let mut stmt = self
+            .store
+            .connection()
+            .prepare_cached("SELECT note FROM checkpoints WHERE size >= ?1 ORDER BY size")
+            .map_err(self.db())?;
+        let notes = stmt
+            .query_map([from as i64], |row| row.get::<_, String>(0))
+            .map_err(self.db())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.db())?;
+        notes
+            .iter()
+            .map(|n| SignedCheckpoint::parse(n, "stored checkpoint"))
+            .collect()
+    }
+
+    /// Adds witnesses' cosignatures to the stored checkpoint they sign. Only signatures that
+    /// verify under the board's policy are kept; unknown cosigners are dropped.
+    ///
+    /// # Errors
+    /// [`BoardError::Malformed`] when no stored checkpoint has that body;
+    /// [`BoardError::Signature`] when a signature by a known key is invalid.
+    pub fn add_cosignatures(
+        &mut self,
+        cosigned: &SignedCheckpoint,
+    ) -> Result<SignedCheckpoint, BoardError> {
+        let lenient = self.policy.operator_signature_only();
+        lenient.verify(cosigned)?;
+        let path = self.store.path().to_owned();
+        let tx = self.store.write()?;
+        let size = cosigned.checkpoint().size;
+        let stored = load_checkpoint(&tx, &path, size)?.ok_or_else(|| {
+            BoardError::malformed(
+                cosigned.checkpoint().to_string(),
+                "this board never issued a checkpoint of that size",
+            )
+        })?;
+        let mut merged = stored;
+        merged.merge_signatures(cosigned)?;
+        merged.retain_signatures(|s| {
+            self.policy.operator.matches(s) || self.policy.witnesses.iter().any(|w| w.matches(s))
+        });
+        store_checkpoint(&tx, &path, &merged)?;
+        tx.commit()
+            .map_err(|cause| BoardError::Database { path, cause })?;
+        Ok(merged)
+    }
+
+    /// Stores a checkpoint received from the operator (mirrors), merging signatures with a
+    /// stored checkpoint of the same size. The caller has verified it.
+    pub(crate) fn store_received_checkpoint(
+        tx: &rusqlite::Transaction<'_>,
+        path: &Path,
+        signed: &SignedCheckpoint,
+    ) -> Result<(), BoardError> {
+        let merged = match load_checkpoint(tx, path, signed.checkpoint().size)? {
+            Some(mut stored) if stored.note().text() == signed.note().text() => {
+                stored.merge_signatures(signed)?;
+                stored
+            }
+            Some(stored) => {
+                return Err(BoardError::Fork {
+                    first: stored.checkpoint().to_string(),
+                    second: signed.checkpoint().to_string(),
+                    reason: "two signed checkpoints of the same size differ".into(),
+                });
+            }
+            None => signed.clone(),
+        };
+        store_checkpoint(tx, path, &merged)
+    }
+
+    pub(crate) fn store_mut(&mut self) -> &mut HashStore {
+        &mut self.store
+    }
+}
+
+/// The first 8 bytes of a leaf hash: the indexed key for de-duplication. An 8-byte integer keeps
+/// the index three times smaller than the whole hash (it takes random inserts, so its size
+/// decides how many pages a batch touches); the full hash is compared on a match.
+fn leaf_key(leaf_hash: &Hash) -> i64 {
+    let mut key = [0; 8];
+    key.copy_from_slice(&leaf_hash[..8]);
+    i64::from_be_bytes(key)
+}
+
+fn find_index(conn: &rusqlite::Connection, leaf_hash: &Hash) -> rusqlite::Result<Option<u64>> {
+    conn.prepare_cached("SELECT idx FROM entries WHERE leaf_key = ?1 AND leaf_hash = ?2 LIMIT 1")?
+        .query_row(params![leaf_key(leaf_hash), leaf_hash.as_slice()], |row| {
+            row.get::<_, i64>(0)
+        })
+        .optional()
+        .map(|i| i.map(|i| i as u64))
+}
+
+/// Appends leaf data inside a write transaction: entries, their tree nodes and the new size.
+pub(crate) fn append_in(
+    tx: &rusqlite::Transaction<'_>,
+    path: &Path,
+    leaves: &[Vec<u8>],
+    dedup: bool,
+) -> Result<Vec<Appended>, BoardError> {
+    let db = |cause| BoardError::Database {
+        path: path.to_owned(),
+        cause,
+    };
+    let mut size = stored_size(tx, path)?;
+    let start = size;
+    let mut out = Vec::with_capacity(leaves.len());
+    let mut fresh: Vec<Hash> = Vec::with_capacity(leaves.len());
+    let mut in_batch: HashMap<Hash, u64> = HashMap::new();
+    {
+        let mut insert = tx
+            .prepare_cached(
+                "INSERT INTO entries(idx, leaf_key, leaf_hash, data) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .map_err(db)?;
+        for data in leaves {
+            let leaf_hash = crate::merkle::leaf_hash(data);
+            if dedup {
+                let existing = match in_batch.get(&leaf_hash) {
+                    Some(index) => Some(*index),
+                    None => find_index(tx, &leaf_hash).map_err(db)?,
+                };
+                if let Some(index) = existing {
+                    out.push(Appended {
+                        index,
+                        leaf_hash,
+                        new: false,
+                    });
+                    continue;
+                }
+                in_batch.insert(leaf_hash, size);
+            }
+            let index = i64::try_from(size).map_err(|_| BoardError::OutOfRange {
+                what: "entry",
+                value: size,
+                size,
+            })?;
+            insert
+                .execute(params![
+                    index,
+                    leaf_key(&leaf_hash),
+                    leaf_hash.as_slice(),
+                    data
+                ])
+                .map_err(db)?;
+            out.push(Appended {
+                index: size,
+                leaf_hash,
+                new: true,
+            });
+            fresh.push(leaf_hash);
+            size += 1;
+        }
+    }
+    append_leaves(tx, path, start, &fresh)?;
+    Ok(out)
+}
+
+fn load_checkpoint(
+    conn: &rusqlite::Connection,
+    path: &Path,
+    size: u64,
+) -> Result<Option<SignedCheckpoint>, BoardError> {
+    let note: Option<String> = conn
+        .prepare_cached("SELECT note FROM checkpoints WHERE size = ?1")
+        .and_then(|mut s| s.query_row([size as i64], |row| row.get(0)).optional())
+        .map_err(|cause| BoardError::Database {
+            path: path.to_owned(),
+            cause,
+        })?;
+    note.map(|n| SignedCheckpoint::parse(&n, "stored checkpoint"))
+        .transpose()
+}
+
+fn store_checkpoint(
+    conn: &rusqlite::Connection,
+    path: &Path,
+    signed: &SignedCheckpoint,
+) -> Result<(), BoardError> {
+    conn.prepare_cached("INSERT OR REPLACE INTO checkpoints(size, note) VALUES (?1, ?2)")
+        .and_then(|mut s| s.execute(params![signed.checkpoint().size as i64, signed.to_text()]))
+        .map(|_| ())
+        .map_err(|cause| BoardError::Database {
+            path: path.to_owned(),
+            cause,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entry::EntryKind;
+    use crate::note::KeyRole;
+    use crate::proof::verify_inclusion;
+
+    pub(crate) fn entry(kind: &str, body: &str) -> Result<Entry, BoardError> {
+        Entry::new(EntryKind::new(kind)?, body.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn append_dedup_prove_and_checkpoint() -> Result<(), BoardError> {
+        let dir = tempfile::tempdir().map_err(BoardError::io("tempdir"))?;
+        let op = NoteSigner::generate("board.example/test", KeyRole::Operator)?;
+        let mut board = Board::create(dir.path(), &TrustPolicy::operator_only(op.verifier()))?;
+        let a = entry("election/ballot", "a")?;
+        let b = entry("election/ballot", "b")?;
+        let out = board.append_batch(&[a.clone(), b.clone(), a.clone()])?;
+        assert_eq!(
+            out.iter().map(|o| (o.index, o.new)).collect::<Vec<_>>(),
+            [(0, true), (1, true), (0, false)]
+        );
+        let again = board.append_batch(std::slice::from_ref(&b))?;
+        assert_eq!((again[0].index, again[0].new), (1, false));
+        assert_eq!(board.size()?, 2);
+        assert_eq!(board.index_of(&b.leaf_hash())?, Some(1));
+        assert_eq!(board.entry(1)?, b);
+        let signed = board.sign_checkpoint(&op)?;
+        board.policy().verify(&signed)?;
+        let cp = signed.checkpoint();
+        let proof = board.inclusion_proof(1, cp.size)?;
+        assert!(verify_inclusion(1, cp.size, &b.leaf_hash(), &proof, &cp.root).is_ok());
+        drop(board);
+        let board = Board::open(dir.path())?;
+        assert_eq!(board.latest_checkpoint()?.as_ref(), Some(&signed));
+        assert!(Board::create(dir.path(), board.policy()).is_err());
+        let stranger = NoteSigner::generate("board.example/test", KeyRole::Operator)?;
+        let mut board = board;
+        assert!(board.sign_checkpoint(&stranger).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn opening_a_missing_board_says_so() {
+        let err = Board::open(Path::new("/nonexistent/board"));
+        assert!(err.is_err_and(|e| e.to_string().contains("fairtally board init")));
+    }
+}

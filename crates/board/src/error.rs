@@ -1,0 +1,134 @@
+//! The board's one error type. Every variant says which file or item is at fault and why, so
+//! that a user can act on it.
+
+use std::path::PathBuf;
+
+use crate::proof::ProofError;
+
+/// Everything that can go wrong on the board.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BoardError {
+    /// Reading or writing a file failed.
+    #[error("{}: {cause}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The operating system's error.
+        cause: std::io::Error,
+    },
+    /// The SQLite store failed (locked beyond the timeout, disk full, corrupt file).
+    #[error("{}: database error: {cause}", path.display())]
+    Database {
+        /// The database file.
+        path: PathBuf,
+        /// SQLite's error.
+        cause: rusqlite::Error,
+    },
+    /// Input is not in the expected format (a key, a note, a bundle, an entry).
+    #[error("{item}: {reason}")]
+    Malformed {
+        /// The file and item at fault (`bundle.json: entries[3]`, `checkpoint line 2`).
+        item: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An entry is larger than [`crate::entry::MAX_ENTRY_LEN`] bytes.
+    #[error("{item}: entry is {len} bytes, the limit is {max}")]
+    EntryTooLarge {
+        /// Which entry.
+        item: String,
+        /// Its encoded length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A node the computation needs is not in the store (the tree is smaller than asked).
+    #[error("node at level {level}, index {index} is not in the store")]
+    MissingNode {
+        /// Level of the node.
+        level: u8,
+        /// Index of the node at its level.
+        index: u64,
+    },
+    /// An entry index or tree size beyond the log.
+    #[error("{what} {value} is beyond the log, which has {size} entries")]
+    OutOfRange {
+        /// What was asked for (`entry`, `tree size`).
+        what: &'static str,
+        /// The value asked for.
+        value: u64,
+        /// The log's current size.
+        size: u64,
+    },
+    /// A Merkle proof failed to verify.
+    #[error("proof rejected: {0}")]
+    Proof(#[from] ProofError),
+    /// A signature is missing, made by an unknown key, or does not verify.
+    #[error("{item}: {reason}")]
+    Signature {
+        /// The note or checkpoint at fault.
+        item: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Fewer trusted witnesses cosigned a checkpoint than the policy demands.
+    #[error("checkpoint of size {size} has {got} valid witness cosignatures, {need} required")]
+    NotEnoughWitnesses {
+        /// Size of the checkpoint.
+        size: u64,
+        /// Valid cosignatures from known witnesses.
+        got: usize,
+        /// The policy's threshold.
+        need: usize,
+    },
+    /// Two signed checkpoints of the same log are not consistent: proof that the operator forked
+    /// the log (or that one of the keys leaked).
+    #[error("the log is forked: {first} and {second} cannot both be true ({reason})")]
+    Fork {
+        /// The first checkpoint (origin, size, root).
+        first: String,
+        /// The second checkpoint (origin, size, root).
+        second: String,
+        /// How the inconsistency was found.
+        reason: String,
+    },
+    /// A bundle does not continue the local log: it starts beyond the local size.
+    #[error(
+        "{file}: bundle starts at entry {from} but this log has only {size} entries; import the earlier bundle first"
+    )]
+    Gap {
+        /// The bundle file.
+        file: PathBuf,
+        /// The first entry index in the bundle.
+        from: u64,
+        /// The local log's size.
+        size: u64,
+    },
+    /// The store belongs to another log (different origin or key).
+    #[error("{item}: belongs to log {found:?}, expected {expected:?}")]
+    WrongLog {
+        /// The store or bundle.
+        item: String,
+        /// The origin it names.
+        found: String,
+        /// The origin expected.
+        expected: String,
+    },
+}
+
+impl BoardError {
+    /// Wraps an I/O error with the path it concerns.
+    pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
+        let path = path.into();
+        move |cause| Self::Io { path, cause }
+    }
+
+    /// Shorthand for [`BoardError::Malformed`].
+    pub(crate) fn malformed(item: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Malformed {
+            item: item.into(),
+            reason: reason.into(),
+        }
+    }
+}

@@ -1,0 +1,407 @@
+//! The durable hash store: every node of the tree, kept in SQLite as height-8 tiles that also
+//! hold the tile's interior nodes, so that any node is one (usually cached) tile read away and
+//! an inclusion proof in a tree of 10 million leaves takes a handful of reads.
+//!
+//! Durability: SQLite in WAL mode with `synchronous=FULL`; an append is one transaction (group
+//! commit), so after a crash the store holds exactly the committed appends. The tree size is
+//! stored in the same transaction as the tiles and entries it covers.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension as _, Transaction, TransactionBehavior, params};
+
+use crate::error::BoardError;
+use crate::merkle::{Frontier, HASH_LEN, Hash, NewNode, NodeSource, root_at};
+use crate::proof;
+use crate::tiles::{NodeSlot, TILE_HASHES};
+
+/// How long a writer waits for another writer's transaction before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Cached tiles before the cache is emptied (16 KiB each).
+const CACHE_TILES: usize = 4096;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tiles(
+    level INTEGER NOT NULL, idx INTEGER NOT NULL, hashes BLOB NOT NULL,
+    PRIMARY KEY(level, idx)) WITHOUT ROWID;
+";
+
+/// Opens (creating if needed) a SQLite database with the durability settings of the board.
+pub(crate) fn open_database(path: &Path) -> Result<Connection, BoardError> {
+    let db = |cause| BoardError::Database {
+        path: path.to_owned(),
+        cause,
+    };
+    let conn = Connection::open(path).map_err(db)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(db)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(db)?;
+    conn.execute_batch(SCHEMA).map_err(db)?;
+    Ok(conn)
+}
+
+/// Reads a `meta` value.
+pub(crate) fn meta_get(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([key], |row| row.get(0))
+        .optional()
+}
+
+/// Writes a `meta` value.
+pub(crate) fn meta_set(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached("INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)")?
+        .execute([key, value])?;
+    Ok(())
+}
+
+/// Tiles read from the database, each with the tree size up to which its nodes are known to be
+/// final (nodes are never rewritten, so a tile read at size `s` stays valid for nodes below `s`).
+#[derive(Default)]
+pub(crate) struct TileCache {
+    tiles: HashMap<TileKey, CachedTile>,
+}
+
+/// Tile level and tile index.
+type TileKey = (u8, u64);
+
+/// A tile's bytes and the tree size up to which they are final.
+type CachedTile = (Box<[u8]>, u64);
+
+/// A [`NodeSource`] over the tiles of one database, for the tree of `size` leaves.
+pub(crate) struct TileNodes<'a> {
+    pub conn: &'a Connection,
+    pub path: &'a Path,
+    pub size: u64,
+    pub cache: &'a mut TileCache,
+}
+
+impl NodeSource for TileNodes<'_> {
+    fn node(&mut self, level: u8, index: u64) -> Result<Hash, BoardError> {
+        let missing = BoardError::MissingNode { level, index };
+        let end = index
+            .checked_add(1)
+            .and_then(|i| i.checked_mul(1u64.checked_shl(u32::from(level))?))
+            .ok_or(BoardError::MissingNode { level, index })?;
+        if end > self.size {
+            return Err(missing);
+        }
+        let slot = NodeSlot::of(level, index);
+        let key = (slot.tile_level, slot.tile_index);
+        let cached = self
+            .cache
+            .tiles
+            .get(&key)
+            .filter(|(_, valid)| *valid >= end);
+        let tile = match cached {
+            Some((tile, _)) => tile,
+            None => {
+                let blob = read_tile(self.conn, key)
+                    .map_err(|cause| BoardError::Database {
+                        path: self.path.to_owned(),
+                        cause,
+                    })?
+                    .ok_or(missing)?;
+                if self.cache.tiles.len() >= CACHE_TILES {
+                    self.cache.tiles.clear();
+                }
+                &self
+                    .cache
+                    .tiles
+                    .entry(key)
+                    .insert_entry((blob, self.size))
+                    .into_mut()
+                    .0
+            }
+        };
+        tile.get(slot.slot * HASH_LEN..(slot.slot + 1) * HASH_LEN)
+            .and_then(|bytes| Hash::try_from(bytes).ok())
+            .ok_or(BoardError::MissingNode { level, index })
+    }
+}
+
+fn read_tile(conn: &Connection, (level, index): (u8, u64)) -> rusqlite::Result<Option<Box<[u8]>>> {
+    let Ok(index) = i64::try_from(index) else {
+        return Ok(None);
+    };
+    conn.prepare_cached("SELECT hashes FROM tiles WHERE level = ?1 AND idx = ?2")?
+        .query_row(params![level, index], |row| row.get::<_, Vec<u8>>(0))
+        .optional()
+        .map(|blob| {
+            blob.filter(|b| b.len() == TILE_HASHES * HASH_LEN)
+                .map(Vec::into_boxed_slice)
+        })
+}
+
+/// Appends leaf hashes to the tree of `size` leaves inside a write transaction: writes every
+/// node that becomes complete into its tile and records the new size. Returns the frontier of
+/// the new tree.
+pub(crate) fn append_leaves(
+    tx: &Transaction<'_>,
+    path: &Path,
+    size: u64,
+    leaves: &[Hash],
+) -> Result<Frontier, BoardError> {
+    let db = |cause| BoardError::Database {
+        path: path.to_owned(),
+        cause,
+    };
+    // A private cache: nothing read inside a transaction that may still roll back is shared.
+    let mut cache = TileCache::default();
+    let mut frontier = Frontier::load(
+        &mut TileNodes {
+            conn: tx,
+            path,
+            size,
+            cache: &mut cache,
+        },
+        size,
+    )?;
+    let mut created: Vec<NewNode> = Vec::with_capacity(leaves.len() * 2);
+    for leaf in leaves {
+        frontier.push(*leaf, |node| created.push(node));
+    }
+    let mut dirty: HashMap<(u8, u64), Box<[u8]>> = HashMap::new();
+    for node in created {
+        let slot = NodeSlot::of(node.level, node.index);
+        let key = (slot.tile_level, slot.tile_index);
+        let tile = match dirty.entry(key) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let existing = read_tile(tx, key).map_err(db)?;
+                e.insert(existing.unwrap_or_else(|| vec![0; TILE_HASHES * HASH_LEN].into()))
+            }
+        };
+        tile[slot.slot * HASH_LEN..(slot.slot + 1) * HASH_LEN].copy_from_slice(&node.hash);
+    }
+    let mut insert = tx
+        .prepare_cached("INSERT OR REPLACE INTO tiles(level, idx, hashes) VALUES (?1, ?2, ?3)")
+        .map_err(db)?;
+    for ((level, index), tile) in dirty {
+        let index = i64::try_from(index).map_err(|_| BoardError::OutOfRange {
+            what: "tile index",
+            value: index,
+            size,
+        })?;
+        insert
+            .execute(params![level, index, &tile[..]])
+            .map_err(db)?;
+    }
+    meta_set(tx, "size", &frontier.size().to_string()).map_err(db)?;
+    Ok(frontier)
+}
+
+/// Reads the committed tree size.
+pub(crate) fn stored_size(conn: &Connection, path: &Path) -> Result<u64, BoardError> {
+    let value = meta_get(conn, "size").map_err(|cause| BoardError::Database {
+        path: path.to_owned(),
+        cause,
+    })?;
+    match value {
+        None => Ok(0),
+        Some(text) => text.parse().map_err(|_| {
+            BoardError::malformed(
+                path.display().to_string(),
+                "stored tree size is not a number",
+            )
+        }),
+    }
+}
+
+/// A standalone durable Merkle hash store: the tree of leaf hashes without the entries. The
+/// [`crate::board::Board`] keeps its tree in the same tables; this type lets benchmarks and
+/// tools build and query a large tree directly from leaf hashes.
+pub struct HashStore {
+    conn: Connection,
+    path: PathBuf,
+    cache: RefCell<TileCache>,
+}
+
+impl HashStore {
+    /// Opens the store at `path`, creating it if needed.
+    ///
+    /// # Errors
+    /// [`BoardError::Database`] when the file cannot be opened as a SQLite database.
+    pub fn open(path: &Path) -> Result<Self, BoardError> {
+        Ok(Self {
+            conn: open_database(path)?,
+            path: path.to_owned(),
+            cache: RefCell::default(),
+        })
+    }
+
+    pub(crate) fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Starts a write transaction that holds the database's write lock until it ends.
+    pub(crate) fn write(&mut self) -> Result<Transaction<'_>, BoardError> {
+        self.conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|cause| BoardError::Database {
+                path: self.path.clone(),
+                cause,
+            })
+    }
+
+    /// The committed number of leaves.
+    ///
+    /// # Errors
+    /// [`BoardError::Database`] when the store cannot be read.
+    pub fn size(&self) -> Result<u64, BoardError> {
+        stored_size(&self.conn, &self.path)
+    }
+
+    /// Appends leaf hashes durably in one transaction and returns the new root.
+    ///
+    /// # Errors
+    /// [`BoardError::Database`] when the store cannot be written; nothing is appended then.
+    pub fn append(&mut self, leaves: &[Hash]) -> Result<Hash, BoardError> {
+        let path = self.path.clone();
+        let tx = self.write()?;
+        let size = stored_size(&tx, &path)?;
+        let frontier = append_leaves(&tx, &path, size, leaves)?;
+        tx.commit()
+            .map_err(|cause| BoardError::Database { path, cause })?;
+        Ok(frontier.root())
+    }
+
+    fn with_nodes<T>(
+        &self,
+        size: u64,
+        f: impl FnOnce(&mut TileNodes<'_>) -> Result<T, BoardError>,
+    ) -> Result<T, BoardError> {
+        let current = self.size()?;
+        if size > current {
+            return Err(BoardError::OutOfRange {
+                what: "tree size",
+                value: size,
+                size: current,
+            });
+        }
+        let mut cache = self.cache.borrow_mut();
+        f(&mut TileNodes {
+            conn: &self.conn,
+            path: &self.path,
+            size,
+            cache: &mut cache,
+        })
+    }
+
+    /// The root of the tree of its first `size` leaves.
+    ///
+    /// # Errors
+    /// [`BoardError::OutOfRange`] beyond the store's size, or a database error.
+    pub fn root_at(&self, size: u64) -> Result<Hash, BoardError> {
+        self.with_nodes(size, |nodes| root_at(nodes, size))
+    }
+
+    /// The right edge of the tree of its first `size` leaves.
+    ///
+    /// # Errors
+    /// [`BoardError::OutOfRange`] beyond the store's size, or a database error.
+    pub fn frontier(&self, size: u64) -> Result<Frontier, BoardError> {
+        self.with_nodes(size, |nodes| Frontier::load(nodes, size))
+    }
+
+    /// The inclusion proof of leaf `index` in the tree of `size` leaves.
+    ///
+    /// # Errors
+    /// [`BoardError::OutOfRange`] beyond the store's size, or a database error.
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, BoardError> {
+        self.with_nodes(size, |nodes| proof::inclusion_proof(nodes, index, size))
+    }
+
+    /// The consistency proof from the tree of `size1` leaves to the tree of `size2` leaves.
+    ///
+    /// # Errors
+    /// [`BoardError::OutOfRange`] beyond the store's size, or a database error.
+    pub fn consistency_proof(&self, size1: u64, size2: u64) -> Result<Vec<Hash>, BoardError> {
+        self.with_nodes(size2, |nodes| proof::consistency_proof(nodes, size1, size2))
+    }
+
+    /// The node hashes at the bottom row of tile `(tile_level, index)`, `width` of them, for
+    /// publishing C2SP tlog-tiles.
+    pub(crate) fn tile_row(
+        &self,
+        tile_level: u8,
+        index: u64,
+        width: u64,
+        size: u64,
+    ) -> Result<Vec<u8>, BoardError> {
+        let mut out = Vec::with_capacity(width as usize * HASH_LEN);
+        self.with_nodes(size, |nodes| {
+            let first = index * crate::tiles::TILE_WIDTH;
+            for i in first..first + width {
+                out.extend_from_slice(&nodes.node(tile_level * crate::tiles::TILE_HEIGHT, i)?);
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::merkle::{MemoryTree, leaf_hash};
+
+    #[test]
+    fn store_agrees_with_the_memory_tree_across_batches() -> Result<(), BoardError> {
+        let dir = tempfile::tempdir().map_err(BoardError::io("tempdir"))?;
+        let mut store = HashStore::open(&dir.path().join("hashes.sqlite"))?;
+        let mut tree = MemoryTree::new();
+        let mut next = 0u32;
+        // Batch sizes that cross tile boundaries at both tile levels.
+        for batch in [1usize, 2, 255, 1, 300, 65_000, 1000] {
+            let leaves: Vec<Hash> = (0..batch)
+                .map(|_| {
+                    next += 1;
+                    leaf_hash(&next.to_be_bytes())
+                })
+                .collect();
+            for leaf in &leaves {
+                tree.push(*leaf);
+            }
+            assert_eq!(store.append(&leaves)?, tree.root());
+        }
+        let size = store.size()?;
+        assert_eq!(size, tree.size());
+        for (index, at) in [
+            (0, 1),
+            (5, 300),
+            (65_535, 65_536),
+            (66_000, size),
+            (size - 1, size),
+        ] {
+            assert_eq!(
+                store.inclusion_proof(index, at)?,
+                proof::inclusion_proof(&mut tree, index, at)?
+            );
+            assert_eq!(store.root_at(at)?, root_at(&mut tree, at)?);
+        }
+        assert_eq!(
+            store.consistency_proof(300, size)?,
+            proof::consistency_proof(&mut tree, 300, size)?
+        );
+        assert!(matches!(
+            store.root_at(size + 1),
+            Err(BoardError::OutOfRange { .. })
+        ));
+        // Reopening sees the same tree.
+        drop(store);
+        let store = HashStore::open(&dir.path().join("hashes.sqlite"))?;
+        assert_eq!(store.root_at(size)?, tree.root());
+        Ok(())
+    }
+}

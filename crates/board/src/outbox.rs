@@ -1,0 +1,321 @@
+//! The offline outbox: entries prepared without a connection (ballots, observers' protocols,
+//! voters' reports) wait in a local SQLite file until they are on the board.
+//!
+//! No loss: an entry leaves the pending list only when the board has acknowledged it with an
+//! index (sent directly) or when a verified mirror proves it included. No duplicates: the
+//! board stores identical entries once, so re-sending after a crash or exporting twice is
+//! harmless, and the outbox itself keeps each entry once.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use rusqlite::{Connection, params};
+use serde::{Deserialize, Serialize};
+
+use crate::board::{Appended, Board};
+use crate::entry::Entry;
+use crate::error::BoardError;
+use crate::hashstore::open_database;
+use crate::mirror::Mirror;
+use crate::publish::write_atomic;
+
+/// Format tag of a submissions file (the outbox's export).
+pub const SUBMISSIONS_FORMAT: &str = "fairtally-board-submissions/1";
+
+/// Largest submissions file read, in bytes.
+pub const MAX_SUBMISSIONS_LEN: u64 = 1 << 30;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS outbox(
+    id INTEGER PRIMARY KEY, leaf_hash BLOB NOT NULL UNIQUE, data BLOB NOT NULL, log_index INTEGER);
+";
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubmissionsFile {
+    format: String,
+    /// Leaf data of each entry, base64.
+    entries: Vec<String>,
+}
+
+/// A local queue of entries waiting to be on the board.
+pub struct Outbox {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Outbox {
+    /// Opens the outbox file, creating it if needed.
+    ///
+    /// # Errors
+    /// Database errors naming the file.
+    pub fn open(path: &Path) -> Result<Self, BoardError> {
+        let conn = open_database(path)?;
+        conn.execute_batch(SCHEMA)
+            .map_err(|cause| BoardError::Database {
+                path: path.to_owned(),
+                cause,
+            })?;
+        Ok(Self {
+            conn,
+            path: path.to_owned(),
+        })
+    }
+
+    fn db(&self) -> impl Fn(rusqlite::Error) -> BoardError + '_ {
+        |cause| BoardError::Database {
+            path: self.path.clone(),
+            cause,
+        }
+    }
+
+    /// Queues an entry durably. Returns `false` when the same entry is already queued or
+    /// delivered.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn push(&mut self, entry: &Entry) -> Result<bool, BoardError> {
+        let changed = self
+            .conn
+            .execute(
+                "INSERT OR IGNORE INTO outbox(leaf_hash, data) VALUES (?1, ?2)",
+                params![entry.leaf_hash().as_slice(), entry.to_leaf_data()],
+            )
+            .map_err(self.db())?;
+        Ok(changed == 1)
+    }
+
+    /// The entries still waiting, oldest first.
+    ///
+    /// # Errors
+    /// Database errors or a damaged outbox.
+    pub fn pending(&self) -> Result<Vec<Entry>, BoardError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, data FROM outbox WHERE log_index IS NULL ORDER BY id")
+            .map_err(self.db())?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?))
+            })
+            .map_err(self.db())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.db())?;
+        rows.iter()
+            .map(|(id, data)| {
+                Entry::from_leaf_data(data, &format!("{}: outbox item {id}", self.path.display()))
+            })
+            .collect()
+    }
+
+    /// Delivered entries with their board index, oldest first.
+    ///
+    /// # Errors
+    /// Database errors or a damaged outbox.
+    pub fn delivered(&self) -> Result<Vec<(Entry, u64)>, BoardError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT data, log_index FROM outbox WHERE log_index IS NOT NULL ORDER BY id")
+            .map_err(self.db())?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, i64>(1)?))
+            })
+            .map_err(self.db())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.db())?;
+        rows.iter()
+            .map(|(data, index)| {
+                let item = format!("{}: delivered entry {index}", self.path.display());
+                Ok((Entry::from_leaf_data(data, &item)?, *index as u64))
+            })
+            .collect()
+    }
+
+    fn mark(&mut self, delivered: &[Appended]) -> Result<(), BoardError> {
+        let path = self.path.clone();
+        let db = |cause| BoardError::Database {
+            path: path.clone(),
+            cause,
+        };
+        let tx = self.conn.transaction().map_err(db)?;
+        {
+            let mut stmt = tx
+                .prepare("UPDATE outbox SET log_index = ?1 WHERE leaf_hash = ?2")
+                .map_err(db)?;
+            for a in delivered {
+                stmt.execute(params![a.index as i64, a.leaf_hash.as_slice()])
+                    .map_err(db)?;
+            }
+        }
+        tx.commit().map_err(db)
+    }
+
+    /// Sends the pending entries to a board in one batch and records their indexes. Entries
+    /// the board already had (sent before a crash, or by someone else) get their existing
+    /// index. Returns the board's acknowledgements.
+    ///
+    /// # Errors
+    /// Database errors of either side; the entries stay pending then.
+    pub fn send(&mut self, board: &mut Board) -> Result<Vec<Appended>, BoardError> {
+        let pending = self.pending()?;
+        let acks = board.append_batch(&pending)?;
+        self.mark(&acks)?;
+        Ok(acks)
+    }
+
+    /// Writes the pending entries to a submissions file for someone to carry to the board
+    /// (`fairtally board submit`). They stay pending until [`Outbox::confirm`] sees them.
+    /// Returns how many were written.
+    ///
+    /// # Errors
+    /// I/O or database errors.
+    pub fn export(&self, path: &Path) -> Result<usize, BoardError> {
+        let pending = self.pending()?;
+        let file = SubmissionsFile {
+            format: SUBMISSIONS_FORMAT.into(),
+            entries: pending
+                .iter()
+                .map(|e| BASE64.encode(e.to_leaf_data()))
+                .collect(),
+        };
+        let json = serde_json::to_vec(&file).map_err(|e| BoardError::Io {
+            path: path.to_owned(),
+            cause: std::io::Error::other(e),
+        })?;
+        write_atomic(path, &json)?;
+        Ok(pending.len())
+    }
+
+    /// Marks as delivered every pending entry that a verified mirror proves included. Returns
+    /// the number confirmed.
+    ///
+    /// # Errors
+    /// Errors reading the mirror's files; database errors.
+    pub fn confirm(&mut self, mirror: &mut Mirror) -> Result<usize, BoardError> {
+        let mut found = Vec::new();
+        for entry in self.pending()? {
+            let leaf_hash = entry.leaf_hash();
+            if let Some(index) = mirror.find(&leaf_hash)? {
+                found.push(Appended {
+                    index,
+                    leaf_hash,
+                    new: false,
+                });
+            }
+        }
+        self.mark(&found)?;
+        Ok(found.len())
+    }
+}
+
+/// Reads a submissions file, checking every entry before anything is returned.
+///
+/// # Errors
+/// I/O errors; [`BoardError::Malformed`] or [`BoardError::EntryTooLarge`] naming the file and
+/// the entry.
+pub fn read_submissions(path: &Path) -> Result<Vec<Entry>, BoardError> {
+    let name = path.display().to_string();
+    let len = std::fs::metadata(path).map_err(BoardError::io(path))?.len();
+    if len > MAX_SUBMISSIONS_LEN {
+        return Err(BoardError::malformed(
+            &name,
+            format!("file is {len} bytes, the limit is {MAX_SUBMISSIONS_LEN}"),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(BoardError::io(path))?;
+    let file: SubmissionsFile = serde_json::from_slice(&bytes)
+        .map_err(|e| BoardError::malformed(&name, format!("not a submissions file: {e}")))?;
+    if file.format != SUBMISSIONS_FORMAT {
+        return Err(BoardError::malformed(
+            format!("{name}: format"),
+            format!("{:?} is not {SUBMISSIONS_FORMAT:?}", file.format),
+        ));
+    }
+    file.entries
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let item = format!("{name}: entries[{i}]");
+            let data = BASE64
+                .decode(text)
+                .map_err(|e| BoardError::malformed(&item, format!("not base64: {e}")))?;
+            Entry::from_leaf_data(&data, &item)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::board::PUBLIC_DIR;
+    use crate::checkpoint::TrustPolicy;
+    use crate::entry::EntryKind;
+    use crate::note::{KeyRole, NoteSigner};
+
+    #[test]
+    fn offline_entries_reach_the_board_once() -> Result<(), BoardError> {
+        let dir = tempfile::tempdir().map_err(BoardError::io("tempdir"))?;
+        let op = NoteSigner::generate("board.example/outbox", KeyRole::Operator)?;
+        let policy = TrustPolicy::operator_only(op.verifier());
+        let mut board = Board::create(&dir.path().join("b"), &policy)?;
+        let kind = EntryKind::new("observe/protocol")?;
+        let e = |i: u8| Entry::new(kind.clone(), vec![i]);
+        let mut outbox = Outbox::open(&dir.path().join("outbox.sqlite"))?;
+        assert!(outbox.push(&e(1)?)?);
+        assert!(!outbox.push(&e(1)?)?);
+        assert!(outbox.push(&e(2)?)?);
+        // Path 1: exported, carried, submitted; confirmed from a mirror.
+        let file = dir.path().join("submissions.json");
+        assert_eq!(outbox.export(&file)?, 2);
+        board.append_batch(&read_submissions(&file)?)?;
+        // The courier submits twice: no duplicates.
+        board.append_batch(&read_submissions(&file)?)?;
+        assert_eq!(board.size()?, 2);
+        board.sign_checkpoint(&op)?;
+        board.publish()?;
+        let mut mirror = Mirror::open(&board.dir().join(PUBLIC_DIR), &policy)?;
+        assert_eq!(outbox.confirm(&mut mirror)?, 2);
+        assert!(outbox.pending()?.is_empty());
+        // Path 2: sent directly; an entry the board already has keeps its index.
+        outbox.push(&e(3)?)?;
+        drop(outbox);
+        let mut outbox = Outbox::open(&dir.path().join("outbox.sqlite"))?;
+        assert_eq!(outbox.pending()?, vec![e(3)?]);
+        let acks = outbox.send(&mut board)?;
+        assert_eq!((acks[0].index, acks[0].new), (2, true));
+        assert_eq!(outbox.send(&mut board)?, vec![]);
+        let delivered: Vec<u64> = outbox.delivered()?.iter().map(|(_, i)| *i).collect();
+        assert_eq!(delivered, [0, 1, 2]);
+        Ok(())
+    }
+
+    #[test]
+    fn bad_submission_files_name_the_entry() -> Result<(), BoardError> {
+        let dir = tempfile::tempdir().map_err(BoardError::io("tempdir"))?;
+        let file = dir.path().join("s.json");
+        let write = |text: &str| std::fs::write(&file, text).map_err(BoardError::io(&file));
+        write(r#"{"format":"fairtally-board-submissions/1","entries":["AXQA","!!"]}"#)?;
+        let err = read_submissions(&file);
+        assert!(err.is_err_and(|e| e.to_string().contains("s.json: entries[1]: not base64")));
+        write(r#"{"format":"other","entries":[]}"#)?;
+        assert!(read_submissions(&file).is_err_and(|e| e.to_string().contains("format")));
+        write("not json")?;
+        assert!(
+            read_submissions(&file)
+                .is_err_and(|e| e.to_string().contains("not a submissions file"))
+        );
+        let mut big = vec![1u8, b'k'];
+        big.resize(70_000, 0);
+        let big = BASE64.encode(big);
+        write(&format!(
+            r#"{{"format":"fairtally-board-submissions/1","entries":["{big}"]}}"#
+        ))?;
+        assert!(matches!(
+            read_submissions(&file),
+            Err(BoardError::EntryTooLarge { .. })
+        ));
+        Ok(())
+    }
+}

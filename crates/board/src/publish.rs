@@ -1,0 +1,171 @@
+//! Writes the public form of a board: a directory of static files in the C2SP tlog-tiles
+//! layout that any web server, USB stick or file share can carry. A plain copy of the directory
+//! is a full mirror.
+//!
+//! ```text
+//! public/checkpoint                  latest signed checkpoint, with cosignatures
+//! public/checkpoints/<size>          every checkpoint the operator issued
+//! public/policy                      operator and witness keys, quorum (pin them out of band!)
+//! public/tile/<L>/<N>[.p/<W>]        hash tiles: W hashes of tree level 8L (tlog-tiles)
+//! public/tile/entries/<N>[.p/<W>]    entry bundles: W entries, each u16 length + leaf data
+//! ```
+//!
+//! Files are written to a temporary name, synced and renamed, tiles before the checkpoint that
+//! covers them, so a reader never sees a checkpoint whose tiles are missing.
+
+use std::collections::BTreeSet;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::board::{Board, PUBLIC_DIR};
+use crate::error::BoardError;
+use crate::hashstore::{meta_get, meta_set};
+use crate::tiles::{TILE_WIDTH, nodes_at_tile_level, tile_path};
+
+/// What a publish run did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PublishReport {
+    /// Size of the published checkpoint (0 when the board has none yet).
+    pub size: u64,
+    /// Number of files written.
+    pub files_written: usize,
+}
+
+/// Writes `bytes` to `path` so that readers see the old file or the whole new one, and the new
+/// one survives a crash once this returns.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), BoardError> {
+    let parent = write_synced(path, bytes)?;
+    sync_dir(&parent)
+}
+
+/// Writes and syncs a file under a temporary name and renames it; returns the directory, which
+/// the caller syncs (once for many files) to make the rename durable.
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<PathBuf, BoardError> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(BoardError::io(&parent))?;
+    let tmp = path.with_extension("tmp~");
+    let mut file = std::fs::File::create(&tmp).map_err(BoardError::io(&tmp))?;
+    file.write_all(bytes).map_err(BoardError::io(&tmp))?;
+    file.sync_all().map_err(BoardError::io(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(BoardError::io(path))?;
+    Ok(parent)
+}
+
+fn sync_dir(dir: &Path) -> Result<(), BoardError> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(BoardError::io(dir))
+}
+
+impl Board {
+    /// Brings the static mirror in `DIR/public` up to the latest checkpoint: new tiles and entry
+    /// bundles first, then the checkpoint. Idempotent; only files past the last published size
+    /// are written.
+    ///
+    /// # Errors
+    /// I/O or database errors; the previous public state stays valid then.
+    pub fn publish(&mut self) -> Result<PublishReport, BoardError> {
+        // Hold the database's write lock so that concurrent publishers (other processes
+        // appending to the same board) take turns and the checkpoint file never goes back.
+        let conn = self.hashes().connection();
+        let db = |cause| BoardError::Database {
+            path: self.hashes().path().to_owned(),
+            cause,
+        };
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
+        let result = self.publish_locked();
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        self.hashes()
+            .connection()
+            .execute_batch(end)
+            .map_err(|cause| BoardError::Database {
+                path: self.hashes().path().to_owned(),
+                cause,
+            })?;
+        result
+    }
+
+    fn publish_locked(&self) -> Result<PublishReport, BoardError> {
+        let public = self.dir().join(PUBLIC_DIR);
+        let mut dirs = BTreeSet::new();
+        let mut written = 0;
+        write_atomic(&public.join("policy"), self.policy().to_text().as_bytes())?;
+        let Some(latest) = self.latest_checkpoint()? else {
+            return Ok(PublishReport {
+                size: 0,
+                files_written: 1,
+            });
+        };
+        let size = latest.checkpoint().size;
+        let db = |cause| BoardError::Database {
+            path: self.hashes().path().to_owned(),
+            cause,
+        };
+        let published: u64 = meta_get(self.hashes().connection(), "published_size")
+            .map_err(db)?
+            .and_then(|s| s.parse().ok())
+            .filter(|p| *p <= size)
+            .unwrap_or(0);
+        for tile_level in 0..8u8 {
+            let count = nodes_at_tile_level(size, tile_level);
+            if count == 0 {
+                break;
+            }
+            let first = nodes_at_tile_level(published, tile_level) / TILE_WIDTH;
+            for index in first..=(count - 1) / TILE_WIDTH {
+                let width = (count - index * TILE_WIDTH).min(TILE_WIDTH);
+                let path = public.join(tile_path(Some(tile_level), index, width));
+                if !path.exists() {
+                    let row = self.hashes().tile_row(tile_level, index, width, size)?;
+                    dirs.insert(write_synced(&path, &row)?);
+                    written += 1;
+                }
+            }
+        }
+        if size > 0 {
+            for index in published / TILE_WIDTH..=(size - 1) / TILE_WIDTH {
+                let from = index * TILE_WIDTH;
+                let width = (size - from).min(TILE_WIDTH);
+                let path = public.join(tile_path(None, index, width));
+                if !path.exists() {
+                    let mut bundle = Vec::new();
+                    for data in self.leaf_data(from, from + width)? {
+                        // Entries are at most u16::MAX bytes (checked when they were made).
+                        bundle.extend_from_slice(&(data.len() as u16).to_be_bytes());
+                        bundle.extend_from_slice(&data);
+                    }
+                    dirs.insert(write_synced(&path, &bundle)?);
+                    written += 1;
+                }
+            }
+        }
+        // Older checkpoints are already out; the last published one may have new cosignatures.
+        for signed in self.checkpoints_from(published)? {
+            let path = public
+                .join("checkpoints")
+                .join(signed.checkpoint().size.to_string());
+            let text = signed.to_text();
+            if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+                dirs.insert(write_synced(&path, text.as_bytes())?);
+                written += 1;
+            }
+        }
+        for dir in &dirs {
+            sync_dir(dir)?;
+        }
+        write_atomic(&public.join("checkpoint"), latest.to_text().as_bytes())?;
+        meta_set(
+            self.hashes().connection(),
+            "published_size",
+            &size.to_string(),
+        )
+        .map_err(db)?;
+        Ok(PublishReport {
+            size,
+            files_written: written + 2,
+        })
+    }
+}

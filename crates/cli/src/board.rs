@@ -1,0 +1,658 @@
+//! `fairtally board ...`: run the public bulletin board, mirror it, witness it, carry it offline.
+
+use std::io::{BufRead as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context as _, bail};
+use clap::{Args, Subcommand};
+use fairtally_board::board::{Board, PUBLIC_DIR};
+use fairtally_board::bundle::Bundle;
+use fairtally_board::checkpoint::{SignedCheckpoint, TrustPolicy};
+use fairtally_board::entry::{Entry, EntryKind};
+use fairtally_board::mirror::Mirror;
+use fairtally_board::note::{KeyRole, NoteSigner, NoteVerifier};
+use fairtally_board::outbox::{Outbox, read_submissions};
+use fairtally_board::witness::Witness;
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// The operator's key inside a board directory (never published).
+const OPERATOR_KEY: &str = "operator.key";
+
+/// `fairtally board`: the public bulletin board.
+#[derive(Subcommand)]
+pub enum BoardCommand {
+    /// Create a new board: an operator key (DIR/operator.key), an empty signed log, its public files.
+    Init {
+        /// Board directory to create.
+        dir: PathBuf,
+        /// The log's name, e.g. `board.example.org/election-2026`.
+        #[arg(long)]
+        origin: String,
+    },
+    /// Create a key: a witness key (default) or an operator key.
+    Keygen {
+        /// Key name, e.g. `observers.example.org/witness`.
+        name: String,
+        /// Where to write the private key.
+        #[arg(long)]
+        out: PathBuf,
+        /// Make an operator key instead of a witness key.
+        #[arg(long)]
+        operator: bool,
+    },
+    /// Set the witnesses a checkpoint needs (m of n) for this board and its mirrors.
+    Policy {
+        /// Board directory.
+        dir: PathBuf,
+        /// A witness's public key (vkey); repeat for each witness.
+        #[arg(long = "witness")]
+        witnesses: Vec<String>,
+        /// How many witnesses must cosign.
+        #[arg(long, default_value_t = 0)]
+        quorum: usize,
+    },
+    /// Append entries (durably, in batches), sign a checkpoint after each batch, publish.
+    Append(AppendArgs),
+    /// Append the entries of a submissions file exported from an outbox (duplicates are skipped).
+    Submit {
+        /// Board directory.
+        dir: PathBuf,
+        /// Submissions file.
+        file: PathBuf,
+        /// Operator key (default DIR/operator.key).
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
+    /// Sign a checkpoint of the board as it is and publish it.
+    Checkpoint {
+        /// Board directory.
+        dir: PathBuf,
+        /// Operator key (default DIR/operator.key).
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
+    /// Bring the static files in DIR/public up to the latest checkpoint.
+    Publish {
+        /// Board directory.
+        dir: PathBuf,
+    },
+    /// Show the board's size, latest checkpoint and cosignatures.
+    Status {
+        /// Board directory.
+        dir: PathBuf,
+    },
+    /// Write a bundle of the entries from SIZE on, with the latest checkpoint and proofs.
+    Export {
+        /// Board directory.
+        dir: PathBuf,
+        /// First entry to include (the size the receiver already has).
+        #[arg(long, default_value_t = 0)]
+        from: u64,
+        /// Bundle file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Import a bundle into a mirror board, checking signatures and consistency first.
+    Import {
+        /// Mirror board directory (created with --policy if it does not exist).
+        dir: PathBuf,
+        /// Bundle file.
+        bundle: PathBuf,
+        /// Trust policy file, needed to create the mirror.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+    },
+    /// Witness a log: check its checkpoint extends the last one you cosigned, then cosign.
+    Witness {
+        /// The log's public directory (a mirror copy is fine).
+        public: PathBuf,
+        /// Witness private key.
+        #[arg(long)]
+        key: PathBuf,
+        /// File remembering the last cosigned checkpoint.
+        #[arg(long)]
+        state: PathBuf,
+        /// Trust policy file with the operator's key.
+        #[arg(long)]
+        policy: PathBuf,
+        /// Where to write the cosigned checkpoint (give it to the operator).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Add cosignatures a witness returned to the board's checkpoint and publish.
+    Cosign {
+        /// Board directory.
+        dir: PathBuf,
+        /// Cosigned checkpoint file from `fairtally board witness`.
+        file: PathBuf,
+    },
+    /// Prove an entry is on the board, from a public directory alone.
+    Prove {
+        /// Public directory (or a copy of it).
+        public: PathBuf,
+        /// Entry kind.
+        #[arg(long)]
+        kind: String,
+        /// File holding the entry's body.
+        #[arg(long)]
+        body: PathBuf,
+        /// Trust policy file (default PUBLIC/policy; better pin your own copy).
+        #[arg(long)]
+        policy: Option<PathBuf>,
+    },
+    /// Audit a public directory: checkpoint signatures, every tile and entry against the root.
+    Verify {
+        /// Public directory (or a copy of it).
+        public: PathBuf,
+        /// Trust policy file (default PUBLIC/policy; better pin your own copy).
+        #[arg(long)]
+        policy: Option<PathBuf>,
+    },
+    /// Offline outbox: keep submissions until they are on the board.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+}
+
+/// Arguments of `fairtally board append`.
+#[derive(Args)]
+pub struct AppendArgs {
+    /// Board directory.
+    dir: PathBuf,
+    /// Entry kind, e.g. `election/ballot`.
+    #[arg(long)]
+    kind: String,
+    /// Files whose contents are entries (one entry per file).
+    files: Vec<PathBuf>,
+    /// Read one entry per line from this file (`-` for standard input) instead.
+    #[arg(long)]
+    lines: Option<PathBuf>,
+    /// Entries per durable batch.
+    #[arg(long, default_value_t = 1000)]
+    batch: usize,
+    /// Operator key (default DIR/operator.key).
+    #[arg(long)]
+    key: Option<PathBuf>,
+}
+
+/// `fairtally board outbox ...`.
+#[derive(Subcommand)]
+pub enum OutboxCommand {
+    /// Queue entries (one per file).
+    Add {
+        /// Outbox file.
+        outbox: PathBuf,
+        /// Entry kind.
+        #[arg(long)]
+        kind: String,
+        /// Files whose contents are entries.
+        files: Vec<PathBuf>,
+    },
+    /// Send the pending entries to a board directory.
+    Send {
+        /// Outbox file.
+        outbox: PathBuf,
+        /// Board directory.
+        dir: PathBuf,
+    },
+    /// Write the pending entries to a submissions file for `fairtally board submit`.
+    Export {
+        /// Outbox file.
+        outbox: PathBuf,
+        /// Submissions file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Mark pending entries that a verified public directory shows on the board as delivered.
+    Confirm {
+        /// Outbox file.
+        outbox: PathBuf,
+        /// Public directory (or a copy of it).
+        public: PathBuf,
+        /// Trust policy file (default PUBLIC/policy).
+        #[arg(long)]
+        policy: Option<PathBuf>,
+    },
+    /// List pending and delivered entries.
+    Status {
+        /// Outbox file.
+        outbox: PathBuf,
+    },
+}
+
+fn read_text(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
+fn load_signer(path: &Path) -> anyhow::Result<NoteSigner> {
+    Ok(NoteSigner::from_skey(
+        &read_text(path)?,
+        &path.display().to_string(),
+    )?)
+}
+
+fn operator_key(dir: &Path, key: Option<&Path>) -> anyhow::Result<NoteSigner> {
+    load_signer(&key.map_or_else(|| dir.join(OPERATOR_KEY), Path::to_owned))
+}
+
+fn load_policy(path: &Path) -> anyhow::Result<TrustPolicy> {
+    Ok(TrustPolicy::parse(
+        &read_text(path)?,
+        &path.display().to_string(),
+    )?)
+}
+
+fn public_policy(public: &Path, policy: Option<&Path>) -> anyhow::Result<TrustPolicy> {
+    match policy {
+        Some(path) => load_policy(path),
+        None => {
+            eprintln!(
+                "note: trusting the keys in {}/policy; pin your own copy with --policy",
+                public.display()
+            );
+            load_policy(&public.join("policy"))
+        }
+    }
+}
+
+/// Writes a private key readable by its owner only.
+fn write_secret(path: &Path, text: &str) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).with_context(|| {
+        format!(
+            "creating key file {} (it must not exist yet)",
+            path.display()
+        )
+    })?;
+    file.write_all(format!("{text}\n").as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+fn read_entries(kind: &EntryKind, files: &[PathBuf]) -> anyhow::Result<Vec<Entry>> {
+    files
+        .iter()
+        .map(|f| {
+            let body = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
+            Entry::new(kind.clone(), body).with_context(|| f.display().to_string())
+        })
+        .collect()
+}
+
+fn print_checkpoint(signed: &SignedCheckpoint) {
+    let cp = signed.checkpoint();
+    println!("checkpoint: {} entries, root {}", cp.size, hex_root(signed));
+    for s in signed.note().signatures() {
+        println!("  signed by {}", s.name);
+    }
+}
+
+fn hex_root(signed: &SignedCheckpoint) -> String {
+    signed
+        .checkpoint()
+        .root
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Runs a `fairtally board` command.
+pub fn run(command: BoardCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        BoardCommand::Init { dir, origin } => {
+            let signer = NoteSigner::generate(&origin, KeyRole::Operator)?;
+            let policy = TrustPolicy::operator_only(signer.verifier());
+            let mut board = Board::create(&dir, &policy)?;
+            write_secret(&dir.join(OPERATOR_KEY), &signer.to_skey())?;
+            board.sign_checkpoint(&signer)?;
+            board.publish()?;
+            println!("created board {} for log {origin}", dir.display());
+            println!("operator public key (publish it, e.g. in the election manifest):");
+            println!("{}", signer.verifier().to_vkey());
+            println!(
+                "operator private key: {} (keep it safe)",
+                dir.join(OPERATOR_KEY).display()
+            );
+        }
+        BoardCommand::Keygen {
+            name,
+            out,
+            operator,
+        } => {
+            let role = if operator {
+                KeyRole::Operator
+            } else {
+                KeyRole::Witness
+            };
+            let signer = NoteSigner::generate(&name, role)?;
+            write_secret(&out, &signer.to_skey())?;
+            println!("{}", signer.verifier().to_vkey());
+        }
+        BoardCommand::Policy {
+            dir,
+            witnesses,
+            quorum,
+        } => {
+            let mut board = Board::open(&dir)?;
+            let witnesses = witnesses
+                .iter()
+                .enumerate()
+                .map(|(i, v)| NoteVerifier::from_vkey(v, &format!("--witness #{}", i + 1)))
+                .collect::<Result<Vec<_>, _>>()?;
+            let policy = TrustPolicy {
+                operator: board.operator().clone(),
+                witnesses,
+                quorum,
+            };
+            let text = policy.to_text();
+            TrustPolicy::parse(&text, "new policy")?;
+            board.set_policy(&policy)?;
+            board.publish()?;
+            print!("{text}");
+        }
+        BoardCommand::Append(args) => append(args)?,
+        BoardCommand::Submit { dir, file, key } => {
+            let signer = operator_key(&dir, key.as_deref())?;
+            let entries = read_submissions(&file)?;
+            let mut board = Board::open(&dir)?;
+            let acks = board.append_batch(&entries)?;
+            let new = acks.iter().filter(|a| a.new).count();
+            println!(
+                "{} submitted, {new} new, {} already on the board",
+                acks.len(),
+                acks.len() - new
+            );
+            print_checkpoint(&board.sign_checkpoint(&signer)?);
+            board.publish()?;
+        }
+        BoardCommand::Checkpoint { dir, key } => {
+            let signer = operator_key(&dir, key.as_deref())?;
+            let mut board = Board::open(&dir)?;
+            print_checkpoint(&board.sign_checkpoint(&signer)?);
+            board.publish()?;
+        }
+        BoardCommand::Publish { dir } => {
+            let report = Board::open(&dir)?.publish()?;
+            println!(
+                "published {} entries to {} ({} files written)",
+                report.size,
+                dir.join(PUBLIC_DIR).display(),
+                report.files_written
+            );
+        }
+        BoardCommand::Status { dir } => {
+            let board = Board::open(&dir)?;
+            println!("log {}: {} entries", board.origin(), board.size()?);
+            match board.latest_checkpoint()? {
+                Some(signed) => {
+                    print_checkpoint(&signed);
+                    if let Err(e) = board.policy().verify(&signed) {
+                        println!("  not yet acceptable to clients: {e}");
+                    }
+                }
+                None => println!("no checkpoint yet"),
+            }
+        }
+        BoardCommand::Export { dir, from, out } => {
+            let report = Board::open(&dir)?.export_bundle(from, &out)?;
+            println!(
+                "wrote {}: entries {}..{} with the checkpoint of size {}",
+                out.display(),
+                report.from,
+                report.size,
+                report.size
+            );
+        }
+        BoardCommand::Import {
+            dir,
+            bundle,
+            policy,
+        } => {
+            // Check the bundle on its own before touching (or creating) the mirror.
+            let existing = dir.join(fairtally_board::board::DATABASE_FILE).exists();
+            let mut board = if existing {
+                Some(Board::open(&dir)?)
+            } else {
+                None
+            };
+            let policy = match (&board, policy) {
+                (Some(board), _) => board.policy().clone(),
+                (None, Some(policy)) => load_policy(&policy)?,
+                (None, None) => bail!(
+                    "{} is not a board yet; to create a mirror there, pass --policy with the log's trust policy",
+                    dir.display()
+                ),
+            };
+            let checked = Bundle::open(&bundle, &policy)?;
+            let mut board = match board.take() {
+                Some(board) => board,
+                None => Board::create(&dir, &policy)?,
+            };
+            let report = board.import_bundle(&checked)?;
+            board.publish()?;
+            if report.appended == 0 {
+                println!(
+                    "nothing new: the mirror already had everything in {}",
+                    bundle.display()
+                );
+            } else {
+                println!(
+                    "imported {} entries; the mirror now has {}",
+                    report.appended, report.size
+                );
+            }
+            print_checkpoint(&report.checkpoint);
+        }
+        BoardCommand::Witness {
+            public,
+            key,
+            state,
+            policy,
+            out,
+        } => {
+            let signer = load_signer(&key)?;
+            let policy = load_policy(&policy)?;
+            let mut witness = Witness::open(signer, &state)?;
+            let previous = witness.last().map(|c| c.size);
+            let cosigned = witness.witness_mirror(&public, &policy, now())?;
+            std::fs::write(&out, cosigned.to_text())
+                .with_context(|| format!("writing {}", out.display()))?;
+            match previous {
+                Some(size) => println!(
+                    "checked consistency from size {size} to {}; cosigned",
+                    cosigned.checkpoint().size
+                ),
+                None => println!(
+                    "first checkpoint seen from this log (size {}), trusted and cosigned",
+                    cosigned.checkpoint().size
+                ),
+            }
+            println!(
+                "cosigned checkpoint written to {}; give it to the operator",
+                out.display()
+            );
+        }
+        BoardCommand::Cosign { dir, file } => {
+            let cosigned =
+                SignedCheckpoint::parse(&read_text(&file)?, &file.display().to_string())?;
+            let mut board = Board::open(&dir)?;
+            let merged = board.add_cosignatures(&cosigned)?;
+            board.publish()?;
+            print_checkpoint(&merged);
+        }
+        BoardCommand::Prove {
+            public,
+            kind,
+            body,
+            policy,
+        } => {
+            let policy = public_policy(&public, policy.as_deref())?;
+            let mut mirror = Mirror::open(&public, &policy)?;
+            let entry = read_entries(&EntryKind::new(&kind)?, &[body])?;
+            let Some(entry) = entry.first() else {
+                bail!("no entry given");
+            };
+            let inclusion = mirror.prove(entry)?;
+            println!("entry {} is on the board", inclusion.index);
+            print_checkpoint(&inclusion.checkpoint);
+            println!("inclusion proof ({} hashes):", inclusion.proof.len());
+            for hash in &inclusion.proof {
+                println!(
+                    "  {}",
+                    hash.iter().map(|b| format!("{b:02x}")).collect::<String>()
+                );
+            }
+        }
+        BoardCommand::Verify { public, policy } => verify(&public, policy.as_deref())?,
+        BoardCommand::Outbox(command) => outbox(command)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn append(args: AppendArgs) -> anyhow::Result<()> {
+    let kind = EntryKind::new(&args.kind)?;
+    let signer = operator_key(&args.dir, args.key.as_deref())?;
+    let mut board = Board::open(&args.dir)?;
+    let batch_size = args.batch.max(1);
+    let mut flush = |batch: &mut Vec<Entry>| -> anyhow::Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let acks = board.append_batch(batch)?;
+        let signed = board.sign_checkpoint(&signer)?;
+        // One line per durable batch: everything listed here survives a crash.
+        let (first, last) = (
+            acks.first().map_or(0, |a| a.index),
+            acks.last().map_or(0, |a| a.index),
+        );
+        let new = acks.iter().filter(|a| a.new).count();
+        println!(
+            "acknowledged {} entries ({new} new, first index {first}, last index {last}); checkpoint size {}",
+            acks.len(),
+            signed.checkpoint().size
+        );
+        std::io::stdout().flush()?;
+        batch.clear();
+        Ok(())
+    };
+    let mut batch = Vec::with_capacity(batch_size);
+    match &args.lines {
+        Some(path) => {
+            let reader: Box<dyn std::io::BufRead> = if path == Path::new("-") {
+                Box::new(std::io::stdin().lock())
+            } else {
+                Box::new(std::io::BufReader::new(
+                    std::fs::File::open(path)
+                        .with_context(|| format!("opening {}", path.display()))?,
+                ))
+            };
+            for (n, line) in reader.lines().enumerate() {
+                let line = line.with_context(|| format!("{} line {}", path.display(), n + 1))?;
+                batch.push(
+                    Entry::new(kind.clone(), line.into_bytes())
+                        .with_context(|| format!("{} line {}", path.display(), n + 1))?,
+                );
+                if batch.len() == batch_size {
+                    flush(&mut batch)?;
+                }
+            }
+        }
+        None => {
+            for chunk in read_entries(&kind, &args.files)?.chunks(batch_size) {
+                batch.extend_from_slice(chunk);
+                flush(&mut batch)?;
+            }
+        }
+    }
+    flush(&mut batch)?;
+    let report = board.publish()?;
+    println!("published {} entries", report.size);
+    Ok(())
+}
+
+fn verify(public: &Path, policy: Option<&Path>) -> anyhow::Result<()> {
+    let policy = public_policy(public, policy)?;
+    let mut mirror = Mirror::open(public, &policy)?;
+    let size = mirror.size();
+    println!(
+        "checkpoint signatures valid under the policy ({} witnesses required)",
+        policy.quorum
+    );
+    let progress = ProgressBar::new(size);
+    progress.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} entries checked ({eta} left)")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    mirror.audit(|checked| progress.set_position(checked))?;
+    progress.finish_and_clear();
+    println!("all {size} entries and tiles match the signed root");
+    print_checkpoint(mirror.checkpoint());
+    Ok(())
+}
+
+fn outbox(command: OutboxCommand) -> anyhow::Result<()> {
+    match command {
+        OutboxCommand::Add {
+            outbox,
+            kind,
+            files,
+        } => {
+            let mut queue = Outbox::open(&outbox)?;
+            let mut added = 0;
+            for entry in read_entries(&EntryKind::new(&kind)?, &files)? {
+                added += usize::from(queue.push(&entry)?);
+            }
+            println!(
+                "queued {added} entries ({} already queued)",
+                files.len() - added
+            );
+        }
+        OutboxCommand::Send { outbox, dir } => {
+            let mut queue = Outbox::open(&outbox)?;
+            let mut board = Board::open(&dir)?;
+            let acks = queue.send(&mut board)?;
+            println!("{} entries delivered to {}", acks.len(), dir.display());
+        }
+        OutboxCommand::Export { outbox, out } => {
+            let n = Outbox::open(&outbox)?.export(&out)?;
+            println!(
+                "wrote {n} pending entries to {}; they stay pending until confirmed",
+                out.display()
+            );
+        }
+        OutboxCommand::Confirm {
+            outbox,
+            public,
+            policy,
+        } => {
+            let policy = public_policy(&public, policy.as_deref())?;
+            let mut mirror = Mirror::open(&public, &policy)?;
+            let mut queue = Outbox::open(&outbox)?;
+            let confirmed = queue.confirm(&mut mirror)?;
+            println!(
+                "{confirmed} entries confirmed on the board; {} still pending",
+                queue.pending()?.len()
+            );
+        }
+        OutboxCommand::Status { outbox } => {
+            let queue = Outbox::open(&outbox)?;
+            for entry in queue.pending()? {
+                println!("pending    {} ({} bytes)", entry.kind(), entry.body().len());
+            }
+            for (entry, index) in queue.delivered()? {
+                println!("delivered  {} at index {index}", entry.kind());
+            }
+        }
+    }
+    Ok(())
+}
