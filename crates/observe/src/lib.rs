@@ -1,1 +1,28 @@
-//! fairtally observe.
+//! Independent observation of elections run by others.
+//!
+//! - [`compare()`]: confronts the official protocols with observers' protocols and voters'
+//!   photo-confirmed reports, checks every protocol's arithmetic ([`checks`]), and finds the
+//!   proof of falsification that needs no statistics: stations where more voters showed a
+//!   photo of their ballot for an option than the official count gives it.
+//!   [`write_comparison`] writes `summary.json`, `flagged.csv` and a self-contained
+//!   `report.html`.
+//! - [`pvt`]: parallel vote tabulation from a sample anyone can recompute from a public seed,
+//!   with ratio estimates and margins of error; [`sample_size()`] says how large it must be.
+//!
+//! Station-level results come from `fairtally-results` (CSV through TOML column mappings).
+
+pub mod checks;
+mod compare;
+mod error;
+mod output;
+pub mod pvt;
+mod report;
+mod sample_size;
+
+pub use compare::{
+    CheckSummary, Comparison, Flag, Item, ItemComparison, Point, Reason, Summary, compare,
+};
+pub use error::ObserveError;
+pub use output::{Written, write_atomically, write_comparison};
+pub use report::render_report;
+pub use sample_size::{SampleSize, sample_size};
