@@ -4,6 +4,8 @@
 //! Each command group lives in its own module with a clap `Subcommand` or `Args` type and a
 //! `run` function returning `anyhow::Result<ExitCode>`; `main` only dispatches and prints errors.
 
+mod forensics;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -17,10 +19,15 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Statistical fingerprints of falsification in station-level results.
+    Forensics(forensics::ForensicsArgs),
+}
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {}
+    match cli.command {
+        Command::Forensics(args) => forensics::run(args),
+    }
 }
 
 fn main() -> ExitCode {

@@ -16,11 +16,13 @@ mod bootstrap;
 mod digits;
 mod election;
 mod error;
+mod figures;
 mod fingerprint;
 mod fraud_model;
 mod from_results;
 mod histograms;
 mod integer_percentage;
+mod report;
 mod shpilkin;
 mod simulate;
 
@@ -38,6 +40,7 @@ pub use fraud_model::{
 };
 pub use from_results::{Conversion, LeftOut, from_results};
 pub use histograms::{BINS, BINS_PER_POINT, Histogram, Histograms, histograms, integer_peak_ratio};
+pub use report::{Outputs, write_outputs};
 pub use shpilkin::{ShpilkinEstimate, TurnoutBin, shpilkin_estimate};
 
 pub use election::{Election, Station};
