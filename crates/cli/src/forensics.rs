@@ -42,10 +42,11 @@ pub struct ForensicsArgs {
 /// Runs `fairtally forensics`.
 pub fn run(args: ForensicsArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let mapping = Mapping::from_file(&args.map).with_context(|| format!("reading the mapping {}", args.map.display()))?;
+    let mapping = Mapping::from_file(&args.map)
+        .with_context(|| format!("reading the mapping {}", args.map.display()))?;
     eprintln!("importing {} ...", args.results.display());
-    let (results, summary) =
-        import(&args.results, &mapping).with_context(|| format!("importing {}", args.results.display()))?;
+    let (results, summary) = import(&args.results, &mapping)
+        .with_context(|| format!("importing {}", args.results.display()))?;
     eprintln!("{summary}");
     let (mut election, conversion) = from_results(&results, args.leader.as_deref())
         .with_context(|| format!("preparing {} for the tests", args.results.display()))?;
@@ -61,7 +62,11 @@ pub fn run(args: ForensicsArgs) -> anyhow::Result<ExitCode> {
     let per_region = match &args.region {
         Some(Some(name)) => {
             election = election.region(name).with_context(|| {
-                format!("choosing a region of {}; the regions are: {}", args.results.display(), election.regions.join(", "))
+                format!(
+                    "choosing a region of {}; the regions are: {}",
+                    args.results.display(),
+                    election.regions.join(", ")
+                )
             })?;
             title = format!("{title}, {name}");
             false
@@ -69,7 +74,12 @@ pub fn run(args: ForensicsArgs) -> anyhow::Result<ExitCode> {
         Some(None) => true,
         None => false,
     };
-    let settings = Settings { reps: args.reps, seed: args.seed, bootstrap: args.bootstrap, regions: per_region };
+    let settings = Settings {
+        reps: args.reps,
+        seed: args.seed,
+        bootstrap: args.bootstrap,
+        regions: per_region,
+    };
     eprintln!(
         "analysing {} stations (leader: {}; {} Monte Carlo repetitions, {} bootstrap replicates{}) ...",
         election.stations.len(),
@@ -85,13 +95,22 @@ pub fn run(args: ForensicsArgs) -> anyhow::Result<ExitCode> {
     if let Some(test) = analysis.national.integer_percentage.done() {
         println!(
             "integer percentages: {} observed, {:.1} ± {:.1} expected, excess {:.1} (p = {:.4})",
-            test.observed_integer, test.simulated_mean, test.simulated_sd, test.excess, test.p_value
+            test.observed_integer,
+            test.simulated_mean,
+            test.simulated_sd,
+            test.excess,
+            test.p_value
         );
     }
     if let Some(fit) = analysis.national.klimek_fraud_model.done() {
         println!(
             "fraud model: fi {:.3} ({:.3}–{:.3}), fe {:.4} ({:.4}–{:.4})",
-            fit.fi, fit.fi_interval.low, fit.fi_interval.high, fit.fe, fit.fe_interval.low, fit.fe_interval.high
+            fit.fi,
+            fit.fi_interval.low,
+            fit.fi_interval.high,
+            fit.fe,
+            fit.fe_interval.low,
+            fit.fe_interval.high
         );
     }
     if let Some(estimate) = analysis.national.shpilkin.done() {

@@ -516,7 +516,11 @@ mod tests {
         })?;
         let fit = fit_fraud_model(&stuffed, &FitSettings::full(50, 3))
             .ok_or(ForensicsError::NoStations)?;
-        assert!(fit.alarm, "fi {:?} fe {:?}", fit.fi_interval, fit.fe_interval);
+        assert!(
+            fit.alarm,
+            "fi {:?} fe {:?}",
+            fit.fi_interval, fit.fe_interval
+        );
         assert!(fit.residual_ratio < 0.8, "{}", fit.residual_ratio);
         Ok(())
     }

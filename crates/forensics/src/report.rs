@@ -19,11 +19,17 @@ pub struct Outputs {
 }
 
 fn write(path: &Path, contents: &[u8]) -> Result<(), ForensicsError> {
-    fs::write(path, contents).map_err(|source| ForensicsError::Write { path: path.to_path_buf(), source })
+    fs::write(path, contents).map_err(|source| ForensicsError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// Each test in plain words: what it looks at, what it shows, what it does not prove.
@@ -94,7 +100,16 @@ fn test_figures(results: &TestResults, html: &mut String) {
                 "<table><tr><th>stations kept</th><th>integer stations</th><th>expected by chance (mean ± sd)</th><th>99.9th percentile</th><th>excess</th><th>p-value</th></tr>\
                  <tr><td>{} of {}</td><td>{}</td><td>{:.1} ± {:.1}</td><td>{:.1}</td><td><b>{:.1}</b></td><td>{:.4}</td></tr></table>\
                  <p class=note>{} Monte Carlo repetitions, seed {}.</p>",
-                t.kept, t.stations, t.observed_integer, t.simulated_mean, t.simulated_sd, t.simulated_p99_9, t.excess, t.p_value, t.reps, t.seed
+                t.kept,
+                t.stations,
+                t.observed_integer,
+                t.simulated_mean,
+                t.simulated_sd,
+                t.simulated_p99_9,
+                t.excess,
+                t.p_value,
+                t.reps,
+                t.seed
             );
         }
         Outcome::InsufficientData { reason } => {
@@ -115,9 +130,20 @@ fn test_figures(results: &TestResults, html: &mut String) {
                 "<table><tr><th>fi (incremental)</th><th>95 % interval</th><th>fe (extreme)</th><th>95 % interval</th><th>alpha, theta</th><th>misfit left</th><th>alarm</th></tr>\
                  <tr><td><b>{:.3}</b></td><td>{:.3} – {:.3}</td><td><b>{:.4}</b></td><td>{:.4} – {:.4}</td><td>{}, {}</td><td>{:.2}</td><td>{}</td></tr></table>\
                  <p class=note>Clean part of the model: turnout {} ± {}, leader's share {} ± {}. The intervals are bootstrap intervals over stations ({} replicates); they do not include the model's own error.</p>",
-                k.fi, k.fi_interval.low, k.fi_interval.high, k.fe, k.fe_interval.low, k.fe_interval.high, k.alpha, k.theta,
-                k.residual_ratio, if k.alarm { "yes" } else { "no" },
-                percent(k.clean.turnout_peak), percent(k.clean.turnout_spread), percent(k.clean.share_peak), percent(k.clean.share_spread),
+                k.fi,
+                k.fi_interval.low,
+                k.fi_interval.high,
+                k.fe,
+                k.fe_interval.low,
+                k.fe_interval.high,
+                k.alpha,
+                k.theta,
+                k.residual_ratio,
+                if k.alarm { "yes" } else { "no" },
+                percent(k.clean.turnout_peak),
+                percent(k.clean.turnout_spread),
+                percent(k.clean.share_peak),
+                percent(k.clean.share_spread),
                 k.fi_interval.replicates
             );
         }
@@ -132,20 +158,42 @@ fn test_figures(results: &TestResults, html: &mut String) {
                 html,
                 "<table><tr><th>turnout peak</th><th>leader's share left of it</th><th>reported share</th><th>anomalous votes</th><th>95 % interval</th><th>share without them</th></tr>\
                  <tr><td>{:.1} %</td><td>{}</td><td>{}</td><td><b>{:.0}</b> ({} of the leader's votes)</td><td>{:.0} – {:.0} (resampling {})</td><td>{}</td></tr></table>",
-                s.turnout_peak_percent, percent(s.clean_leader_share), percent(s.reported_leader_share), s.anomalous_votes,
-                percent(s.anomalous_fraction_of_leader_votes), s.anomalous_votes_interval.low, s.anomalous_votes_interval.high,
-                s.resampled, percent(s.corrected_leader_share)
+                s.turnout_peak_percent,
+                percent(s.clean_leader_share),
+                percent(s.reported_leader_share),
+                s.anomalous_votes,
+                percent(s.anomalous_fraction_of_leader_votes),
+                s.anomalous_votes_interval.low,
+                s.anomalous_votes_interval.high,
+                s.resampled,
+                percent(s.corrected_leader_share)
             );
         }
         Outcome::InsufficientData { reason } => {
             let _ = writeln!(html, "<p><b>Insufficient data:</b> {}.</p>", escape(reason));
         }
     }
-    let _ = writeln!(html, "<h3>Digit tests</h3><table><tr><th>option</th><th>second digit (counts ≥ 10)</th><th>last digit (counts ≥ 100)</th></tr>");
-    let names = results.digits.second_digit.iter().zip(&results.digits.last_digit);
+    let _ = writeln!(
+        html,
+        "<h3>Digit tests</h3><table><tr><th>option</th><th>second digit (counts ≥ 10)</th><th>last digit (counts ≥ 100)</th></tr>"
+    );
+    let names = results
+        .digits
+        .second_digit
+        .iter()
+        .zip(&results.digits.last_digit);
     for (second, last) in names {
-        let name = second.done().or(last.done()).map_or("", |t| t.option.as_str());
-        let _ = writeln!(html, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", escape(name), digit_cell(second), digit_cell(last));
+        let name = second
+            .done()
+            .or(last.done())
+            .map_or("", |t| t.option.as_str());
+        let _ = writeln!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(name),
+            digit_cell(second),
+            digit_cell(last)
+        );
     }
     let _ = writeln!(html, "</table>");
 }
@@ -161,13 +209,29 @@ fn region_table(analysis: &Analysis, html: &mut String) {
     );
     for region in &analysis.regions {
         let t = &region.tests;
-        let integer = t.integer_percentage.done().map_or("insufficient data".to_owned(), |i| format!("{:.1} ({:.3})", i.excess, i.p_value));
-        let (fi, fe) = t.klimek_fraud_model.done().map_or(("insufficient data".to_owned(), String::new()), |k| {
-            (format!("{:.3}", k.fi), format!("{:.4}", k.fe))
-        });
-        let shpilkin = t.shpilkin.done().map_or("insufficient data".to_owned(), |s| {
-            format!("{:.0} ({:.0} – {:.0})", s.anomalous_votes, s.anomalous_votes_interval.low, s.anomalous_votes_interval.high)
-        });
+        let integer = t
+            .integer_percentage
+            .done()
+            .map_or("insufficient data".to_owned(), |i| {
+                format!("{:.1} ({:.3})", i.excess, i.p_value)
+            });
+        let (fi, fe) = t
+            .klimek_fraud_model
+            .done()
+            .map_or(("insufficient data".to_owned(), String::new()), |k| {
+                (format!("{:.3}", k.fi), format!("{:.4}", k.fe))
+            });
+        let shpilkin = t
+            .shpilkin
+            .done()
+            .map_or("insufficient data".to_owned(), |s| {
+                format!(
+                    "{:.0} ({:.0} – {:.0})",
+                    s.anomalous_votes,
+                    s.anomalous_votes_interval.low,
+                    s.anomalous_votes_interval.high
+                )
+            });
         let alarms = t
             .digits
             .second_digit
@@ -175,11 +239,24 @@ fn region_table(analysis: &Analysis, html: &mut String) {
             .chain(&t.digits.last_digit)
             .filter(|d| d.done().is_some_and(|d| d.alarm))
             .count();
-        let run = t.digits.second_digit.iter().chain(&t.digits.last_digit).filter(|d| d.done().is_some()).count();
+        let run = t
+            .digits
+            .second_digit
+            .iter()
+            .chain(&t.digits.last_digit)
+            .filter(|d| d.done().is_some())
+            .count();
         let _ = writeln!(
             html,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} of {} tests</td></tr>",
-            escape(&region.region), t.stations, integer, fi, fe, shpilkin, alarms, run
+            escape(&region.region),
+            t.stations,
+            integer,
+            fi,
+            fe,
+            shpilkin,
+            alarms,
+            run
         );
     }
     let _ = writeln!(html, "</table>");
@@ -187,8 +264,15 @@ fn region_table(analysis: &Analysis, html: &mut String) {
 
 /// Writes `summary.json`, the figures (PNG and SVG) and `report.html` into `dir` (created if
 /// needed). `title` names the election in the report.
-pub fn write_outputs(analysis: &Analysis, title: &str, dir: &Path) -> Result<Outputs, ForensicsError> {
-    fs::create_dir_all(dir).map_err(|source| ForensicsError::Write { path: dir.to_path_buf(), source })?;
+pub fn write_outputs(
+    analysis: &Analysis,
+    title: &str,
+    dir: &Path,
+) -> Result<Outputs, ForensicsError> {
+    fs::create_dir_all(dir).map_err(|source| ForensicsError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let summary = dir.join("summary.json");
     write(&summary, &serde_json::to_vec_pretty(analysis)?)?;
     let figures = write_figures(analysis, dir)?;
@@ -220,11 +304,16 @@ pub fn write_outputs(analysis: &Analysis, title: &str, dir: &Path) -> Result<Out
             other => Some(other),
         };
         if let Some((_, svg)) = figure.and_then(|name| figures.iter().find(|(n, _)| *n == name)) {
-            let inline = fs::read_to_string(svg).map_err(|source| ForensicsError::Write { path: svg.clone(), source })?;
+            let inline = fs::read_to_string(svg).map_err(|source| ForensicsError::Write {
+                path: svg.clone(),
+                source,
+            })?;
             // The XML declaration is not allowed inside HTML.
             let inline = inline.trim_start_matches(|c| c != '<').to_owned();
             let inline = match inline.strip_prefix("<?xml") {
-                Some(rest) => rest.split_once("?>").map_or(String::new(), |(_, svg)| svg.to_owned()),
+                Some(rest) => rest
+                    .split_once("?>")
+                    .map_or(String::new(), |(_, svg)| svg.to_owned()),
                 None => inline,
             };
             html.push_str(&inline);
@@ -245,5 +334,9 @@ pub fn write_outputs(analysis: &Analysis, title: &str, dir: &Path) -> Result<Out
         files.push(svg.with_extension("png"));
         files.push(svg);
     }
-    Ok(Outputs { summary, report, figures: files })
+    Ok(Outputs {
+        summary,
+        report,
+        figures: files,
+    })
 }

@@ -226,7 +226,10 @@ mod tests {
 
     #[test]
     fn stuffing_is_estimated() -> Result<(), ForensicsError> {
-        let stuffed = simulate(&Simulation { stuffing: 0.2, ..Simulation::clean(10_000, 21) })?;
+        let stuffed = simulate(&Simulation {
+            stuffing: 0.2,
+            ..Simulation::clean(10_000, 21)
+        })?;
         let clean = simulate(&Simulation::clean(10_000, 21))?;
         let estimate = shpilkin_estimate(&stuffed, 100, 1).ok_or(ForensicsError::NoStations)?;
         let added = (stuffed.leader_votes() - clean.leader_votes()) as f64;
