@@ -5,6 +5,7 @@
 //! `run` function returning `anyhow::Result<ExitCode>`; `main` only dispatches and prints errors.
 
 mod forensics;
+mod observe;
 
 use std::process::ExitCode;
 
@@ -22,11 +23,14 @@ struct Cli {
 enum Command {
     /// Statistical fingerprints of falsification in station-level results.
     Forensics(forensics::ForensicsArgs),
+    /// Independent observation: signed protocols, confrontation, parallel vote tabulation.
+    Observe(observe::ObserveArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Forensics(args) => forensics::run(args),
+        Command::Observe(args) => observe::run(args),
     }
 }
 

@@ -65,6 +65,34 @@ pub fn write_comparison(
     Ok(written)
 }
 
+/// Writes `pvt.json` (the whole result) and `sample.csv` (the sampled station ids, one per
+/// line, with whether each had figures) into `dir`; returns their paths.
+pub fn write_pvt(dir: &Path, pvt: &PvtResult) -> Result<[PathBuf; 2], ObserveError> {
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let json_path = dir.join("pvt.json");
+    let json = serde_json::to_vec_pretty(pvt).map_err(|e| io(&json_path)(e.into()))?;
+    write_atomically(&json_path, &json)?;
+    let csv_path = dir.join("sample.csv");
+    let missing: std::collections::HashSet<&str> = pvt.missing.iter().map(String::as_str).collect();
+    let csv_error = |e: csv::Error| io(&csv_path)(std::io::Error::other(e.to_string()));
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    csv.write_record(["station", "has_figures"])
+        .map_err(csv_error)?;
+    for id in &pvt.sample {
+        let has = if missing.contains(id.as_str()) {
+            "false"
+        } else {
+            "true"
+        };
+        csv.write_record([id.as_str(), has]).map_err(csv_error)?;
+    }
+    let csv = csv
+        .into_inner()
+        .map_err(|e| io(&csv_path)(std::io::Error::other(e.to_string())))?;
+    write_atomically(&csv_path, &csv)?;
+    Ok([json_path, csv_path])
+}
+
 /// `flagged.csv`: one row per finding, with the station, region, reason, figure, official and
 /// other value, source and details.
 fn flagged_csv(comparison: &Comparison, path: &Path) -> Result<Vec<u8>, ObserveError> {
