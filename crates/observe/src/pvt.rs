@@ -14,7 +14,8 @@
 //! estimator over strata h is R̂ = Ŷ/X̂ with Ŷ = Σ_h N_h ȳ_h, and its variance
 //! v(R̂) = Σ_h N_h² (1 − n_h/N_h) s²_{e,h} / n_h / X̂², where e_i = y_i − R̂ x_i and
 //! s²_{e,h} = Σ_{i∈h} (e_i − ē_h)² / (n_h − 1). The interval is R̂ ± z √v. Sampled stations
-//! without data in the chosen source are left out and counted (non-response).
+//! without a figure in the chosen source are left out of the estimates that need it; those
+//! with no usable figure at all are listed as missing (non-response).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -270,20 +271,23 @@ fn base_of(p: &StationProtocol, base: ShareBase) -> Option<u64> {
     }
 }
 
-/// The turnout pair (voters, registered) and the option pairs (votes, base) of a protocol.
+/// The turnout pair (voters, registered) and the option pairs (votes, base) of a protocol,
+/// each `None` where the protocol lacks a figure it needs.
 fn pairs(
     p: &StationProtocol,
     s: &StationResults,
     options: usize,
     base: ShareBase,
-) -> Option<Vec<Pair>> {
+) -> Vec<Option<Pair>> {
     let registered = p.registered.or(s.station.registered);
-    let mut out = vec![(p.voters()? as f64, registered? as f64)];
-    let b = base_of(p, base)? as f64;
-    for o in 0..options {
-        out.push((p.votes_for(o)? as f64, b));
-    }
-    Some(out)
+    let turnout = p
+        .voters()
+        .zip(registered)
+        .map(|(v, r)| (v as f64, r as f64));
+    let b = base_of(p, base);
+    std::iter::once(turnout)
+        .chain((0..options).map(|o| p.votes_for(o).zip(b).map(|(v, b)| (v as f64, b as f64))))
+        .collect()
 }
 
 /// Runs a PVT on `results`: draws the sample from the seed, estimates turnout and shares from
@@ -308,10 +312,12 @@ pub fn run_pvt(results: &ElectionResults, plan: &PvtPlan) -> Result<PvtResult, O
         for &i in members {
             let s = &results.stations[i];
             sampled.push(s.station.id.clone());
-            match protocol_for(s, plan.source).and_then(|p| pairs(p, s, options, plan.base)) {
+            let ps = protocol_for(s, plan.source).map(|p| pairs(p, s, options, plan.base));
+            let ps = ps.filter(|ps| ps.iter().any(Option::is_some));
+            match ps {
                 Some(ps) => {
                     for (k, pair) in ps.into_iter().enumerate() {
-                        stratum[k].push(pair);
+                        stratum[k].extend(pair);
                     }
                 }
                 None => missing.push(s.station.id.clone()),
@@ -323,13 +329,15 @@ pub fn run_pvt(results: &ElectionResults, plan: &PvtPlan) -> Result<PvtResult, O
     }
     // Official figures over every station that has them.
     let mut official = vec![(0.0f64, 0.0f64); figures];
-    let mut official_complete = vec![false; figures];
+    let mut official_known = vec![false; figures];
     for s in &results.stations {
-        if let Some(ps) = s.official().and_then(|p| pairs(p, s, options, plan.base)) {
-            for (k, (y, x)) in ps.into_iter().enumerate() {
-                official[k].0 += y;
-                official[k].1 += x;
-                official_complete[k] = true;
+        if let Some(p) = s.official() {
+            for (k, pair) in pairs(p, s, options, plan.base).into_iter().enumerate() {
+                if let Some((y, x)) = pair {
+                    official[k].0 += y;
+                    official[k].1 += x;
+                    official_known[k] = true;
+                }
             }
         }
     }
@@ -342,7 +350,7 @@ pub fn run_pvt(results: &ElectionResults, plan: &PvtPlan) -> Result<PvtResult, O
         };
         let margin = z * se;
         let official =
-            (official_complete[k] && official[k].1 > 0.0).then(|| official[k].0 / official[k].1);
+            (official_known[k] && official[k].1 > 0.0).then(|| official[k].0 / official[k].1);
         estimates.push(Estimate {
             name,
             estimate,

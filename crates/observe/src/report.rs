@@ -62,6 +62,8 @@ fn scatter(title: &str, points: &[&Point]) -> Result<String, ObserveError> {
             .configure_mesh()
             .x_desc("official votes")
             .y_desc("observed / photo-confirmed")
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| format!("{v:.0}"))
             .draw()
             .map_err(|e| err(e.to_string()))?;
         chart
@@ -114,6 +116,7 @@ fn region_bars(regions: &[(&String, &u64)]) -> Result<String, ObserveError> {
             .disable_y_mesh()
             .disable_y_axis()
             .x_desc("stations")
+            .x_label_formatter(&|v| format!("{v:.0}"))
             .draw()
             .map_err(|e| err(e.to_string()))?;
         let y = |i: usize| (n - 1 - i) as f64;

@@ -171,3 +171,24 @@ fn observers_as_source_and_bad_parameters() {
         );
     }
 }
+
+#[test]
+fn each_figure_uses_the_stations_that_have_it() {
+    let mut election = simulated_election();
+    for s in &mut election.stations {
+        s.station.registered = None;
+        s.reports[0].protocol.registered = None;
+    }
+    let plan = PvtPlan {
+        seed: "s".into(),
+        stations: 100,
+        stratify: false,
+        confidence: 0.95,
+        source: PvtSource::Official,
+        base: ShareBase::Valid,
+    };
+    let pvt = run_pvt(&election, &plan).unwrap();
+    assert!(pvt.missing.is_empty());
+    let names: Vec<&str> = pvt.estimates.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, vec!["a", "b"], "no register, no turnout");
+}
