@@ -292,18 +292,18 @@ fn stored(dir: &Path, item: &ObservationItem) -> anyhow::Result<PathBuf> {
 
 /// Imports the results, prints the import summary, merges verified submissions.
 fn load(input: &Input) -> anyhow::Result<ElectionResults> {
+    if input.submissions.is_some() && input.trust.is_empty() {
+        bail!("--submissions needs at least one --trust ORGANISATION_PUBLIC_KEY");
+    }
+    let trusted = input
+        .trust
+        .iter()
+        .map(|t| parse_public_key(t, "--trust"))
+        .collect::<Result<Vec<_>, _>>()?;
     let mapping = Mapping::from_file(&input.map)?;
     let (mut results, summary) = import(&input.results, &mapping)?;
     eprint!("{summary}");
     if let Some(dir) = &input.submissions {
-        if input.trust.is_empty() {
-            bail!("--submissions needs at least one --trust ORGANISATION_PUBLIC_KEY");
-        }
-        let trusted = input
-            .trust
-            .iter()
-            .map(|t| parse_public_key(t, "--trust"))
-            .collect::<Result<Vec<_>, _>>()?;
         let merged = Store::open(dir)?.merge_into(&mut results, &trusted)?;
         eprintln!(
             "{}: {} signed protocols merged, {} refused",
