@@ -14,7 +14,9 @@ pub const FINGERPRINT_BINS: usize = 100;
 /// or above 100 % fall in the last bin.
 pub(crate) fn cell(turnout: f64, share: f64) -> usize {
     let bin = |x: f64| {
-        ((x * FINGERPRINT_BINS as f64).floor().max(0.0) as usize).min(FINGERPRINT_BINS - 1)
+        // `as usize` truncates, which is the floor for the non-negative values kept by `max`,
+        // and avoids a call to libm's floor in the hottest loop of the fraud-model fit.
+        ((x * FINGERPRINT_BINS as f64).max(0.0) as usize).min(FINGERPRINT_BINS - 1)
     };
     bin(turnout) * FINGERPRINT_BINS + bin(share)
 }

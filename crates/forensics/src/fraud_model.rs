@@ -18,10 +18,10 @@
 //! fraud (on clean simulated elections it "found" `fi` near 0.4). Quadrature ignores the
 //! rounding to whole ballots, which moves a station by less than one bin for 100 or more
 //! voters. For each `(alpha, theta)` on a small grid we solve the constrained least squares in
-//! `(fi, fe)` exactly and keep the best. The uncertainty is a percentile bootstrap over stations
+//! `(fi, fe)` exactly and keep the best. The uncertainty is a percentile (Poisson) bootstrap over stations
 //! at the best `(alpha, theta)`; it does not include the uncertainty of the clean parameters.
 
-use rand::RngExt;
+use rand_distr::{Distribution, Poisson};
 use rayon::prelude::*;
 use serde::Serialize;
 use statrs::function::erf::erf;
@@ -320,66 +320,116 @@ fn expected_fingerprint(
     counts
 }
 
-fn histogram(cells: &[u32], sample: Option<&[usize]>) -> Vec<f64> {
+fn histogram(cells: &[u32]) -> Vec<f64> {
     let mut counts = vec![0.0; CELLS];
-    match sample {
-        Some(indices) => indices
-            .iter()
-            .for_each(|&i| counts[cells[i] as usize] += 1.0),
-        None => cells.iter().for_each(|&c| counts[c as usize] += 1.0),
-    }
+    cells.iter().for_each(|&c| counts[c as usize] += 1.0);
     counts
 }
 
-/// Least squares of `observed ≈ (1 - fi - fe) clean + fi incremental + fe extreme` with
-/// `fi, fe >= 0` and `fi + fe <= 1`. Returns `(fi, fe, residual)`.
-fn fit_fractions(
-    observed: &[f64],
-    clean: &[f64],
-    incremental: &[f64],
-    extreme: &[f64],
-) -> (f64, f64, f64) {
-    let (mut x11, mut x12, mut x22, mut x1y, mut x2y, mut yy) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-    for c in 0..observed.len() {
-        let y = observed[c] - clean[c];
-        let x1 = incremental[c] - clean[c];
-        let x2 = extreme[c] - clean[c];
-        x11 += x1 * x1;
-        x12 += x1 * x2;
-        x22 += x2 * x2;
-        x1y += x1 * y;
-        x2y += x2 * y;
-        yy += y * y;
-    }
-    let residual = |fi: f64, fe: f64| {
-        yy - 2.0 * (fi * x1y + fe * x2y) + fi * fi * x11 + 2.0 * fi * fe * x12 + fe * fe * x22
-    };
-    let mut candidates = vec![(0.0, 0.0)];
-    if x11 > 0.0 {
-        candidates.push(((x1y / x11).clamp(0.0, 1.0), 0.0));
-    }
-    if x22 > 0.0 {
-        candidates.push((0.0, (x2y / x22).clamp(0.0, 1.0)));
-    }
-    // The edge fi + fe = 1: fi = t, fe = 1 - t.
-    let d = x11 - 2.0 * x12 + x22;
-    if d > 0.0 {
-        let t = ((x1y - x2y - x12 + x22) / d).clamp(0.0, 1.0);
-        candidates.push((t, 1.0 - t));
-    }
-    let det = x11 * x22 - x12 * x12;
-    if det > 0.0 {
-        let fi = (x1y * x22 - x2y * x12) / det;
-        let fe = (x2y * x11 - x1y * x12) / det;
-        if fi >= 0.0 && fe >= 0.0 && fi + fe <= 1.0 {
-            candidates.push((fi, fe));
+/// One Poisson-bootstrap replicate of a fingerprint given by its non-empty cells: every
+/// station gets a Poisson(1) weight, so a cell holding `k` stations gets a Poisson(k) count.
+/// This is the bootstrap over stations in its Poisson form (asymptotically the same as
+/// resampling), at the cost of one draw per non-empty cell instead of one per station.
+fn poisson_replicate<'a>(
+    observed: &'a [(usize, f64)],
+    rng: &'a mut impl rand::Rng,
+) -> impl Iterator<Item = (usize, f64)> + 'a {
+    observed.iter().map(move |&(cell, k)| {
+        let count = Poisson::new(k).map_or(0.0, |poisson| poisson.sample(&mut *rng));
+        (cell, count)
+    })
+}
+
+/// The least-squares problem `observed ≈ (1 - fi - fe) clean + fi incremental + fe extreme`
+/// with `fi, fe >= 0` and `fi + fe <= 1`, with everything that does not depend on the observed
+/// fingerprint computed once, so that a bootstrap replicate costs one pass over its non-empty
+/// cells.
+struct Design<'a> {
+    clean: &'a [f64],
+    /// `incremental - clean` and `extreme - clean`.
+    x1: Vec<f64>,
+    x2: Vec<f64>,
+    x11: f64,
+    x12: f64,
+    x22: f64,
+    /// Sums of `x1 * clean`, `x2 * clean` and `clean^2`.
+    x1c: f64,
+    x2c: f64,
+    cc: f64,
+}
+
+impl<'a> Design<'a> {
+    fn new(clean: &'a [f64], incremental: &[f64], extreme: &[f64]) -> Design<'a> {
+        let x1: Vec<f64> = incremental.iter().zip(clean).map(|(i, c)| i - c).collect();
+        let x2: Vec<f64> = extreme.iter().zip(clean).map(|(e, c)| e - c).collect();
+        let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(a, b)| a * b).sum::<f64>();
+        Design {
+            x11: dot(&x1, &x1),
+            x12: dot(&x1, &x2),
+            x22: dot(&x2, &x2),
+            x1c: dot(&x1, clean),
+            x2c: dot(&x2, clean),
+            cc: dot(clean, clean),
+            clean,
+            x1,
+            x2,
         }
     }
-    candidates
-        .into_iter()
-        .map(|(fi, fe)| (fi, fe, residual(fi, fe).max(0.0)))
-        .min_by(|a, b| a.2.total_cmp(&b.2))
-        .unwrap_or((0.0, 0.0, yy))
+
+    /// Solves for an observed fingerprint given as `(cell, count)` pairs (zero cells may be
+    /// left out). Returns `(fi, fe, residual)`.
+    fn solve(&self, observed: impl Iterator<Item = (usize, f64)>) -> (f64, f64, f64) {
+        let (mut h1, mut h2, mut hh, mut hc) = (0.0, 0.0, 0.0, 0.0);
+        for (cell, h) in observed {
+            h1 += self.x1[cell] * h;
+            h2 += self.x2[cell] * h;
+            hh += h * h;
+            hc += self.clean[cell] * h;
+        }
+        // With y = observed - clean: x1·y, x2·y and y·y.
+        let (x11, x12, x22) = (self.x11, self.x12, self.x22);
+        let (x1y, x2y) = (h1 - self.x1c, h2 - self.x2c);
+        let yy = hh - 2.0 * hc + self.cc;
+        let residual = |fi: f64, fe: f64| {
+            yy - 2.0 * (fi * x1y + fe * x2y) + fi * fi * x11 + 2.0 * fi * fe * x12 + fe * fe * x22
+        };
+        let mut candidates = vec![(0.0, 0.0)];
+        if x11 > 0.0 {
+            candidates.push(((x1y / x11).clamp(0.0, 1.0), 0.0));
+        }
+        if x22 > 0.0 {
+            candidates.push((0.0, (x2y / x22).clamp(0.0, 1.0)));
+        }
+        // The edge fi + fe = 1: fi = t, fe = 1 - t.
+        let d = x11 - 2.0 * x12 + x22;
+        if d > 0.0 {
+            let t = ((x1y - x2y - x12 + x22) / d).clamp(0.0, 1.0);
+            candidates.push((t, 1.0 - t));
+        }
+        let det = x11 * x22 - x12 * x12;
+        if det > 0.0 {
+            let fi = (x1y * x22 - x2y * x12) / det;
+            let fe = (x2y * x11 - x1y * x12) / det;
+            if fi >= 0.0 && fe >= 0.0 && fi + fe <= 1.0 {
+                candidates.push((fi, fe));
+            }
+        }
+        candidates
+            .into_iter()
+            .map(|(fi, fe)| (fi, fe, residual(fi, fe).max(0.0)))
+            .min_by(|a, b| a.2.total_cmp(&b.2))
+            .unwrap_or((0.0, 0.0, yy))
+    }
+}
+
+/// The non-empty cells of a fingerprint.
+fn sparse(counts: &[f64]) -> Vec<(usize, f64)> {
+    counts
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|&(_, h)| h != 0.0)
+        .collect()
 }
 
 fn mix(clean: &[f64], incremental: &[f64], extreme: &[f64], fi: f64, fe: f64) -> Vec<f64> {
@@ -407,7 +457,7 @@ pub fn fit_fraud_model(election: &Election, settings: &FitSettings) -> Option<Fr
     let clean = estimate_clean(&points)?;
     let n = used.len();
     let observed_cells: Vec<u32> = points.iter().map(|&(t, v)| cell(t, v) as u32).collect();
-    let observed = histogram(&observed_cells, None);
+    let observed = histogram(&observed_cells);
     let fair = expected_fingerprint(n, &clean, Fraud::None, settings);
     let fair_residual: f64 = observed
         .iter()
@@ -437,29 +487,23 @@ pub fn fit_fraud_model(election: &Election, settings: &FitSettings) -> Option<Fr
         })
         .collect();
     // The grid of (alpha, theta): keep the best fit.
+    let occupied = sparse(&observed);
     let (best, (fi, fe, residual)) = grid
         .iter()
         .enumerate()
         .map(|(g, &(a, _))| {
-            (
-                g,
-                fit_fractions(&observed, &fair, &incrementals[g], &extremes[a]),
-            )
+            let design = Design::new(&fair, &incrementals[g], &extremes[a]);
+            (g, design.solve(occupied.iter().copied()))
         })
         .min_by(|x, y| x.1.2.total_cmp(&y.1.2))?;
     let (alpha_index, theta) = grid[best];
     let (incremental, extreme) = (&incrementals[best], &extremes[alpha_index]);
+    let design = Design::new(&fair, incremental, extreme);
     let (mut fis, mut fes): (Vec<f64>, Vec<f64>) = (0..replicates as u64)
         .into_par_iter()
         .map(|replicate| {
             let mut rng = replicate_rng(seed, replicate);
-            let sample: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
-            let (fi, fe, _) = fit_fractions(
-                &histogram(&observed_cells, Some(&sample)),
-                &fair,
-                incremental,
-                extreme,
-            );
+            let (fi, fe, _) = design.solve(poisson_replicate(&occupied, &mut rng));
             (fi, fe)
         })
         .unzip();
@@ -498,11 +542,12 @@ mod tests {
             .map(|i| f64::from(u8::from(i == 49)) * 40.0)
             .collect();
         let observed = mix(&clean, &incremental, &extreme, 0.2, 0.05);
-        let (fi, fe, residual) = fit_fractions(&observed, &clean, &incremental, &extreme);
+        let design = Design::new(&clean, &incremental, &extreme);
+        let (fi, fe, residual) = design.solve(sparse(&observed).into_iter());
         assert!((fi - 0.2).abs() < 1e-9 && (fe - 0.05).abs() < 1e-9 && residual < 1e-9);
         // A negative solution is projected onto the constraints.
         let observed = mix(&clean, &incremental, &extreme, -0.2, 0.0);
-        let (fi, _, _) = fit_fractions(&observed, &clean, &incremental, &extreme);
+        let (fi, _, _) = design.solve(sparse(&observed).into_iter());
         assert_eq!(fi, 0.0);
     }
 

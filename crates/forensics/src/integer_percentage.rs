@@ -157,10 +157,25 @@ fn station_probability(station: &Station) -> f64 {
     1.0 - (1.0 - share) * (1.0 - turnout)
 }
 
-/// The 64-bit threshold under which a uniform `u64` falls with probability `q`.
+/// The threshold under which a uniform 32-bit draw falls with probability `q` (to 2^-32):
+/// each 64-bit output of the generator serves two stations. It lies in `0..=2^32`, so
+/// `q = 1` always passes.
 fn threshold(q: f64) -> u64 {
-    // 2^64 as f64; the cast saturates at u64::MAX, which costs at most 2^-64 of probability.
-    (q * 18_446_744_073_709_551_616.0) as u64
+    (q.clamp(0.0, 1.0) * 4_294_967_296.0).round() as u64
+}
+
+/// One Monte Carlo repetition: how many stations come out integer.
+fn repetition(thresholds: &[u64], rng: &mut Xoshiro256PlusPlus) -> u64 {
+    let mut pairs = thresholds.chunks_exact(2);
+    let mut count = 0;
+    for pair in pairs.by_ref() {
+        let bits = rng.next_u64();
+        count += u64::from((bits & 0xFFFF_FFFF) < pair[0]) + u64::from((bits >> 32) < pair[1]);
+    }
+    if let [last] = pairs.remainder() {
+        count += u64::from((rng.next_u64() >> 32) < *last);
+    }
+    count
 }
 
 /// A generator for repetition `rep`, independent of the others and of the thread running it.
@@ -207,13 +222,7 @@ pub fn integer_percentage_test(
     let thresholds: Vec<u64> = probabilities.iter().map(|&q| threshold(q)).collect();
     let mut sims: Vec<f64> = (0..reps as u64)
         .into_par_iter()
-        .map(|rep| {
-            let mut rng = repetition_rng(seed, rep);
-            thresholds
-                .iter()
-                .map(|&t| u64::from(rng.next_u64() < t))
-                .sum::<u64>() as f64
-        })
+        .map(|rep| repetition(&thresholds, &mut repetition_rng(seed, rep)) as f64)
         .collect();
     let n = sims.len() as f64;
     let mean = sims.iter().sum::<f64>() / n;
@@ -287,6 +296,17 @@ mod tests {
         assert!((integer_probability(100, 0.37) - 1.0).abs() < 1e-12);
         // Out of 200, exactly the even counts are.
         assert!((integer_probability(200, 0.5) - 0.5).abs() < 1e-3);
+    }
+
+    #[test]
+    fn repetitions_count_bernoulli_draws() {
+        let mut rng = repetition_rng(1, 0);
+        // Certain and impossible stations, an odd number of them.
+        let thresholds = [threshold(1.0), threshold(0.0), threshold(1.0)];
+        assert_eq!(repetition(&thresholds, &mut rng), 2);
+        let half = vec![threshold(0.5); 10_001];
+        let count = repetition(&half, &mut rng) as f64;
+        assert!((count - 5000.5).abs() < 5.0 * 50.0, "{count}");
     }
 
     #[test]

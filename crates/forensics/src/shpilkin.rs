@@ -84,23 +84,48 @@ struct Row {
     others: f64,
 }
 
-fn anomalous(rows: &[&Row], peak: f64) -> Option<(f64, f64)> {
-    let (mut clean_leader, mut clean_others, mut excess_leader, mut excess_others) =
-        (0.0, 0.0, 0.0, 0.0);
-    for row in rows {
+/// The four sums the estimate depends on; a bootstrap replicate only adds up those of the
+/// resampled regions or stations.
+#[derive(Debug, Clone, Copy, Default)]
+struct Sums {
+    clean_leader: f64,
+    clean_others: f64,
+    excess_leader: f64,
+    excess_others: f64,
+}
+
+impl Sums {
+    fn of(row: &Row, peak: f64) -> Sums {
         if row.turnout < peak {
-            clean_leader += row.leader;
-            clean_others += row.others;
+            Sums {
+                clean_leader: row.leader,
+                clean_others: row.others,
+                ..Sums::default()
+            }
         } else {
-            excess_leader += row.leader;
-            excess_others += row.others;
+            Sums {
+                excess_leader: row.leader,
+                excess_others: row.others,
+                ..Sums::default()
+            }
         }
     }
-    if clean_others <= 0.0 {
-        return None;
+
+    fn add(&mut self, other: &Sums) {
+        self.clean_leader += other.clean_leader;
+        self.clean_others += other.clean_others;
+        self.excess_leader += other.excess_leader;
+        self.excess_others += other.excess_others;
     }
-    let ratio = clean_leader / clean_others;
-    Some((excess_leader - ratio * excess_others, ratio))
+
+    /// The anomalous votes and the clean ratio of the leader's votes to the others'.
+    fn anomalous(&self) -> Option<(f64, f64)> {
+        if self.clean_others <= 0.0 {
+            return None;
+        }
+        let ratio = self.clean_leader / self.clean_others;
+        Some((self.excess_leader - ratio * self.excess_others, ratio))
+    }
 }
 
 /// Computes Shpilkin's estimate with `replicates` bootstrap replicates from `seed`; `None`
@@ -158,34 +183,32 @@ pub fn shpilkin_estimate(
     if clean_stations < MIN_SIDE || rows.len() - clean_stations < MIN_SIDE {
         return None;
     }
-    let all: Vec<&Row> = rows.iter().collect();
-    let (anomalous_votes, ratio) = anomalous(&all, peak)?;
-    let mut by_region: Vec<Vec<&Row>> = vec![Vec::new(); election.regions.len()];
-    for row in &rows {
-        if let Some(cluster) = by_region.get_mut(row.region as usize) {
-            cluster.push(row);
+    let stations: Vec<Sums> = rows.iter().map(|row| Sums::of(row, peak)).collect();
+    let mut total = Sums::default();
+    stations.iter().for_each(|sums| total.add(sums));
+    let (anomalous_votes, ratio) = total.anomalous()?;
+    let mut by_region: Vec<Option<Sums>> = vec![None; election.regions.len()];
+    for (row, sums) in rows.iter().zip(&stations) {
+        if let Some(slot) = by_region.get_mut(row.region as usize) {
+            slot.get_or_insert_with(Sums::default).add(sums);
         }
     }
-    by_region.retain(|cluster| !cluster.is_empty());
-    let by_region_resampling = by_region.len() >= MIN_CLUSTER_REGIONS;
+    let regions: Vec<Sums> = by_region.into_iter().flatten().collect();
+    let by_region_resampling = regions.len() >= MIN_CLUSTER_REGIONS;
+    let units = if by_region_resampling {
+        &regions
+    } else {
+        &stations
+    };
     let mut replicated: Vec<f64> = (0..replicates as u64)
         .into_par_iter()
         .filter_map(|replicate| {
             let mut rng = replicate_rng(seed, replicate);
-            let sample: Vec<&Row> = if by_region_resampling {
-                (0..by_region.len())
-                    .flat_map(|_| {
-                        by_region[rng.random_range(0..by_region.len())]
-                            .iter()
-                            .copied()
-                    })
-                    .collect()
-            } else {
-                (0..rows.len())
-                    .map(|_| &rows[rng.random_range(0..rows.len())])
-                    .collect()
-            };
-            anomalous(&sample, peak).map(|(votes, _)| votes)
+            let mut sample = Sums::default();
+            for _ in 0..units.len() {
+                sample.add(&units[rng.random_range(0..units.len())]);
+            }
+            sample.anomalous().map(|(votes, _)| votes)
         })
         .collect();
     let interval = Interval::from_replicates(&mut replicated);
