@@ -11,10 +11,11 @@ use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use fairtally_forensics::{
-    Election, Settings, Simulation, analyse, from_results, integer_percentage_test, simulate,
+    Election, ForensicsError, Settings, Simulation, analyse, from_results, integer_percentage_test,
+    simulate,
 };
 
-fn election() -> Election {
+fn election() -> Result<Election, ForensicsError> {
     let data = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../../shared/data/russia/2011.csv.zip"
@@ -34,7 +35,7 @@ fn election() -> Election {
                 "benchmarking on Russia 2011 ({} stations)",
                 election.stations.len()
             );
-            election
+            Ok(election)
         }
         None => {
             eprintln!(
@@ -46,13 +47,19 @@ fn election() -> Election {
                 rounding: 0.05,
                 ..Simulation::clean(95_000, 1)
             };
-            simulate(&spec).unwrap_or_else(|error| panic!("simulating: {error}"))
+            simulate(&spec)
         }
     }
 }
 
 fn bench(c: &mut Criterion) {
-    let election = election();
+    let election = match election() {
+        Ok(election) => election,
+        Err(error) => {
+            eprintln!("no election to benchmark: {error}");
+            return;
+        }
+    };
     let mut group = c.benchmark_group("forensics_95k_stations");
     group.sample_size(10);
     group.bench_function("integer_percentage_1000_reps", |b| {
