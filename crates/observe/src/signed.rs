@@ -177,23 +177,16 @@ impl SignedProtocol {
         let b = &self.body;
         let item = format!("protocol of station {} by {}", b.station, b.observer);
         let accreditation = &b.accreditation.body;
-        if accreditation.observer != b.observer {
-            return Err(ObserveError::NotAuthentic {
-                item,
-                reason: format!(
-                    "the accreditation is for another observer ({})",
-                    accreditation.observer
-                ),
-            });
-        }
-        if accreditation.election != b.election {
-            return Err(ObserveError::NotAuthentic {
-                item,
-                reason: format!(
-                    "the accreditation is for another election ({})",
-                    accreditation.election
-                ),
-            });
+        for (what, theirs, ours) in [
+            ("observer", &accreditation.observer, &b.observer),
+            ("election", &accreditation.election, &b.election),
+        ] {
+            if theirs != ours {
+                return Err(ObserveError::NotAuthentic {
+                    item,
+                    reason: format!("the accreditation is for another {what} ({theirs})"),
+                });
+            }
         }
         b.accreditation.verify(trusted)?;
         let observer = parse_public_key(&b.observer, &format!("{item}: observer"))?;

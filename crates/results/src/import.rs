@@ -603,26 +603,24 @@ impl Importer<'_> {
                         reason: format!("{}: {:?}", first.kind, first.value),
                     });
                 }
-                BadValuePolicy::SkipRow => {
-                    self.summary.rows_skipped += 1;
+                BadValuePolicy::SkipRow | BadValuePolicy::DropValue => {
+                    let skip = self.policy == BadValuePolicy::SkipRow;
+                    let action = if skip {
+                        Action::RowSkipped
+                    } else {
+                        Action::ValueDropped
+                    };
                     for p in problems {
                         let issue = Issue {
                             line,
                             column: self.headers[p.column].clone(),
                             value: p.value,
                         };
-                        self.summary.note(p.kind, Action::RowSkipped, issue);
+                        self.summary.note(p.kind, action, issue);
                     }
-                    return Ok(());
-                }
-                BadValuePolicy::DropValue => {
-                    for p in problems {
-                        let issue = Issue {
-                            line,
-                            column: self.headers[p.column].clone(),
-                            value: p.value,
-                        };
-                        self.summary.note(p.kind, Action::ValueDropped, issue);
+                    if skip {
+                        self.summary.rows_skipped += 1;
+                        return Ok(());
                     }
                 }
             }
