@@ -122,6 +122,13 @@ pub fn run(args: ForensicsArgs) -> anyhow::Result<ExitCode> {
             100.0 * estimate.anomalous_fraction_of_leader_votes
         );
     }
+    let timings: Vec<String> = analysis
+        .national
+        .seconds
+        .iter()
+        .map(|(test, seconds)| format!("{test} {seconds:.3} s"))
+        .collect();
+    eprintln!("time per test, whole election: {}", timings.join(", "));
     println!(
         "wrote {}, {} and {} figure files in {:.2} s (tests {:.2} s)",
         outputs.summary.display(),

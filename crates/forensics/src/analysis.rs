@@ -1,5 +1,7 @@
 //! All tests, on the whole election and on each region, gathered into one summary.
 
+use std::time::Instant;
+
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -87,6 +89,9 @@ pub struct DigitTests {
 /// Every test on one set of stations.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TestResults {
+    /// Seconds each test took, in the order run (not in the JSON, which stays reproducible).
+    #[serde(skip)]
+    pub seconds: Vec<(&'static str, f64)>,
     /// Stations.
     pub stations: usize,
     /// Voters on the register.
@@ -141,7 +146,18 @@ fn run_tests(
     settings: &Settings,
     fit: &FitSettings,
 ) -> Result<TestResults, ForensicsError> {
+    let mut seconds = Vec::new();
+    let mut clock = Instant::now();
+    let mut lap = |name: &'static str| {
+        seconds.push((name, clock.elapsed().as_secs_f64()));
+        clock = Instant::now();
+    };
     let h = histograms(election);
+    let peaks = IntegerPeaks {
+        turnout_peak_ratio: integer_peak_ratio(&h.turnout.stations),
+        share_peak_ratio: integer_peak_ratio(&h.leader_share.stations),
+    };
+    lap("histograms");
     let integer_percentage = Outcome::from_option(
         integer_percentage_test(election, settings.reps, settings.seed)?,
         || {
@@ -151,12 +167,15 @@ fn run_tests(
             )
         },
     );
+    lap("integer_percentage");
+    let fingerprint = fingerprint(election);
     let klimek_fraud_model = Outcome::from_option(fit_fraud_model(election, fit), || {
         format!(
             "fewer than {} stations with voters, or no clear peak of turnout and share",
             crate::fraud_model::MIN_STATIONS
         )
     });
+    lap("fingerprint_and_klimek_fraud_model");
     let shpilkin = Outcome::from_option(
         shpilkin_estimate(election, settings.bootstrap, settings.seed),
         || {
@@ -167,6 +186,7 @@ fn run_tests(
             )
         },
     );
+    lap("shpilkin");
     let mut second_digit = Vec::new();
     let mut last_digit = Vec::new();
     for (option, second, last) in digit_tests(election)? {
@@ -183,17 +203,16 @@ fn run_tests(
             )
         }));
     }
+    lap("digits");
     Ok(TestResults {
+        seconds,
         stations: election.stations.len(),
         registered: election.registered(),
         counted: election.counted(),
         leader_votes: election.leader_votes(),
-        histograms: IntegerPeaks {
-            turnout_peak_ratio: integer_peak_ratio(&h.turnout.stations),
-            share_peak_ratio: integer_peak_ratio(&h.leader_share.stations),
-        },
+        histograms: peaks,
         integer_percentage,
-        fingerprint: fingerprint(election),
+        fingerprint,
         klimek_fraud_model,
         shpilkin,
         digits: DigitTests {
