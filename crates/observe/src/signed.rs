@@ -97,12 +97,24 @@ fn signed_message(domain: &[u8], body: &[u8]) -> Vec<u8> {
     [domain, body].concat()
 }
 
+/// True for a SHA-256 in lower-case hex: the only form a photo is named by.
+pub fn is_sha256_hex(text: &str) -> bool {
+    text.len() == 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 fn parse_signature(hex_text: &str, item: &str) -> Result<Signature, ObserveError> {
     let mut bytes = [0u8; 64];
-    hex::decode_to_slice(hex_text, &mut bytes).map_err(|_| ObserveError::NotAuthentic {
-        item: item.to_owned(),
-        reason: "a signature is 128 hexadecimal digits".into(),
-    })?;
+    let decoded = hex::decode_to_slice(hex_text, &mut bytes);
+    // Only lower-case hex: one signature, one spelling, one item hash.
+    if decoded.is_err() || hex::encode(bytes) != hex_text {
+        return Err(ObserveError::NotAuthentic {
+            item: item.to_owned(),
+            reason: "a signature is 128 lower-case hexadecimal digits".into(),
+        });
+    }
     Ok(Signature::from_bytes(&bytes))
 }
 
@@ -187,6 +199,12 @@ impl SignedProtocol {
                     reason: format!("the accreditation is for another {what} ({theirs})"),
                 });
             }
+        }
+        if let Some(bad) = b.photos.iter().find(|h| !is_sha256_hex(h)) {
+            return Err(ObserveError::NotAuthentic {
+                item,
+                reason: format!("photo hash {bad:?} is not 64 lower-case hexadecimal digits"),
+            });
         }
         b.accreditation.verify(trusted)?;
         let observer = parse_public_key(&b.observer, &format!("{item}: observer"))?;
@@ -309,6 +327,9 @@ mod tests {
                 p.signature.replace_range(0..1, flipped)
             }),
             ("a signature that is not hex", |p| p.signature = "x".into()),
+            ("the signature's spelling", |p| {
+                p.signature = p.signature.to_uppercase()
+            }),
         ];
         for (what, tamper) in tampers {
             let mut p = good.clone();

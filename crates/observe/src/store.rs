@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::ObserveError;
 use crate::output::write_atomically;
-use crate::signed::{ObservationItem, SignedProtocol};
+use crate::signed::{ObservationItem, SignedProtocol, is_sha256_hex};
 
 /// A store directory.
 #[derive(Debug, Clone)]
@@ -77,6 +77,9 @@ impl Store {
 
     /// True when the photo with this hash is in the store and its bytes match the hash.
     pub fn has_photo(&self, digest: &str) -> bool {
+        if !is_sha256_hex(digest) {
+            return false;
+        }
         let path = self.root.join("photos").join(digest);
         std::fs::read(path).is_ok_and(|b| hex::encode(Sha256::digest(&b)) == digest)
     }

@@ -153,6 +153,9 @@ fn tampered_or_misnamed_files_in_the_store_are_refused() {
     let e = store.items().unwrap_err().to_string();
     assert!(e.contains("not an observation item"), "{e}");
 
-    std::fs::write(dir.path().join("photos").join("00"), b"x").unwrap();
-    assert!(!store.has_photo("00"));
+    // A photo whose bytes do not match its name, and names that are not hashes.
+    let zeros = "00".repeat(32);
+    std::fs::write(dir.path().join("photos").join(&zeros), b"x").unwrap();
+    assert!(!store.has_photo(&zeros));
+    assert!(!store.has_photo("../items"));
 }
