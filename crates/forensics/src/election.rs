@@ -137,3 +137,72 @@ impl Election {
         self.stations.iter().map(|s| s.counted).sum()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn election(stations: Vec<Station>) -> Election {
+        Election {
+            regions: vec!["North".into()],
+            leader: "A".into(),
+            other_options: vec!["B".into()],
+            stations,
+        }
+    }
+
+    fn station(region: u32, counted: u64, leader: u64, others: Vec<u64>) -> Station {
+        Station {
+            region,
+            registered: 1000,
+            took_part: counted,
+            counted,
+            leader,
+            others,
+        }
+    }
+
+    #[test]
+    fn every_inconsistency_is_named() {
+        assert!(matches!(
+            election(vec![]).validate(),
+            Err(ForensicsError::NoStations)
+        ));
+        let cases = [
+            (station(3, 500, 200, vec![100]), "region index 3"),
+            (
+                station(0, 500, 200, vec![100, 5]),
+                "2 other options' votes, expected 1",
+            ),
+            (
+                station(0, 500, 400, vec![200]),
+                "600 votes for the options but only 500",
+            ),
+        ];
+        for (bad, reason) in cases {
+            let error = election(vec![station(0, 500, 200, vec![300]), bad]).validate();
+            assert!(
+                matches!(
+                    &error,
+                    Err(ForensicsError::InconsistentStation { station, reason: r, .. })
+                        if station == "#2" && r.contains(reason)
+                ),
+                "{error:?}"
+            );
+        }
+        assert!(
+            election(vec![station(0, 500, 200, vec![300])])
+                .validate()
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn unknown_region_is_an_error() {
+        let e = election(vec![station(0, 500, 200, vec![300])]);
+        assert_eq!(e.region("North").map(|r| r.stations.len()).ok(), Some(1));
+        assert!(
+            matches!(e.region("South"), Err(ForensicsError::UnknownRegion(name)) if name == "South")
+        );
+    }
+}

@@ -163,3 +163,109 @@ pub fn from_results(
     };
     Ok((election, conversion))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fairtally_results::{ElectionOption, Report, Source, StationResults};
+
+    fn results(protocols: Vec<StationProtocol>) -> ElectionResults {
+        ElectionResults {
+            name: "test".into(),
+            options: ["a", "b"]
+                .iter()
+                .map(|id| ElectionOption {
+                    id: (*id).into(),
+                    name: id.to_uppercase(),
+                })
+                .collect(),
+            stations: protocols
+                .into_iter()
+                .enumerate()
+                .map(|(i, protocol)| StationResults {
+                    station: fairtally_results::Station {
+                        id: format!("s{i}"),
+                        region: Some("R".into()),
+                        ..Default::default()
+                    },
+                    reports: vec![Report {
+                        source: Source::Official,
+                        protocol,
+                        confirmed: None,
+                        photos: vec![],
+                        origin: format!("test:{i}"),
+                    }],
+                })
+                .collect(),
+        }
+    }
+
+    fn protocol(
+        registered: Option<u64>,
+        counted: Option<u64>,
+        a: u64,
+        b: Option<u64>,
+    ) -> StationProtocol {
+        StationProtocol {
+            registered,
+            ballots_issued: counted,
+            ballots_counted: counted,
+            votes: vec![Some(a), b],
+            ..StationProtocol::default()
+        }
+    }
+
+    #[test]
+    fn stations_missing_figures_are_left_out_and_counted() -> Result<(), ForensicsError> {
+        let imported = results(vec![
+            protocol(Some(1000), Some(600), 100, Some(500)),
+            protocol(None, Some(600), 100, Some(500)),
+            protocol(Some(1000), None, 100, Some(500)),
+            protocol(Some(1000), Some(600), 100, None),
+            protocol(Some(1000), Some(600), 400, Some(500)),
+        ]);
+        let (election, conversion) = from_results(&imported, None)?;
+        // "b" has the most votes, so it is the leader by default.
+        assert_eq!(election.leader, "B");
+        assert_eq!(conversion.kept, 1);
+        let reasons: Vec<(&str, usize)> = conversion
+            .left_out
+            .iter()
+            .map(|l| (l.reason, l.stations))
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                ("no registered voters", 1),
+                ("no ballots counted", 1),
+                ("no votes for the leader", 1),
+                ("more votes for the options than ballots counted", 1)
+            ]
+        );
+        assert_eq!(conversion.left_out[0].examples, ["s1"]);
+        let (election, _) = from_results(&imported, Some("a"))?;
+        assert_eq!(election.leader, "A");
+        assert_eq!(election.stations[0].others, [500]);
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_leader_and_empty_ballot_are_errors() {
+        let imported = results(vec![protocol(Some(1000), Some(600), 100, Some(500))]);
+        assert!(matches!(
+            from_results(&imported, Some("c")),
+            Err(ForensicsError::InvalidParameter { name: "leader", reason }) if reason.contains("a, b")
+        ));
+        let empty = ElectionResults {
+            options: vec![],
+            ..imported
+        };
+        assert!(matches!(
+            from_results(&empty, None),
+            Err(ForensicsError::InvalidParameter {
+                name: "results",
+                ..
+            })
+        ));
+    }
+}

@@ -340,3 +340,70 @@ pub fn write_outputs(
         figures: files,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Settings, Simulation, analyse, simulate};
+
+    #[test]
+    fn outputs_are_written_and_unwritable_places_are_named()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let election = simulate(&Simulation::clean(1000, 3))?;
+        let analysis = analyse(
+            &election,
+            &Settings {
+                reps: 50,
+                bootstrap: 20,
+                ..Settings::default()
+            },
+        )?;
+        let dir = tempfile::tempdir()?;
+        let outputs = write_outputs(&analysis, "Test <election>", dir.path())?;
+        assert_eq!(outputs.figures.len(), 8);
+        let html = fs::read_to_string(&outputs.report)?;
+        assert!(html.contains("Test &lt;election&gt;"), "names are escaped");
+        // A directory where a figure should go.
+        let blocked = dir.path().join("blocked");
+        fs::create_dir_all(blocked.join("histograms.png"))?;
+        assert!(matches!(
+            write_outputs(&analysis, "t", &blocked),
+            Err(ForensicsError::Figure { path, .. }) if path.ends_with("histograms.png")
+        ));
+        // A file where the output directory should go.
+        let file = dir.path().join("file");
+        fs::write(&file, "x")?;
+        assert!(matches!(
+            write_outputs(&analysis, "t", &file),
+            Err(ForensicsError::Write { .. })
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn settings_out_of_range_are_rejected() -> Result<(), ForensicsError> {
+        let election = simulate(&Simulation::clean(300, 3))?;
+        for (settings, name) in [
+            (
+                Settings {
+                    reps: 1,
+                    ..Settings::default()
+                },
+                "reps",
+            ),
+            (
+                Settings {
+                    bootstrap: 5,
+                    ..Settings::default()
+                },
+                "bootstrap",
+            ),
+        ] {
+            assert!(matches!(
+                analyse(&election, &settings),
+                Err(ForensicsError::InvalidParameter { name: n, .. }) if n == name
+            ));
+        }
+        Ok(())
+    }
+}
