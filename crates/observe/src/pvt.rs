@@ -18,7 +18,6 @@
 //! with no usable figure at all are listed as missing (non-response).
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use fairtally_results::{ElectionResults, StationProtocol, StationResults};
 use serde::{Deserialize, Serialize};
@@ -367,50 +366,6 @@ pub fn run_pvt(results: &ElectionResults, plan: &PvtPlan) -> Result<PvtResult, O
         missing,
         estimates,
     })
-}
-
-/// The PVT section of `report.html`.
-pub fn render_html(p: &PvtResult) -> String {
-    let mut html = String::new();
-    let _ = write!(
-        html,
-        "<h2>Parallel vote tabulation</h2><p>Seed <code>{}</code>; {} of {} stations sampled \
-         in {} strata; {} sampled stations without figures; source: {:?}; {:.0} % intervals.</p>\
-         <table><tr><th>figure</th><th>estimate</th><th>margin</th><th>interval</th>\
-         <th>official</th><th>official outside?</th></tr>",
-        p.plan.seed.replace('&', "&amp;").replace('<', "&lt;"),
-        p.sample.len(),
-        p.population,
-        p.strata,
-        p.missing.len(),
-        p.plan.source,
-        p.plan.confidence * 100.0
-    );
-    for e in &p.estimates {
-        let pct = |v: f64| format!("{:.2} %", v * 100.0);
-        let _ = write!(
-            html,
-            "<tr><td>{}</td><td>{}</td><td>±{}</td><td>{} – {}</td><td>{}</td><td{}>{}</td></tr>",
-            e.name.replace('&', "&amp;").replace('<', "&lt;"),
-            pct(e.estimate),
-            pct(e.margin),
-            pct(e.estimate - e.margin),
-            pct(e.estimate + e.margin),
-            e.official.map(pct).unwrap_or_default(),
-            if e.official_outside == Some(true) {
-                " class=n"
-            } else {
-                ""
-            },
-            match e.official_outside {
-                Some(true) => "yes",
-                Some(false) => "no",
-                None => "",
-            }
-        );
-    }
-    html.push_str("</table>");
-    html
 }
 
 #[cfg(test)]
