@@ -9,7 +9,9 @@ mod bench;
 mod board;
 mod demo;
 mod files;
+mod forensics;
 mod guardian;
+mod observe;
 mod progress;
 mod registrar;
 mod report;
@@ -19,7 +21,6 @@ mod voter;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-
 
 /// fairtally: verifiable elections, independent observation and election forensics.
 #[derive(Parser)]
@@ -50,7 +51,12 @@ enum Command {
     #[command(subcommand)]
     Voter(voter::VoterCommand),
     /// The public bulletin board: an append-only Merkle log with signed, witnessed checkpoints.
+    #[command(subcommand)]
     Board(board::BoardCommand),
+    /// Statistical fingerprints of falsification in station-level results.
+    Forensics(forensics::ForensicsArgs),
+    /// Independent observation: signed protocols, confrontation, parallel vote tabulation.
+    Observe(observe::ObserveArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -63,6 +69,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Registrar(command) => registrar::run(command),
         Command::Voter(command) => voter::run(command),
         Command::Board(command) => board::run(command),
+        Command::Forensics(args) => forensics::run(args),
+        Command::Observe(args) => observe::run(args),
     }
 }
 

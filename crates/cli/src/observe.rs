@@ -1,0 +1,485 @@
+//! `fairtally observe`: keys and accreditation, offline submission to an outbox, import,
+//! confrontation, parallel vote tabulation and the full report.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use fairtally_observe::keys::{
+    generate_key, parse_public_key, public_key_hex, read_secret_key, write_secret_key,
+};
+use fairtally_observe::pvt::{PvtPlan, PvtResult, PvtSource, ShareBase, run_pvt};
+use fairtally_observe::{
+    Accreditation, ObservationItem, ProtocolBody, SignedProtocol, Store, compare, sample_size,
+    write_comparison, write_pvt,
+};
+use fairtally_results::{ElectionResults, Field, Mapping, StationProtocol, import};
+
+/// Independent observation: observers' signed protocols, voters' reports, confrontation with
+/// the official results, parallel vote tabulation.
+#[derive(Args)]
+pub struct ObserveArgs {
+    #[command(subcommand)]
+    command: ObserveCommand,
+}
+
+#[derive(Subcommand)]
+enum ObserveCommand {
+    /// Make a new Ed25519 key (organisation or observer) and print its public key.
+    Keygen {
+        /// Where to write the secret key (a new file, readable only by you).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print the public key of a secret key file.
+    Pubkey {
+        /// The secret key file.
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// As an organisation, accredit an observer for an election (works offline).
+    Accredit {
+        /// The organisation's secret key file.
+        #[arg(long)]
+        org_key: PathBuf,
+        /// The observer's public key (hex, from `keygen` or `pubkey`).
+        #[arg(long)]
+        observer: String,
+        /// The observer's name or code.
+        #[arg(long)]
+        name: String,
+        /// The mapping of the election (its name is what the accreditation covers).
+        #[arg(long = "map")]
+        map: PathBuf,
+        /// Store directory to write the signed accreditation to.
+        #[arg(long, default_value = "outbox")]
+        outbox: PathBuf,
+    },
+    /// As an observer, sign a station's protocol (with photos) into the outbox (works
+    /// offline; the outbox goes to the bulletin board when online).
+    Submit(SubmitArgs),
+    /// Import results through a mapping and print what was read and skipped.
+    Import {
+        #[command(flatten)]
+        input: Input,
+        /// Also write the results as JSON.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Confront official figures with observers and voters: writes summary.json, flagged.csv
+    /// and report.html into --out.
+    Compare {
+        #[command(flatten)]
+        input: Input,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Parallel vote tabulation from a sample drawn from a public seed.
+    Pvt {
+        #[command(flatten)]
+        input: Input,
+        #[command(flatten)]
+        pvt: PvtArgs,
+        /// Also write pvt.json and sample.csv into this directory.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// How many voters and stations a PVT needs: n = p(1−p)/(E²/z² + p(1−p)/N).
+    SampleSize {
+        /// Voters expected to vote (N).
+        #[arg(long)]
+        population: u64,
+        /// Margin of error as a fraction (0.0032 for 0.32 %).
+        #[arg(long)]
+        margin: f64,
+        /// Normal quantile (1.96 for 95 %, 2.58 for 99 %).
+        #[arg(long, default_value_t = 2.58)]
+        z: f64,
+        /// Expected share (0.5 is the safe choice).
+        #[arg(long, default_value_t = 0.5)]
+        p: f64,
+        /// Voters per station, to get the number of stations.
+        #[arg(long)]
+        station_size: Option<f64>,
+        /// Design effect of sampling whole stations (1 = none).
+        #[arg(long, default_value_t = 1.0)]
+        design_effect: f64,
+    },
+    /// Everything for publication: confrontation and PVT in one report (summary.json,
+    /// flagged.csv, report.html, pvt.json, sample.csv).
+    Report {
+        #[command(flatten)]
+        input: Input,
+        #[command(flatten)]
+        pvt: PvtArgs,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Where the results come from.
+#[derive(Args)]
+struct Input {
+    /// Results file: CSV, or a .zip holding one.
+    results: PathBuf,
+    /// Column mapping (TOML); see mappings/ and docs/OBSERVE.md.
+    #[arg(long = "map")]
+    map: PathBuf,
+    /// Store directory of signed observers' submissions to merge in.
+    #[arg(long)]
+    submissions: Option<PathBuf>,
+    /// Public key (hex) of an organisation whose accreditations you trust (repeatable).
+    #[arg(long = "trust")]
+    trust: Vec<String>,
+}
+
+#[derive(Args)]
+struct PvtArgs {
+    /// The public seed (announce it after the station list is fixed).
+    #[arg(long)]
+    seed: String,
+    /// Stations to sample.
+    #[arg(long)]
+    stations: usize,
+    /// Stratify by region.
+    #[arg(long)]
+    stratify: bool,
+    /// Confidence level of the intervals.
+    #[arg(long, default_value_t = 0.95)]
+    confidence: f64,
+    /// Figures of the sampled stations: observers' protocols, or official ones (rehearsal).
+    #[arg(long, value_enum, default_value_t = SourceArg::Observers)]
+    source: SourceArg,
+    /// Shares of valid ballots or of ballots counted.
+    #[arg(long, value_enum, default_value_t = BaseArg::Valid)]
+    base: BaseArg,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SourceArg {
+    Observers,
+    Official,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BaseArg {
+    Valid,
+    Counted,
+}
+
+#[derive(Args)]
+struct SubmitArgs {
+    /// The observer's secret key file.
+    #[arg(long)]
+    key: PathBuf,
+    /// The observer's accreditation (a file from `accredit`).
+    #[arg(long)]
+    accreditation: PathBuf,
+    /// The mapping of the election (for its name and option ids).
+    #[arg(long = "map")]
+    map: PathBuf,
+    /// The station id.
+    #[arg(long)]
+    station: String,
+    /// A figure of the protocol, FIELD=N (registered, ballots_received, ballots_issued,
+    /// ballots_cancelled, ballots_counted, valid, invalid); repeatable.
+    #[arg(long = "figure", value_name = "FIELD=N")]
+    figures: Vec<String>,
+    /// Votes for an option, OPTION=N (option ids from the mapping); repeatable.
+    #[arg(long = "vote", value_name = "OPTION=N")]
+    votes: Vec<String>,
+    /// A photo of the protocol; stored beside it under its SHA-256; repeatable.
+    #[arg(long)]
+    photo: Vec<PathBuf>,
+    /// Store directory to write the signed protocol to.
+    #[arg(long, default_value = "outbox")]
+    outbox: PathBuf,
+}
+
+/// Runs `fairtally observe ...`.
+pub fn run(args: ObserveArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        ObserveCommand::Keygen { out } => {
+            let key = generate_key()?;
+            write_secret_key(&out, &key)?;
+            println!("{}", public_key_hex(&key.verifying_key()));
+            eprintln!(
+                "secret key written to {}; keep it safe, share the public key above",
+                out.display()
+            );
+        }
+        ObserveCommand::Pubkey { key } => {
+            println!(
+                "{}",
+                public_key_hex(&read_secret_key(&key)?.verifying_key())
+            );
+        }
+        ObserveCommand::Accredit {
+            org_key,
+            observer,
+            name,
+            map,
+            outbox,
+        } => {
+            let org = read_secret_key(&org_key)?;
+            let observer = parse_public_key(&observer, "--observer")?;
+            let mapping = Mapping::from_file(&map)?;
+            let item = ObservationItem::Accreditation(Accreditation::sign(
+                &org,
+                &mapping.election.name,
+                &observer,
+                &name,
+            ));
+            let path = stored(&outbox, &item)?;
+            println!("{}", path.display());
+        }
+        ObserveCommand::Submit(args) => submit(args)?,
+        ObserveCommand::Import { input, out } => {
+            let results = load(&input)?;
+            if let Some(out) = out {
+                results.write_json(&out)?;
+                eprintln!("results written to {}", out.display());
+            }
+        }
+        ObserveCommand::Compare { input, out } => {
+            let results = load(&input)?;
+            publish(&results, None, &out)?;
+        }
+        ObserveCommand::Pvt { input, pvt, out } => {
+            let results = load(&input)?;
+            let result = pvt_of(&results, &pvt)?;
+            print_pvt(&result);
+            if let Some(out) = out {
+                for path in write_pvt(&out, &result)? {
+                    eprintln!("wrote {}", path.display());
+                }
+            }
+        }
+        ObserveCommand::SampleSize {
+            population,
+            margin,
+            z,
+            p,
+            station_size,
+            design_effect,
+        } => {
+            let s = sample_size(population, margin, z, p, station_size, design_effect)?;
+            println!("voters:   {} (exactly {:.2})", s.voters, s.exact);
+            if let Some(stations) = s.stations {
+                println!("stations: {stations}");
+            }
+        }
+        ObserveCommand::Report { input, pvt, out } => {
+            let results = load(&input)?;
+            let result = pvt_of(&results, &pvt)?;
+            print_pvt(&result);
+            write_pvt(&out, &result)?;
+            publish(&results, Some(&result), &out)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Stores an item in the store at `dir`; returns its path.
+fn stored(dir: &Path, item: &ObservationItem) -> anyhow::Result<PathBuf> {
+    let digest = Store::open(dir)?.put_item(item)?;
+    Ok(dir.join("items").join(format!("{digest}.json")))
+}
+
+/// Imports the results, prints the import summary, merges verified submissions.
+fn load(input: &Input) -> anyhow::Result<ElectionResults> {
+    if input.submissions.is_some() && input.trust.is_empty() {
+        bail!("--submissions needs at least one --trust ORGANISATION_PUBLIC_KEY");
+    }
+    let trusted = input
+        .trust
+        .iter()
+        .map(|t| parse_public_key(t, "--trust"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mapping = Mapping::from_file(&input.map)?;
+    let (mut results, summary) = import(&input.results, &mapping)?;
+    eprint!("{summary}");
+    if let Some(dir) = &input.submissions {
+        let merged = Store::open(dir)?.merge_into(&mut results, &trusted)?;
+        eprintln!(
+            "{}: {} signed protocols merged, {} refused",
+            dir.display(),
+            merged.merged,
+            merged.refused.len()
+        );
+        for e in &merged.refused {
+            eprintln!("  refused: {e}");
+        }
+    }
+    Ok(results)
+}
+
+fn pvt_of(results: &ElectionResults, a: &PvtArgs) -> anyhow::Result<PvtResult> {
+    let plan = PvtPlan {
+        seed: a.seed.clone(),
+        stations: a.stations,
+        stratify: a.stratify,
+        confidence: a.confidence,
+        source: match a.source {
+            SourceArg::Observers => PvtSource::Observers,
+            SourceArg::Official => PvtSource::Official,
+        },
+        base: match a.base {
+            BaseArg::Valid => ShareBase::Valid,
+            BaseArg::Counted => ShareBase::Counted,
+        },
+    };
+    Ok(run_pvt(results, &plan)?)
+}
+
+fn print_pvt(p: &PvtResult) {
+    println!(
+        "PVT: {} of {} stations in {} strata, {} without figures; {:.0} % intervals",
+        p.sample.len(),
+        p.population,
+        p.strata,
+        p.missing.len(),
+        p.plan.confidence * 100.0
+    );
+    println!(
+        "{:<16} {:>9} {:>9} {:>9}  official outside?",
+        "figure", "estimate", "margin", "official"
+    );
+    for e in &p.estimates {
+        let official = e
+            .official
+            .map(|o| format!("{:.2} %", o * 100.0))
+            .unwrap_or_default();
+        let outside = match e.official_outside {
+            Some(true) => "YES",
+            Some(false) => "no",
+            None => "",
+        };
+        println!(
+            "{:<16} {:>7.2} % {:>7.2} % {:>9}  {outside}",
+            e.name,
+            e.estimate * 100.0,
+            e.margin * 100.0,
+            official
+        );
+    }
+}
+
+fn publish(results: &ElectionResults, pvt: Option<&PvtResult>, out: &Path) -> anyhow::Result<()> {
+    let c = compare(results);
+    let written = write_comparison(out, &c, pvt)?;
+    let s = &c.summary;
+    println!("{} stations, {} flagged", s.stations, s.flagged_stations);
+    for i in &s.confirmed_exceeds_official {
+        println!(
+            "  {:<24} photo-confirmed > official at {} of {} stations",
+            i.item, i.flagged, i.compared
+        );
+    }
+    for i in &s.observed_vs_official {
+        println!(
+            "  {:<24} observer ≠ official at {} of {} reports",
+            i.item, i.flagged, i.compared
+        );
+    }
+    for (reason, n) in &s.flagged_by_reason {
+        println!("  {reason}: {n} stations");
+    }
+    for path in [written.summary, written.flagged, written.report] {
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// Parses `NAME=N`.
+fn assignment(text: &str, flag: &str) -> anyhow::Result<(String, u64)> {
+    let (name, value) = text
+        .split_once('=')
+        .with_context(|| format!("{flag} {text}: expected NAME=N"))?;
+    let value = value
+        .trim()
+        .parse()
+        .with_context(|| format!("{flag} {text}: `{value}` is not a whole number"))?;
+    Ok((name.trim().to_owned(), value))
+}
+
+fn submit(a: SubmitArgs) -> anyhow::Result<()> {
+    let key = read_secret_key(&a.key)?;
+    let mapping = Mapping::from_file(&a.map)?;
+    let bytes = std::fs::read(&a.accreditation)
+        .with_context(|| format!("reading {}", a.accreditation.display()))?;
+    let accreditation = match ObservationItem::from_canonical_bytes(&bytes) {
+        Ok(ObservationItem::Accreditation(acc)) => acc,
+        Ok(_) => bail!("{}: not an accreditation", a.accreditation.display()),
+        Err(reason) => bail!("{}: {reason}", a.accreditation.display()),
+    };
+    let options: Vec<String> = mapping
+        .election
+        .options
+        .iter()
+        .map(|o| o.id.clone())
+        .collect();
+    let mut protocol = StationProtocol::empty(options.len());
+    for f in &a.figures {
+        let (name, value) = assignment(f, "--figure")?;
+        let field = Field::ALL
+            .into_iter()
+            .find(|x| x.name() == name)
+            .with_context(|| format!("--figure {f}: no field `{name}`"))?;
+        protocol.set(field, Some(value));
+    }
+    for v in &a.votes {
+        let (name, value) = assignment(v, "--vote")?;
+        let o = options.iter().position(|id| *id == name).with_context(|| {
+            format!(
+                "--vote {v}: no option `{name}` (options: {})",
+                options.join(", ")
+            )
+        })?;
+        protocol.votes[o] = Some(value);
+    }
+    if protocol.is_empty() {
+        bail!("nothing to submit: give --figure and --vote values");
+    }
+    let store = Store::open(&a.outbox)?;
+    let photos = a
+        .photo
+        .iter()
+        .map(|p| store.put_photo(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let signed_at = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let signed = SignedProtocol::sign(
+        &key,
+        ProtocolBody {
+            election: mapping.election.name.clone(),
+            station: a.station.clone(),
+            observer: String::new(),
+            accreditation,
+            options,
+            protocol,
+            photos,
+            signed_at,
+        },
+    );
+    // Check before storing: the accreditation must be for this observer and election.
+    let organisation = parse_public_key(
+        &signed.body.accreditation.body.organisation,
+        "accreditation",
+    )?;
+    signed.verify(&[organisation])?;
+    let path = stored(&a.outbox, &ObservationItem::Protocol(Box::new(signed)))?;
+    println!("{}", path.display());
+    eprintln!(
+        "signed protocol of station {} is in the outbox {}",
+        a.station,
+        a.outbox.display()
+    );
+    Ok(())
+}

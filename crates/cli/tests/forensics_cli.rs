@@ -1,0 +1,198 @@
+//! `fairtally forensics` end to end on a simulated election written as CSV, and the errors a
+//! user can meet.
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use fairtally_forensics::{Simulation, simulate};
+
+const MAPPING: &str = r#"
+[election]
+name = "Simulated election"
+options = [{ id = "leader", name = "Leader" }, { id = "o1", name = "Option 1" }, { id = "o2", name = "Option 2" }, { id = "o3", name = "Option 3" }]
+[station]
+id = "id"
+region = "region"
+registered = "registered"
+[[source]]
+kind = "official"
+[source.fields]
+registered = "registered"
+ballots_issued = "issued"
+ballots_counted = "counted"
+[source.votes]
+leader = "leader"
+o1 = "o1"
+o2 = "o2"
+o3 = "o3"
+"#;
+
+/// Writes a simulated election with some ballot stuffing as `results.csv` and its mapping.
+fn write_election(dir: &Path) {
+    let spec = Simulation {
+        regions: 3,
+        stuffing: 0.1,
+        ..Simulation::clean(3000, 7)
+    };
+    let election = simulate(&spec).unwrap();
+    let mut csv = String::from("id,region,registered,issued,counted,leader,o1,o2,o3\n");
+    for (i, s) in election.stations.iter().enumerate() {
+        let region = &election.regions[s.region as usize];
+        writeln!(
+            csv,
+            "{i},{region},{},{},{},{},{},{},{}",
+            s.registered, s.took_part, s.counted, s.leader, s.others[0], s.others[1], s.others[2]
+        )
+        .unwrap();
+    }
+    std::fs::write(dir.join("results.csv"), csv).unwrap();
+    std::fs::write(dir.join("mapping.toml"), MAPPING).unwrap();
+}
+
+fn forensics(dir: &Path, args: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fairtally"))
+        .current_dir(dir)
+        .arg("forensics")
+        .args(args.split_whitespace())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn writes_summary_figures_and_report() {
+    let dir = tempfile::tempdir().unwrap();
+    write_election(dir.path());
+    let out = forensics(
+        dir.path(),
+        "results.csv --map mapping.toml --out out --region --reps 200 --bootstrap 50",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out/summary.json")).unwrap())
+            .unwrap();
+    for test in [
+        "integer_percentage",
+        "klimek_fraud_model",
+        "shpilkin",
+        "digits",
+        "fingerprint",
+        "histograms",
+    ] {
+        assert!(summary["national"].get(test).is_some(), "{test} missing");
+    }
+    assert_eq!(summary["national"]["integer_percentage"]["status"], "ok");
+    assert_eq!(summary["regions"].as_array().unwrap().len(), 3);
+    assert_eq!(summary["settings"]["reps"], 200);
+    for figure in ["histograms", "fingerprint", "shpilkin", "digits"] {
+        for extension in ["png", "svg"] {
+            assert!(
+                dir.path()
+                    .join(format!("out/{figure}.{extension}"))
+                    .is_file(),
+                "{figure}.{extension}"
+            );
+        }
+    }
+    let report = std::fs::read_to_string(dir.path().join("out/report.html")).unwrap();
+    assert!(report.contains("<svg") && report.contains("What it does not prove"));
+    assert!(
+        !report.contains("<?xml"),
+        "the SVGs are inlined without their XML declaration"
+    );
+}
+
+#[test]
+fn one_region_and_insufficient_data() {
+    let dir = tempfile::tempdir().unwrap();
+    write_election(dir.path());
+    // "Region 2" holds a space, so the arguments are passed one by one.
+    let out = Command::new(env!("CARGO_BIN_EXE_fairtally"))
+        .current_dir(dir.path())
+        .args([
+            "forensics",
+            "results.csv",
+            "--map",
+            "mapping.toml",
+            "--out",
+            "one",
+            "--region",
+            "Region 2",
+        ])
+        .args(["--reps", "50", "--bootstrap", "20"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("one/summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["national"]["stations"], 1000);
+    // 150 stations are too few for the integer-percentage test and the fraud model.
+    let csv = std::fs::read_to_string(dir.path().join("results.csv")).unwrap();
+    let small: String = csv.lines().take(151).map(|l| format!("{l}\n")).collect();
+    std::fs::write(dir.path().join("small.csv"), small).unwrap();
+    let out = forensics(
+        dir.path(),
+        "small.csv --map mapping.toml --out small --reps 50 --bootstrap 20",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("small/summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        summary["national"]["integer_percentage"]["status"],
+        "insufficient data"
+    );
+    assert_eq!(
+        summary["national"]["klimek_fraud_model"]["status"],
+        "insufficient data"
+    );
+}
+
+#[test]
+fn errors_name_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    write_election(dir.path());
+    let cases = [
+        ("results.csv --map missing.toml --out out", "missing.toml"),
+        (
+            "results.csv --map mapping.toml --out out --region Atlantis",
+            "Atlantis",
+        ),
+        (
+            "results.csv --map mapping.toml --out out --leader nobody",
+            "nobody",
+        ),
+        ("results.csv --map mapping.toml --out out --reps 1", "reps"),
+        (
+            "results.csv --map mapping.toml --out out --bootstrap 3",
+            "bootstrap",
+        ),
+        (
+            "results.csv --map mapping.toml --out results.csv",
+            "results.csv",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = forensics(dir.path(), args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args}: {stderr}");
+        assert!(
+            stderr.contains("error:") && stderr.contains(expected),
+            "{args}: {stderr}"
+        );
+    }
+}

@@ -1,0 +1,359 @@
+//! The figures, drawn with plotters once for PNG and once for SVG.
+
+use std::path::{Path, PathBuf};
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::fingerprint::FINGERPRINT_BINS;
+use crate::{Analysis, BINS, BINS_PER_POINT, ForensicsError, Outcome};
+
+/// Something that can be drawn on any plotters backend.
+trait Figure {
+    /// Draws the figure on `root`.
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
+}
+
+fn text<E: std::fmt::Debug>(error: E) -> String {
+    format!("{error:?}")
+}
+
+/// Writes `NAME.png` and `NAME.svg` in `dir`; returns the SVG's path.
+fn write_figure(
+    dir: &Path,
+    name: &str,
+    size: (u32, u32),
+    figure: &impl Figure,
+) -> Result<PathBuf, ForensicsError> {
+    let png = dir.join(format!("{name}.png"));
+    let svg = dir.join(format!("{name}.svg"));
+    let fail = |path: &Path| {
+        let path = path.to_path_buf();
+        move |reason: String| ForensicsError::Figure { path, reason }
+    };
+    {
+        let root = BitMapBackend::new(&png, size).into_drawing_area();
+        figure.draw(&root).map_err(fail(&png))?;
+        root.present().map_err(text).map_err(fail(&png))?;
+    }
+    {
+        let root = SVGBackend::new(&svg, size).into_drawing_area();
+        figure.draw(&root).map_err(fail(&svg))?;
+        root.present().map_err(text).map_err(fail(&svg))?;
+    }
+    Ok(svg)
+}
+
+/// Turnout and leader's share in 0.1-point bins, by stations and by voters.
+struct HistogramsFigure<'a>(&'a Analysis);
+
+fn line_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    values: &[u64],
+    colour: RGBColor,
+) -> Result<(), String> {
+    let max = values.iter().copied().max().unwrap_or(1).max(1) as f64;
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 16))
+        .margin(8)
+        .x_label_area_size(30)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0f64..100f64, 0f64..max * 1.05)
+        .map_err(text)?;
+    chart
+        .configure_mesh()
+        .x_desc("percent")
+        .disable_mesh()
+        .draw()
+        .map_err(text)?;
+    let points = values
+        .iter()
+        .enumerate()
+        .map(|(bin, &v)| (bin as f64 / BINS_PER_POINT as f64, v as f64));
+    chart
+        .draw_series(LineSeries::new(points, &colour))
+        .map_err(text)?;
+    Ok(())
+}
+
+impl Figure for HistogramsFigure<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        root.fill(&WHITE).map_err(text)?;
+        let h = &self.0.histograms;
+        let panels = root.split_evenly((2, 2));
+        let blue = RGBColor(31, 119, 180);
+        let red = RGBColor(214, 39, 40);
+        line_panel(
+            &panels[0],
+            "Turnout, stations per 0.1 %",
+            &h.turnout.stations,
+            blue,
+        )?;
+        line_panel(
+            &panels[1],
+            "Turnout, voters per 0.1 %",
+            &h.turnout.voters,
+            blue,
+        )?;
+        line_panel(
+            &panels[2],
+            "Leader's share, stations per 0.1 %",
+            &h.leader_share.stations,
+            red,
+        )?;
+        line_panel(
+            &panels[3],
+            "Leader's share, voters per 0.1 %",
+            &h.leader_share.voters,
+            red,
+        )?;
+        debug_assert_eq!(h.turnout.stations.len(), BINS);
+        Ok(())
+    }
+}
+
+/// The fingerprint: observed, fitted model, fair model.
+struct FingerprintFigure<'a>(&'a Analysis);
+
+fn heatmap<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    counts: &[f64],
+) -> Result<(), String> {
+    let max = counts.iter().copied().fold(0.0, f64::max).max(1.0);
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 16))
+        .margin(8)
+        .x_label_area_size(30)
+        .y_label_area_size(40)
+        .build_cartesian_2d(0f64..100f64, 0f64..100f64)
+        .map_err(text)?;
+    chart
+        .configure_mesh()
+        .x_desc("turnout, %")
+        .y_desc("leader's share, %")
+        .disable_mesh()
+        .draw()
+        .map_err(text)?;
+    let cells = counts
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| **c >= 0.5)
+        .map(|(index, &c)| {
+            let (t, s) = (
+                (index / FINGERPRINT_BINS) as f64,
+                (index % FINGERPRINT_BINS) as f64,
+            );
+            // Logarithmic intensity: a single station is visible next to a thousand.
+            let level = ((1.0 + c).ln() / (1.0 + max).ln()).clamp(0.0, 1.0);
+            let shade = (255.0 * (1.0 - level)) as u8;
+            Rectangle::new(
+                [(t, s), (t + 1.0, s + 1.0)],
+                RGBColor(shade, shade, 255).filled(),
+            )
+        });
+    chart.draw_series(cells).map_err(text)?;
+    Ok(())
+}
+
+impl Figure for FingerprintFigure<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        root.fill(&WHITE).map_err(text)?;
+        let panels = root.split_evenly((1, 3));
+        heatmap(
+            &panels[0],
+            "Observed: stations",
+            &self.0.national.fingerprint.counts,
+        )?;
+        if let Outcome::Done(fit) = &self.0.national.klimek_fraud_model {
+            heatmap(
+                &panels[1],
+                &format!("Fraud model: fi {:.3}, fe {:.4}", fit.fi, fit.fe),
+                &fit.fitted,
+            )?;
+            heatmap(&panels[2], "Same model without fraud", &fit.fair)?;
+        }
+        Ok(())
+    }
+}
+
+/// Shpilkin: the leader's and others' votes by turnout, with the expected leader's votes.
+struct ShpilkinFigure<'a>(&'a Analysis);
+
+impl Figure for ShpilkinFigure<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        root.fill(&WHITE).map_err(text)?;
+        let Outcome::Done(estimate) = &self.0.national.shpilkin else {
+            return Ok(());
+        };
+        let max = estimate
+            .bins
+            .iter()
+            .map(|b| b.leader_votes.max(b.other_votes) as f64)
+            .fold(1.0, f64::max);
+        let mut chart = ChartBuilder::on(root)
+            .caption(
+                format!(
+                    "Votes by turnout: {:.0} anomalous votes for the leader right of the {:.1} % peak",
+                    estimate.anomalous_votes, estimate.turnout_peak_percent
+                ),
+                ("sans-serif", 16),
+            )
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(80)
+            .build_cartesian_2d(0f64..101f64, 0f64..max * 1.05)
+            .map_err(text)?;
+        chart
+            .configure_mesh()
+            .x_desc("turnout, %")
+            .y_desc("votes per 1 % of turnout")
+            .draw()
+            .map_err(text)?;
+        let bins = &estimate.bins;
+        let red = RGBColor(214, 39, 40);
+        let blue = RGBColor(31, 119, 180);
+        chart
+            .draw_series(LineSeries::new(
+                bins.iter()
+                    .map(|b| (f64::from(b.turnout_percent) + 0.5, b.leader_votes as f64)),
+                &red,
+            ))
+            .map_err(text)?
+            .label("leader")
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], red));
+        chart
+            .draw_series(LineSeries::new(
+                bins.iter()
+                    .map(|b| (f64::from(b.turnout_percent) + 0.5, b.other_votes as f64)),
+                &blue,
+            ))
+            .map_err(text)?
+            .label("all other options")
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], blue));
+        chart
+            .draw_series(LineSeries::new(
+                bins.iter().filter_map(|b| {
+                    Some((f64::from(b.turnout_percent) + 0.5, b.expected_leader_votes?))
+                }),
+                BLACK.stroke_width(2),
+            ))
+            .map_err(text)?
+            .label("leader, expected from the clean ratio")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2)));
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(text)?;
+        Ok(())
+    }
+}
+
+/// The leader's digits: observed against expected frequencies.
+struct DigitsFigure<'a>(&'a Analysis);
+
+fn digit_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    test: Option<&crate::DigitTest>,
+) -> Result<(), String> {
+    let Some(test) = test else {
+        area.titled(&format!("{title}: insufficient data"), ("sans-serif", 16))
+            .map_err(text)?;
+        return Ok(());
+    };
+    let n = test.counts_used.max(1) as f64;
+    let observed: Vec<f64> = test.observed.iter().map(|&o| o as f64 / n).collect();
+    let max = observed
+        .iter()
+        .chain(&test.expected)
+        .copied()
+        .fold(0.0, f64::max)
+        * 1.2;
+    let mut chart = ChartBuilder::on(area)
+        .caption(
+            format!("{title} (p = {:.2e})", test.p_value),
+            ("sans-serif", 16),
+        )
+        .margin(8)
+        .x_label_area_size(30)
+        .y_label_area_size(50)
+        .build_cartesian_2d(0f64..10f64, 0f64..max)
+        .map_err(text)?;
+    chart
+        .configure_mesh()
+        .x_desc("digit")
+        .disable_mesh()
+        .draw()
+        .map_err(text)?;
+    let grey = RGBColor(150, 150, 150);
+    chart
+        .draw_series(observed.iter().enumerate().map(|(d, &f)| {
+            Rectangle::new(
+                [(d as f64 + 0.15, 0.0), (d as f64 + 0.85, f)],
+                grey.filled(),
+            )
+        }))
+        .map_err(text)?;
+    chart
+        .draw_series(test.expected.iter().enumerate().map(|(d, &p)| {
+            PathElement::new(
+                vec![(d as f64 + 0.05, p), (d as f64 + 0.95, p)],
+                RED.stroke_width(2),
+            )
+        }))
+        .map_err(text)?;
+    Ok(())
+}
+
+impl Figure for DigitsFigure<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        root.fill(&WHITE).map_err(text)?;
+        let panels = root.split_evenly((1, 2));
+        let digits = &self.0.national.digits;
+        digit_panel(
+            &panels[0],
+            "Leader's second digit vs Benford",
+            digits.second_digit.first().and_then(Outcome::done),
+        )?;
+        digit_panel(
+            &panels[1],
+            "Leader's last digit vs uniform",
+            digits.last_digit.first().and_then(Outcome::done),
+        )?;
+        Ok(())
+    }
+}
+
+/// The figures written, by name: (name, SVG path).
+pub(crate) fn write_figures(
+    analysis: &Analysis,
+    dir: &Path,
+) -> Result<Vec<(&'static str, PathBuf)>, ForensicsError> {
+    Ok(vec![
+        (
+            "histograms",
+            write_figure(dir, "histograms", (1200, 800), &HistogramsFigure(analysis))?,
+        ),
+        (
+            "fingerprint",
+            write_figure(
+                dir,
+                "fingerprint",
+                (1500, 500),
+                &FingerprintFigure(analysis),
+            )?,
+        ),
+        (
+            "shpilkin",
+            write_figure(dir, "shpilkin", (1000, 550), &ShpilkinFigure(analysis))?,
+        ),
+        (
+            "digits",
+            write_figure(dir, "digits", (1000, 420), &DigitsFigure(analysis))?,
+        ),
+    ])
+}

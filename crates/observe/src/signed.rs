@@ -1,0 +1,354 @@
+//! Signed observation items: an organisation's accreditation of an observer, and an
+//! observer's protocol of a station. Each is a typed item with canonical bytes (compact JSON
+//! in field order) so it can be stored under its hash and appended to the bulletin board.
+//!
+//! Signatures are Ed25519 (strict verification) over a domain separator followed by the
+//! canonical bytes of the body, so a signature for one kind of item can never be replayed as
+//! another, and the body binds the election, the station, the observer, the accreditation,
+//! the option list, every figure and the SHA-256 of every photo.
+
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use fairtally_results::StationProtocol;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::ObserveError;
+use crate::keys::{parse_public_key, public_key_hex};
+
+/// Domain separator of accreditation signatures.
+pub const ACCREDITATION_DOMAIN: &[u8] = b"fairtally observe accreditation v1\0";
+/// Domain separator of protocol signatures.
+pub const PROTOCOL_DOMAIN: &[u8] = b"fairtally observe protocol v1\0";
+
+/// What an organisation signs to accredit an observer for an election.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccreditationBody {
+    /// The election, as its results name it.
+    pub election: String,
+    /// The organisation's public key (hex).
+    pub organisation: String,
+    /// The observer's public key (hex).
+    pub observer: String,
+    /// The observer's name or code, as the organisation knows them.
+    pub observer_name: String,
+}
+
+/// An accreditation with the organisation's signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Accreditation {
+    /// What was signed.
+    pub body: AccreditationBody,
+    /// Ed25519 signature (hex) over [`ACCREDITATION_DOMAIN`] ‖ canonical body.
+    pub signature: String,
+}
+
+/// What an observer signs for one station.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProtocolBody {
+    /// The election, as its results name it.
+    pub election: String,
+    /// The station id.
+    pub station: String,
+    /// The observer's public key (hex).
+    pub observer: String,
+    /// The observer's accreditation, whole, so the protocol can be checked on its own.
+    pub accreditation: Accreditation,
+    /// The option ids in the order of `protocol.votes`.
+    pub options: Vec<String>,
+    /// The figures the observer copied.
+    pub protocol: StationProtocol,
+    /// SHA-256 (hex) of each photo of the protocol, stored beside the item.
+    pub photos: Vec<String>,
+    /// When the observer signed, as they claim it (Unix seconds); the bulletin board gives the
+    /// time nobody can change.
+    pub signed_at: u64,
+}
+
+/// A station protocol with the observer's signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedProtocol {
+    /// What was signed.
+    pub body: ProtocolBody,
+    /// Ed25519 signature (hex) over [`PROTOCOL_DOMAIN`] ‖ canonical body.
+    pub signature: String,
+}
+
+/// One item for the store and the bulletin board.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ObservationItem {
+    /// An organisation accredits an observer.
+    Accreditation(Accreditation),
+    /// An observer submits a station's protocol.
+    Protocol(Box<SignedProtocol>),
+}
+
+/// Canonical JSON of a value: compact, fields in declaration order, no maps.
+fn canonical<T: Serialize>(value: &T) -> Vec<u8> {
+    // Serialising these plain structs (strings, integers, vectors, options) cannot fail.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+fn signed_message(domain: &[u8], body: &[u8]) -> Vec<u8> {
+    [domain, body].concat()
+}
+
+/// True for a SHA-256 in lower-case hex: the only form a photo is named by.
+pub fn is_sha256_hex(text: &str) -> bool {
+    text.len() == 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+fn parse_signature(hex_text: &str, item: &str) -> Result<Signature, ObserveError> {
+    let mut bytes = [0u8; 64];
+    let decoded = hex::decode_to_slice(hex_text, &mut bytes);
+    // Only lower-case hex: one signature, one spelling, one item hash.
+    if decoded.is_err() || hex::encode(bytes) != hex_text {
+        return Err(ObserveError::NotAuthentic {
+            item: item.to_owned(),
+            reason: "a signature is 128 lower-case hexadecimal digits".into(),
+        });
+    }
+    Ok(Signature::from_bytes(&bytes))
+}
+
+fn verify(
+    key: &VerifyingKey,
+    message: &[u8],
+    signature: &str,
+    item: &str,
+    who: &str,
+) -> Result<(), ObserveError> {
+    key.verify_strict(message, &parse_signature(signature, item)?)
+        .map_err(|_| ObserveError::NotAuthentic {
+            item: item.to_owned(),
+            reason: format!("the {who}'s signature does not verify"),
+        })
+}
+
+impl Accreditation {
+    /// The organisation `organisation` accredits the observer with public key `observer`.
+    pub fn sign(
+        organisation: &SigningKey,
+        election: &str,
+        observer: &VerifyingKey,
+        observer_name: &str,
+    ) -> Self {
+        let body = AccreditationBody {
+            election: election.to_owned(),
+            organisation: public_key_hex(&organisation.verifying_key()),
+            observer: public_key_hex(observer),
+            observer_name: observer_name.to_owned(),
+        };
+        let signature = organisation.sign(&signed_message(ACCREDITATION_DOMAIN, &canonical(&body)));
+        Accreditation {
+            body,
+            signature: hex::encode(signature.to_bytes()),
+        }
+    }
+
+    /// Checks the signature, and that the organisation is one of `trusted`.
+    pub fn verify(&self, trusted: &[VerifyingKey]) -> Result<(), ObserveError> {
+        let item = format!("accreditation of {}", self.body.observer_name);
+        let org = parse_public_key(&self.body.organisation, &format!("{item}: organisation"))?;
+        parse_public_key(&self.body.observer, &format!("{item}: observer"))?;
+        if !trusted.contains(&org) {
+            return Err(ObserveError::NotAuthentic {
+                item,
+                reason: format!(
+                    "organisation {} is not among the trusted ones",
+                    self.body.organisation
+                ),
+            });
+        }
+        let message = signed_message(ACCREDITATION_DOMAIN, &canonical(&self.body));
+        verify(&org, &message, &self.signature, &item, "organisation")
+    }
+}
+
+impl SignedProtocol {
+    /// The observer signs `body`; `body.observer` is set to the observer's key.
+    pub fn sign(observer: &SigningKey, mut body: ProtocolBody) -> Self {
+        body.observer = public_key_hex(&observer.verifying_key());
+        let signature = observer.sign(&signed_message(PROTOCOL_DOMAIN, &canonical(&body)));
+        SignedProtocol {
+            body,
+            signature: hex::encode(signature.to_bytes()),
+        }
+    }
+
+    /// Checks the observer's signature, the accreditation (by one of `trusted`), and that
+    /// the accreditation is for this observer and this election.
+    pub fn verify(&self, trusted: &[VerifyingKey]) -> Result<(), ObserveError> {
+        let b = &self.body;
+        let item = format!("protocol of station {} by {}", b.station, b.observer);
+        let accreditation = &b.accreditation.body;
+        for (what, theirs, ours) in [
+            ("observer", &accreditation.observer, &b.observer),
+            ("election", &accreditation.election, &b.election),
+        ] {
+            if theirs != ours {
+                return Err(ObserveError::NotAuthentic {
+                    item,
+                    reason: format!("the accreditation is for another {what} ({theirs})"),
+                });
+            }
+        }
+        if let Some(bad) = b.photos.iter().find(|h| !is_sha256_hex(h)) {
+            return Err(ObserveError::NotAuthentic {
+                item,
+                reason: format!("photo hash {bad:?} is not 64 lower-case hexadecimal digits"),
+            });
+        }
+        b.accreditation.verify(trusted)?;
+        let observer = parse_public_key(&b.observer, &format!("{item}: observer"))?;
+        let message = signed_message(PROTOCOL_DOMAIN, &canonical(b));
+        verify(&observer, &message, &self.signature, &item, "observer")
+    }
+}
+
+impl ObservationItem {
+    /// The item's kind, for the bulletin board: `observe/accreditation/v1` or
+    /// `observe/protocol/v1`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ObservationItem::Accreditation(_) => "observe/accreditation/v1",
+            ObservationItem::Protocol(_) => "observe/protocol/v1",
+        }
+    }
+
+    /// The canonical bytes: compact JSON with fields in declaration order and the `type`
+    /// tag first. These bytes are what is stored, hashed and put on the board.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        canonical(self)
+    }
+
+    /// SHA-256 of the canonical bytes: the item's address in the store.
+    pub fn digest(&self) -> [u8; 32] {
+        Sha256::digest(self.canonical_bytes()).into()
+    }
+
+    /// Parses canonical bytes; anything that does not re-encode to exactly the same bytes
+    /// (other spacing, field order, unknown fields) is refused, so one item has one encoding.
+    pub fn from_canonical_bytes(bytes: &[u8]) -> Result<Self, String> {
+        let item: ObservationItem =
+            serde_json::from_slice(bytes).map_err(|e| format!("not an observation item: {e}"))?;
+        if item.canonical_bytes() != bytes {
+            return Err("not in canonical form (compact JSON, fields in order)".into());
+        }
+        Ok(item)
+    }
+
+    /// Verifies the item's signatures against the `trusted` organisations.
+    pub fn verify(&self, trusted: &[VerifyingKey]) -> Result<(), ObserveError> {
+        match self {
+            ObservationItem::Accreditation(a) => a.verify(trusted),
+            ObservationItem::Protocol(p) => p.verify(trusted),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::generate_key;
+
+    fn keys() -> Result<(SigningKey, SigningKey), ObserveError> {
+        Ok((generate_key()?, generate_key()?))
+    }
+
+    fn protocol(org: &SigningKey, observer: &SigningKey) -> SignedProtocol {
+        let accreditation = Accreditation::sign(org, "E", &observer.verifying_key(), "Ann");
+        SignedProtocol::sign(
+            observer,
+            ProtocolBody {
+                election: "E".into(),
+                station: "S-1".into(),
+                observer: String::new(),
+                accreditation,
+                options: vec!["a".into(), "b".into()],
+                protocol: StationProtocol {
+                    valid: Some(10),
+                    votes: vec![Some(6), Some(4)],
+                    ..StationProtocol::default()
+                },
+                photos: vec!["00".repeat(32)],
+                signed_at: 1_700_000_000,
+            },
+        )
+    }
+
+    #[test]
+    fn signed_items_verify_and_round_trip_canonically() -> Result<(), ObserveError> {
+        let (org, observer) = keys()?;
+        let trusted = [org.verifying_key()];
+        let item = ObservationItem::Protocol(Box::new(protocol(&org, &observer)));
+        item.verify(&trusted)?;
+        let bytes = item.canonical_bytes();
+        assert!(bytes.starts_with(b"{\"type\":\"protocol\",\"body\":{\"election\":\"E\""));
+        assert_eq!(
+            ObservationItem::from_canonical_bytes(&bytes),
+            Ok(item.clone())
+        );
+        let spaced = String::from_utf8_lossy(&bytes).replace(",\"", ", \"");
+        assert!(ObservationItem::from_canonical_bytes(spaced.as_bytes()).is_err());
+        assert_eq!(item.kind(), "observe/protocol/v1");
+        Ok(())
+    }
+
+    #[test]
+    fn every_change_to_a_signed_protocol_is_detected() -> Result<(), ObserveError> {
+        let (org, observer) = keys()?;
+        let trusted = [org.verifying_key()];
+        let good = protocol(&org, &observer);
+        type Tamper = fn(&mut SignedProtocol);
+        let tampers: Vec<(&str, Tamper)> = vec![
+            ("a vote", |p| p.body.protocol.votes[0] = Some(7)),
+            ("the station", |p| p.body.station = "S-2".into()),
+            ("a photo hash", |p| p.body.photos[0] = "11".repeat(32)),
+            ("the time", |p| p.body.signed_at += 1),
+            ("the options", |p| p.body.options.reverse()),
+            ("the election", |p| p.body.election = "F".into()),
+            ("the accreditation name", |p| {
+                p.body.accreditation.body.observer_name = "Bob".into()
+            }),
+            ("the signature", |p| {
+                let flipped = if p.signature.starts_with('0') {
+                    "1"
+                } else {
+                    "0"
+                };
+                p.signature.replace_range(0..1, flipped)
+            }),
+            ("a signature that is not hex", |p| p.signature = "x".into()),
+            ("the signature's spelling", |p| {
+                p.signature = p.signature.to_uppercase()
+            }),
+        ];
+        for (what, tamper) in tampers {
+            let mut p = good.clone();
+            tamper(&mut p);
+            assert!(
+                p.verify(&trusted).is_err(),
+                "changing {what} went unnoticed"
+            );
+        }
+        // An observer accredited by an untrusted organisation, or accredited for someone else.
+        assert!(good.verify(&[observer.verifying_key()]).is_err());
+        let stranger = generate_key()?;
+        let mut other = good.clone();
+        other.body.accreditation = Accreditation::sign(&org, "E", &stranger.verifying_key(), "Eve");
+        let other = SignedProtocol::sign(&observer, other.body);
+        assert!(matches!(
+            other.verify(&trusted),
+            Err(ObserveError::NotAuthentic { .. })
+        ));
+        Ok(())
+    }
+}

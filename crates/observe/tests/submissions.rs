@@ -1,0 +1,161 @@
+//! Offline submission: accredit, sign, store with photos, read back, verify, merge, compare.
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+
+use fairtally_observe::keys::generate_key;
+use fairtally_observe::{
+    Accreditation, ObservationItem, ObserveError, ProtocolBody, Reason, SignedProtocol, Store,
+    compare,
+};
+use fairtally_results::{Mapping, StationProtocol, import_reader};
+
+const MAPPING: &str = r#"
+[election]
+name = "E"
+options = [{ id = "a", name = "A" }, { id = "b", name = "B" }]
+[station]
+id = "id"
+region = "region"
+[[source]]
+kind = "official"
+[source.fields]
+valid = "valid"
+[source.votes]
+a = "a"
+b = "b"
+"#;
+
+fn election() -> fairtally_results::ElectionResults {
+    let m = Mapping::from_toml(MAPPING, Path::new("m.toml")).unwrap();
+    let csv = "id,region,valid,a,b\nS-1,North,100,70,30\nS-2,South,50,20,30\n";
+    import_reader(csv.as_bytes(), Path::new("official.csv"), &m)
+        .unwrap()
+        .0
+}
+
+fn body(
+    accreditation: Accreditation,
+    station: &str,
+    votes: [u64; 2],
+    photos: Vec<String>,
+) -> ProtocolBody {
+    ProtocolBody {
+        election: "E".into(),
+        station: station.into(),
+        observer: String::new(),
+        accreditation,
+        // The observer lists options in another order than the election: merged by id.
+        options: vec!["b".into(), "a".into()],
+        protocol: StationProtocol {
+            valid: Some(100),
+            votes: vec![Some(votes[1]), Some(votes[0])],
+            ..StationProtocol::default()
+        },
+        photos,
+        signed_at: 1_754_000_000,
+    }
+}
+
+#[test]
+fn signed_protocols_travel_through_the_store_into_the_comparison() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let org = generate_key().unwrap();
+    let ann = generate_key().unwrap();
+    let accreditation = Accreditation::sign(&org, "E", &ann.verifying_key(), "Ann");
+    store
+        .put_item(&ObservationItem::Accreditation(accreditation.clone()))
+        .unwrap();
+
+    let photo = dir.path().join("protocol.jpg");
+    std::fs::write(&photo, b"a photo of the protocol").unwrap();
+    let hash = store.put_photo(&photo).unwrap();
+    assert!(store.has_photo(&hash));
+    // Honest copy of S-1 with a photo; S-2 copied as 40/10 where the official says 20/30.
+    let s1 = SignedProtocol::sign(
+        &ann,
+        body(accreditation.clone(), "S-1", [70, 30], vec![hash]),
+    );
+    let s2 = SignedProtocol::sign(&ann, body(accreditation.clone(), "S-2", [40, 10], vec![]));
+    let unknown = SignedProtocol::sign(&ann, body(accreditation, "S-9", [1, 1], vec![]));
+    for p in [s1, s2.clone(), unknown] {
+        store
+            .put_item(&ObservationItem::Protocol(Box::new(p)))
+            .unwrap();
+    }
+    // Storing the same item twice is harmless.
+    let again = store
+        .put_item(&ObservationItem::Protocol(Box::new(s2)))
+        .unwrap();
+    assert_eq!(store.items().unwrap().len(), 4);
+    assert!(store.items().unwrap().iter().any(|(d, _)| *d == again));
+
+    let mut results = election();
+    let merged = store
+        .merge_into(&mut results, &[org.verifying_key()])
+        .unwrap();
+    assert_eq!(merged.merged, 2);
+    assert_eq!(merged.refused.len(), 1);
+    assert!(merged.refused[0].to_string().contains("no station `S-9`"));
+    let s1 = &results.stations[0];
+    let report = s1.observed().next().unwrap();
+    assert_eq!(report.protocol.votes, vec![Some(70), Some(30)]);
+    assert!(report.confirmed.is_some(), "the photo is in the store");
+    let s2 = results.stations[1].observed().next().unwrap();
+    assert!(s2.confirmed.is_none(), "no photo, no confirmation");
+
+    let c = compare(&results);
+    let differs: Vec<_> = c
+        .flags
+        .iter()
+        .filter(|f| f.reason == Reason::DiffersFromOfficial)
+        .collect();
+    assert_eq!(differs.len(), 3, "{differs:?}"); // S-2: votes a, votes b and valid (100 vs 50)
+    assert!(differs.iter().all(|f| f.station == "S-2"));
+
+    // An untrusted organisation: nothing is merged.
+    let mut fresh = election();
+    let stranger = generate_key().unwrap();
+    let merged = store
+        .merge_into(&mut fresh, &[stranger.verifying_key()])
+        .unwrap();
+    assert_eq!(merged.merged, 0);
+    assert!(
+        merged
+            .refused
+            .iter()
+            .all(|e| matches!(e, ObserveError::NotAuthentic { .. }))
+    );
+}
+
+#[test]
+fn tampered_or_misnamed_files_in_the_store_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let org = generate_key().unwrap();
+    let ann = generate_key().unwrap();
+    let item =
+        ObservationItem::Accreditation(Accreditation::sign(&org, "E", &ann.verifying_key(), "Ann"));
+    let digest = store.put_item(&item).unwrap();
+    let path = dir.path().join("items").join(format!("{digest}.json"));
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("Ann", "Bob")).unwrap();
+    let e = store.items().unwrap_err().to_string();
+    assert!(e.contains("stored under the wrong name"), "{e}");
+
+    std::fs::write(&path, format!("{text}\n")).unwrap();
+    let e = store.items().unwrap_err().to_string();
+    assert!(e.contains("not in canonical form"), "{e}");
+
+    std::fs::write(&path, "{}").unwrap();
+    let e = store.items().unwrap_err().to_string();
+    assert!(e.contains("not an observation item"), "{e}");
+
+    // A photo whose bytes do not match its name, and names that are not hashes.
+    let zeros = "00".repeat(32);
+    std::fs::write(dir.path().join("photos").join(&zeros), b"x").unwrap();
+    assert!(!store.has_photo(&zeros));
+    assert!(!store.has_photo("../items"));
+}

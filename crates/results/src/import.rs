@@ -1,0 +1,700 @@
+//! The streaming CSV importer: reads a CSV file (plain or inside a `.zip` archive) row by row
+//! through a [`Mapping`] and builds [`ElectionResults`] and an [`ImportSummary`].
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use csv::ByteRecord;
+
+use crate::election::ElectionResults;
+use crate::error::ResultsError;
+use crate::mapping::{BadValuePolicy, CountSpec, CountsSpec, Mapping, SourceKind, TextSpec};
+use crate::protocol::{Field, StationProtocol};
+use crate::station::{Report, Source, Station, StationResults};
+use crate::summary::{Action, ImportSummary, Issue};
+
+/// Imports the results in `path` through `mapping`. A path ending in `.zip` is read as an
+/// archive holding the CSV (the entry named by `format.zip_entry`, or its only `.csv` file).
+///
+/// Rows are streamed: memory holds the results, not the file. Rows that cannot be read are
+/// skipped or their values dropped as the mapping's `format.on_bad_value` says, and counted in
+/// the summary; with `on_bad_value = "fail"` the first one is returned as an error.
+pub fn import(
+    path: &Path,
+    mapping: &Mapping,
+) -> Result<(ElectionResults, ImportSummary), ResultsError> {
+    let file = File::open(path).map_err(|source| ResultsError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let is_zip = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+    if !is_zip {
+        return import_reader(file, path, mapping);
+    }
+    let zip_error = |source| ResultsError::Zip {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut archive = zip::ZipArchive::new(file).map_err(zip_error)?;
+    let names: Vec<String> = archive
+        .file_names()
+        .map(|n| n.map(|n| n.into_owned()))
+        .collect::<Result<_, _>>()
+        .map_err(zip_error)?;
+    let entry = match &mapping.format.zip_entry {
+        Some(wanted) => {
+            names
+                .iter()
+                .find(|n| *n == wanted)
+                .ok_or_else(|| ResultsError::ZipEntry {
+                    path: path.to_path_buf(),
+                    reason: format!(
+                        "no entry `{wanted}` (format.zip_entry); the archive holds: {}",
+                        names.join(", ")
+                    ),
+                })?
+        }
+        None => {
+            let csvs: Vec<&String> = names
+                .iter()
+                .filter(|n| n.to_ascii_lowercase().ends_with(".csv"))
+                .collect();
+            match csvs.as_slice() {
+                [one] => *one,
+                _ => {
+                    return Err(ResultsError::ZipEntry {
+                        path: path.to_path_buf(),
+                        reason: format!(
+                            "the archive holds {} .csv files ({}); name one with format.zip_entry",
+                            csvs.len(),
+                            names.join(", ")
+                        ),
+                    });
+                }
+            }
+        }
+    };
+    let origin = PathBuf::from(format!("{} ({entry})", path.display()));
+    let reader = archive.by_name(entry).map_err(zip_error)?;
+    import_reader(reader, &origin, mapping)
+}
+
+/// Imports CSV from any reader; `origin` names it in errors and in the summary.
+pub fn import_reader<R: Read>(
+    reader: R,
+    origin: &Path,
+    mapping: &Mapping,
+) -> Result<(ElectionResults, ImportSummary), ResultsError> {
+    let delimiter = mapping
+        .format
+        .delimiter
+        .as_bytes()
+        .first()
+        .copied()
+        .unwrap_or(b',');
+    let mut csv = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .buffer_capacity(1 << 16)
+        .from_reader(reader);
+    let csv_error = |e: csv::Error| ResultsError::Csv {
+        path: origin.to_path_buf(),
+        line: e.position().map_or(1, |p| p.line()),
+        reason: e.to_string(),
+    };
+    let headers: Vec<String> = csv
+        .headers()
+        .map_err(csv_error)?
+        .iter()
+        .map(|h| h.trim().to_owned())
+        .collect();
+    if headers.iter().all(String::is_empty) {
+        return Err(ResultsError::Csv {
+            path: origin.to_path_buf(),
+            line: 1,
+            reason: "the file has no header row".to_owned(),
+        });
+    }
+    let mut columns = Columns::new(&headers, origin);
+    let plan = Plan::compile(mapping, &mut columns)?;
+    let mut importer = Importer {
+        origin,
+        headers: &headers,
+        policy: mapping.format.on_bad_value,
+        plan: &plan,
+        options: mapping.election.options.len(),
+        results: ElectionResults {
+            name: mapping.election.name.clone(),
+            options: mapping.election.options.clone(),
+            stations: Vec::new(),
+        },
+        seen: HashMap::new(),
+        summary: ImportSummary {
+            file: origin.to_path_buf(),
+            unused_columns: columns.unused(),
+            ..ImportSummary::default()
+        },
+        origin_label: origin.file_name().map_or_else(
+            || origin.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        ),
+    };
+    let mut record = ByteRecord::new();
+    loop {
+        match csv.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(csv_error(e)),
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        importer.row(&record, line)?;
+    }
+    importer.summary.stations = importer.results.stations.len() as u64;
+    Ok((importer.results, importer.summary))
+}
+
+/// Header lookup that remembers which columns the mapping used.
+struct Columns<'h> {
+    headers: &'h [String],
+    by_name: HashMap<&'h str, Vec<usize>>,
+    used: Vec<bool>,
+    origin: &'h Path,
+}
+
+impl<'h> Columns<'h> {
+    fn new(headers: &'h [String], origin: &'h Path) -> Self {
+        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, h) in headers.iter().enumerate() {
+            by_name.entry(h.as_str()).or_default().push(i);
+        }
+        Columns {
+            headers,
+            by_name,
+            used: vec![false; headers.len()],
+            origin,
+        }
+    }
+
+    fn find(&mut self, column: &str, item: &str) -> Result<usize, ResultsError> {
+        match self.by_name.get(column.trim()).map(Vec::as_slice) {
+            Some([i]) => {
+                self.used[*i] = true;
+                Ok(*i)
+            }
+            Some(many) => Err(ResultsError::Csv {
+                path: self.origin.to_path_buf(),
+                line: 1,
+                reason: format!(
+                    "column `{column}` appears {} times in the header; the mapping (`{item}`) \
+                     cannot tell which to use",
+                    many.len()
+                ),
+            }),
+            None => Err(ResultsError::MissingColumn {
+                path: self.origin.to_path_buf(),
+                column: column.to_owned(),
+                item: item.to_owned(),
+            }),
+        }
+    }
+
+    fn text(&mut self, spec: &TextSpec, item: &str) -> Result<TextPlan, ResultsError> {
+        let columns = spec
+            .columns()
+            .iter()
+            .map(|c| self.find(c, item))
+            .collect::<Result<_, _>>()?;
+        let (separator, part) = match spec {
+            TextSpec::Column(_) => (String::new(), None),
+            TextSpec::Joined { separator, .. } => (separator.clone(), None),
+            TextSpec::Part { split, part, .. } => (String::new(), Some((split.clone(), *part))),
+        };
+        Ok(TextPlan {
+            columns,
+            separator,
+            part,
+        })
+    }
+
+    fn count(&mut self, spec: &CountSpec, item: &str) -> Result<Vec<usize>, ResultsError> {
+        spec.columns().iter().map(|c| self.find(c, item)).collect()
+    }
+
+    fn counts(
+        &mut self,
+        spec: &CountsSpec,
+        item: &str,
+        mapping: &Mapping,
+    ) -> Result<CountsPlan, ResultsError> {
+        let mut fields = Vec::new();
+        for f in Field::ALL {
+            if let Some(c) = spec.fields.get(f) {
+                fields.push((f, self.count(c, &format!("{item}.fields.{}", f.name()))?));
+            }
+        }
+        let mut votes = Vec::new();
+        for (option, c) in &spec.votes {
+            // Mapping::check has verified that every option id is listed.
+            if let Some(i) = mapping
+                .election
+                .options
+                .iter()
+                .position(|o| &o.id == option)
+            {
+                votes.push((i, self.count(c, &format!("{item}.votes.{option}"))?));
+            }
+        }
+        Ok(CountsPlan { fields, votes })
+    }
+
+    fn unused(&self) -> Vec<String> {
+        self.headers
+            .iter()
+            .zip(&self.used)
+            .filter(|(h, used)| !**used && !h.is_empty())
+            .map(|(h, _)| h.clone())
+            .collect()
+    }
+}
+
+/// A text: the columns to join and the separator, or a part of one column.
+struct TextPlan {
+    columns: Vec<usize>,
+    separator: String,
+    part: Option<(String, usize)>,
+}
+
+/// The figures of one protocol: result-sheet fields and votes per option index, each the sum
+/// of its columns.
+struct CountsPlan {
+    fields: Vec<(Field, Vec<usize>)>,
+    votes: Vec<(usize, Vec<usize>)>,
+}
+
+struct SourcePlan {
+    kind: SourceKind,
+    observer: Option<TextPlan>,
+    counts: CountsPlan,
+    confirmed: Option<CountsPlan>,
+}
+
+/// The mapping resolved to column indices.
+struct Plan {
+    id: TextPlan,
+    region: Option<TextPlan>,
+    district: Option<TextPlan>,
+    name: Option<TextPlan>,
+    location: Option<TextPlan>,
+    registered: Option<Vec<usize>>,
+    sources: Vec<SourcePlan>,
+}
+
+impl Plan {
+    fn compile(mapping: &Mapping, columns: &mut Columns<'_>) -> Result<Plan, ResultsError> {
+        let st = &mapping.station;
+        let mut optional_text = |spec: &Option<TextSpec>, item: &str| {
+            spec.as_ref().map(|s| columns.text(s, item)).transpose()
+        };
+        let region = optional_text(&st.region, "station.region")?;
+        let district = optional_text(&st.district, "station.district")?;
+        let name = optional_text(&st.name, "station.name")?;
+        let location = optional_text(&st.location, "station.location")?;
+        let id = columns.text(&st.id, "station.id")?;
+        let registered = st
+            .registered
+            .as_ref()
+            .map(|c| columns.count(c, "station.registered"))
+            .transpose()?;
+        let mut sources = Vec::new();
+        for (i, s) in mapping.sources.iter().enumerate() {
+            let item = format!("source[{i}]");
+            let observer = s
+                .observer
+                .as_ref()
+                .map(|t| columns.text(t, &format!("{item}.observer")))
+                .transpose()?;
+            let main = CountsSpec {
+                fields: s.fields.clone(),
+                votes: s.votes.clone(),
+            };
+            let counts = columns.counts(&main, &item, mapping)?;
+            let confirmed = s
+                .confirmed
+                .as_ref()
+                .map(|c| columns.counts(c, &format!("{item}.confirmed"), mapping))
+                .transpose()?;
+            sources.push(SourcePlan {
+                kind: s.kind,
+                observer,
+                counts,
+                confirmed,
+            });
+        }
+        Ok(Plan {
+            id,
+            region,
+            district,
+            name,
+            location,
+            registered,
+            sources,
+        })
+    }
+}
+
+/// A cell that cannot be read: its column, the kind of problem and the value.
+struct Problem {
+    column: usize,
+    kind: &'static str,
+    value: String,
+}
+
+/// Reads one cell as a count: empty is `None`; digits (optionally followed by `.0`, as
+/// spreadsheets write them) are a count; anything else is a problem.
+fn parse_count(cell: &[u8]) -> Result<Option<u64>, &'static str> {
+    let cell = cell.trim_ascii();
+    if cell.is_empty() {
+        return Ok(None);
+    }
+    let (whole, fraction) = match cell.iter().position(|&b| b == b'.') {
+        Some(dot) => (&cell[..dot], &cell[dot + 1..]),
+        None => (cell, &b""[..]),
+    };
+    if !fraction.iter().all(|&b| b == b'0') {
+        return Err(if fraction.iter().all(u8::is_ascii_digit) {
+            "not a whole number"
+        } else {
+            "not a number"
+        });
+    }
+    if let Some(rest) = whole.strip_prefix(b"-")
+        && !rest.is_empty()
+        && rest.iter().all(u8::is_ascii_digit)
+    {
+        return Err("negative count");
+    }
+    if whole.is_empty() || !whole.iter().all(u8::is_ascii_digit) {
+        return Err("not a number");
+    }
+    let mut value: u64 = 0;
+    for &b in whole {
+        value = value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(b - b'0')))
+            .ok_or("number too large")?;
+    }
+    Ok(Some(value))
+}
+
+/// State of one import.
+struct Importer<'a> {
+    origin: &'a Path,
+    origin_label: String,
+    headers: &'a [String],
+    policy: BadValuePolicy,
+    plan: &'a Plan,
+    options: usize,
+    results: ElectionResults,
+    /// Station id to (index in results, line first seen).
+    seen: HashMap<String, (usize, u64)>,
+    summary: ImportSummary,
+}
+
+fn cell(record: &ByteRecord, column: usize) -> &[u8] {
+    record.get(column).unwrap_or_default()
+}
+
+fn count(record: &ByteRecord, columns: &[usize], problems: &mut Vec<Problem>) -> Option<u64> {
+    let mut total: Option<u64> = None;
+    let mut empty = None;
+    for &c in columns {
+        match parse_count(cell(record, c)) {
+            Ok(Some(v)) => match total.unwrap_or(0).checked_add(v) {
+                Some(t) => total = Some(t),
+                None => {
+                    problems.push(problem(record, c, "number too large"));
+                    return None;
+                }
+            },
+            Ok(None) => empty = Some(c),
+            Err(kind) => {
+                problems.push(problem(record, c, kind));
+                return None;
+            }
+        }
+    }
+    match (total, empty) {
+        (Some(_), Some(c)) => {
+            problems.push(problem(record, c, "empty cell in a sum of columns"));
+            None
+        }
+        (total, _) => total,
+    }
+}
+
+fn problem(record: &ByteRecord, column: usize, kind: &'static str) -> Problem {
+    Problem {
+        column,
+        kind,
+        value: String::from_utf8_lossy(cell(record, column)).into_owned(),
+    }
+}
+
+/// Reads a text; empty parts of a joined text are left out, and `None` means empty.
+fn text(record: &ByteRecord, plan: &TextPlan, problems: &mut Vec<Problem>) -> Option<String> {
+    let mut out = String::new();
+    for &c in &plan.columns {
+        match std::str::from_utf8(cell(record, c)) {
+            Ok(s) if s.trim().is_empty() => {}
+            Ok(s) => {
+                if !out.is_empty() {
+                    out.push_str(&plan.separator);
+                }
+                out.push_str(s.trim());
+            }
+            Err(_) => {
+                problems.push(problem(record, c, "not UTF-8 text"));
+                return None;
+            }
+        }
+    }
+    if let Some((split, part)) = &plan.part {
+        out = out
+            .split(split.as_str())
+            .nth(*part)
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+fn counts(
+    record: &ByteRecord,
+    plan: &CountsPlan,
+    options: usize,
+    problems: &mut Vec<Problem>,
+) -> StationProtocol {
+    let mut protocol = StationProtocol::empty(options);
+    for (field, columns) in &plan.fields {
+        protocol.set(*field, count(record, columns, problems));
+    }
+    for (option, columns) in &plan.votes {
+        protocol.votes[*option] = count(record, columns, problems);
+    }
+    protocol
+}
+
+impl Importer<'_> {
+    /// Handles a problem that concerns the whole row: an error under `fail`, else a skip.
+    fn skip_row(
+        &mut self,
+        line: u64,
+        kind: &str,
+        column: String,
+        value: String,
+    ) -> Result<(), ResultsError> {
+        if self.policy == BadValuePolicy::Fail {
+            return Err(ResultsError::BadValue {
+                path: self.origin.to_path_buf(),
+                line,
+                column,
+                reason: format!("{kind}: {value:?}"),
+            });
+        }
+        self.summary.rows_skipped += 1;
+        self.summary.note(
+            kind,
+            Action::RowSkipped,
+            Issue {
+                line,
+                column,
+                value,
+            },
+        );
+        Ok(())
+    }
+
+    fn row(&mut self, record: &ByteRecord, line: u64) -> Result<(), ResultsError> {
+        self.summary.rows_read += 1;
+        if record.len() != self.headers.len() {
+            let value = format!(
+                "{} fields, the header has {}",
+                record.len(),
+                self.headers.len()
+            );
+            return self.skip_row(line, "wrong number of fields", String::new(), value);
+        }
+        let plan = self.plan;
+        let mut problems = Vec::new();
+        // Every part of a composed id must be there, or `N-` could stand for `N-1` and `N-2`.
+        let empty_part = plan
+            .id
+            .columns
+            .iter()
+            .find(|&&c| cell(record, c).trim_ascii().is_empty());
+        let id = text(record, &plan.id, &mut problems).filter(|_| empty_part.is_none());
+        let Some(id) = id else {
+            let column = self.headers[*empty_part.unwrap_or(&plan.id.columns[0])].clone();
+            let (kind, value) = match problems.pop() {
+                Some(p) => (p.kind, p.value),
+                None => ("empty station id", String::new()),
+            };
+            return self.skip_row(line, kind, column, value);
+        };
+        let mut optional =
+            |t: &Option<TextPlan>| t.as_ref().and_then(|t| text(record, t, &mut problems));
+        let station = Station {
+            id,
+            region: optional(&plan.region),
+            district: optional(&plan.district),
+            name: optional(&plan.name),
+            location: optional(&plan.location),
+            registered: plan
+                .registered
+                .as_ref()
+                .and_then(|c| count(record, c, &mut problems)),
+        };
+        let mut reports = Vec::with_capacity(plan.sources.len());
+        let mut without_figures = Vec::new();
+        for s in &plan.sources {
+            let protocol = counts(record, &s.counts, self.options, &mut problems);
+            let confirmed = s
+                .confirmed
+                .as_ref()
+                .map(|c| counts(record, c, self.options, &mut problems))
+                .filter(|c| !c.is_empty());
+            if protocol.is_empty() && confirmed.is_none() {
+                without_figures.push(s.kind);
+                continue;
+            }
+            let source = match s.kind {
+                SourceKind::Official => Source::Official,
+                SourceKind::Voters => Source::Voters,
+                SourceKind::Observer => Source::Observer {
+                    observer: s
+                        .observer
+                        .as_ref()
+                        .and_then(|t| text(record, t, &mut problems))
+                        .unwrap_or_default(),
+                    signed: false,
+                },
+            };
+            reports.push(Report {
+                source,
+                protocol,
+                confirmed,
+                photos: Vec::new(),
+                origin: format!("{}:{line}", self.origin_label),
+            });
+        }
+        if let Some(first) = problems.first() {
+            match self.policy {
+                BadValuePolicy::Fail => {
+                    return Err(ResultsError::BadValue {
+                        path: self.origin.to_path_buf(),
+                        line,
+                        column: self.headers[first.column].clone(),
+                        reason: format!("{}: {:?}", first.kind, first.value),
+                    });
+                }
+                BadValuePolicy::SkipRow | BadValuePolicy::DropValue => {
+                    let skip = self.policy == BadValuePolicy::SkipRow;
+                    let action = if skip {
+                        Action::RowSkipped
+                    } else {
+                        Action::ValueDropped
+                    };
+                    for p in problems {
+                        let issue = Issue {
+                            line,
+                            column: self.headers[p.column].clone(),
+                            value: p.value,
+                        };
+                        self.summary.note(p.kind, action, issue);
+                    }
+                    if skip {
+                        self.summary.rows_skipped += 1;
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        let index = match self.seen.entry(station.id.clone()) {
+            Entry::Vacant(v) => {
+                v.insert((self.results.stations.len(), line));
+                self.results.stations.push(StationResults {
+                    station,
+                    reports: Vec::new(),
+                });
+                self.results.stations.len() - 1
+            }
+            Entry::Occupied(o) => {
+                let (index, first) = *o.get();
+                // Several observers may report on one station, one row each; a second official
+                // protocol or second set of voters' reports is a conflict the file must resolve.
+                let only_observers = !reports.is_empty()
+                    && reports
+                        .iter()
+                        .all(|r| matches!(r.source, Source::Observer { .. }));
+                if !only_observers {
+                    let column = self.headers[plan.id.columns[0]].clone();
+                    let value = format!("station {} first seen on line {first}", station.id);
+                    return self.skip_row(line, "duplicate station", column, value);
+                }
+                index
+            }
+        };
+        self.summary.rows_imported += 1;
+        for kind in without_figures {
+            *self
+                .summary
+                .rows_without_figures
+                .entry(kind.name().to_owned())
+                .or_default() += 1;
+        }
+        for r in &reports {
+            let kind = match r.source {
+                Source::Official => SourceKind::Official,
+                Source::Voters => SourceKind::Voters,
+                _ => SourceKind::Observer,
+            };
+            *self
+                .summary
+                .reports
+                .entry(kind.name().to_owned())
+                .or_default() += 1;
+        }
+        self.results.stations[index].reports.extend(reports);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_parse_strictly() {
+        assert_eq!(parse_count(b""), Ok(None));
+        assert_eq!(parse_count(b"  "), Ok(None));
+        assert_eq!(parse_count(b" 42 "), Ok(Some(42)));
+        assert_eq!(parse_count(b"42.0"), Ok(Some(42)));
+        assert_eq!(parse_count(b"42.5"), Err("not a whole number"));
+        assert_eq!(parse_count(b"-7"), Err("negative count"));
+        assert_eq!(parse_count(b"4x"), Err("not a number"));
+        assert_eq!(parse_count(b"-"), Err("not a number"));
+        assert_eq!(parse_count(b"."), Err("not a number"));
+        assert_eq!(parse_count(b"1 000"), Err("not a number"));
+        assert_eq!(parse_count(b"18446744073709551615"), Ok(Some(u64::MAX)));
+        assert_eq!(
+            parse_count(b"18446744073709551616"),
+            Err("number too large")
+        );
+    }
+}

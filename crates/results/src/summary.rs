@@ -1,0 +1,141 @@
+//! What an import read, kept and skipped, and why: nothing is dropped silently.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// How many examples of each kind of problem the summary quotes.
+pub const EXAMPLES_KEPT: usize = 5;
+
+/// One problem cell (or row), located.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Issue {
+    /// Line of the CSV file (1 is the header).
+    pub line: u64,
+    /// Column header of the cell, or empty when the whole row is at fault.
+    pub column: String,
+    /// The offending value, or a description for whole-row problems.
+    pub value: String,
+}
+
+/// What the importer did about a kind of problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// The row was left out.
+    RowSkipped,
+    /// The row was kept and the figure treated as missing.
+    ValueDropped,
+}
+
+/// All occurrences of one kind of problem.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueCount {
+    /// What was done.
+    pub action: Action,
+    /// How many times it happened.
+    pub count: u64,
+    /// The first [`EXAMPLES_KEPT`] occurrences.
+    pub examples: Vec<Issue>,
+}
+
+/// The account of one import.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportSummary {
+    /// The file read (with the archive entry for `.zip` files).
+    pub file: PathBuf,
+    /// Data rows read (the header not included).
+    pub rows_read: u64,
+    /// Rows imported (possibly with some values dropped).
+    pub rows_imported: u64,
+    /// Rows skipped; [`Self::issues`] says why.
+    pub rows_skipped: u64,
+    /// Stations in the results.
+    pub stations: u64,
+    /// Reports imported per source kind (`official`, `observer`, `voters`).
+    pub reports: BTreeMap<String, u64>,
+    /// Rows in which a source had no figure at all, per source kind, so no report was made
+    /// (e.g. stations whose official protocol was not obtained).
+    pub rows_without_figures: BTreeMap<String, u64>,
+    /// Problems by kind (e.g. `negative count`), each with its action, count and examples.
+    pub issues: BTreeMap<String, IssueCount>,
+    /// Header columns the mapping does not use.
+    pub unused_columns: Vec<String>,
+}
+
+impl ImportSummary {
+    /// Records one problem.
+    pub(crate) fn note(&mut self, kind: &str, action: Action, issue: Issue) {
+        let entry = self
+            .issues
+            .entry(format!("{kind} ({})", action_name(action)))
+            .or_insert_with(|| IssueCount {
+                action,
+                count: 0,
+                examples: Vec::new(),
+            });
+        entry.count += 1;
+        if entry.examples.len() < EXAMPLES_KEPT {
+            entry.examples.push(issue);
+        }
+    }
+
+    /// Values dropped (rows kept) over all kinds of problem.
+    pub fn values_dropped(&self) -> u64 {
+        self.issues
+            .values()
+            .filter(|i| i.action == Action::ValueDropped)
+            .map(|i| i.count)
+            .sum()
+    }
+}
+
+fn action_name(action: Action) -> &'static str {
+    match action {
+        Action::RowSkipped => "row skipped",
+        Action::ValueDropped => "value dropped",
+    }
+}
+
+impl fmt::Display for ImportSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.file.display())?;
+        writeln!(
+            f,
+            "  rows read {}, imported {}, skipped {}; stations {}",
+            self.rows_read, self.rows_imported, self.rows_skipped, self.stations
+        )?;
+        for (kind, n) in &self.reports {
+            let empty = self.rows_without_figures.get(kind).copied().unwrap_or(0);
+            writeln!(
+                f,
+                "  {kind} reports {n} (rows without {kind} figures: {empty})"
+            )?;
+        }
+        for (kind, n) in &self.rows_without_figures {
+            if !self.reports.contains_key(kind) {
+                writeln!(f, "  {kind} reports 0 (rows without {kind} figures: {n})")?;
+            }
+        }
+        for (kind, issue) in &self.issues {
+            writeln!(f, "  {kind}: {}", issue.count)?;
+            for e in &issue.examples {
+                if e.column.is_empty() {
+                    writeln!(f, "    line {}: {}", e.line, e.value)?;
+                } else {
+                    writeln!(
+                        f,
+                        "    line {}, column `{}`: {:?}",
+                        e.line, e.column, e.value
+                    )?;
+                }
+            }
+        }
+        if !self.unused_columns.is_empty() {
+            writeln!(f, "  columns not used: {}", self.unused_columns.join(", "))?;
+        }
+        Ok(())
+    }
+}
