@@ -52,11 +52,8 @@ fn disjunctive_challenge(
     domain: &'static str,
     context: &Digest,
     binding: &[u8],
-    min: u64,
-    max: u64,
-    key: &RistrettoPoint,
-    pad: &RistrettoPoint,
-    data: &RistrettoPoint,
+    (min, max): (u64, u64),
+    [key, pad, data]: [&RistrettoPoint; 3],
     commitments: &[RistrettoPoint],
 ) -> Scalar {
     let mut t = Transcript::new(domain, context);
@@ -186,11 +183,12 @@ fn recompute(record: &Path) -> Value {
                 "fairtally/proof/zero-one/v1",
                 &base_hash,
                 &binding,
-                0,
-                1,
-                &joint_key,
-                &point(&s0["ciphertext"]["pad"]),
-                &point(&s0["ciphertext"]["data"]),
+                (0, 1),
+                [
+                    &joint_key,
+                    &point(&s0["ciphertext"]["pad"]),
+                    &point(&s0["ciphertext"]["data"]),
+                ],
                 &points(&s0["proof"]["commitments"]),
             );
             assert_eq!(
@@ -218,11 +216,8 @@ fn recompute(record: &Path) -> Value {
                 "fairtally/proof/range/v1",
                 &base_hash,
                 &binding,
-                min,
-                max,
-                &joint_key,
-                &pad,
-                &data,
+                (min, max),
+                [&joint_key, &pad, &data],
                 &points(&c1["range_proof"]["commitments"]),
             );
             assert_eq!(
