@@ -19,7 +19,7 @@ use crate::manifest::Manifest;
 use crate::parameters::{ElectionParameters, ceremony_context};
 use crate::progress::Progress;
 use crate::record::{JsonLinesWriter, files, write_json};
-use crate::tally::{ElectionResult, ResultContest, ResultOption, decrypt_share};
+use crate::tally::{ElectionResult, decrypt_share};
 
 /// Voters encrypted per parallel block (bounds memory for large runs).
 const VOTER_BLOCK: usize = 2048;
@@ -172,26 +172,6 @@ pub fn cast_ballots(
     Ok((totals, written))
 }
 
-fn layout(manifest: &Manifest, counted: u64, totals: &[u64]) -> ElectionResult {
-    let mut it = totals.iter();
-    let contests = manifest
-        .contests
-        .iter()
-        .map(|c| ResultContest {
-            contest: c.id.clone(),
-            options: c
-                .options
-                .iter()
-                .map(|o| ResultOption {
-                    option: o.id.clone(),
-                    votes: it.next().copied().unwrap_or(0),
-                })
-                .collect(),
-        })
-        .collect();
-    ElectionResult { counted, contests }
-}
-
 /// Prepare `out` for a demo: refuse a directory that holds something else, clear a previous demo.
 fn prepare_output(out: &Path) -> Result<(PathBuf, PathBuf)> {
     let (record, private) = (out.join("record"), out.join("private"));
@@ -289,7 +269,7 @@ pub fn run_demo(config: &DemoConfig, out: &Path, progress: &dyn Progress) -> Res
         record,
         private,
         phases,
-        expected: layout(&config.manifest, config.voters as u64, &totals),
+        expected: ElectionResult::from_totals(&config.manifest, config.voters as u64, &totals),
         result,
         present: present.iter().map(|k| k.index).collect(),
         ballots,
