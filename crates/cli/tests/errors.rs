@@ -145,6 +145,11 @@ fn demo_and_bench_reject_impossible_settings() {
     fails(d, &["bench", "--runs", "0"], &["--runs must be at least 1"]);
     fails(
         d,
+        &["bench", "--turnout-percent", "150"],
+        &["--turnout-percent must be between 0 and 100"],
+    );
+    fails(
+        d,
         &["bench", "--record", "nowhere", "--runs", "1"],
         &["nowhere"],
     );

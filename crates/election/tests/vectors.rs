@@ -309,6 +309,7 @@ fn generate_vectors() {
         parameters: ElectionParameters::new(3, 2).unwrap(),
         absent: 1,
         plan: VotingPlan {
+            turnout_percent: 100.0,
             challenge_percent: 50.0,
             revote_percent: 50.0,
         },
