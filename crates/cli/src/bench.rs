@@ -23,8 +23,12 @@ pub struct BenchArgs {
     /// Where to generate the record (replaced if it holds an earlier bench or demo).
     #[arg(long, default_value = "fairtally-bench")]
     pub out: PathBuf,
+    /// Percentage of credential holders who vote in the generated record (a large credential
+    /// list with fewer ballots measures the verifier's memory for a big electorate quickly).
+    #[arg(long, default_value_t = 100.0)]
+    pub turnout_percent: f64,
     /// Verify this existing record instead of generating one.
-    #[arg(long, conflicts_with_all = ["voters", "out"])]
+    #[arg(long, conflicts_with_all = ["voters", "out", "turnout_percent"])]
     pub record: Option<PathBuf>,
     /// How many times to verify; the median is reported.
     #[arg(long, default_value_t = 3)]
@@ -54,6 +58,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if args.runs == 0 {
         anyhow::bail!("--runs must be at least 1");
     }
+    if !(0.0..=100.0).contains(&args.turnout_percent) {
+        anyhow::bail!("--turnout-percent must be between 0 and 100");
+    }
     let bars = Bars::default();
     let record = match &args.record {
         Some(record) => record.clone(),
@@ -63,7 +70,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
                 voters: args.voters,
                 parameters: ElectionParameters::new(5, 3)?,
                 absent: 1,
-                plan: VotingPlan::default(),
+                plan: VotingPlan {
+                    turnout_percent: args.turnout_percent,
+                    ..VotingPlan::default()
+                },
             };
             println!(
                 "Generating a record of {} voters in {} ...",

@@ -28,6 +28,9 @@ pub struct DemoArgs {
     /// Guardians absent at decryption (at most guardians - threshold).
     #[arg(long, default_value_t = 1)]
     pub absent: u32,
+    /// Percentage of credential holders who vote.
+    #[arg(long, default_value_t = 100.0)]
+    pub turnout_percent: f64,
     /// Percentage of voters who challenge a ballot before casting.
     #[arg(long, default_value_t = 1.0)]
     pub challenge_percent: f64,
@@ -42,10 +45,15 @@ pub struct DemoArgs {
 /// Run the demo, print the phases' times, verify and print the verified result.
 pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let parameters = ElectionParameters::new(args.guardians, args.threshold)?;
-    if !(0.0..=100.0).contains(&args.challenge_percent)
-        || !(0.0..=100.0).contains(&args.revote_percent)
-    {
-        anyhow::bail!("--challenge-percent and --revote-percent must be between 0 and 100");
+    let percents = [
+        args.turnout_percent,
+        args.challenge_percent,
+        args.revote_percent,
+    ];
+    if percents.iter().any(|p| !(0.0..=100.0).contains(p)) {
+        anyhow::bail!(
+            "--turnout-percent, --challenge-percent and --revote-percent must be between 0 and 100"
+        );
     }
     let config = DemoConfig {
         manifest: Manifest::default_demo()?,
@@ -53,6 +61,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         parameters,
         absent: args.absent,
         plan: VotingPlan {
+            turnout_percent: args.turnout_percent,
             challenge_percent: args.challenge_percent,
             revote_percent: args.revote_percent,
         },

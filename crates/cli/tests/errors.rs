@@ -5,25 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn fairtally(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fairtally"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
+#[path = "support/cli.rs"]
+mod support;
 
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = fairtally(dir, args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use support::{fairtally, finish_ceremony, ok, start_ceremony};
 
 /// The command fails with status 2 and stderr contains every one of `expected`.
 fn fails(dir: &Path, args: &[&str], expected: &[&str]) {
@@ -43,84 +29,8 @@ fn fails(dir: &Path, args: &[&str], expected: &[&str]) {
 
 /// An election with 2 guardians (threshold 2) and 2 voters, voting open.
 fn open_election(d: &Path) {
-    ok(
-        d,
-        &[
-            "authority",
-            "create",
-            "--record",
-            "record",
-            "--guardians",
-            "2",
-            "--threshold",
-            "2",
-        ],
-    );
-    for i in ["1", "2"] {
-        ok(
-            d,
-            &[
-                "guardian",
-                "generate",
-                "--record",
-                "record",
-                "--index",
-                i,
-                "--name",
-                "G",
-                "--secret",
-                &format!("g{i}.secret.json"),
-                "--public",
-                &format!("g{i}.public.json"),
-            ],
-        );
-    }
-    ok(
-        d,
-        &[
-            "authority",
-            "add-guardians",
-            "--record",
-            "record",
-            "g1.public.json",
-            "g2.public.json",
-        ],
-    );
-    for i in ["1", "2"] {
-        ok(
-            d,
-            &[
-                "guardian",
-                "send-shares",
-                "--record",
-                "record",
-                "--secret",
-                &format!("g{i}.secret.json"),
-                "--out",
-                &format!("s{i}.json"),
-            ],
-        );
-    }
-    for i in ["1", "2"] {
-        ok(
-            d,
-            &[
-                "guardian",
-                "receive-shares",
-                "--record",
-                "record",
-                "--secret",
-                &format!("g{i}.secret.json"),
-                "--shares",
-                "s1.json",
-                "s2.json",
-                "--key-share",
-                &format!("k{i}.json"),
-                "--complaints",
-                &format!("c{i}.json"),
-            ],
-        );
-    }
+    start_ceremony(d, 2, 2);
+    finish_ceremony(d, 2);
     ok(
         d,
         &[
@@ -233,6 +143,11 @@ fn demo_and_bench_reject_impossible_settings() {
         &["between 0 and 100"],
     );
     fails(d, &["bench", "--runs", "0"], &["--runs must be at least 1"]);
+    fails(
+        d,
+        &["bench", "--turnout-percent", "150"],
+        &["--turnout-percent must be between 0 and 100"],
+    );
     fails(
         d,
         &["bench", "--record", "nowhere", "--runs", "1"],
@@ -752,7 +667,7 @@ fn voter_and_ballot_box_reject_bad_ballots() {
             "--record",
             "record",
             "--key-share",
-            "k1.json",
+            "g1.key-share.json",
             "--out",
             "d1.json",
         ],
@@ -765,7 +680,7 @@ fn voter_and_ballot_box_reject_bad_ballots() {
             "--record",
             "record",
             "--key-share",
-            "k2.json",
+            "g2.key-share.json",
             "--out",
             "d1.json",
         ],

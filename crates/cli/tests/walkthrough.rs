@@ -4,27 +4,10 @@
 // Test helpers outside #[test] functions: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::Path;
-use std::process::{Command, Output};
+#[path = "support/cli.rs"]
+mod support;
 
-fn fairtally(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fairtally"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run fairtally")
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = fairtally(dir, args);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "fairtally {args:?} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
+use support::{fairtally, finish_ceremony, ok, start_ceremony};
 
 fn code_of(encrypt_output: &str) -> String {
     encrypt_output
@@ -41,80 +24,10 @@ fn an_election_runs_end_to_end_on_the_command_line() {
     let d = tmp.path();
 
     // Authority: create the election (3 guardians, any 2 decrypt) on the embedded manifest.
-    ok(
-        d,
-        &[
-            "authority",
-            "create",
-            "--record",
-            "record",
-            "--guardians",
-            "3",
-            "--threshold",
-            "2",
-        ],
-    );
-
-    // Guardians, each on their own machine with a copy of the record.
-    for i in 1..=3 {
-        let (index, name) = (i.to_string(), format!("Guardian {i}"));
-        let (secret, public) = (format!("g{i}.secret.json"), format!("g{i}.public.json"));
-        ok(
-            d,
-            &[
-                "guardian", "generate", "--record", "record", "--index", &index, "--name", &name,
-                "--secret", &secret, "--public", &public,
-            ],
-        );
-    }
-    ok(
-        d,
-        &[
-            "authority",
-            "add-guardians",
-            "--record",
-            "record",
-            "g1.public.json",
-            "g2.public.json",
-            "g3.public.json",
-        ],
-    );
-    for i in 1..=3 {
-        ok(
-            d,
-            &[
-                "guardian",
-                "send-shares",
-                "--record",
-                "record",
-                "--secret",
-                &format!("g{i}.secret.json"),
-                "--out",
-                &format!("shares-{i}.json"),
-            ],
-        );
-    }
-    for i in 1..=3 {
-        ok(
-            d,
-            &[
-                "guardian",
-                "receive-shares",
-                "--record",
-                "record",
-                "--secret",
-                &format!("g{i}.secret.json"),
-                "--shares",
-                "shares-1.json",
-                "shares-2.json",
-                "shares-3.json",
-                "--key-share",
-                &format!("g{i}.key-share.json"),
-                "--complaints",
-                &format!("g{i}.complaints.json"),
-            ],
-        );
-    }
+    // Guardians, each on their own machine with a copy of the record: keys, commitments and
+    // proofs; the authority publishes them; each guardian sends and receives its shares.
+    start_ceremony(d, 3, 2);
+    finish_ceremony(d, 3);
 
     // Registrar: three voters.
     ok(
@@ -359,66 +272,7 @@ fn an_election_runs_end_to_end_on_the_command_line() {
 fn a_bad_share_gives_a_complaint_anyone_can_check() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    ok(
-        d,
-        &[
-            "authority",
-            "create",
-            "--record",
-            "record",
-            "--guardians",
-            "3",
-            "--threshold",
-            "2",
-        ],
-    );
-    for i in 1..=3 {
-        let (index, name) = (i.to_string(), format!("Guardian {i}"));
-        ok(
-            d,
-            &[
-                "guardian",
-                "generate",
-                "--record",
-                "record",
-                "--index",
-                &index,
-                "--name",
-                &name,
-                "--secret",
-                &format!("g{i}.secret.json"),
-                "--public",
-                &format!("g{i}.public.json"),
-            ],
-        );
-    }
-    ok(
-        d,
-        &[
-            "authority",
-            "add-guardians",
-            "--record",
-            "record",
-            "g1.public.json",
-            "g2.public.json",
-            "g3.public.json",
-        ],
-    );
-    for i in 1..=3 {
-        ok(
-            d,
-            &[
-                "guardian",
-                "send-shares",
-                "--record",
-                "record",
-                "--secret",
-                &format!("g{i}.secret.json"),
-                "--out",
-                &format!("shares-{i}.json"),
-            ],
-        );
-    }
+    start_ceremony(d, 3, 2);
     // Guardian 2 publishes, as its share for guardian 3, the ciphertext it made for guardian 1.
     let path = d.join("shares-2.json");
     let mut messages: serde_json::Value =

@@ -95,15 +95,7 @@ pub fn publish_credentials(dir: &Path, credentials: &CredentialList) -> Result<(
 /// Step 2: open voting: check the guardians and the credential list, compute the election
 /// context and start an empty ballot box.
 pub fn open_voting(dir: &Path) -> Result<ElectionContext> {
-    let (manifest, parameters) = read_election(dir)?;
-    let guardians: Vec<GuardianPublic> =
-        JsonLinesReader::open(&dir.join(files::GUARDIANS))?.read_all()?;
-    guardian::verify_all(
-        &ceremony_context(&manifest, &parameters),
-        &parameters,
-        &guardians,
-    )?;
-    let credentials = CredentialList::new(read_credentials(&dir.join(files::CREDENTIALS))?)?;
+    let (manifest, parameters, guardians, credentials) = load_published(dir)?;
     if credentials.is_empty() {
         return Err(ElectionError::Credential(
             "the credential list is empty".into(),
@@ -118,8 +110,15 @@ pub fn open_voting(dir: &Path) -> Result<ElectionContext> {
     Ok(context)
 }
 
-/// Load and check everything published before voting (voting must be open).
-pub fn load_setup(dir: &Path) -> Result<Setup> {
+/// The set-up files before the context: manifest, parameters, verified guardians, credentials.
+fn load_published(
+    dir: &Path,
+) -> Result<(
+    Manifest,
+    ElectionParameters,
+    Vec<GuardianPublic>,
+    CredentialList,
+)> {
     let (manifest, parameters) = read_election(dir)?;
     let guardians: Vec<GuardianPublic> =
         JsonLinesReader::open(&dir.join(files::GUARDIANS))?.read_all()?;
@@ -129,6 +128,12 @@ pub fn load_setup(dir: &Path) -> Result<Setup> {
         &guardians,
     )?;
     let credentials = CredentialList::new(read_credentials(&dir.join(files::CREDENTIALS))?)?;
+    Ok((manifest, parameters, guardians, credentials))
+}
+
+/// Load and check everything published before voting (voting must be open).
+pub fn load_setup(dir: &Path) -> Result<Setup> {
+    let (manifest, parameters, guardians, credentials) = load_published(dir)?;
     let context: ElectionContext = read_json(&dir.join(files::CONTEXT))?;
     context.check_against(&ElectionContext::compute(
         &manifest,

@@ -23,6 +23,7 @@ pub mod manifest;
 pub mod parameters;
 pub mod progress;
 pub mod record;
+pub mod record_entries;
 pub mod simulation;
 pub mod tally;
 pub mod verifier;

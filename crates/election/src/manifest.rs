@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ElectionError, Result};
+use crate::record::{ItemKind, RecordItem};
 
 /// The embedded default manifest used by `fairtally demo`: a presidential contest of five
 /// candidates plus "against all" (choose exactly one) and a second contest approving up to two
@@ -52,6 +53,10 @@ pub struct ContestOption {
     pub id: String,
     /// Human title.
     pub title: String,
+}
+
+impl RecordItem for Manifest {
+    const KIND: ItemKind = ItemKind::Manifest;
 }
 
 impl Manifest {
@@ -118,11 +123,6 @@ impl Manifest {
             }
         }
         Ok(())
-    }
-
-    /// Compact JSON, the bytes that are hashed.
-    pub fn canonical_bytes(&self) -> Vec<u8> {
-        crate::record::canonical_json(self)
     }
 
     /// The total number of options over all contests (the number of ciphertexts in a ballot).

@@ -19,7 +19,7 @@ use crate::manifest::Manifest;
 use crate::parameters::{ElectionParameters, ceremony_context};
 use crate::progress::Progress;
 use crate::record::{JsonLinesWriter, files, write_json};
-use crate::tally::{ElectionResult, ResultContest, ResultOption, decrypt_share};
+use crate::tally::{ElectionResult, decrypt_share};
 
 /// Voters encrypted per parallel block (bounds memory for large runs).
 const VOTER_BLOCK: usize = 2048;
@@ -27,6 +27,8 @@ const VOTER_BLOCK: usize = 2048;
 /// How the simulated voters behave.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct VotingPlan {
+    /// Percentage of credential holders who vote at all.
+    pub turnout_percent: f64,
     /// Percentage of voters who challenge one ballot before casting.
     pub challenge_percent: f64,
     /// Percentage of voters who cast a second ballot that replaces the first.
@@ -36,6 +38,7 @@ pub struct VotingPlan {
 impl Default for VotingPlan {
     fn default() -> Self {
         VotingPlan {
+            turnout_percent: 100.0,
             challenge_percent: 1.0,
             revote_percent: 5.0,
         }
@@ -116,12 +119,14 @@ pub fn random_selections(manifest: &Manifest) -> Result<Selections> {
     Selections::from_rows(manifest, rows)
 }
 
-/// One voter's ballots in the order they reach the ballot box, and the selections that count.
-fn vote(
-    ctx: &VotingContext,
-    credential: &Credential,
-    plan: &VotingPlan,
-) -> Result<(Vec<BallotEntry>, Selections)> {
+/// A voter's ballots in the order they reach the ballot box, and the selections that count.
+type Vote = (Vec<BallotEntry>, Selections);
+
+/// One voter's ballots and counted selections (nothing when the voter abstains).
+fn vote(ctx: &VotingContext, credential: &Credential, plan: &VotingPlan) -> Result<Option<Vote>> {
+    if !chance(plan.turnout_percent) {
+        return Ok(None);
+    }
     let mut entries = Vec::with_capacity(1);
     if chance(plan.challenge_percent) {
         let prepared = encrypt_ballot(ctx, credential, &random_selections(&ctx.manifest)?)?;
@@ -133,23 +138,24 @@ fn vote(
         selections = random_selections(&ctx.manifest)?;
         entries.push(encrypt_ballot(ctx, credential, &selections)?.cast(credential)?);
     }
-    Ok((entries, selections))
+    Ok(Some((entries, selections)))
 }
 
 /// Let every credential holder vote (in parallel), write the ballots to `out` in order and
-/// return the plaintext totals of the counted selections and the number of ballots written.
+/// return the plaintext totals of the counted selections, the number of ballots written and
+/// the number of voters who voted.
 pub fn cast_ballots(
     ctx: &VotingContext,
     credentials: &[Credential],
     plan: &VotingPlan,
     out: &mut JsonLinesWriter,
     progress: &dyn Progress,
-) -> Result<(Vec<u64>, u64)> {
+) -> Result<(Vec<u64>, u64, u64)> {
     progress.begin("encrypting ballots", credentials.len() as u64);
     let mut totals = vec![0u64; ctx.manifest.option_count()];
-    let mut written = 0u64;
+    let (mut written, mut voted) = (0u64, 0u64);
     for block in credentials.chunks(VOTER_BLOCK) {
-        let votes: Vec<Result<(Vec<BallotEntry>, Selections)>> = block
+        let votes: Vec<Result<Option<Vote>>> = block
             .par_iter()
             .map(|c| {
                 let v = vote(ctx, c, plan);
@@ -158,7 +164,10 @@ pub fn cast_ballots(
             })
             .collect();
         for v in votes {
-            let (entries, selections) = v?;
+            let Some((entries, selections)) = v? else {
+                continue;
+            };
+            voted += 1;
             for entry in &entries {
                 out.write(entry)?;
             }
@@ -169,27 +178,7 @@ pub fn cast_ballots(
         }
     }
     progress.end();
-    Ok((totals, written))
-}
-
-fn layout(manifest: &Manifest, counted: u64, totals: &[u64]) -> ElectionResult {
-    let mut it = totals.iter();
-    let contests = manifest
-        .contests
-        .iter()
-        .map(|c| ResultContest {
-            contest: c.id.clone(),
-            options: c
-                .options
-                .iter()
-                .map(|o| ResultOption {
-                    option: o.id.clone(),
-                    votes: it.next().copied().unwrap_or(0),
-                })
-                .collect(),
-        })
-        .collect();
-    ElectionResult { counted, contests }
+    Ok((totals, written, voted))
 }
 
 /// Prepare `out` for a demo: refuse a directory that holds something else, clear a previous demo.
@@ -267,7 +256,8 @@ pub fn run_demo(config: &DemoConfig, out: &Path, progress: &dyn Progress) -> Res
     let setup = authority::load_setup(&record)?;
     let ctx = setup.voting_context();
     let mut box_out = JsonLinesWriter::create(&record.join(files::BALLOTS))?;
-    let (totals, ballots) = cast_ballots(&ctx, &credentials, &config.plan, &mut box_out, progress)?;
+    let (totals, ballots, voted) =
+        cast_ballots(&ctx, &credentials, &config.plan, &mut box_out, progress)?;
     box_out.finish()?;
     lap("voting", &mut clock);
 
@@ -289,7 +279,7 @@ pub fn run_demo(config: &DemoConfig, out: &Path, progress: &dyn Progress) -> Res
         record,
         private,
         phases,
-        expected: layout(&config.manifest, config.voters as u64, &totals),
+        expected: ElectionResult::from_totals(&config.manifest, voted, &totals),
         result,
         present: present.iter().map(|k| k.index).collect(),
         ballots,
@@ -321,6 +311,7 @@ mod tests {
             parameters: ElectionParameters::new(3, 2)?,
             absent: 1,
             plan: VotingPlan {
+                turnout_percent: 100.0,
                 challenge_percent: 10.0,
                 revote_percent: 20.0,
             },

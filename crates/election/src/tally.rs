@@ -383,31 +383,50 @@ impl ElectionResult {
     /// Solve each g^m (m <= number of counted ballots) and lay the totals out per contest.
     pub fn decrypt(manifest: &Manifest, counted: u64, points: &[RistrettoPoint]) -> Result<Self> {
         let dlog = DiscreteLog::new(counted);
-        let mut totals = points.iter();
-        let mut contests = Vec::new();
-        for c in &manifest.contests {
-            let mut options = Vec::new();
-            for o in &c.options {
-                let point = totals
-                    .next()
-                    .ok_or_else(|| ElectionError::Tally("too few totals".into()))?;
-                let votes = dlog.solve(point).ok_or_else(|| {
+        let names = manifest
+            .contests
+            .iter()
+            .flat_map(|c| c.options.iter().map(move |o| (c, o)));
+        if points.len() != manifest.option_count() {
+            return Err(ElectionError::Tally(format!(
+                "{} totals for {} options",
+                points.len(),
+                manifest.option_count()
+            )));
+        }
+        let totals = names
+            .zip(points)
+            .map(|((c, o), point)| {
+                dlog.solve(point).ok_or_else(|| {
                     ElectionError::Tally(format!(
                         "contest {}, option {}: the decrypted total is not between 0 and {counted}",
                         c.id, o.id
                     ))
-                })?;
-                options.push(ResultOption {
-                    option: o.id.clone(),
-                    votes,
-                });
-            }
-            contests.push(ResultContest {
+                })
+            })
+            .collect::<Result<Vec<u64>>>()?;
+        Ok(Self::from_totals(manifest, counted, &totals))
+    }
+
+    /// Lay out per-option totals (manifest order) per contest.
+    pub fn from_totals(manifest: &Manifest, counted: u64, totals: &[u64]) -> Self {
+        let mut it = totals.iter();
+        let contests = manifest
+            .contests
+            .iter()
+            .map(|c| ResultContest {
                 contest: c.id.clone(),
-                options,
-            });
-        }
-        Ok(ElectionResult { counted, contests })
+                options: c
+                    .options
+                    .iter()
+                    .map(|o| ResultOption {
+                        option: o.id.clone(),
+                        votes: it.next().copied().unwrap_or(0),
+                    })
+                    .collect(),
+            })
+            .collect();
+        ElectionResult { counted, contests }
     }
 
     /// Check this (published) result against the combined decryption `points`, without

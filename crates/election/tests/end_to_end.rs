@@ -18,6 +18,7 @@ fn demo_record_verifies_and_gives_the_plaintext_result() {
         parameters: ElectionParameters::new(5, 3).unwrap(),
         absent: 1,
         plan: VotingPlan {
+            turnout_percent: 100.0,
             challenge_percent: 10.0,
             revote_percent: 20.0,
         },

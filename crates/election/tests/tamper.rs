@@ -40,6 +40,7 @@ fn original() -> &'static Path {
             parameters: ElectionParameters::new(3, 2).unwrap(),
             absent: 1,
             plan: VotingPlan {
+                turnout_percent: 100.0,
                 challenge_percent: 100.0,
                 revote_percent: 0.0,
             },

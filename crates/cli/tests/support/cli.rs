@@ -1,0 +1,108 @@
+//! Helpers shared by the command-line tests: run the built binary, and the key ceremony steps
+//! every scenario starts with.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Run `fairtally ARGS` in `dir`.
+pub fn fairtally(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fairtally"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run fairtally")
+}
+
+/// Run `fairtally ARGS` in `dir`, which must succeed; its standard output.
+pub fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = fairtally(dir, args);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "fairtally {args:?} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// Create an election in `dir/record` (embedded manifest) with `n` guardians and threshold
+/// `k`; every guardian generates its keys (`g{i}.secret.json`, `g{i}.public.json`), the
+/// authority publishes them and every guardian sends its shares (`shares-{i}.json`).
+pub fn start_ceremony(dir: &Path, n: u32, k: u32) {
+    ok(
+        dir,
+        &[
+            "authority",
+            "create",
+            "--record",
+            "record",
+            "--guardians",
+            &n.to_string(),
+            "--threshold",
+            &k.to_string(),
+        ],
+    );
+    let mut publics = Vec::new();
+    for i in 1..=n {
+        let (index, name) = (i.to_string(), format!("Guardian {i}"));
+        let (secret, public) = (format!("g{i}.secret.json"), format!("g{i}.public.json"));
+        ok(
+            dir,
+            &[
+                "guardian", "generate", "--record", "record", "--index", &index, "--name", &name,
+                "--secret", &secret, "--public", &public,
+            ],
+        );
+        publics.push(public);
+    }
+    let mut args = vec!["authority", "add-guardians", "--record", "record"];
+    args.extend(publics.iter().map(String::as_str));
+    ok(dir, &args);
+    for i in 1..=n {
+        ok(
+            dir,
+            &[
+                "guardian",
+                "send-shares",
+                "--record",
+                "record",
+                "--secret",
+                &format!("g{i}.secret.json"),
+                "--out",
+                &format!("shares-{i}.json"),
+            ],
+        );
+    }
+}
+
+/// The shares files of guardians 1..=n.
+fn share_files(n: u32) -> Vec<String> {
+    (1..=n).map(|i| format!("shares-{i}.json")).collect()
+}
+
+/// Every guardian receives its shares and writes `g{i}.key-share.json`.
+pub fn finish_ceremony(dir: &Path, n: u32) {
+    let shares = share_files(n);
+    for i in 1..=n {
+        let (secret, key, complaints) = (
+            format!("g{i}.secret.json"),
+            format!("g{i}.key-share.json"),
+            format!("g{i}.complaints.json"),
+        );
+        let mut args = vec![
+            "guardian",
+            "receive-shares",
+            "--record",
+            "record",
+            "--secret",
+            &secret,
+            "--key-share",
+            &key,
+            "--complaints",
+            &complaints,
+            "--shares",
+        ];
+        args.extend(shares.iter().map(String::as_str));
+        ok(dir, &args);
+    }
+}
