@@ -107,7 +107,7 @@ mod tests {
 
     #[test]
     fn slots_cover_the_tile_without_overlap() {
-        let mut seen = vec![false; STORED_TILE_HASHES];
+        let mut seen = [false; STORED_TILE_HASHES];
         for row in 0..STORED_TILE_HEIGHT {
             for i in 0..(STORED_TILE_WIDTH >> row) {
                 let slot =
