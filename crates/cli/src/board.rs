@@ -166,7 +166,7 @@ pub struct AppendArgs {
     /// Files whose contents are entries (one entry per file).
     files: Vec<PathBuf>,
     /// Read one entry per line from this file (`-` for standard input) instead.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "files")]
     lines: Option<PathBuf>,
     /// Entries per durable batch.
     #[arg(long, default_value_t = 1000)]
