@@ -7,7 +7,8 @@
 //!   tlog-cosignature, and the [`checkpoint::TrustPolicy`] (operator key, m of n witnesses).
 //! - [`entry`]: typed, size-limited entries and their leaf encoding.
 //! - [`board`]: the durable store ([`board::Board`], SQLite) with group-commit appends and
-//!   de-duplication; [`hashstore`] keeps its tree; [`publish`] writes its static files.
+//!   de-duplication; [`group`] shares one board among threads with group commit;
+//!   [`hashstore`] keeps its tree; [`publish`] writes its static files.
 //! - [`mirror`]: reads a copy of the static files alone: proofs and audits.
 //! - [`bundle`], [`witness`], [`outbox`]: offline transport, witnessing, offline submissions.
 //!
@@ -40,6 +41,7 @@ pub mod bundle;
 pub mod checkpoint;
 pub mod entry;
 pub mod error;
+pub mod group;
 pub mod hashstore;
 pub mod merkle;
 pub mod mirror;
