@@ -413,6 +413,9 @@ mod tests {
             }
         }
         board.publish()?;
+        // A deleted public directory is rebuilt whole.
+        std::fs::remove_dir_all(board.dir().join(PUBLIC_DIR)).map_err(BoardError::io("public"))?;
+        board.publish()?;
         // A plain copy is a full mirror.
         let copy = dir.path().join("usb-stick");
         copy_dir(&board.dir().join(PUBLIC_DIR), &copy)?;
