@@ -11,6 +11,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use fairtally_board::board::Board;
 use fairtally_board::checkpoint::TrustPolicy;
 use fairtally_board::entry::{Entry, EntryKind};
+use fairtally_board::group::GroupCommit;
 use fairtally_board::hashstore::HashStore;
 use fairtally_board::merkle::{Hash, leaf_hash};
 use fairtally_board::note::{KeyRole, NoteSigner};
@@ -72,6 +73,46 @@ fn appends(c: &mut Criterion) {
     group.finish();
 }
 
+/// Eight threads each appending single entries through one [`GroupCommit`].
+fn group_commit(c: &mut Criterion) {
+    const THREADS: u64 = 8;
+    const EACH: u64 = 250;
+    let Ok(dir) = tempfile::tempdir() else { return };
+    let Ok(op) = NoteSigner::generate("bench.example/group", KeyRole::Operator) else {
+        return;
+    };
+    let Ok(board) = Board::create(dir.path(), &TrustPolicy::operator_only(op.verifier())) else {
+        return;
+    };
+    let Ok(kind) = EntryKind::new("election/ballot") else {
+        return;
+    };
+    let shared = GroupCommit::new(board);
+    let mut round = 0u64;
+    let mut group = c.benchmark_group("group_commit_single_entries");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(THREADS * EACH));
+    group.bench_function("8_threads", |b| {
+        b.iter(|| {
+            round += 1;
+            std::thread::scope(|scope| {
+                for t in 0..THREADS {
+                    let (shared, kind) = (&shared, kind.clone());
+                    scope.spawn(move || {
+                        for i in 0..EACH {
+                            let body = format!("round {round} thread {t} ballot {i}").into_bytes();
+                            if let Ok(entry) = Entry::new(kind.clone(), body) {
+                                black_box(shared.append(entry).ok());
+                            }
+                        }
+                    });
+                }
+            });
+        });
+    });
+    group.finish();
+}
+
 fn proofs(c: &mut Criterion) {
     let Ok(dir) = tempfile::tempdir() else { return };
     let Ok(mut store) = HashStore::open(&dir.path().join("hashes.sqlite")) else {
@@ -127,5 +168,5 @@ fn proofs(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, appends, proofs);
+criterion_group!(benches, appends, group_commit, proofs);
 criterion_main!(benches);

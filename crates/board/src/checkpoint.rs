@@ -281,6 +281,17 @@ impl TrustPolicy {
                 ),
             ));
         }
+        for (i, w) in self.witnesses.iter().enumerate() {
+            if self.witnesses[..i]
+                .iter()
+                .any(|o| o.name() == w.name() || o == w)
+            {
+                return Err(BoardError::malformed(
+                    item,
+                    format!("witness {:?} is listed twice", w.name()),
+                ));
+            }
+        }
         if self.quorum > self.witnesses.len() {
             return Err(BoardError::malformed(
                 item,
@@ -322,7 +333,8 @@ impl TrustPolicy {
         }
         let text = signed.note().text();
         let mut operator_signed = false;
-        let mut cosigners = 0;
+        // Distinct witnesses: two lines by the same witness count once.
+        let mut cosigners = std::collections::BTreeSet::new();
         for signature in signed.note().signatures() {
             let fail = |e: BoardError| BoardError::Signature {
                 item: checkpoint.to_string(),
@@ -331,9 +343,14 @@ impl TrustPolicy {
             if self.operator.matches(signature) {
                 self.operator.verify(text, signature).map_err(fail)?;
                 operator_signed = true;
-            } else if let Some(witness) = self.witnesses.iter().find(|w| w.matches(signature)) {
+            } else if let Some((i, witness)) = self
+                .witnesses
+                .iter()
+                .enumerate()
+                .find(|(_, w)| w.matches(signature))
+            {
                 witness.verify(text, signature).map_err(fail)?;
-                cosigners += 1;
+                cosigners.insert(i);
             }
         }
         if !operator_signed {
@@ -342,10 +359,10 @@ impl TrustPolicy {
                 reason: format!("not signed by the operator key {}", self.operator.name()),
             });
         }
-        if cosigners < self.quorum {
+        if cosigners.len() < self.quorum {
             return Err(BoardError::NotEnoughWitnesses {
                 size: checkpoint.size,
-                got: cosigners,
+                got: cosigners.len(),
                 need: self.quorum,
             });
         }
@@ -417,6 +434,24 @@ mod tests {
         // The same witness twice still counts once.
         signed.cosign(&witnesses[0], 2)?;
         assert!(strict.verify(&signed).is_err());
+        // Two signature lines by one witness (pasted in by hand) still count once.
+        let mut twice = signed.clone();
+        twice.cosign(&witnesses[0], 7)?;
+        let twice_text = format!(
+            "{}{}\n",
+            signed.to_text(),
+            twice.to_text().lines().last().unwrap_or_default()
+        );
+        let twice = SignedCheckpoint::parse(&twice_text, "checkpoint")?;
+        assert_eq!(twice.note().signatures().len(), 3);
+        assert!(matches!(
+            strict.verify(&twice),
+            Err(BoardError::NotEnoughWitnesses {
+                got: 1,
+                need: 2,
+                ..
+            })
+        ));
         signed.cosign(&witnesses[2], 3)?;
         let parsed = SignedCheckpoint::parse(&signed.to_text(), "checkpoint")?;
         strict.verify(&parsed)?;

@@ -105,6 +105,12 @@ pub enum BoardError {
         /// The local log's size.
         size: u64,
     },
+    /// A group commit that an entry was part of failed (see [`crate::group::GroupCommit`]).
+    #[error("the batch this entry was committed with failed: {reason}")]
+    Batch {
+        /// Why the batch failed.
+        reason: String,
+    },
     /// The store belongs to another log (different origin or key).
     #[error("{item}: belongs to log {found:?}, expected {expected:?}")]
     WrongLog {

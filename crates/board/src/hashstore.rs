@@ -1,12 +1,13 @@
-//! The durable hash store: every node of the tree, kept in SQLite as height-8 tiles that also
-//! hold the tile's interior nodes, so that any node is one (usually cached) tile read away and
-//! an inclusion proof in a tree of 10 million leaves takes a handful of reads.
+//! The durable hash store: every node of the tree, kept in SQLite as height-4 tiles that also
+//! hold the tile's interior nodes (960 bytes, one row in one page), so that any node is one
+//! (often cached) row read away and an inclusion proof in a tree of 10 million leaves takes
+//! about six.
 //!
 //! Durability: SQLite in WAL mode with `synchronous=FULL`; an append is one transaction (group
 //! commit), so after a crash the store holds exactly the committed appends. The tree size is
 //! stored in the same transaction as the tiles and entries it covers.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -16,19 +17,18 @@ use rusqlite::{Connection, OptionalExtension as _, Transaction, TransactionBehav
 use crate::error::BoardError;
 use crate::merkle::{Frontier, HASH_LEN, Hash, NewNode, NodeSource, root_at};
 use crate::proof;
-use crate::tiles::{NodeSlot, TILE_HASHES};
+use crate::tiles::{NodeSlot, STORED_TILE_HASHES};
 
 /// How long a writer waits for another writer's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Cached tiles before the cache is emptied (16 KiB each).
-const CACHE_TILES: usize = 4096;
+/// Cached upper tiles before the cache is emptied (about 1 KiB each). Bottom tiles are not
+/// kept beyond the last one: a random proof reads a different one each time.
+const CACHE_TILES: usize = 65_536;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS tiles(
-    level INTEGER NOT NULL, idx INTEGER NOT NULL, hashes BLOB NOT NULL,
-    PRIMARY KEY(level, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tiles(id INTEGER PRIMARY KEY, hashes BLOB NOT NULL);
 ";
 
 /// Opens (creating if needed) a SQLite database with the durability settings of the board.
@@ -65,7 +65,33 @@ pub(crate) fn meta_set(conn: &Connection, key: &str, value: &str) -> rusqlite::R
 /// final (nodes are never rewritten, so a tile read at size `s` stays valid for nodes below `s`).
 #[derive(Default)]
 pub(crate) struct TileCache {
-    tiles: HashMap<TileKey, CachedTile>,
+    upper: HashMap<TileKey, CachedTile>,
+    bottom: Option<(u64, CachedTile)>,
+}
+
+impl TileCache {
+    fn get(&self, key: TileKey) -> Option<&CachedTile> {
+        match key {
+            (0, index) => self
+                .bottom
+                .as_ref()
+                .filter(|(i, _)| *i == index)
+                .map(|(_, tile)| tile),
+            _ => self.upper.get(&key),
+        }
+    }
+
+    fn insert(&mut self, key: TileKey, tile: CachedTile) -> &CachedTile {
+        match key {
+            (0, index) => &self.bottom.insert((index, tile)).1,
+            _ => {
+                if self.upper.len() >= CACHE_TILES {
+                    self.upper.clear();
+                }
+                self.upper.entry(key).insert_entry(tile).into_mut()
+            }
+        }
+    }
 }
 
 /// Tile level and tile index.
@@ -94,11 +120,7 @@ impl NodeSource for TileNodes<'_> {
         }
         let slot = NodeSlot::of(level, index);
         let key = (slot.tile_level, slot.tile_index);
-        let cached = self
-            .cache
-            .tiles
-            .get(&key)
-            .filter(|(_, valid)| *valid >= end);
+        let cached = self.cache.get(key).filter(|(_, valid)| *valid >= end);
         let tile = match cached {
             Some((tile, _)) => tile,
             None => {
@@ -108,16 +130,7 @@ impl NodeSource for TileNodes<'_> {
                         cause,
                     })?
                     .ok_or(missing)?;
-                if self.cache.tiles.len() >= CACHE_TILES {
-                    self.cache.tiles.clear();
-                }
-                &self
-                    .cache
-                    .tiles
-                    .entry(key)
-                    .insert_entry((blob, self.size))
-                    .into_mut()
-                    .0
+                &self.cache.insert(key, (blob, self.size)).0
             }
         };
         tile.get(slot.slot * HASH_LEN..(slot.slot + 1) * HASH_LEN)
@@ -126,15 +139,21 @@ impl NodeSource for TileNodes<'_> {
     }
 }
 
-fn read_tile(conn: &Connection, (level, index): (u8, u64)) -> rusqlite::Result<Option<Box<[u8]>>> {
-    let Ok(index) = i64::try_from(index) else {
+/// The row id of a tile: its tile level in the top byte, its index below (the fastest lookup
+/// SQLite has). `None` for indexes no real tree reaches (2^56 tiles).
+fn tile_id((level, index): (u8, u64)) -> Option<i64> {
+    (index < 1 << 56).then(|| (i64::from(level) << 56) | index as i64)
+}
+
+fn read_tile(conn: &Connection, key: (u8, u64)) -> rusqlite::Result<Option<Box<[u8]>>> {
+    let Some(id) = tile_id(key) else {
         return Ok(None);
     };
-    conn.prepare_cached("SELECT hashes FROM tiles WHERE level = ?1 AND idx = ?2")?
-        .query_row(params![level, index], |row| row.get::<_, Vec<u8>>(0))
+    conn.prepare_cached("SELECT hashes FROM tiles WHERE id = ?1")?
+        .query_row([id], |row| row.get::<_, Vec<u8>>(0))
         .optional()
         .map(|blob| {
-            blob.filter(|b| b.len() == TILE_HASHES * HASH_LEN)
+            blob.filter(|b| b.len() == STORED_TILE_HASHES * HASH_LEN)
                 .map(Vec::into_boxed_slice)
         })
 }
@@ -175,23 +194,21 @@ pub(crate) fn append_leaves(
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => {
                 let existing = read_tile(tx, key).map_err(db)?;
-                e.insert(existing.unwrap_or_else(|| vec![0; TILE_HASHES * HASH_LEN].into()))
+                e.insert(existing.unwrap_or_else(|| vec![0; STORED_TILE_HASHES * HASH_LEN].into()))
             }
         };
         tile[slot.slot * HASH_LEN..(slot.slot + 1) * HASH_LEN].copy_from_slice(&node.hash);
     }
     let mut insert = tx
-        .prepare_cached("INSERT OR REPLACE INTO tiles(level, idx, hashes) VALUES (?1, ?2, ?3)")
+        .prepare_cached("INSERT OR REPLACE INTO tiles(id, hashes) VALUES (?1, ?2)")
         .map_err(db)?;
-    for ((level, index), tile) in dirty {
-        let index = i64::try_from(index).map_err(|_| BoardError::OutOfRange {
+    for (key, tile) in dirty {
+        let id = tile_id(key).ok_or(BoardError::OutOfRange {
             what: "tile index",
-            value: index,
+            value: key.1,
             size,
         })?;
-        insert
-            .execute(params![level, index, &tile[..]])
-            .map_err(db)?;
+        insert.execute(params![id, &tile[..]]).map_err(db)?;
     }
     meta_set(tx, "size", &frontier.size().to_string()).map_err(db)?;
     Ok(frontier)
@@ -221,6 +238,8 @@ pub struct HashStore {
     conn: Connection,
     path: PathBuf,
     cache: RefCell<TileCache>,
+    /// The committed size last read: sizes up to it need no database round trip to check.
+    known_size: Cell<u64>,
 }
 
 impl HashStore {
@@ -233,6 +252,7 @@ impl HashStore {
             conn: open_database(path)?,
             path: path.to_owned(),
             cache: RefCell::default(),
+            known_size: Cell::new(0),
         })
     }
 
@@ -281,13 +301,17 @@ impl HashStore {
         size: u64,
         f: impl FnOnce(&mut TileNodes<'_>) -> Result<T, BoardError>,
     ) -> Result<T, BoardError> {
-        let current = self.size()?;
-        if size > current {
-            return Err(BoardError::OutOfRange {
-                what: "tree size",
-                value: size,
-                size: current,
-            });
+        if size > self.known_size.get() {
+            // The log only grows, so a size once seen committed stays valid.
+            let current = self.size()?;
+            self.known_size.set(current);
+            if size > current {
+                return Err(BoardError::OutOfRange {
+                    what: "tree size",
+                    value: size,
+                    size: current,
+                });
+            }
         }
         let mut cache = self.cache.borrow_mut();
         f(&mut TileNodes {

@@ -13,7 +13,7 @@ use crate::error::BoardError;
 /// A SHA-256 hash: a leaf hash, a node hash or a tree root.
 pub type Hash = [u8; 32];
 
-/// Length of a [`Hash`] in bytes.
+/// Length of a [`Hash`](type@Hash) in bytes.
 pub const HASH_LEN: usize = 32;
 
 /// Root of the empty tree: SHA-256 of the empty string (RFC 9162, section 2.1.1).

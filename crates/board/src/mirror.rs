@@ -196,36 +196,92 @@ impl Mirror {
     /// # Errors
     /// I/O errors or malformed tiles.
     pub fn find(&mut self, leaf_hash: &Hash) -> Result<Option<u64>, BoardError> {
+        Ok(self
+            .locate(std::slice::from_ref(leaf_hash))?
+            .pop()
+            .flatten())
+    }
+
+    /// Finds the indexes of many leaf hashes in one scan of the level-0 tiles (`None` for
+    /// those not on the board). When a leaf occurs more than once, the first index is given.
+    ///
+    /// # Errors
+    /// I/O errors or malformed tiles.
+    pub fn locate(&mut self, leaf_hashes: &[Hash]) -> Result<Vec<Option<u64>>, BoardError> {
+        let mut wanted: HashMap<Hash, Option<u64>> =
+            leaf_hashes.iter().map(|h| (*h, None)).collect();
+        let mut missing = wanted.len();
         let tiles = self.size().div_ceil(TILE_WIDTH);
         for index in 0..tiles {
-            let tile = self.tile(0, index)?;
-            if let Some(pos) = tile.iter().position(|h| h == leaf_hash) {
-                return Ok(Some(index * TILE_WIDTH + pos as u64));
+            if missing == 0 {
+                break;
+            }
+            for (pos, hash) in self.tile(0, index)?.iter().enumerate() {
+                if let Some(slot @ None) = wanted.get_mut(hash) {
+                    *slot = Some(index * TILE_WIDTH + pos as u64);
+                    missing -= 1;
+                }
             }
             // Level-0 tiles are read once each; do not let them evict the upper tiles.
             self.tiles.remove(&(0, index));
         }
-        Ok(None)
+        Ok(leaf_hashes
+            .iter()
+            .map(|h| wanted.get(h).copied().flatten())
+            .collect())
     }
 
-    /// Proves that `entry` is on the board: finds it, builds its inclusion proof from the tiles
-    /// and verifies the proof against the checkpoint.
+    /// Proves that the entry with this leaf hash is on the board: finds it, builds its
+    /// inclusion proof from the tiles and verifies it against the checkpoint.
     ///
     /// # Errors
-    /// [`BoardError::Malformed`] when the entry is not in the mirror; I/O errors; a proof
-    /// error if the mirror's files are inconsistent with its checkpoint.
+    /// [`BoardError::Malformed`] when the leaf is not in the mirror; I/O errors; a proof error
+    /// if the mirror's files are inconsistent with its checkpoint.
+    pub fn prove_leaf(&mut self, leaf_hash: &Hash) -> Result<Inclusion, BoardError> {
+        let index = self
+            .find(leaf_hash)?
+            .ok_or_else(|| self.not_on_board(leaf_hash))?;
+        self.inclusion_at(index, *leaf_hash)
+    }
+
+    /// Proves that `entry` is on the board (see [`Mirror::prove_leaf`]).
+    ///
+    /// # Errors
+    /// As [`Mirror::prove_leaf`].
     pub fn prove(&mut self, entry: &Entry) -> Result<Inclusion, BoardError> {
-        let leaf_hash = entry.leaf_hash();
-        let index = self.find(&leaf_hash)?.ok_or_else(|| {
-            BoardError::malformed(
-                format!("{} entry", entry.kind()),
-                format!(
-                    "not on the board as of {} (leaf hash {})",
-                    self.checkpoint.checkpoint(),
-                    hex::encode(leaf_hash)
-                ),
-            )
-        })?;
+        self.prove_leaf(&entry.leaf_hash())
+    }
+
+    /// Proves that every one of `entries` (an election record, a set of protocols) is on the
+    /// board, with one scan of the tiles; fails on the first entry that is not.
+    ///
+    /// # Errors
+    /// As [`Mirror::prove_leaf`], naming the first missing entry by its position.
+    pub fn prove_all(&mut self, entries: &[Entry]) -> Result<Vec<Inclusion>, BoardError> {
+        let hashes: Vec<Hash> = entries.iter().map(Entry::leaf_hash).collect();
+        let indexes = self.locate(&hashes)?;
+        hashes
+            .iter()
+            .zip(indexes)
+            .enumerate()
+            .map(|(i, (hash, index))| match index {
+                Some(index) => self.inclusion_at(index, *hash),
+                None => Err(BoardError::malformed(
+                    format!("item {i} ({})", entries[i].kind()),
+                    self.not_on_board(hash).to_string(),
+                )),
+            })
+            .collect()
+    }
+
+    fn not_on_board(&self, leaf_hash: &Hash) -> BoardError {
+        BoardError::malformed(
+            format!("entry with leaf hash {}", hex::encode(leaf_hash)),
+            format!("not on the board as of {}", self.checkpoint.checkpoint()),
+        )
+    }
+
+    fn inclusion_at(&mut self, index: u64, leaf_hash: Hash) -> Result<Inclusion, BoardError> {
         let proof = self.inclusion_proof(index)?;
         let cp = self.checkpoint.checkpoint();
         verify_inclusion(index, cp.size, &leaf_hash, &proof, &cp.root)?;
@@ -357,6 +413,9 @@ mod tests {
             }
         }
         board.publish()?;
+        // A deleted public directory is rebuilt whole.
+        std::fs::remove_dir_all(board.dir().join(PUBLIC_DIR)).map_err(BoardError::io("public"))?;
+        board.publish()?;
         // A plain copy is a full mirror.
         let copy = dir.path().join("usb-stick");
         copy_dir(&board.dir().join(PUBLIC_DIR), &copy)?;
@@ -372,6 +431,8 @@ mod tests {
         }
         let inclusion = mirror.prove(&entries[2_222])?;
         assert_eq!(inclusion.index, 2_222);
+        let all = mirror.prove_all(&entries[..600])?;
+        assert!(all.iter().enumerate().all(|(i, inc)| inc.index == i as u64));
         assert_eq!(
             mirror.consistency_proof(700)?,
             board.consistency_proof(700, 3_000)?
@@ -381,6 +442,12 @@ mod tests {
             mirror
                 .prove(&absent)
                 .is_err_and(|e| e.to_string().contains("not on the board"))
+        );
+        let with_absent = [entries[1].clone(), absent];
+        assert!(
+            mirror
+                .prove_all(&with_absent)
+                .is_err_and(|e| e.to_string().starts_with("item 1 (test/item)"))
         );
         // A damaged tile is reported with its file name.
         std::fs::write(copy.join("tile/0/000"), b"short").map_err(BoardError::io("tile"))?;

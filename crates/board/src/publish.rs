@@ -108,6 +108,8 @@ impl Board {
             .map_err(db)?
             .and_then(|s| s.parse().ok())
             .filter(|p| *p <= size)
+            // A public directory deleted or replaced by hand is rewritten from the start.
+            .filter(|_| public.join("checkpoint").exists())
             .unwrap_or(0);
         for tile_level in 0..8u8 {
             let count = nodes_at_tile_level(size, tile_level);

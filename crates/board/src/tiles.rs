@@ -1,8 +1,11 @@
-//! Tile geometry shared by the SQLite hash store and the static files (C2SP tlog-tiles).
+//! Tile geometry of the static files (C2SP tlog-tiles) and of the SQLite hash store.
 //!
-//! Tiles have height 8: a tile at *tile level* `t` with index `n` covers the 256 nodes of tree
-//! level `8t` with indexes `256n .. 256n + 255`, and (in the SQLite store, not in the static
-//! files) the 254 nodes above them inside the tile, so that any node is one tile read away.
+//! Public tiles have height 8: a tile at *tile level* `t` with index `n` holds the 256 nodes of
+//! tree level `8t` with indexes `256n .. 256n + 255`.
+//!
+//! The SQLite store keeps smaller tiles of height 4 that also hold their interior nodes: the
+//! 16 bottom nodes and the 14 above them (960 bytes, one database page), so that any node is
+//! one small read away and an inclusion proof in a tree of ten million leaves needs six.
 
 /// Tile height: tree levels per tile level.
 pub const TILE_HEIGHT: u8 = 8;
@@ -10,10 +13,17 @@ pub const TILE_HEIGHT: u8 = 8;
 /// Nodes in the bottom row of a full tile.
 pub const TILE_WIDTH: u64 = 1 << TILE_HEIGHT;
 
-/// Hashes stored in one SQLite tile: rows of 256, 128, ..., 2 nodes.
-pub(crate) const TILE_HASHES: usize = 2 * TILE_WIDTH as usize - 2;
+/// Height of a tile in the SQLite store.
+pub(crate) const STORED_TILE_HEIGHT: u8 = 4;
 
-/// Where a node lives: tile level, tile index, and the hash's slot inside the stored tile.
+/// Nodes in the bottom row of a stored tile.
+const STORED_TILE_WIDTH: u64 = 1 << STORED_TILE_HEIGHT;
+
+/// Hashes in one stored tile: rows of 16, 8, 4 and 2 nodes.
+pub(crate) const STORED_TILE_HASHES: usize = 2 * STORED_TILE_WIDTH as usize - 2;
+
+/// Where a node lives in the SQLite store: tile level, tile index, and the hash's slot inside
+/// the stored tile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct NodeSlot {
     pub tile_level: u8,
@@ -26,11 +36,12 @@ pub(crate) struct NodeSlot {
 
 impl NodeSlot {
     pub fn of(level: u8, index: u64) -> Self {
-        let row = level % TILE_HEIGHT;
-        let per_tile = TILE_WIDTH >> row;
-        let row_start = 2 * TILE_WIDTH as usize - ((2 * TILE_WIDTH as usize) >> row);
+        let row = level % STORED_TILE_HEIGHT;
+        let per_tile = STORED_TILE_WIDTH >> row;
+        let width = 2 * STORED_TILE_WIDTH as usize;
+        let row_start = width - (width >> row);
         Self {
-            tile_level: level / TILE_HEIGHT,
+            tile_level: level / STORED_TILE_HEIGHT,
             tile_index: index / per_tile,
             slot: row_start + (index % per_tile) as usize,
             row,
@@ -96,10 +107,11 @@ mod tests {
 
     #[test]
     fn slots_cover_the_tile_without_overlap() {
-        let mut seen = vec![false; TILE_HASHES];
-        for row in 0..8u8 {
-            for i in 0..(TILE_WIDTH >> row) {
-                let slot = NodeSlot::of(8 + row, 3 * (TILE_WIDTH >> row) + i);
+        let mut seen = [false; STORED_TILE_HASHES];
+        for row in 0..STORED_TILE_HEIGHT {
+            for i in 0..(STORED_TILE_WIDTH >> row) {
+                let slot =
+                    NodeSlot::of(STORED_TILE_HEIGHT + row, 3 * (STORED_TILE_WIDTH >> row) + i);
                 assert_eq!((slot.tile_level, slot.tile_index, slot.row), (1, 3, row));
                 assert!(!seen[slot.slot]);
                 seen[slot.slot] = true;

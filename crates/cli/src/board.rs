@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 use fairtally_board::board::{Board, PUBLIC_DIR};
 use fairtally_board::bundle::Bundle;
 use fairtally_board::checkpoint::{SignedCheckpoint, TrustPolicy};
-use fairtally_board::entry::{Entry, EntryKind};
+use fairtally_board::entry::{Entry, EntryKind, MAX_ENTRY_LEN};
 use fairtally_board::mirror::Mirror;
 use fairtally_board::note::{KeyRole, NoteSigner, NoteVerifier};
 use fairtally_board::outbox::{Outbox, read_submissions};
@@ -166,7 +166,7 @@ pub struct AppendArgs {
     /// Files whose contents are entries (one entry per file).
     files: Vec<PathBuf>,
     /// Read one entry per line from this file (`-` for standard input) instead.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "files")]
     lines: Option<PathBuf>,
     /// Entries per durable batch.
     #[arg(long, default_value_t = 1000)]
@@ -277,6 +277,16 @@ fn read_entries(kind: &EntryKind, files: &[PathBuf]) -> anyhow::Result<Vec<Entry
     files
         .iter()
         .map(|f| {
+            // Refuse an oversized file before reading it into memory.
+            let len = std::fs::metadata(f)
+                .with_context(|| format!("reading {}", f.display()))?
+                .len();
+            if len > MAX_ENTRY_LEN as u64 {
+                bail!(
+                    "{}: {len} bytes, an entry holds at most {MAX_ENTRY_LEN}",
+                    f.display()
+                );
+            }
             let body = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
             Entry::new(kind.clone(), body).with_context(|| f.display().to_string())
         })
