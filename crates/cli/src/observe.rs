@@ -60,6 +60,15 @@ enum ObserveCommand {
     /// As an observer, sign a station's protocol (with photos) into the outbox (works
     /// offline; the outbox goes to the bulletin board when online).
     Submit(SubmitArgs),
+    /// List and verify the signed items of a store or outbox (before sending it, or after
+    /// receiving one): one line per item with its hash, kind, station and verdict.
+    Verify {
+        /// The store directory.
+        store: PathBuf,
+        /// Public key (hex) of an organisation whose accreditations you trust (repeatable).
+        #[arg(long = "trust", required = true)]
+        trust: Vec<String>,
+    },
     /// Import results through a mapping and print what was read and skipped.
     Import {
         #[command(flatten)]
@@ -238,6 +247,7 @@ pub fn run(args: ObserveArgs) -> anyhow::Result<ExitCode> {
             println!("{}", path.display());
         }
         ObserveCommand::Submit(args) => submit(args)?,
+        ObserveCommand::Verify { store, trust } => return verify_store(&store, &trust),
         ObserveCommand::Import { input, out } => {
             let results = load(&input)?;
             if let Some(out) = out {
@@ -288,6 +298,36 @@ pub fn run(args: ObserveArgs) -> anyhow::Result<ExitCode> {
 fn stored(dir: &Path, item: &ObservationItem) -> anyhow::Result<PathBuf> {
     let digest = Store::open(dir)?.put_item(item)?;
     Ok(dir.join("items").join(format!("{digest}.json")))
+}
+
+/// Prints one line per item of the store; fails (exit code 1) if any item does not verify.
+fn verify_store(dir: &Path, trust: &[String]) -> anyhow::Result<ExitCode> {
+    let trusted = trust
+        .iter()
+        .map(|t| parse_public_key(t, "--trust"))
+        .collect::<Result<Vec<_>, _>>()?;
+    if !dir.join("items").is_dir() {
+        bail!("{}: not a store (no items/ directory)", dir.display());
+    }
+    let mut bad = 0;
+    for (digest, item) in Store::open(dir)?.items()? {
+        let what = match &item {
+            ObservationItem::Accreditation(a) => format!("observer {}", a.body.observer_name),
+            ObservationItem::Protocol(p) => format!("station {}", p.body.station),
+        };
+        match item.verify(&trusted) {
+            Ok(()) => println!("{digest} {} {what}: ok", item.kind()),
+            Err(e) => {
+                bad += 1;
+                println!("{digest} {} {what}: REFUSED: {e}", item.kind());
+            }
+        }
+    }
+    Ok(if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// Imports the results, prints the import summary, merges verified submissions.
