@@ -226,15 +226,7 @@ fn run_tests(
 /// reuse the national fit's `alpha` and `theta` (see [`FitSettings::at`]).
 pub fn analyse(election: &Election, settings: &Settings) -> Result<Analysis, ForensicsError> {
     election.validate()?;
-    if settings.reps < 2 {
-        return Err(ForensicsError::InvalidParameter {
-            name: "reps",
-            reason: format!(
-                "{} Monte Carlo repetitions; at least 2 are needed",
-                settings.reps
-            ),
-        });
-    }
+    // `reps` is checked by the integer-percentage test itself.
     if settings.bootstrap < 10 {
         return Err(ForensicsError::InvalidParameter {
             name: "bootstrap",

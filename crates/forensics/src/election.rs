@@ -139,6 +139,21 @@ impl Election {
 }
 
 #[cfg(test)]
+impl Station {
+    /// A station of region 0 for tests, all other options' votes in one count.
+    pub(crate) fn for_test(registered: u64, took_part: u64, counted: u64, leader: u64) -> Station {
+        Station {
+            region: 0,
+            registered,
+            took_part,
+            counted,
+            leader,
+            others: vec![counted - leader],
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -178,6 +178,9 @@ impl Figure for FingerprintFigure<'_> {
     }
 }
 
+/// A labelled line: label, style, points.
+type Series<'a> = (&'a str, ShapeStyle, Vec<(f64, f64)>);
+
 /// Shpilkin: the leader's and others' votes by turnout, with the expected leader's votes.
 struct ShpilkinFigure<'a>(&'a Analysis);
 
@@ -211,37 +214,38 @@ impl Figure for ShpilkinFigure<'_> {
             .y_desc("votes per 1 % of turnout")
             .draw()
             .map_err(text)?;
+        let centre = |b: &crate::TurnoutBin| f64::from(b.turnout_percent) + 0.5;
         let bins = &estimate.bins;
-        let red = RGBColor(214, 39, 40);
-        let blue = RGBColor(31, 119, 180);
-        chart
-            .draw_series(LineSeries::new(
+        let series: [Series; 3] = [
+            (
+                "leader",
+                RGBColor(214, 39, 40).stroke_width(1),
                 bins.iter()
-                    .map(|b| (f64::from(b.turnout_percent) + 0.5, b.leader_votes as f64)),
-                &red,
-            ))
-            .map_err(text)?
-            .label("leader")
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], red));
-        chart
-            .draw_series(LineSeries::new(
+                    .map(|b| (centre(b), b.leader_votes as f64))
+                    .collect(),
+            ),
+            (
+                "all other options",
+                RGBColor(31, 119, 180).stroke_width(1),
                 bins.iter()
-                    .map(|b| (f64::from(b.turnout_percent) + 0.5, b.other_votes as f64)),
-                &blue,
-            ))
-            .map_err(text)?
-            .label("all other options")
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], blue));
-        chart
-            .draw_series(LineSeries::new(
-                bins.iter().filter_map(|b| {
-                    Some((f64::from(b.turnout_percent) + 0.5, b.expected_leader_votes?))
-                }),
+                    .map(|b| (centre(b), b.other_votes as f64))
+                    .collect(),
+            ),
+            (
+                "leader, expected from the clean ratio",
                 BLACK.stroke_width(2),
-            ))
-            .map_err(text)?
-            .label("leader, expected from the clean ratio")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2)));
+                bins.iter()
+                    .filter_map(|b| Some((centre(b), b.expected_leader_votes?)))
+                    .collect(),
+            ),
+        ];
+        for (label, style, points) in series {
+            chart
+                .draw_series(LineSeries::new(points, style))
+                .map_err(text)?
+                .label(label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+        }
         chart
             .configure_series_labels()
             .background_style(WHITE.mix(0.8))

@@ -319,14 +319,7 @@ mod tests {
 
     #[test]
     fn inclusion_rule_is_the_reference_rule() {
-        let station = |registered, took_part, counted, leader| Station {
-            region: 0,
-            registered,
-            took_part,
-            counted,
-            leader,
-            others: vec![],
-        };
+        let station = Station::for_test;
         assert!(included(&station(100, 99, 99, 98)));
         assert!(!included(&station(99, 50, 50, 10)), "registered < 100");
         assert!(!included(&station(1000, 991, 991, 10)), "turnout > 99 %");
