@@ -113,6 +113,65 @@ impl Figure for HistogramsFigure<'_> {
     }
 }
 
+/// The integer-percentage test: the counts chance gives, and the observed count.
+struct IntegerFigure<'a>(&'a Analysis);
+
+impl Figure for IntegerFigure<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        root.fill(&WHITE).map_err(text)?;
+        let Outcome::Done(test) = &self.0.national.integer_percentage else {
+            return Ok(());
+        };
+        let (Some(&low), Some(&high)) = (test.simulated.first(), test.simulated.last()) else {
+            return Ok(());
+        };
+        let observed = test.observed_integer as f64;
+        let width = (test.simulated_sd / 3.0).max(1.0);
+        let bins = ((high - low) / width).floor() as usize + 1;
+        let mut counts = vec![0u32; bins];
+        for &x in &test.simulated {
+            counts[(((x - low) / width) as usize).min(bins - 1)] += 1;
+        }
+        let margin = 4.0 * width;
+        let (left, right) = (low.min(observed) - margin, high.max(observed) + margin);
+        let top = f64::from(counts.iter().copied().max().unwrap_or(1)) * 1.15;
+        let mut chart = ChartBuilder::on(root)
+            .caption(
+                format!(
+                    "Stations at whole percentages: {} reported, {:.0} ± {:.0} by chance",
+                    test.observed_integer, test.simulated_mean, test.simulated_sd
+                ),
+                ("sans-serif", 16),
+            )
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(50)
+            .build_cartesian_2d(left..right, 0f64..top)
+            .map_err(text)?;
+        chart
+            .configure_mesh()
+            .x_desc("stations with an integer turnout or leader's share")
+            .y_desc("simulations")
+            .disable_mesh()
+            .draw()
+            .map_err(text)?;
+        let grey = RGBColor(150, 150, 150);
+        chart
+            .draw_series(counts.iter().enumerate().map(|(i, &c)| {
+                let x = low + i as f64 * width;
+                Rectangle::new([(x, 0.0), (x + width, f64::from(c))], grey.filled())
+            }))
+            .map_err(text)?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(observed, 0.0), (observed, top)],
+                RED.stroke_width(3),
+            )))
+            .map_err(text)?;
+        Ok(())
+    }
+}
+
 /// The fingerprint: observed, fitted model, fair model.
 struct FingerprintFigure<'a>(&'a Analysis);
 
@@ -341,6 +400,15 @@ pub(crate) fn write_figures(
         (
             "histograms",
             write_figure(dir, "histograms", (1200, 800), &HistogramsFigure(analysis))?,
+        ),
+        (
+            "integer_percentage",
+            write_figure(
+                dir,
+                "integer_percentage",
+                (900, 450),
+                &IntegerFigure(analysis),
+            )?,
         ),
         (
             "fingerprint",

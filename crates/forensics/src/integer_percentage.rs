@@ -55,6 +55,9 @@ pub struct IntegerPercentageTest {
     pub reps: usize,
     /// Seed of the Monte Carlo.
     pub seed: u64,
+    /// The simulated counts, sorted (for the figure; not in the JSON).
+    #[serde(skip)]
+    pub simulated: Vec<f64>,
 }
 
 /// Whether a percentage lies within 0.05 of a whole number. Distance to the nearest integer
@@ -241,6 +244,7 @@ pub fn integer_percentage_test(
         p_value: (1 + at_least) as f64 / (reps + 1) as f64,
         reps,
         seed,
+        simulated: sims,
     }))
 }
 
