@@ -5,6 +5,10 @@
 
 use crate::ForensicsError;
 
+/// The largest number of voters accepted at one station: far above any real station, and low
+/// enough that no arithmetic on station figures can overflow.
+pub const MAX_STATION_FIGURE: u64 = 1_000_000_000;
+
 /// One polling station's figures.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Station {
@@ -41,9 +45,11 @@ impl Station {
         }
     }
 
-    /// Votes for all other options together.
+    /// Votes for all other options together (saturating, so absurd input cannot overflow).
     pub fn others_total(&self) -> u64 {
-        self.others.iter().sum()
+        self.others
+            .iter()
+            .fold(0u64, |total, &votes| total.saturating_add(votes))
     }
 }
 
@@ -89,6 +95,15 @@ impl Election {
                     "{} other options' votes, expected {}",
                     station.others.len(),
                     self.other_options.len()
+                )));
+            }
+            let largest = station
+                .registered
+                .max(station.took_part)
+                .max(station.counted);
+            if largest > MAX_STATION_FIGURE {
+                return Err(fail(format!(
+                    "{largest} voters at one station; more than {MAX_STATION_FIGURE} is not a polling station"
                 )));
             }
             let votes = station.leader.saturating_add(station.others_total());
