@@ -96,7 +96,13 @@ fn writes_summary_figures_and_report() {
     assert_eq!(summary["national"]["integer_percentage"]["status"], "ok");
     assert_eq!(summary["regions"].as_array().unwrap().len(), 3);
     assert_eq!(summary["settings"]["reps"], 200);
-    for figure in ["histograms", "integer_percentage", "fingerprint", "shpilkin", "digits"] {
+    for figure in [
+        "histograms",
+        "integer_percentage",
+        "fingerprint",
+        "shpilkin",
+        "digits",
+    ] {
         for extension in ["png", "svg"] {
             assert!(
                 dir.path()
