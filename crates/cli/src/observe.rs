@@ -133,11 +133,11 @@ enum ObserveCommand {
 /// Where the results come from.
 #[derive(Args)]
 struct Input {
-    /// Results file: CSV, or a .zip holding one.
+    /// Results file: CSV, or a .zip holding one, or JSON written by `import --out`.
     results: PathBuf,
-    /// Column mapping (TOML); see mappings/ and docs/OBSERVE.md.
+    /// Column mapping (TOML) for CSV results; see mappings/ and docs/OBSERVE.md.
     #[arg(long = "map")]
-    map: PathBuf,
+    map: Option<PathBuf>,
     /// Store directory of signed observers' submissions to merge in.
     #[arg(long)]
     submissions: Option<PathBuf>,
@@ -340,9 +340,26 @@ fn load(input: &Input) -> anyhow::Result<ElectionResults> {
         .iter()
         .map(|t| parse_public_key(t, "--trust"))
         .collect::<Result<Vec<_>, _>>()?;
-    let mapping = Mapping::from_file(&input.map)?;
-    let (mut results, summary) = import(&input.results, &mapping)?;
-    eprint!("{summary}");
+    let is_json = input
+        .results
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let mut results = match (&input.map, is_json) {
+        (None, true) => ElectionResults::read_json(&input.results)?,
+        (Some(map), false) => {
+            let (results, summary) = import(&input.results, &Mapping::from_file(map)?)?;
+            eprint!("{summary}");
+            results
+        }
+        (Some(_), true) => bail!(
+            "{}: JSON results need no --map (it is for CSV files)",
+            input.results.display()
+        ),
+        (None, false) => bail!(
+            "{}: CSV results need --map MAPPING",
+            input.results.display()
+        ),
+    };
     if let Some(dir) = &input.submissions {
         let merged = Store::open(dir)?.merge_into(&mut results, &trusted)?;
         eprintln!(

@@ -158,7 +158,9 @@ fn observers_submit_offline_and_the_report_confronts_everything() {
     );
     let out = ok(d, "import results.csv --map map.toml --out results.json");
     assert!(out.is_empty());
-    assert!(d.join("results.json").exists());
+    // JSON results need no mapping.
+    let out = ok(d, "compare results.json --out cmp2");
+    assert!(out.starts_with("40 stations, 1 flagged"), "{out}");
 }
 
 #[test]
@@ -192,6 +194,14 @@ fn user_errors_are_explained() {
     );
     let e = fails(d, &format!("verify nowhere --trust {ann}"));
     assert_eq!(e, "error: nowhere: not a store (no items/ directory)");
+    let e = fails(d, "compare results.csv --out x");
+    assert_eq!(e, "error: results.csv: CSV results need --map MAPPING");
+    ok(d, "import results.csv --map map.toml --out results.json");
+    let e = fails(d, "compare results.json --map map.toml --out x");
+    assert_eq!(
+        e,
+        "error: results.json: JSON results need no --map (it is for CSV files)"
+    );
     let e = fails(d, "compare missing.csv --map map.toml --out x");
     assert!(e.starts_with("error: missing.csv: "), "{e}");
     let e = fails(d, "compare results.csv --map nomap.toml --out x");
