@@ -34,7 +34,8 @@ pub fn import(
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
     if !is_zip {
-        return import_reader(file, path, mapping);
+        let size = file.metadata().ok().map(|m| m.len());
+        return read_csv(file, path, mapping, size);
     }
     let zip_error = |source| ResultsError::Zip {
         path: path.to_path_buf(),
@@ -81,7 +82,8 @@ pub fn import(
     };
     let origin = PathBuf::from(format!("{} ({entry})", path.display()));
     let reader = archive.by_name(entry).map_err(zip_error)?;
-    import_reader(reader, &origin, mapping)
+    let size = reader.size();
+    read_csv(reader, &origin, mapping, Some(size))
 }
 
 /// Imports CSV from any reader; `origin` names it in errors and in the summary.
@@ -89,6 +91,20 @@ pub fn import_reader<R: Read>(
     reader: R,
     origin: &Path,
     mapping: &Mapping,
+) -> Result<(ElectionResults, ImportSummary), ResultsError> {
+    read_csv(reader, origin, mapping, None)
+}
+
+/// Rows read before the importer estimates the number of rows from the file size.
+const ROWS_BEFORE_ESTIMATE: u64 = 256;
+
+/// The importer; `size` (bytes of CSV, when known) lets it reserve room for all stations
+/// at once instead of growing its tables step by step.
+fn read_csv<R: Read>(
+    reader: R,
+    origin: &Path,
+    mapping: &Mapping,
+    size: Option<u64>,
 ) -> Result<(ElectionResults, ImportSummary), ResultsError> {
     let delimiter = mapping
         .format
@@ -153,6 +169,17 @@ pub fn import_reader<R: Read>(
         }
         let line = record.position().map_or(0, |p| p.line());
         importer.row(&record, line)?;
+        if importer.summary.rows_read == ROWS_BEFORE_ESTIMATE
+            && let (Some(size), Some(read)) = (size, record.position().map(|p| p.byte()))
+            && read > 0
+        {
+            let rows = size.saturating_mul(ROWS_BEFORE_ESTIMATE) / read;
+            // An estimate from the first rows; cap it so a wrong size cannot ask for much.
+            let more =
+                (rows.min(10_000_000) as usize).saturating_sub(importer.results.stations.len());
+            importer.results.stations.reserve(more + more / 16);
+            importer.seen.reserve(more + more / 16);
+        }
     }
     importer.summary.stations = importer.results.stations.len() as u64;
     Ok((importer.results, importer.summary))
