@@ -402,6 +402,14 @@ fn print_pvt(p: &PvtResult) {
         p.missing.len(),
         p.plan.confidence * 100.0
     );
+    if !p.thin_strata.is_empty() {
+        println!(
+            "warning: fewer than 2 sampled stations with figures in {} strata ({}): the margins \
+             understate the uncertainty",
+            p.thin_strata.len(),
+            p.thin_strata.join(", ")
+        );
+    }
     println!(
         "{:<16} {:>9} {:>9} {:>9}  official outside?",
         "figure", "estimate", "margin", "official"

@@ -105,6 +105,9 @@ pub struct PvtResult {
     pub sample: Vec<String>,
     /// Sampled stations without usable figures in the chosen source.
     pub missing: Vec<String>,
+    /// Strata where fewer than 2 sampled stations had the figures of some estimate: they add
+    /// no variance term, so the margins understate the uncertainty.
+    pub thin_strata: Vec<String>,
     /// Turnout, then each option's share.
     pub estimates: Vec<Estimate>,
 }
@@ -306,7 +309,8 @@ pub fn run_pvt(results: &ElectionResults, plan: &PvtPlan) -> Result<PvtResult, O
     let mut per_figure: Vec<Vec<(usize, Vec<Pair>)>> = vec![Vec::new(); figures];
     let mut sampled = Vec::new();
     let mut missing = Vec::new();
-    for (size, members) in sample.values() {
+    let mut thin_strata = Vec::new();
+    for (name, (size, members)) in &sample {
         let mut stratum: Vec<Vec<Pair>> = vec![Vec::new(); figures];
         for &i in members {
             let s = &results.stations[i];
@@ -321,6 +325,9 @@ pub fn run_pvt(results: &ElectionResults, plan: &PvtPlan) -> Result<PvtResult, O
                 }
                 None => missing.push(s.station.id.clone()),
             }
+        }
+        if stratum.iter().any(|pairs| pairs.len() < 2) {
+            thin_strata.push(name.clone());
         }
         for (k, pairs) in stratum.into_iter().enumerate() {
             per_figure[k].push((*size, pairs));
@@ -364,6 +371,7 @@ pub fn run_pvt(results: &ElectionResults, plan: &PvtPlan) -> Result<PvtResult, O
         strata: sample.len(),
         sample: sampled,
         missing,
+        thin_strata,
         estimates,
     })
 }

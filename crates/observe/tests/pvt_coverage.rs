@@ -75,6 +75,7 @@ fn coverage(stratify: bool) -> Vec<f64> {
         let pvt = run_pvt(&election, &plan).unwrap();
         assert_eq!(pvt.sample.len(), 150);
         assert!(pvt.missing.is_empty());
+        assert!(pvt.thin_strata.is_empty());
         for (k, e) in pvt.estimates.iter().enumerate() {
             covered[k] += u32::from(e.official_outside == Some(false));
         }
@@ -145,6 +146,11 @@ fn observers_as_source_and_bad_parameters() {
     let pvt = run_pvt(&election, &plan).unwrap();
     assert_eq!(pvt.missing.len(), 50);
     assert!(pvt.estimates.is_empty());
+    assert_eq!(
+        pvt.thin_strata,
+        vec![String::new()],
+        "the one stratum has no respondent"
+    );
     for bad in [
         PvtPlan {
             stations: 1,
