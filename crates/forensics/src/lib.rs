@@ -45,5 +45,7 @@ pub use shpilkin::{ShpilkinEstimate, TurnoutBin, shpilkin_estimate};
 
 pub use election::{Election, MAX_STATION_FIGURE, Station};
 pub use error::ForensicsError;
-pub use integer_percentage::{IntegerPercentageTest, integer_percentage_test};
+pub use integer_percentage::{
+    IntegerPercentageTest, integer_percentage_by_region, integer_percentage_test,
+};
 pub use simulate::{Simulation, simulate};
