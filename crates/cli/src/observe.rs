@@ -402,6 +402,13 @@ fn print_pvt(p: &PvtResult) {
         p.missing.len(),
         p.plan.confidence * 100.0
     );
+    if p.estimates.is_empty() {
+        println!(
+            "no sampled station has the figures needed: shares need the votes and the valid \
+             ballots (--base valid) or ballots counted (--base counted); turnout needs voters \
+             and registered voters"
+        );
+    }
     if !p.thin_strata.is_empty() {
         println!(
             "warning: fewer than 2 sampled stations with figures in {} strata ({}): the margins \

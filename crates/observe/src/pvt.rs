@@ -105,8 +105,9 @@ pub struct PvtResult {
     pub sample: Vec<String>,
     /// Sampled stations without usable figures in the chosen source.
     pub missing: Vec<String>,
-    /// Strata where fewer than 2 sampled stations had the figures of some estimate: they add
-    /// no variance term, so the margins understate the uncertainty.
+    /// Strata where fewer than 2 sampled stations had the figures of an estimate that other
+    /// strata could make: they add no variance term (with 1) or nothing at all (with 0), so
+    /// the margins understate the uncertainty.
     pub thin_strata: Vec<String>,
     /// Turnout, then each option's share.
     pub estimates: Vec<Estimate>,
@@ -309,8 +310,7 @@ pub fn run_pvt(results: &ElectionResults, plan: &PvtPlan) -> Result<PvtResult, O
     let mut per_figure: Vec<Vec<(usize, Vec<Pair>)>> = vec![Vec::new(); figures];
     let mut sampled = Vec::new();
     let mut missing = Vec::new();
-    let mut thin_strata = Vec::new();
-    for (name, (size, members)) in &sample {
+    for (size, members) in sample.values() {
         let mut stratum: Vec<Vec<Pair>> = vec![Vec::new(); figures];
         for &i in members {
             let s = &results.stations[i];
@@ -326,11 +326,26 @@ pub fn run_pvt(results: &ElectionResults, plan: &PvtPlan) -> Result<PvtResult, O
                 None => missing.push(s.station.id.clone()),
             }
         }
-        if stratum.iter().any(|pairs| pairs.len() < 2) {
-            thin_strata.push(name.clone());
-        }
         for (k, pairs) in stratum.into_iter().enumerate() {
             per_figure[k].push((*size, pairs));
+        }
+    }
+    // Strata with fewer than 2 respondents for a figure that others do have.
+    let names: Vec<&String> = sample.keys().collect();
+    let mut thin_strata: Vec<String> = Vec::new();
+    for strata in per_figure
+        .iter()
+        .filter(|f| f.iter().any(|(_, p)| !p.is_empty()))
+    {
+        for (name, (_, pairs)) in names.iter().zip(strata) {
+            let label = if name.is_empty() {
+                "all stations"
+            } else {
+                name.as_str()
+            };
+            if pairs.len() < 2 && !thin_strata.iter().any(|t| t == label) {
+                thin_strata.push(label.to_owned());
+            }
         }
     }
     // Official figures over every station that has them.

@@ -146,10 +146,33 @@ fn observers_as_source_and_bad_parameters() {
     let pvt = run_pvt(&election, &plan).unwrap();
     assert_eq!(pvt.missing.len(), 50);
     assert!(pvt.estimates.is_empty());
+    assert!(
+        pvt.thin_strata.is_empty(),
+        "no figure has a respondent anywhere"
+    );
+    // Regions 0 and 1 keep one respondent each in a stratified sample of 12 (2 per region).
+    let thin_plan = PvtPlan {
+        stations: 12,
+        stratify: true,
+        source: PvtSource::Official,
+        ..plan.clone()
+    };
+    let sample = run_pvt(&election, &thin_plan).unwrap().sample;
+    let mut thin = election.clone();
+    for s in &mut thin.stations {
+        // The sample lists strata in name order and 2 stations each: drop the first of
+        // region 0 (position 0) and of region 1 (position 2).
+        if let Some(i) = sample.iter().position(|id| *id == s.station.id)
+            && (i == 0 || i == 2)
+        {
+            s.reports.clear();
+        }
+    }
+    let pvt = run_pvt(&thin, &thin_plan).unwrap();
+    assert_eq!(pvt.missing.len(), 2);
     assert_eq!(
         pvt.thin_strata,
-        vec![String::new()],
-        "the one stratum has no respondent"
+        vec!["region 0".to_owned(), "region 1".to_owned()]
     );
     for bad in [
         PvtPlan {
