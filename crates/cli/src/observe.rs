@@ -60,6 +60,15 @@ enum ObserveCommand {
     /// As an observer, sign a station's protocol (with photos) into the outbox (works
     /// offline; the outbox goes to the bulletin board when online).
     Submit(SubmitArgs),
+    /// List and verify the signed items of a store or outbox (before sending it, or after
+    /// receiving one): one line per item with its hash, kind, station and verdict.
+    Verify {
+        /// The store directory.
+        store: PathBuf,
+        /// Public key (hex) of an organisation whose accreditations you trust (repeatable).
+        #[arg(long = "trust", required = true)]
+        trust: Vec<String>,
+    },
     /// Import results through a mapping and print what was read and skipped.
     Import {
         #[command(flatten)]
@@ -124,11 +133,11 @@ enum ObserveCommand {
 /// Where the results come from.
 #[derive(Args)]
 struct Input {
-    /// Results file: CSV, or a .zip holding one.
+    /// Results file: CSV, or a .zip holding one, or JSON written by `import --out`.
     results: PathBuf,
-    /// Column mapping (TOML); see mappings/ and docs/OBSERVE.md.
+    /// Column mapping (TOML) for CSV results; see mappings/ and docs/OBSERVE.md.
     #[arg(long = "map")]
-    map: PathBuf,
+    map: Option<PathBuf>,
     /// Store directory of signed observers' submissions to merge in.
     #[arg(long)]
     submissions: Option<PathBuf>,
@@ -238,6 +247,7 @@ pub fn run(args: ObserveArgs) -> anyhow::Result<ExitCode> {
             println!("{}", path.display());
         }
         ObserveCommand::Submit(args) => submit(args)?,
+        ObserveCommand::Verify { store, trust } => return verify_store(&store, &trust),
         ObserveCommand::Import { input, out } => {
             let results = load(&input)?;
             if let Some(out) = out {
@@ -290,6 +300,36 @@ fn stored(dir: &Path, item: &ObservationItem) -> anyhow::Result<PathBuf> {
     Ok(dir.join("items").join(format!("{digest}.json")))
 }
 
+/// Prints one line per item of the store; fails (exit code 1) if any item does not verify.
+fn verify_store(dir: &Path, trust: &[String]) -> anyhow::Result<ExitCode> {
+    let trusted = trust
+        .iter()
+        .map(|t| parse_public_key(t, "--trust"))
+        .collect::<Result<Vec<_>, _>>()?;
+    if !dir.join("items").is_dir() {
+        bail!("{}: not a store (no items/ directory)", dir.display());
+    }
+    let mut bad = 0;
+    for (digest, item) in Store::open(dir)?.items()? {
+        let what = match &item {
+            ObservationItem::Accreditation(a) => format!("observer {}", a.body.observer_name),
+            ObservationItem::Protocol(p) => format!("station {}", p.body.station),
+        };
+        match item.verify(&trusted) {
+            Ok(()) => println!("{digest} {} {what}: ok", item.kind()),
+            Err(e) => {
+                bad += 1;
+                println!("{digest} {} {what}: REFUSED: {e}", item.kind());
+            }
+        }
+    }
+    Ok(if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
 /// Imports the results, prints the import summary, merges verified submissions.
 fn load(input: &Input) -> anyhow::Result<ElectionResults> {
     if input.submissions.is_some() && input.trust.is_empty() {
@@ -300,9 +340,26 @@ fn load(input: &Input) -> anyhow::Result<ElectionResults> {
         .iter()
         .map(|t| parse_public_key(t, "--trust"))
         .collect::<Result<Vec<_>, _>>()?;
-    let mapping = Mapping::from_file(&input.map)?;
-    let (mut results, summary) = import(&input.results, &mapping)?;
-    eprint!("{summary}");
+    let is_json = input
+        .results
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let mut results = match (&input.map, is_json) {
+        (None, true) => ElectionResults::read_json(&input.results)?,
+        (Some(map), false) => {
+            let (results, summary) = import(&input.results, &Mapping::from_file(map)?)?;
+            eprint!("{summary}");
+            results
+        }
+        (Some(_), true) => bail!(
+            "{}: JSON results need no --map (it is for CSV files)",
+            input.results.display()
+        ),
+        (None, false) => bail!(
+            "{}: CSV results need --map MAPPING",
+            input.results.display()
+        ),
+    };
     if let Some(dir) = &input.submissions {
         let merged = Store::open(dir)?.merge_into(&mut results, &trusted)?;
         eprintln!(
@@ -345,6 +402,21 @@ fn print_pvt(p: &PvtResult) {
         p.missing.len(),
         p.plan.confidence * 100.0
     );
+    if p.estimates.is_empty() {
+        println!(
+            "no sampled station has the figures needed: shares need the votes and the valid \
+             ballots (--base valid) or ballots counted (--base counted); turnout needs voters \
+             and registered voters"
+        );
+    }
+    if !p.thin_strata.is_empty() {
+        println!(
+            "warning: fewer than 2 sampled stations with figures in {} strata ({}): the margins \
+             understate the uncertainty",
+            p.thin_strata.len(),
+            p.thin_strata.join(", ")
+        );
+    }
     println!(
         "{:<16} {:>9} {:>9} {:>9}  official outside?",
         "figure", "estimate", "margin", "official"

@@ -60,6 +60,19 @@ fn forensics(dir: &Path, args: &str) -> Output {
         .unwrap()
 }
 
+fn succeeded(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn read_summary(dir: &Path, out: &str) -> serde_json::Value {
+    let text = std::fs::read(dir.join(out).join("summary.json")).unwrap();
+    serde_json::from_slice(&text).unwrap()
+}
+
 #[test]
 fn writes_summary_figures_and_report() {
     let dir = tempfile::tempdir().unwrap();
@@ -68,14 +81,8 @@ fn writes_summary_figures_and_report() {
         dir.path(),
         "results.csv --map mapping.toml --out out --region --reps 200 --bootstrap 50",
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("out/summary.json")).unwrap())
-            .unwrap();
+    succeeded(&out);
+    let summary = read_summary(dir.path(), "out");
     for test in [
         "integer_percentage",
         "klimek_fraud_model",
@@ -89,7 +96,13 @@ fn writes_summary_figures_and_report() {
     assert_eq!(summary["national"]["integer_percentage"]["status"], "ok");
     assert_eq!(summary["regions"].as_array().unwrap().len(), 3);
     assert_eq!(summary["settings"]["reps"], 200);
-    for figure in ["histograms", "fingerprint", "shpilkin", "digits"] {
+    for figure in [
+        "histograms",
+        "integer_percentage",
+        "fingerprint",
+        "shpilkin",
+        "digits",
+    ] {
         for extension in ["png", "svg"] {
             assert!(
                 dir.path()
@@ -127,14 +140,8 @@ fn one_region_and_insufficient_data() {
         .args(["--reps", "50", "--bootstrap", "20"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("one/summary.json")).unwrap())
-            .unwrap();
+    succeeded(&out);
+    let summary = read_summary(dir.path(), "one");
     assert_eq!(summary["national"]["stations"], 1000);
     // 150 stations are too few for the integer-percentage test and the fraud model.
     let csv = std::fs::read_to_string(dir.path().join("results.csv")).unwrap();
@@ -144,14 +151,8 @@ fn one_region_and_insufficient_data() {
         dir.path(),
         "small.csv --map mapping.toml --out small --reps 50 --bootstrap 20",
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("small/summary.json")).unwrap())
-            .unwrap();
+    succeeded(&out);
+    let summary = read_summary(dir.path(), "small");
     assert_eq!(
         summary["national"]["integer_percentage"]["status"],
         "insufficient data"

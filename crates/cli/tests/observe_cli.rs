@@ -95,6 +95,26 @@ fn observers_submit_offline_and_the_report_confronts_everything() {
     );
     let item = ok(d, &submit);
     assert!(d.join(&item).exists());
+    let listing = ok(d, &format!("verify outbox --trust {org}"));
+    assert_eq!(listing.lines().count(), 2, "{listing}");
+    assert!(
+        listing.contains("observe/protocol/v1 station S-3: ok"),
+        "{listing}"
+    );
+    assert!(
+        listing.contains("observe/accreditation/v1 observer Ann: ok"),
+        "{listing}"
+    );
+    // Trusting another organisation: both items are refused, exit code 1.
+    let stranger = ok(d, "keygen --out stranger.key");
+    let out = fairtally(d, &format!("verify outbox --trust {stranger}"));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout)
+            .matches("REFUSED")
+            .count(),
+        2
+    );
 
     let report = format!(
         "report results.csv --map map.toml --submissions outbox --trust {org} --seed public \
@@ -138,7 +158,9 @@ fn observers_submit_offline_and_the_report_confronts_everything() {
     );
     let out = ok(d, "import results.csv --map map.toml --out results.json");
     assert!(out.is_empty());
-    assert!(d.join("results.json").exists());
+    // JSON results need no mapping.
+    let out = ok(d, "compare results.json --out cmp2");
+    assert!(out.starts_with("40 stations, 1 flagged"), "{out}");
 }
 
 #[test]
@@ -169,6 +191,16 @@ fn user_errors_are_explained() {
     assert_eq!(
         e,
         "error: --submissions needs at least one --trust ORGANISATION_PUBLIC_KEY"
+    );
+    let e = fails(d, &format!("verify nowhere --trust {ann}"));
+    assert_eq!(e, "error: nowhere: not a store (no items/ directory)");
+    let e = fails(d, "compare results.csv --out x");
+    assert_eq!(e, "error: results.csv: CSV results need --map MAPPING");
+    ok(d, "import results.csv --map map.toml --out results.json");
+    let e = fails(d, "compare results.json --map map.toml --out x");
+    assert_eq!(
+        e,
+        "error: results.json: JSON results need no --map (it is for CSV files)"
     );
     let e = fails(d, "compare missing.csv --map map.toml --out x");
     assert!(e.starts_with("error: missing.csv: "), "{e}");

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::digits::{DigitTest, digit_tests};
 use crate::fraud_model::{FitSettings, FraudModelFit, fit_fraud_model};
 use crate::histograms::{Histograms, histograms, integer_peak_ratio};
-use crate::integer_percentage::{IntegerPercentageTest, integer_percentage_test};
+use crate::integer_percentage::{IntegerPercentageTest, integer_percentage_by_region};
 use crate::shpilkin::{ShpilkinEstimate, shpilkin_estimate};
 use crate::{Election, Fingerprint, ForensicsError, fingerprint};
 
@@ -141,12 +141,15 @@ pub struct Analysis {
     pub regions: Vec<RegionResults>,
 }
 
+/// Every test but the integer-percentage test, which [`analyse`] runs for the whole election
+/// and all regions at once and passes in (with the seconds it took).
 fn run_tests(
     election: &Election,
     settings: &Settings,
     fit: &FitSettings,
+    integer: (Option<IntegerPercentageTest>, f64),
 ) -> Result<TestResults, ForensicsError> {
-    let mut seconds = Vec::new();
+    let mut seconds = vec![("integer_percentage", integer.1)];
     let mut clock = Instant::now();
     let mut lap = |name: &'static str| {
         seconds.push((name, clock.elapsed().as_secs_f64()));
@@ -158,16 +161,12 @@ fn run_tests(
         share_peak_ratio: integer_peak_ratio(&h.leader_share.stations),
     };
     lap("histograms");
-    let integer_percentage = Outcome::from_option(
-        integer_percentage_test(election, settings.reps, settings.seed)?,
-        || {
-            format!(
-                "fewer than {} stations pass the inclusion rule",
-                crate::integer_percentage::MIN_KEPT
-            )
-        },
-    );
-    lap("integer_percentage");
+    let integer_percentage = Outcome::from_option(integer.0, || {
+        format!(
+            "fewer than {} stations pass the inclusion rule",
+            crate::integer_percentage::MIN_KEPT
+        )
+    });
     let fingerprint = fingerprint(election);
     let klimek_fraud_model = Outcome::from_option(fit_fraud_model(election, fit), || {
         format!(
@@ -226,15 +225,7 @@ fn run_tests(
 /// reuse the national fit's `alpha` and `theta` (see [`FitSettings::at`]).
 pub fn analyse(election: &Election, settings: &Settings) -> Result<Analysis, ForensicsError> {
     election.validate()?;
-    if settings.reps < 2 {
-        return Err(ForensicsError::InvalidParameter {
-            name: "reps",
-            reason: format!(
-                "{} Monte Carlo repetitions; at least 2 are needed",
-                settings.reps
-            ),
-        });
-    }
+    // `reps` is checked by the integer-percentage test itself.
     if settings.bootstrap < 10 {
         return Err(ForensicsError::InvalidParameter {
             name: "bootstrap",
@@ -244,26 +235,35 @@ pub fn analyse(election: &Election, settings: &Settings) -> Result<Analysis, For
             ),
         });
     }
+    let started = Instant::now();
+    let (national_integer, mut regional_integer) =
+        integer_percentage_by_region(election, settings.reps, settings.seed)?;
+    let integer_seconds = started.elapsed().as_secs_f64();
     let national = run_tests(
         election,
         settings,
         &FitSettings::full(settings.bootstrap, settings.seed),
+        (national_integer, integer_seconds),
     )?;
     let (alpha, theta) = national
         .klimek_fraud_model
         .done()
         .map_or((1.0, 0.1), |fit| (fit.alpha, fit.theta));
     let regions = if settings.regions {
-        let mut by_region: Vec<Vec<crate::Station>> = vec![Vec::new(); election.regions.len()];
+        let mut by_region: Vec<(Vec<crate::Station>, Option<IntegerPercentageTest>)> =
+            regional_integer
+                .drain(..)
+                .map(|test| (Vec::new(), test))
+                .collect();
         for station in &election.stations {
-            by_region[station.region as usize].push(station.clone());
+            by_region[station.region as usize].0.push(station.clone());
         }
         let fit = FitSettings::at(alpha, theta, settings.bootstrap, settings.seed);
         by_region
             .into_par_iter()
             .enumerate()
-            .filter(|(_, stations)| !stations.is_empty())
-            .map(|(index, stations)| {
+            .filter(|(_, (stations, _))| !stations.is_empty())
+            .map(|(index, (stations, integer))| {
                 let region = Election {
                     regions: election.regions.clone(),
                     leader: election.leader.clone(),
@@ -272,7 +272,8 @@ pub fn analyse(election: &Election, settings: &Settings) -> Result<Analysis, For
                 };
                 Ok(RegionResults {
                     region: election.regions[index].clone(),
-                    tests: run_tests(&region, settings, &fit)?,
+                    // Part of the whole election's run: its time is counted there.
+                    tests: run_tests(&region, settings, &fit, (integer, 0.0))?,
                 })
             })
             .collect::<Result<Vec<_>, ForensicsError>>()?

@@ -104,22 +104,41 @@ fn chi_square_test(
     }))
 }
 
+/// Tallies `digit(count)` over the counts at or above `threshold` and tests the tally against
+/// `expected`.
+fn digit_test(
+    option: &str,
+    counts: impl IntoIterator<Item = u64>,
+    threshold: u64,
+    digit: fn(u64) -> usize,
+    expected: [f64; 10],
+) -> Result<Option<DigitTest>, ForensicsError> {
+    let mut observed = [0u64; 10];
+    let mut left_out = 0;
+    for count in counts {
+        if count < threshold {
+            left_out += 1;
+        } else {
+            observed[digit(count)] += 1;
+        }
+    }
+    chi_square_test(option, observed, expected, left_out)
+}
+
 /// Second-digit Benford test of one option's counts; `None` when fewer than [`MIN_COUNTS`]
 /// counts reach [`MIN_SECOND_DIGIT_COUNT`].
 pub fn second_digit_test(
     option: &str,
     counts: impl IntoIterator<Item = u64>,
 ) -> Result<Option<DigitTest>, ForensicsError> {
-    let mut observed = [0u64; 10];
-    let mut left_out = 0;
-    for count in counts {
-        if count < MIN_SECOND_DIGIT_COUNT {
-            left_out += 1;
-        } else {
-            observed[second_digit(count)] += 1;
-        }
-    }
-    chi_square_test(option, observed, second_digit_probabilities(), left_out)
+    let expected = second_digit_probabilities();
+    digit_test(
+        option,
+        counts,
+        MIN_SECOND_DIGIT_COUNT,
+        second_digit,
+        expected,
+    )
 }
 
 /// Last-digit uniformity test of one option's counts; `None` when fewer than [`MIN_COUNTS`]
@@ -128,16 +147,8 @@ pub fn last_digit_test(
     option: &str,
     counts: impl IntoIterator<Item = u64>,
 ) -> Result<Option<DigitTest>, ForensicsError> {
-    let mut observed = [0u64; 10];
-    let mut left_out = 0;
-    for count in counts {
-        if count < MIN_LAST_DIGIT_COUNT {
-            left_out += 1;
-        } else {
-            observed[(count % 10) as usize] += 1;
-        }
-    }
-    chi_square_test(option, observed, [0.1; 10], left_out)
+    let last_digit = |count: u64| (count % 10) as usize;
+    digit_test(option, counts, MIN_LAST_DIGIT_COUNT, last_digit, [0.1; 10])
 }
 
 /// Both digit tests for the leader and for every other option: `(option, second, last)`.

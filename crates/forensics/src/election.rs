@@ -5,6 +5,10 @@
 
 use crate::ForensicsError;
 
+/// The largest number of voters accepted at one station: far above any real station, and low
+/// enough that no arithmetic on station figures can overflow.
+pub const MAX_STATION_FIGURE: u64 = 1_000_000_000;
+
 /// One polling station's figures.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Station {
@@ -41,9 +45,11 @@ impl Station {
         }
     }
 
-    /// Votes for all other options together.
+    /// Votes for all other options together (saturating, so absurd input cannot overflow).
     pub fn others_total(&self) -> u64 {
-        self.others.iter().sum()
+        self.others
+            .iter()
+            .fold(0u64, |total, &votes| total.saturating_add(votes))
     }
 }
 
@@ -91,6 +97,15 @@ impl Election {
                     self.other_options.len()
                 )));
             }
+            let largest = station
+                .registered
+                .max(station.took_part)
+                .max(station.counted);
+            if largest > MAX_STATION_FIGURE {
+                return Err(fail(format!(
+                    "{largest} voters at one station; more than {MAX_STATION_FIGURE} is not a polling station"
+                )));
+            }
             let votes = station.leader.saturating_add(station.others_total());
             if votes > station.counted {
                 return Err(fail(format!(
@@ -135,6 +150,21 @@ impl Election {
     /// Ballots counted, over all stations.
     pub fn counted(&self) -> u64 {
         self.stations.iter().map(|s| s.counted).sum()
+    }
+}
+
+#[cfg(test)]
+impl Station {
+    /// A station of region 0 for tests, all other options' votes in one count.
+    pub(crate) fn for_test(registered: u64, took_part: u64, counted: u64, leader: u64) -> Station {
+        Station {
+            region: 0,
+            registered,
+            took_part,
+            counted,
+            leader,
+            others: vec![counted - leader],
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::fingerprint::FINGERPRINT_BINS;
-use crate::{Analysis, BINS, BINS_PER_POINT, ForensicsError, Outcome};
+use crate::{Analysis, BINS_PER_POINT, ForensicsError, Outcome};
 
 /// Something that can be drawn on any plotters backend.
 trait Figure {
@@ -108,7 +108,65 @@ impl Figure for HistogramsFigure<'_> {
             &h.leader_share.voters,
             red,
         )?;
-        debug_assert_eq!(h.turnout.stations.len(), BINS);
+        Ok(())
+    }
+}
+
+/// The integer-percentage test: the counts chance gives, and the observed count.
+struct IntegerFigure<'a>(&'a Analysis);
+
+impl Figure for IntegerFigure<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        root.fill(&WHITE).map_err(text)?;
+        let Outcome::Done(test) = &self.0.national.integer_percentage else {
+            return Ok(());
+        };
+        let (Some(&low), Some(&high)) = (test.simulated.first(), test.simulated.last()) else {
+            return Ok(());
+        };
+        let observed = test.observed_integer as f64;
+        let width = (test.simulated_sd / 3.0).max(1.0);
+        let bins = ((high - low) / width).floor() as usize + 1;
+        let mut counts = vec![0u32; bins];
+        for &x in &test.simulated {
+            counts[(((x - low) / width) as usize).min(bins - 1)] += 1;
+        }
+        let margin = 4.0 * width;
+        let (left, right) = (low.min(observed) - margin, high.max(observed) + margin);
+        let top = f64::from(counts.iter().copied().max().unwrap_or(1)) * 1.15;
+        let mut chart = ChartBuilder::on(root)
+            .caption(
+                format!(
+                    "Stations at whole percentages: {} reported, {:.0} ± {:.0} by chance",
+                    test.observed_integer, test.simulated_mean, test.simulated_sd
+                ),
+                ("sans-serif", 16),
+            )
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(50)
+            .build_cartesian_2d(left..right, 0f64..top)
+            .map_err(text)?;
+        chart
+            .configure_mesh()
+            .x_desc("stations with an integer turnout or leader's share")
+            .y_desc("simulations")
+            .disable_mesh()
+            .draw()
+            .map_err(text)?;
+        let grey = RGBColor(150, 150, 150);
+        chart
+            .draw_series(counts.iter().enumerate().map(|(i, &c)| {
+                let x = low + i as f64 * width;
+                Rectangle::new([(x, 0.0), (x + width, f64::from(c))], grey.filled())
+            }))
+            .map_err(text)?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(observed, 0.0), (observed, top)],
+                RED.stroke_width(3),
+            )))
+            .map_err(text)?;
         Ok(())
     }
 }
@@ -178,6 +236,9 @@ impl Figure for FingerprintFigure<'_> {
     }
 }
 
+/// A labelled line: label, style, points.
+type Series<'a> = (&'a str, ShapeStyle, Vec<(f64, f64)>);
+
 /// Shpilkin: the leader's and others' votes by turnout, with the expected leader's votes.
 struct ShpilkinFigure<'a>(&'a Analysis);
 
@@ -211,37 +272,38 @@ impl Figure for ShpilkinFigure<'_> {
             .y_desc("votes per 1 % of turnout")
             .draw()
             .map_err(text)?;
+        let centre = |b: &crate::TurnoutBin| f64::from(b.turnout_percent) + 0.5;
         let bins = &estimate.bins;
-        let red = RGBColor(214, 39, 40);
-        let blue = RGBColor(31, 119, 180);
-        chart
-            .draw_series(LineSeries::new(
+        let series: [Series; 3] = [
+            (
+                "leader",
+                RGBColor(214, 39, 40).stroke_width(1),
                 bins.iter()
-                    .map(|b| (f64::from(b.turnout_percent) + 0.5, b.leader_votes as f64)),
-                &red,
-            ))
-            .map_err(text)?
-            .label("leader")
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], red));
-        chart
-            .draw_series(LineSeries::new(
+                    .map(|b| (centre(b), b.leader_votes as f64))
+                    .collect(),
+            ),
+            (
+                "all other options",
+                RGBColor(31, 119, 180).stroke_width(1),
                 bins.iter()
-                    .map(|b| (f64::from(b.turnout_percent) + 0.5, b.other_votes as f64)),
-                &blue,
-            ))
-            .map_err(text)?
-            .label("all other options")
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], blue));
-        chart
-            .draw_series(LineSeries::new(
-                bins.iter().filter_map(|b| {
-                    Some((f64::from(b.turnout_percent) + 0.5, b.expected_leader_votes?))
-                }),
+                    .map(|b| (centre(b), b.other_votes as f64))
+                    .collect(),
+            ),
+            (
+                "leader, expected from the clean ratio",
                 BLACK.stroke_width(2),
-            ))
-            .map_err(text)?
-            .label("leader, expected from the clean ratio")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2)));
+                bins.iter()
+                    .filter_map(|b| Some((centre(b), b.expected_leader_votes?)))
+                    .collect(),
+            ),
+        ];
+        for (label, style, points) in series {
+            chart
+                .draw_series(LineSeries::new(points, style))
+                .map_err(text)?
+                .label(label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+        }
         chart
             .configure_series_labels()
             .background_style(WHITE.mix(0.8))
@@ -337,6 +399,15 @@ pub(crate) fn write_figures(
         (
             "histograms",
             write_figure(dir, "histograms", (1200, 800), &HistogramsFigure(analysis))?,
+        ),
+        (
+            "integer_percentage",
+            write_figure(
+                dir,
+                "integer_percentage",
+                (900, 450),
+                &IntegerFigure(analysis),
+            )?,
         ),
         (
             "fingerprint",

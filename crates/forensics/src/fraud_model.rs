@@ -75,13 +75,13 @@ impl FitSettings {
     }
 
     /// One `(alpha, theta)` (e.g. the national fit's, for a region) with coarser quadrature
-    /// (100 × 100 × 16 points), so a hundred regions cost about as much as one national fit.
+    /// (64 × 64 × 12 points), so a hundred regions cost about as much as one national fit.
     pub fn at(alpha: f64, theta: f64, replicates: usize, seed: u64) -> FitSettings {
         FitSettings {
             alphas: vec![alpha],
             thetas: vec![theta],
-            axis_points: 100,
-            fraud_points: 16,
+            axis_points: 64,
+            fraud_points: 12,
             replicates,
             seed,
         }
@@ -330,14 +330,14 @@ fn histogram(cells: &[u32]) -> Vec<f64> {
 /// station gets a Poisson(1) weight, so a cell holding `k` stations gets a Poisson(k) count.
 /// This is the bootstrap over stations in its Poisson form (asymptotically the same as
 /// resampling), at the cost of one draw per non-empty cell instead of one per station.
+/// The distributions are set up once (`cells`) and sampled for every replicate.
 fn poisson_replicate<'a>(
-    observed: &'a [(usize, f64)],
+    cells: &'a [(usize, Poisson<f64>)],
     rng: &'a mut impl rand::Rng,
 ) -> impl Iterator<Item = (usize, f64)> + 'a {
-    observed.iter().map(move |&(cell, k)| {
-        let count = Poisson::new(k).map_or(0.0, |poisson| poisson.sample(&mut *rng));
-        (cell, count)
-    })
+    cells
+        .iter()
+        .map(move |(cell, poisson)| (*cell, poisson.sample(&mut *rng)))
 }
 
 /// The least-squares problem `observed ≈ (1 - fi - fe) clean + fi incremental + fe extreme`
@@ -499,11 +499,16 @@ pub fn fit_fraud_model(election: &Election, settings: &FitSettings) -> Option<Fr
     let (alpha_index, theta) = grid[best];
     let (incremental, extreme) = (&incrementals[best], &extremes[alpha_index]);
     let design = Design::new(&fair, incremental, extreme);
+    // Occupied cells hold at least one station, so every mean is positive and valid.
+    let poissons: Vec<(usize, Poisson<f64>)> = occupied
+        .iter()
+        .filter_map(|&(cell, k)| Some((cell, Poisson::new(k).ok()?)))
+        .collect();
     let (mut fis, mut fes): (Vec<f64>, Vec<f64>) = (0..replicates as u64)
         .into_par_iter()
         .map(|replicate| {
             let mut rng = replicate_rng(seed, replicate);
-            let (fi, fe, _) = design.solve(poisson_replicate(&occupied, &mut rng));
+            let (fi, fe, _) = design.solve(poisson_replicate(&poissons, &mut rng));
             (fi, fe)
         })
         .unzip();

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use fairtally_results::{ElectionResults, StationProtocol};
 use serde::Serialize;
 
-use crate::{Election, ForensicsError, Station};
+use crate::{Election, ForensicsError, MAX_STATION_FIGURE, Station};
 
 /// What the conversion kept and left out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -42,9 +42,12 @@ fn station_figures(
         .ok_or("no registered voters")?;
     let counted = protocol
         .ballots_counted
-        .or_else(|| Some(protocol.valid? + protocol.invalid?))
+        .or_else(|| protocol.valid?.checked_add(protocol.invalid?))
         .ok_or("no ballots counted")?;
     let took_part = protocol.ballots_issued.unwrap_or(counted);
+    if registered.max(counted).max(took_part) > MAX_STATION_FIGURE {
+        return Err("more than a billion voters at one station");
+    }
     let leader_votes = protocol
         .votes_for(leader)
         .ok_or("no votes for the leader")?;
@@ -54,7 +57,10 @@ fn station_figures(
             others.push(votes.ok_or("votes missing for an option")?);
         }
     }
-    let options_total = others.iter().sum::<u64>().saturating_add(leader_votes);
+    let options_total = others
+        .iter()
+        .fold(0u64, |total, &votes| total.saturating_add(votes))
+        .saturating_add(leader_votes);
     if options_total > counted {
         return Err("more votes for the options than ballots counted");
     }
@@ -223,6 +229,7 @@ mod tests {
             protocol(Some(1000), None, 100, Some(500)),
             protocol(Some(1000), Some(600), 100, None),
             protocol(Some(1000), Some(600), 400, Some(500)),
+            protocol(Some(2_000_000_000), Some(600), 100, Some(500)),
         ]);
         let (election, conversion) = from_results(&imported, None)?;
         // "b" has the most votes, so it is the leader by default.
@@ -239,7 +246,8 @@ mod tests {
                 ("no registered voters", 1),
                 ("no ballots counted", 1),
                 ("no votes for the leader", 1),
-                ("more votes for the options than ballots counted", 1)
+                ("more votes for the options than ballots counted", 1),
+                ("more than a billion voters at one station", 1)
             ]
         );
         assert_eq!(conversion.left_out[0].examples, ["s1"]);

@@ -111,14 +111,7 @@ mod tests {
 
     #[test]
     fn bins_are_centred_on_tenths() {
-        let station = |registered, took_part, counted, leader| Station {
-            region: 0,
-            registered,
-            took_part,
-            counted,
-            leader,
-            others: vec![counted - leader],
-        };
+        let station = Station::for_test;
         let election = Election {
             regions: vec!["r".into()],
             leader: "a".into(),

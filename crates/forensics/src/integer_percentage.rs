@@ -55,6 +55,9 @@ pub struct IntegerPercentageTest {
     pub reps: usize,
     /// Seed of the Monte Carlo.
     pub seed: u64,
+    /// The simulated counts, sorted (for the figure; not in the JSON).
+    #[serde(skip)]
+    pub simulated: Vec<f64>,
 }
 
 /// Whether a percentage lies within 0.05 of a whole number. Distance to the nearest integer
@@ -206,42 +209,118 @@ pub fn integer_percentage_test(
     reps: usize,
     seed: u64,
 ) -> Result<Option<IntegerPercentageTest>, ForensicsError> {
+    Ok(integer_percentage_by_region(election, reps, seed)?.0)
+}
+
+/// The test's figures from the observed count and the simulated counts.
+fn summarise(
+    stations: usize,
+    kept: &[&Station],
+    probabilities: &[f64],
+    mut sims: Vec<f64>,
+    seed: u64,
+) -> Option<IntegerPercentageTest> {
+    if kept.len() < MIN_KEPT {
+        return None;
+    }
+    let observed = kept.iter().filter(|s| is_integer_station(s)).count() as u64;
+    let reps = sims.len();
+    let n = reps as f64;
+    let mean = sims.iter().sum::<f64>() / n;
+    let sd = (sims.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n).sqrt();
+    let at_least = sims.iter().filter(|&&x| x >= observed as f64).count();
+    sims.sort_by(f64::total_cmp);
+    Some(IntegerPercentageTest {
+        stations,
+        kept: kept.len(),
+        observed_integer: observed,
+        simulated_mean: mean,
+        simulated_sd: sd,
+        simulated_p99_9: percentile(&sims, 99.9),
+        expected_exact: probabilities.iter().sum(),
+        excess: observed as f64 - mean,
+        p_value: (1 + at_least) as f64 / (reps + 1) as f64,
+        reps,
+        seed,
+        simulated: sims,
+    })
+}
+
+/// Runs the test on the whole election and on each of its regions at once: the kept stations
+/// are ordered by region, every repetition draws each station once, and that draw counts for
+/// its region and for the whole election. Returns the whole election's result and one per
+/// entry of [`Election::regions`] (`None` where a region has too few stations). The whole
+/// election's figures are the same whether or not the regions' are used.
+pub fn integer_percentage_by_region(
+    election: &Election,
+    reps: usize,
+    seed: u64,
+) -> Result<
+    (
+        Option<IntegerPercentageTest>,
+        Vec<Option<IntegerPercentageTest>>,
+    ),
+    ForensicsError,
+> {
     if reps < 2 {
         return Err(ForensicsError::InvalidParameter {
             name: "reps",
             reason: format!("{reps} Monte Carlo repetitions; at least 2 are needed"),
         });
     }
-    let kept: Vec<&Station> = election.stations.iter().filter(|s| included(s)).collect();
-    if kept.len() < MIN_KEPT {
-        return Ok(None);
+    let regions = election.regions.len().max(1);
+    let region_of = |s: &Station| (s.region as usize).min(regions - 1);
+    let mut kept: Vec<&Station> = election.stations.iter().filter(|s| included(s)).collect();
+    // A stable sort keeps the file's order within each region.
+    kept.sort_by_key(|s| region_of(s));
+    let mut bounds = vec![0usize; regions + 1];
+    for station in &kept {
+        bounds[region_of(station) + 1] += 1;
     }
-    let observed = kept.iter().filter(|s| is_integer_station(s)).count() as u64;
+    for r in 0..regions {
+        bounds[r + 1] += bounds[r];
+    }
     let probabilities: Vec<f64> = kept.par_iter().map(|s| station_probability(s)).collect();
-    let expected_exact: f64 = probabilities.iter().sum();
     let thresholds: Vec<u64> = probabilities.iter().map(|&q| threshold(q)).collect();
-    let mut sims: Vec<f64> = (0..reps as u64)
+    // counts[rep][region]
+    let counts: Vec<Vec<u64>> = (0..reps as u64)
         .into_par_iter()
-        .map(|rep| repetition(&thresholds, &mut repetition_rng(seed, rep)) as f64)
+        .map(|rep| {
+            let mut rng = repetition_rng(seed, rep);
+            (0..regions)
+                .map(|r| repetition(&thresholds[bounds[r]..bounds[r + 1]], &mut rng))
+                .collect()
+        })
         .collect();
-    let n = sims.len() as f64;
-    let mean = sims.iter().sum::<f64>() / n;
-    let sd = (sims.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n).sqrt();
-    let at_least = sims.iter().filter(|&&x| x >= observed as f64).count();
-    sims.sort_by(f64::total_cmp);
-    Ok(Some(IntegerPercentageTest {
-        stations: election.stations.len(),
-        kept: kept.len(),
-        observed_integer: observed,
-        simulated_mean: mean,
-        simulated_sd: sd,
-        simulated_p99_9: percentile(&sims, 99.9),
-        expected_exact,
-        excess: observed as f64 - mean,
-        p_value: (1 + at_least) as f64 / (reps + 1) as f64,
-        reps,
+    let national_sims: Vec<f64> = counts
+        .iter()
+        .map(|c| c.iter().sum::<u64>() as f64)
+        .collect();
+    let national = summarise(
+        election.stations.len(),
+        &kept,
+        &probabilities,
+        national_sims,
         seed,
-    }))
+    );
+    let mut stations_per_region = vec![0usize; regions];
+    for station in &election.stations {
+        stations_per_region[region_of(station)] += 1;
+    }
+    let by_region = (0..regions)
+        .map(|r| {
+            let range = bounds[r]..bounds[r + 1];
+            let sims = counts.iter().map(|c| c[r] as f64).collect();
+            summarise(
+                stations_per_region[r],
+                &kept[range.clone()],
+                &probabilities[range],
+                sims,
+                seed,
+            )
+        })
+        .collect();
+    Ok((national, by_region))
 }
 
 #[cfg(test)]
@@ -310,6 +389,28 @@ mod tests {
     }
 
     #[test]
+    fn regions_add_up_to_the_whole_election() -> Result<(), ForensicsError> {
+        let spec = crate::Simulation {
+            regions: 4,
+            ..crate::Simulation::clean(4000, 2)
+        };
+        let election = crate::simulate(&spec)?;
+        let (national, regions) = integer_percentage_by_region(&election, 100, 5)?;
+        let national = national.ok_or(ForensicsError::NoStations)?;
+        let regions: Vec<IntegerPercentageTest> = regions.into_iter().flatten().collect();
+        assert_eq!(regions.len(), 4);
+        let sum = |f: fn(&IntegerPercentageTest) -> f64| regions.iter().map(f).sum::<f64>();
+        assert_eq!(sum(|t| t.kept as f64), national.kept as f64);
+        assert_eq!(
+            sum(|t| t.observed_integer as f64),
+            national.observed_integer as f64
+        );
+        assert!((sum(|t| t.simulated_mean) - national.simulated_mean).abs() < 1e-6);
+        assert!((sum(|t| t.expected_exact) - national.expected_exact).abs() < 1e-6);
+        Ok(())
+    }
+
+    #[test]
     fn percentile_is_numpy_linear() {
         let sorted = [1.0, 2.0, 3.0, 4.0];
         assert_eq!(percentile(&sorted, 50.0), 2.5);
@@ -319,14 +420,7 @@ mod tests {
 
     #[test]
     fn inclusion_rule_is_the_reference_rule() {
-        let station = |registered, took_part, counted, leader| Station {
-            region: 0,
-            registered,
-            took_part,
-            counted,
-            leader,
-            others: vec![],
-        };
+        let station = Station::for_test;
         assert!(included(&station(100, 99, 99, 98)));
         assert!(!included(&station(99, 50, 50, 10)), "registered < 100");
         assert!(!included(&station(1000, 991, 991, 10)), "turnout > 99 %");

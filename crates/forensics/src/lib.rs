@@ -43,7 +43,9 @@ pub use histograms::{BINS, BINS_PER_POINT, Histogram, Histograms, histograms, in
 pub use report::{Outputs, write_outputs};
 pub use shpilkin::{ShpilkinEstimate, TurnoutBin, shpilkin_estimate};
 
-pub use election::{Election, Station};
+pub use election::{Election, MAX_STATION_FIGURE, Station};
 pub use error::ForensicsError;
-pub use integer_percentage::{IntegerPercentageTest, integer_percentage_test};
+pub use integer_percentage::{
+    IntegerPercentageTest, integer_percentage_by_region, integer_percentage_test,
+};
 pub use simulate::{Simulation, simulate};

@@ -299,11 +299,7 @@ pub fn write_outputs(
             html,
             "<h2>{heading}</h2><div class=explain><p>{what}</p><p><b>What it does not prove:</b> {limits}</p></div>"
         );
-        let figure = match key {
-            "histograms" | "integer_percentage" => (key == "histograms").then_some("histograms"),
-            other => Some(other),
-        };
-        if let Some((_, svg)) = figure.and_then(|name| figures.iter().find(|(n, _)| *n == name)) {
+        if let Some((_, svg)) = figures.iter().find(|(name, _)| *name == key) {
             let inline = fs::read_to_string(svg).map_err(|source| ForensicsError::Write {
                 path: svg.clone(),
                 source,
@@ -360,7 +356,7 @@ mod tests {
         )?;
         let dir = tempfile::tempdir()?;
         let outputs = write_outputs(&analysis, "Test <election>", dir.path())?;
-        assert_eq!(outputs.figures.len(), 8);
+        assert_eq!(outputs.figures.len(), 10);
         let html = fs::read_to_string(&outputs.report)?;
         assert!(html.contains("Test &lt;election&gt;"), "names are escaped");
         // A directory where a figure should go.

@@ -481,3 +481,135 @@ pub fn compare(results: &ElectionResults) -> Comparison {
         points: tally.points,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use fairtally_results::{Report, Source, Station};
+
+    use super::*;
+
+    fn report(source: Source, votes: [u64; 2], confirmed: Option<[u64; 2]>) -> Report {
+        let protocol = |v: [u64; 2]| StationProtocol {
+            valid: Some(v[0] + v[1]),
+            votes: v.iter().map(|&x| Some(x)).collect(),
+            ..StationProtocol::default()
+        };
+        Report {
+            source,
+            protocol: protocol(votes),
+            confirmed: confirmed.map(protocol),
+            photos: Vec::new(),
+            origin: "test".into(),
+        }
+    }
+
+    fn observer(name: &str) -> Source {
+        Source::Observer {
+            observer: name.into(),
+            signed: true,
+        }
+    }
+
+    fn election(reports: Vec<Report>) -> ElectionResults {
+        let option = |id: &str| ElectionOption {
+            id: id.into(),
+            name: id.into(),
+        };
+        ElectionResults {
+            name: "E".into(),
+            options: vec![option("a"), option("b")],
+            stations: vec![StationResults {
+                station: Station {
+                    id: "S".into(),
+                    region: Some("R".into()),
+                    ..Station::default()
+                },
+                reports,
+            }],
+        }
+    }
+
+    fn reasons(c: &Comparison) -> Vec<(Reason, String)> {
+        c.flags.iter().map(|f| (f.reason, f.item.clone())).collect()
+    }
+
+    #[test]
+    fn agreeing_sources_raise_no_flag() {
+        let c = compare(&election(vec![
+            report(Source::Official, [60, 40], None),
+            report(observer("ann"), [60, 40], None),
+            report(observer("bob"), [60, 40], None),
+            report(Source::Voters, [30, 20], Some([20, 10])),
+        ]));
+        assert!(c.flags.is_empty(), "{:?}", c.flags);
+        assert_eq!(c.summary.flagged_stations, 0);
+        assert_eq!(c.points.len(), 6); // 2 options × (2 observers + photo-confirmed)
+    }
+
+    #[test]
+    fn observers_disagreeing_with_each_other_and_the_official_count_are_flagged() {
+        let c = compare(&election(vec![
+            report(Source::Official, [60, 40], None),
+            report(observer("ann"), [60, 40], None),
+            report(observer("bob"), [50, 50], None),
+        ]));
+        let differs = |item: &str| (Reason::DiffersFromOfficial, item.to_owned());
+        let disagree = |item: &str| (Reason::ObserversDisagree, item.to_owned());
+        assert_eq!(
+            reasons(&c),
+            vec![
+                disagree("votes:a"),
+                differs("votes:a"),
+                disagree("votes:b"),
+                differs("votes:b")
+            ]
+        );
+        assert_eq!(c.summary.observers_disagree.get("votes:a"), Some(&1));
+        assert_eq!(c.summary.flagged_by_region.get("R"), Some(&1));
+        let a = &c.summary.observed_vs_official[1];
+        assert_eq!((a.item.as_str(), a.compared, a.flagged), ("votes:a", 2, 1));
+    }
+
+    #[test]
+    fn more_photo_confirmed_ballots_than_official_votes_is_proof() {
+        let c = compare(&election(vec![
+            report(Source::Official, [90, 10], None),
+            report(Source::Voters, [5, 30], Some([4, 25])),
+        ]));
+        assert_eq!(
+            reasons(&c),
+            vec![(Reason::ConfirmedExceedsOfficial, "votes:b".to_owned())]
+        );
+        let b = &c.summary.confirmed_exceeds_official[2];
+        assert_eq!(
+            (b.item.as_str(), b.flagged, b.excess_total),
+            ("votes:b", 1, 15)
+        );
+        let reported = &c.summary.reported_exceeds_official[2];
+        assert_eq!((reported.flagged, reported.excess_total), (1, 20));
+        assert_eq!(
+            c.flags[0].detail,
+            "25 voters showed a photo of their ballot; official count 10"
+        );
+    }
+
+    #[test]
+    fn inconsistent_protocols_are_flagged_per_source() {
+        let mut official = report(Source::Official, [60, 40], None);
+        official.protocol.valid = Some(99);
+        let c = compare(&election(vec![official]));
+        assert_eq!(
+            reasons(&c),
+            vec![(
+                Reason::InconsistentProtocol,
+                "votes_sum_to_valid".to_owned()
+            )]
+        );
+        let check = c
+            .summary
+            .checks
+            .iter()
+            .find(|k| k.check == Check::VotesSumToValid);
+        assert_eq!(check.map(|k| (k.applied, k.failed)), Some((1, 1)));
+    }
+}

@@ -105,6 +105,10 @@ pub struct PvtResult {
     pub sample: Vec<String>,
     /// Sampled stations without usable figures in the chosen source.
     pub missing: Vec<String>,
+    /// Strata where fewer than 2 sampled stations had the figures of an estimate that other
+    /// strata could make: they add no variance term (with 1) or nothing at all (with 0), so
+    /// the margins understate the uncertainty.
+    pub thin_strata: Vec<String>,
     /// Turnout, then each option's share.
     pub estimates: Vec<Estimate>,
 }
@@ -326,6 +330,24 @@ pub fn run_pvt(results: &ElectionResults, plan: &PvtPlan) -> Result<PvtResult, O
             per_figure[k].push((*size, pairs));
         }
     }
+    // Strata with fewer than 2 respondents for a figure that others do have.
+    let names: Vec<&String> = sample.keys().collect();
+    let mut thin_strata: Vec<String> = Vec::new();
+    for strata in per_figure
+        .iter()
+        .filter(|f| f.iter().any(|(_, p)| !p.is_empty()))
+    {
+        for (name, (_, pairs)) in names.iter().zip(strata) {
+            let label = if name.is_empty() {
+                "all stations"
+            } else {
+                name.as_str()
+            };
+            if pairs.len() < 2 && !thin_strata.iter().any(|t| t == label) {
+                thin_strata.push(label.to_owned());
+            }
+        }
+    }
     // Official figures over every station that has them.
     let mut official = vec![(0.0f64, 0.0f64); figures];
     let mut official_known = vec![false; figures];
@@ -364,6 +386,7 @@ pub fn run_pvt(results: &ElectionResults, plan: &PvtPlan) -> Result<PvtResult, O
         strata: sample.len(),
         sample: sampled,
         missing,
+        thin_strata,
         estimates,
     })
 }

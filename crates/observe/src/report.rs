@@ -31,7 +31,7 @@ fn pvt_section(p: &PvtResult) -> Result<String, ObserveError> {
         html,
         "<h2>Parallel vote tabulation</h2><p>Seed <code>{}</code>; {} of {} stations sampled \
          in {} strata; {} sampled stations without figures; source: {:?}; {:.0} % intervals.</p>\
-         <table><tr><th>figure</th><th>estimate</th><th>margin</th><th>interval</th>\
+         {}<table><tr><th>figure</th><th>estimate</th><th>margin</th><th>interval</th>\
          <th>official</th><th>official outside?</th></tr>",
         esc(&p.plan.seed),
         p.sample.len(),
@@ -39,7 +39,16 @@ fn pvt_section(p: &PvtResult) -> Result<String, ObserveError> {
         p.strata,
         p.missing.len(),
         p.plan.source,
-        p.plan.confidence * 100.0
+        p.plan.confidence * 100.0,
+        if p.thin_strata.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "<p><b>Warning:</b> fewer than 2 sampled stations with figures in {}: the margins \
+                 understate the uncertainty.</p>",
+                esc(&p.thin_strata.join(", "))
+            )
+        }
     );
     for e in &p.estimates {
         let pct = |v: f64| format!("{:.2} %", v * 100.0);

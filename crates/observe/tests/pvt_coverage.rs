@@ -75,6 +75,7 @@ fn coverage(stratify: bool) -> Vec<f64> {
         let pvt = run_pvt(&election, &plan).unwrap();
         assert_eq!(pvt.sample.len(), 150);
         assert!(pvt.missing.is_empty());
+        assert!(pvt.thin_strata.is_empty());
         for (k, e) in pvt.estimates.iter().enumerate() {
             covered[k] += u32::from(e.official_outside == Some(false));
         }
@@ -145,6 +146,34 @@ fn observers_as_source_and_bad_parameters() {
     let pvt = run_pvt(&election, &plan).unwrap();
     assert_eq!(pvt.missing.len(), 50);
     assert!(pvt.estimates.is_empty());
+    assert!(
+        pvt.thin_strata.is_empty(),
+        "no figure has a respondent anywhere"
+    );
+    // Regions 0 and 1 keep one respondent each in a stratified sample of 12 (2 per region).
+    let thin_plan = PvtPlan {
+        stations: 12,
+        stratify: true,
+        source: PvtSource::Official,
+        ..plan.clone()
+    };
+    let sample = run_pvt(&election, &thin_plan).unwrap().sample;
+    let mut thin = election.clone();
+    for s in &mut thin.stations {
+        // The sample lists strata in name order and 2 stations each: drop the first of
+        // region 0 (position 0) and of region 1 (position 2).
+        if let Some(i) = sample.iter().position(|id| *id == s.station.id)
+            && (i == 0 || i == 2)
+        {
+            s.reports.clear();
+        }
+    }
+    let pvt = run_pvt(&thin, &thin_plan).unwrap();
+    assert_eq!(pvt.missing.len(), 2);
+    assert_eq!(
+        pvt.thin_strata,
+        vec!["region 0".to_owned(), "region 1".to_owned()]
+    );
     for bad in [
         PvtPlan {
             stations: 1,

@@ -2,7 +2,6 @@
 //! through a [`Mapping`] and builds [`ElectionResults`] and an [`ImportSummary`].
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -34,7 +33,8 @@ pub fn import(
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
     if !is_zip {
-        return import_reader(file, path, mapping);
+        let size = file.metadata().ok().map(|m| m.len());
+        return read_csv(file, path, mapping, size);
     }
     let zip_error = |source| ResultsError::Zip {
         path: path.to_path_buf(),
@@ -81,7 +81,8 @@ pub fn import(
     };
     let origin = PathBuf::from(format!("{} ({entry})", path.display()));
     let reader = archive.by_name(entry).map_err(zip_error)?;
-    import_reader(reader, &origin, mapping)
+    let size = reader.size();
+    read_csv(reader, &origin, mapping, Some(size))
 }
 
 /// Imports CSV from any reader; `origin` names it in errors and in the summary.
@@ -89,6 +90,20 @@ pub fn import_reader<R: Read>(
     reader: R,
     origin: &Path,
     mapping: &Mapping,
+) -> Result<(ElectionResults, ImportSummary), ResultsError> {
+    read_csv(reader, origin, mapping, None)
+}
+
+/// Rows read before the importer estimates the number of rows from the file size.
+const ROWS_BEFORE_ESTIMATE: u64 = 256;
+
+/// The importer; `size` (bytes of CSV, when known) lets it reserve room for all stations
+/// at once instead of growing its tables step by step.
+fn read_csv<R: Read>(
+    reader: R,
+    origin: &Path,
+    mapping: &Mapping,
+    size: Option<u64>,
 ) -> Result<(ElectionResults, ImportSummary), ResultsError> {
     let delimiter = mapping
         .format
@@ -134,6 +149,8 @@ pub fn import_reader<R: Read>(
             stations: Vec::new(),
         },
         seen: HashMap::new(),
+        reports: [0; 3],
+        without_figures: [0; 3],
         summary: ImportSummary {
             file: origin.to_path_buf(),
             unused_columns: columns.unused(),
@@ -153,8 +170,41 @@ pub fn import_reader<R: Read>(
         }
         let line = record.position().map_or(0, |p| p.line());
         importer.row(&record, line)?;
+        if importer.summary.rows_read == ROWS_BEFORE_ESTIMATE
+            && let (Some(size), Some(read)) = (size, record.position().map(|p| p.byte()))
+            && read > 0
+        {
+            let rows = size.saturating_mul(ROWS_BEFORE_ESTIMATE) / read;
+            // An estimate from the first rows; cap it so a wrong size cannot ask for much.
+            let more =
+                (rows.min(10_000_000) as usize).saturating_sub(importer.results.stations.len());
+            importer.results.stations.reserve(more + more / 16);
+            importer.seen.reserve(more + more / 16);
+        }
     }
     importer.summary.stations = importer.results.stations.len() as u64;
+    for kind in [
+        SourceKind::Official,
+        SourceKind::Observer,
+        SourceKind::Voters,
+    ] {
+        let (reports, empty) = (
+            importer.reports[kind as usize],
+            importer.without_figures[kind as usize],
+        );
+        if reports > 0 {
+            importer
+                .summary
+                .reports
+                .insert(kind.name().to_owned(), reports);
+        }
+        if empty > 0 {
+            importer
+                .summary
+                .rows_without_figures
+                .insert(kind.name().to_owned(), empty);
+        }
+    }
     Ok((importer.results, importer.summary))
 }
 
@@ -402,6 +452,10 @@ struct Importer<'a> {
     results: ElectionResults,
     /// Station id to (index in results, line first seen).
     seen: HashMap<String, (usize, u64)>,
+    /// Reports per source kind (official, observer, voters), for the summary.
+    reports: [u64; 3],
+    /// Rows without figures per source kind, for the summary.
+    without_figures: [u64; 3],
     summary: ImportSummary,
 }
 
@@ -447,7 +501,12 @@ fn problem(record: &ByteRecord, column: usize, kind: &'static str) -> Problem {
 
 /// Reads a text; empty parts of a joined text are left out, and `None` means empty.
 fn text(record: &ByteRecord, plan: &TextPlan, problems: &mut Vec<Problem>) -> Option<String> {
-    let mut out = String::new();
+    let width: usize = plan
+        .columns
+        .iter()
+        .map(|&c| cell(record, c).len() + plan.separator.len())
+        .sum();
+    let mut out = String::with_capacity(width);
     for &c in &plan.columns {
         match std::str::from_utf8(cell(record, c)) {
             Ok(s) if s.trim().is_empty() => {}
@@ -625,17 +684,9 @@ impl Importer<'_> {
                 }
             }
         }
-        let index = match self.seen.entry(station.id.clone()) {
-            Entry::Vacant(v) => {
-                v.insert((self.results.stations.len(), line));
-                self.results.stations.push(StationResults {
-                    station,
-                    reports: Vec::new(),
-                });
-                self.results.stations.len() - 1
-            }
-            Entry::Occupied(o) => {
-                let (index, first) = *o.get();
+        let known = match self.seen.get(&station.id) {
+            None => None,
+            Some(&(index, first)) => {
                 // Several observers may report on one station, one row each; a second official
                 // protocol or second set of voters' reports is a conflict the file must resolve.
                 let only_observers = !reports.is_empty()
@@ -647,16 +698,12 @@ impl Importer<'_> {
                     let value = format!("station {} first seen on line {first}", station.id);
                     return self.skip_row(line, "duplicate station", column, value);
                 }
-                index
+                Some(index)
             }
         };
         self.summary.rows_imported += 1;
         for kind in without_figures {
-            *self
-                .summary
-                .rows_without_figures
-                .entry(kind.name().to_owned())
-                .or_default() += 1;
+            self.without_figures[kind as usize] += 1;
         }
         for r in &reports {
             let kind = match r.source {
@@ -664,13 +711,18 @@ impl Importer<'_> {
                 Source::Voters => SourceKind::Voters,
                 _ => SourceKind::Observer,
             };
-            *self
-                .summary
-                .reports
-                .entry(kind.name().to_owned())
-                .or_default() += 1;
+            self.reports[kind as usize] += 1;
         }
-        self.results.stations[index].reports.extend(reports);
+        match known {
+            Some(index) => self.results.stations[index].reports.extend(reports),
+            None => {
+                let index = self.results.stations.len();
+                self.seen.insert(station.id.clone(), (index, line));
+                self.results
+                    .stations
+                    .push(StationResults { station, reports });
+            }
+        }
         Ok(())
     }
 }
