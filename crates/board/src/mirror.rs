@@ -388,6 +388,25 @@ impl NodeSource for Mirror {
     }
 }
 
+/// Copies a board's public directory (or any mirror) to `to`, file by file: a plain copy is a
+/// full mirror. Existing files in `to` are overwritten.
+///
+/// # Errors
+/// I/O errors naming the file.
+pub fn copy_mirror(from: &Path, to: &Path) -> Result<(), BoardError> {
+    std::fs::create_dir_all(to).map_err(BoardError::io(to))?;
+    for entry in std::fs::read_dir(from).map_err(BoardError::io(from))? {
+        let entry = entry.map_err(BoardError::io(from))?;
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_mirror(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target).map_err(BoardError::io(&target))?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -418,7 +437,7 @@ mod tests {
         board.publish()?;
         // A plain copy is a full mirror.
         let copy = dir.path().join("usb-stick");
-        copy_dir(&board.dir().join(PUBLIC_DIR), &copy)?;
+        copy_mirror(&board.dir().join(PUBLIC_DIR), &copy)?;
         let mut mirror = Mirror::open(&copy, &policy)?;
         assert_eq!(mirror.size(), 3_000);
         assert_eq!(mirror.root_at(3_000)?, board.root_at(3_000)?);
@@ -457,20 +476,6 @@ mod tests {
                 .inclusion_proof(3)
                 .is_err_and(|e| e.to_string().contains("tile/0/000"))
         );
-        Ok(())
-    }
-
-    pub(crate) fn copy_dir(from: &Path, to: &Path) -> Result<(), BoardError> {
-        std::fs::create_dir_all(to).map_err(BoardError::io(to))?;
-        for entry in std::fs::read_dir(from).map_err(BoardError::io(from))? {
-            let entry = entry.map_err(BoardError::io(from))?;
-            let target = to.join(entry.file_name());
-            if entry.path().is_dir() {
-                copy_dir(&entry.path(), &target)?;
-            } else {
-                std::fs::copy(entry.path(), &target).map_err(BoardError::io(&target))?;
-            }
-        }
         Ok(())
     }
 }

@@ -79,6 +79,20 @@ pub enum AuthorityCommand {
         #[arg(long)]
         record: PathBuf,
     },
+    /// Post every item of the record to the bulletin board (created with `fairtally board
+    /// init`), sign a checkpoint and copy the board's public files into RECORD/board. Posting
+    /// again after more items were added appends only the new ones.
+    Post {
+        /// The record directory.
+        #[arg(long)]
+        record: PathBuf,
+        /// The board directory.
+        #[arg(long)]
+        board: PathBuf,
+        /// The operator key (default BOARD/operator.key).
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
 }
 
 /// Run one authority command.
@@ -156,6 +170,9 @@ pub fn run(command: AuthorityCommand) -> anyhow::Result<ExitCode> {
                     share.guardian
                 );
             }
+        }
+        AuthorityCommand::Post { record, board, key } => {
+            crate::record_board::post(&record, &board, key.as_deref())?;
         }
         AuthorityCommand::Publish { record } => {
             let result = authority::publish_result(&record)?;

@@ -232,7 +232,7 @@ fn load_signer(path: &Path) -> anyhow::Result<NoteSigner> {
     )?)
 }
 
-fn operator_key(dir: &Path, key: Option<&Path>) -> anyhow::Result<NoteSigner> {
+pub(crate) fn operator_key(dir: &Path, key: Option<&Path>) -> anyhow::Result<NoteSigner> {
     load_signer(&key.map_or_else(|| dir.join(OPERATOR_KEY), Path::to_owned))
 }
 
@@ -243,7 +243,7 @@ fn load_policy(path: &Path) -> anyhow::Result<TrustPolicy> {
     )?)
 }
 
-fn public_policy(public: &Path, policy: Option<&Path>) -> anyhow::Result<TrustPolicy> {
+pub(crate) fn public_policy(public: &Path, policy: Option<&Path>) -> anyhow::Result<TrustPolicy> {
     match policy {
         Some(path) => load_policy(path),
         None => {
@@ -257,7 +257,7 @@ fn public_policy(public: &Path, policy: Option<&Path>) -> anyhow::Result<TrustPo
 }
 
 /// Writes a private key readable by its owner only.
-fn write_secret(path: &Path, text: &str) -> anyhow::Result<()> {
+pub(crate) fn write_secret(path: &Path, text: &str) -> anyhow::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -293,7 +293,7 @@ fn read_entries(kind: &EntryKind, files: &[PathBuf]) -> anyhow::Result<Vec<Entry
         .collect()
 }
 
-fn print_checkpoint(signed: &SignedCheckpoint) {
+pub(crate) fn print_checkpoint(signed: &SignedCheckpoint) {
     let cp = signed.checkpoint();
     println!("checkpoint: {} entries, root {}", cp.size, hex_root(signed));
     for s in signed.note().signatures() {

@@ -11,6 +11,7 @@ use fairtally_election::simulation::{DemoConfig, VotingPlan, run_demo};
 use fairtally_election::verifier::verify_record;
 
 use crate::progress::Bars;
+use crate::record_board;
 use crate::report::{print_checks, print_result, verdict};
 
 /// Arguments of `fairtally demo`.
@@ -76,8 +77,16 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     );
     let bars = Bars::default();
     let outcome = run_demo(&config, &args.out, &bars)?;
+    let post_start = Instant::now();
+    record_board::post_demo(
+        &outcome.record,
+        &args.out.join("board"),
+        &outcome.private.join("board-operator.key"),
+    )?;
+    let post_time = post_start.elapsed();
     let start = Instant::now();
     let report = verify_record(&outcome.record, &bars)?;
+    let on_board = record_board::check(&outcome.record, None)?;
     let verify_time = start.elapsed();
 
     println!("Phases:");
@@ -88,6 +97,11 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             phase.elapsed.as_secs_f64()
         );
     }
+    println!(
+        "  {:<28} {:>9.3} s",
+        "posting to the board",
+        post_time.as_secs_f64()
+    );
     println!(
         "  {:<28} {:>9.3} s",
         "verification",
@@ -108,7 +122,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         outcome.private.display()
     );
     println!("{}", verdict(&report));
-    Ok(if report.is_valid() && matches {
+    Ok(if report.is_valid() && matches && on_board == Some(true) {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -13,6 +13,7 @@ mod forensics;
 mod guardian;
 mod observe;
 mod progress;
+mod record_board;
 mod registrar;
 mod report;
 mod verify;

@@ -63,6 +63,9 @@ pub enum ElectionError {
     /// The election record is inconsistent in a way that stops verification.
     #[error("record: {0}")]
     Record(String),
+    /// The bulletin board holding the record refused an operation or failed a check.
+    #[error("bulletin board: {0}")]
+    Board(#[from] fairtally_board::BoardError),
     /// A cryptographic operation failed on the given item.
     #[error("{item}: {source}")]
     Crypto {

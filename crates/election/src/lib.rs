@@ -13,6 +13,7 @@
 
 pub mod authority;
 pub mod ballot;
+pub mod bulletin;
 pub mod ceremony;
 pub mod check;
 pub mod context;

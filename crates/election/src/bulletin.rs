@@ -1,0 +1,299 @@
+//! The election record on the public bulletin board.
+//!
+//! Every item of a record ([`crate::record_entries`]) is one board entry of kind
+//! `election/<item>` (`election/manifest`, `election/ballot`, …) whose body is the item's
+//! canonical bytes. The authority appends them in publication order, signs a checkpoint, and
+//! copies the board's static files into `RECORD/board/`. From those files alone, and the keys it
+//! trusts, anyone can then check that every item of the record is on the board, and a voter can
+//! prove that their ballot is included and under which checkpoint.
+
+use std::path::{Path, PathBuf};
+
+use fairtally_board::board::{Board, PUBLIC_DIR};
+use fairtally_board::checkpoint::{SignedCheckpoint, TrustPolicy};
+use fairtally_board::entry::{Entry, EntryKind};
+use fairtally_board::mirror::{Inclusion, Mirror, copy_mirror};
+use fairtally_board::note::NoteSigner;
+
+use crate::ballot::{BallotEntry, ConfirmationCode};
+use crate::error::{ElectionError, Result};
+use crate::record::ItemKind;
+use crate::record_entries::{self, for_each_entry};
+
+/// The static mirror of the board inside a record directory.
+pub const BOARD_DIR: &str = "board";
+
+/// The trust policy (operator and witness keys, quorum) inside the static mirror. A verifier
+/// should pin its own copy, obtained out of band, rather than trust the one in the record.
+pub const POLICY_FILE: &str = "policy";
+
+/// How many entries go into one durable batch when a record is posted.
+const BATCH: usize = 1024;
+
+/// The board entry of a record item.
+pub fn board_entry(item: record_entries::Entry) -> Result<Entry> {
+    let kind = EntryKind::new(&format!("election/{}", item.kind.name()))?;
+    Ok(Entry::new(kind, item.bytes)?)
+}
+
+/// The board directory of a record.
+pub fn board_dir(record: &Path) -> PathBuf {
+    record.join(BOARD_DIR)
+}
+
+/// Reads the trust policy published with the record's board (`RECORD/board/policy`).
+pub fn record_policy(record: &Path) -> Result<TrustPolicy> {
+    let path = board_dir(record).join(POLICY_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| ElectionError::io(&path, e))?;
+    Ok(TrustPolicy::parse(&text, &path.display().to_string())?)
+}
+
+/// What posting a record did.
+#[derive(Clone, Debug)]
+pub struct Posted {
+    /// Entries of the record.
+    pub entries: u64,
+    /// Of them, entries that were not on the board yet (posting twice adds nothing).
+    pub new_entries: u64,
+    /// The checkpoint signed after posting.
+    pub checkpoint: SignedCheckpoint,
+}
+
+/// Appends every item of the record in `record` to `board` in durable batches, signs a
+/// checkpoint with `operator`, publishes the board's static files and copies them into
+/// `RECORD/board/`. Posting the same record again adds no entry.
+pub fn post_record(record: &Path, board: &mut Board, operator: &NoteSigner) -> Result<Posted> {
+    let (mut entries, mut new_entries) = (0u64, 0u64);
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut flush = |batch: &mut Vec<Entry>, board: &mut Board| -> Result<()> {
+        for appended in board.append_batch(batch)? {
+            new_entries += u64::from(appended.new);
+        }
+        batch.clear();
+        Ok(())
+    };
+    for_each_entry(record, |item| {
+        entries += 1;
+        batch.push(board_entry(item)?);
+        if batch.len() == BATCH {
+            flush(&mut batch, board)?;
+        }
+        Ok(())
+    })?;
+    flush(&mut batch, board)?;
+    let checkpoint = board.sign_checkpoint(operator)?;
+    board.publish()?;
+    copy_mirror(&board.dir().join(PUBLIC_DIR), &board_dir(record))?;
+    Ok(Posted {
+        entries,
+        new_entries,
+        checkpoint,
+    })
+}
+
+/// The outcome of checking a record against its board.
+#[derive(Clone, Debug)]
+pub struct BoardCheck {
+    /// The checkpoint, verified under the trust policy.
+    pub checkpoint: SignedCheckpoint,
+    /// Items of the record checked.
+    pub items: u64,
+    /// Items not on the board, each described (kind, position, ballot code).
+    pub missing: Vec<String>,
+}
+
+/// Describes the `position`-th item (0-based, per kind) for an error message; ballots are named
+/// by their confirmation code.
+fn describe(kind: ItemKind, position: u64, bytes: &[u8]) -> String {
+    if kind == ItemKind::Ballot
+        && let Ok(ballot) = serde_json::from_slice::<BallotEntry>(bytes)
+    {
+        return format!("ballot {}", ballot.ballot.code());
+    }
+    format!("{} #{}", kind.name(), position + 1)
+}
+
+/// Checks, from the static files in `RECORD/board/` alone, that the board's checkpoint is signed
+/// as `policy` demands and that every item of the record is an entry under that checkpoint.
+pub fn check_record(record: &Path, policy: &TrustPolicy) -> Result<BoardCheck> {
+    let mut mirror = Mirror::open(&board_dir(record), policy)?;
+    let mut hashes = Vec::new();
+    let mut kinds = Vec::new();
+    for_each_entry(record, |item| {
+        kinds.push(item.kind);
+        hashes.push(board_entry(item)?.leaf_hash());
+        Ok(())
+    })?;
+    let found = mirror.locate(&hashes)?;
+    let mut missing_at = Vec::new();
+    for (i, index) in found.iter().enumerate() {
+        if index.is_none() {
+            missing_at.push(i);
+        }
+    }
+    let mut missing = Vec::new();
+    if !missing_at.is_empty() {
+        // Second pass, only on failure, to name the missing items.
+        let mut i = 0usize;
+        let mut per_kind = std::collections::HashMap::new();
+        for_each_entry(record, |item| {
+            let position = per_kind.entry(item.kind).or_insert(0u64);
+            if missing_at.binary_search(&i).is_ok() {
+                missing.push(describe(item.kind, *position, &item.bytes));
+            }
+            *position += 1;
+            i += 1;
+            Ok(())
+        })?;
+    }
+    Ok(BoardCheck {
+        checkpoint: mirror.checkpoint().clone(),
+        items: hashes.len() as u64,
+        missing,
+    })
+}
+
+/// A ballot's proof of inclusion.
+#[derive(Clone, Debug)]
+pub struct BallotInclusion {
+    /// The ballot's confirmation code.
+    pub code: ConfirmationCode,
+    /// Its entry index, inclusion proof and the checkpoint it leads to (already verified).
+    pub inclusion: Inclusion,
+}
+
+/// Finds the ballot with confirmation code `code` (as printed, dashes optional, any case) in the
+/// record and proves from `RECORD/board/` alone that it is on the board.
+pub fn prove_ballot(record: &Path, policy: &TrustPolicy, code: &str) -> Result<BallotInclusion> {
+    let wanted = normalize_code(code);
+    let mut mirror = Mirror::open(&board_dir(record), policy)?;
+    let mut found = None;
+    for_each_entry(record, |item| {
+        if found.is_none() && item.kind == ItemKind::Ballot {
+            let ballot: BallotEntry = serde_json::from_slice(&item.bytes)
+                .map_err(|e| ElectionError::Record(format!("ballot entry: {e}")))?;
+            let ballot_code = ballot.ballot.code();
+            if normalize_code(&ballot_code.to_string()) == wanted {
+                found = Some((ballot_code, board_entry(item)?));
+            }
+        }
+        Ok(())
+    })?;
+    let (code, entry) = found.ok_or_else(|| ElectionError::Ballot {
+        code: code.to_string(),
+        reason: format!(
+            "no ballot with this confirmation code in {}",
+            record.display()
+        ),
+    })?;
+    let inclusion = mirror.prove(&entry)?;
+    Ok(BallotInclusion { code, inclusion })
+}
+
+/// A confirmation code without dashes or spaces, in upper case, for comparison.
+fn normalize_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use fairtally_board::note::KeyRole;
+
+    use super::*;
+    use crate::manifest::Manifest;
+    use crate::parameters::ElectionParameters;
+    use crate::progress::Silent;
+    use crate::simulation::{DemoConfig, VotingPlan, run_demo};
+
+    fn demo_record(dir: &Path) -> Result<PathBuf> {
+        let config = DemoConfig {
+            manifest: Manifest::default_demo()?,
+            voters: 6,
+            parameters: ElectionParameters::new(2, 1)?,
+            absent: 0,
+            plan: VotingPlan::default(),
+        };
+        run_demo(&config, dir, &Silent)?;
+        Ok(dir.join("record"))
+    }
+
+    fn board(dir: &Path) -> Result<(Board, NoteSigner)> {
+        let operator = NoteSigner::generate("board.example/test-election", KeyRole::Operator)?;
+        let board = Board::create(
+            &dir.join("operator-board"),
+            &TrustPolicy::operator_only(operator.verifier()),
+        )?;
+        Ok((board, operator))
+    }
+
+    fn ballot_lines(record: &Path) -> Vec<String> {
+        std::fs::read_to_string(record.join(crate::record::files::BALLOTS))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn a_posted_record_checks_and_proves_its_ballots() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| ElectionError::io("tmp", e))?;
+        let record = demo_record(dir.path())?;
+        let (mut board, operator) = board(dir.path())?;
+        let posted = post_record(&record, &mut board, &operator)?;
+        assert!(posted.entries > 6);
+        assert_eq!(posted.new_entries, posted.entries);
+        // Posting again adds nothing.
+        assert_eq!(post_record(&record, &mut board, &operator)?.new_entries, 0);
+
+        let policy = record_policy(&record)?;
+        let check = check_record(&record, &policy)?;
+        assert_eq!(check.items, posted.entries);
+        assert!(check.missing.is_empty(), "{:?}", check.missing);
+
+        let line = ballot_lines(&record).first().cloned().unwrap_or_default();
+        let ballot: BallotEntry =
+            serde_json::from_str(&line).map_err(|e| ElectionError::Record(e.to_string()))?;
+        let code = ballot.ballot.code().to_string();
+        let proof = prove_ballot(&record, &policy, &code.to_lowercase())?;
+        assert_eq!(proof.code.to_string(), code);
+        assert_eq!(proof.inclusion.checkpoint.checkpoint().size, posted.entries);
+        assert!(matches!(
+            prove_ballot(&record, &policy, "0000-0000-0000-0000"),
+            Err(ElectionError::Ballot { .. })
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn items_off_the_board_and_foreign_keys_are_named() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| ElectionError::io("tmp", e))?;
+        let record = demo_record(dir.path())?;
+        let (mut board, operator) = board(dir.path())?;
+        post_record(&record, &mut board, &operator)?;
+        let policy = record_policy(&record)?;
+
+        // A ballot slipped into the record after posting is not on the board.
+        let mut lines = ballot_lines(&record);
+        let mut extra: BallotEntry =
+            serde_json::from_str(&lines[0]).map_err(|e| ElectionError::Record(e.to_string()))?;
+        extra.ballot.contests.reverse();
+        let code = extra.ballot.code().to_string();
+        lines.push(String::from_utf8(crate::record::canonical_json(&extra)).unwrap_or_default());
+        let path = record.join(crate::record::files::BALLOTS);
+        std::fs::write(&path, lines.join("\n") + "\n").map_err(|e| ElectionError::io(&path, e))?;
+        let check = check_record(&record, &policy)?;
+        assert_eq!(check.missing, vec![format!("ballot {code}")]);
+
+        // A checkpoint under a key the verifier does not trust is refused.
+        let stranger = NoteSigner::generate("board.example/test-election", KeyRole::Operator)?;
+        let foreign = TrustPolicy::operator_only(stranger.verifier());
+        assert!(matches!(
+            check_record(&record, &foreign),
+            Err(ElectionError::Board(_))
+        ));
+        Ok(())
+    }
+}
