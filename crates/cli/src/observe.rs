@@ -69,6 +69,19 @@ enum ObserveCommand {
         #[arg(long = "trust", required = true)]
         trust: Vec<String>,
     },
+    /// Post every signed item of a store or outbox to the bulletin board (as its operator):
+    /// durable, checkpointed, published. Items already on the board are not added again, so
+    /// the same outbox can be posted as often as it arrives.
+    Post {
+        /// The store directory.
+        store: PathBuf,
+        /// The board directory (created with `fairtally board init`).
+        #[arg(long)]
+        board: PathBuf,
+        /// The operator key (default BOARD/operator.key).
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
     /// Import results through a mapping and print what was read and skipped.
     Import {
         #[command(flatten)]
@@ -248,6 +261,22 @@ pub fn run(args: ObserveArgs) -> anyhow::Result<ExitCode> {
         }
         ObserveCommand::Submit(args) => submit(args)?,
         ObserveCommand::Verify { store, trust } => return verify_store(&store, &trust),
+        ObserveCommand::Post { store, board, key } => {
+            let operator = crate::board::operator_key(&board, key.as_deref())?;
+            let mut board = fairtally_board::board::Board::open(&board)?;
+            let posted = fairtally_observe::bulletin::post_store(
+                &Store::open(&store)?,
+                &mut board,
+                &operator,
+            )?;
+            println!(
+                "Posted {} items from {} to the bulletin board ({} new).",
+                posted.items,
+                store.display(),
+                posted.new_items
+            );
+            crate::board::print_checkpoint(&posted.checkpoint);
+        }
         ObserveCommand::Import { input, out } => {
             let results = load(&input)?;
             if let Some(out) = out {

@@ -105,6 +105,27 @@ fn observers_submit_offline_and_the_report_confronts_everything() {
         listing.contains("observe/accreditation/v1 observer Ann: ok"),
         "{listing}"
     );
+    // The operator posts the outbox to the bulletin board; posting it again adds nothing.
+    let init = Command::new(env!("CARGO_BIN_EXE_fairtally"))
+        .current_dir(d)
+        .args([
+            "board",
+            "init",
+            "board",
+            "--origin",
+            "board.example/observers",
+        ])
+        .output()
+        .unwrap();
+    assert!(init.status.success());
+    let posted = ok(d, "post outbox --board board");
+    assert!(
+        posted.contains("Posted 2 items") && posted.contains("(2 new)"),
+        "{posted}"
+    );
+    let again = ok(d, "post outbox --board board");
+    assert!(again.contains("(0 new)"), "{again}");
+    assert!(fails(d, "post outbox --board nowhere").contains("nowhere"));
     // Trusting another organisation: both items are refused, exit code 1.
     let stranger = ok(d, "keygen --out stranger.key");
     let out = fairtally(d, &format!("verify outbox --trust {stranger}"));

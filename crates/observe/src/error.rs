@@ -15,6 +15,9 @@ pub enum ObserveError {
         /// What the operating system said.
         source: std::io::Error,
     },
+    /// The bulletin board refused an operation.
+    #[error("bulletin board: {0}")]
+    Board(#[from] fairtally_board::BoardError),
     /// Importing results failed.
     #[error(transparent)]
     Results(#[from] fairtally_results::ResultsError),

@@ -16,6 +16,7 @@
 //!
 //! Station-level results come from `fairtally-results` (CSV through TOML column mappings).
 
+pub mod bulletin;
 pub mod checks;
 mod compare;
 mod error;

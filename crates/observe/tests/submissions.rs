@@ -159,3 +159,44 @@ fn tampered_or_misnamed_files_in_the_store_are_refused() {
     assert!(!store.has_photo(&zeros));
     assert!(!store.has_photo("../items"));
 }
+
+#[test]
+fn a_store_posted_to_the_board_is_on_it_once() {
+    use fairtally_board::board::{Board, PUBLIC_DIR};
+    use fairtally_board::checkpoint::TrustPolicy;
+    use fairtally_board::mirror::Mirror;
+    use fairtally_board::note::{KeyRole, NoteSigner};
+    use fairtally_observe::bulletin::{board_entry, post_store};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("outbox")).unwrap();
+    let org = generate_key().unwrap();
+    let ann = generate_key().unwrap();
+    let accreditation = Accreditation::sign(&org, "E", &ann.verifying_key(), "Ann");
+    store
+        .put_item(&ObservationItem::Accreditation(accreditation.clone()))
+        .unwrap();
+    let protocol = SignedProtocol::sign(&ann, body(accreditation, "S-1", [70, 30], vec![]));
+    store
+        .put_item(&ObservationItem::Protocol(Box::new(protocol)))
+        .unwrap();
+
+    let operator = NoteSigner::generate("board.example/observers", KeyRole::Operator).unwrap();
+    let policy = TrustPolicy::operator_only(operator.verifier());
+    let mut board = Board::create(&dir.path().join("board"), &policy).unwrap();
+    let posted = post_store(&store, &mut board, &operator).unwrap();
+    assert_eq!((posted.items, posted.new_items), (2, 2));
+    // Sending the same outbox again (after a lost acknowledgement, say) duplicates nothing.
+    let again = post_store(&store, &mut board, &operator).unwrap();
+    assert_eq!((again.items, again.new_items), (2, 0));
+    assert_eq!(again.checkpoint.checkpoint().size, 2);
+
+    // Anyone with a copy of the public files finds every item, with its kind.
+    let mut mirror = Mirror::open(&dir.path().join("board").join(PUBLIC_DIR), &policy).unwrap();
+    for (_, item) in store.items().unwrap() {
+        let inclusion = mirror.prove(&board_entry(&item).unwrap()).unwrap();
+        let entry = mirror.entry(inclusion.index).unwrap();
+        assert_eq!(entry.kind().as_str(), item.kind());
+        assert_eq!(entry.body(), item.canonical_bytes().as_slice());
+    }
+}
