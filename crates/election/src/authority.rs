@@ -244,6 +244,15 @@ pub fn accept_decryption_share(dir: &Path, share: &DecryptionShare) -> Result<()
 pub fn publish_result(dir: &Path) -> Result<ElectionResult> {
     let setup = load_setup(dir)?;
     let tally: EncryptedTally = read_json(&dir.join(files::ENCRYPTED_TALLY))?;
+    // The totals are at most the number of counted ballots, itself at most the number of
+    // credentials: this bounds the discrete-logarithm table.
+    if tally.ballots > setup.credentials.len() as u64 {
+        return Err(ElectionError::Tally(format!(
+            "the encrypted tally claims {} ballots for {} credentials",
+            tally.ballots,
+            setup.credentials.len()
+        )));
+    }
     let shares: Vec<DecryptionShare> =
         JsonLinesReader::open(&dir.join(files::DECRYPTION_SHARES))?.read_all()?;
     let points = tally::combine(&setup.parameters, &tally.flat(&setup.manifest)?, &shares)?;
