@@ -654,6 +654,19 @@ fn voter_and_ballot_box_reject_bad_ballots() {
         &["authority", "close", "--record", "record"],
         &["already closed"],
     );
+    let tally_path = d.join("record/encrypted-tally.json");
+    let tally = std::fs::read_to_string(&tally_path).unwrap();
+    std::fs::write(
+        &tally_path,
+        tally.replace("\"ballots\": 1,", "\"ballots\": 99,"),
+    )
+    .unwrap();
+    fails(
+        d,
+        &["authority", "publish", "--record", "record"],
+        &["the encrypted tally claims 99 ballots for 2 credentials"],
+    );
+    std::fs::write(&tally_path, tally).unwrap();
     fails(
         d,
         &["authority", "publish", "--record", "record"],

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::ballot::BallotEntry;
 use crate::context::{ElectionContext, VotingContext};
-use crate::credential::CredentialList;
+use crate::credential::{CredentialKey, CredentialList};
 use crate::error::{ElectionError, Result};
 use crate::guardian::{self, GuardianPublic};
 use crate::manifest::Manifest;
@@ -86,8 +86,10 @@ pub fn publish_guardians(dir: &Path, guardians: &[GuardianPublic]) -> Result<()>
 /// Write the registrar's credential list.
 pub fn publish_credentials(dir: &Path, credentials: &CredentialList) -> Result<()> {
     let mut out = JsonLinesWriter::create(&dir.join(files::CREDENTIALS))?;
-    for key in credentials.keys() {
-        out.write(&crate::credential::CredentialEntry { key: *key })?;
+    for key in credentials.key_bytes() {
+        out.write(&crate::credential::CredentialEntry {
+            key: CredentialKey::from_bytes(key)?,
+        })?;
     }
     out.finish()
 }
@@ -127,7 +129,7 @@ fn load_published(
         &parameters,
         &guardians,
     )?;
-    let credentials = CredentialList::new(read_credentials(&dir.join(files::CREDENTIALS))?)?;
+    let credentials = read_credentials(&dir.join(files::CREDENTIALS))??;
     Ok((manifest, parameters, guardians, credentials))
 }
 
@@ -242,6 +244,15 @@ pub fn accept_decryption_share(dir: &Path, share: &DecryptionShare) -> Result<()
 pub fn publish_result(dir: &Path) -> Result<ElectionResult> {
     let setup = load_setup(dir)?;
     let tally: EncryptedTally = read_json(&dir.join(files::ENCRYPTED_TALLY))?;
+    // The totals are at most the number of counted ballots, itself at most the number of
+    // credentials: this bounds the discrete-logarithm table.
+    if tally.ballots > setup.credentials.len() as u64 {
+        return Err(ElectionError::Tally(format!(
+            "the encrypted tally claims {} ballots for {} credentials",
+            tally.ballots,
+            setup.credentials.len()
+        )));
+    }
     let shares: Vec<DecryptionShare> =
         JsonLinesReader::open(&dir.join(files::DECRYPTION_SHARES))?.read_all()?;
     let points = tally::combine(&setup.parameters, &tally.flat(&setup.manifest)?, &shares)?;

@@ -192,27 +192,31 @@ impl Credential {
     }
 }
 
-/// The published list of credentials, in registrar order, with an index for lookups.
+/// The published list of credentials, in registrar order, with an index for lookups. It keeps
+/// only the 32-byte encodings (checked when parsed): a ballot carries its own key, so the list
+/// is only consulted for membership, and a million voters cost tens of megabytes.
 #[derive(Clone, Debug, Default)]
 pub struct CredentialList {
-    keys: Vec<CredentialKey>,
+    keys: Vec<[u8; 32]>,
     positions: HashMap<[u8; 32], u32>,
 }
 
 impl CredentialList {
     /// Build the list, rejecting duplicates (each voter must have a distinct credential).
-    pub fn new(keys: Vec<CredentialKey>) -> Result<Self> {
-        let mut positions = HashMap::with_capacity(keys.len());
-        for (key, i) in keys.iter().zip(0u32..) {
-            if positions.insert(*key.as_bytes(), i).is_some() {
+    pub fn new(keys: impl IntoIterator<Item = CredentialKey>) -> Result<Self> {
+        let mut list = CredentialList::default();
+        for key in keys {
+            let i = list.keys.len() as u32;
+            if list.positions.insert(*key.as_bytes(), i).is_some() {
                 return Err(ElectionError::Credential(format!(
                     "credential {} is listed twice (entry {})",
                     key.to_hex(),
                     i + 1
                 )));
             }
+            list.keys.push(*key.as_bytes());
         }
-        Ok(CredentialList { keys, positions })
+        Ok(list)
     }
 
     /// The position (0-based) of `key` in the list, if listed.
@@ -230,20 +234,19 @@ impl CredentialList {
         self.keys.is_empty()
     }
 
-    /// The keys in order.
-    pub fn keys(&self) -> &[CredentialKey] {
+    /// The keys' encodings in order.
+    pub fn key_bytes(&self) -> &[[u8; 32]] {
         &self.keys
     }
 
     /// `H(CREDENTIAL_LIST_DOMAIN, count as 8 bytes LE, key_1 ‖ … ‖ key_N)`.
     pub fn hash(&self) -> Digest {
-        let mut all = Vec::with_capacity(32 * self.keys.len());
-        for key in &self.keys {
-            all.extend_from_slice(key.as_bytes());
-        }
         hash_parts(
             CREDENTIAL_LIST_DOMAIN,
-            &[&(self.keys.len() as u64).to_le_bytes(), &all],
+            &[
+                &(self.keys.len() as u64).to_le_bytes(),
+                self.keys.as_flattened(),
+            ],
         )
     }
 }
@@ -251,7 +254,7 @@ impl CredentialList {
 /// The registrar's job: `count` fresh credentials (secrets for the voters) and their public list.
 pub fn issue(count: usize) -> Result<(Vec<Credential>, CredentialList)> {
     let credentials: Vec<Credential> = (0..count).map(|_| Credential::generate()).collect();
-    let list = CredentialList::new(credentials.iter().map(Credential::public).collect())?;
+    let list = CredentialList::new(credentials.iter().map(Credential::public))?;
     Ok((credentials, list))
 }
 
@@ -291,15 +294,19 @@ mod tests {
                 .contains("weak")
         );
         let (_, list) = issue(3).unwrap();
-        let mut keys = list.keys().to_vec();
+        let mut keys: Vec<CredentialKey> = list
+            .key_bytes()
+            .iter()
+            .map(|k| CredentialKey::from_bytes(k).unwrap())
+            .collect();
         keys.push(keys[1]);
         assert!(
-            CredentialList::new(keys)
+            CredentialList::new(keys.clone())
                 .unwrap_err()
                 .to_string()
                 .contains("listed twice")
         );
-        assert_eq!(list.position(&list.keys()[2]), Some(2));
+        assert_eq!(list.position(&keys[2]), Some(2));
         assert_ne!(list.hash(), issue(3).unwrap().1.hash());
     }
 }

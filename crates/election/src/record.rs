@@ -7,7 +7,7 @@
 //! and its memory does not grow with their number. `docs/PROTOCOL.md` documents every file.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -217,6 +217,9 @@ impl JsonLinesWriter {
     }
 }
 
+/// The longest line accepted in a JSON Lines file (a demo ballot is about 10 KiB).
+pub const MAX_LINE_BYTES: u64 = 16 << 20;
+
 /// Reads JSON Lines one line at a time, with line numbers for errors.
 pub struct JsonLinesReader {
     path: PathBuf,
@@ -245,7 +248,9 @@ impl JsonLinesReader {
     pub fn next_raw(&mut self) -> Result<Option<(u64, String)>> {
         loop {
             let mut text = String::new();
-            let read = self.input.read_line(&mut text).map_err(|e| {
+            // Bounded, so that a file without line ends cannot exhaust memory.
+            let mut limited = (&mut self.input).take(MAX_LINE_BYTES + 1);
+            let read = limited.read_line(&mut text).map_err(|e| {
                 ElectionError::parse(
                     &self.path,
                     Some(self.line + 1),
@@ -256,6 +261,13 @@ impl JsonLinesReader {
                 return Ok(None);
             }
             self.line += 1;
+            if read as u64 > MAX_LINE_BYTES {
+                return Err(ElectionError::parse(
+                    &self.path,
+                    Some(self.line),
+                    format!("the line is longer than {MAX_LINE_BYTES} bytes"),
+                ));
+            }
             if !text.ends_with('\n') {
                 return Err(ElectionError::parse(
                     &self.path,
@@ -323,6 +335,17 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("line 2") && err.contains("x.jsonl"), "{err}");
+
+        let long = "x".repeat(MAX_LINE_BYTES as usize + 10);
+        std::fs::write(&path, format!("[1]\n{long}\n")).map_err(|e| ElectionError::io(&path, e))?;
+        let err = JsonLinesReader::open(&path)?
+            .read_all::<Vec<u32>>()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 2") && err.contains("longer than"),
+            "{err}"
+        );
 
         let err = JsonLinesReader::open(&dir.path().join("missing.jsonl"))
             .err()

@@ -165,8 +165,7 @@ pub fn verify_record(dir: &Path, progress: &dyn Progress) -> Result<Report> {
         );
     }
 
-    let credentials = read_credentials(&dir.join(files::CREDENTIALS))?;
-    let credentials = match CredentialList::new(credentials) {
+    let credentials = match read_credentials(&dir.join(files::CREDENTIALS))? {
         Ok(list) => {
             report.pass(Check::CredentialList, list.len() as u64);
             list
@@ -309,12 +308,21 @@ fn check_tally(
     }
 }
 
-/// Read `credentials.jsonl` line by line.
-pub fn read_credentials(path: &Path) -> Result<Vec<crate::credential::CredentialKey>> {
+/// Read `credentials.jsonl` line by line into the list. The outer error is a file that cannot
+/// be read or parsed; the inner one a list that is not valid (a credential listed twice).
+pub fn read_credentials(path: &Path) -> Result<Result<CredentialList>> {
     let mut reader = JsonLinesReader::open(path)?;
-    let mut keys = Vec::new();
-    while let Some((_, entry)) = reader.next_item::<CredentialEntry>()? {
-        keys.push(entry.key);
+    let mut failure = None;
+    let keys = std::iter::from_fn(|| match reader.next_item::<CredentialEntry>() {
+        Ok(item) => item.map(|(_, entry)| entry.key),
+        Err(e) => {
+            failure = Some(e);
+            None
+        }
+    });
+    let list = CredentialList::new(keys);
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(list),
     }
-    Ok(keys)
 }

@@ -35,3 +35,31 @@ fn demo_record_verifies_and_gives_the_plaintext_result() {
         report.ballots.cast + report.ballots.challenged
     );
 }
+
+#[test]
+fn an_election_without_ballots_verifies_with_a_zero_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = DemoConfig {
+        manifest: Manifest::default_demo().unwrap(),
+        voters: 5,
+        parameters: ElectionParameters::new(3, 3).unwrap(),
+        absent: 0,
+        plan: VotingPlan {
+            turnout_percent: 0.0,
+            challenge_percent: 0.0,
+            revote_percent: 0.0,
+        },
+    };
+    let outcome = run_demo(&config, dir.path(), &Silent).unwrap();
+    let report = verify_record(&outcome.record, &Silent).unwrap();
+    assert!(report.is_valid(), "{:?}", report.failures);
+    let result = report.result.unwrap();
+    assert_eq!(result.counted, 0);
+    assert!(
+        result
+            .contests
+            .iter()
+            .flat_map(|c| &c.options)
+            .all(|o| o.votes == 0)
+    );
+}
