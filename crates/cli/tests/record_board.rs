@@ -25,6 +25,8 @@ fn the_record_is_checked_against_its_board_and_ballots_are_proven() {
     let demo = ok(d, &["demo", "--voters", "12", "--out", "demo"]);
     assert!(demo.contains("Posted"), "{demo}");
 
+    // Running the demo again into the same directory replaces the previous one, board included.
+    ok(d, &["demo", "--voters", "12", "--out", "demo"]);
     let verified = ok(d, &["verify", "demo/record"]);
     assert!(verified.contains("ok     bulletin board"), "{verified}");
 
