@@ -53,7 +53,26 @@ struct Statement<'a, C: CiphertextStatement + ?Sized> {
     max: u64,
 }
 
-impl<C: CiphertextStatement + ?Sized> Statement<'_, C> {
+impl<'a, C: CiphertextStatement + ?Sized> Statement<'a, C> {
+    fn new(
+        domain: &'static str,
+        context: &'a Digest,
+        binding: &'a [u8],
+        pk: &'a PublicKey,
+        ct: &'a C,
+        [min, max]: [u64; 2],
+    ) -> Self {
+        Statement {
+            domain,
+            context,
+            binding,
+            pk,
+            ct,
+            min,
+            max,
+        }
+    }
+
     fn branches(&self) -> Result<u64, CryptoError> {
         if self.max < self.min || self.max - self.min >= MAX_RANGE_BRANCHES {
             return Err(CryptoError::InvalidRange {
@@ -180,23 +199,6 @@ impl<C: CiphertextStatement + ?Sized> Statement<'_, C> {
 pub struct ZeroOneProof(Disjunction);
 
 impl ZeroOneProof {
-    fn statement<'a, C: CiphertextStatement + ?Sized>(
-        context: &'a Digest,
-        binding: &'a [u8],
-        pk: &'a PublicKey,
-        ct: &'a C,
-    ) -> Statement<'a, C> {
-        Statement {
-            domain: ZERO_ONE_DOMAIN,
-            context,
-            binding,
-            pk,
-            ct,
-            min: 0,
-            max: 1,
-        }
-    }
-
     /// Proves that `ct = encrypt(pk, vote, nonce)` encrypts 0 or 1.
     pub fn prove(
         context: &Digest,
@@ -207,11 +209,13 @@ impl ZeroOneProof {
         nonce: &Nonce,
     ) -> Self {
         // A bool always lies in the valid range [0, 1] of two branches.
-        ZeroOneProof(Self::statement(context, binding, pk, ct).prove_in_range(
-            2,
-            u64::from(vote),
-            nonce,
-        ))
+        ZeroOneProof(
+            Statement::new(ZERO_ONE_DOMAIN, context, binding, pk, ct, [0, 1]).prove_in_range(
+                2,
+                u64::from(vote),
+                nonce,
+            ),
+        )
     }
 
     /// Verifies the proof on its own.
@@ -236,7 +240,8 @@ impl ZeroOneProof {
         ct: &(impl CiphertextStatement + ?Sized),
         batch: &mut BatchVerifier,
     ) -> Result<(), CryptoError> {
-        Self::statement(context, binding, pk, ct).verify_batched(&self.0, batch)
+        Statement::new(ZERO_ONE_DOMAIN, context, binding, pk, ct, [0, 1])
+            .verify_batched(&self.0, batch)
     }
 }
 
@@ -260,16 +265,9 @@ impl RangeProof {
         min: u64,
         max: u64,
     ) -> Result<Self, CryptoError> {
-        let statement = Statement {
-            domain: RANGE_DOMAIN,
-            context,
-            binding,
-            pk,
-            ct,
-            min,
-            max,
-        };
-        statement.prove(value, nonce).map(RangeProof)
+        Statement::new(RANGE_DOMAIN, context, binding, pk, ct, [min, max])
+            .prove(value, nonce)
+            .map(RangeProof)
     }
 
     /// Verifies the proof on its own.
@@ -299,16 +297,8 @@ impl RangeProof {
         max: u64,
         batch: &mut BatchVerifier,
     ) -> Result<(), CryptoError> {
-        let statement = Statement {
-            domain: RANGE_DOMAIN,
-            context,
-            binding,
-            pk,
-            ct,
-            min,
-            max,
-        };
-        statement.verify_batched(&self.0, batch)
+        Statement::new(RANGE_DOMAIN, context, binding, pk, ct, [min, max])
+            .verify_batched(&self.0, batch)
     }
 }
 
