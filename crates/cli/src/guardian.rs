@@ -13,7 +13,7 @@ use fairtally_election::parameters::ceremony_context;
 use fairtally_election::record::{JsonLinesReader, files, read_json};
 use fairtally_election::tally::{EncryptedTally, decrypt_share};
 
-use crate::files::{read, write_new};
+use crate::files::{read, write_new, write_new_secret};
 
 /// The guardians' commands.
 #[derive(Subcommand)]
@@ -119,7 +119,7 @@ pub fn run(command: GuardianCommand) -> anyhow::Result<ExitCode> {
             let (manifest, parameters) = authority::read_election(&record)?;
             let context = ceremony_context(&manifest, &parameters);
             let (s, p) = guardian::generate(&context, &parameters, index, &name)?;
-            write_new(&secret, &s)?;
+            write_new_secret(&secret, &s)?;
             write_new(&public, &p)?;
             println!(
                 "Guardian {index} ({name}): secret in {}, public record in {}.",
@@ -160,7 +160,7 @@ pub fn run(command: GuardianCommand) -> anyhow::Result<ExitCode> {
             let messages = read_messages(&shares)?;
             match ceremony::receive_shares(&context, &parameters, &s, &guardians, &messages)? {
                 Received::KeyShare(key) => {
-                    write_new(&key_share, &key)?;
+                    write_new_secret(&key_share, &key)?;
                     println!(
                         "Guardian {}: every share checks out; key share in {}.",
                         s.index,

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use fairtally_election::{authority, credential};
 
-use crate::files::write_new;
+use crate::files::write_new_secret;
 
 /// The registrar's commands.
 #[derive(Subcommand)]
@@ -46,7 +46,7 @@ pub fn run(command: RegistrarCommand) -> anyhow::Result<ExitCode> {
             }
             let (credentials, list) = credential::issue(voters)?;
             for (c, i) in credentials.iter().zip(1..) {
-                write_new(&out_dir.join(format!("voter-{i:05}.json")), c)?;
+                write_new_secret(&out_dir.join(format!("voter-{i:05}.json")), c)?;
             }
             authority::publish_credentials(&record, &list)?;
             println!(

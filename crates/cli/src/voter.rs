@@ -8,7 +8,7 @@ use fairtally_election::authority;
 use fairtally_election::ballot::{Choices, PreparedBallot, Selections, encrypt_ballot};
 use fairtally_election::credential::Credential;
 
-use crate::files::{read, write_new};
+use crate::files::{read, write_new, write_new_secret};
 
 /// The voter's commands.
 #[derive(Subcommand)]
@@ -83,7 +83,7 @@ pub fn run(command: VoterCommand) -> anyhow::Result<ExitCode> {
             let choices: Choices = read(&choices)?;
             let selections = Selections::from_choices(&setup.manifest, &choices)?;
             let prepared = encrypt_ballot(&setup.voting_context(), &credential, &selections)?;
-            write_new(&out, &prepared)?;
+            write_new_secret(&out, &prepared)?;
             println!("Confirmation code: {}", prepared.code());
             println!(
                 "Now cast it (fairtally voter cast) or challenge it (fairtally voter challenge)."

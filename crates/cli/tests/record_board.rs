@@ -24,6 +24,15 @@ fn the_record_is_checked_against_its_board_and_ballots_are_proven() {
     let d = tmp.path();
     let demo = ok(d, &["demo", "--voters", "12", "--out", "demo"]);
     assert!(demo.contains("Posted"), "{demo}");
+    // Every secret the demo keeps (guardian key shares, credentials, the board operator's key)
+    // is readable by its owner only.
+    #[cfg(unix)]
+    for entry in std::fs::read_dir(d.join("demo/private")).unwrap() {
+        use std::os::unix::fs::PermissionsExt;
+        let entry = entry.unwrap();
+        let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", entry.path().display());
+    }
 
     // Running the demo again into the same directory replaces the previous one, board included.
     ok(d, &["demo", "--voters", "12", "--out", "demo"]);

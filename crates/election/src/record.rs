@@ -136,22 +136,57 @@ pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
     serde_json::from_str(&text).map_err(|e| ElectionError::parse(path, None, e))
 }
 
+/// Who may read a file fairtally writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Public material: the record, public keys, ballots cast.
+    Public,
+    /// Secrets (guardian keys and shares, voter credentials, a ballot's nonces): created
+    /// readable and writable by their owner only (mode 0600 on Unix).
+    OwnerOnly,
+}
+
 /// Write one value as pretty JSON (for people; the hashed form is [`canonical_json`]).
 pub fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
+    write_json_with(path, value, Access::Public)
+}
+
+/// Write one secret value as pretty JSON, readable by its owner only.
+pub fn write_secret_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
+    write_json_with(path, value, Access::OwnerOnly)
+}
+
+fn write_json_with<T: Serialize + ?Sized>(path: &Path, value: &T, access: Access) -> Result<()> {
     let mut text =
         serde_json::to_string_pretty(value).map_err(|e| ElectionError::parse(path, None, e))?;
     text.push('\n');
-    write_file_atomically(path, text.as_bytes())
+    write_file_atomically(path, text.as_bytes(), access)
+}
+
+/// Creates (truncates) `path` for writing with the given access.
+fn create_file(path: &Path, access: Access) -> Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if access == Access::OwnerOnly {
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    }
+    options.open(path).map_err(|e| ElectionError::io(path, e))
 }
 
 /// Write a file through a temporary sibling and a rename, so that a crash never leaves a
 /// half-written file in place of a good one.
-pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+pub fn write_file_atomically(path: &Path, bytes: &[u8], access: Access) -> Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| ElectionError::io(parent, e))?;
     }
     let tmp = temporary_sibling(path);
-    std::fs::write(&tmp, bytes).map_err(|e| ElectionError::io(&tmp, e))?;
+    // A leftover temporary file from a crash may have other permissions: start afresh.
+    let _ = std::fs::remove_file(&tmp);
+    let mut file = create_file(&tmp, access)?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| ElectionError::io(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| ElectionError::io(path, e))
 }
 
@@ -171,12 +206,17 @@ pub struct JsonLinesWriter {
 }
 
 impl JsonLinesWriter {
-    /// Create (truncate) `path`.
+    /// Create (truncate) `path` for public items.
     pub fn create(path: &Path) -> Result<Self> {
+        Self::create_with(path, Access::Public)
+    }
+
+    /// Create (truncate) `path` with the given access (secret lists are owner-only).
+    pub fn create_with(path: &Path, access: Access) -> Result<Self> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| ElectionError::io(parent, e))?;
         }
-        let file = File::create(path).map_err(|e| ElectionError::io(path, e))?;
+        let file = create_file(path, access)?;
         Ok(JsonLinesWriter {
             path: path.to_path_buf(),
             out: BufWriter::new(file),
@@ -310,6 +350,27 @@ pub fn parse_line<T: DeserializeOwned>(path: &Path, line: u64, text: &str) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn secrets_are_readable_by_their_owner_only() -> Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().map_err(|e| ElectionError::io("tmp", e))?;
+        let mode = |name: &str| {
+            std::fs::metadata(dir.path().join(name)).map(|m| m.permissions().mode() & 0o777)
+        };
+        write_secret_json(&dir.path().join("key.json"), &[1u8, 2])?;
+        write_json(&dir.path().join("public.json"), &[1u8, 2])?;
+        JsonLinesWriter::create_with(&dir.path().join("list.jsonl"), Access::OwnerOnly)?
+            .finish()?;
+        assert_eq!(mode("key.json").ok(), Some(0o600));
+        assert_eq!(mode("list.jsonl").ok(), Some(0o600));
+        assert_ne!(mode("public.json").ok(), Some(0o600));
+        // Rewriting a secret keeps it owner-only.
+        write_secret_json(&dir.path().join("key.json"), &[3u8])?;
+        assert_eq!(mode("key.json").ok(), Some(0o600));
+        Ok(())
+    }
 
     #[test]
     fn json_lines_round_trip_and_truncation() -> Result<()> {

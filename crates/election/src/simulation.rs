@@ -18,7 +18,7 @@ use crate::error::{ElectionError, Result};
 use crate::manifest::Manifest;
 use crate::parameters::{ElectionParameters, ceremony_context};
 use crate::progress::Progress;
-use crate::record::{JsonLinesWriter, files, write_json};
+use crate::record::{Access, JsonLinesWriter, files, write_secret_json};
 use crate::tally::{ElectionResult, decrypt_share};
 
 /// Voters encrypted per parallel block (bounds memory for large runs).
@@ -236,7 +236,7 @@ pub fn run_demo(config: &DemoConfig, out: &Path, progress: &dyn Progress) -> Res
     let (guardians, key_shares) = run_all_in_one(&ceremony, &config.parameters, &names)?;
     authority::publish_guardians(&record, &guardians)?;
     for share in &key_shares {
-        write_json(
+        write_secret_json(
             &private.join(format!("guardian-{}-key-share.json", share.index)),
             share,
         )?;
@@ -245,7 +245,8 @@ pub fn run_demo(config: &DemoConfig, out: &Path, progress: &dyn Progress) -> Res
 
     let (credentials, list) = credential::issue(config.voters)?;
     authority::publish_credentials(&record, &list)?;
-    let mut secrets = JsonLinesWriter::create(&private.join("credentials.jsonl"))?;
+    let mut secrets =
+        JsonLinesWriter::create_with(&private.join("credentials.jsonl"), Access::OwnerOnly)?;
     for c in &credentials {
         secrets.write(c)?;
     }
