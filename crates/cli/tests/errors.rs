@@ -48,15 +48,8 @@ fn open_election(d: &Path) {
     std::fs::write(d.join("choices.json"), r#"{"president": ["evans"]}"#).unwrap();
 }
 
-#[test]
-fn verify_reports_missing_garbled_and_tampered_records() {
-    let tmp = tempfile::tempdir().unwrap();
-    let d = tmp.path();
-    fails(
-        d,
-        &["verify", "nowhere"],
-        &["nowhere", "no such record directory"],
-    );
+/// A demo election of 6 voters and 3 guardians (threshold 2) in `d/demo`.
+fn small_demo(d: &Path) {
     ok(
         d,
         &[
@@ -71,6 +64,18 @@ fn verify_reports_missing_garbled_and_tampered_records() {
             "demo",
         ],
     );
+}
+
+#[test]
+fn verify_reports_missing_garbled_and_tampered_records() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    fails(
+        d,
+        &["verify", "nowhere"],
+        &["nowhere", "no such record directory"],
+    );
+    small_demo(d);
     let ballots = d.join("demo/record/ballots.jsonl");
     let text = std::fs::read_to_string(&ballots).unwrap();
     std::fs::write(&ballots, format!("{text}{{not json\n")).unwrap();
@@ -91,20 +96,7 @@ fn verify_reports_missing_garbled_and_tampered_records() {
     fails(d, &["verify", "demo/record"], &["result.json"]);
 
     // A tampered result: exit 1, naming the check and the contest.
-    ok(
-        d,
-        &[
-            "demo",
-            "--voters",
-            "6",
-            "--guardians",
-            "3",
-            "--threshold",
-            "2",
-            "--out",
-            "demo",
-        ],
-    );
+    small_demo(d);
     let result = d.join("demo/record/result.json");
     let text = std::fs::read_to_string(&result)
         .unwrap()
