@@ -21,7 +21,7 @@ use crate::error::BoardError;
 use crate::hashstore::{TileCache, TileNodes, stored_size};
 use crate::merkle::{Frontier, Hash, root_at};
 use crate::proof::verify_consistency;
-use crate::publish::write_atomic;
+use fairtally_files::{Access, write_atomic};
 
 /// Format tag of a bundle file.
 pub const BUNDLE_FORMAT: &str = "fairtally-board-bundle/1";
@@ -234,7 +234,7 @@ impl Board {
             path: path.to_owned(),
             cause: std::io::Error::other(e),
         })?;
-        write_atomic(path, &json)?;
+        write_atomic(path, &json, Access::Public)?;
         Ok(ExportReport { from, size })
     }
 

@@ -17,6 +17,9 @@ pub enum BoardError {
         /// The operating system's error.
         cause: std::io::Error,
     },
+    /// A file could not be written durably.
+    #[error(transparent)]
+    Write(#[from] fairtally_files::WriteError),
     /// The SQLite store failed (locked beyond the timeout, disk full, corrupt file).
     #[error("{}: database error: {cause}", path.display())]
     Database {

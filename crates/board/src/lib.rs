@@ -7,7 +7,7 @@
 //!   tlog-cosignature, and the [`checkpoint::TrustPolicy`] (operator key, m of n witnesses).
 //! - [`entry`]: typed, size-limited entries and their leaf encoding.
 //! - [`board`]: the durable store ([`board::Board`], SQLite) with group-commit appends and
-//!   de-duplication; [`group`] shares one board among threads with group commit;
+//!   de-duplication; [`post`] is the one way to post entries (append, sign, publish); [`group`] shares one board among threads with group commit;
 //!   [`hashstore`] keeps its tree; [`publish`] writes its static files.
 //! - [`mirror`]: reads a copy of the static files alone: proofs and audits.
 //! - [`bundle`], [`witness`], [`outbox`]: offline transport, witnessing, offline submissions.
@@ -47,6 +47,7 @@ pub mod merkle;
 pub mod mirror;
 pub mod note;
 pub mod outbox;
+pub mod post;
 pub mod proof;
 pub mod publish;
 pub mod tiles;

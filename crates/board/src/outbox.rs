@@ -18,7 +18,7 @@ use crate::entry::Entry;
 use crate::error::BoardError;
 use crate::hashstore::open_database;
 use crate::mirror::Mirror;
-use crate::publish::write_atomic;
+use fairtally_files::{Access, write_atomic};
 
 /// Format tag of a submissions file (the outbox's export).
 pub const SUBMISSIONS_FORMAT: &str = "fairtally-board-submissions/1";
@@ -184,7 +184,7 @@ impl Outbox {
             path: path.to_owned(),
             cause: std::io::Error::other(e),
         })?;
-        write_atomic(path, &json)?;
+        write_atomic(path, &json, Access::Public)?;
         Ok(pending.len())
     }
 
