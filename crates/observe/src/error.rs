@@ -15,6 +15,13 @@ pub enum ObserveError {
         /// What the operating system said.
         source: std::io::Error,
     },
+    /// A file could not be written durably.
+    #[error(transparent)]
+    Write {
+        /// The file and what the operating system said.
+        #[from]
+        source: fairtally_files::WriteError,
+    },
     /// The bulletin board refused an operation.
     #[error("bulletin board: {0}")]
     Board(#[from] fairtally_board::BoardError),

@@ -12,11 +12,11 @@
 use std::path::{Path, PathBuf};
 
 use ed25519_dalek::VerifyingKey;
+use fairtally_files::{Access, write_atomic};
 use fairtally_results::{ElectionResults, Report, Source, StationProtocol};
 use sha2::{Digest, Sha256};
 
 use crate::error::ObserveError;
-use crate::output::write_atomically;
 use crate::signed::{ObservationItem, SignedProtocol, is_sha256_hex};
 
 /// A store directory.
@@ -59,7 +59,7 @@ impl Store {
         let digest = hex::encode(item.digest());
         let path = self.root.join("items").join(format!("{digest}.json"));
         if !path.exists() {
-            write_atomically(&path, &item.canonical_bytes())?;
+            write_atomic(&path, &item.canonical_bytes(), Access::Public)?;
         }
         Ok(digest)
     }
@@ -70,7 +70,7 @@ impl Store {
         let digest = hex::encode(Sha256::digest(&bytes));
         let path = self.root.join("photos").join(&digest);
         if !path.exists() {
-            write_atomically(&path, &bytes)?;
+            write_atomic(&path, &bytes, Access::Public)?;
         }
         Ok(digest)
     }

@@ -200,3 +200,34 @@ fn a_store_posted_to_the_board_is_on_it_once() {
         assert_eq!(entry.body(), item.canonical_bytes().as_slice());
     }
 }
+
+#[test]
+fn flagged_csv_neutralises_formulas_but_keeps_numbers() {
+    let m = Mapping::from_toml(MAPPING, Path::new("m.toml")).unwrap();
+    // Votes that do not add up to the valid ballots, so both stations are flagged.
+    let csv = "id,region,valid,a,b\n\"=HYPERLINK(\"\"http://x\"\")\",@SUM(A1),100,70,20\n\
+               -1+1,-7,50,20,20\n";
+    let results = import_reader(csv.as_bytes(), Path::new("official.csv"), &m)
+        .unwrap()
+        .0;
+    let c = compare(&results);
+    let dir = tempfile::tempdir().unwrap();
+    let written = fairtally_observe::write_comparison(dir.path(), &c, None).unwrap();
+    let mut reader = csv::Reader::from_path(&written.flagged).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let by_station = |station: &str| {
+        rows.iter()
+            .find(|r| &r[0] == station)
+            .unwrap_or_else(|| panic!("no row for {station}: {rows:?}"))
+    };
+    let first = by_station("'=HYPERLINK(\"http://x\")");
+    assert_eq!(&first[1], "'@SUM(A1)");
+    let second = by_station("'-1+1");
+    assert_eq!(&second[1], "-7", "a negative number is a number");
+    assert!(
+        rows.iter()
+            .flat_map(|r| r.iter())
+            .all(|cell| fairtally_observe::spreadsheet_safe(cell) == cell),
+        "every cell is safe: {rows:?}"
+    );
+}
