@@ -43,9 +43,9 @@ impl Board {
         // Hold the database's write lock so that concurrent publishers (other processes
         // appending to the same board) take turns and the checkpoint file never goes back.
         let conn = self.hashes().connection();
-        let db = |cause| BoardError::Database {
+        let db = |source| BoardError::Database {
             path: self.hashes().path().to_owned(),
-            cause,
+            source,
         };
         conn.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
         let result = self.publish_locked();
@@ -53,9 +53,9 @@ impl Board {
         self.hashes()
             .connection()
             .execute_batch(end)
-            .map_err(|cause| BoardError::Database {
+            .map_err(|source| BoardError::Database {
                 path: self.hashes().path().to_owned(),
-                cause,
+                source,
             })?;
         result
     }
@@ -78,9 +78,9 @@ impl Board {
             });
         };
         let size = latest.checkpoint().size;
-        let db = |cause| BoardError::Database {
+        let db = |source| BoardError::Database {
             path: self.hashes().path().to_owned(),
-            cause,
+            source,
         };
         let published: u64 = meta_get(self.hashes().connection(), "published_size")
             .map_err(db)?
