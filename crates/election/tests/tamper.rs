@@ -7,8 +7,12 @@
 // Test helpers outside #[test] functions: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+
+use fairtally_board::note::NoteSigner;
 
 use fairtally_crypto::elgamal::{EncodedCiphertext, Nonce, encrypt};
 use fairtally_crypto::proofs::{RangeProof, ZeroOneProof};
@@ -21,45 +25,45 @@ use fairtally_election::ballot::{
 };
 use fairtally_election::check::Check;
 use fairtally_election::credential::Credential;
-use fairtally_election::manifest::Manifest;
-use fairtally_election::parameters::ElectionParameters;
 use fairtally_election::progress::Silent;
 use fairtally_election::record::{JsonLinesReader, canonical_json, files};
-use fairtally_election::simulation::{DemoConfig, VotingPlan, run_demo};
-use fairtally_election::verifier::{Report, verify_record};
+use fairtally_election::simulation::VotingPlan;
+use fairtally_election::verifier::{Pins, Report, verify_record};
 use serde_json::Value;
 
-/// One demo election (every voter challenges once, some re-vote), generated once per run.
+/// One demo election (every voter challenges once, some re-vote) on its board, generated once
+/// per run, with the board operator's key.
 fn original() -> &'static Path {
-    static DIR: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    &DIR.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let config = DemoConfig {
-            manifest: Manifest::default_demo().unwrap(),
-            voters: 8,
-            parameters: ElectionParameters::new(3, 2).unwrap(),
-            absent: 1,
-            plan: VotingPlan {
-                turnout_percent: 100.0,
-                challenge_percent: 100.0,
-                revote_percent: 0.0,
-            },
-        };
-        run_demo(&config, dir.path(), &Silent).unwrap();
-        let root = dir.path().to_path_buf();
-        (dir, root)
-    })
-    .1
+    &fixture().1
 }
 
-/// A fresh copy of the record (and its private directory) to tamper with.
+fn fixture() -> &'static (tempfile::TempDir, PathBuf, NoteSigner) {
+    static DIR: OnceLock<(tempfile::TempDir, PathBuf, NoteSigner)> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let plan = VotingPlan {
+            turnout_percent: 100.0,
+            challenge_percent: 100.0,
+            revote_percent: 0.0,
+        };
+        let (_, operator) = support::posted_demo(dir.path(), 8, (3, 2, 1), plan);
+        let root = dir.path().to_path_buf();
+        (dir, root, operator)
+    })
+}
+
+/// A fresh copy of the record's files (not its board) and its private directory to tamper
+/// with.
 fn copy() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     for sub in ["record", "private"] {
         std::fs::create_dir_all(tmp.path().join(sub)).unwrap();
         for entry in std::fs::read_dir(original().join(sub)).unwrap() {
             let entry = entry.unwrap();
-            std::fs::copy(entry.path(), tmp.path().join(sub).join(entry.file_name())).unwrap();
+            if entry.path().is_file() {
+                std::fs::copy(entry.path(), tmp.path().join(sub).join(entry.file_name()))
+                    .unwrap();
+            }
         }
     }
     let record = tmp.path().join("record");
@@ -82,19 +86,58 @@ fn write_lines(path: &Path, lines: &[String]) {
     .unwrap();
 }
 
+/// A value's encoding as the record writes it, members in their documented order: compact for
+/// a line, pretty for a file. A value the item type does not accept (an identity point) is
+/// written as it is, for the verifier to refuse.
+fn encode(file: &str, value: &Value, compact: bool) -> String {
+    fn typed<T: serde::Serialize + serde::de::DeserializeOwned>(
+        value: &Value,
+        compact: bool,
+    ) -> Option<String> {
+        let item: T = serde_json::from_value(value.clone()).ok()?;
+        Some(if compact {
+            serde_json::to_string(&item).ok()?
+        } else {
+            serde_json::to_string_pretty(&item).ok()? + "\n"
+        })
+    }
+    use fairtally_election::{context, guardian, manifest, tally};
+    let encoded = match file {
+        files::BALLOTS => typed::<BallotEntry>(value, compact),
+        files::GUARDIANS => typed::<guardian::GuardianPublic>(value, compact),
+        files::DECRYPTION_SHARES => typed::<tally::DecryptionShare>(value, compact),
+        files::CONTEXT => typed::<context::ElectionContext>(value, compact),
+        files::ENCRYPTED_TALLY => typed::<tally::EncryptedTally>(value, compact),
+        files::RESULT => typed::<tally::ElectionResult>(value, compact),
+        files::MANIFEST => typed::<manifest::Manifest>(value, compact),
+        _ => None,
+    };
+    encoded.unwrap_or_else(|| {
+        if compact {
+            serde_json::to_string(value).unwrap()
+        } else {
+            serde_json::to_string_pretty(value).unwrap() + "\n"
+        }
+    })
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().unwrap().to_string_lossy().into_owned()
+}
+
 /// Edit line `index` of a JSON Lines file as a JSON value.
 fn edit_line(path: &Path, index: usize, edit: impl FnOnce(&mut Value)) {
     let mut all = lines(path);
     let mut value: Value = serde_json::from_str(&all[index]).unwrap();
     edit(&mut value);
-    all[index] = serde_json::to_string(&value).unwrap();
+    all[index] = encode(&file_name(path), &value, true);
     write_lines(path, &all);
 }
 
 fn edit_json(path: &Path, edit: impl FnOnce(&mut Value)) {
     let mut value: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     edit(&mut value);
-    std::fs::write(path, serde_json::to_string_pretty(&value).unwrap()).unwrap();
+    std::fs::write(path, encode(&file_name(path), &value, false)).unwrap();
 }
 
 fn credentials(record: &Path) -> Vec<Credential> {
@@ -144,7 +187,7 @@ fn edit_and_resign(record: &Path, index: usize, edit: impl FnOnce(&mut BallotEnt
     }
     .unwrap();
     resigned.opening = entry.opening;
-    all[index] = String::from_utf8(canonical_json(&resigned)).unwrap();
+    all[index] = String::from_utf8(canonical_json(&resigned).unwrap()).unwrap();
     write_lines(&path, &all);
     code
 }
@@ -152,12 +195,15 @@ fn edit_and_resign(record: &Path, index: usize, edit: impl FnOnce(&mut BallotEnt
 fn append_ballot(record: &Path, entry: &BallotEntry) {
     let path = record.join(files::BALLOTS);
     let mut all = lines(&path);
-    all.push(String::from_utf8(canonical_json(entry)).unwrap());
+    all.push(String::from_utf8(canonical_json(entry).unwrap()).unwrap());
     write_lines(&path, &all);
 }
 
+/// Verify after the dishonest authority has posted the changed record to a new board under
+/// its key (see `support::repost`): only the check aimed at the change can catch it.
 fn verify(record: &Path) -> Report {
-    verify_record(record, &Silent).unwrap()
+    support::repost(record, &fixture().2);
+    verify_record(record, &Pins::default(), &Silent).unwrap()
 }
 
 /// The report fails `check`, on an item whose description contains `item`.
@@ -417,7 +463,17 @@ fn a_duplicated_ballot_is_caught() {
     all.push(all[i].clone());
     write_lines(&path, &all);
     let report = verify(&record);
-    assert_only(&report, Check::UniqueBallots, &code);
+    // The board keeps each entry once, so the copy is not on it either.
+    assert_caught(&report, Check::UniqueBallots, &code);
+    assert_caught(&report, Check::BallotOrder, &code);
+    assert!(
+        report
+            .failures
+            .iter()
+            .all(|f| matches!(f.check, Check::UniqueBallots | Check::BallotOrder)),
+        "{:#?}",
+        report.failures
+    );
 }
 
 fn malicious(
@@ -553,7 +609,7 @@ fn broken_files_stop_verification_with_file_line_and_reason() {
     let path = record.join(files::BALLOTS);
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, &text[..text.len() - 100]).unwrap();
-    let err = verify_record(&record, &Silent).unwrap_err().to_string();
+    let err = verify_record(&record, &Pins::default(), &Silent).unwrap_err().to_string();
     assert!(
         err.contains("ballots.jsonl") && err.contains("truncated"),
         "{err}"
@@ -563,7 +619,7 @@ fn broken_files_stop_verification_with_file_line_and_reason() {
     all.truncate(3);
     all[1] = "{\"ballot\": garbage".into();
     write_lines(&path, &all);
-    let err = verify_record(&record, &Silent).unwrap_err().to_string();
+    let err = verify_record(&record, &Pins::default(), &Silent).unwrap_err().to_string();
     assert!(err.contains("ballots.jsonl, line 2"), "{err}");
 
     std::fs::remove_file(record.join(files::RESULT)).unwrap();
@@ -571,10 +627,10 @@ fn broken_files_stop_verification_with_file_line_and_reason() {
         &path,
         &lines(&original().join("record").join(files::BALLOTS)),
     );
-    let err = verify_record(&record, &Silent).unwrap_err().to_string();
+    let err = verify_record(&record, &Pins::default(), &Silent).unwrap_err().to_string();
     assert!(err.contains("result.json"), "{err}");
 
-    let err = verify_record(&record.join("nowhere"), &Silent)
+    let err = verify_record(&record.join("nowhere"), &Pins::default(), &Silent)
         .unwrap_err()
         .to_string();
     assert!(err.contains("nowhere"), "{err}");
@@ -582,7 +638,7 @@ fn broken_files_stop_verification_with_file_line_and_reason() {
     edit_line(&record.join(files::GUARDIANS), 0, |v| {
         v["commitments"][0] = Value::String("00".repeat(32))
     });
-    let err = verify_record(&record, &Silent).unwrap_err().to_string();
+    let err = verify_record(&record, &Pins::default(), &Silent).unwrap_err().to_string();
     assert!(
         err.contains("guardians.jsonl, line 1") && err.contains("identity"),
         "{err}"
