@@ -644,3 +644,231 @@ fn broken_files_stop_verification_with_file_line_and_reason() {
         "{err}"
     );
 }
+
+/// Defect 3: a line of spaces (or an empty line, or a CRLF) no longer shifts the offsets used
+/// to subtract re-votes: any line that is not exactly canonical stops verification, naming the
+/// file and the line.
+#[test]
+fn blank_lines_crlf_and_reordered_members_are_refused_with_file_and_line() {
+    let (_t, record) = copy();
+    let path = record.join(files::BALLOTS);
+    let original = lines(&path);
+    let mut spaced = original.clone();
+    spaced.insert(1, " ".repeat(original[0].len()));
+    for (variant, expected) in [
+        (spaced, "line 2"),
+        (
+            {
+                let mut v = original.clone();
+                v.insert(1, String::new());
+                v
+            },
+            "line 2",
+        ),
+        (
+            {
+                let mut v = original.clone();
+                v[0].push('\r');
+                v
+            },
+            "line 1",
+        ),
+        (
+            {
+                let mut v = original.clone();
+                let value: Value = serde_json::from_str(&v[2]).unwrap();
+                // serde_json's own maps sort members: another order than the documented one.
+                v[2] = serde_json::to_string(&value).unwrap();
+                v
+            },
+            "line 3",
+        ),
+    ] {
+        write_lines(&path, &variant);
+        let err = verify_record(&record, &Pins::default(), &Silent)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("ballots.jsonl") && err.contains(expected),
+            "{expected}: {err}"
+        );
+    }
+}
+
+/// Requirement 3: a pinned policy with no board fails, and so does any other fingerprint than
+/// the expected one; without a pin the report says it is not pinned.
+#[test]
+fn pins_decide_and_their_absence_is_reported() {
+    let record = original().join("record");
+    let report = verify_record(&record, &Pins::default(), &Silent).unwrap();
+    assert!(report.is_valid() && !report.is_pinned());
+    let fingerprint = report.fingerprint.unwrap();
+    let policy = fairtally_election::bulletin::election_policy(&record).unwrap();
+
+    let pinned = Pins {
+        fingerprint: Some(fingerprint),
+        board_policy: Some(policy.clone()),
+    };
+    let report = verify_record(&record, &pinned, &Silent).unwrap();
+    assert!(report.is_valid() && report.is_pinned(), "{:#?}", report.failures);
+
+    let mut other = fingerprint;
+    other.0[0] ^= 1;
+    let wrong = Pins {
+        fingerprint: Some(other),
+        board_policy: None,
+    };
+    assert_only(
+        &verify_record(&record, &wrong, &Silent).unwrap(),
+        Check::Fingerprint,
+        "context.json",
+    );
+
+    // An invented election on a board of its own: self-consistent, not the pinned one.
+    let (_t, copied) = copy();
+    let stranger = NoteSigner::generate(
+        "board.example/test",
+        fairtally_board::note::KeyRole::Operator,
+    )
+    .unwrap();
+    support::repost(&copied, &stranger);
+    let report = verify_record(&copied, &Pins::default(), &Silent).unwrap();
+    assert!(!report.is_valid(), "another operator's board fails the election's policy");
+
+    let no_board = Pins {
+        fingerprint: None,
+        board_policy: Some(policy),
+    };
+    let (_t, bare) = copy();
+    assert_caught(
+        &verify_record(&bare, &no_board, &Silent).unwrap(),
+        Check::BoardCheckpoint,
+        "board/",
+    );
+}
+
+/// Defect 5: a guardian decrypts only a tally that is the sum of the counted ballots.
+#[test]
+fn a_guardian_refuses_a_doctored_encrypted_tally() {
+    use fairtally_election::ceremony::KeyShare;
+    use fairtally_election::guardian::steps;
+    let (t, record) = copy();
+    // The record as it stood when the guardians were asked to decrypt.
+    std::fs::remove_file(record.join(files::RESULT)).unwrap();
+    std::fs::write(record.join(files::DECRYPTION_SHARES), "").unwrap();
+    support::repost(&record, &fixture().2);
+    let key: KeyShare = fairtally_election::record::read_json(
+        &t.path().join("private").join("guardian-1-key-share.json"),
+    )
+    .unwrap();
+    steps::decrypt(&record, &key, &Pins::default(), &Silent).unwrap();
+
+    // One voter's ciphertexts in place of the sum: decrypting would reveal that vote.
+    let voter = ballots(&record)[first(&record, true)].ballot.clone();
+    edit_json(&record.join(files::ENCRYPTED_TALLY), |v| {
+        let mut selections = voter.contests.iter().flat_map(|c| &c.selections);
+        for contest in v["contests"].as_array_mut().unwrap() {
+            for option in contest["options"].as_array_mut().unwrap() {
+                let ct = serde_json::to_value(selections.next().unwrap().ciphertext).unwrap();
+                option["ciphertext"] = ct;
+            }
+        }
+    });
+    support::repost(&record, &fixture().2);
+    let err = steps::decrypt(&record, &key, &Pins::default(), &Silent)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("refusing to decrypt") && err.contains("encrypted tally"),
+        "{err}"
+    );
+}
+
+/// Requirement 10: any single-byte change in any file of the record (its board included), and
+/// any inserted, deleted or swapped line of its `.jsonl` files, is rejected: an error or an
+/// invalid report, never a valid one, never a panic. Positions are drawn from a seeded
+/// generator, so a failure is reproducible.
+#[test]
+fn every_single_byte_change_and_every_line_change_is_rejected() {
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n.max(1) as u64) as usize
+    };
+    let source = original().join("record");
+    let mut all_files = Vec::new();
+    collect_files(&source, &mut all_files);
+    let mut tried = 0;
+    for file in &all_files {
+        let relative = file.strip_prefix(&source).unwrap().to_path_buf();
+        let bytes = std::fs::read(file).unwrap();
+        let samples = if bytes.len() > 2000 { 24 } else { 8 };
+        for _ in 0..samples.min(bytes.len()) {
+            let (_t, record) = copy_with_board(&source);
+            let at = next(bytes.len());
+            let mut changed = bytes.clone();
+            changed[at] ^= 1 + next(255) as u8;
+            std::fs::write(record.join(&relative), &changed).unwrap();
+            assert_rejected(&record, &format!("{} byte {at}", relative.display()));
+            tried += 1;
+        }
+        if relative.extension().is_some_and(|e| e == "jsonl") {
+            let original_lines = lines(file);
+            if original_lines.is_empty() {
+                continue;
+            }
+            for change in 0..3 {
+                let (_t, record) = copy_with_board(&source);
+                let mut changed = original_lines.clone();
+                let i = next(changed.len());
+                let what = match change {
+                    0 => {
+                        changed.remove(i);
+                        "deleted"
+                    }
+                    1 => {
+                        changed.insert(i, changed[next(changed.len())].clone());
+                        "inserted"
+                    }
+                    _ if changed.len() > 1 => {
+                        let j = (i + 1 + next(changed.len() - 1)) % changed.len();
+                        changed.swap(i, j);
+                        "swapped"
+                    }
+                    _ => continue,
+                };
+                write_lines(&record.join(&relative), &changed);
+                assert_rejected(&record, &format!("{} line {i} {what}", relative.display()));
+                tried += 1;
+            }
+        }
+    }
+    assert!(tried > 100, "{tried} changes tried");
+}
+
+fn assert_rejected(record: &Path, change: &str) {
+    if let Ok(report) = verify_record(record, &Pins::default(), &Silent) {
+        assert!(!report.is_valid(), "{change}: still verifies");
+    }
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            collect_files(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+/// A full copy of the record with its board.
+fn copy_with_board(source: &Path) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let record = tmp.path().join("record");
+    fairtally_board::mirror::copy_mirror(source, &record).unwrap();
+    (tmp, record)
+}
