@@ -72,7 +72,7 @@ pub fn read_election(dir: &Path) -> Result<(Manifest, ElectionParameters)> {
 pub fn publish_guardians(dir: &Path, guardians: &[GuardianPublic]) -> Result<()> {
     let (manifest, parameters) = read_election(dir)?;
     guardian::verify_all(
-        &ceremony_context(&manifest, &parameters),
+        &ceremony_context(&manifest, &parameters)?,
         &parameters,
         guardians,
     )?;
@@ -106,7 +106,7 @@ pub fn open_voting(dir: &Path) -> Result<ElectionContext> {
     if dir.join(files::CONTEXT).exists() {
         return Err(ElectionError::Record("voting was already opened".into()));
     }
-    let context = ElectionContext::compute(&manifest, &parameters, &guardians, &credentials);
+    let context = ElectionContext::compute(&manifest, &parameters, &guardians, &credentials)?;
     write_json(&dir.join(files::CONTEXT), &context)?;
     JsonLinesWriter::create(&dir.join(files::BALLOTS))?.finish()?;
     Ok(context)
@@ -125,7 +125,7 @@ fn load_published(
     let guardians: Vec<GuardianPublic> =
         JsonLinesReader::open(&dir.join(files::GUARDIANS))?.read_all()?;
     guardian::verify_all(
-        &ceremony_context(&manifest, &parameters),
+        &ceremony_context(&manifest, &parameters)?,
         &parameters,
         &guardians,
     )?;
@@ -142,7 +142,7 @@ pub fn load_setup(dir: &Path) -> Result<Setup> {
         &parameters,
         &guardians,
         &credentials,
-    ))?;
+    )?)?;
     Ok(Setup {
         manifest,
         parameters,

@@ -270,7 +270,7 @@ impl fmt::Display for ConfirmationCode {
 impl BallotBody {
     /// `H(BALLOT_HASH_DOMAIN, canonical bytes of the body)`.
     pub fn hash(&self) -> Digest {
-        hash_parts(BALLOT_HASH_DOMAIN, &[&canonical_json(self)])
+        hash_parts(BALLOT_HASH_DOMAIN, &[&canonical_json(self).unwrap_or_default()])
     }
 
     /// The confirmation code.
@@ -659,7 +659,7 @@ mod tests {
             let prepared = encrypt_ballot(&f.ctx, credential, &s).unwrap();
             let code = prepared.code();
             let entry = prepared.challenge(credential).unwrap();
-            let text = String::from_utf8(canonical_json(&entry)).unwrap();
+            let text = String::from_utf8(canonical_json(&entry).unwrap()).unwrap();
             let back: BallotEntry = serde_json::from_str(&text).unwrap();
             prop_assert_eq!(&back, &entry);
             prop_assert_eq!(back.ballot.code(), code);
