@@ -337,25 +337,25 @@ fn post(store: &Path, board: &Path, key: Option<PathBuf>) -> anyhow::Result<Exit
     let outbox = Store::open(store)?;
     let operator = crate::board::operator_key(board, key.as_deref())?;
     let mut board = fairtally_board::board::Board::open(board)?;
-    let posted = fairtally_observe::bulletin::post_store(&outbox, &mut board, &operator)?;
+    let post = fairtally_observe::bulletin::post_store(&outbox, &mut board, &operator)?;
     println!(
         "Posted {} items from {} to the bulletin board ({} new).",
-        posted.items,
+        post.posted.entries,
         store.display(),
-        posted.new_items
+        post.posted.new_entries
     );
-    crate::board::print_checkpoint(&posted.checkpoint);
-    for e in &posted.refused {
+    crate::board::print_checkpoint(&post.posted.checkpoint);
+    for e in &post.refused {
         eprintln!("not posted: {e}");
     }
-    if !posted.refused.is_empty() {
+    if !post.refused.is_empty() {
         eprintln!(
             "{} items of {} were not posted",
-            posted.refused.len(),
+            post.refused.len(),
             store.display()
         );
     }
-    Ok(refused_code(posted.refused.len()))
+    Ok(refused_code(post.refused.len()))
 }
 
 /// Prints one line per item of the store; fails (exit code 1) if any item does not verify or
