@@ -12,10 +12,10 @@ use fairtally_observe::keys::{
 };
 use fairtally_observe::pvt::{PvtPlan, PvtResult, PvtSource, ShareBase, run_pvt};
 use fairtally_observe::{
-    Accreditation, ObservationItem, ProtocolBody, SignedProtocol, Store, compare, sample_size,
-    write_comparison, write_pvt,
+    Accreditation, ObservationItem, Store, Submission, compare, sample_size, write_comparison,
+    write_pvt,
 };
-use fairtally_results::{ElectionResults, Field, Mapping, StationProtocol, import};
+use fairtally_results::{ElectionResults, Mapping, import};
 
 /// Independent observation: observers' signed protocols, voters' reports, confrontation with
 /// the official results, parallel vote tabulation.
@@ -220,6 +220,14 @@ struct SubmitArgs {
     /// Store directory to write the signed protocol to.
     #[arg(long, default_value = "outbox")]
     outbox: PathBuf,
+    /// Official results or a station list to check the station id against: CSV (or a .zip)
+    /// read through --map, or JSON from `import --out`.
+    #[arg(long)]
+    results: Option<PathBuf>,
+    /// Sign even if the protocol looks wrong (an unknown station, figures that do not add
+    /// up); the reasons are printed as a warning.
+    #[arg(long)]
+    force: bool,
 }
 
 /// Runs `fairtally observe ...`.
@@ -329,25 +337,25 @@ fn post(store: &Path, board: &Path, key: Option<PathBuf>) -> anyhow::Result<Exit
     let outbox = Store::open(store)?;
     let operator = crate::board::operator_key(board, key.as_deref())?;
     let mut board = fairtally_board::board::Board::open(board)?;
-    let posted = fairtally_observe::bulletin::post_store(&outbox, &mut board, &operator)?;
+    let post = fairtally_observe::bulletin::post_store(&outbox, &mut board, &operator)?;
     println!(
         "Posted {} items from {} to the bulletin board ({} new).",
-        posted.items,
+        post.posted.entries,
         store.display(),
-        posted.new_items
+        post.posted.new_entries
     );
-    crate::board::print_checkpoint(&posted.checkpoint);
-    for e in &posted.refused {
+    crate::board::print_checkpoint(&post.posted.checkpoint);
+    for e in &post.refused {
         eprintln!("not posted: {e}");
     }
-    if !posted.refused.is_empty() {
+    if !post.refused.is_empty() {
         eprintln!(
             "{} items of {} were not posted",
-            posted.refused.len(),
+            post.refused.len(),
             store.display()
         );
     }
-    Ok(refused_code(posted.refused.len()))
+    Ok(refused_code(post.refused.len()))
 }
 
 /// Prints one line per item of the store; fails (exit code 1) if any item does not verify or
@@ -390,26 +398,15 @@ fn load(input: &Input) -> anyhow::Result<ElectionResults> {
         .collect::<Result<Vec<_>, _>>()?;
     // Opened before the import, so a mistyped directory fails at once.
     let store = input.submissions.as_deref().map(Store::open).transpose()?;
-    let is_json = input
-        .results
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let mut results = match (&input.map, is_json) {
-        (None, true) => ElectionResults::read_json(&input.results)?,
-        (Some(map), false) => {
-            let (results, summary) = import(&input.results, &Mapping::from_file(map)?)?;
-            eprint!("{summary}");
-            results
-        }
-        (Some(_), true) => bail!(
+    let mapping = input.map.as_deref().map(Mapping::from_file).transpose()?;
+    let is_json = is_json(&input.results);
+    if mapping.is_some() && is_json {
+        bail!(
             "{}: JSON results need no --map (it is for CSV files)",
             input.results.display()
-        ),
-        (None, false) => bail!(
-            "{}: CSV results need --map MAPPING",
-            input.results.display()
-        ),
-    };
+        );
+    }
+    let mut results = read_results(&input.results, mapping.as_ref())?;
     if let (Some(dir), Some(store)) = (&input.submissions, store) {
         let merged = store.merge_into(&mut results, &trusted)?;
         eprintln!(
@@ -422,6 +419,25 @@ fn load(input: &Input) -> anyhow::Result<ElectionResults> {
             eprintln!("  refused: {e}");
         }
     }
+    Ok(results)
+}
+
+fn is_json(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+/// Reads results: JSON written by `import --out`, or CSV (or a .zip) through `mapping`,
+/// printing the import summary.
+fn read_results(path: &Path, mapping: Option<&Mapping>) -> anyhow::Result<ElectionResults> {
+    if is_json(path) {
+        return Ok(ElectionResults::read_json(path)?);
+    }
+    let Some(mapping) = mapping else {
+        bail!("{}: CSV results need --map MAPPING", path.display());
+    };
+    let (results, summary) = import(path, mapping)?;
+    eprint!("{summary}");
     Ok(results)
 }
 
@@ -517,6 +533,11 @@ fn publish(results: &ElectionResults, pvt: Option<&PvtResult>, out: &Path) -> an
     Ok(())
 }
 
+/// Parses every `NAME=N` of a repeated flag.
+fn assignments(texts: &[String], flag: &str) -> anyhow::Result<Vec<(String, u64)>> {
+    texts.iter().map(|t| assignment(t, flag)).collect()
+}
+
 /// Parses `NAME=N`.
 fn assignment(text: &str, flag: &str) -> anyhow::Result<(String, u64)> {
     let (name, value) = text
@@ -539,33 +560,31 @@ fn submit(a: SubmitArgs) -> anyhow::Result<()> {
         Ok(_) => bail!("{}: not an accreditation", a.accreditation.display()),
         Err(reason) => bail!("{}: {reason}", a.accreditation.display()),
     };
-    let options: Vec<String> = mapping
-        .election
-        .options
-        .iter()
-        .map(|o| o.id.clone())
-        .collect();
-    let mut protocol = StationProtocol::empty(options.len());
-    for f in &a.figures {
-        let (name, value) = assignment(f, "--figure")?;
-        let field = Field::ALL
-            .into_iter()
-            .find(|x| x.name() == name)
-            .with_context(|| format!("--figure {f}: no field `{name}`"))?;
-        protocol.set(field, Some(value));
-    }
-    for v in &a.votes {
-        let (name, value) = assignment(v, "--vote")?;
-        let o = options.iter().position(|id| *id == name).with_context(|| {
-            format!(
-                "--vote {v}: no option `{name}` (options: {})",
-                options.join(", ")
-            )
-        })?;
-        protocol.votes[o] = Some(value);
-    }
-    if protocol.is_empty() {
-        bail!("nothing to submit: give --figure and --vote values");
+    let submission = Submission {
+        station: a.station.clone(),
+        figures: assignments(&a.figures, "--figure")?,
+        votes: assignments(&a.votes, "--vote")?,
+    };
+    let options = &mapping.election.options;
+    let protocol = submission.protocol(options)?;
+    let known = match &a.results {
+        Some(path) => Some(read_results(path, Some(&mapping))?),
+        None => None,
+    };
+    let concerns = submission.concerns(&protocol, options, known.as_ref());
+    if !concerns.is_empty() {
+        let list: String = concerns.iter().map(|c| format!("\n  {c}")).collect();
+        if !a.force {
+            bail!(
+                "the protocol of station {} was not signed:{list}\ncheck the figures against \
+                 the result sheet, or sign it as it is with --force",
+                a.station
+            );
+        }
+        eprintln!(
+            "warning: signing the protocol of station {} as given (--force) although:{list}",
+            a.station
+        );
     }
     let store = Store::open_or_create(&a.outbox)?;
     let photos = a
@@ -577,27 +596,16 @@ fn submit(a: SubmitArgs) -> anyhow::Result<()> {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let signed = SignedProtocol::sign(
+    let signed = submission.sign(
         &key,
-        ProtocolBody {
-            election: mapping.election.name.clone(),
-            station: a.station.clone(),
-            observer: String::new(),
-            accreditation,
-            options,
-            protocol,
-            photos,
-            signed_at,
-        },
-    );
-    // Check before storing: the accreditation must be for this observer and election.
-    let organisation = parse_public_key(
-        &signed.body.accreditation.body.organisation,
-        "accreditation",
+        &mapping.election.name,
+        options,
+        accreditation,
+        photos,
+        signed_at,
     )?;
-    signed.verify(&[organisation])?;
-    let path = stored(&a.outbox, &ObservationItem::Protocol(Box::new(signed)))?;
-    println!("{}", path.display());
+    let digest = store.put_item(&ObservationItem::Protocol(Box::new(signed)))?;
+    println!("{}", store.item_path(&digest).display());
     eprintln!(
         "signed protocol of station {} is in the outbox {}",
         a.station,

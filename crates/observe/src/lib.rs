@@ -35,5 +35,5 @@ pub use error::ObserveError;
 pub use output::{Written, spreadsheet_safe, write_comparison, write_pvt};
 pub use report::render_report;
 pub use sample_size::{SampleSize, sample_size};
-pub use signed::{Accreditation, ObservationItem, ProtocolBody, SignedProtocol};
+pub use signed::{Accreditation, ObservationItem, ProtocolBody, SignedProtocol, Submission};
 pub use store::{Items, MergeSummary, Store};

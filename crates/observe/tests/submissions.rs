@@ -201,11 +201,11 @@ fn a_store_posted_to_the_board_is_on_it_once() {
     let operator = NoteSigner::generate("board.example/observers", KeyRole::Operator).unwrap();
     let policy = TrustPolicy::operator_only(operator.verifier());
     let mut board = Board::create(&dir.path().join("board"), &policy).unwrap();
-    let posted = post_store(&store, &mut board, &operator).unwrap();
-    assert_eq!((posted.items, posted.new_items), (2, 2));
+    let posted = post_store(&store, &mut board, &operator).unwrap().posted;
+    assert_eq!((posted.entries, posted.new_entries), (2, 2));
     // Sending the same outbox again (after a lost acknowledgement, say) duplicates nothing.
-    let again = post_store(&store, &mut board, &operator).unwrap();
-    assert_eq!((again.items, again.new_items), (2, 0));
+    let again = post_store(&store, &mut board, &operator).unwrap().posted;
+    assert_eq!((again.entries, again.new_entries), (2, 0));
     assert_eq!(again.checkpoint.checkpoint().size, 2);
 
     // Anyone with a copy of the public files finds every item, with its kind.
@@ -325,10 +325,10 @@ fn only_items_whose_signatures_verify_are_posted() {
     let operator = NoteSigner::generate("board.example/observers", KeyRole::Operator).unwrap();
     let policy = TrustPolicy::operator_only(operator.verifier());
     let mut board = Board::create(&dir.path().join("board"), &policy).unwrap();
-    let posted = post_store(&store, &mut board, &operator).unwrap();
-    assert_eq!((posted.items, posted.new_items), (1, 1));
-    assert_eq!(posted.checkpoint.checkpoint().size, 1);
-    let refused: Vec<String> = posted.refused.iter().map(ToString::to_string).collect();
+    let post = post_store(&store, &mut board, &operator).unwrap();
+    assert_eq!((post.posted.entries, post.posted.new_entries), (1, 1));
+    assert_eq!(post.posted.checkpoint.checkpoint().size, 1);
+    let refused: Vec<String> = post.refused.iter().map(ToString::to_string).collect();
     assert_eq!(refused.len(), 3, "{refused:?}");
     assert!(
         refused
