@@ -27,10 +27,17 @@ pub struct VerifyArgs {
     /// the files in RECORD/board alone, and name the checkpoint it is included in.
     #[arg(long, value_name = "CODE")]
     pub ballot: Option<String>,
+    // Hook for ElectionGuard records (eg helper): `--format`, `--json`, `--allow-test-group`.
+    #[command(flatten)]
+    pub electionguard: crate::electionguard::ElectionGuardArgs,
 }
 
 /// Verify, print every check and the result; exit 0 only if everything passed.
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    // Hook for ElectionGuard records (eg helper): detected, or chosen with --format.
+    if let Some(code) = crate::electionguard::hook(&args.record, &args.electionguard)? {
+        return Ok(code);
+    }
     if let Some(code) = &args.ballot {
         return record_board::prove_ballot(&args.record, args.board_policy.as_deref(), code);
     }
