@@ -9,13 +9,16 @@
 
 use std::path::{Path, PathBuf};
 
+use fairtally_files::{Access, write_atomic};
+
 use crate::audit::{AuditReport, VerifiedTree, audit_directory, read_bundle};
 use crate::checkpoint::{SignedCheckpoint, TrustPolicy};
 use crate::entry::Entry;
 use crate::error::BoardError;
-use crate::layout::{CHECKPOINT_FILE, read_note};
+use crate::layout::{CHECKPOINT_FILE, MAX_ENTRY_BUNDLE_LEN, MAX_NOTE_LEN, read_capped, read_note};
 use crate::merkle::{Hash, NodeSource, root_at};
 use crate::proof::{self, verify_inclusion};
+use crate::publish::is_temporary;
 use crate::tiles::{TILE_WIDTH, tile_path};
 
 /// A static mirror whose checkpoint verified under a trust policy, read at the checkpoint's
@@ -320,20 +323,36 @@ impl NodeSource for Mirror {
     }
 }
 
-/// Copies a board's public directory (or any mirror) to `to`, file by file: a plain copy is a
-/// full mirror. Existing files in `to` are overwritten.
+/// Copies a board's public directory (or any mirror) to `to`: a plain copy is a full mirror.
+/// Each file is read with the size limit of its kind and written durably
+/// ([`fairtally_files::write_atomic`]); the `checkpoint` file goes last, so that a copy
+/// interrupted half-way never shows a checkpoint whose files are missing. Temporary files of
+/// unfinished writes are not copied. Existing files in `to` are overwritten.
 ///
 /// # Errors
-/// I/O errors naming the file.
+/// I/O errors and size limits naming the file.
 pub fn copy_mirror(from: &Path, to: &Path) -> Result<(), BoardError> {
+    copy_tree(from, to, true)?;
+    let checkpoint = from.join(CHECKPOINT_FILE);
+    if checkpoint.is_file() {
+        let bytes = read_capped(&checkpoint, MAX_NOTE_LEN)?;
+        write_atomic(&to.join(CHECKPOINT_FILE), &bytes, Access::Public)?;
+    }
+    Ok(())
+}
+
+fn copy_tree(from: &Path, to: &Path, top: bool) -> Result<(), BoardError> {
     std::fs::create_dir_all(to).map_err(BoardError::io(to))?;
-    for entry in std::fs::read_dir(from).map_err(BoardError::io(from))? {
-        let entry = entry.map_err(BoardError::io(from))?;
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_mirror(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), &target).map_err(BoardError::io(&target))?;
+    for item in std::fs::read_dir(from).map_err(BoardError::io(from))? {
+        let item = item.map_err(BoardError::io(from))?;
+        let (source, target) = (item.path(), to.join(item.file_name()));
+        let name = item.file_name();
+        let name = name.to_str().unwrap_or_default();
+        if source.is_dir() {
+            copy_tree(&source, &target, false)?;
+        } else if !(top && name == CHECKPOINT_FILE) && !is_temporary(name) {
+            let bytes = read_capped(&source, MAX_ENTRY_BUNDLE_LEN.max(MAX_NOTE_LEN))?;
+            write_atomic(&target, &bytes, Access::Public)?;
         }
     }
     Ok(())
