@@ -350,7 +350,7 @@ fn copy_tree(from: &Path, to: &Path, top: bool) -> Result<(), BoardError> {
         let name = name.to_str().unwrap_or_default();
         if source.is_dir() {
             copy_tree(&source, &target, false)?;
-        } else if !(top && name == CHECKPOINT_FILE) && !is_temporary(name) {
+        } else if !(is_temporary(name) || top && name == CHECKPOINT_FILE) {
             let bytes = read_capped(&source, MAX_ENTRY_BUNDLE_LEN.max(MAX_NOTE_LEN))?;
             write_atomic(&target, &bytes, Access::Public)?;
         }
