@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use fairtally_files::{Access, write_atomic};
 
-use crate::audit::{AuditReport, VerifiedTree, audit_directory, read_bundle};
+use crate::audit::{AuditReport, VerifiedEntry, VerifiedTree, audit_directory, read_bundle};
 use crate::checkpoint::{SignedCheckpoint, TrustPolicy};
 use crate::entry::Entry;
 use crate::error::BoardError;
@@ -279,11 +279,11 @@ impl Mirror {
     /// # Errors
     /// The first problem found, naming the file and entry.
     pub fn audit(&mut self, progress: impl FnMut(u64)) -> Result<AuditReport, BoardError> {
-        self.audit_entries(progress, |_, _| {})
+        self.audit_entries(progress, |_| {})
     }
 
-    /// [`Mirror::audit`], handing every entry to `visit` in log order (with its index) once it
-    /// is tied to the signed root: one pass gives a caller the verified log.
+    /// [`Mirror::audit`], handing every entry to `visit` in log order (with its index and leaf
+    /// hash) once it is tied to the signed root: one pass gives a caller the verified log.
     ///
     /// # Errors
     /// As [`Mirror::audit`]; entries already handed to `visit` were verified, but the verdict
@@ -291,7 +291,7 @@ impl Mirror {
     pub fn audit_entries(
         &mut self,
         progress: impl FnMut(u64),
-        visit: impl FnMut(u64, &Entry),
+        visit: impl FnMut(VerifiedEntry<'_>),
     ) -> Result<AuditReport, BoardError> {
         let dir = self.dir.clone();
         let policy = self.policy.clone();
