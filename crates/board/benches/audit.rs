@@ -56,7 +56,11 @@ fn audit(c: &mut Criterion) {
     group.bench_function("hash_tiles_only_20k", |b| {
         b.iter(|| {
             let mut mirror = Mirror::open(&public, &policy).ok();
-            black_box(mirror.as_mut().map(|m| m.leaf_hashes().map(<[_]>::len).ok()))
+            black_box(
+                mirror
+                    .as_mut()
+                    .map(|m| m.leaf_hashes().map(<[_]>::len).ok()),
+            )
         });
     });
     group.finish();

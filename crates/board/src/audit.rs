@@ -273,6 +273,17 @@ pub(crate) fn read_bundle(
     Ok(entries)
 }
 
+/// An entry as the audit hands it on: tied to the signed root.
+#[derive(Clone, Copy, Debug)]
+pub struct VerifiedEntry<'a> {
+    /// Its index in the log.
+    pub index: u64,
+    /// Its leaf hash, under the signed root.
+    pub leaf_hash: &'a Hash,
+    /// The entry (kind and body), which hashes to `leaf_hash`.
+    pub entry: &'a Entry,
+}
+
 /// A file in a public directory that is not part of the board's layout at its checkpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnexpectedFile {
@@ -388,7 +399,7 @@ pub(crate) fn audit_directory(
     checkpoint: &SignedCheckpoint,
     tree: &mut VerifiedTree,
     mut progress: impl FnMut(u64),
-    mut visit: impl FnMut(u64, &Entry),
+    mut visit: impl FnMut(VerifiedEntry<'_>),
 ) -> Result<AuditReport, BoardError> {
     let size = tree.size();
     // The directory is listed first, so that a file slipped in while the audit runs is
@@ -421,8 +432,13 @@ pub(crate) fn audit_directory(
             })
             .collect::<Result<_, _>>()?;
         for (bundle, entries) in (next..end).zip(&round) {
-            for (i, entry) in entries.iter().enumerate() {
-                visit(bundle * TILE_WIDTH + i as u64, entry);
+            let hashes = tree.tile(0, bundle);
+            for (i, (entry, leaf_hash)) in entries.iter().zip(hashes).enumerate() {
+                visit(VerifiedEntry {
+                    index: bundle * TILE_WIDTH + i as u64,
+                    leaf_hash,
+                    entry,
+                });
             }
         }
         files_checked += end - next;
@@ -601,8 +617,13 @@ mod tests {
         let mut mirror = Mirror::open(&p.public, &p.policy)?;
         let mut seen = Vec::new();
         let mut progress = Vec::new();
-        let report =
-            mirror.audit_entries(|n| progress.push(n), |i, e| seen.push((i, e.clone())))?;
+        let report = mirror.audit_entries(
+            |n| progress.push(n),
+            |v| {
+                assert_eq!(*v.leaf_hash, v.entry.leaf_hash());
+                seen.push((v.index, v.entry.clone()));
+            },
+        )?;
         assert_eq!(report.entries, 700);
         assert_eq!(report.archived, [300, 700]);
         assert!(report.unexpected.is_empty(), "{:?}", report.unexpected);

@@ -9,13 +9,16 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::audit::{AuditReport, VerifiedTree, audit_directory, read_bundle};
+use fairtally_files::{Access, write_atomic};
+
+use crate::audit::{AuditReport, VerifiedEntry, VerifiedTree, audit_directory, read_bundle};
 use crate::checkpoint::{SignedCheckpoint, TrustPolicy};
 use crate::entry::Entry;
 use crate::error::BoardError;
-use crate::layout::{CHECKPOINT_FILE, read_note};
+use crate::layout::{CHECKPOINT_FILE, MAX_ENTRY_BUNDLE_LEN, MAX_NOTE_LEN, read_capped, read_note};
 use crate::merkle::{Hash, NodeSource, root_at};
 use crate::proof::{self, verify_inclusion};
+use crate::publish::is_temporary;
 use crate::tiles::{TILE_WIDTH, tile_path};
 
 /// A static mirror whose checkpoint verified under a trust policy, read at the checkpoint's
@@ -276,11 +279,11 @@ impl Mirror {
     /// # Errors
     /// The first problem found, naming the file and entry.
     pub fn audit(&mut self, progress: impl FnMut(u64)) -> Result<AuditReport, BoardError> {
-        self.audit_entries(progress, |_, _| {})
+        self.audit_entries(progress, |_| {})
     }
 
-    /// [`Mirror::audit`], handing every entry to `visit` in log order (with its index) once it
-    /// is tied to the signed root: one pass gives a caller the verified log.
+    /// [`Mirror::audit`], handing every entry to `visit` in log order (with its index and leaf
+    /// hash) once it is tied to the signed root: one pass gives a caller the verified log.
     ///
     /// # Errors
     /// As [`Mirror::audit`]; entries already handed to `visit` were verified, but the verdict
@@ -288,7 +291,7 @@ impl Mirror {
     pub fn audit_entries(
         &mut self,
         progress: impl FnMut(u64),
-        visit: impl FnMut(u64, &Entry),
+        visit: impl FnMut(VerifiedEntry<'_>),
     ) -> Result<AuditReport, BoardError> {
         let dir = self.dir.clone();
         let policy = self.policy.clone();
@@ -320,20 +323,36 @@ impl NodeSource for Mirror {
     }
 }
 
-/// Copies a board's public directory (or any mirror) to `to`, file by file: a plain copy is a
-/// full mirror. Existing files in `to` are overwritten.
+/// Copies a board's public directory (or any mirror) to `to`: a plain copy is a full mirror.
+/// Each file is read with the size limit of its kind and written durably
+/// ([`fairtally_files::write_atomic`]); the `checkpoint` file goes last, so that a copy
+/// interrupted half-way never shows a checkpoint whose files are missing. Temporary files of
+/// unfinished writes are not copied. Existing files in `to` are overwritten.
 ///
 /// # Errors
-/// I/O errors naming the file.
+/// I/O errors and size limits naming the file.
 pub fn copy_mirror(from: &Path, to: &Path) -> Result<(), BoardError> {
+    copy_tree(from, to, true)?;
+    let checkpoint = from.join(CHECKPOINT_FILE);
+    if checkpoint.is_file() {
+        let bytes = read_capped(&checkpoint, MAX_NOTE_LEN)?;
+        write_atomic(&to.join(CHECKPOINT_FILE), &bytes, Access::Public)?;
+    }
+    Ok(())
+}
+
+fn copy_tree(from: &Path, to: &Path, top: bool) -> Result<(), BoardError> {
     std::fs::create_dir_all(to).map_err(BoardError::io(to))?;
-    for entry in std::fs::read_dir(from).map_err(BoardError::io(from))? {
-        let entry = entry.map_err(BoardError::io(from))?;
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_mirror(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), &target).map_err(BoardError::io(&target))?;
+    for item in std::fs::read_dir(from).map_err(BoardError::io(from))? {
+        let item = item.map_err(BoardError::io(from))?;
+        let (source, target) = (item.path(), to.join(item.file_name()));
+        let name = item.file_name();
+        let name = name.to_str().unwrap_or_default();
+        if source.is_dir() {
+            copy_tree(&source, &target, false)?;
+        } else if !(is_temporary(name) || top && name == CHECKPOINT_FILE) {
+            let bytes = read_capped(&source, MAX_ENTRY_BUNDLE_LEN.max(MAX_NOTE_LEN))?;
+            write_atomic(&target, &bytes, Access::Public)?;
         }
     }
     Ok(())

@@ -107,7 +107,7 @@ impl Witness {
     /// cosigns.
     ///
     /// # Errors
-    /// As [`Witness::cosign`], plus [`BoardError::Malformed`] when the mirror's tiles do not
+    /// As [`Witness::cosign`], plus [`BoardError::Inconsistent`] when the mirror's tiles do not
     /// match its checkpoint, and I/O errors naming the mirror's files.
     pub fn witness_mirror(
         &mut self,
@@ -118,12 +118,9 @@ impl Witness {
         let operator_only = policy.operator_signature_only();
         let mut mirror = Mirror::open(dir, &operator_only)?;
         let cp = mirror.checkpoint().checkpoint().clone();
-        if mirror.root_at(cp.size)? != cp.root {
-            return Err(BoardError::malformed(
-                dir.display().to_string(),
-                format!("the mirror's tiles do not match its {cp}"),
-            ));
-        }
+        // Reads every hash tile and ties it to the checkpoint's root before anything is built
+        // from them.
+        mirror.leaf_hashes()?;
         let proof = match &self.last {
             Some(last) if last.size > 0 && last.size < cp.size => {
                 mirror.consistency_proof(last.size)?

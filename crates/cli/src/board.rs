@@ -18,6 +18,7 @@ use fairtally_board::note::{KeyRole, NoteSigner, NoteVerifier};
 use fairtally_board::outbox::{Outbox, read_submissions};
 use fairtally_board::post::DurableBatch;
 use fairtally_board::witness::Witness;
+use fairtally_files::{Access, write_atomic, write_new};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// The operator's key inside a board directory (never published).
@@ -262,19 +263,13 @@ pub(crate) fn public_policy(public: &Path, policy: Option<&Path>) -> anyhow::Res
 
 /// Writes a private key readable by its owner only.
 pub(crate) fn write_secret(path: &Path, text: &str) -> anyhow::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).with_context(|| {
+    let bytes = zeroize::Zeroizing::new(format!("{text}\n").into_bytes());
+    write_new(path, &bytes, Access::OwnerOnly).with_context(|| {
         format!(
             "creating key file {} (it must not exist yet)",
             path.display()
         )
-    })?;
-    file.write_all(format!("{text}\n").as_bytes())
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("writing {}", path.display()))
+    })
 }
 
 fn read_entries(kind: &EntryKind, files: &[PathBuf]) -> anyhow::Result<Vec<Entry>> {
@@ -504,8 +499,7 @@ pub fn run(command: BoardCommand) -> anyhow::Result<ExitCode> {
             let mut witness = Witness::open(signer, &state)?;
             let previous = witness.last().map(|c| c.size);
             let cosigned = witness.witness_mirror(&public, &policy, now())?;
-            std::fs::write(&out, cosigned.to_text())
-                .with_context(|| format!("writing {}", out.display()))?;
+            write_atomic(&out, cosigned.to_text().as_bytes(), Access::Public)?;
             match previous {
                 Some(size) => println!(
                     "checked consistency from size {size} to {}; cosigned",

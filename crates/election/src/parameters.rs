@@ -171,7 +171,9 @@ mod tests {
         assert!(ElectionParameters::new(5, 3, &board).is_ok());
         assert!(ElectionParameters::new(1, 1, &board).is_ok());
         for (n, k) in [(0, 0), (3, 0), (3, 4), (MAX_GUARDIANS + 1, 1)] {
-            let err = ElectionParameters::new(n, k, &board).unwrap_err().to_string();
+            let err = ElectionParameters::new(n, k, &board)
+                .unwrap_err()
+                .to_string();
             assert!(err.starts_with("parameters:"), "{err}");
         }
     }
@@ -202,7 +204,10 @@ mod tests {
         m2.title.push('!');
         assert_ne!(a, ceremony_context(&m2, &p)?);
         // Same manifest and shape, another election: another context.
-        assert_ne!(a, ceremony_context(&m, &ElectionParameters::new(5, 3, &board)?)?);
+        assert_ne!(
+            a,
+            ceremony_context(&m, &ElectionParameters::new(5, 3, &board)?)?
+        );
         // Same election on another board: another context.
         let mut other = p.clone();
         other.board = BoardPolicy::from_trust(&policy());

@@ -49,7 +49,10 @@ pub struct BoardAudit {
 impl BoardAudit {
     /// The entries of `kind`, in log order.
     pub fn of_kind(&self, kind: &str) -> &[BoardEntry] {
-        self.entries.get(kind).map(Vec::as_slice).unwrap_or_default()
+        self.entries
+            .get(kind)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
 
     fn problem(&mut self, file: impl Into<String>, reason: impl Into<String>) {
@@ -96,7 +99,10 @@ pub fn audit_board(dir: &Path, policy: &TrustPolicy) -> Result<BoardAudit> {
         let width = (size - bundle * TILE_WIDTH).min(TILE_WIDTH);
         let name = tile_path(None, bundle, width);
         let bytes = read_bounded(&dir.join(&name), MAX_TILE_BYTES).map_err(|e| e.to_string());
-        let leaves = bytes.as_deref().map_err(Clone::clone).and_then(|b| parse_bundle(b, width));
+        let leaves = bytes
+            .as_deref()
+            .map_err(Clone::clone)
+            .and_then(|b| parse_bundle(b, width));
         match leaves {
             Ok(leaves) => {
                 for (i, data) in leaves.into_iter().enumerate() {
@@ -154,7 +160,9 @@ pub fn audit_board(dir: &Path, policy: &TrustPolicy) -> Result<BoardAudit> {
         let checked = match kind {
             BoardFile::Checkpoint => Ok(()),
             BoardFile::Policy => check_policy(dir, &relative, policy),
-            BoardFile::Archived(at) => check_archived(dir, &relative, at, policy, &latest, &mut tree),
+            BoardFile::Archived(at) => {
+                check_archived(dir, &relative, at, policy, &latest, &mut tree)
+            }
             BoardFile::Tile(level, index, width) => {
                 check_tile(dir, &relative, level, index, width, size, &mut tree)
             }
@@ -233,7 +241,11 @@ fn read_note(
     Ok(signed)
 }
 
-fn check_policy(dir: &Path, relative: &str, policy: &TrustPolicy) -> std::result::Result<(), String> {
+fn check_policy(
+    dir: &Path,
+    relative: &str,
+    policy: &TrustPolicy,
+) -> std::result::Result<(), String> {
     let bytes = read_bounded(&dir.join(relative), MAX_NOTE_BYTES).map_err(|e| e.to_string())?;
     if bytes == policy.to_text().as_bytes() {
         Ok(())
