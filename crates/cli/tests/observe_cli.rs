@@ -510,3 +510,23 @@ fn submit_refuses_doubtful_protocols_unless_forced() {
     );
     assert_eq!(items(), 3);
 }
+
+#[test]
+fn an_oversized_record_stops_the_import_with_a_short_error() {
+    let dir = setup();
+    let d = dir.path();
+    let mut csv = std::fs::read_to_string(d.join("results.csv")).unwrap();
+    csv.push_str(&format!(
+        "S-99,North,1000,600,590,{},1,1,1,1,1\n",
+        "9".repeat(10 << 20)
+    ));
+    std::fs::write(d.join("big.csv"), csv).unwrap();
+    let out = fairtally(d, "import big.csv --map map.toml");
+    assert_eq!(out.status.code(), Some(2), "unusable input");
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.len() < 400, "{} bytes of error", e.len());
+    assert!(
+        e.starts_with("error: big.csv: line 42: the record is longer than 1048576 bytes"),
+        "{e}"
+    );
+}
