@@ -418,6 +418,18 @@ fn only_items_whose_signature_verifies_are_posted() {
     assert!(!files_with("\"votes\":[560,").is_empty());
     let entries = files_with("\"votes\":[561,");
     assert!(entries.is_empty(), "{entries}");
+    // With --trust, a stranger's accreditations are not posted either.
+    let stranger = ok(d, "keygen --out stranger.key");
+    let out = fairtally(d, &format!("post outbox --board board --trust {stranger}"));
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Posted 0 items"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("3 items of outbox were not posted"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("is not among the trusted ones"), "{stderr}");
 }
 
 #[test]

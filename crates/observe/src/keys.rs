@@ -93,6 +93,11 @@ pub fn parse_public_key(text: &str, item: &str) -> Result<VerifyingKey, ObserveE
     Ok(key)
 }
 
+/// Parses several public keys with [`parse_public_key`]; `item` names them in errors.
+pub fn parse_public_keys(texts: &[String], item: &str) -> Result<Vec<VerifyingKey>, ObserveError> {
+    texts.iter().map(|t| parse_public_key(t, item)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
