@@ -30,7 +30,8 @@ use crate::checkpoint::{Checkpoint, SignedCheckpoint, TrustPolicy};
 use crate::entry::Entry;
 use crate::error::BoardError;
 use crate::layout::{
-    CHECKPOINTS_DIR, MAX_BUNDLE_LEN, MAX_TILE_LEN, POLICY_FILE, PublicFile, read_capped, read_note,
+    CHECKPOINTS_DIR, MAX_ENTRY_BUNDLE_LEN, MAX_TILE_LEN, POLICY_FILE, PublicFile, read_capped,
+    read_note,
 };
 use crate::merkle::{EMPTY_ROOT, HASH_LEN, Hash, NodeSource, node_hash, root_at};
 use crate::proof::{consistency_proof, verify_consistency};
@@ -234,7 +235,7 @@ pub(crate) fn read_bundle(
     first: u64,
     hashes: &[Hash],
 ) -> Result<Vec<Entry>, BoardError> {
-    let bytes = read_required(path, MAX_BUNDLE_LEN)?;
+    let bytes = read_required(path, MAX_ENTRY_BUNDLE_LEN)?;
     let bad = |reason: String| BoardError::Inconsistent {
         file: path.to_owned(),
         reason,

@@ -14,14 +14,16 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 
+use fairtally_files::{Access, write_atomic};
+
 use crate::board::{Board, append_in};
 use crate::checkpoint::{SignedCheckpoint, TrustPolicy};
 use crate::entry::Entry;
 use crate::error::BoardError;
 use crate::hashstore::{TileCache, TileNodes, stored_size};
+use crate::layout::read_capped;
 use crate::merkle::{Frontier, Hash, root_at};
 use crate::proof::verify_consistency;
-use fairtally_files::{Access, write_atomic};
 
 /// Format tag of a bundle file.
 pub const BUNDLE_FORMAT: &str = "fairtally-board-bundle/1";
@@ -67,14 +69,7 @@ impl Bundle {
     /// [`BoardError::WrongLog`] for its checkpoint.
     pub fn open(path: &Path, policy: &TrustPolicy) -> Result<Self, BoardError> {
         let name = path.display().to_string();
-        let len = std::fs::metadata(path).map_err(BoardError::io(path))?.len();
-        if len > MAX_BUNDLE_LEN {
-            return Err(BoardError::malformed(
-                &name,
-                format!("bundle is {len} bytes, the limit is {MAX_BUNDLE_LEN}"),
-            ));
-        }
-        let bytes = std::fs::read(path).map_err(BoardError::io(path))?;
+        let bytes = read_capped(path, MAX_BUNDLE_LEN)?;
         let file: BundleFile = serde_json::from_slice(&bytes).map_err(|e| {
             BoardError::malformed(&name, format!("not a fairtally board bundle: {e}"))
         })?;
@@ -167,8 +162,11 @@ pub struct ImportReport {
     pub appended: u64,
     /// The board's size afterwards.
     pub size: u64,
-    /// The bundle's checkpoint, now stored.
+    /// The bundle's checkpoint, now stored, with only the signature lines that verified.
     pub checkpoint: SignedCheckpoint,
+    /// Signature lines of the bundle's checkpoint by keys the board's policy does not know:
+    /// unverifiable, so neither stored nor republished.
+    pub dropped_signatures: usize,
 }
 
 fn hashes_to_b64(hashes: &[Hash]) -> Vec<String> {
@@ -267,6 +265,8 @@ impl Board {
         }
         // The bundle was checked under the policy it was opened with; this board's may be stricter.
         self.policy().verify(head)?;
+        let mut head = head.clone();
+        let dropped_signatures = head.keep_verified(self.policy())?;
         let latest = self.latest_checkpoint()?;
         let db_path = self.hashes().path().to_owned();
         let tx = self.store_mut().write()?;
@@ -318,7 +318,7 @@ impl Board {
         } else if local_root(cp.size)? != cp.root {
             return Err(fork(format!("the trees differ at size {}", cp.size)));
         }
-        Board::store_received_checkpoint(&tx, &db_path, head)?;
+        Board::store_received_checkpoint(&tx, &db_path, &head)?;
         let size = stored_size(&tx, &db_path)?;
         tx.commit().map_err(|source| BoardError::Database {
             path: db_path,
@@ -327,7 +327,8 @@ impl Board {
         Ok(ImportReport {
             appended,
             size,
-            checkpoint: head.clone(),
+            checkpoint: head,
+            dropped_signatures,
         })
     }
 }

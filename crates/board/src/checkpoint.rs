@@ -316,12 +316,58 @@ impl TrustPolicy {
     }
 
     /// Verifies a signed checkpoint: the origin is the operator's, the operator's signature is
-    /// present and valid, every signature by a known key is valid, and at least `quorum` distinct
-    /// known witnesses cosigned. Signatures by unknown keys are ignored, as the spec says.
+    /// present and valid, every signature by a known key is valid, no cosignature is dated more
+    /// than [`MAX_CLOCK_SKEW_SECS`] ahead of this computer's clock, and at least `quorum`
+    /// distinct known witnesses cosigned. Signatures by unknown keys are ignored, as the spec
+    /// says.
     ///
     /// # Errors
     /// [`BoardError::WrongLog`], [`BoardError::Signature`] or [`BoardError::NotEnoughWitnesses`].
     pub fn verify(&self, signed: &SignedCheckpoint) -> Result<(), BoardError> {
+        self.verify_signers(signed).map(|_| ())
+    }
+
+    /// [`TrustPolicy::verify`], returning the signature lines that verified.
+    ///
+    /// # Errors
+    /// As [`TrustPolicy::verify`].
+    pub fn verify_signers(&self, signed: &SignedCheckpoint) -> Result<Signers, BoardError> {
+        let signers = self.signers(signed)?;
+        let checkpoint = signed.checkpoint();
+        if !signers.verified.iter().any(|s| s.role == KeyRole::Operator) {
+            return Err(BoardError::Signature {
+                item: checkpoint.to_string(),
+                reason: format!("not signed by the operator key {}", self.operator.name()),
+            });
+        }
+        // Distinct witnesses: two lines by the same witness count once.
+        let cosigners: std::collections::BTreeSet<&str> = signers
+            .verified
+            .iter()
+            .filter(|s| s.role == KeyRole::Witness)
+            .map(|s| s.name.as_str())
+            .collect();
+        if cosigners.len() < self.quorum {
+            return Err(BoardError::NotEnoughWitnesses {
+                size: checkpoint.size,
+                got: cosigners.len(),
+                need: self.quorum,
+            });
+        }
+        Ok(signers)
+    }
+
+    /// Checks every signature line of `signed` that claims a key of this policy, without
+    /// asking for a quorum (what `board status` shows of a checkpoint still being witnessed).
+    ///
+    /// # Errors
+    /// [`BoardError::WrongLog`] for another log; [`BoardError::Signature`] for a line by a
+    /// known key that does not verify or a cosignature dated in the future.
+    pub fn signers(&self, signed: &SignedCheckpoint) -> Result<Signers, BoardError> {
+        self.signers_at(signed, unix_now())
+    }
+
+    fn signers_at(&self, signed: &SignedCheckpoint, now: u64) -> Result<Signers, BoardError> {
         self.check("trust policy")?;
         let checkpoint = signed.checkpoint();
         if checkpoint.origin != self.origin() {
@@ -332,41 +378,87 @@ impl TrustPolicy {
             });
         }
         let text = signed.note().text();
-        let mut operator_signed = false;
-        // Distinct witnesses: two lines by the same witness count once.
-        let mut cosigners = std::collections::BTreeSet::new();
+        let mut out = Signers::default();
         for signature in signed.note().signatures() {
-            let fail = |e: BoardError| BoardError::Signature {
+            let fail = |reason: String| BoardError::Signature {
                 item: checkpoint.to_string(),
-                reason: e.to_string(),
+                reason,
             };
-            if self.operator.matches(signature) {
-                self.operator.verify(text, signature).map_err(fail)?;
-                operator_signed = true;
-            } else if let Some((i, witness)) = self
-                .witnesses
-                .iter()
-                .enumerate()
-                .find(|(_, w)| w.matches(signature))
+            let key = std::iter::once(&self.operator)
+                .chain(&self.witnesses)
+                .find(|k| k.matches(signature));
+            let Some(key) = key else {
+                out.unknown.push(signature.name.clone());
+                continue;
+            };
+            let timestamp = key
+                .verify(text, signature)
+                .map_err(|e| fail(e.to_string()))?;
+            if let Some(t) = timestamp
+                && t > now.saturating_add(MAX_CLOCK_SKEW_SECS)
             {
-                witness.verify(text, signature).map_err(fail)?;
-                cosigners.insert(i);
+                return Err(fail(format!(
+                    "the cosignature by {} is dated {t}, {} seconds ahead of this computer's clock",
+                    key.name(),
+                    t - now
+                )));
             }
-        }
-        if !operator_signed {
-            return Err(BoardError::Signature {
-                item: checkpoint.to_string(),
-                reason: format!("not signed by the operator key {}", self.operator.name()),
+            out.verified.push(VerifiedSigner {
+                name: key.name().to_owned(),
+                role: key.role(),
+                timestamp,
             });
         }
-        if cosigners.len() < self.quorum {
-            return Err(BoardError::NotEnoughWitnesses {
-                size: checkpoint.size,
-                got: cosigners.len(),
-                need: self.quorum,
-            });
-        }
-        Ok(())
+        Ok(out)
+    }
+}
+
+/// How far a witness's cosignature may be dated ahead of the reader's clock, in seconds.
+pub const MAX_CLOCK_SKEW_SECS: u64 = 600;
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// A signature line of a checkpoint that verified under a trust policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedSigner {
+    /// The key's name.
+    pub name: String,
+    /// Operator or witness.
+    pub role: KeyRole,
+    /// A cosignature's timestamp (POSIX seconds); `None` for the operator.
+    pub timestamp: Option<u64>,
+}
+
+/// The signature lines of a checkpoint, as a trust policy sees them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Signers {
+    /// Lines by keys of the policy, all verified, in the note's order.
+    pub verified: Vec<VerifiedSigner>,
+    /// Names on lines by keys the policy does not know: not verified, not to be shown as
+    /// signers or passed on.
+    pub unknown: Vec<String>,
+}
+
+impl SignedCheckpoint {
+    /// Keeps only the signature lines that verify under `policy`; returns how many were
+    /// dropped (lines by keys the policy does not know).
+    ///
+    /// # Errors
+    /// As [`TrustPolicy::signers`]: a line by a known key that does not verify is an error,
+    /// not something to drop quietly.
+    pub fn keep_verified(&mut self, policy: &TrustPolicy) -> Result<usize, BoardError> {
+        policy.signers(self)?;
+        let before = self.note.signatures().len();
+        self.note.retain_signatures(|s| {
+            std::iter::once(&policy.operator)
+                .chain(&policy.witnesses)
+                .any(|k| k.matches(s))
+        });
+        Ok(before - self.note.signatures().len())
     }
 }
 
@@ -525,6 +617,52 @@ mod tests {
             TrustPolicy::parse("oprator x\n", "p.txt")
                 .is_err_and(|e| e.to_string().contains("line 1"))
         );
+        Ok(())
+    }
+
+    #[test]
+    fn only_verified_lines_are_signers_and_future_cosignatures_are_refused()
+    -> Result<(), BoardError> {
+        let (op, witnesses) = keys()?;
+        let policy = policy(&op, &witnesses[..1], 1);
+        let cp = Checkpoint {
+            origin: op.name().into(),
+            size: 0,
+            root: EMPTY_ROOT,
+        };
+        let mut signed = SignedCheckpoint::sign(cp.clone(), &op)?;
+        signed.cosign(&witnesses[0], 1_700_000_000)?;
+        // A line by a key the policy does not know, and junk bytes under a made-up name.
+        signed.cosign(&witnesses[1], 1_700_000_000)?;
+        signed.note.add_signature(crate::note::NoteSignature {
+            name: "mallory.example/witness".into(),
+            key_id: 7,
+            bytes: vec![0; 72],
+        });
+        let signers = policy.verify_signers(&signed)?;
+        let names: Vec<&str> = signers.verified.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, [op.name(), witnesses[0].name()]);
+        assert_eq!(
+            signers.unknown,
+            [witnesses[1].name(), "mallory.example/witness"]
+        );
+        let mut kept = signed.clone();
+        assert_eq!(kept.keep_verified(&policy)?, 2);
+        assert_eq!(kept.note().signatures().len(), 2);
+        policy.verify(&kept)?;
+
+        // A cosignature dated beyond the allowed clock skew is refused; within it, accepted.
+        let now = unix_now();
+        let mut ahead = SignedCheckpoint::sign(cp.clone(), &op)?;
+        ahead.cosign(&witnesses[0], now + MAX_CLOCK_SKEW_SECS + 60)?;
+        assert!(
+            policy
+                .verify(&ahead)
+                .is_err_and(|e| e.to_string().contains("ahead of this computer's clock"))
+        );
+        let mut skewed = SignedCheckpoint::sign(cp, &op)?;
+        skewed.cosign(&witnesses[0], now + 30)?;
+        policy.verify(&skewed)?;
         Ok(())
     }
 }

@@ -36,7 +36,7 @@ pub const MAX_NOTE_LEN: u64 = 1 << 20;
 pub const MAX_TILE_LEN: u64 = TILE_WIDTH * HASH_LEN as u64;
 
 /// Largest entry bundle, in bytes: 256 entries of the largest size with their length prefixes.
-pub const MAX_BUNDLE_LEN: u64 = TILE_WIDTH * (2 + MAX_ENTRY_LEN as u64);
+pub const MAX_ENTRY_BUNDLE_LEN: u64 = TILE_WIDTH * (2 + MAX_ENTRY_LEN as u64);
 
 /// A file of the public layout, as named by its path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -228,6 +228,15 @@ impl Mirror {
         )
     }
 
+    /// Proves that the entry with `leaf_hash` is entry `index`: the inclusion proof from the
+    /// verified tree, checked against the checkpoint.
+    ///
+    /// # Errors
+    /// As [`Mirror::leaf_hashes`]; [`BoardError::Proof`] when it is not that entry.
+    pub fn prove_at(&mut self, index: u64, leaf_hash: &Hash) -> Result<Inclusion, BoardError> {
+        self.inclusion_at(index, *leaf_hash)
+    }
+
     fn inclusion_at(&mut self, index: u64, leaf_hash: Hash) -> Result<Inclusion, BoardError> {
         let proof = self.inclusion_proof(index)?;
         let cp = self.checkpoint.checkpoint();

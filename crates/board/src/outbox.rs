@@ -13,12 +13,13 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 
+use fairtally_files::{Access, write_atomic};
+
 use crate::board::{Appended, Board};
 use crate::entry::Entry;
 use crate::error::BoardError;
 use crate::hashstore::open_database;
 use crate::mirror::Mirror;
-use fairtally_files::{Access, write_atomic};
 
 /// Format tag of a submissions file (the outbox's export).
 pub const SUBMISSIONS_FORMAT: &str = "fairtally-board-submissions/1";
@@ -61,6 +62,21 @@ impl Outbox {
             conn,
             path: path.to_owned(),
         })
+    }
+
+    /// Opens an outbox that must already exist (`status`, `send`, `export`, `confirm`): a
+    /// mistyped path is an error, not a new empty outbox.
+    ///
+    /// # Errors
+    /// [`BoardError::Malformed`] when there is no file at `path`; as [`Outbox::open`].
+    pub fn open_existing(path: &Path) -> Result<Self, BoardError> {
+        if !path.is_file() {
+            return Err(BoardError::malformed(
+                path.display().to_string(),
+                "no outbox here (`fairtally board outbox add` creates one)",
+            ));
+        }
+        Self::open(path)
     }
 
     fn db(&self) -> impl Fn(rusqlite::Error) -> BoardError + '_ {
@@ -188,19 +204,22 @@ impl Outbox {
         Ok(pending.len())
     }
 
-    /// Marks as delivered every pending entry that a verified mirror proves included. Returns
-    /// the number confirmed.
+    /// Marks as delivered every pending entry that a verified mirror proves included: its
+    /// index comes from the mirror's verified tree and its inclusion proof is checked against
+    /// the checkpoint that verified under the mirror's policy. Returns the number confirmed.
     ///
     /// # Errors
-    /// Errors reading the mirror's files; database errors.
+    /// A mirror whose files do not match its signed checkpoint (nothing is marked then);
+    /// errors reading the mirror's files; database errors.
     pub fn confirm(&mut self, mirror: &mut Mirror) -> Result<usize, BoardError> {
+        let hashes: Vec<_> = self.pending()?.iter().map(Entry::leaf_hash).collect();
         let mut found = Vec::new();
-        for entry in self.pending()? {
-            let leaf_hash = entry.leaf_hash();
-            if let Some(index) = mirror.find(&leaf_hash)? {
+        for (leaf_hash, index) in hashes.iter().zip(mirror.locate(&hashes)?) {
+            if let Some(index) = index {
+                let inclusion = mirror.prove_at(index, leaf_hash)?;
                 found.push(Appended {
-                    index,
-                    leaf_hash,
+                    index: inclusion.index,
+                    leaf_hash: *leaf_hash,
                     new: false,
                 });
             }
@@ -217,14 +236,7 @@ impl Outbox {
 /// the entry.
 pub fn read_submissions(path: &Path) -> Result<Vec<Entry>, BoardError> {
     let name = path.display().to_string();
-    let len = std::fs::metadata(path).map_err(BoardError::io(path))?.len();
-    if len > MAX_SUBMISSIONS_LEN {
-        return Err(BoardError::malformed(
-            &name,
-            format!("file is {len} bytes, the limit is {MAX_SUBMISSIONS_LEN}"),
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(BoardError::io(path))?;
+    let bytes = crate::layout::read_capped(path, MAX_SUBMISSIONS_LEN)?;
     let file: SubmissionsFile = serde_json::from_slice(&bytes)
         .map_err(|e| BoardError::malformed(&name, format!("not a submissions file: {e}")))?;
     if file.format != SUBMISSIONS_FORMAT {
@@ -289,6 +301,41 @@ mod tests {
         let delivered: Vec<u64> = outbox.delivered()?.iter().map(|(_, i)| *i).collect();
         assert_eq!(delivered, [0, 1, 2]);
         Ok(())
+    }
+
+    #[test]
+    fn a_mirror_with_a_forged_tile_hash_confirms_nothing() -> Result<(), BoardError> {
+        // Defect 1: the operator suppresses a submission and writes its leaf hash over another
+        // entry's in tile/0/000; the checkpoint is left as signed.
+        let dir = tempfile::tempdir().map_err(BoardError::io("tempdir"))?;
+        let op = NoteSigner::generate("board.example/outbox", KeyRole::Operator)?;
+        let policy = TrustPolicy::operator_only(op.verifier());
+        let mut board = Board::create(&dir.path().join("b"), &policy)?;
+        let kind = EntryKind::new("observe/protocol")?;
+        let posted = Entry::new(kind.clone(), b"posted".to_vec())?;
+        let suppressed = Entry::new(kind, b"suppressed".to_vec())?;
+        board.post([posted.clone()], &op)?;
+        let public = board.dir().join(PUBLIC_DIR);
+        let tile = public.join("tile/0/000.p/1");
+        std::fs::write(&tile, suppressed.leaf_hash()).map_err(BoardError::io(&tile))?;
+        let mut outbox = Outbox::open(&dir.path().join("outbox.sqlite"))?;
+        outbox.push(&suppressed)?;
+        let mut mirror = Mirror::open(&public, &policy)?;
+        assert!(matches!(
+            outbox.confirm(&mut mirror),
+            Err(BoardError::Inconsistent { .. })
+        ));
+        assert_eq!(outbox.pending()?, vec![suppressed]);
+        assert!(outbox.delivered()?.is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn a_mistyped_outbox_is_not_created() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let typo = dir.path().join("outbx.sqlite");
+        assert!(Outbox::open_existing(&typo).is_err_and(|e| e.to_string().contains("no outbox")));
+        assert!(!typo.exists());
     }
 
     #[test]

@@ -7,13 +7,15 @@
 
 use std::path::{Path, PathBuf};
 
+use fairtally_files::{Access, write_atomic};
+
 use crate::checkpoint::{Checkpoint, SignedCheckpoint, TrustPolicy};
 use crate::error::BoardError;
+use crate::layout::read_note;
 use crate::merkle::Hash;
 use crate::mirror::Mirror;
 use crate::note::NoteSigner;
 use crate::proof::verify_consistency;
-use fairtally_files::{Access, write_atomic};
 
 /// A witness: its key and the last checkpoint it cosigned.
 pub struct Witness {
@@ -28,13 +30,15 @@ impl Witness {
     /// # Errors
     /// I/O errors; [`BoardError::Malformed`] for a damaged state file.
     pub fn open(signer: NoteSigner, state_path: &Path) -> Result<Self, BoardError> {
-        let last = match std::fs::read_to_string(state_path) {
+        let last = match read_note(state_path) {
             Ok(text) => Some(Checkpoint::from_text(
                 &text,
                 &state_path.display().to_string(),
             )?),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(BoardError::io(state_path)(e)),
+            Err(BoardError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                None
+            }
+            Err(e) => return Err(e),
         };
         Ok(Self {
             signer,

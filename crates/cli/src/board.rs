@@ -7,10 +7,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
+use fairtally_board::BoardError;
 use fairtally_board::board::{Board, PUBLIC_DIR};
 use fairtally_board::bundle::Bundle;
-use fairtally_board::checkpoint::{SignedCheckpoint, TrustPolicy};
+use fairtally_board::checkpoint::{SignedCheckpoint, Signers, TrustPolicy};
 use fairtally_board::entry::{Entry, EntryKind, MAX_ENTRY_LEN};
+use fairtally_board::layout::{CHECKPOINT_FILE, POLICY_FILE, read_note};
 use fairtally_board::mirror::Mirror;
 use fairtally_board::note::{KeyRole, NoteSigner, NoteVerifier};
 use fairtally_board::outbox::{Outbox, read_submissions};
@@ -222,8 +224,9 @@ pub enum OutboxCommand {
     },
 }
 
+/// Reads a key, policy or signed note (size-capped: these are small files).
 fn read_text(path: &Path) -> anyhow::Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+    Ok(read_note(path)?)
 }
 
 fn load_signer(path: &Path) -> anyhow::Result<NoteSigner> {
@@ -294,11 +297,29 @@ fn read_entries(kind: &EntryKind, files: &[PathBuf]) -> anyhow::Result<Vec<Entry
         .collect()
 }
 
+/// Prints a checkpoint's size and root (its signers are printed only once verified: see
+/// [`print_signers`]).
 pub(crate) fn print_checkpoint(signed: &SignedCheckpoint) {
     let cp = signed.checkpoint();
     println!("checkpoint: {} entries, root {}", cp.size, hex_root(signed));
-    for s in signed.note().signatures() {
+}
+
+/// Prints a checkpoint with the signature lines that verified under `policy`: only those are
+/// signers; lines by keys the policy does not know are counted, never named as signers.
+fn print_signed(signed: &SignedCheckpoint, signers: &Signers) {
+    print_checkpoint(signed);
+    print_signers(signers);
+}
+
+fn print_signers(signers: &Signers) {
+    for s in &signers.verified {
         println!("  signed by {}", s.name);
+    }
+    if !signers.unknown.is_empty() {
+        println!(
+            "  {} signature line(s) by keys not in the policy: not verified, ignored",
+            signers.unknown.len()
+        );
     }
 }
 
@@ -404,7 +425,7 @@ pub fn run(command: BoardCommand) -> anyhow::Result<ExitCode> {
             println!("log {}: {} entries", board.origin(), board.size()?);
             match board.latest_checkpoint()? {
                 Some(signed) => {
-                    print_checkpoint(&signed);
+                    print_signed(&signed, &board.policy().signers(&signed)?);
                     if let Err(e) = board.policy().verify(&signed) {
                         println!("  not yet acceptable to clients: {e}");
                     }
@@ -449,6 +470,12 @@ pub fn run(command: BoardCommand) -> anyhow::Result<ExitCode> {
             };
             let report = board.import_bundle(&checked)?;
             board.publish()?;
+            if report.dropped_signatures > 0 {
+                println!(
+                    "dropped {} signature line(s) of the bundle's checkpoint by keys not in the policy: unverifiable, not stored or republished",
+                    report.dropped_signatures
+                );
+            }
             if report.appended == 0 {
                 println!(
                     "nothing new: the mirror already had everything in {}",
@@ -460,7 +487,10 @@ pub fn run(command: BoardCommand) -> anyhow::Result<ExitCode> {
                     report.appended, report.size
                 );
             }
-            print_checkpoint(&report.checkpoint);
+            print_signed(
+                &report.checkpoint,
+                &policy.verify_signers(&report.checkpoint)?,
+            );
         }
         BoardCommand::Witness {
             public,
@@ -497,7 +527,7 @@ pub fn run(command: BoardCommand) -> anyhow::Result<ExitCode> {
             let mut board = Board::open(&dir)?;
             let merged = board.add_cosignatures(&cosigned)?;
             board.publish()?;
-            print_checkpoint(&merged);
+            print_signed(&merged, &board.policy().signers(&merged)?);
         }
         BoardCommand::Prove {
             public,
@@ -513,7 +543,10 @@ pub fn run(command: BoardCommand) -> anyhow::Result<ExitCode> {
             };
             let inclusion = mirror.prove(entry)?;
             println!("entry {} is on the board", inclusion.index);
-            print_checkpoint(&inclusion.checkpoint);
+            print_signed(
+                &inclusion.checkpoint,
+                &policy.verify_signers(&inclusion.checkpoint)?,
+            );
             println!("inclusion proof ({} hashes):", inclusion.proof.len());
             for hash in &inclusion.proof {
                 println!(
@@ -522,7 +555,7 @@ pub fn run(command: BoardCommand) -> anyhow::Result<ExitCode> {
                 );
             }
         }
-        BoardCommand::Verify { public, policy } => verify(&public, policy.as_deref())?,
+        BoardCommand::Verify { public, policy } => return verify(&public, policy.as_deref()),
         BoardCommand::Outbox(command) => outbox(command)?,
     }
     Ok(ExitCode::SUCCESS)
@@ -574,9 +607,24 @@ fn append(args: AppendArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn verify(public: &Path, policy: Option<&Path>) -> anyhow::Result<()> {
+/// `board verify`: exit 0 when every file checks, 1 when the board fails a check (tampered,
+/// wrongly signed, unexpected files), 2 when the input is unusable (no policy, no board).
+fn verify(public: &Path, policy: Option<&Path>) -> anyhow::Result<ExitCode> {
     let policy = public_policy(public, policy)?;
-    let mut mirror = Mirror::open(public, &policy)?;
+    if !public.join(CHECKPOINT_FILE).is_file() {
+        bail!(
+            "{} is not a board's public directory (it has no {CHECKPOINT_FILE})",
+            public.display()
+        );
+    }
+    let failed = |error: BoardError| {
+        eprintln!("FAILED: {error}");
+        Ok(ExitCode::from(1))
+    };
+    let mut mirror = match Mirror::open(public, &policy) {
+        Ok(mirror) => mirror,
+        Err(e) => return failed(e),
+    };
     let size = mirror.size();
     println!(
         "checkpoint signatures valid under the policy ({} witnesses required)",
@@ -587,11 +635,39 @@ fn verify(public: &Path, policy: Option<&Path>) -> anyhow::Result<()> {
         ProgressStyle::with_template("{bar:40} {pos}/{len} entries checked ({eta} left)")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    mirror.audit(|checked| progress.set_position(checked))?;
+    let audit = mirror.audit(|checked| progress.set_position(checked));
     progress.finish_and_clear();
-    println!("all {size} entries and tiles match the signed root");
-    print_checkpoint(mirror.checkpoint());
-    Ok(())
+    let report = match audit {
+        Ok(report) => report,
+        Err(e) => return failed(e),
+    };
+    println!(
+        "all {size} entries and tiles match the signed root; {} files checked, {} archived checkpoints consistent with it",
+        report.files_checked,
+        report.archived.len()
+    );
+    print_signed(
+        mirror.checkpoint(),
+        &policy.verify_signers(mirror.checkpoint())?,
+    );
+    if report.published_policy.as_ref() != Some(&policy) {
+        println!(
+            "note: {}/{POLICY_FILE} differs from the policy used (or is missing)",
+            public.display()
+        );
+    }
+    if report.unexpected.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    for file in &report.unexpected {
+        println!("unexpected file {}: {}", file.path.display(), file.reason);
+    }
+    eprintln!(
+        "FAILED: {} file(s) in {} are not part of the board",
+        report.unexpected.len(),
+        public.display()
+    );
+    Ok(ExitCode::from(1))
 }
 
 fn outbox(command: OutboxCommand) -> anyhow::Result<()> {
@@ -612,13 +688,13 @@ fn outbox(command: OutboxCommand) -> anyhow::Result<()> {
             );
         }
         OutboxCommand::Send { outbox, dir } => {
-            let mut queue = Outbox::open(&outbox)?;
+            let mut queue = Outbox::open_existing(&outbox)?;
             let mut board = Board::open(&dir)?;
             let acks = queue.send(&mut board)?;
             println!("{} entries delivered to {}", acks.len(), dir.display());
         }
         OutboxCommand::Export { outbox, out } => {
-            let n = Outbox::open(&outbox)?.export(&out)?;
+            let n = Outbox::open_existing(&outbox)?.export(&out)?;
             println!(
                 "wrote {n} pending entries to {}; they stay pending until confirmed",
                 out.display()
@@ -630,8 +706,8 @@ fn outbox(command: OutboxCommand) -> anyhow::Result<()> {
             policy,
         } => {
             let policy = public_policy(&public, policy.as_deref())?;
+            let mut queue = Outbox::open_existing(&outbox)?;
             let mut mirror = Mirror::open(&public, &policy)?;
-            let mut queue = Outbox::open(&outbox)?;
             let confirmed = queue.confirm(&mut mirror)?;
             println!(
                 "{confirmed} entries confirmed on the board; {} still pending",
@@ -639,7 +715,7 @@ fn outbox(command: OutboxCommand) -> anyhow::Result<()> {
             );
         }
         OutboxCommand::Status { outbox } => {
-            let queue = Outbox::open(&outbox)?;
+            let queue = Outbox::open_existing(&outbox)?;
             for entry in queue.pending()? {
                 println!("pending    {} ({} bytes)", entry.kind(), entry.body().len());
             }

@@ -8,6 +8,7 @@ mod authority;
 mod bench;
 mod board;
 mod demo;
+mod electionguard;
 mod files;
 mod forensics;
 mod guardian;

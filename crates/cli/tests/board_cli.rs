@@ -21,6 +21,15 @@ fn run(dir: &Path, args: &str) -> Result<(bool, String, String), Box<dyn std::er
     ))
 }
 
+/// The exit status of `fairtally` run in `dir` with the words of `args`.
+fn status(dir: &Path, args: &str) -> Result<i32, Box<dyn std::error::Error>> {
+    let out = Command::new(FAIRTALLY)
+        .current_dir(dir)
+        .args(args.split_whitespace())
+        .output()?;
+    Ok(out.status.code().unwrap_or(-1))
+}
+
 fn ok(dir: &Path, args: &str) -> Result<String, Box<dyn std::error::Error>> {
     let (success, stdout, stderr) = run(dir, args)?;
     if !success {
@@ -77,6 +86,7 @@ fn operator_witness_mirror_and_outbox() -> TestResult {
     assert!(ok(d, witness)?.contains("first checkpoint seen"));
     ok(d, "board cosign op cos.txt")?;
     let out = ok(d, "board verify op/public --policy policy.txt")?;
+    assert!(out.contains("signed by observers.example/w1"), "{out}");
     assert!(
         out.contains("all 3 entries and tiles match the signed root"),
         "{out}"
@@ -203,5 +213,119 @@ fn user_errors_name_the_file_and_reason() -> TestResult {
         ),
         "the log is forked: checkpoint board.example.org/errors size 2",
     )?;
+    Ok(())
+}
+
+/// A bundle whose checkpoint carries an extra signature line by a key nobody knows.
+fn with_junk_signature(bundle: &Path) -> TestResult {
+    let mut json: serde_json::Value = serde_json::from_slice(&std::fs::read(bundle)?)?;
+    let checkpoint = json["checkpoint"]
+        .as_str()
+        .ok_or("no checkpoint")?
+        .to_owned();
+    // Key ID 1 and 72 bytes of nothing, in base64: shaped like a cosignature, signing nothing.
+    let junk = format!("\u{2014} mallory.example/witness AAAAA{}\n", "A".repeat(95));
+    json["checkpoint"] = (checkpoint + &junk).into();
+    std::fs::write(bundle, serde_json::to_vec(&json)?)?;
+    Ok(())
+}
+
+#[test]
+fn only_verified_signers_are_shown_and_imported() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let d = tmp.path();
+    ok(d, "board init op --origin board.example.org/signers")?;
+    std::fs::write(d.join("lines.txt"), "a\nb\n")?;
+    ok(d, "board append op --kind test/x --lines lines.txt")?;
+    std::fs::copy(d.join("op/public/policy"), d.join("policy.txt"))?;
+    ok(d, "board export op --out all.bundle")?;
+    with_junk_signature(&d.join("all.bundle"))?;
+    let out = ok(d, "board import mirror all.bundle --policy policy.txt")?;
+    assert!(
+        out.contains("dropped 1 signature line(s)") && !out.contains("mallory"),
+        "{out}"
+    );
+    let stored = std::fs::read_to_string(d.join("mirror/public/checkpoint"))?;
+    assert!(!stored.contains("mallory"), "{stored}");
+    assert!(!ok(d, "board status mirror")?.contains("mallory"));
+
+    // A junk line slipped into a published checkpoint is not shown as a signer.
+    let path = d.join("op/public/checkpoint");
+    let text = std::fs::read_to_string(&path)?;
+    let junk = format!("\u{2014} mallory.example/witness AAAAA{}\n", "A".repeat(95));
+    std::fs::write(&path, text + &junk)?;
+    let out = ok(d, "board verify op/public --policy policy.txt")?;
+    assert!(
+        out.contains("signed by board.example.org/signers")
+            && !out.contains("signed by mallory")
+            && out.contains("1 signature line(s) by keys not in the policy"),
+        "{out}"
+    );
+    let out = ok(
+        d,
+        "board prove op/public --kind test/x --body lines.txt --policy policy.txt",
+    );
+    assert!(out.is_err(), "lines.txt as a whole is not an entry");
+    Ok(())
+}
+
+#[test]
+fn verify_exit_status_tells_a_failed_check_from_unusable_input() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let d = tmp.path();
+    ok(d, "board init op --origin board.example.org/status")?;
+    std::fs::write(d.join("lines.txt"), "a\nb\nc\n")?;
+    ok(d, "board append op --kind test/x --lines lines.txt")?;
+    std::fs::copy(d.join("op/public/policy"), d.join("policy.txt"))?;
+    assert_eq!(status(d, "board verify op/public --policy policy.txt")?, 0);
+    assert_eq!(status(d, "board verify nowhere --policy policy.txt")?, 2);
+    assert_eq!(status(d, "board verify op/public --policy missing.txt")?, 2);
+
+    // A file that does not belong is reported and fails the check.
+    std::fs::write(d.join("op/public/tile/notes.txt"), "hello")?;
+    fails(
+        d,
+        "board verify op/public --policy policy.txt",
+        "1 file(s) in op/public are not part of the board",
+    )?;
+    assert_eq!(status(d, "board verify op/public --policy policy.txt")?, 1);
+    std::fs::remove_file(d.join("op/public/tile/notes.txt"))?;
+
+    // One flipped byte of an archived checkpoint fails the check.
+    let archived = d.join("op/public/checkpoints/0");
+    let mut bytes = std::fs::read(&archived)?;
+    let at = bytes.len() - 5;
+    bytes[at] ^= 1;
+    std::fs::write(&archived, &bytes)?;
+    fails(
+        d,
+        "board verify op/public --policy policy.txt",
+        "checkpoints/0",
+    )?;
+    assert_eq!(status(d, "board verify op/public --policy policy.txt")?, 1);
+
+    // A checkpoint under another operator's key fails the check too.
+    ok(d, "board init other --origin board.example.org/status")?;
+    assert_eq!(
+        status(d, "board verify op/public --policy other/public/policy")?,
+        1
+    );
+    Ok(())
+}
+
+#[test]
+fn outbox_commands_do_not_create_a_mistyped_outbox() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let d = tmp.path();
+    ok(d, "board init op --origin board.example.org/outbox")?;
+    for command in [
+        "board outbox status typo.outbox",
+        "board outbox send typo.outbox op",
+        "board outbox export typo.outbox --out s.json",
+        "board outbox confirm typo.outbox op/public",
+    ] {
+        fails(d, command, "no outbox here")?;
+        assert!(!d.join("typo.outbox").exists(), "{command} created it");
+    }
     Ok(())
 }
