@@ -8,7 +8,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use fairtally_observe::keys::{
-    generate_key, parse_public_key, public_key_hex, read_secret_key, write_secret_key,
+    generate_key, parse_public_key, parse_public_keys, public_key_hex, read_secret_key,
+    write_secret_key,
 };
 use fairtally_observe::pvt::{PvtPlan, PvtResult, PvtSource, ShareBase, run_pvt};
 use fairtally_observe::{
@@ -81,6 +82,10 @@ enum ObserveCommand {
         /// The operator key (default BOARD/operator.key).
         #[arg(long)]
         key: Option<PathBuf>,
+        /// Post only items accredited by this organisation (public key, hex; repeatable).
+        /// Without it, every item whose signatures verify is posted.
+        #[arg(long = "trust")]
+        trust: Vec<String>,
     },
     /// Import results through a mapping and print what was read and skipped.
     Import {
@@ -269,7 +274,12 @@ pub fn run(args: ObserveArgs) -> anyhow::Result<ExitCode> {
         }
         ObserveCommand::Submit(args) => submit(args)?,
         ObserveCommand::Verify { store, trust } => return verify_store(&store, &trust),
-        ObserveCommand::Post { store, board, key } => return post(&store, &board, key),
+        ObserveCommand::Post {
+            store,
+            board,
+            key,
+            trust,
+        } => return post(&store, &board, key, &trust),
         ObserveCommand::Import { input, out } => {
             let results = load(&input)?;
             if let Some(out) = out {
@@ -333,11 +343,18 @@ fn refused_code(refused: usize) -> ExitCode {
 }
 
 /// Posts the items of a store whose signatures verify; exit code 1 if any was refused.
-fn post(store: &Path, board: &Path, key: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+fn post(
+    store: &Path,
+    board: &Path,
+    key: Option<PathBuf>,
+    trust: &[String],
+) -> anyhow::Result<ExitCode> {
+    let trusted = parse_public_keys(trust, "--trust")?;
     let outbox = Store::open(store)?;
     let operator = crate::board::operator_key(board, key.as_deref())?;
     let mut board = fairtally_board::board::Board::open(board)?;
-    let post = fairtally_observe::bulletin::post_store(&outbox, &mut board, &operator)?;
+    let trusted = (!trusted.is_empty()).then_some(trusted.as_slice());
+    let post = fairtally_observe::bulletin::post_store(&outbox, &mut board, &operator, trusted)?;
     println!(
         "Posted {} items from {} to the bulletin board ({} new).",
         post.posted.entries,
@@ -361,10 +378,7 @@ fn post(store: &Path, board: &Path, key: Option<PathBuf>) -> anyhow::Result<Exit
 /// Prints one line per item of the store; fails (exit code 1) if any item does not verify or
 /// cannot be read.
 fn verify_store(dir: &Path, trust: &[String]) -> anyhow::Result<ExitCode> {
-    let trusted = trust
-        .iter()
-        .map(|t| parse_public_key(t, "--trust"))
-        .collect::<Result<Vec<_>, _>>()?;
+    let trusted = parse_public_keys(trust, "--trust")?;
     let read = Store::open(dir)?.items()?;
     let mut bad = read.unreadable.len();
     for e in &read.unreadable {
@@ -391,11 +405,7 @@ fn load(input: &Input) -> anyhow::Result<ElectionResults> {
     if input.submissions.is_some() && input.trust.is_empty() {
         bail!("--submissions needs at least one --trust ORGANISATION_PUBLIC_KEY");
     }
-    let trusted = input
-        .trust
-        .iter()
-        .map(|t| parse_public_key(t, "--trust"))
-        .collect::<Result<Vec<_>, _>>()?;
+    let trusted = parse_public_keys(&input.trust, "--trust")?;
     // Opened before the import, so a mistyped directory fails at once.
     let store = input.submissions.as_deref().map(Store::open).transpose()?;
     let mapping = input.map.as_deref().map(Mapping::from_file).transpose()?;

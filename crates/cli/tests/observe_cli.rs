@@ -418,6 +418,18 @@ fn only_items_whose_signature_verifies_are_posted() {
     assert!(!files_with("\"votes\":[560,").is_empty());
     let entries = files_with("\"votes\":[561,");
     assert!(entries.is_empty(), "{entries}");
+    // With --trust, a stranger's accreditations are not posted either.
+    let stranger = ok(d, "keygen --out stranger.key");
+    let out = fairtally(d, &format!("post outbox --board board --trust {stranger}"));
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Posted 0 items"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("3 items of outbox were not posted"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("is not among the trusted ones"), "{stderr}");
 }
 
 #[test]
@@ -509,4 +521,24 @@ fn submit_refuses_doubtful_protocols_unless_forced() {
         "{e}"
     );
     assert_eq!(items(), 3);
+}
+
+#[test]
+fn an_oversized_record_stops_the_import_with_a_short_error() {
+    let dir = setup();
+    let d = dir.path();
+    let mut csv = std::fs::read_to_string(d.join("results.csv")).unwrap();
+    csv.push_str(&format!(
+        "S-99,North,1000,600,590,{},1,1,1,1,1\n",
+        "9".repeat(10 << 20)
+    ));
+    std::fs::write(d.join("big.csv"), csv).unwrap();
+    let out = fairtally(d, "import big.csv --map map.toml");
+    assert_eq!(out.status.code(), Some(2), "unusable input");
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.len() < 400, "{} bytes of error", e.len());
+    assert!(
+        e.starts_with("error: big.csv: line 42: the record is longer than 1048576 bytes"),
+        "{e}"
+    );
 }

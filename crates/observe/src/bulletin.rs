@@ -6,6 +6,7 @@
 //! stores identical entries once: posting a store again, or two copies of the same outbox,
 //! adds nothing, and nothing prepared offline is lost as long as its store is posted once.
 
+use ed25519_dalek::VerifyingKey;
 use fairtally_board::board::Board;
 use fairtally_board::entry::{Entry, EntryKind};
 use fairtally_board::note::NoteSigner;
@@ -34,14 +35,18 @@ pub struct StorePost {
     pub refused: Vec<ObserveError>,
 }
 
-/// Posts every item of `store` whose signatures verify ([`ObservationItem::verify_signatures`])
-/// to `board` with [`Board::post`]: durable, one checkpoint signed by `operator`, published.
-/// Unreadable items and items whose signatures fail are left out and listed in
-/// [`StorePost::refused`]; they never reach the board, where they could not be removed.
+/// Posts every item of `store` whose signatures verify to `board` with [`Board::post`]:
+/// durable, one checkpoint signed by `operator`, published. With `trusted`, an item must also
+/// be accredited by one of those organisations ([`ObservationItem::verify`]); without, its
+/// signatures are checked against the organisation it names
+/// ([`ObservationItem::verify_signatures`]). Unreadable items and items that fail are left
+/// out and listed in [`StorePost::refused`]; they never reach the board, where they could not
+/// be removed.
 pub fn post_store(
     store: &Store,
     board: &mut Board,
     operator: &NoteSigner,
+    trusted: Option<&[VerifyingKey]>,
 ) -> Result<StorePost, ObserveError> {
     let Items {
         items,
@@ -49,7 +54,11 @@ pub fn post_store(
     } = store.items()?;
     let mut entries = Vec::with_capacity(items.len());
     for (digest, item) in &items {
-        match item.verify_signatures() {
+        let verified = match trusted {
+            Some(trusted) => item.verify(trusted),
+            None => item.verify_signatures(),
+        };
+        match verified {
             Ok(()) => entries.push(board_entry(item)?),
             Err(source) => refused.push(ObserveError::Refused {
                 path: store.item_path(digest),
