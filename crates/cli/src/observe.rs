@@ -104,7 +104,15 @@ enum ObserveCommand {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Parallel vote tabulation from a sample drawn from a public seed.
+    /// Before election day: draw the PVT's secret into a new file (keep it confidential) and
+    /// print the commitment to publish (see docs/OBSERVE.md, "Seeds by commit–reveal").
+    PvtCommit {
+        /// Where to write the secret (a new file, readable only by you).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Parallel vote tabulation from a sample drawn from a public seed. Exits 1 when no
+    /// sampled station has the figures needed.
     Pvt {
         #[command(flatten)]
         input: Input,
@@ -114,27 +122,10 @@ enum ObserveCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// How many voters and stations a PVT needs: n = p(1−p)/(E²/z² + p(1−p)/N).
-    SampleSize {
-        /// Voters expected to vote (N).
-        #[arg(long)]
-        population: u64,
-        /// Margin of error as a fraction (0.0032 for 0.32 %).
-        #[arg(long)]
-        margin: f64,
-        /// Normal quantile (1.96 for 95 %, 2.58 for 99 %).
-        #[arg(long, default_value_t = 2.58)]
-        z: f64,
-        /// Expected share (0.5 is the safe choice).
-        #[arg(long, default_value_t = 0.5)]
-        p: f64,
-        /// Voters per station, to get the number of stations.
-        #[arg(long)]
-        station_size: Option<f64>,
-        /// Design effect of sampling whole stations (1 = none).
-        #[arg(long, default_value_t = 1.0)]
-        design_effect: f64,
-    },
+    /// How many stations a PVT needs. With --past, measured on past station-level results
+    /// (ratio estimator of the option's share, its design effect measured); without, the
+    /// voter formula n = p(1−p)/(E²/z² + p(1−p)/N), in stations only with --design-effect.
+    SampleSize(SampleSizeArgs),
     /// Everything for publication: confrontation and PVT in one report (summary.json,
     /// flagged.csv, report.html, pvt.json, sample.csv).
     Report {
@@ -165,18 +156,71 @@ struct Input {
 }
 
 #[derive(Args)]
-struct PvtArgs {
-    /// The public seed (announce it after the station list is fixed).
+struct SampleSizeArgs {
+    /// Past station-level results (CSV or .zip with --map, or JSON from `import --out`).
+    #[arg(long, requires = "option")]
+    past: Option<PathBuf>,
+    /// Column mapping of the past results, for CSV.
+    #[arg(long = "map")]
+    map: Option<PathBuf>,
+    /// The option whose share the PVT estimates (id or ballot name), with --past.
     #[arg(long)]
-    seed: String,
+    option: Option<String>,
+    /// Margin of error: a percentage (0.32%) or a fraction (0.0032); a bare number above 0.2
+    /// is refused as ambiguous.
+    #[arg(long, value_parser = parse_margin_arg)]
+    margin: f64,
+    /// Confidence level: 95% or 0.95 (the same default as `pvt`).
+    #[arg(long, value_parser = parse_confidence_arg, default_value = "0.95")]
+    confidence: f64,
+    /// Voters expected to vote (N), without --past.
+    #[arg(long, conflicts_with = "past", required_unless_present = "past")]
+    population: Option<u64>,
+    /// Expected share (0.5 is the safe choice), without --past.
+    #[arg(long, default_value_t = 0.5, conflicts_with = "past")]
+    p: f64,
+    /// Voters per station, to get the number of stations (needs --design-effect).
+    #[arg(long, conflicts_with = "past")]
+    station_size: Option<f64>,
+    /// Design effect of sampling whole stations (measure it with --past).
+    #[arg(long, conflicts_with = "past")]
+    design_effect: Option<f64>,
+    /// Print the answer as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_margin_arg(text: &str) -> Result<f64, String> {
+    fairtally_observe::parse_margin(text).map_err(|e| e.to_string())
+}
+
+fn parse_confidence_arg(text: &str) -> Result<f64, String> {
+    fairtally_observe::parse_confidence(text).map_err(|e| e.to_string())
+}
+
+#[derive(Args)]
+#[group(id = "seeding", required = true, args = ["seed", "secret"])]
+struct PvtArgs {
+    /// A seed given directly (for rehearsals; a real PVT uses --secret and --public-random).
+    #[arg(long, conflicts_with_all = ["secret", "public_random", "commitment"])]
+    seed: Option<String>,
+    /// The secret file from `pvt-commit`, revealed with the results.
+    #[arg(long, requires = "public_random")]
+    secret: Option<PathBuf>,
+    /// The public random value drawn after the polls closed (a lottery draw, a beacon round).
+    #[arg(long)]
+    public_random: Option<String>,
+    /// The commitment published before election day: the secret must match it.
+    #[arg(long)]
+    commitment: Option<String>,
     /// Stations to sample.
     #[arg(long)]
     stations: usize,
     /// Stratify by region.
     #[arg(long)]
     stratify: bool,
-    /// Confidence level of the intervals.
-    #[arg(long, default_value_t = 0.95)]
+    /// Confidence level of the intervals: 95% or 0.95 (the same default as `sample-size`).
+    #[arg(long, value_parser = parse_confidence_arg, default_value = "0.95")]
     confidence: f64,
     /// Figures of the sampled stations: observers' protocols, or official ones (rehearsal).
     #[arg(long, value_enum, default_value_t = SourceArg::Observers)]
@@ -291,6 +335,20 @@ pub fn run(args: ObserveArgs) -> anyhow::Result<ExitCode> {
             let results = load(&input)?;
             publish(&results, None, &out)?;
         }
+        ObserveCommand::PvtCommit { out } => {
+            let secret = fairtally_observe::pvt::new_secret()?;
+            let text = fairtally_observe::pvt::secret_file_text(&secret);
+            fairtally_files::write_new(&out, text.as_bytes(), fairtally_files::Access::OwnerOnly)?;
+            println!(
+                "{}",
+                fairtally_observe::pvt::seed_commitment(secret.as_ref())
+            );
+            eprintln!(
+                "secret written to {}; publish the commitment above now, keep the secret \
+                 confidential until the results are published",
+                out.display()
+            );
+        }
         ObserveCommand::Pvt { input, pvt, out } => {
             let results = load(&input)?;
             let result = pvt_of(&results, &pvt)?;
@@ -300,21 +358,11 @@ pub fn run(args: ObserveArgs) -> anyhow::Result<ExitCode> {
                     eprintln!("wrote {}", path.display());
                 }
             }
-        }
-        ObserveCommand::SampleSize {
-            population,
-            margin,
-            z,
-            p,
-            station_size,
-            design_effect,
-        } => {
-            let s = sample_size(population, margin, z, p, station_size, design_effect)?;
-            println!("voters:   {} (exactly {:.2})", s.voters, s.exact);
-            if let Some(stations) = s.stations {
-                println!("stations: {stations}");
+            if result.estimates.is_empty() {
+                return Ok(ExitCode::FAILURE);
             }
         }
+        ObserveCommand::SampleSize(a) => sample_size_command(&a)?,
         ObserveCommand::Report { input, pvt, out } => {
             let results = load(&input)?;
             let result = pvt_of(&results, &pvt)?;
@@ -451,9 +499,78 @@ fn read_results(path: &Path, mapping: Option<&Mapping>) -> anyhow::Result<Electi
     Ok(results)
 }
 
+/// The seed: given directly, or revealed from the committed secret and the public value.
+fn pvt_seed(a: &PvtArgs) -> anyhow::Result<String> {
+    match (&a.seed, &a.secret, &a.public_random) {
+        (Some(seed), _, _) => Ok(seed.clone()),
+        (None, Some(path), Some(public)) => {
+            let secret = fairtally_observe::pvt::read_secret_file(path)?;
+            Ok(fairtally_observe::pvt::reveal_seed(
+                secret.as_ref(),
+                public,
+                a.commitment.as_deref(),
+            )?)
+        }
+        _ => bail!("give --seed, or --secret with --public-random"),
+    }
+}
+
+fn sample_size_command(a: &SampleSizeArgs) -> anyhow::Result<()> {
+    if let (Some(past), Some(option)) = (&a.past, &a.option) {
+        let input = Input {
+            results: past.clone(),
+            map: a.map.clone(),
+            submissions: None,
+            trust: Vec::new(),
+        };
+        let results = load(&input)?;
+        let s = fairtally_observe::sample_size_from_past(&results, option, a.margin, a.confidence)?;
+        if a.json {
+            println!("{}", serde_json::to_string_pretty(&s)?);
+        } else {
+            println!(
+                "stations: {} of {} (share of {} {:.2} %, ±{:.2} points at {:.0} %)",
+                s.stations,
+                s.population_stations,
+                s.option,
+                100.0 * s.share,
+                100.0 * s.margin,
+                100.0 * s.confidence
+            );
+            println!(
+                "design effect measured: {:.1} (a station of {:.0} ballots tells as much as {:.1} independent voters)",
+                s.design_effect,
+                s.ballots_per_station,
+                s.ballots_per_station / s.design_effect
+            );
+        }
+        return Ok(());
+    }
+    let population = a
+        .population
+        .context("--population is needed without --past")?;
+    let s = sample_size(
+        population,
+        a.margin,
+        a.confidence,
+        a.p,
+        a.station_size,
+        a.design_effect,
+    )?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&s)?);
+    } else {
+        println!("voters:   {} (exactly {:.2})", s.voters, s.exact);
+        if let Some(stations) = s.stations {
+            println!("stations: {stations}");
+        }
+    }
+    Ok(())
+}
+
 fn pvt_of(results: &ElectionResults, a: &PvtArgs) -> anyhow::Result<PvtResult> {
     let plan = PvtPlan {
-        seed: a.seed.clone(),
+        seed: pvt_seed(a)?,
         stations: a.stations,
         stratify: a.stratify,
         confidence: a.confidence,
@@ -470,6 +587,12 @@ fn pvt_of(results: &ElectionResults, a: &PvtArgs) -> anyhow::Result<PvtResult> {
 }
 
 fn print_pvt(p: &PvtResult) {
+    if p.plan.source == PvtSource::Official {
+        println!(
+            "REHEARSAL: computed from the official figures of the sampled stations, so it can \
+             only agree with the official totals; it checks the method, not the count"
+        );
+    }
     println!(
         "PVT: {} of {} stations in {} strata, {} without figures; {:.0} % intervals",
         p.sample.len(),
@@ -484,6 +607,12 @@ fn print_pvt(p: &PvtResult) {
              ballots (--base valid) or ballots counted (--base counted); turnout needs voters \
              and registered voters"
         );
+        if p.plan.source == PvtSource::Observers {
+            println!(
+                "no observers' protocols for the sampled stations: merge them with \
+                 --submissions, or rehearse on the official figures with --source official"
+            );
+        }
     }
     if !p.thin_strata.is_empty() {
         println!(
