@@ -25,9 +25,18 @@ fn contest() -> Contest {
     Contest::new(
         "mayor",
         vec![
-            Choice { name: "A".into(), votes: 5_200_000 },
-            Choice { name: "B".into(), votes: 4_500_000 },
-            Choice { name: "C".into(), votes: 300_000 },
+            Choice {
+                name: "A".into(),
+                votes: 5_200_000,
+            },
+            Choice {
+                name: "B".into(),
+                votes: 4_500_000,
+            },
+            Choice {
+                name: "C".into(),
+                votes: 300_000,
+            },
         ],
         Some(10_000_000),
         Rule::Plurality { winners: 1 },
@@ -52,9 +61,10 @@ fn benches(c: &mut Criterion) {
     group.bench_function("draw 10,000 of 10,000,000 ballots, with replacement", |b| {
         b.iter(|| sampler::draw(&m, "12345678901234567890", 10_000, true).unwrap())
     });
-    group.bench_function("draw 10,000 of 10,000,000 ballots, without replacement", |b| {
-        b.iter(|| sampler::draw(&m, "12345678901234567890", 10_000, false).unwrap())
-    });
+    group.bench_function(
+        "draw 10,000 of 10,000,000 ballots, without replacement",
+        |b| b.iter(|| sampler::draw(&m, "12345678901234567890", 10_000, false).unwrap()),
+    );
     let contest = contest();
     let polled = sample(100_000);
     group.bench_function("BRAVO risk of 100,000 ballots", |b| {
@@ -63,7 +73,8 @@ fn benches(c: &mut Criterion) {
     group.bench_function("ALPHA risk of 100,000 ballots", |b| {
         b.iter(|| alpha::polling_risk(&contest, &polled, Some(10_000_000)).unwrap())
     });
-    let compared: Vec<(Vec<usize>, Vec<usize>)> = polled.iter().map(|m| (m.clone(), m.clone())).collect();
+    let compared: Vec<(Vec<usize>, Vec<usize>)> =
+        polled.iter().map(|m| (m.clone(), m.clone())).collect();
     group.bench_function("Kaplan-Markov comparison risk of 100,000 ballots", |b| {
         b.iter(|| comparison::risk(&contest, &compared, comparison::DEFAULT_GAMMA).unwrap())
     });
@@ -78,7 +89,9 @@ fn benches(c: &mut Criterion) {
         })
         .collect();
     let audit = BatchAudit::new(&layout, reported.clone(), Rule::Plurality { winners: 1 }).unwrap();
-    let draws: Vec<(usize, &BatchCounts)> = (0..100_000).map(|i| (i % 10_000, &reported[i % 10_000])).collect();
+    let draws: Vec<(usize, &BatchCounts)> = (0..100_000)
+        .map(|i| (i % 10_000, &reported[i % 10_000]))
+        .collect();
     group.bench_function("MACRO batch risk of 100,000 station draws", |b| {
         b.iter(|| audit.risk(&draws))
     });

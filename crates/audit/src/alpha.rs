@@ -68,7 +68,13 @@ impl Estimator {
 
 /// ALPHA's `T_1 … T_n` for values `x` in `[0, u]`, null mean `t`, population `N` (`None`: with
 /// replacement).
-pub fn alpha_mart(x: &[f64], t: f64, u: f64, population: Option<u64>, estimator: &Estimator) -> Vec<f64> {
+pub fn alpha_mart(
+    x: &[f64],
+    t: f64,
+    u: f64,
+    population: Option<u64>,
+    estimator: &Estimator,
+) -> Vec<f64> {
     let mut history = Vec::with_capacity(x.len());
     let mut sum = 0.0;
     let mut statistic: f64 = 1.0;
@@ -108,7 +114,11 @@ pub fn kaplan_markov(x: &[f64], t: f64, g: f64, random_order: bool) -> f64 {
         p *= (t + g) / (value + g);
         least = least.min(p);
     }
-    if random_order { least.min(1.0) } else { p.min(1.0) }
+    if random_order {
+        least.min(1.0)
+    } else {
+        p.min(1.0)
+    }
 }
 
 /// The Kaplan–Wald p-value: `1/T` with `T = Π ((1 − g) x_i/t + g)`; the largest running `T`
@@ -120,7 +130,11 @@ pub fn kaplan_wald(x: &[f64], t: f64, g: f64, random_order: bool) -> f64 {
         statistic *= (1.0 - g) * value / t + g;
         most = most.max(statistic);
     }
-    if random_order { (1.0 / most).min(1.0) } else { (1.0 / statistic).min(1.0) }
+    if random_order {
+        (1.0 / most).min(1.0)
+    } else {
+        (1.0 / statistic).min(1.0)
+    }
 }
 
 /// The sample size at which ALPHA first reaches `risk_limit` when the sample's values repeat

@@ -107,7 +107,10 @@ impl Assorter {
                 contest.choices[winner].name, contest.choices[loser].name
             ),
             Self::Supermajority { winner, fraction } => {
-                format!("{} > {fraction} of valid votes", contest.choices[winner].name)
+                format!(
+                    "{} > {fraction} of valid votes",
+                    contest.choices[winner].name
+                )
             }
         }
     }
@@ -129,7 +132,10 @@ mod tests {
         .unwrap();
         for a in Assorter::of(&c).unwrap() {
             // 70 for A, 20 for B, 5 for C, 5 blank.
-            let by_ballot = 70.0 * a.ballot(&[0]) + 20.0 * a.ballot(&[1]) + 5.0 * a.ballot(&[2]) + 5.0 * a.ballot(&[]);
+            let by_ballot = 70.0 * a.ballot(&[0])
+                + 20.0 * a.ballot(&[1])
+                + 5.0 * a.ballot(&[2])
+                + 5.0 * a.ballot(&[]);
             assert!((by_ballot - a.batch_total(&[70, 20, 5], 100)).abs() < 1e-9);
             // 70/95 > 0.6, so the mean exceeds 1/2.
             assert!(a.reported_mean(&c) > 0.5);

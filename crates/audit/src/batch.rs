@@ -68,7 +68,11 @@ pub fn parse_protocols(text: &str, file: &str) -> Result<(Layout, Vec<BatchCount
             None => ("contest".to_owned(), header.clone()),
         };
         if option.is_empty() {
-            return Err(AuditError::line(file, 1, format!("column {header:?} names no option")));
+            return Err(AuditError::line(
+                file,
+                1,
+                format!("column {header:?} names no option"),
+            ));
         }
         let c = match contests.iter().position(|(name, _)| *name == contest) {
             Some(c) => c,
@@ -78,13 +82,21 @@ pub fn parse_protocols(text: &str, file: &str) -> Result<(Layout, Vec<BatchCount
             }
         };
         if contests[c].1.contains(&option) {
-            return Err(AuditError::line(file, 1, format!("column {header:?} is repeated")));
+            return Err(AuditError::line(
+                file,
+                1,
+                format!("column {header:?} is repeated"),
+            ));
         }
         contests[c].1.push(option);
         columns.push((i, c));
     }
     if contests.is_empty() {
-        return Err(AuditError::line(file, 1, "no option columns besides batch and ballots"));
+        return Err(AuditError::line(
+            file,
+            1,
+            "no option columns besides batch and ballots",
+        ));
     }
     let mut seen = HashMap::new();
     let mut batches = Vec::with_capacity(table.rows.len());
@@ -98,9 +110,17 @@ pub fn parse_protocols(text: &str, file: &str) -> Result<(Layout, Vec<BatchCount
             ));
         }
         let ballots = parse_count(&fields[ballots_col], file, *line, "ballot count")?;
-        let mut votes: Vec<Vec<u64>> = contests.iter().map(|(_, o)| Vec::with_capacity(o.len())).collect();
+        let mut votes: Vec<Vec<u64>> = contests
+            .iter()
+            .map(|(_, o)| Vec::with_capacity(o.len()))
+            .collect();
         for &(i, c) in &columns {
-            votes[c].push(parse_count(&fields[i], file, *line, &format!("{:?}", table.header[i]))?);
+            votes[c].push(parse_count(
+                &fields[i],
+                file,
+                *line,
+                &format!("{:?}", table.header[i]),
+            )?);
         }
         for (c, v) in votes.iter().enumerate() {
             let sum: u64 = v.iter().sum();
@@ -115,7 +135,11 @@ pub fn parse_protocols(text: &str, file: &str) -> Result<(Layout, Vec<BatchCount
                 ));
             }
         }
-        batches.push(BatchCounts { name, ballots, votes });
+        batches.push(BatchCounts {
+            name,
+            ballots,
+            votes,
+        });
     }
     Ok((Layout { contests }, batches))
 }
@@ -135,7 +159,11 @@ pub struct BatchAudit {
 impl BatchAudit {
     /// Builds the audit: each contest's result is the sum of the reported protocols, decided
     /// by `rule`. Errors name a contest that is tied, has no loser or no positive margin.
-    pub fn new(layout: &Layout, reported: Vec<BatchCounts>, rule: Rule) -> Result<Self, AuditError> {
+    pub fn new(
+        layout: &Layout,
+        reported: Vec<BatchCounts>,
+        rule: Rule,
+    ) -> Result<Self, AuditError> {
         let total_ballots: u64 = reported.iter().map(|b| b.ballots).sum();
         let mut contests = Vec::new();
         for (c, (name, options)) in layout.contests.iter().enumerate() {
@@ -270,10 +298,16 @@ impl BatchAudit {
         let mut draws = Vec::new();
         for (name, times) in drawn {
             let p = self.batch(name).ok_or_else(|| {
-                AuditError::invalid("draws", format!("batch {name:?} is not in the reported protocols"))
+                AuditError::invalid(
+                    "draws",
+                    format!("batch {name:?} is not in the reported protocols"),
+                )
             })?;
             let counts = by_name.get(name.as_str()).ok_or_else(|| {
-                AuditError::invalid(file, format!("batch {name:?} was drawn but has no hand count"))
+                AuditError::invalid(
+                    file,
+                    format!("batch {name:?} was drawn but has no hand count"),
+                )
             })?;
             for _ in 0..*times {
                 draws.push((p, *counts));

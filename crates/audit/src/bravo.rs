@@ -39,7 +39,9 @@ pub fn log_test_statistic(winner: u64, loser: u64, w_obs: u64, l_obs: u64) -> f6
 
 /// `min(1, 1/T)` for reported votes `W`, `L` and sampled votes `w_obs`, `l_obs`.
 pub fn risk_from_counts(winner: u64, loser: u64, w_obs: u64, l_obs: u64) -> f64 {
-    (-log_test_statistic(winner, loser, w_obs, l_obs)).exp().min(1.0)
+    (-log_test_statistic(winner, loser, w_obs, l_obs))
+        .exp()
+        .min(1.0)
 }
 
 /// The sampled votes for the pair's winner and loser (ballots marked for exactly one of them).
@@ -171,7 +173,8 @@ pub fn round_size(
         } else if needed > m as f64 {
             0.0
         } else {
-            let binomial = Binomial::new(s, m).map_err(|e| AuditError::invalid("shares", e.to_string()))?;
+            let binomial =
+                Binomial::new(s, m).map_err(|e| AuditError::invalid("shares", e.to_string()))?;
             binomial.sf(needed as u64 - 1)
         };
         if done >= p_completion {

@@ -63,7 +63,8 @@ pub fn p_value(n: u64, margin: f64, gamma: f64, d: Discrepancies) -> f64 {
 /// The smallest sample that confirms at `risk_limit` if it finds exactly the discrepancies
 /// `d` (rlacalc's `nmin`; its lower bound `o1 + o2 + 2 u1` is kept as rlacalc has it).
 pub fn nmin(risk_limit: f64, gamma: f64, margin: f64, d: Discrepancies) -> u64 {
-    let n = -2.0 * gamma
+    let n = -2.0
+        * gamma
         * (risk_limit.ln()
             + log_discrepancy_terms(gamma, d.o1 as f64, d.o2 as f64, d.u1 as f64, d.u2 as f64))
         / margin;
@@ -82,7 +83,11 @@ pub fn expected_sample_size(risk_limit: f64, gamma: f64, margin: f64, rates: Rat
 /// Python's `round`: halves to even.
 fn round_half_even(x: f64) -> f64 {
     let r = x.round();
-    if (x - x.trunc()).abs() == 0.5 && r % 2.0 != 0.0 { r - 1.0 } else { r }
+    if (x - x.trunc()).abs() == 0.5 && r % 2.0 != 0.0 {
+        r - 1.0
+    } else {
+        r
+    }
 }
 
 /// rlacalc's `KM_Expected_sample_size_rounded`: the expected sample size, then [`nmin`] with

@@ -67,7 +67,10 @@ pub fn parse_tally(text: &str) -> Result<Vec<Choice>, AuditError> {
         let votes: u64 = votes.trim().parse().map_err(|_| {
             AuditError::invalid(
                 "--tally",
-                format!("the votes of {name:?}, {:?}, are not a whole number", votes.trim()),
+                format!(
+                    "the votes of {name:?}, {:?}, are not a whole number",
+                    votes.trim()
+                ),
             )
         })?;
         if name.is_empty() || choices.iter().any(|c| c.name == name) {
@@ -112,7 +115,10 @@ impl Contest {
         }
         match rule {
             Rule::Plurality { winners } if winners == 0 => {
-                return Err(AuditError::contest(name, "a contest needs at least one winner"));
+                return Err(AuditError::contest(
+                    name,
+                    "a contest needs at least one winner",
+                ));
             }
             Rule::Supermajority { fraction } if !(fraction > 0.0 && fraction < 1.0) => {
                 return Err(AuditError::contest(
@@ -179,9 +185,10 @@ impl Contest {
         Ok(winners
             .iter()
             .flat_map(|&w| {
-                ranking[winners.len()..]
-                    .iter()
-                    .map(move |&l| Pair { winner: w, loser: l })
+                ranking[winners.len()..].iter().map(move |&l| Pair {
+                    winner: w,
+                    loser: l,
+                })
             })
             .collect())
     }
@@ -198,7 +205,10 @@ impl Contest {
     /// The smallest winner–loser margin divided by the ballots cast (the diluted margin).
     pub fn diluted_margin(&self) -> Result<f64, AuditError> {
         let p = self.closest_pair()?;
-        Ok((self.choices[p.winner].votes - self.choices[p.loser].votes) as f64 / self.ballots as f64)
+        Ok(
+            (self.choices[p.winner].votes - self.choices[p.loser].votes) as f64
+                / self.ballots as f64,
+        )
     }
 
     /// The index of the option named `name`.
@@ -243,15 +253,43 @@ mod tests {
         let c = contest("A=300,B=200,C=100", 2).unwrap();
         assert_eq!(c.winners(), vec![0, 1]);
         assert_eq!(c.pairs().unwrap().len(), 2);
-        assert_eq!(c.closest_pair().unwrap(), Pair { winner: 1, loser: 2 });
-        assert!(contest("A=5,B=5", 1).unwrap_err().to_string().contains("tied"));
-        assert!(contest("A=5", 1).unwrap_err().to_string().contains("no losers"));
+        assert_eq!(
+            c.closest_pair().unwrap(),
+            Pair {
+                winner: 1,
+                loser: 2
+            }
+        );
+        assert!(
+            contest("A=5,B=5", 1)
+                .unwrap_err()
+                .to_string()
+                .contains("tied")
+        );
+        assert!(
+            contest("A=5", 1)
+                .unwrap_err()
+                .to_string()
+                .contains("no losers")
+        );
         assert!(parse_tally("A=5,B").is_err());
         assert!(parse_tally("A=5,A=3").is_err());
         assert!(parse_tally("A=-1").is_err());
-        let e = Contest::new("c", parse_tally("A=10,B=5").unwrap(), Some(10), Rule::Plurality { winners: 1 });
+        let e = Contest::new(
+            "c",
+            parse_tally("A=10,B=5").unwrap(),
+            Some(10),
+            Rule::Plurality { winners: 1 },
+        );
         assert!(e.unwrap_err().to_string().contains("cannot be cast"));
-        let s = Contest::new("c", parse_tally("A=60,B=40").unwrap(), None, Rule::Supermajority { fraction: 2.0 / 3.0 });
+        let s = Contest::new(
+            "c",
+            parse_tally("A=60,B=40").unwrap(),
+            None,
+            Rule::Supermajority {
+                fraction: 2.0 / 3.0,
+            },
+        );
         assert!(s.unwrap_err().to_string().contains("do not exceed"));
     }
 
@@ -260,6 +298,10 @@ mod tests {
         let c = contest("A=3,B=2", 1).unwrap();
         assert_eq!(c.parse_marks("").unwrap(), Vec::<usize>::new());
         assert_eq!(c.parse_marks("B").unwrap(), vec![1]);
-        assert!(c.parse_marks("Z").unwrap_err().contains("unknown option \"Z\""));
+        assert!(
+            c.parse_marks("Z")
+                .unwrap_err()
+                .contains("unknown option \"Z\"")
+        );
     }
 }

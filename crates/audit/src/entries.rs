@@ -50,7 +50,10 @@ pub fn seed(audit: &str, public: &str, secret_hex: &str, seed: &str) -> Result<E
 pub fn result(audit: &str, record: &AuditRecord) -> Result<Entry, AuditError> {
     let record = serde_json::to_value(record)
         .map_err(|e| AuditError::invalid("audit record", e.to_string()))?;
-    entry(RESULT, json!({"audit": audit, "record": record}).to_string())
+    entry(
+        RESULT,
+        json!({"audit": audit, "record": record}).to_string(),
+    )
 }
 
 /// A CSV table (manifest, draws, observations) as one or more entries of `kind`.
@@ -62,7 +65,10 @@ pub fn table(kind: &str, audit: &str, csv: &str) -> Result<Vec<Entry>, AuditErro
     let mut parts: Vec<String> = vec![String::new()];
     for line in lines {
         if line.len() + 1 > budget {
-            return Err(AuditError::invalid(kind, "a line is too long for a board entry"));
+            return Err(AuditError::invalid(
+                kind,
+                "a line is too long for a board entry",
+            ));
         }
         let last = parts.len() - 1;
         if parts[last].len() + line.len() + 1 > budget {
@@ -100,10 +106,46 @@ mod tests {
             assert_eq!(e.kind().as_str(), DRAWS);
             let text = std::str::from_utf8(e.body()).unwrap();
             let mut lines = text.lines();
-            assert!(lines.next().unwrap().contains(&format!("\"parts\":{}", entries.len())));
-            assert_eq!(lines.next().unwrap(), "batch,position,ticket_number,times_drawn");
+            assert!(
+                lines
+                    .next()
+                    .unwrap()
+                    .contains(&format!("\"parts\":{}", entries.len()))
+            );
+            assert_eq!(
+                lines.next().unwrap(),
+                "batch,position,ticket_number,times_drawn"
+            );
             rows += lines.count();
         }
         assert_eq!(rows, 10_000);
     }
+}
+
+/// What posting an audit did.
+#[derive(Clone, Debug)]
+pub struct Posted {
+    /// Entries posted.
+    pub entries: usize,
+    /// Of them, entries that were not on the board yet.
+    pub new_entries: usize,
+    /// The checkpoint signed after posting.
+    pub checkpoint: fairtally_board::checkpoint::SignedCheckpoint,
+}
+
+/// Appends `entries` to `board` in one durable batch, signs a checkpoint with `operator` and
+/// publishes the board's static files (entries already there are not added again).
+pub fn post(
+    board: &mut fairtally_board::board::Board,
+    operator: &fairtally_board::note::NoteSigner,
+    entries: &[Entry],
+) -> Result<Posted, AuditError> {
+    let appended = board.append_batch(entries)?;
+    let checkpoint = board.sign_checkpoint(operator)?;
+    board.publish()?;
+    Ok(Posted {
+        entries: entries.len(),
+        new_entries: appended.iter().filter(|a| a.new).count(),
+        checkpoint,
+    })
 }

@@ -8,7 +8,8 @@
 //!   (ALPHA's supermartingale; also Kaplan–Markov and Kaplan–Wald on nonnegative values).
 //! - Comparison: [`comparison`] (Kaplan–Markov with 1- and 2-vote over- and understatements)
 //!   and [`batch`] (stations as batches: MACRO with a Kaplan–Markov bound).
-//! - [`rounds`]: an audit's rounds, its verdict and escalation; [`report`]: report.html;
+//! - [`samples`]: reading the audit board's observations; [`conduct`]: an audit round by
+//!   round; [`rounds`]: rounds, verdict and escalation; [`report`]: report.html;
 //!   [`entries`]: the audit's typed bulletin-board entries.
 //!
 //! Every formula and its source is in docs/AUDIT.md.
@@ -18,6 +19,7 @@ pub mod assorter;
 pub mod batch;
 pub mod bravo;
 pub mod comparison;
+pub mod conduct;
 pub mod contest;
 pub mod entries;
 pub mod error;
@@ -26,6 +28,7 @@ pub mod manifest;
 pub mod report;
 pub mod rounds;
 pub mod sampler;
+pub mod samples;
 pub mod seed;
 
 pub use error::AuditError;

@@ -90,7 +90,9 @@ impl BallotManifest {
                 return Err(AuditError::line(
                     file,
                     *line,
-                    format!("batch {name:?} holds {ballots} ballots (1 to {MAX_BATCH_BALLOTS} allowed)"),
+                    format!(
+                        "batch {name:?} holds {ballots} ballots (1 to {MAX_BATCH_BALLOTS} allowed)"
+                    ),
                 ));
             }
             batches.push(Batch { name, ballots });
@@ -124,7 +126,11 @@ impl BallotManifest {
                 "the batches' counts add up to {total} ballots, but {expected} ballots were cast \
                  ({} ballots {})",
                 total.abs_diff(expected),
-                if total > expected { "too many" } else { "missing" }
+                if total > expected {
+                    "too many"
+                } else {
+                    "missing"
+                }
             ),
         ))
     }
@@ -190,20 +196,34 @@ mod tests {
         assert_eq!(m.batches()[1].name, "B, 2");
         assert_eq!(BallotManifest::parse(&m.to_csv(), "again").unwrap(), m);
         let e = m.check_total(16, "m.csv").unwrap_err().to_string();
-        assert!(e.contains("m.csv") && e.contains("1 ballots missing"), "{e}");
+        assert!(
+            e.contains("m.csv") && e.contains("1 ballots missing"),
+            "{e}"
+        );
     }
 
     #[test]
     fn bad_lines_are_named() {
         for (text, want) in [
-            ("batch,ballots\nA,10\nA,3\n", "line 3: batch \"A\" is already listed on line 2"),
-            ("batch,ballots\nA,ten\n", "line 2: ballot count \"ten\" is not a whole number"),
-            ("batch,ballots\nA,0\n", "line 2: batch \"A\" holds 0 ballots"),
+            (
+                "batch,ballots\nA,10\nA,3\n",
+                "line 3: batch \"A\" is already listed on line 2",
+            ),
+            (
+                "batch,ballots\nA,ten\n",
+                "line 2: ballot count \"ten\" is not a whole number",
+            ),
+            (
+                "batch,ballots\nA,0\n",
+                "line 2: batch \"A\" holds 0 ballots",
+            ),
             ("batch,ballots\n,4\n", "line 2: a batch has an empty name"),
             ("box,count\nA,1\n", "line 1: no column `batch`"),
             ("batch,ballots\n", "must hold 1 to"),
         ] {
-            let e = BallotManifest::parse(text, "m.csv").unwrap_err().to_string();
+            let e = BallotManifest::parse(text, "m.csv")
+                .unwrap_err()
+                .to_string();
             assert!(e.contains(want) && e.starts_with("m.csv"), "{text:?}: {e}");
         }
     }

@@ -31,7 +31,13 @@ fn risk_chart(record: &AuditRecord) -> Result<String, AuditError> {
             .map(|r| r.risk)
             .fold(record.risk_limit, f64::min)
             .max(1e-12);
-        let max_x = record.rounds.iter().map(|r| r.sample_size).max().unwrap_or(1).max(1) as f64;
+        let max_x = record
+            .rounds
+            .iter()
+            .map(|r| r.sample_size)
+            .max()
+            .unwrap_or(1)
+            .max(1) as f64;
         let mut chart = ChartBuilder::on(&root)
             .caption("Risk after each round", ("sans-serif", 20))
             .margin(12)
@@ -56,7 +62,12 @@ fn risk_chart(record: &AuditRecord) -> Result<String, AuditError> {
             .label(format!("risk limit {}", percent(limit)))
             .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], RED));
         let mut points = vec![(0.0, 1.0)];
-        points.extend(record.rounds.iter().map(|r| (r.sample_size as f64, r.risk.max(lowest))));
+        points.extend(
+            record
+                .rounds
+                .iter()
+                .map(|r| (r.sample_size as f64, r.risk.max(lowest))),
+        );
         chart
             .draw_series(LineSeries::new(points.clone(), BLUE.stroke_width(2)))
             .map_err(figure_error)?
@@ -93,7 +104,11 @@ pub fn report_html(record: &AuditRecord) -> Result<String, AuditError> {
                 r.round,
                 r.sample_size,
                 percent(r.risk),
-                if r.risk <= record.risk_limit { "at or below the limit" } else { "above the limit" }
+                if r.risk <= record.risk_limit {
+                    "at or below the limit"
+                } else {
+                    "above the limit"
+                }
             )
         })
         .collect();

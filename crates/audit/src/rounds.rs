@@ -32,7 +32,9 @@ impl Method {
             Self::Bravo => "BRAVO ballot-polling audit",
             Self::Alpha => "ALPHA ballot-polling audit",
             Self::Comparison => "ballot-level comparison audit (Kaplan–Markov)",
-            Self::Batch => "batch-level comparison audit of polling stations (MACRO, Kaplan–Markov)",
+            Self::Batch => {
+                "batch-level comparison audit of polling stations (MACRO, Kaplan–Markov)"
+            }
         }
     }
 }
@@ -65,7 +67,13 @@ pub enum Verdict {
 
 /// Decides after a round: confirmed when `risk ≤ risk_limit`; otherwise a full hand count
 /// once the sample (with `next` more) would reach `population` units, else escalate.
-pub fn verdict(risk: f64, risk_limit: f64, examined: u64, population: u64, next: Option<u64>) -> Verdict {
+pub fn verdict(
+    risk: f64,
+    risk_limit: f64,
+    examined: u64,
+    population: u64,
+    next: Option<u64>,
+) -> Verdict {
     if risk <= risk_limit {
         Verdict::Confirmed
     } else if examined >= population || next.is_some_and(|n| examined + n >= population) {
@@ -160,9 +168,14 @@ mod tests {
         assert_eq!(verdict(0.04, 0.05, 10, 100, None), Verdict::Confirmed);
         assert_eq!(
             verdict(0.2, 0.05, 10, 100, Some(20)),
-            Verdict::Escalate { next_round_size: Some(20) }
+            Verdict::Escalate {
+                next_round_size: Some(20)
+            }
         );
-        assert_eq!(verdict(0.2, 0.05, 10, 100, Some(90)), Verdict::FullHandCount);
+        assert_eq!(
+            verdict(0.2, 0.05, 10, 100, Some(90)),
+            Verdict::FullHandCount
+        );
         assert_eq!(verdict(0.2, 0.05, 100, 100, None), Verdict::FullHandCount);
     }
 }

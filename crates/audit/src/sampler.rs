@@ -116,6 +116,28 @@ fn leading_key(digest: &[u8]) -> u64 {
     key
 }
 
+/// The first 9 digits of `uniform_digits(digest)` as one number: `n mod 10⁹` reversed, with
+/// divisions by constants only (cheap), to rule out most ballots before [`leading_key`].
+fn leading_key9(digest: &[u8]) -> u64 {
+    const P: u64 = 1_000_000_000;
+    // 2^64 mod 10^9 and its powers.
+    const C1: u64 = 709_551_616;
+    const C2: u64 = C1 * C1 % P;
+    const C3: u64 = C2 * C1 % P;
+    let limb = |i: usize| {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&digest[i * 8..i * 8 + 8]);
+        u64::from_be_bytes(bytes) % P
+    };
+    let mut rem = (limb(3) + limb(2) * C1 % P + limb(1) * C2 % P + limb(0) * C3 % P) % P;
+    let mut key = 0u64;
+    for _ in 0..9 {
+        key = key * 10 + rem % 10;
+        rem /= 10;
+    }
+    key
+}
+
 fn sha256_uniform_digits(text: &str) -> String {
     uniform_digits(&Sha256::digest(text.as_bytes()))
 }
@@ -264,6 +286,9 @@ impl Ord for Pending<'_> {
 
 /// The `size` ballots with the smallest first tickets, in increasing order.
 fn smallest_first_tickets(manifest: &BallotManifest, seed: &str, size: usize) -> Vec<Ticket> {
+    if size == 0 {
+        return Vec::new();
+    }
     let seed_hash = hex::encode(Sha256::digest(seed.as_bytes()));
     // The hex seed hash is exactly one SHA-256 block: hash it once, clone the state per ballot.
     let base = Sha256::new().chain_update(seed_hash.as_bytes());
@@ -278,12 +303,16 @@ fn smallest_first_tickets(manifest: &BallotManifest, seed: &str, size: usize) ->
             id.extend_from_slice(format_position(&mut digits, position));
             id.push(b')');
             let digest: [u8; 32] = base.clone().chain_update(&id).finalize().into();
-            let key = leading_key(&digest);
-            if heap.len() == size
+            let full = heap.len() == size;
+            if full
                 && heap
                     .peek()
-                    .is_some_and(|top| key > top.candidate.key)
+                    .is_some_and(|top| leading_key9(&digest) > top.candidate.key / 10_000_000_000)
             {
+                continue;
+            }
+            let key = leading_key(&digest);
+            if full && heap.peek().is_some_and(|top| key > top.candidate.key) {
                 continue;
             }
             heap.push(Ranked {
@@ -465,15 +494,28 @@ mod tests {
         for text in ["a", "b", "abc", "pct 1"] {
             let d = Sha256::digest(text.as_bytes());
             let digits = uniform_digits(&d);
-            assert_eq!(leading_key(&d).to_string(), digits[..19].trim_start_matches('0'));
+            assert_eq!(
+                leading_key(&d).to_string(),
+                digits[..19].trim_start_matches('0')
+            );
+            assert_eq!(
+                leading_key9(&d).to_string(),
+                digits[..9].trim_start_matches('0')
+            );
         }
     }
 
     #[test]
     fn without_replacement_is_a_prefix_of_a_larger_sample() {
         let m = BallotManifest::new(vec![
-            Batch { name: "A".into(), ballots: 40 },
-            Batch { name: "B".into(), ballots: 60 },
+            Batch {
+                name: "A".into(),
+                ballots: 40,
+            },
+            Batch {
+                name: "B".into(),
+                ballots: 60,
+            },
         ])
         .unwrap();
         let small = draw(&m, "42", 10, false).unwrap();

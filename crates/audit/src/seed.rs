@@ -85,7 +85,11 @@ impl Secret {
     /// The commitment to this secret for `audit`.
     pub fn commitment(&self, audit: &str) -> Result<String, AuditError> {
         check_text("audit name", audit)?;
-        Ok(hash_parts(&[COMMITMENT_DOMAIN.as_bytes(), audit.as_bytes(), &*self.0]))
+        Ok(hash_parts(&[
+            COMMITMENT_DOMAIN.as_bytes(),
+            audit.as_bytes(),
+            &*self.0,
+        ]))
     }
 
     /// The seed from this secret and the public value, after checking the secret against the
@@ -142,7 +146,10 @@ mod tests {
         let seed = s.seed("county 2026", &c, "31415926535897932384").unwrap();
         assert_eq!(seed.len(), 64);
         // Each input changes the seed; a wrong audit or a wrong secret is refused.
-        assert_ne!(seed, s.seed("county 2026", &c, "31415926535897932385").unwrap());
+        assert_ne!(
+            seed,
+            s.seed("county 2026", &c, "31415926535897932385").unwrap()
+        );
         assert!(s.seed("county 2027", &c, "1").is_err());
         let other = Secret(Zeroizing::new([8u8; 32]));
         assert!(other.seed("county 2026", &c, "1").is_err());
@@ -164,7 +171,10 @@ mod tests {
         // Computed independently with Python's hashlib and struct.pack(">Q", len).
         let s = fixed();
         let c = s.commitment("a").unwrap();
-        assert_eq!(c, "0ff7739c58fbbedd4a340589be8744cfe54cd92fef1da78f1fe50acdcbc6682a");
+        assert_eq!(
+            c,
+            "0ff7739c58fbbedd4a340589be8744cfe54cd92fef1da78f1fe50acdcbc6682a"
+        );
         assert_eq!(
             s.seed("a", &c, "123").unwrap(),
             "1c1290b79df9a21f191dad595630bab0dd843909846b9d7a3a5a5f0e53e83332"
