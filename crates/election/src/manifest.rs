@@ -195,11 +195,11 @@ fn check_id(what: &str, id: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn the_ballot_size_bound_holds_and_limits_are_enforced() -> crate::Result<()> {
+    fn the_ballot_size_bound_holds_and_limits_are_enforced() -> Result<()> {
         use crate::ballot::encrypt_ballot;
         use crate::context::VotingContext;
         use fairtally_crypto::elgamal::PublicKey;
-        let manifest = super::Manifest::default_demo()?;
+        let manifest = Manifest::default_demo()?;
         let ctx = VotingContext {
             manifest: manifest.clone(),
             base_hash: fairtally_crypto::hash::hash_parts("test", &[]),
@@ -215,7 +215,7 @@ mod tests {
 
         let mut wide = manifest.clone();
         wide.contests[0].options = (0..300)
-            .map(|i| super::ContestOption { id: format!("o{i}"), title: "x".into() })
+            .map(|i| ContestOption { id: format!("o{i}"), title: "x".into() })
             .collect();
         wide.contests[0].max_selections = 300;
         assert!(wide.validate().unwrap_err().to_string().contains("below 256"));
