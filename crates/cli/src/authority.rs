@@ -5,12 +5,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Subcommand;
-use fairtally_election::{authority, bulletin};
 use fairtally_election::ballot::BallotEntry;
 use fairtally_election::guardian::GuardianPublic;
 use fairtally_election::manifest::Manifest;
 use fairtally_election::parameters::ElectionParameters;
 use fairtally_election::tally::DecryptionShare;
+use fairtally_election::{authority, bulletin};
 
 use crate::files::read;
 use crate::progress::Bars;

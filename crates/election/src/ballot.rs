@@ -270,7 +270,10 @@ impl fmt::Display for ConfirmationCode {
 impl BallotBody {
     /// `H(BALLOT_HASH_DOMAIN, canonical bytes of the body)`.
     pub fn hash(&self) -> Digest {
-        hash_parts(BALLOT_HASH_DOMAIN, &[&canonical_json(self).unwrap_or_default()])
+        hash_parts(
+            BALLOT_HASH_DOMAIN,
+            &[&canonical_json(self).unwrap_or_default()],
+        )
     }
 
     /// The confirmation code.
@@ -619,7 +622,8 @@ mod tests {
             )
             .unwrap();
             let (credentials, list) = issue(4).unwrap();
-            let context = ElectionContext::compute(&manifest, &parameters, &guardians, &list).unwrap();
+            let context =
+                ElectionContext::compute(&manifest, &parameters, &guardians, &list).unwrap();
             Fixture {
                 ctx: VotingContext::new(manifest, &context),
                 credentials,

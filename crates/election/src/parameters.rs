@@ -135,9 +135,15 @@ impl ElectionParameters {
 /// Parameters on a board with a throw-away operator key, for the crate's unit tests.
 #[cfg(test)]
 pub(crate) fn for_tests(guardians: u32, threshold: u32) -> Result<ElectionParameters> {
-    let operator =
-        fairtally_board::note::NoteSigner::generate("board.example/test", fairtally_board::note::KeyRole::Operator)?;
-    ElectionParameters::new(guardians, threshold, &TrustPolicy::operator_only(operator.verifier()))
+    let operator = fairtally_board::note::NoteSigner::generate(
+        "board.example/test",
+        fairtally_board::note::KeyRole::Operator,
+    )?;
+    ElectionParameters::new(
+        guardians,
+        threshold,
+        &TrustPolicy::operator_only(operator.verifier()),
+    )
 }
 
 impl RecordItem for ElectionParameters {
@@ -171,7 +177,9 @@ mod tests {
         assert!(ElectionParameters::new(5, 3, &board).is_ok());
         assert!(ElectionParameters::new(1, 1, &board).is_ok());
         for (n, k) in [(0, 0), (3, 0), (3, 4), (MAX_GUARDIANS + 1, 1)] {
-            let err = ElectionParameters::new(n, k, &board).unwrap_err().to_string();
+            let err = ElectionParameters::new(n, k, &board)
+                .unwrap_err()
+                .to_string();
             assert!(err.starts_with("parameters:"), "{err}");
         }
     }
@@ -202,7 +210,10 @@ mod tests {
         m2.title.push('!');
         assert_ne!(a, ceremony_context(&m2, &p)?);
         // Same manifest and shape, another election: another context.
-        assert_ne!(a, ceremony_context(&m, &ElectionParameters::new(5, 3, &board)?)?);
+        assert_ne!(
+            a,
+            ceremony_context(&m, &ElectionParameters::new(5, 3, &board)?)?
+        );
         // Same election on another board: another context.
         let mut other = p.clone();
         other.board = BoardPolicy::from_trust(&policy());

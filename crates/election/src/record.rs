@@ -199,7 +199,8 @@ pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
 /// canonical pretty form ([`pretty_json`]), so that no byte of the record goes unchecked.
 pub fn read_record_json<T: Serialize + DeserializeOwned>(path: &Path) -> Result<T> {
     let bytes = read_bounded(path)?;
-    let value: T = serde_json::from_slice(&bytes).map_err(|e| ElectionError::parse(path, None, e))?;
+    let value: T =
+        serde_json::from_slice(&bytes).map_err(|e| ElectionError::parse(path, None, e))?;
     if pretty_json(&value)? != bytes {
         return Err(ElectionError::parse(
             path,
@@ -414,7 +415,11 @@ impl JsonLinesReader {
 /// Parse one JSON Lines line of `path` (with or without its line end). The line must be
 /// exactly the value's canonical JSON ([`canonical_json`]): compact, members in their
 /// documented order, no other spelling of the same value.
-pub fn parse_line<T: Serialize + DeserializeOwned>(path: &Path, line: u64, text: &str) -> Result<T> {
+pub fn parse_line<T: Serialize + DeserializeOwned>(
+    path: &Path,
+    line: u64,
+    text: &str,
+) -> Result<T> {
     let text = text.strip_suffix('\n').unwrap_or(text);
     let value: T =
         serde_json::from_str(text).map_err(|e| ElectionError::parse(path, Some(line), e))?;

@@ -79,12 +79,7 @@ fn one<T: RecordItem>(dir: &Path, file: &str, skip: &[ItemKind], post: Post<'_>)
 /// and checking a million ballots cheap (no point decoding), and makes the rule simple: the
 /// record's files must be byte for byte what was posted. Whether each line is a valid item is
 /// the verifier's business.
-fn lines<T: RecordItem>(
-    dir: &Path,
-    file: &str,
-    skip: &[ItemKind],
-    post: Post<'_>,
-) -> Result<bool> {
+fn lines<T: RecordItem>(dir: &Path, file: &str, skip: &[ItemKind], post: Post<'_>) -> Result<bool> {
     let path = dir.join(file);
     if !path.exists() {
         return Ok(false);

@@ -9,6 +9,7 @@
 
 mod ballots;
 mod board;
+pub mod floor;
 mod inventory;
 
 use std::collections::BTreeMap;
@@ -87,7 +88,10 @@ pub struct BallotCounts {
 pub fn parse_fingerprint(text: &str) -> Result<Digest> {
     Digest::from_hex(&text.trim().to_ascii_lowercase()).map_err(|e| {
         ElectionError::crypto(
-            format!("fingerprint {:?}", text.chars().take(80).collect::<String>()),
+            format!(
+                "fingerprint {:?}",
+                text.chars().take(80).collect::<String>()
+            ),
             e,
         )
     })

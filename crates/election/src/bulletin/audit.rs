@@ -44,7 +44,10 @@ pub struct BoardAudit {
 impl BoardAudit {
     /// The entries of `kind`, in log order.
     pub fn of_kind(&self, kind: &str) -> &[BoardEntry] {
-        self.entries.get(kind).map(Vec::as_slice).unwrap_or_default()
+        self.entries
+            .get(kind)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
 
     fn problem(&mut self, file: impl Into<String>, reason: impl Into<String>) {
@@ -98,8 +101,12 @@ pub fn audit_board(dir: &Path, policy: &TrustPolicy) -> Result<BoardAudit> {
             "missing or not the board policy in the election's parameters",
         );
     }
-    let notes = std::iter::once("checkpoint".to_owned())
-        .chain(report.archived.iter().map(|size| format!("checkpoints/{size}")));
+    let notes = std::iter::once("checkpoint".to_owned()).chain(
+        report
+            .archived
+            .iter()
+            .map(|size| format!("checkpoints/{size}")),
+    );
     for note in notes {
         if let Err(reason) = strict_note(&dir.join(&note), policy) {
             audit.problem(note, reason);
@@ -117,8 +124,8 @@ pub fn audit_board(dir: &Path, policy: &TrustPolicy) -> Result<BoardAudit> {
 fn strict_note(path: &Path, policy: &TrustPolicy) -> std::result::Result<(), String> {
     let bytes = read_capped(path, MAX_NOTE_LEN).map_err(|e| e.to_string())?;
     let text = String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_owned())?;
-    let signed = SignedCheckpoint::parse(&text, &path.display().to_string())
-        .map_err(|e| e.to_string())?;
+    let signed =
+        SignedCheckpoint::parse(&text, &path.display().to_string()).map_err(|e| e.to_string())?;
     if signed.to_text() != text {
         return Err("not in its canonical signed-note form".into());
     }

@@ -164,7 +164,11 @@ pub fn verify_ballots_on_board(
     }
     progress.end();
     if let Some(board) = board {
-        for (position, entry) in board.iter().enumerate().skip(summary.ballots as usize).take(20)
+        for (position, entry) in board
+            .iter()
+            .enumerate()
+            .skip(summary.ballots as usize)
+            .take(20)
         {
             summary.failures.push(Failure::new(
                 Check::BallotOrder,

@@ -139,7 +139,10 @@ pub(super) fn check_items(
                 report.fail(
                     Check::BoardContents,
                     format!("board entries of kind {name}"),
-                    format!("{} entries of a kind no election record holds", entries.len()),
+                    format!(
+                        "{} entries of a kind no election record holds",
+                        entries.len()
+                    ),
                 );
                 continue;
             }
