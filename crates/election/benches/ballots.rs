@@ -3,6 +3,8 @@
 //! ballot box and the verifier do (hash, signature, every proof in one batch).
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use fairtally_board::checkpoint::TrustPolicy;
+use fairtally_board::note::{KeyRole, NoteSigner};
 use fairtally_election::ballot::{Choices, Selections, encrypt_ballot};
 use fairtally_election::ceremony::run_all_in_one;
 use fairtally_election::context::{ElectionContext, VotingContext};
@@ -12,23 +14,28 @@ use fairtally_election::parameters::{ElectionParameters, ceremony_context};
 use fairtally_election::verifier::check_ballot;
 
 fn ballots(c: &mut Criterion) {
+    let Ok(operator) = NoteSigner::generate("board.example/bench", KeyRole::Operator) else {
+        return;
+    };
+    let board = TrustPolicy::operator_only(operator.verifier());
     let Ok((manifest, parameters)) =
-        Manifest::default_demo().and_then(|m| Ok((m, ElectionParameters::new(5, 3)?)))
+        Manifest::default_demo().and_then(|m| Ok((m, ElectionParameters::new(5, 3, &board)?)))
     else {
         return;
     };
     let names: Vec<String> = (1..=5).map(|i| format!("Guardian {i}")).collect();
-    let Ok((guardians, _)) = run_all_in_one(
-        &ceremony_context(&manifest, &parameters),
-        &parameters,
-        &names,
-    ) else {
+    let Ok(ceremony) = ceremony_context(&manifest, &parameters) else {
+        return;
+    };
+    let Ok((guardians, _)) = run_all_in_one(&ceremony, &parameters, &names) else {
         return;
     };
     let Ok((credentials, list)) = issue(100) else {
         return;
     };
-    let context = ElectionContext::compute(&manifest, &parameters, &guardians, &list);
+    let Ok(context) = ElectionContext::compute(&manifest, &parameters, &guardians, &list) else {
+        return;
+    };
     let ctx = VotingContext::new(manifest.clone(), &context);
     let choices: Choices = serde_json::from_str(
         r#"{"president": ["chen"], "referendum-priorities": ["parks", "schools"]}"#,

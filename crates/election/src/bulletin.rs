@@ -13,10 +13,11 @@ pub mod audit;
 use std::path::{Path, PathBuf};
 
 use fairtally_board::board::{Board, PUBLIC_DIR};
-use fairtally_board::checkpoint::{SignedCheckpoint, TrustPolicy};
+use fairtally_board::checkpoint::TrustPolicy;
 use fairtally_board::entry::{Entry, EntryKind};
 use fairtally_board::mirror::{Inclusion, Mirror, copy_mirror};
 use fairtally_board::note::{KeyRole, NoteSigner};
+use fairtally_board::post::Posted;
 
 use fairtally_crypto::hash::hash_parts;
 
@@ -32,9 +33,6 @@ pub const BOARD_DIR: &str = "board";
 /// The trust policy (operator and witness keys, quorum) inside the static mirror. A verifier
 /// should pin its own copy, obtained out of band, rather than trust the one in the record.
 pub const POLICY_FILE: &str = "policy";
-
-/// How many entries go into one durable batch when a record is posted.
-const BATCH: usize = 1024;
 
 /// The board entry of a record item.
 pub fn board_entry(item: record_entries::Entry) -> Result<Entry> {
@@ -98,47 +96,18 @@ pub fn create_board(dir: &Path, origin: &str) -> Result<(Board, NoteSigner)> {
     Ok((board, operator))
 }
 
-/// What posting a record did.
-#[derive(Clone, Debug)]
-pub struct Posted {
-    /// Entries of the record.
-    pub entries: u64,
-    /// Of them, entries that were not on the board yet (posting twice adds nothing).
-    pub new_entries: u64,
-    /// The checkpoint signed after posting.
-    pub checkpoint: SignedCheckpoint,
-}
-
 /// Appends every item of the record in `record` to `board` in durable batches, signs a
 /// checkpoint with `operator`, publishes the board's static files and copies them into
 /// `RECORD/board/`. Posting the same record again adds no entry.
 pub fn post_record(record: &Path, board: &mut Board, operator: &NoteSigner) -> Result<Posted> {
-    let (mut entries, mut new_entries) = (0u64, 0u64);
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut flush = |batch: &mut Vec<Entry>, board: &mut Board| -> Result<()> {
-        for appended in board.append_batch(batch)? {
-            new_entries += u64::from(appended.new);
-        }
-        batch.clear();
-        Ok(())
-    };
+    let mut posting = board.posting(operator)?;
     for_each_entry(record, |item| {
-        entries += 1;
-        batch.push(board_entry(item)?);
-        if batch.len() == BATCH {
-            flush(&mut batch, board)?;
-        }
+        posting.push(board_entry(item)?)?;
         Ok(())
     })?;
-    flush(&mut batch, board)?;
-    let checkpoint = board.sign_checkpoint(operator)?;
-    board.publish()?;
+    let posted = posting.finish()?;
     copy_mirror(&board.dir().join(PUBLIC_DIR), &board_dir(record))?;
-    Ok(Posted {
-        entries,
-        new_entries,
-        checkpoint,
-    })
+    Ok(posted)
 }
 
 /// The confirmation code of a ballot line, from the line's canonical `ballot` member as it
@@ -280,7 +249,12 @@ mod tests {
         lines.swap(0, 1);
         write_lines(&record, &lines)?;
         let report = verify(&record)?;
-        assert_eq!(report.failures_of(Check::BallotOrder).count(), 2, "{:#?}", report.failures);
+        assert_eq!(
+            report.failures_of(Check::BallotOrder).count(),
+            2,
+            "{:#?}",
+            report.failures
+        );
         Ok(())
     }
 
@@ -373,18 +347,37 @@ mod tests {
     fn every_board_file_and_every_record_file_is_checked() -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| ElectionError::io("tmp", e))?;
         let (record, board, _) = posted(dir.path())?;
-        let archived = board_dir(&record).join("checkpoints").join(board.size()?.to_string());
+        let archived = board_dir(&record)
+            .join("checkpoints")
+            .join(board.size()?.to_string());
         let mut bytes = std::fs::read(&archived).map_err(|e| ElectionError::io(&archived, e))?;
         let at = bytes.len() - 5;
+        bytes[at] ^= 1;
+        std::fs::write(&archived, &bytes).map_err(|e| ElectionError::io(&archived, e))?;
+        let report = verify(&record)?;
+        assert!(
+            report
+                .failures_of(Check::BoardFiles)
+                .any(|f| f.item.contains("checkpoints/") || f.reason.contains("checkpoints/")),
+            "{:#?}",
+            report.failures
+        );
         bytes[at] ^= 1;
         std::fs::write(&archived, &bytes).map_err(|e| ElectionError::io(&archived, e))?;
         std::fs::write(board_dir(&record).join("notes.txt"), "hi")
             .map_err(|e| ElectionError::io("notes", e))?;
         std::fs::write(record.join("extra.json"), "{}").map_err(|e| ElectionError::io("x", e))?;
         let report = verify(&record)?;
-        assert!(report.failures_of(Check::BoardFiles).any(|f| f.item.contains("checkpoints/")));
-        assert!(report.failures_of(Check::BoardFiles).any(|f| f.item.contains("notes.txt")));
-        assert!(report.failures_of(Check::RecordFiles).any(|f| f.item == "extra.json"));
+        assert!(
+            report
+                .failures_of(Check::BoardFiles)
+                .any(|f| f.item.contains("notes.txt"))
+        );
+        assert!(
+            report
+                .failures_of(Check::RecordFiles)
+                .any(|f| f.item == "extra.json")
+        );
 
         // A board signed by someone else than the election's operator.
         let (mut stranger, key) = create_board(&dir.path().join("other"), "board.example/test")?;

@@ -12,12 +12,12 @@ use fairtally_crypto::CryptoError;
 #[non_exhaustive]
 pub enum ElectionError {
     /// A file could not be read or written.
-    #[error("{path}: {reason}")]
+    #[error("{path}: {source}")]
     Io {
         /// The file.
         path: PathBuf,
         /// The operating system's reason.
-        reason: std::io::Error,
+        source: std::io::Error,
     },
     /// A file (or one line of a JSON Lines file) is not valid JSON of the expected shape.
     #[error("{path}{}: {reason}", line.map(|l| format!(", line {l}")).unwrap_or_default())]
@@ -81,7 +81,7 @@ impl ElectionError {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Self::Io {
             path: path.into(),
-            reason: source,
+            source,
         }
     }
 

@@ -9,6 +9,7 @@
 
 mod ballots;
 mod board;
+pub mod floor;
 mod inventory;
 
 use std::collections::BTreeMap;
