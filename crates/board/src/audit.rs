@@ -184,16 +184,30 @@ fn level_above(below: &[Hash]) -> Vec<Hash> {
         .collect()
 }
 
-/// Reads the `count` published nodes of a tile level, each tile with its exact length.
+/// Reads the `count` published nodes of a tile level, each tile with its exact length. Tiles
+/// are read in rounds, so that a checkpoint claiming more entries than the directory holds
+/// fails at its first missing tile, before memory for the whole claim is taken.
 fn read_level(dir: &Path, tile_level: u8, count: u64) -> Result<Vec<Hash>, BoardError> {
-    let tiles: Vec<Vec<Hash>> = (0..count.div_ceil(TILE_WIDTH))
-        .into_par_iter()
-        .map(|index| {
-            let width = (count - index * TILE_WIDTH).min(TILE_WIDTH);
-            read_tile(&dir.join(tile_path(Some(tile_level), index, width)), width)
-        })
-        .collect::<Result<_, _>>()?;
-    Ok(tiles.concat())
+    const TILES_PER_ROUND: u64 = 256;
+    let tiles = count.div_ceil(TILE_WIDTH);
+    let mut nodes = Vec::new();
+    let mut next = 0;
+    while next < tiles {
+        let end = (next + TILES_PER_ROUND).min(tiles);
+        let round: Vec<Result<Vec<Hash>, BoardError>> = (next..end)
+            .into_par_iter()
+            .map(|index| {
+                let width = (count - index * TILE_WIDTH).min(TILE_WIDTH);
+                read_tile(&dir.join(tile_path(Some(tile_level), index, width)), width)
+            })
+            .collect();
+        // In order, so that the error reported is the first bad tile's.
+        for tile in round {
+            nodes.extend(tile?);
+        }
+        next = end;
+    }
+    Ok(nodes)
 }
 
 /// Reads a hash tile that must hold exactly `width` hashes.
@@ -419,7 +433,7 @@ pub(crate) fn audit_directory(
     let mut next = 0;
     while next < bundles {
         let end = (next + BUNDLES_PER_ROUND).min(bundles);
-        let round: Vec<Vec<Entry>> = (next..end)
+        let round: Vec<Result<Vec<Entry>, BoardError>> = (next..end)
             .into_par_iter()
             .map(|bundle| {
                 let hashes = tree.tile(0, bundle);
@@ -430,7 +444,9 @@ pub(crate) fn audit_directory(
                     hashes,
                 )
             })
-            .collect::<Result<_, _>>()?;
+            .collect();
+        // In order: the error reported is the first bad bundle's.
+        let round = round.into_iter().collect::<Result<Vec<_>, _>>()?;
         for (bundle, entries) in (next..end).zip(&round) {
             let hashes = tree.tile(0, bundle);
             for (i, (entry, leaf_hash)) in entries.iter().zip(hashes).enumerate() {
@@ -740,6 +756,30 @@ mod tests {
         assert!(
             found[2].1.contains("beyond the signed checkpoint"),
             "{found:?}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_checkpoint_claiming_more_than_is_published_fails_at_the_first_missing_tile()
+    -> Result<(), BoardError> {
+        let dir = tempfile::tempdir().map_err(BoardError::io("tempdir"))?;
+        let op = NoteSigner::generate("board.example/huge", KeyRole::Operator)?;
+        let policy = TrustPolicy::operator_only(op.verifier());
+        let claim = Checkpoint {
+            origin: op.name().into(),
+            size: 1 << 50,
+            root: EMPTY_ROOT,
+        };
+        let signed = SignedCheckpoint::sign(claim, &op)?;
+        let path = dir.path().join("checkpoint");
+        std::fs::write(&path, signed.to_text()).map_err(BoardError::io(&path))?;
+        let mut mirror = Mirror::open(dir.path(), &policy)?;
+        let err = mirror.leaf_hashes().map(<[Hash]>::len);
+        assert!(
+            err.as_ref()
+                .is_err_and(|e| e.to_string().contains("tile/0/000: missing")),
+            "{err:?}"
         );
         Ok(())
     }
