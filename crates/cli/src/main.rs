@@ -4,10 +4,12 @@
 //! Each command group lives in its own module with a clap `Subcommand` or `Args` type and a
 //! `run` function returning `anyhow::Result<ExitCode>`; `main` only dispatches and prints errors.
 
+mod audit;
 mod authority;
 mod bench;
 mod board;
 mod demo;
+mod electionguard;
 mod files;
 mod forensics;
 mod guardian;
@@ -58,6 +60,8 @@ enum Command {
     Forensics(forensics::ForensicsArgs),
     /// Independent observation: signed protocols, confrontation, parallel vote tabulation.
     Observe(observe::ObserveArgs),
+    /// Risk-limiting audits: public-seed sampling, BRAVO, ALPHA, ballot and batch comparison.
+    Audit(audit::AuditArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -72,6 +76,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Board(command) => board::run(command),
         Command::Forensics(args) => forensics::run(args),
         Command::Observe(args) => observe::run(args),
+        Command::Audit(args) => audit::run(args),
     }
 }
 

@@ -8,14 +8,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use fairtally_observe::keys::{
-    generate_key, parse_public_key, public_key_hex, read_secret_key, write_secret_key,
+    generate_key, parse_public_key, parse_public_keys, public_key_hex, read_secret_key,
+    write_secret_key,
 };
 use fairtally_observe::pvt::{PvtPlan, PvtResult, PvtSource, ShareBase, run_pvt};
 use fairtally_observe::{
-    Accreditation, ObservationItem, ProtocolBody, SignedProtocol, Store, compare, sample_size,
-    write_comparison, write_pvt,
+    Accreditation, ObservationItem, Store, Submission, compare, sample_size, write_comparison,
+    write_pvt,
 };
-use fairtally_results::{ElectionResults, Field, Mapping, StationProtocol, import};
+use fairtally_results::{ElectionResults, Mapping, import};
 
 /// Independent observation: observers' signed protocols, voters' reports, confrontation with
 /// the official results, parallel vote tabulation.
@@ -81,6 +82,10 @@ enum ObserveCommand {
         /// The operator key (default BOARD/operator.key).
         #[arg(long)]
         key: Option<PathBuf>,
+        /// Post only items accredited by this organisation (public key, hex; repeatable).
+        /// Without it, every item whose signatures verify is posted.
+        #[arg(long = "trust")]
+        trust: Vec<String>,
     },
     /// Import results through a mapping and print what was read and skipped.
     Import {
@@ -99,7 +104,15 @@ enum ObserveCommand {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Parallel vote tabulation from a sample drawn from a public seed.
+    /// Before election day: draw the PVT's secret into a new file (keep it confidential) and
+    /// print the commitment to publish (see docs/OBSERVE.md, "Seeds by commit–reveal").
+    PvtCommit {
+        /// Where to write the secret (a new file, readable only by you).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Parallel vote tabulation from a sample drawn from a public seed. Exits 1 when no
+    /// sampled station has the figures needed.
     Pvt {
         #[command(flatten)]
         input: Input,
@@ -109,27 +122,10 @@ enum ObserveCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// How many voters and stations a PVT needs: n = p(1−p)/(E²/z² + p(1−p)/N).
-    SampleSize {
-        /// Voters expected to vote (N).
-        #[arg(long)]
-        population: u64,
-        /// Margin of error as a fraction (0.0032 for 0.32 %).
-        #[arg(long)]
-        margin: f64,
-        /// Normal quantile (1.96 for 95 %, 2.58 for 99 %).
-        #[arg(long, default_value_t = 2.58)]
-        z: f64,
-        /// Expected share (0.5 is the safe choice).
-        #[arg(long, default_value_t = 0.5)]
-        p: f64,
-        /// Voters per station, to get the number of stations.
-        #[arg(long)]
-        station_size: Option<f64>,
-        /// Design effect of sampling whole stations (1 = none).
-        #[arg(long, default_value_t = 1.0)]
-        design_effect: f64,
-    },
+    /// How many stations a PVT needs. With --past, measured on past station-level results
+    /// (ratio estimator of the option's share, its design effect measured); without, the
+    /// voter formula n = p(1−p)/(E²/z² + p(1−p)/N), in stations only with --design-effect.
+    SampleSize(SampleSizeArgs),
     /// Everything for publication: confrontation and PVT in one report (summary.json,
     /// flagged.csv, report.html, pvt.json, sample.csv).
     Report {
@@ -160,18 +156,71 @@ struct Input {
 }
 
 #[derive(Args)]
-struct PvtArgs {
-    /// The public seed (announce it after the station list is fixed).
+struct SampleSizeArgs {
+    /// Past station-level results (CSV or .zip with --map, or JSON from `import --out`).
+    #[arg(long, requires = "option")]
+    past: Option<PathBuf>,
+    /// Column mapping of the past results, for CSV.
+    #[arg(long = "map")]
+    map: Option<PathBuf>,
+    /// The option whose share the PVT estimates (id or ballot name), with --past.
     #[arg(long)]
-    seed: String,
+    option: Option<String>,
+    /// Margin of error: a percentage (0.32%) or a fraction (0.0032); a bare number above 0.2
+    /// is refused as ambiguous.
+    #[arg(long, value_parser = parse_margin_arg)]
+    margin: f64,
+    /// Confidence level: 95% or 0.95 (the same default as `pvt`).
+    #[arg(long, value_parser = parse_confidence_arg, default_value = "0.95")]
+    confidence: f64,
+    /// Voters expected to vote (N), without --past.
+    #[arg(long, conflicts_with = "past", required_unless_present = "past")]
+    population: Option<u64>,
+    /// Expected share (0.5 is the safe choice), without --past.
+    #[arg(long, default_value_t = 0.5, conflicts_with = "past")]
+    p: f64,
+    /// Voters per station, to get the number of stations (needs --design-effect).
+    #[arg(long, conflicts_with = "past")]
+    station_size: Option<f64>,
+    /// Design effect of sampling whole stations (measure it with --past).
+    #[arg(long, conflicts_with = "past")]
+    design_effect: Option<f64>,
+    /// Print the answer as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_margin_arg(text: &str) -> Result<f64, String> {
+    fairtally_observe::parse_margin(text).map_err(|e| e.to_string())
+}
+
+fn parse_confidence_arg(text: &str) -> Result<f64, String> {
+    fairtally_observe::parse_confidence(text).map_err(|e| e.to_string())
+}
+
+#[derive(Args)]
+#[group(id = "seeding", required = true, args = ["seed", "secret"])]
+struct PvtArgs {
+    /// A seed given directly (for rehearsals; a real PVT uses --secret and --public-random).
+    #[arg(long, conflicts_with_all = ["secret", "public_random", "commitment"])]
+    seed: Option<String>,
+    /// The secret file from `pvt-commit`, revealed with the results.
+    #[arg(long, requires = "public_random")]
+    secret: Option<PathBuf>,
+    /// The public random value drawn after the polls closed (a lottery draw, a beacon round).
+    #[arg(long)]
+    public_random: Option<String>,
+    /// The commitment published before election day: the secret must match it.
+    #[arg(long)]
+    commitment: Option<String>,
     /// Stations to sample.
     #[arg(long)]
     stations: usize,
     /// Stratify by region.
     #[arg(long)]
     stratify: bool,
-    /// Confidence level of the intervals.
-    #[arg(long, default_value_t = 0.95)]
+    /// Confidence level of the intervals: 95% or 0.95 (the same default as `sample-size`).
+    #[arg(long, value_parser = parse_confidence_arg, default_value = "0.95")]
     confidence: f64,
     /// Figures of the sampled stations: observers' protocols, or official ones (rehearsal).
     #[arg(long, value_enum, default_value_t = SourceArg::Observers)]
@@ -220,6 +269,14 @@ struct SubmitArgs {
     /// Store directory to write the signed protocol to.
     #[arg(long, default_value = "outbox")]
     outbox: PathBuf,
+    /// Official results or a station list to check the station id against: CSV (or a .zip)
+    /// read through --map, or JSON from `import --out`.
+    #[arg(long)]
+    results: Option<PathBuf>,
+    /// Sign even if the protocol looks wrong (an unknown station, figures that do not add
+    /// up); the reasons are printed as a warning.
+    #[arg(long)]
+    force: bool,
 }
 
 /// Runs `fairtally observe ...`.
@@ -261,7 +318,12 @@ pub fn run(args: ObserveArgs) -> anyhow::Result<ExitCode> {
         }
         ObserveCommand::Submit(args) => submit(args)?,
         ObserveCommand::Verify { store, trust } => return verify_store(&store, &trust),
-        ObserveCommand::Post { store, board, key } => return post(&store, &board, key),
+        ObserveCommand::Post {
+            store,
+            board,
+            key,
+            trust,
+        } => return post(&store, &board, key, &trust),
         ObserveCommand::Import { input, out } => {
             let results = load(&input)?;
             if let Some(out) = out {
@@ -273,6 +335,20 @@ pub fn run(args: ObserveArgs) -> anyhow::Result<ExitCode> {
             let results = load(&input)?;
             publish(&results, None, &out)?;
         }
+        ObserveCommand::PvtCommit { out } => {
+            let secret = fairtally_observe::pvt::new_secret()?;
+            let text = fairtally_observe::pvt::secret_file_text(&secret);
+            fairtally_files::write_new(&out, text.as_bytes(), fairtally_files::Access::OwnerOnly)?;
+            println!(
+                "{}",
+                fairtally_observe::pvt::seed_commitment(secret.as_ref())
+            );
+            eprintln!(
+                "secret written to {}; publish the commitment above now, keep the secret \
+                 confidential until the results are published",
+                out.display()
+            );
+        }
         ObserveCommand::Pvt { input, pvt, out } => {
             let results = load(&input)?;
             let result = pvt_of(&results, &pvt)?;
@@ -282,21 +358,11 @@ pub fn run(args: ObserveArgs) -> anyhow::Result<ExitCode> {
                     eprintln!("wrote {}", path.display());
                 }
             }
-        }
-        ObserveCommand::SampleSize {
-            population,
-            margin,
-            z,
-            p,
-            station_size,
-            design_effect,
-        } => {
-            let s = sample_size(population, margin, z, p, station_size, design_effect)?;
-            println!("voters:   {} (exactly {:.2})", s.voters, s.exact);
-            if let Some(stations) = s.stations {
-                println!("stations: {stations}");
+            if result.estimates.is_empty() {
+                return Ok(ExitCode::FAILURE);
             }
         }
+        ObserveCommand::SampleSize(a) => sample_size_command(&a)?,
         ObserveCommand::Report { input, pvt, out } => {
             let results = load(&input)?;
             let result = pvt_of(&results, &pvt)?;
@@ -325,38 +391,42 @@ fn refused_code(refused: usize) -> ExitCode {
 }
 
 /// Posts the items of a store whose signatures verify; exit code 1 if any was refused.
-fn post(store: &Path, board: &Path, key: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+fn post(
+    store: &Path,
+    board: &Path,
+    key: Option<PathBuf>,
+    trust: &[String],
+) -> anyhow::Result<ExitCode> {
+    let trusted = parse_public_keys(trust, "--trust")?;
     let outbox = Store::open(store)?;
     let operator = crate::board::operator_key(board, key.as_deref())?;
     let mut board = fairtally_board::board::Board::open(board)?;
-    let posted = fairtally_observe::bulletin::post_store(&outbox, &mut board, &operator)?;
+    let trusted = (!trusted.is_empty()).then_some(trusted.as_slice());
+    let post = fairtally_observe::bulletin::post_store(&outbox, &mut board, &operator, trusted)?;
     println!(
         "Posted {} items from {} to the bulletin board ({} new).",
-        posted.items,
+        post.posted.entries,
         store.display(),
-        posted.new_items
+        post.posted.new_entries
     );
-    crate::board::print_checkpoint(&posted.checkpoint);
-    for e in &posted.refused {
+    crate::board::print_checkpoint(&post.posted.checkpoint);
+    for e in &post.refused {
         eprintln!("not posted: {e}");
     }
-    if !posted.refused.is_empty() {
+    if !post.refused.is_empty() {
         eprintln!(
             "{} items of {} were not posted",
-            posted.refused.len(),
+            post.refused.len(),
             store.display()
         );
     }
-    Ok(refused_code(posted.refused.len()))
+    Ok(refused_code(post.refused.len()))
 }
 
 /// Prints one line per item of the store; fails (exit code 1) if any item does not verify or
 /// cannot be read.
 fn verify_store(dir: &Path, trust: &[String]) -> anyhow::Result<ExitCode> {
-    let trusted = trust
-        .iter()
-        .map(|t| parse_public_key(t, "--trust"))
-        .collect::<Result<Vec<_>, _>>()?;
+    let trusted = parse_public_keys(trust, "--trust")?;
     let read = Store::open(dir)?.items()?;
     let mut bad = read.unreadable.len();
     for e in &read.unreadable {
@@ -383,33 +453,18 @@ fn load(input: &Input) -> anyhow::Result<ElectionResults> {
     if input.submissions.is_some() && input.trust.is_empty() {
         bail!("--submissions needs at least one --trust ORGANISATION_PUBLIC_KEY");
     }
-    let trusted = input
-        .trust
-        .iter()
-        .map(|t| parse_public_key(t, "--trust"))
-        .collect::<Result<Vec<_>, _>>()?;
+    let trusted = parse_public_keys(&input.trust, "--trust")?;
     // Opened before the import, so a mistyped directory fails at once.
     let store = input.submissions.as_deref().map(Store::open).transpose()?;
-    let is_json = input
-        .results
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let mut results = match (&input.map, is_json) {
-        (None, true) => ElectionResults::read_json(&input.results)?,
-        (Some(map), false) => {
-            let (results, summary) = import(&input.results, &Mapping::from_file(map)?)?;
-            eprint!("{summary}");
-            results
-        }
-        (Some(_), true) => bail!(
+    let mapping = input.map.as_deref().map(Mapping::from_file).transpose()?;
+    let is_json = is_json(&input.results);
+    if mapping.is_some() && is_json {
+        bail!(
             "{}: JSON results need no --map (it is for CSV files)",
             input.results.display()
-        ),
-        (None, false) => bail!(
-            "{}: CSV results need --map MAPPING",
-            input.results.display()
-        ),
-    };
+        );
+    }
+    let mut results = read_results(&input.results, mapping.as_ref())?;
     if let (Some(dir), Some(store)) = (&input.submissions, store) {
         let merged = store.merge_into(&mut results, &trusted)?;
         eprintln!(
@@ -425,9 +480,97 @@ fn load(input: &Input) -> anyhow::Result<ElectionResults> {
     Ok(results)
 }
 
+fn is_json(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+/// Reads results: JSON written by `import --out`, or CSV (or a .zip) through `mapping`,
+/// printing the import summary.
+fn read_results(path: &Path, mapping: Option<&Mapping>) -> anyhow::Result<ElectionResults> {
+    if is_json(path) {
+        return Ok(ElectionResults::read_json(path)?);
+    }
+    let Some(mapping) = mapping else {
+        bail!("{}: CSV results need --map MAPPING", path.display());
+    };
+    let (results, summary) = import(path, mapping)?;
+    eprint!("{summary}");
+    Ok(results)
+}
+
+/// The seed: given directly, or revealed from the committed secret and the public value.
+fn pvt_seed(a: &PvtArgs) -> anyhow::Result<String> {
+    match (&a.seed, &a.secret, &a.public_random) {
+        (Some(seed), _, _) => Ok(seed.clone()),
+        (None, Some(path), Some(public)) => {
+            let secret = fairtally_observe::pvt::read_secret_file(path)?;
+            Ok(fairtally_observe::pvt::reveal_seed(
+                secret.as_ref(),
+                public,
+                a.commitment.as_deref(),
+            )?)
+        }
+        _ => bail!("give --seed, or --secret with --public-random"),
+    }
+}
+
+fn sample_size_command(a: &SampleSizeArgs) -> anyhow::Result<()> {
+    if let (Some(past), Some(option)) = (&a.past, &a.option) {
+        let input = Input {
+            results: past.clone(),
+            map: a.map.clone(),
+            submissions: None,
+            trust: Vec::new(),
+        };
+        let results = load(&input)?;
+        let s = fairtally_observe::sample_size_from_past(&results, option, a.margin, a.confidence)?;
+        if a.json {
+            println!("{}", serde_json::to_string_pretty(&s)?);
+        } else {
+            println!(
+                "stations: {} of {} (share of {} {:.2} %, ±{:.2} points at {:.0} %)",
+                s.stations,
+                s.population_stations,
+                s.option,
+                100.0 * s.share,
+                100.0 * s.margin,
+                100.0 * s.confidence
+            );
+            println!(
+                "design effect measured: {:.1} (a station of {:.0} ballots tells as much as {:.1} independent voters)",
+                s.design_effect,
+                s.ballots_per_station,
+                s.ballots_per_station / s.design_effect
+            );
+        }
+        return Ok(());
+    }
+    let population = a
+        .population
+        .context("--population is needed without --past")?;
+    let s = sample_size(
+        population,
+        a.margin,
+        a.confidence,
+        a.p,
+        a.station_size,
+        a.design_effect,
+    )?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&s)?);
+    } else {
+        println!("voters:   {} (exactly {:.2})", s.voters, s.exact);
+        if let Some(stations) = s.stations {
+            println!("stations: {stations}");
+        }
+    }
+    Ok(())
+}
+
 fn pvt_of(results: &ElectionResults, a: &PvtArgs) -> anyhow::Result<PvtResult> {
     let plan = PvtPlan {
-        seed: a.seed.clone(),
+        seed: pvt_seed(a)?,
         stations: a.stations,
         stratify: a.stratify,
         confidence: a.confidence,
@@ -444,6 +587,12 @@ fn pvt_of(results: &ElectionResults, a: &PvtArgs) -> anyhow::Result<PvtResult> {
 }
 
 fn print_pvt(p: &PvtResult) {
+    if p.plan.source == PvtSource::Official {
+        println!(
+            "REHEARSAL: computed from the official figures of the sampled stations, so it can \
+             only agree with the official totals; it checks the method, not the count"
+        );
+    }
     println!(
         "PVT: {} of {} stations in {} strata, {} without figures; {:.0} % intervals",
         p.sample.len(),
@@ -458,6 +607,12 @@ fn print_pvt(p: &PvtResult) {
              ballots (--base valid) or ballots counted (--base counted); turnout needs voters \
              and registered voters"
         );
+        if p.plan.source == PvtSource::Observers {
+            println!(
+                "no observers' protocols for the sampled stations: merge them with \
+                 --submissions, or rehearse on the official figures with --source official"
+            );
+        }
     }
     if !p.thin_strata.is_empty() {
         println!(
@@ -517,6 +672,11 @@ fn publish(results: &ElectionResults, pvt: Option<&PvtResult>, out: &Path) -> an
     Ok(())
 }
 
+/// Parses every `NAME=N` of a repeated flag.
+fn assignments(texts: &[String], flag: &str) -> anyhow::Result<Vec<(String, u64)>> {
+    texts.iter().map(|t| assignment(t, flag)).collect()
+}
+
 /// Parses `NAME=N`.
 fn assignment(text: &str, flag: &str) -> anyhow::Result<(String, u64)> {
     let (name, value) = text
@@ -539,33 +699,31 @@ fn submit(a: SubmitArgs) -> anyhow::Result<()> {
         Ok(_) => bail!("{}: not an accreditation", a.accreditation.display()),
         Err(reason) => bail!("{}: {reason}", a.accreditation.display()),
     };
-    let options: Vec<String> = mapping
-        .election
-        .options
-        .iter()
-        .map(|o| o.id.clone())
-        .collect();
-    let mut protocol = StationProtocol::empty(options.len());
-    for f in &a.figures {
-        let (name, value) = assignment(f, "--figure")?;
-        let field = Field::ALL
-            .into_iter()
-            .find(|x| x.name() == name)
-            .with_context(|| format!("--figure {f}: no field `{name}`"))?;
-        protocol.set(field, Some(value));
-    }
-    for v in &a.votes {
-        let (name, value) = assignment(v, "--vote")?;
-        let o = options.iter().position(|id| *id == name).with_context(|| {
-            format!(
-                "--vote {v}: no option `{name}` (options: {})",
-                options.join(", ")
-            )
-        })?;
-        protocol.votes[o] = Some(value);
-    }
-    if protocol.is_empty() {
-        bail!("nothing to submit: give --figure and --vote values");
+    let submission = Submission {
+        station: a.station.clone(),
+        figures: assignments(&a.figures, "--figure")?,
+        votes: assignments(&a.votes, "--vote")?,
+    };
+    let options = &mapping.election.options;
+    let protocol = submission.protocol(options)?;
+    let known = match &a.results {
+        Some(path) => Some(read_results(path, Some(&mapping))?),
+        None => None,
+    };
+    let concerns = submission.concerns(&protocol, options, known.as_ref());
+    if !concerns.is_empty() {
+        let list: String = concerns.iter().map(|c| format!("\n  {c}")).collect();
+        if !a.force {
+            bail!(
+                "the protocol of station {} was not signed:{list}\ncheck the figures against \
+                 the result sheet, or sign it as it is with --force",
+                a.station
+            );
+        }
+        eprintln!(
+            "warning: signing the protocol of station {} as given (--force) although:{list}",
+            a.station
+        );
     }
     let store = Store::open_or_create(&a.outbox)?;
     let photos = a
@@ -577,27 +735,16 @@ fn submit(a: SubmitArgs) -> anyhow::Result<()> {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let signed = SignedProtocol::sign(
+    let signed = submission.sign(
         &key,
-        ProtocolBody {
-            election: mapping.election.name.clone(),
-            station: a.station.clone(),
-            observer: String::new(),
-            accreditation,
-            options,
-            protocol,
-            photos,
-            signed_at,
-        },
-    );
-    // Check before storing: the accreditation must be for this observer and election.
-    let organisation = parse_public_key(
-        &signed.body.accreditation.body.organisation,
-        "accreditation",
+        &mapping.election.name,
+        options,
+        accreditation,
+        photos,
+        signed_at,
     )?;
-    signed.verify(&[organisation])?;
-    let path = stored(&a.outbox, &ObservationItem::Protocol(Box::new(signed)))?;
-    println!("{}", path.display());
+    let digest = store.put_item(&ObservationItem::Protocol(Box::new(signed)))?;
+    println!("{}", store.item_path(&digest).display());
     eprintln!(
         "signed protocol of station {} is in the outbox {}",
         a.station,

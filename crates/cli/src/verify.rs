@@ -29,10 +29,17 @@ pub struct VerifyArgs {
     /// the files in RECORD/board alone, and name the checkpoint it is included in.
     #[arg(long, value_name = "CODE")]
     pub ballot: Option<String>,
+    // Hook for ElectionGuard records (eg helper): `--format`, `--json`, `--allow-test-group`.
+    #[command(flatten)]
+    pub electionguard: crate::electionguard::ElectionGuardArgs,
 }
 
 /// Verify, print every check, the anchors and the result; exit 0 only if everything passed.
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    // Hook for ElectionGuard records (eg helper): detected, or chosen with --format.
+    if let Some(code) = crate::electionguard::hook(&args.record, &args.electionguard)? {
+        return Ok(code);
+    }
     // What the person pinned is read first: a mistyped path or fingerprint fails before any
     // cryptographic work.
     let pins = Pins {

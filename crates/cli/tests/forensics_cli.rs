@@ -197,3 +197,111 @@ fn errors_name_the_problem() {
         );
     }
 }
+
+fn observe(dir: &Path, args: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fairtally"))
+        .current_dir(dir)
+        .arg("observe")
+        .args(args.split_whitespace())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn sample_size_is_measured_on_past_results() {
+    let dir = tempfile::tempdir().unwrap();
+    write_election(dir.path());
+    let out = observe(
+        dir.path(),
+        "sample-size --past results.csv --map mapping.toml --option leader --margin 1% --json",
+    );
+    succeeded(&out);
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stations = answer["stations"].as_u64().unwrap();
+    assert!(stations > 10 && stations < 3000, "{answer}");
+    assert!(answer["design_effect"].as_f64().unwrap() > 1.0, "{answer}");
+    assert_eq!(answer["confidence"].as_f64(), Some(0.95));
+    // The same margin written as a fraction gives the same answer.
+    let fraction = observe(
+        dir.path(),
+        "sample-size --past results.csv --map mapping.toml --option leader --margin 0.01 --json",
+    );
+    assert_eq!(fraction.stdout, out.stdout);
+}
+
+#[test]
+fn sample_size_refuses_ambiguous_margins_and_assumed_design_effects() {
+    let dir = tempfile::tempdir().unwrap();
+    let ambiguous = observe(dir.path(), "sample-size --population 100000 --margin 0.32");
+    assert!(!ambiguous.status.success());
+    let stderr = String::from_utf8_lossy(&ambiguous.stderr);
+    assert!(
+        stderr.contains("ambiguous") && stderr.contains("0.32%"),
+        "{stderr}"
+    );
+    let stations = observe(
+        dir.path(),
+        "sample-size --population 100000 --margin 0.32% --station-size 1000",
+    );
+    assert!(!stations.status.success());
+    let stderr = String::from_utf8_lossy(&stations.stderr);
+    assert!(stderr.contains("--past"), "{stderr}");
+    let voters = observe(
+        dir.path(),
+        "sample-size --population 100000 --margin 3% --json",
+    );
+    succeeded(&voters);
+    let answer: serde_json::Value = serde_json::from_slice(&voters.stdout).unwrap();
+    assert_eq!(answer["voters"].as_u64(), Some(1056));
+    assert!(answer["stations"].is_null());
+}
+
+#[test]
+fn pvt_without_figures_fails_and_a_rehearsal_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    write_election(dir.path());
+    let empty = observe(
+        dir.path(),
+        "pvt results.csv --map mapping.toml --seed s --stations 200",
+    );
+    assert_eq!(empty.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&empty.stdout);
+    assert!(stdout.contains("--source official"), "{stdout}");
+    let rehearsal = observe(
+        dir.path(),
+        "pvt results.csv --map mapping.toml --seed s --stations 200 --source official",
+    );
+    succeeded(&rehearsal);
+    assert!(String::from_utf8_lossy(&rehearsal.stdout).starts_with("REHEARSAL"));
+}
+
+#[test]
+fn pvt_seed_by_commit_and_reveal() {
+    let dir = tempfile::tempdir().unwrap();
+    write_election(dir.path());
+    let commit = observe(dir.path(), "pvt-commit --out pvt.secret");
+    succeeded(&commit);
+    let commitment = String::from_utf8_lossy(&commit.stdout).trim().to_owned();
+    assert_eq!(commitment.len(), 64);
+    let again = observe(dir.path(), "pvt-commit --out pvt.secret");
+    assert!(
+        !again.status.success(),
+        "an existing secret is never overwritten"
+    );
+    let reveal = |commitment: &str| {
+        observe(
+            dir.path(),
+            &format!(
+                "pvt results.csv --map mapping.toml --stations 200 --source official \
+                 --secret pvt.secret --public-random draw-42 --commitment {commitment} --out pvt"
+            ),
+        )
+    };
+    succeeded(&reveal(&commitment));
+    let pvt: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("pvt/pvt.json")).unwrap()).unwrap();
+    assert_eq!(pvt["plan"]["seed"].as_str().map(str::len), Some(64));
+    let wrong = reveal(&"0".repeat(64));
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("commitment"));
+}

@@ -174,7 +174,8 @@ fn observers_submit_offline_and_the_report_confronts_everything() {
         "pvt results.csv --map map.toml --seed x --stations 5 --source official",
     );
     assert!(
-        out.starts_with("PVT: 5 of 40 stations in 1 strata, 0 without figures"),
+        out.starts_with("REHEARSAL")
+            && out.contains("\nPVT: 5 of 40 stations in 1 strata, 0 without figures"),
         "{out}"
     );
     let out = ok(d, "import results.csv --map map.toml --out results.json");
@@ -190,11 +191,12 @@ fn the_sample_size_calculator_gives_the_check_figure() {
     let d = dir.path();
     let out = ok(
         d,
-        "sample-size --population 14570774 --margin 0.0032 --z 2.58 --station-size 1000",
+        "sample-size --population 14570774 --margin 0.32% --confidence 99% --station-size 1000 \
+         --design-effect 1",
     );
-    assert_eq!(out, "voters:   160717 (exactly 160717.26)\nstations: 161");
+    assert_eq!(out, "voters:   160204 (exactly 160203.78)\nstations: 161");
     let e = fails(d, "sample-size --population 10 --margin 2");
-    assert!(e.starts_with("error: margin: must be a fraction"), "{e}");
+    assert!(e.contains("margin: `2` is ambiguous"), "{e}");
 }
 
 #[test]
@@ -251,12 +253,14 @@ fn user_errors_are_explained() {
     let cases = [
         (
             "--figure bogus=1",
-            "error: --figure bogus=1: no field `bogus`",
+            "error: figure `bogus`: no such field; the fields are registered, ballots_received, \
+             ballots_issued, ballots_cancelled, ballots_counted, valid, invalid",
         ),
         (
             "--vote c=1",
-            "error: --vote c=1: no option `c` (options: a, b)",
+            "error: vote `c`: no such option; the options are a (Alice), b (Bob)",
         ),
+        ("--vote a=1 --vote a=2", "error: vote `a`: given twice"),
         (
             "--vote a=x",
             "error: --vote a=x: `x` is not a whole number: invalid digit found in string",
@@ -264,7 +268,7 @@ fn user_errors_are_explained() {
         ("--vote a", "error: --vote a: expected NAME=N"),
         (
             "",
-            "error: nothing to submit: give --figure and --vote values",
+            "error: protocol: nothing to submit: no figure and no vote",
         ),
     ];
     for (extra, expected) in cases {
@@ -272,7 +276,7 @@ fn user_errors_are_explained() {
     }
     // Another observer cannot use Ann's accreditation.
     ok(d, "keygen --out eve.key");
-    let e = submit("eve.key", &acc, "--vote a=1");
+    let e = submit("eve.key", &acc, "--vote a=1 --vote b=0");
     assert!(
         e.contains("the accreditation is for another observer"),
         "{e}"
@@ -346,7 +350,8 @@ fn a_truncated_item_is_refused_and_the_others_still_verify() {
     let second = ok(
         d,
         &format!(
-            "submit --key ann.key --accreditation {} --map map.toml --station S-4 --vote a=1",
+            "submit --key ann.key --accreditation {} --map map.toml --station S-4 --vote a=1 \
+             --vote b=0",
             acc.display()
         ),
     );
@@ -403,17 +408,30 @@ fn only_items_whose_signature_verifies_are_posted() {
             && stderr.contains("the observer's signature does not verify"),
         "{stderr}"
     );
-    // The forged vote is nowhere on the board's public files.
-    let entries = Command::new("grep")
-        .args(["-rl", "561", "board"])
-        .current_dir(d)
-        .output()
-        .unwrap();
+    // The genuine vote is in the board's files; the forged one is nowhere.
+    let files_with = |text: &str| {
+        let out = Command::new("grep")
+            .args(["-rlF", text, "board"])
+            .current_dir(d)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(!files_with("\"votes\":[560,").is_empty());
+    let entries = files_with("\"votes\":[561,");
+    assert!(entries.is_empty(), "{entries}");
+    // With --trust, a stranger's accreditations are not posted either.
+    let stranger = ok(d, "keygen --out stranger.key");
+    let out = fairtally(d, &format!("post outbox --board board --trust {stranger}"));
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Posted 0 items"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        entries.stdout.is_empty(),
-        "{:?}",
-        String::from_utf8_lossy(&entries.stdout)
+        stderr.contains("3 items of outbox were not posted"),
+        "{stderr}"
     );
+    assert!(stderr.contains("is not among the trusted ones"), "{stderr}");
 }
 
 #[test]
@@ -436,4 +454,93 @@ fn missing_directories_that_are_read_are_errors_not_created() {
         "error: subs: not a store of observation items (no items/ directory)"
     );
     assert!(!d.join("subs").exists());
+}
+
+#[test]
+fn submit_refuses_doubtful_protocols_unless_forced() {
+    let dir = setup();
+    let d = dir.path();
+    let ann = ok(d, "keygen --out ann.key");
+    ok(d, "keygen --out org.key");
+    let acc = ok(
+        d,
+        &format!("accredit --org-key org.key --observer {ann} --name Ann --map map.toml"),
+    );
+    let submit = |rest: &str| {
+        fairtally(
+            d,
+            &format!("submit --key ann.key --accreditation {acc} --map map.toml {rest}"),
+        )
+    };
+    let items = || std::fs::read_dir(d.join("outbox/items")).unwrap().count();
+    assert_eq!(items(), 1, "the accreditation only");
+
+    // Valid 5 but the votes add up to 1.
+    let out = submit("--station S-1 --figure valid=5 --vote a=1 --vote b=0");
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        e.starts_with(
+            "error: the protocol of station S-1 was not signed:\n  votes 1 ≠ valid 5 \
+                       (votes for all options = valid ballots)\n"
+        ),
+        "{e}"
+    );
+    assert!(e.contains("--force"), "{e}");
+    // An option left out.
+    let out = submit("--station S-1 --figure valid=5 --vote a=5");
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        e.contains("no votes for b: a protocol lists every option"),
+        "{e}"
+    );
+    // A station that is not in the official results.
+    let out = submit("--station S-99 --vote a=1 --vote b=0 --results results.csv");
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        e.contains("station `S-99` is not among the 40 stations of the results given"),
+        "{e}"
+    );
+    ok(d, "import results.csv --map map.toml --out results.json");
+    let out = submit("--station S-99 --vote a=1 --vote b=0 --results results.json");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`S-99` is not among"));
+    assert_eq!(items(), 1, "nothing refused was stored");
+
+    // A known station that adds up is signed; --force signs a doubtful one with a warning.
+    ok(d, "submit --key ann.key --accreditation ACC --map map.toml --station S-1 --figure valid=5 --vote a=4 --vote b=1 --results results.json".replace("ACC", &acc).as_str());
+    let out = submit(
+        "--station S-99 --figure valid=5 --vote a=1 --vote b=0 --results results.json --force",
+    );
+    assert!(out.status.success());
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        e.starts_with("warning: signing the protocol of station S-99 as given (--force) although:"),
+        "{e}"
+    );
+    assert!(
+        e.contains("votes 1 ≠ valid 5") && e.contains("`S-99` is not among"),
+        "{e}"
+    );
+    assert_eq!(items(), 3);
+}
+
+#[test]
+fn an_oversized_record_stops_the_import_with_a_short_error() {
+    let dir = setup();
+    let d = dir.path();
+    let mut csv = std::fs::read_to_string(d.join("results.csv")).unwrap();
+    csv.push_str(&format!(
+        "S-99,North,1000,600,590,{},1,1,1,1,1\n",
+        "9".repeat(10 << 20)
+    ));
+    std::fs::write(d.join("big.csv"), csv).unwrap();
+    let out = fairtally(d, "import big.csv --map map.toml");
+    assert_eq!(out.status.code(), Some(2), "unusable input");
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.len() < 400, "{} bytes of error", e.len());
+    assert!(
+        e.starts_with("error: big.csv: line 42: the record is longer than 1048576 bytes"),
+        "{e}"
+    );
 }

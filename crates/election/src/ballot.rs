@@ -613,16 +613,16 @@ mod tests {
         static F: OnceLock<Fixture> = OnceLock::new();
         F.get_or_init(|| {
             let manifest = Manifest::default_demo().unwrap();
-            let parameters = ElectionParameters::new(3, 2).unwrap();
+            let parameters = crate::parameters::for_tests(3, 2).unwrap();
             let names = vec!["A".to_string(), "B".to_string(), "C".to_string()];
             let (guardians, keys) = run_all_in_one(
-                &ceremony_context(&manifest, &parameters),
+                &ceremony_context(&manifest, &parameters).unwrap(),
                 &parameters,
                 &names,
             )
             .unwrap();
             let (credentials, list) = issue(4).unwrap();
-            let context = ElectionContext::compute(&manifest, &parameters, &guardians, &list);
+            let context = ElectionContext::compute(&manifest, &parameters, &guardians, &list).unwrap();
             Fixture {
                 ctx: VotingContext::new(manifest, &context),
                 credentials,

@@ -109,7 +109,7 @@ mod tests {
         let config = DemoConfig {
             manifest: Manifest::default_demo()?,
             voters: 3,
-            parameters: ElectionParameters::new(2, 1)?,
+            parameters: crate::parameters::for_tests(2, 1)?,
             absent: 1,
             plan: VotingPlan {
                 turnout_percent: 100.0,

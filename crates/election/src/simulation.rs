@@ -309,7 +309,7 @@ mod tests {
         let config = DemoConfig {
             manifest: Manifest::default_demo()?,
             voters: 40,
-            parameters: ElectionParameters::new(3, 2)?,
+            parameters: crate::parameters::for_tests(3, 2)?,
             absent: 1,
             plan: VotingPlan {
                 turnout_percent: 100.0,

@@ -49,7 +49,7 @@ pub fn detect(files: &Files) -> Result<Option<Version>> {
 /// Whether `path` (a directory or a `.zip`) looks like an ElectionGuard record, judged from
 /// its file names alone (cheap: nothing is parsed).
 pub fn looks_like_record(path: &Path) -> bool {
-    Files::read(path).is_ok()
+    source::looks_like(path)
 }
 
 /// Read the record at `path` and verify it. `version` overrides the detection.

@@ -168,6 +168,37 @@ fn read_zip(path: &Path, files: &mut BTreeMap<String, Vec<u8>>, total: &mut u64)
     Ok(())
 }
 
+/// Whether `path` looks like an ElectionGuard record, from its file names alone: a directory
+/// (or its `election_record/` folder) or a zip archive with `manifest.json` beside a context
+/// file. Nothing is parsed, so this is cheap enough to decide which verifier to run.
+pub fn looks_like(path: &Path) -> bool {
+    let context_files = [
+        "context.json",
+        "election_initialized.json",
+        "election_config.json",
+    ];
+    if path.is_dir() {
+        return [path.to_path_buf(), path.join("election_record")]
+            .iter()
+            .any(|dir| {
+                dir.join("manifest.json").is_file()
+                    && context_files.iter().any(|f| dir.join(f).is_file())
+            });
+    }
+    let Ok(file) = fs::File::open(path) else {
+        return false;
+    };
+    let Ok(archive) = zip::ZipArchive::new(file) else {
+        return false;
+    };
+    let names: BTreeMap<String, Vec<u8>> = archive
+        .file_names()
+        .filter_map(|n| n.ok())
+        .map(|n| (n.to_string(), Vec::new()))
+        .collect();
+    record_root(&names).is_some()
+}
+
 /// The shortest folder prefix holding `manifest.json` and a context file.
 fn record_root(files: &BTreeMap<String, Vec<u8>>) -> Option<String> {
     files

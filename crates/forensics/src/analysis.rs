@@ -9,6 +9,7 @@ use crate::digits::{DIGIT_REPS, DigitTest, OptionDigitTests, digit_tests_by_regi
 use crate::fraud_model::{FitSettings, FraudModelFit, fit_fraud_model};
 use crate::histograms::{Histograms, histograms, integer_peak_ratio};
 use crate::integer_percentage::{IntegerPercentageTest, integer_percentage_by_region};
+use crate::klimek_published::{ModelUncertainty, ShareHistogramFit, fit_share_histogram};
 use crate::shpilkin::{ShpilkinEstimate, shpilkin_estimate};
 use crate::{Election, Fingerprint, ForensicsError, fingerprint};
 
@@ -109,8 +110,14 @@ pub struct TestResults {
     pub integer_percentage: Outcome<IntegerPercentageTest>,
     /// (c) The fingerprint's corner counts.
     pub fingerprint: Fingerprint,
-    /// (c) The fraud model of Klimek et al.
+    /// (c) The fraud model of Klimek et al., fitted to the 2D fingerprint.
     pub klimek_fraud_model: Outcome<FraudModelFit>,
+    /// (c) The same model fitted as Klimek et al. published it (1-D share histogram), with the
+    /// relative-error loss and unweighted (whole election only; empty for regions or when the
+    /// data cannot support it).
+    pub klimek_published: Vec<ShareHistogramFit>,
+    /// (c) The spread of `fi` and `fe` across the fits: the model's own uncertainty.
+    pub klimek_model_uncertainty: Option<ModelUncertainty>,
     /// (d) Shpilkin's estimate of anomalous votes.
     pub shpilkin: Outcome<ShpilkinEstimate>,
     /// (e) Digit tests.
@@ -150,6 +157,8 @@ struct Precomputed {
     integer: Option<IntegerPercentageTest>,
     digits: Vec<OptionDigitTests>,
     seconds: [(&'static str, f64); 2],
+    /// Whether this is the whole election (which alone gets the published Klimek fits).
+    whole_election: bool,
 }
 
 /// Every test but those [`Precomputed`].
@@ -185,6 +194,13 @@ fn run_tests(
             crate::fraud_model::MIN_STATIONS
         )
     });
+    let klimek_published = if precomputed.whole_election {
+        fit_share_histogram(election)
+    } else {
+        Vec::new()
+    };
+    let klimek_model_uncertainty =
+        ModelUncertainty::of(klimek_fraud_model.done(), &klimek_published);
     lap("fingerprint_and_klimek_fraud_model");
     let shpilkin = Outcome::from_option(
         shpilkin_estimate(election, settings.bootstrap, settings.seed),
@@ -223,6 +239,8 @@ fn run_tests(
         integer_percentage,
         fingerprint,
         klimek_fraud_model,
+        klimek_published,
+        klimek_model_uncertainty,
         shpilkin,
         digits: DigitTests {
             second_digit,
@@ -264,6 +282,7 @@ pub fn analyse(election: &Election, settings: &Settings) -> Result<Analysis, For
                 ("integer_percentage", integer_seconds),
                 ("digits", digit_seconds),
             ],
+            whole_election: true,
         },
     )?;
     let (alpha, theta) = national
@@ -282,6 +301,7 @@ pub fn analyse(election: &Election, settings: &Settings) -> Result<Analysis, For
                         integer,
                         digits,
                         seconds,
+                        whole_election: false,
                     },
                 )
             })

@@ -241,7 +241,7 @@ fn estimate_clean(points: &[(f64, f64)]) -> Option<CleanParameters> {
 
 /// What happens at a station in the model.
 #[derive(Clone, Copy)]
-enum Fraud {
+pub(crate) enum Fraud {
     None,
     Incremental { alpha: f64, theta: f64 },
     Extreme { alpha: f64 },
@@ -253,7 +253,13 @@ fn normal_cdf(z: f64) -> f64 {
 
 /// Midpoints and probabilities of `points` equal slices of `(low, high)` under `N(mean, sd)`
 /// truncated to `(low, high)`.
-fn quadrature(mean: f64, sd: f64, low: f64, high: f64, points: usize) -> Vec<(f64, f64)> {
+pub(crate) fn quadrature(
+    mean: f64,
+    sd: f64,
+    low: f64,
+    high: f64,
+    points: usize,
+) -> Vec<(f64, f64)> {
     let width = (high - low) / points as f64;
     let mut nodes: Vec<(f64, f64)> = (0..points)
         .map(|i| {
@@ -269,6 +275,30 @@ fn quadrature(mean: f64, sd: f64, low: f64, high: f64, points: usize) -> Vec<(f6
         nodes.iter_mut().for_each(|n| n.1 /= total);
     }
     nodes
+}
+
+/// A station of turnout `a` and leader's share `v` after a fraction `x` of its non-voters'
+/// ballots is added for the leader and a fraction `moved` (`x^alpha`) of the other votes is
+/// moved to the leader: its turnout and share.
+pub(crate) fn falsified(a: f64, v: f64, x: f64, moved: f64) -> (f64, f64) {
+    let turnout = a + x * (1.0 - a);
+    let leader = a * v + x * (1.0 - a) + moved * a * (1.0 - v);
+    (turnout, leader / turnout)
+}
+
+/// The fraud sizes `(x, weight, x^alpha)` of a kind of fraud, by quadrature.
+pub(crate) fn fraud_sizes(fraud: Fraud, points: usize) -> Vec<(f64, f64, f64)> {
+    match fraud {
+        Fraud::None => vec![(0.0, 1.0, 0.0)],
+        Fraud::Incremental { alpha, theta } => quadrature(0.0, theta, 0.0, 1.0, points)
+            .into_iter()
+            .map(|(x, w)| (x, w, x.powf(alpha)))
+            .collect(),
+        Fraud::Extreme { alpha } => quadrature(1.0, EXTREME_SPREAD, 0.0, 1.0, points)
+            .into_iter()
+            .map(|(x, w)| (x, w, x.powf(alpha)))
+            .collect(),
+    }
 }
 
 /// The expected fingerprint of `stations` stations, all under `fraud`.
@@ -292,28 +322,14 @@ fn expected_fingerprint(
         1.0,
         settings.axis_points,
     );
-    let fraud_points = settings.fraud_points;
-    // The fraud size x with its weight, and x^alpha.
-    let sizes: Vec<(f64, f64, f64)> = match fraud {
-        Fraud::None => vec![(0.0, 1.0, 0.0)],
-        Fraud::Incremental { alpha, theta } => quadrature(0.0, theta, 0.0, 1.0, fraud_points)
-            .into_iter()
-            .map(|(x, w)| (x, w, x.powf(alpha)))
-            .collect(),
-        Fraud::Extreme { alpha } => quadrature(1.0, EXTREME_SPREAD, 0.0, 1.0, fraud_points)
-            .into_iter()
-            .map(|(x, w)| (x, w, x.powf(alpha)))
-            .collect(),
-    };
+    let sizes = fraud_sizes(fraud, settings.fraud_points);
     let mut counts = vec![0.0; CELLS];
     for &(a, wa) in &turnouts {
         for &(v, wv) in &shares {
             let w = stations as f64 * wa * wv;
             for &(x, wx, moved) in &sizes {
-                // Non-voters' ballots added to the leader, and other votes moved to the leader.
-                let turnout = a + x * (1.0 - a);
-                let leader = a * v + x * (1.0 - a) + moved * a * (1.0 - v);
-                counts[cell(turnout, leader / turnout)] += w * wx;
+                let (turnout, share) = falsified(a, v, x, moved);
+                counts[cell(turnout, share)] += w * wx;
             }
         }
     }
@@ -344,7 +360,7 @@ fn poisson_replicate<'a>(
 /// with `fi, fe >= 0` and `fi + fe <= 1`, with everything that does not depend on the observed
 /// fingerprint computed once, so that a bootstrap replicate costs one pass over its non-empty
 /// cells.
-struct Design<'a> {
+pub(crate) struct Design<'a> {
     clean: &'a [f64],
     /// `incremental - clean` and `extreme - clean`.
     x1: Vec<f64>,
@@ -359,7 +375,7 @@ struct Design<'a> {
 }
 
 impl<'a> Design<'a> {
-    fn new(clean: &'a [f64], incremental: &[f64], extreme: &[f64]) -> Design<'a> {
+    pub(crate) fn new(clean: &'a [f64], incremental: &[f64], extreme: &[f64]) -> Design<'a> {
         let x1: Vec<f64> = incremental.iter().zip(clean).map(|(i, c)| i - c).collect();
         let x2: Vec<f64> = extreme.iter().zip(clean).map(|(e, c)| e - c).collect();
         let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(a, b)| a * b).sum::<f64>();
@@ -378,7 +394,7 @@ impl<'a> Design<'a> {
 
     /// Solves for an observed fingerprint given as `(cell, count)` pairs (zero cells may be
     /// left out). Returns `(fi, fe, residual)`.
-    fn solve(&self, observed: impl Iterator<Item = (usize, f64)>) -> (f64, f64, f64) {
+    pub(crate) fn solve(&self, observed: impl Iterator<Item = (usize, f64)>) -> (f64, f64, f64) {
         let (mut h1, mut h2, mut hh, mut hc) = (0.0, 0.0, 0.0, 0.0);
         for (cell, h) in observed {
             h1 += self.x1[cell] * h;
@@ -432,7 +448,13 @@ fn sparse(counts: &[f64]) -> Vec<(usize, f64)> {
         .collect()
 }
 
-fn mix(clean: &[f64], incremental: &[f64], extreme: &[f64], fi: f64, fe: f64) -> Vec<f64> {
+pub(crate) fn mix(
+    clean: &[f64],
+    incremental: &[f64],
+    extreme: &[f64],
+    fi: f64,
+    fe: f64,
+) -> Vec<f64> {
     (0..clean.len())
         .map(|c| (1.0 - fi - fe) * clean[c] + fi * incremental[c] + fe * extreme[c])
         .collect()

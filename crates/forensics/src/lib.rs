@@ -7,6 +7,8 @@
 //! - [`histograms`]: turnout and leader's share in 0.1-point bins, by stations and by voters;
 //! - [`integer_percentage_test`]: Kobak, Shpilkin & Pshenichnikov's integer-percentage test;
 //! - [`fingerprint`] and [`fit_fraud_model`]: Klimek et al.'s 2D fingerprint and fraud model;
+//!   [`fit_share_histogram`]: the same model fitted as they published it, and the spread
+//!   across variants ([`ModelUncertainty`]);
 //! - [`shpilkin_estimate`]: Shpilkin's estimate of anomalous votes;
 //! - [`digit_tests`]: second- and last-digit tests against per-station binomial resampling;
 //! - [`analyse`]: all of them, nationally and per region; [`write_outputs`]: JSON, figures, HTML.
@@ -23,6 +25,7 @@ mod fraud_model;
 mod from_results;
 mod histograms;
 mod integer_percentage;
+mod klimek_published;
 mod report;
 mod shpilkin;
 mod simulate;
@@ -42,6 +45,9 @@ pub use fraud_model::{
 };
 pub use from_results::{Conversion, LeftOut, from_results};
 pub use histograms::{BINS, BINS_PER_POINT, Histogram, Histograms, histograms, integer_peak_ratio};
+pub use klimek_published::{
+    Loss, ModelUncertainty, PUBLISHED_ALPHAS, ShareHistogramFit, fit_share_histogram,
+};
 pub use report::{Outputs, write_outputs};
 pub use shpilkin::{ShpilkinEstimate, TurnoutBin, shpilkin_estimate};
 

@@ -6,10 +6,11 @@
 //! stores identical entries once: posting a store again, or two copies of the same outbox,
 //! adds nothing, and nothing prepared offline is lost as long as its store is posted once.
 
+use ed25519_dalek::VerifyingKey;
 use fairtally_board::board::Board;
-use fairtally_board::checkpoint::SignedCheckpoint;
 use fairtally_board::entry::{Entry, EntryKind};
 use fairtally_board::note::NoteSigner;
+use fairtally_board::post::Posted;
 
 use crate::error::ObserveError;
 use crate::signed::ObservationItem;
@@ -25,34 +26,39 @@ pub fn board_entry(item: &ObservationItem) -> Result<Entry, ObserveError> {
 
 /// What posting a store did.
 #[derive(Debug)]
-pub struct Posted {
-    /// Items posted (their signatures verify).
-    pub items: usize,
-    /// Of them, items that were not on the board yet.
-    pub new_items: usize,
-    /// The checkpoint signed after posting.
-    pub checkpoint: SignedCheckpoint,
+pub struct StorePost {
+    /// The board's account of the post: items handed to it (their signatures verify), of
+    /// them the new ones, the checkpoint signed after it.
+    pub posted: Posted,
     /// Files of the store that were not posted, each with the reason: unreadable, or a
     /// signature that does not verify.
     pub refused: Vec<ObserveError>,
 }
 
-/// Appends every item of `store` whose signatures verify ([`ObservationItem::verify_signatures`])
-/// to `board` in one durable batch, signs a checkpoint with `operator` and publishes the
-/// board's static files. Unreadable items and items whose signatures fail are left out and
-/// listed in [`Posted::refused`]; they never reach the board, where they could not be removed.
+/// Posts every item of `store` whose signatures verify to `board` with [`Board::post`]:
+/// durable, one checkpoint signed by `operator`, published. With `trusted`, an item must also
+/// be accredited by one of those organisations ([`ObservationItem::verify`]); without, its
+/// signatures are checked against the organisation it names
+/// ([`ObservationItem::verify_signatures`]). Unreadable items and items that fail are left
+/// out and listed in [`StorePost::refused`]; they never reach the board, where they could not
+/// be removed.
 pub fn post_store(
     store: &Store,
     board: &mut Board,
     operator: &NoteSigner,
-) -> Result<Posted, ObserveError> {
+    trusted: Option<&[VerifyingKey]>,
+) -> Result<StorePost, ObserveError> {
     let Items {
         items,
         unreadable: mut refused,
     } = store.items()?;
     let mut entries = Vec::with_capacity(items.len());
     for (digest, item) in &items {
-        match item.verify_signatures() {
+        let verified = match trusted {
+            Some(trusted) => item.verify(trusted),
+            None => item.verify_signatures(),
+        };
+        match verified {
             Ok(()) => entries.push(board_entry(item)?),
             Err(source) => refused.push(ObserveError::Refused {
                 path: store.item_path(digest),
@@ -60,13 +66,6 @@ pub fn post_store(
             }),
         }
     }
-    let appended = board.append_batch(&entries)?;
-    let checkpoint = board.sign_checkpoint(operator)?;
-    board.publish()?;
-    Ok(Posted {
-        items: entries.len(),
-        new_items: appended.iter().filter(|a| a.new).count(),
-        checkpoint,
-        refused,
-    })
+    let posted = board.post(entries, operator)?;
+    Ok(StorePost { posted, refused })
 }

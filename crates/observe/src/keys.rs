@@ -1,6 +1,7 @@
 //! Ed25519 keys of organisations and observers: generated from the operating system's
 //! randomness, stored as hex in files only their owner can read, zeroized after use.
 
+use std::io::Read;
 use std::path::Path;
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
@@ -9,6 +10,9 @@ use rand::TryRng;
 use zeroize::Zeroizing;
 
 use crate::error::ObserveError;
+
+/// The most bytes [`read_secret_key`] reads.
+const SECRET_KEY_FILE_MAX: u64 = 1024;
 
 /// First line of a secret key file.
 const SECRET_KEY_HEADER: &str = "fairtally ed25519 secret key v1";
@@ -36,17 +40,21 @@ pub fn write_secret_key(path: &Path, key: &SigningKey) -> Result<(), ObserveErro
 
 /// Reads a key written by [`write_secret_key`].
 pub fn read_secret_key(path: &Path) -> Result<SigningKey, ObserveError> {
-    let text =
-        Zeroizing::new(
-            std::fs::read_to_string(path).map_err(|source| ObserveError::Io {
-                path: path.to_path_buf(),
-                source,
-            })?,
-        );
     let bad = |reason: &str| ObserveError::BadKey {
         item: path.display().to_string(),
         reason: reason.to_owned(),
     };
+    // A key file is under a hundred bytes; read no more than a little past that.
+    let mut text = Zeroizing::new(String::new());
+    std::fs::File::open(path)
+        .and_then(|f| f.take(SECRET_KEY_FILE_MAX + 1).read_to_string(&mut text))
+        .map_err(|source| ObserveError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    if text.len() as u64 > SECRET_KEY_FILE_MAX {
+        return Err(bad("too large to be a key file"));
+    }
     let mut lines = text.lines();
     if lines.next() != Some(SECRET_KEY_HEADER) {
         return Err(bad(&format!(
@@ -83,6 +91,11 @@ pub fn parse_public_key(text: &str, item: &str) -> Result<VerifyingKey, ObserveE
         return Err(bad("must be written in lower-case hex"));
     }
     Ok(key)
+}
+
+/// Parses several public keys with [`parse_public_key`]; `item` names them in errors.
+pub fn parse_public_keys(texts: &[String], item: &str) -> Result<Vec<VerifyingKey>, ObserveError> {
+    texts.iter().map(|t| parse_public_key(t, item)).collect()
 }
 
 #[cfg(test)]
@@ -129,6 +142,13 @@ mod tests {
                 read_secret_key(&path),
                 Err(ObserveError::BadKey { .. })
             ));
+            let _ = std::fs::write(&path, vec![b'0'; 1 << 20]);
+            let e = read_secret_key(&path).err().map(|e| e.to_string());
+            assert!(
+                e.as_deref()
+                    .is_some_and(|e| e.ends_with("too large to be a key file")),
+                "{e:?}"
+            );
         }
         // The identity point is a weak key; short, upper-case and non-hex text are refused.
         let identity = format!("01{}", "00".repeat(31));

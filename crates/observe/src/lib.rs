@@ -34,6 +34,9 @@ pub use compare::{
 pub use error::ObserveError;
 pub use output::{Written, spreadsheet_safe, write_comparison, write_pvt};
 pub use report::render_report;
-pub use sample_size::{SampleSize, sample_size};
-pub use signed::{Accreditation, ObservationItem, ProtocolBody, SignedProtocol};
+pub use sample_size::{
+    DEFAULT_CONFIDENCE, MAX_BARE_MARGIN, PastSampleSize, SampleSize, normal_quantile,
+    parse_confidence, parse_margin, parse_proportion, sample_size, sample_size_from_past,
+};
+pub use signed::{Accreditation, ObservationItem, ProtocolBody, SignedProtocol, Submission};
 pub use store::{Items, MergeSummary, Store};

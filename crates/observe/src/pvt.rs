@@ -1,13 +1,28 @@
 //! Parallel vote tabulation: a sample of stations anyone can recompute from a public seed,
 //! and ratio estimates of turnout and each option's share with margins of error.
 //!
-//! **Sample.** Every station gets the key SHA-256(`"fairtally pvt v1"` ‖ 0x00 ‖ seed ‖ 0x00 ‖
-//! station id), seed and id in UTF-8. Stations are ranked by key (bytes, ascending). Without
+//! **Framing.** Every hash below is SHA-256 over fields each written as its length in bytes
+//! (8 bytes, big-endian) followed by the bytes, so no choice of seed or id (a NUL included)
+//! can make two different inputs hash alike: `frame(x) = len(x) as u64 BE ‖ x`.
+//!
+//! **Seed, by commit–reveal.** Before election day the organisation draws a 32-byte secret
+//! from the operating system ([`new_secret`]) and publishes its commitment
+//! SHA-256(frame(`"fairtally pvt commitment v1"`) ‖ frame(secret)) ([`seed_commitment`]),
+//! keeping the secret (and so the sample) confidential: a sample known in advance tells
+//! those who would falsify which stations to leave alone. After the polls close a public
+//! random value nobody controls is drawn (a lottery draw, a randomness beacon's round). The
+//! seed is the hex of SHA-256(frame(`"fairtally pvt seed v1"`) ‖ frame(secret) ‖
+//! frame(public random value)) ([`reveal_seed`]); the secret is revealed with the results, so
+//! anyone can check it against the commitment and recompute the sample. The organisation
+//! cannot try many secrets (it committed to one before the public value existed), and nobody
+//! knows the sample before polls close.
+//!
+//! **Sample.** Every station gets the key SHA-256(frame(`"fairtally pvt v2"`) ‖ frame(seed) ‖
+//! frame(station id)), seed and id in UTF-8. Stations are ranked by key (bytes, ascending). Without
 //! strata the sample is the first n stations. With strata (regions), n is shared out in
 //! proportion to the stations in each region by the largest-remainder method, at least 2 per
 //! region that has 2 stations (so its variance can be estimated) and at most all of them, and each region takes its first n_h
-//! stations in key order. Nobody can choose the stations once the seed is fixed; a seed drawn
-//! in public after the list of stations is published leaves nobody a choice at all.
+//! stations in key order. Nobody can choose the stations once the seed is fixed.
 //!
 //! **Estimate.** Stations are clusters. For a share R = Σy / Σx (y: votes for the option, x:
 //! the base, valid or counted ballots; turnout: y voters, x registered), the combined ratio
@@ -20,24 +35,127 @@
 use std::collections::BTreeMap;
 
 use fairtally_results::{ElectionResults, StationProtocol, StationResults};
+use rand::TryRng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use statrs::distribution::{ContinuousCDF, Normal};
+use zeroize::Zeroizing;
 
 use crate::error::ObserveError;
+use crate::sample_size::normal_quantile;
 
 /// Domain separator of the sampling key.
-const SAMPLE_DOMAIN: &[u8] = b"fairtally pvt v1";
+const SAMPLE_DOMAIN: &[u8] = b"fairtally pvt v2";
+/// Domain separator of the commitment to the secret.
+const COMMITMENT_DOMAIN: &[u8] = b"fairtally pvt commitment v1";
+/// Domain separator of the seed.
+const SEED_DOMAIN: &[u8] = b"fairtally pvt seed v1";
 
-/// The sampling key of a station: SHA-256("fairtally pvt v1" ‖ 0 ‖ seed ‖ 0 ‖ id).
-pub fn sample_key(seed: &str, station_id: &str) -> [u8; 32] {
+/// SHA-256 over length-prefixed fields: each field is its length (u64, big-endian) and bytes.
+fn framed_hash(fields: &[&[u8]]) -> [u8; 32] {
     let mut h = Sha256::new();
-    h.update(SAMPLE_DOMAIN);
-    h.update([0]);
-    h.update(seed.as_bytes());
-    h.update([0]);
-    h.update(station_id.as_bytes());
+    for field in fields {
+        h.update((field.len() as u64).to_be_bytes());
+        h.update(field);
+    }
     h.finalize().into()
+}
+
+/// The sampling key of a station: SHA-256(frame("fairtally pvt v2") ‖ frame(seed) ‖ frame(id)).
+pub fn sample_key(seed: &str, station_id: &str) -> [u8; 32] {
+    framed_hash(&[SAMPLE_DOMAIN, seed.as_bytes(), station_id.as_bytes()])
+}
+
+/// A new 32-byte secret for the seed, from the operating system's randomness.
+pub fn new_secret() -> Result<Zeroizing<[u8; 32]>, ObserveError> {
+    let mut secret = Zeroizing::new([0u8; 32]);
+    rand::rngs::SysRng
+        .try_fill_bytes(secret.as_mut())
+        .map_err(|e| ObserveError::BadParameter {
+            parameter: "secret".into(),
+            reason: format!("the operating system gave no randomness: {e}"),
+        })?;
+    Ok(secret)
+}
+
+/// First line of a PVT secret file.
+const SECRET_HEADER: &str = "fairtally pvt secret v1";
+
+/// The text of a secret file: a header line and the secret in hex.
+pub fn secret_file_text(secret: &[u8; 32]) -> Zeroizing<String> {
+    Zeroizing::new(format!("{SECRET_HEADER}\n{}\n", hex::encode(secret)))
+}
+
+/// Reads a secret file written from [`secret_file_text`].
+pub fn parse_secret_file(text: &str) -> Result<Zeroizing<[u8; 32]>, ObserveError> {
+    let bad = |reason: &str| ObserveError::BadParameter {
+        parameter: "secret file".into(),
+        reason: reason.into(),
+    };
+    let mut lines = text.lines();
+    if lines.next().map(str::trim) != Some(SECRET_HEADER) {
+        return Err(bad(&format!("the first line must be `{SECRET_HEADER}`")));
+    }
+    let mut secret = Zeroizing::new([0u8; 32]);
+    hex::decode_to_slice(lines.next().unwrap_or("").trim(), secret.as_mut())
+        .map_err(|_| bad("the second line must be 64 hexadecimal digits"))?;
+    Ok(secret)
+}
+
+/// Reads the secret file at `path` (its text is zeroized after use).
+pub fn read_secret_file(path: &std::path::Path) -> Result<Zeroizing<[u8; 32]>, ObserveError> {
+    let text =
+        Zeroizing::new(
+            std::fs::read_to_string(path).map_err(|source| ObserveError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?,
+        );
+    parse_secret_file(&text).map_err(|e| ObserveError::BadParameter {
+        parameter: format!("secret file {}", path.display()),
+        reason: match e {
+            ObserveError::BadParameter { reason, .. } => reason,
+            other => other.to_string(),
+        },
+    })
+}
+
+/// The commitment to publish before election day: SHA-256(frame("fairtally pvt commitment
+/// v1") ‖ frame(secret)), in hex.
+pub fn seed_commitment(secret: &[u8]) -> String {
+    hex::encode(framed_hash(&[COMMITMENT_DOMAIN, secret]))
+}
+
+/// The seed from the revealed secret and the public random value drawn after the polls
+/// closed: hex of SHA-256(frame("fairtally pvt seed v1") ‖ frame(secret) ‖ frame(public)).
+/// With `commitment`, refuses a secret that does not match it.
+pub fn reveal_seed(
+    secret: &[u8],
+    public_random: &str,
+    commitment: Option<&str>,
+) -> Result<String, ObserveError> {
+    if public_random.trim().is_empty() {
+        return Err(ObserveError::BadParameter {
+            parameter: "public random value".into(),
+            reason: "is empty; use the value drawn in public after the polls closed".into(),
+        });
+    }
+    if let Some(commitment) = commitment {
+        let actual = seed_commitment(secret);
+        if !actual.eq_ignore_ascii_case(commitment.trim()) {
+            return Err(ObserveError::BadParameter {
+                parameter: "secret".into(),
+                reason: format!(
+                    "its commitment is {actual}, not the published {}",
+                    commitment.trim()
+                ),
+            });
+        }
+    }
+    Ok(hex::encode(framed_hash(&[
+        SEED_DOMAIN,
+        secret,
+        public_random.as_bytes(),
+    ])))
 }
 
 /// Which protocols of the sampled stations the PVT reads.
@@ -296,13 +414,7 @@ fn pairs(
 /// Runs a PVT on `results`: draws the sample from the seed, estimates turnout and shares from
 /// the chosen source, and compares them with the official totals.
 pub fn run_pvt(results: &ElectionResults, plan: &PvtPlan) -> Result<PvtResult, ObserveError> {
-    if !(plan.confidence > 0.0 && plan.confidence < 1.0) {
-        return Err(ObserveError::BadParameter {
-            parameter: "confidence".into(),
-            reason: "must lie strictly between 0 and 1 (0.95)".into(),
-        });
-    }
-    let z = Normal::standard().inverse_cdf(0.5 + plan.confidence / 2.0);
+    let z = normal_quantile(plan.confidence)?;
     let sample = draw_sample(results, &plan.seed, plan.stations, plan.stratify)?;
     let options = results.options.len();
     let figures = options + 1;
@@ -405,13 +517,59 @@ mod tests {
     }
 
     #[test]
-    fn keys_are_sha256_of_domain_seed_and_id() {
+    fn keys_are_sha256_of_length_prefixed_fields() {
         let mut h = Sha256::new();
-        h.update(b"fairtally pvt v1\0seed\0A-1");
+        h.update(b"\0\0\0\0\0\0\0\x10fairtally pvt v2");
+        h.update(b"\0\0\0\0\0\0\0\x04seed");
+        h.update(b"\0\0\0\0\0\0\0\x03A-1");
         let expected: [u8; 32] = h.finalize().into();
         assert_eq!(sample_key("seed", "A-1"), expected);
         assert_ne!(sample_key("seed", "A-1"), sample_key("seed", "A-2"));
         assert_ne!(sample_key("seed", "A-1"), sample_key("seee", "A-1"));
+        // With a 0x00 separator these two collided.
+        assert_ne!(sample_key("a\0b", "c"), sample_key("a", "b\0c"));
+    }
+
+    #[test]
+    fn the_seed_is_revealed_only_from_the_committed_secret() -> Result<(), ObserveError> {
+        let secret = new_secret()?;
+        let commitment = seed_commitment(secret.as_ref());
+        let seed = reveal_seed(
+            secret.as_ref(),
+            "lottery 2026-12-06: 4 17 23",
+            Some(&commitment),
+        )?;
+        assert_eq!(seed.len(), 64);
+        assert_eq!(
+            seed,
+            reveal_seed(secret.as_ref(), "lottery 2026-12-06: 4 17 23", None)?
+        );
+        assert_ne!(seed, reveal_seed(secret.as_ref(), "another draw", None)?);
+        let other = new_secret()?;
+        assert!(matches!(
+            reveal_seed(other.as_ref(), "draw", Some(&commitment)),
+            Err(ObserveError::BadParameter { parameter, .. }) if parameter == "secret"
+        ));
+        assert!(reveal_seed(secret.as_ref(), " ", None).is_err());
+        let text = secret_file_text(&secret);
+        assert_eq!(parse_secret_file(&text)?.as_ref(), secret.as_ref());
+        assert!(parse_secret_file("fairtally pvt secret v1\nzz").is_err());
+        assert!(parse_secret_file("").is_err());
+        // The documented vectors (docs/OBSERVE.md, computed there by its Python snippet).
+        assert_eq!(
+            seed_commitment(&[7u8; 32]),
+            "b3cd6c6ba32c0438780beadb11ccf54912eccef615ee54e16b7e4684bf20f290"
+        );
+        let seed = reveal_seed(&[7u8; 32], "draw 42", None)?;
+        assert_eq!(
+            seed,
+            "9adf34bed7708b1b82c40e5c4e104d7dfb394302270159cd4e0d37072f2febb3"
+        );
+        assert_eq!(
+            hex::encode(sample_key(&seed, "01-010-0001")),
+            "574abd8c44fd6b54b1e808fdefeae6f27cc0cc7503eafaf6a583a82b61ebf443"
+        );
+        Ok(())
     }
 
     #[test]

@@ -27,6 +27,11 @@ fn chart_error(chart: &str) -> impl Fn(String) -> ObserveError + '_ {
 /// The PVT section of `report.html`.
 fn pvt_section(p: &PvtResult) -> Result<String, ObserveError> {
     let mut html = String::new();
+    if p.plan.source == crate::pvt::PvtSource::Official {
+        html.push_str(
+            "<p class=rehearsal><b>REHEARSAL.</b> This PVT was computed from the official figures              of the sampled stations, not from observers' protocols. It can only agree with the              official totals: \"official outside? no\" below checks the method, not the count.</p>",
+        );
+    }
     let _ = write!(
         html,
         "<h2>Parallel vote tabulation</h2><p>Seed <code>{}</code>; {} of {} stations sampled \
@@ -308,7 +313,7 @@ pub fn render_report(c: &Comparison, pvt: Option<&PvtResult>) -> Result<String, 
          body{{font-family:sans-serif;max-width:1200px;margin:auto;padding:1em}}\
          table{{border-collapse:collapse;margin:.5em 0 1.5em}}td,th{{border:1px solid #bbb;\
          padding:2px 8px;text-align:right}}td:first-child,th:first-child{{text-align:left}}\
-         td.n{{font-weight:bold;color:#b00}}.charts{{display:flex;flex-wrap:wrap;gap:8px}}\
+         td.n{{font-weight:bold;color:#b00}}.rehearsal{{background:#fff3cd;border:2px solid #b58900;padding:.5em 1em}}.charts{{display:flex;flex-wrap:wrap;gap:8px}}\
          </style></head><body><h1>{title}</h1>\
          <p>Stations: {stations}; with an official protocol: {off}; with observers' protocols: \
          {obs}; with voters' reports: {vot}. Flagged stations: <b>{flagged}</b>.</p>",

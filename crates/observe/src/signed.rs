@@ -8,10 +8,11 @@
 //! the option list, every figure and the SHA-256 of every photo.
 
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
-use fairtally_results::StationProtocol;
+use fairtally_results::{ElectionOption, ElectionResults, Field, StationProtocol};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::checks::check_protocol;
 use crate::error::ObserveError;
 use crate::keys::{parse_public_key, public_key_hex};
 
@@ -238,6 +239,139 @@ impl SignedProtocol {
     }
 }
 
+/// A station's protocol as an observer enters it, before it is checked and signed: figures by
+/// their result-sheet names, votes by option id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Submission {
+    /// The station id.
+    pub station: String,
+    /// Result-sheet figures by field name (`registered`, `valid`, ... as [`Field::name`]).
+    pub figures: Vec<(String, u64)>,
+    /// Votes by option id.
+    pub votes: Vec<(String, u64)>,
+}
+
+impl Submission {
+    /// The figures as a protocol of the election whose options are `options`, in their order.
+    /// Refuses an unknown field or option (naming the valid ones), a name given twice, and a
+    /// protocol without any figure.
+    pub fn protocol(&self, options: &[ElectionOption]) -> Result<StationProtocol, ObserveError> {
+        let bad =
+            |parameter: String, reason: String| ObserveError::BadParameter { parameter, reason };
+        let mut protocol = StationProtocol::empty(options.len());
+        let mut given = std::collections::HashSet::new();
+        for (name, value) in &self.figures {
+            let field = Field::ALL
+                .into_iter()
+                .find(|f| f.name() == name)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = Field::ALL.iter().map(|f| f.name()).collect();
+                    bad(
+                        format!("figure `{name}`"),
+                        format!("no such field; the fields are {}", names.join(", ")),
+                    )
+                })?;
+            if !given.insert(field.name()) {
+                return Err(bad(format!("figure `{name}`"), "given twice".into()));
+            }
+            protocol.set(field, Some(*value));
+        }
+        for (id, value) in &self.votes {
+            let o = options.iter().position(|o| &o.id == id).ok_or_else(|| {
+                let ids: Vec<String> = options
+                    .iter()
+                    .map(|o| format!("{} ({})", o.id, o.name))
+                    .collect();
+                bad(
+                    format!("vote `{id}`"),
+                    format!("no such option; the options are {}", ids.join(", ")),
+                )
+            })?;
+            if protocol.votes[o].replace(*value).is_some() {
+                return Err(bad(format!("vote `{id}`"), "given twice".into()));
+            }
+        }
+        if protocol.is_empty() {
+            return Err(bad(
+                "protocol".into(),
+                "nothing to submit: no figure and no vote".into(),
+            ));
+        }
+        Ok(protocol)
+    }
+
+    /// Reasons to think `protocol` was mistyped or does not belong to the election, for the
+    /// observer to look at before signing: every arithmetic rule of the result sheet it breaks
+    /// ([`check_protocol`]), votes given for some options but not all, and, when `known`
+    /// (official results or a station list) is given, a station that is not in it. Empty when
+    /// nothing looks wrong.
+    pub fn concerns(
+        &self,
+        protocol: &StationProtocol,
+        options: &[ElectionOption],
+        known: Option<&ElectionResults>,
+    ) -> Vec<String> {
+        let mut concerns = Vec::new();
+        if let Some(known) = known
+            && !known.stations.iter().any(|s| s.station.id == self.station)
+        {
+            concerns.push(format!(
+                "station `{}` is not among the {} stations of the results given",
+                self.station,
+                known.stations.len()
+            ));
+        }
+        let missing: Vec<&str> = options
+            .iter()
+            .zip(&protocol.votes)
+            .filter(|(_, v)| v.is_none())
+            .map(|(o, _)| o.id.as_str())
+            .collect();
+        if !missing.is_empty() && missing.len() < options.len() {
+            concerns.push(format!(
+                "no votes for {}: a protocol lists every option (give 0 for none)",
+                missing.join(", ")
+            ));
+        }
+        let (_, failures) = check_protocol(protocol);
+        concerns.extend(
+            failures
+                .iter()
+                .map(|f| format!("{} ({})", f.detail, f.check.rule())),
+        );
+        concerns
+    }
+
+    /// Signs the protocol with the observer's key for `election`, under `accreditation`, with
+    /// the SHA-256 of its `photos`, and checks that the accreditation covers this observer and
+    /// this election and that every signature verifies.
+    pub fn sign(
+        &self,
+        observer: &SigningKey,
+        election: &str,
+        options: &[ElectionOption],
+        accreditation: Accreditation,
+        photos: Vec<String>,
+        signed_at: u64,
+    ) -> Result<SignedProtocol, ObserveError> {
+        let signed = SignedProtocol::sign(
+            observer,
+            ProtocolBody {
+                election: election.to_owned(),
+                station: self.station.clone(),
+                observer: String::new(),
+                accreditation,
+                options: options.iter().map(|o| o.id.clone()).collect(),
+                protocol: self.protocol(options)?,
+                photos,
+                signed_at,
+            },
+        );
+        ObservationItem::Protocol(Box::new(signed.clone())).verify_signatures()?;
+        Ok(signed)
+    }
+}
+
 impl ObservationItem {
     /// The item's kind, for the bulletin board: `observe/accreditation/v1` or
     /// `observe/protocol/v1`.
@@ -409,6 +543,76 @@ mod tests {
             other.verify(&trusted),
             Err(ObserveError::NotAuthentic { .. })
         ));
+        Ok(())
+    }
+
+    fn options() -> Vec<ElectionOption> {
+        ["a", "b"]
+            .iter()
+            .map(|id| ElectionOption {
+                id: (*id).into(),
+                name: id.to_uppercase(),
+            })
+            .collect()
+    }
+
+    fn entered(figures: &[(&str, u64)], votes: &[(&str, u64)]) -> Submission {
+        let own = |list: &[(&str, u64)]| list.iter().map(|(n, v)| ((*n).to_owned(), *v)).collect();
+        Submission {
+            station: "S-1".into(),
+            figures: own(figures),
+            votes: own(votes),
+        }
+    }
+
+    #[test]
+    fn submissions_are_built_checked_and_signed() -> Result<(), ObserveError> {
+        let (org, observer) = keys()?;
+        let options = options();
+        let good = entered(&[("valid", 10)], &[("b", 4), ("a", 6)]);
+        let protocol = good.protocol(&options)?;
+        assert_eq!(protocol.votes, vec![Some(6), Some(4)]);
+        assert!(good.concerns(&protocol, &options, None).is_empty());
+        let accreditation = Accreditation::sign(&org, "E", &observer.verifying_key(), "Ann");
+        let signed = good.sign(&observer, "E", &options, accreditation.clone(), vec![], 1)?;
+        signed.verify(&[org.verifying_key()])?;
+        // Someone else's accreditation cannot be used.
+        let (_, eve) = keys()?;
+        assert!(
+            good.sign(&eve, "E", &options, accreditation, vec![], 1)
+                .is_err()
+        );
+
+        let doubtful = entered(&[("valid", 5)], &[("a", 1)]);
+        let protocol = doubtful.protocol(&options)?;
+        let concerns = doubtful.concerns(&protocol, &options, None);
+        assert_eq!(
+            concerns,
+            vec!["no votes for b: a protocol lists every option (give 0 for none)".to_owned()]
+        );
+        let adds_up_wrong = entered(&[("valid", 5)], &[("a", 1), ("b", 0)]);
+        let protocol = adds_up_wrong.protocol(&options)?;
+        assert_eq!(
+            adds_up_wrong.concerns(&protocol, &options, None),
+            vec!["votes 1 ≠ valid 5 (votes for all options = valid ballots)".to_owned()]
+        );
+        for (bad, expected) in [
+            (
+                entered(&[("valid", 1), ("valid", 2)], &[]),
+                "figure `valid`: given twice",
+            ),
+            (
+                entered(&[], &[("c", 1)]),
+                "vote `c`: no such option; the options are a (A), b (B)",
+            ),
+            (
+                entered(&[], &[]),
+                "protocol: nothing to submit: no figure and no vote",
+            ),
+        ] {
+            let e = bad.protocol(&options).err().map(|e| e.to_string());
+            assert_eq!(e.as_deref(), Some(expected));
+        }
         Ok(())
     }
 }

@@ -143,7 +143,20 @@ impl Store {
             return false;
         }
         let path = self.root.join("photos").join(digest);
-        std::fs::read(path).is_ok_and(|b| hex::encode(Sha256::digest(&b)) == digest)
+        // Hashed as it is read: a received photo may be large.
+        let hash = |mut file: std::fs::File| -> std::io::Result<[u8; 32]> {
+            let mut hasher = Sha256::new();
+            let mut buf = vec![0u8; 1 << 16];
+            loop {
+                match file.read(&mut buf)? {
+                    0 => return Ok(hasher.finalize().into()),
+                    n => hasher.update(&buf[..n]),
+                }
+            }
+        };
+        std::fs::File::open(path)
+            .and_then(hash)
+            .is_ok_and(|h| hex::encode(h) == digest)
     }
 
     /// Reads every item, checking that each is canonical and stored under its hash. A file

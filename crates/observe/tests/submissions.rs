@@ -201,11 +201,15 @@ fn a_store_posted_to_the_board_is_on_it_once() {
     let operator = NoteSigner::generate("board.example/observers", KeyRole::Operator).unwrap();
     let policy = TrustPolicy::operator_only(operator.verifier());
     let mut board = Board::create(&dir.path().join("board"), &policy).unwrap();
-    let posted = post_store(&store, &mut board, &operator).unwrap();
-    assert_eq!((posted.items, posted.new_items), (2, 2));
+    let posted = post_store(&store, &mut board, &operator, None)
+        .unwrap()
+        .posted;
+    assert_eq!((posted.entries, posted.new_entries), (2, 2));
     // Sending the same outbox again (after a lost acknowledgement, say) duplicates nothing.
-    let again = post_store(&store, &mut board, &operator).unwrap();
-    assert_eq!((again.items, again.new_items), (2, 0));
+    let again = post_store(&store, &mut board, &operator, None)
+        .unwrap()
+        .posted;
+    assert_eq!((again.entries, again.new_entries), (2, 0));
     assert_eq!(again.checkpoint.checkpoint().size, 2);
 
     // Anyone with a copy of the public files finds every item, with its kind.
@@ -325,10 +329,10 @@ fn only_items_whose_signatures_verify_are_posted() {
     let operator = NoteSigner::generate("board.example/observers", KeyRole::Operator).unwrap();
     let policy = TrustPolicy::operator_only(operator.verifier());
     let mut board = Board::create(&dir.path().join("board"), &policy).unwrap();
-    let posted = post_store(&store, &mut board, &operator).unwrap();
-    assert_eq!((posted.items, posted.new_items), (1, 1));
-    assert_eq!(posted.checkpoint.checkpoint().size, 1);
-    let refused: Vec<String> = posted.refused.iter().map(ToString::to_string).collect();
+    let post = post_store(&store, &mut board, &operator, None).unwrap();
+    assert_eq!((post.posted.entries, post.posted.new_entries), (1, 1));
+    assert_eq!(post.posted.checkpoint.checkpoint().size, 1);
+    let refused: Vec<String> = post.refused.iter().map(ToString::to_string).collect();
     assert_eq!(refused.len(), 3, "{refused:?}");
     assert!(
         refused
@@ -336,6 +340,18 @@ fn only_items_whose_signatures_verify_are_posted() {
             .any(|e| e.contains("the observer's signature does not verify")),
         "{refused:?}"
     );
+    // Posting only what a trusted organisation accredited: a stranger's items stay out.
+    let stranger = generate_key().unwrap();
+    let mut other = Board::create(&dir.path().join("other"), &policy).unwrap();
+    let post = post_store(
+        &store,
+        &mut other,
+        &operator,
+        Some(&[stranger.verifying_key()]),
+    )
+    .unwrap();
+    assert_eq!(post.posted.entries, 0);
+    assert_eq!(post.refused.len(), 4);
 }
 
 #[test]

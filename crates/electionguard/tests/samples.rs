@@ -1,0 +1,381 @@
+//! The electionguard-python sample records verify, with the tally of their own `tally.json`;
+//! a modified copy of each kind of item is rejected by the step the specification assigns it.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use fairtally_electionguard::{Options, Report, verify_path};
+use serde_json::Value;
+
+fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/electionguard/python-1.x")
+}
+
+fn minimal() -> PathBuf {
+    data().join("0.95.0/sample/minimal")
+}
+
+fn hamilton() -> PathBuf {
+    data().join("1.0.0-preview-1/sample/hamilton-general")
+}
+
+const TEST_GROUP: Options = Options {
+    allow_test_group: true,
+};
+
+fn verify(path: &Path, options: Options) -> Report {
+    verify_path(path, None, options).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// contest id → selection id → count, read from tally.json directly.
+fn published_tally(record: &Path) -> BTreeMap<String, BTreeMap<String, u64>> {
+    let tally: Value =
+        serde_json::from_slice(&fs::read(record.join("election_record/tally.json")).unwrap())
+            .unwrap();
+    let mut out = BTreeMap::new();
+    for (cid, c) in tally["contests"].as_object().unwrap() {
+        let mut sels = BTreeMap::new();
+        for (sid, s) in c["selections"].as_object().unwrap() {
+            if !sid.contains("placeholder") {
+                sels.insert(sid.clone(), s["tally"].as_u64().unwrap());
+            }
+        }
+        out.insert(cid.clone(), sels);
+    }
+    out
+}
+
+fn assert_verifies(record: &Path, options: Options) -> Report {
+    let report = verify(record, options);
+    for step in &report.steps {
+        assert!(step.ok(), "{} failed: {:?}", step.id, step.failures);
+    }
+    assert_eq!(report.result(), published_tally(record));
+    report
+}
+
+#[test]
+fn minimal_0_95_verifies_with_its_tally() {
+    let report = assert_verifies(&minimal(), Options::default());
+    assert!(report.format.contains("0.95"));
+    assert!(report.notes.is_empty());
+    // Two guardians are missing: their shares are rebuilt from compensated parts.
+    let v9 = &report.steps[8];
+    assert_eq!((v9.id.as_str(), v9.passed), ("V9", 12));
+}
+
+#[test]
+fn hamilton_general_verifies_with_its_tally_only_as_a_test_group() {
+    let report = assert_verifies(&hamilton(), TEST_GROUP);
+    assert_eq!((report.cast_ballots, report.spoiled_ballots), (2, 4));
+    assert_eq!(report.notes.len(), 1, "the test group is noted");
+    let names: Vec<&str> = report.contests[0]
+        .selections
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "John Adams",
+            "Benjamin Franklin",
+            "John Hancock",
+            "Write In Candidate"
+        ]
+    );
+    assert_eq!(report.contests[0].name, "Justice of the Supreme Court");
+
+    let strict = verify(&hamilton(), Options::default());
+    assert_eq!(strict.first_failure().map(|s| s.id.as_str()), Some("V1"));
+}
+
+#[test]
+fn a_zip_archive_verifies_like_its_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip_path = dir.path().join("record.zip");
+    let mut zip = zip::ZipWriter::new(fs::File::create(&zip_path).unwrap());
+    let root = hamilton().join("election_record");
+    let mut stack = vec![root.clone()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let name = path
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                zip.start_file(name, zip::write::SimpleFileOptions::default())
+                    .unwrap();
+                std::io::Write::write_all(&mut zip, &fs::read(&path).unwrap()).unwrap();
+            }
+        }
+    }
+    zip.finish().unwrap();
+    assert!(fairtally_electionguard::looks_like_record(&zip_path));
+    let report = verify(&zip_path, TEST_GROUP);
+    assert!(report.is_valid());
+    assert_eq!(report.result(), published_tally(&hamilton()));
+}
+
+/// A copy of `record` in a temporary directory with `edit` applied to one JSON file.
+fn modified(record: &Path, file: &str, edit: impl FnOnce(&mut Value)) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy(record, dir.path());
+    let path = dir.path().join("election_record").join(file);
+    let mut value: Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    edit(&mut value);
+    fs::write(&path, serde_json::to_vec(&value).unwrap()).unwrap();
+    dir
+}
+
+fn copy(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let path = e.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy(&path, &target)
+        } else {
+            fs::copy(&path, &target).map(|_| ()).unwrap()
+        }
+    }
+}
+
+/// Add one to a hexadecimal value, as a string or as 0.95's `{"data": ...}`.
+fn bump(v: &mut Value) {
+    let text = v
+        .as_str()
+        .map(str::to_string)
+        .or_else(|| v["data"].as_str().map(str::to_string))
+        .unwrap();
+    let mut digits: Vec<u8> = text.into_bytes();
+    let last = digits.last_mut().unwrap();
+    *last = if *last == b'1' { b'2' } else { b'1' };
+    let new = String::from_utf8(digits).unwrap();
+    if v.is_string() {
+        *v = Value::String(new)
+    } else {
+        v["data"] = Value::String(new)
+    }
+}
+
+/// The first failed step's id and its failures' items.
+fn rejected(report: &Report) -> (String, Vec<String>) {
+    let step = report
+        .first_failure()
+        .expect("the modified record must be rejected");
+    (
+        step.id.clone(),
+        step.failures.iter().map(|f| f.item.clone()).collect(),
+    )
+}
+
+fn first_ballot(record: &Path) -> String {
+    let mut names: Vec<_> = fs::read_dir(record.join("election_record/submitted_ballots"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    format!("submitted_ballots/{}", names[0])
+}
+
+#[test]
+fn a_guardian_proof_is_rejected_by_v2() {
+    let dir = modified(&hamilton(), "guardians/guardian_2.json", |v| {
+        bump(&mut v["election_proofs"][1]["response"])
+    });
+    let (step, items) = rejected(&verify(dir.path(), TEST_GROUP));
+    assert_eq!(step, "V2");
+    assert_eq!(items, ["guardian 2 coefficient 1"]);
+}
+
+#[test]
+fn a_selection_ciphertext_is_rejected_by_v4() {
+    let file = first_ballot(&hamilton());
+    let dir = modified(&hamilton(), &file, |v| {
+        bump(&mut v["contests"][0]["ballot_selections"][1]["ciphertext"]["data"])
+    });
+    let report = verify(dir.path(), TEST_GROUP);
+    let (step, items) = rejected(&report);
+    assert_eq!(step, "V4");
+    assert_eq!(
+        items,
+        [
+            "ballot 03a29d15-667c-4ac8-afd7-549f19b8e4eb contest justice-supreme-court selection benjamin-franklin-selection"
+        ]
+    );
+}
+
+#[test]
+fn a_selection_proof_is_rejected_by_v4() {
+    let file = first_ballot(&minimal());
+    let dir = modified(&minimal(), &file, |v| {
+        bump(&mut v["contests"][0]["ballot_selections"][0]["proof"]["proof_one_response"])
+    });
+    let (step, items) = rejected(&verify(dir.path(), Options::default()));
+    assert_eq!(step, "V4");
+    assert_eq!(items.len(), 1);
+    assert!(
+        items[0].ends_with("selection referendum-pineapple-affirmative-selection"),
+        "{items:?}"
+    );
+}
+
+#[test]
+fn a_contest_proof_is_rejected_by_v5() {
+    let file = first_ballot(&hamilton());
+    let dir = modified(&hamilton(), &file, |v| {
+        bump(&mut v["contests"][0]["proof"]["response"])
+    });
+    let (step, items) = rejected(&verify(dir.path(), TEST_GROUP));
+    assert_eq!(step, "V5");
+    assert_eq!(
+        items,
+        ["ballot 03a29d15-667c-4ac8-afd7-549f19b8e4eb contest justice-supreme-court"]
+    );
+}
+
+#[test]
+fn a_confirmation_code_is_rejected_by_v6() {
+    let file = first_ballot(&hamilton());
+    let dir = modified(&hamilton(), &file, |v| {
+        v["timestamp"] = Value::from(1_651_598_677u64)
+    });
+    let (step, items) = rejected(&verify(dir.path(), TEST_GROUP));
+    assert_eq!(step, "V6");
+    assert_eq!(items, ["ballot 03a29d15-667c-4ac8-afd7-549f19b8e4eb"]);
+}
+
+#[test]
+fn a_decryption_share_is_rejected_by_v8() {
+    let dir = modified(&hamilton(), "tally.json", |v| {
+        bump(
+            &mut v["contests"]["justice-supreme-court"]["selections"]["john-hancock-selection"]["shares"]
+                [2]["proof"]["response"],
+        )
+    });
+    let (step, items) = rejected(&verify(dir.path(), TEST_GROUP));
+    assert_eq!(step, "V8");
+    assert_eq!(
+        items,
+        ["tally contest justice-supreme-court selection john-hancock-selection guardian 3"]
+    );
+}
+
+#[test]
+fn a_compensated_share_is_rejected_by_v9() {
+    let dir = modified(&minimal(), "tally.json", |v| {
+        let share = &mut v["contests"]["referendum-pineapple"]["selections"]["referendum-pineapple-negative-selection"]
+            ["shares"];
+        let missing = share
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|s| s["proof"].is_null())
+            .unwrap();
+        bump(&mut missing["recovered_parts"]["2"]["share"]);
+    });
+    let report = verify(dir.path(), Options::default());
+    let (step, items) = rejected(&report);
+    assert_eq!(step, "V9");
+    assert_eq!(items.len(), 1);
+    assert!(items[0].starts_with("tally contest referendum-pineapple selection referendum-pineapple-negative-selection guardian 2 for missing"), "{items:?}");
+}
+
+#[test]
+fn a_spoiled_ballot_decryption_is_rejected_by_v12() {
+    let dir = modified(
+        &hamilton(),
+        "spoiled_ballots/spoiled_ballot_03a29d15-667c-4ac8-afd7-549f19b8e4eb.json",
+        |v| {
+            v["contests"]["justice-supreme-court"]["selections"]["john-adams-selection"]["tally"] =
+                Value::from(0u64);
+        },
+    );
+    let (step, items) = rejected(&verify(dir.path(), TEST_GROUP));
+    assert_eq!(step, "V12");
+    assert_eq!(
+        items,
+        [
+            "spoiled ballot 03a29d15-667c-4ac8-afd7-549f19b8e4eb contest justice-supreme-court selection john-adams-selection"
+        ]
+    );
+}
+
+#[test]
+fn a_spoiled_ballot_withheld_is_rejected_by_v12() {
+    let dir = tempfile::tempdir().unwrap();
+    copy(&hamilton(), dir.path());
+    fs::remove_file(dir.path().join(
+        "election_record/spoiled_ballots/spoiled_ballot_25a7111b-4334-425a-87c1-f7a49f42b3a2.json",
+    ))
+    .unwrap();
+    let (step, items) = rejected(&verify(dir.path(), TEST_GROUP));
+    assert_eq!(step, "V12");
+    assert_eq!(
+        items,
+        ["spoiled ballot 25a7111b-4334-425a-87c1-f7a49f42b3a2"]
+    );
+}
+
+#[test]
+fn a_changed_tally_count_is_rejected_by_v11() {
+    let dir = modified(&hamilton(), "tally.json", |v| {
+        v["contests"]["referendum-pineapple"]["selections"]["referendum-pineapple-negative-selection"]
+            ["tally"] = Value::from(1u64);
+    });
+    let (step, items) = rejected(&verify(dir.path(), TEST_GROUP));
+    assert_eq!(step, "V11");
+    assert_eq!(
+        items,
+        ["tally contest referendum-pineapple selection referendum-pineapple-negative-selection"]
+    );
+}
+
+#[test]
+fn a_ballot_left_out_of_the_tally_is_rejected_by_v7() {
+    let dir = modified(&hamilton(), "encrypted_tally.json", |v| {
+        bump(
+            &mut v["contests"]["justice-supreme-court"]["selections"]["write-in-selection"]["ciphertext"]
+                ["pad"],
+        )
+    });
+    let (step, items) = rejected(&verify(dir.path(), TEST_GROUP));
+    assert_eq!(step, "V7");
+    assert_eq!(
+        items,
+        ["tally contest justice-supreme-court selection write-in-selection"]
+    );
+}
+
+#[test]
+fn unusable_input_is_an_error_naming_the_file_and_item() {
+    let dir = modified(&hamilton(), "context.json", |v| {
+        v["quorum"] = Value::from("three")
+    });
+    let error = verify_path(dir.path(), None, TEST_GROUP)
+        .err()
+        .expect("an error");
+    let text = error.to_string();
+    assert!(
+        text.contains("context.json") && text.contains("quorum"),
+        "{text}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    copy(&hamilton(), dir.path());
+    fs::write(dir.path().join("election_record/tally.json"), b"{not json").unwrap();
+    let text = verify_path(dir.path(), None, TEST_GROUP)
+        .err()
+        .expect("an error")
+        .to_string();
+    assert!(text.contains("tally.json"), "{text}");
+
+    let empty = tempfile::tempdir().unwrap();
+    assert!(!fairtally_electionguard::looks_like_record(empty.path()));
+    assert!(verify_path(empty.path(), None, TEST_GROUP).is_err());
+}
