@@ -44,11 +44,19 @@ fn the_record_is_checked_against_its_board_and_ballots_are_proven() {
     // Running the demo again into the same directory replaces the previous one, board included.
     ok(d, &["demo", "--voters", "12", "--out", "demo"]);
     let verified = ok(d, &["verify", "demo/record"]);
-    for check in ["board checkpoint", "board files", "board contents", "ballot order"] {
+    for check in [
+        "board checkpoint",
+        "board files",
+        "board contents",
+        "ballot order",
+    ] {
         assert!(verified.contains(&format!("ok     {check}")), "{verified}");
     }
     // Without a pin the output says so, and what to compare.
-    assert!(verified.contains("NOT PINNED") && verified.contains("self-consistent"), "{verified}");
+    assert!(
+        verified.contains("NOT PINNED") && verified.contains("self-consistent"),
+        "{verified}"
+    );
     let fingerprint = verified
         .lines()
         .find_map(|l| l.strip_prefix("Election fingerprint (base hash): "))
@@ -56,21 +64,44 @@ fn the_record_is_checked_against_its_board_and_ballots_are_proven() {
         .to_owned();
     assert!(verified.contains("fairtally.demo/election"), "{verified}");
     let pinned = ok(d, &["verify", "demo/record", "--expect", &fingerprint]);
-    assert!(pinned.contains("VERIFIED: all") && !pinned.contains("NOT PINNED"), "{pinned}");
+    assert!(
+        pinned.contains("VERIFIED: all") && !pinned.contains("NOT PINNED"),
+        "{pinned}"
+    );
     let mut other = fingerprint.clone().into_bytes();
     other[0] = if other[0] == b'0' { b'1' } else { b'0' };
     let wrong = fairtally(
         d,
-        &["verify", "demo/record", "--expect", std::str::from_utf8(&other).unwrap()],
+        &[
+            "verify",
+            "demo/record",
+            "--expect",
+            std::str::from_utf8(&other).unwrap(),
+        ],
     );
     assert_eq!(wrong.status.code(), Some(1), "{}", stdout(&wrong));
-    ok(d, &["verify", "demo/record", "--board-policy", "demo/board/public/policy"]);
+    ok(
+        d,
+        &[
+            "verify",
+            "demo/record",
+            "--board-policy",
+            "demo/board/public/policy",
+        ],
+    );
 
     // A pinned policy that does not exist fails before any work, naming the flag's file.
-    let missing = fairtally(d, &["verify", "demo/record", "--board-policy", "typo/policy"]);
+    let missing = fairtally(
+        d,
+        &["verify", "demo/record", "--board-policy", "typo/policy"],
+    );
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("typo/policy"));
-    assert!(!stdout(&missing).contains("Verifying"), "{}", stdout(&missing));
+    assert!(
+        !stdout(&missing).contains("Verifying"),
+        "{}",
+        stdout(&missing)
+    );
 
     let ballots = std::fs::read_to_string(d.join("demo/record/ballots.jsonl")).unwrap();
     let first: BallotEntry = serde_json::from_str(ballots.lines().next().unwrap()).unwrap();
@@ -127,8 +158,17 @@ fn the_record_is_checked_against_its_board_and_ballots_are_proven() {
     std::fs::rename(d.join("demo/record/board"), d.join("board-away")).unwrap();
     let bare = fairtally(
         d,
-        &["verify", "demo/record", "--board-policy", "demo/board/public/policy"],
+        &[
+            "verify",
+            "demo/record",
+            "--board-policy",
+            "demo/board/public/policy",
+        ],
     );
     assert_eq!(bare.status.code(), Some(1), "{}", stdout(&bare));
-    assert!(stdout(&bare).contains("FAILED board checkpoint"), "{}", stdout(&bare));
+    assert!(
+        stdout(&bare).contains("FAILED board checkpoint"),
+        "{}",
+        stdout(&bare)
+    );
 }

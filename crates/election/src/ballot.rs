@@ -622,7 +622,8 @@ mod tests {
             )
             .unwrap();
             let (credentials, list) = issue(4).unwrap();
-            let context = ElectionContext::compute(&manifest, &parameters, &guardians, &list).unwrap();
+            let context =
+                ElectionContext::compute(&manifest, &parameters, &guardians, &list).unwrap();
             Fixture {
                 ctx: VotingContext::new(manifest, &context),
                 credentials,

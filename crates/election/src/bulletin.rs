@@ -280,7 +280,12 @@ mod tests {
         lines.swap(0, 1);
         write_lines(&record, &lines)?;
         let report = verify(&record)?;
-        assert_eq!(report.failures_of(Check::BallotOrder).count(), 2, "{:#?}", report.failures);
+        assert_eq!(
+            report.failures_of(Check::BallotOrder).count(),
+            2,
+            "{:#?}",
+            report.failures
+        );
         Ok(())
     }
 
@@ -373,7 +378,9 @@ mod tests {
     fn every_board_file_and_every_record_file_is_checked() -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| ElectionError::io("tmp", e))?;
         let (record, board, _) = posted(dir.path())?;
-        let archived = board_dir(&record).join("checkpoints").join(board.size()?.to_string());
+        let archived = board_dir(&record)
+            .join("checkpoints")
+            .join(board.size()?.to_string());
         let mut bytes = std::fs::read(&archived).map_err(|e| ElectionError::io(&archived, e))?;
         let at = bytes.len() - 5;
         bytes[at] ^= 1;
@@ -382,9 +389,21 @@ mod tests {
             .map_err(|e| ElectionError::io("notes", e))?;
         std::fs::write(record.join("extra.json"), "{}").map_err(|e| ElectionError::io("x", e))?;
         let report = verify(&record)?;
-        assert!(report.failures_of(Check::BoardFiles).any(|f| f.item.contains("checkpoints/")));
-        assert!(report.failures_of(Check::BoardFiles).any(|f| f.item.contains("notes.txt")));
-        assert!(report.failures_of(Check::RecordFiles).any(|f| f.item == "extra.json"));
+        assert!(
+            report
+                .failures_of(Check::BoardFiles)
+                .any(|f| f.item.contains("checkpoints/"))
+        );
+        assert!(
+            report
+                .failures_of(Check::BoardFiles)
+                .any(|f| f.item.contains("notes.txt"))
+        );
+        assert!(
+            report
+                .failures_of(Check::RecordFiles)
+                .any(|f| f.item == "extra.json")
+        );
 
         // A board signed by someone else than the election's operator.
         let (mut stranger, key) = create_board(&dir.path().join("other"), "board.example/test")?;

@@ -204,23 +204,42 @@ mod tests {
             manifest: manifest.clone(),
             base_hash: fairtally_crypto::hash::hash_parts("test", &[]),
             public_key: PublicKey::new(
-                curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT * fairtally_crypto::random::random_scalar(),
+                curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT
+                    * fairtally_crypto::random::random_scalar(),
             ),
         };
         let (credentials, _) = crate::credential::issue(1)?;
         let selections = crate::simulation::random_selections(&manifest)?;
-        let entry = encrypt_ballot(&ctx, &credentials[0], &selections)?.challenge(&credentials[0])?;
+        let entry =
+            encrypt_ballot(&ctx, &credentials[0], &selections)?.challenge(&credentials[0])?;
         let actual = crate::record::canonical_json(&entry)?.len() as u64;
-        assert!(actual <= manifest.ballot_size_bound(), "{actual} > {}", manifest.ballot_size_bound());
+        assert!(
+            actual <= manifest.ballot_size_bound(),
+            "{actual} > {}",
+            manifest.ballot_size_bound()
+        );
 
         let mut wide = manifest.clone();
         wide.contests[0].options = (0..300)
-            .map(|i| super::ContestOption { id: format!("o{i}"), title: "x".into() })
+            .map(|i| super::ContestOption {
+                id: format!("o{i}"),
+                title: "x".into(),
+            })
             .collect();
         wide.contests[0].max_selections = 300;
-        assert!(wide.validate().unwrap_err().to_string().contains("below 256"));
+        assert!(
+            wide.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("below 256")
+        );
         wide.contests[0].min_selections = 200;
-        assert!(wide.validate().unwrap_err().to_string().contains("bulletin-board entry"));
+        assert!(
+            wide.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("bulletin-board entry")
+        );
         Ok(())
     }
 

@@ -61,8 +61,7 @@ fn copy() -> (tempfile::TempDir, PathBuf) {
         for entry in std::fs::read_dir(original().join(sub)).unwrap() {
             let entry = entry.unwrap();
             if entry.path().is_file() {
-                std::fs::copy(entry.path(), tmp.path().join(sub).join(entry.file_name()))
-                    .unwrap();
+                std::fs::copy(entry.path(), tmp.path().join(sub).join(entry.file_name())).unwrap();
             }
         }
     }
@@ -609,7 +608,9 @@ fn broken_files_stop_verification_with_file_line_and_reason() {
     let path = record.join(files::BALLOTS);
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, &text[..text.len() - 100]).unwrap();
-    let err = verify_record(&record, &Pins::default(), &Silent).unwrap_err().to_string();
+    let err = verify_record(&record, &Pins::default(), &Silent)
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("ballots.jsonl") && err.contains("truncated"),
         "{err}"
@@ -619,7 +620,9 @@ fn broken_files_stop_verification_with_file_line_and_reason() {
     all.truncate(3);
     all[1] = "{\"ballot\": garbage".into();
     write_lines(&path, &all);
-    let err = verify_record(&record, &Pins::default(), &Silent).unwrap_err().to_string();
+    let err = verify_record(&record, &Pins::default(), &Silent)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("ballots.jsonl, line 2"), "{err}");
 
     std::fs::remove_file(record.join(files::RESULT)).unwrap();
@@ -627,7 +630,9 @@ fn broken_files_stop_verification_with_file_line_and_reason() {
         &path,
         &lines(&original().join("record").join(files::BALLOTS)),
     );
-    let err = verify_record(&record, &Pins::default(), &Silent).unwrap_err().to_string();
+    let err = verify_record(&record, &Pins::default(), &Silent)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("result.json"), "{err}");
 
     let err = verify_record(&record.join("nowhere"), &Pins::default(), &Silent)
@@ -638,7 +643,9 @@ fn broken_files_stop_verification_with_file_line_and_reason() {
     edit_line(&record.join(files::GUARDIANS), 0, |v| {
         v["commitments"][0] = Value::String("00".repeat(32))
     });
-    let err = verify_record(&record, &Pins::default(), &Silent).unwrap_err().to_string();
+    let err = verify_record(&record, &Pins::default(), &Silent)
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("guardians.jsonl, line 1") && err.contains("identity"),
         "{err}"
@@ -710,7 +717,11 @@ fn pins_decide_and_their_absence_is_reported() {
         board_policy: Some(policy.clone()),
     };
     let report = verify_record(&record, &pinned, &Silent).unwrap();
-    assert!(report.is_valid() && report.is_pinned(), "{:#?}", report.failures);
+    assert!(
+        report.is_valid() && report.is_pinned(),
+        "{:#?}",
+        report.failures
+    );
 
     let mut other = fingerprint;
     other.0[0] ^= 1;
@@ -733,7 +744,10 @@ fn pins_decide_and_their_absence_is_reported() {
     .unwrap();
     support::repost(&copied, &stranger);
     let report = verify_record(&copied, &Pins::default(), &Silent).unwrap();
-    assert!(!report.is_valid(), "another operator's board fails the election's policy");
+    assert!(
+        !report.is_valid(),
+        "another operator's board fails the election's policy"
+    );
 
     let no_board = Pins {
         fingerprint: None,
