@@ -41,6 +41,9 @@ use crate::tiles::{TILE_HEIGHT, TILE_WIDTH, nodes_at_tile_level, tile_path};
 /// Entry bundles read and hashed in parallel before their entries are handed on in order.
 const BUNDLES_PER_ROUND: u64 = 16;
 
+/// Hash tiles read in parallel at a time.
+const TILES_PER_ROUND: u64 = 256;
+
 /// The hash tiles of a tree, every one recomputed from the level below and tied to the root of
 /// a checkpoint: `rows[t]` holds the complete nodes of tree level `8t`.
 #[derive(Clone, Debug)]
@@ -184,16 +187,41 @@ fn level_above(below: &[Hash]) -> Vec<Hash> {
         .collect()
 }
 
-/// Reads the `count` published nodes of a tile level, each tile with its exact length.
+/// Reads the `count` published nodes of a tile level, each tile with its exact length. Tiles
+/// are read in rounds, so that a checkpoint claiming more entries than the directory holds
+/// fails at its first missing tile, before memory for the whole claim is taken.
 fn read_level(dir: &Path, tile_level: u8, count: u64) -> Result<Vec<Hash>, BoardError> {
-    let tiles: Vec<Vec<Hash>> = (0..count.div_ceil(TILE_WIDTH))
-        .into_par_iter()
-        .map(|index| {
+    let mut nodes = Vec::new();
+    in_rounds(
+        count.div_ceil(TILE_WIDTH),
+        TILES_PER_ROUND,
+        |index| {
             let width = (count - index * TILE_WIDTH).min(TILE_WIDTH);
             read_tile(&dir.join(tile_path(Some(tile_level), index, width)), width)
-        })
-        .collect::<Result<_, _>>()?;
-    Ok(tiles.concat())
+        },
+        |_, tile| nodes.extend(tile),
+    )?;
+    Ok(nodes)
+}
+
+/// Runs `read` on every index of `0..count`, in parallel rounds of `per_round`, and hands the
+/// results to `take` in index order. Stops at the first error, the lowest index's.
+fn in_rounds<T: Send>(
+    count: u64,
+    per_round: u64,
+    read: impl Fn(u64) -> Result<T, BoardError> + Sync,
+    mut take: impl FnMut(u64, T),
+) -> Result<(), BoardError> {
+    let mut next = 0;
+    while next < count {
+        let end = (next + per_round).min(count);
+        let round: Vec<Result<T, BoardError>> = (next..end).into_par_iter().map(&read).collect();
+        for (index, result) in (next..end).zip(round) {
+            take(index, result?);
+        }
+        next = end;
+    }
+    Ok(())
 }
 
 /// Reads a hash tile that must hold exactly `width` hashes.
@@ -415,36 +443,32 @@ pub(crate) fn audit_directory(
     }
 
     // Step 3: the entry bundles, a round of bundles hashed in parallel, then handed on in order.
-    let bundles = size.div_ceil(TILE_WIDTH);
-    let mut next = 0;
-    while next < bundles {
-        let end = (next + BUNDLES_PER_ROUND).min(bundles);
-        let round: Vec<Vec<Entry>> = (next..end)
-            .into_par_iter()
-            .map(|bundle| {
-                let hashes = tree.tile(0, bundle);
-                let width = hashes.len() as u64;
-                read_bundle(
-                    &dir.join(tile_path(None, bundle, width)),
-                    bundle * TILE_WIDTH,
-                    hashes,
-                )
-            })
-            .collect::<Result<_, _>>()?;
-        for (bundle, entries) in (next..end).zip(&round) {
-            let hashes = tree.tile(0, bundle);
-            for (i, (entry, leaf_hash)) in entries.iter().zip(hashes).enumerate() {
+    let shared: &VerifiedTree = tree;
+    in_rounds(
+        size.div_ceil(TILE_WIDTH),
+        BUNDLES_PER_ROUND,
+        |bundle| {
+            let hashes = shared.tile(0, bundle);
+            let width = hashes.len() as u64;
+            read_bundle(
+                &dir.join(tile_path(None, bundle, width)),
+                bundle * TILE_WIDTH,
+                hashes,
+            )
+        },
+        |bundle, entries| {
+            let first = bundle * TILE_WIDTH;
+            for (i, (entry, leaf_hash)) in entries.iter().zip(shared.tile(0, bundle)).enumerate() {
                 visit(VerifiedEntry {
-                    index: bundle * TILE_WIDTH + i as u64,
+                    index: first + i as u64,
                     leaf_hash,
                     entry,
                 });
             }
-        }
-        files_checked += end - next;
-        next = end;
-        progress((next * TILE_WIDTH).min(size));
-    }
+            files_checked += 1;
+            progress((first + TILE_WIDTH).min(size));
+        },
+    )?;
 
     // Step 4: what earlier publications left must be prefixes of the verified files.
     for &(level, index, width) in &inventory.earlier_tiles {
@@ -740,6 +764,30 @@ mod tests {
         assert!(
             found[2].1.contains("beyond the signed checkpoint"),
             "{found:?}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_checkpoint_claiming_more_than_is_published_fails_at_the_first_missing_tile()
+    -> Result<(), BoardError> {
+        let dir = tempfile::tempdir().map_err(BoardError::io("tempdir"))?;
+        let op = NoteSigner::generate("board.example/huge", KeyRole::Operator)?;
+        let policy = TrustPolicy::operator_only(op.verifier());
+        let claim = Checkpoint {
+            origin: op.name().into(),
+            size: 1 << 50,
+            root: EMPTY_ROOT,
+        };
+        let signed = SignedCheckpoint::sign(claim, &op)?;
+        let path = dir.path().join("checkpoint");
+        std::fs::write(&path, signed.to_text()).map_err(BoardError::io(&path))?;
+        let mut mirror = Mirror::open(dir.path(), &policy)?;
+        let err = mirror.leaf_hashes().map(<[Hash]>::len);
+        assert!(
+            err.as_ref()
+                .is_err_and(|e| e.to_string().contains("tile/0/000: missing")),
+            "{err:?}"
         );
         Ok(())
     }
