@@ -17,7 +17,7 @@ use crate::error::ResultsError;
 use crate::mapping::{BadValuePolicy, CountSpec, CountsSpec, Mapping, SourceKind, TextSpec};
 use crate::protocol::{Field, StationProtocol};
 use crate::station::{Report, Source, Station, StationResults};
-use crate::summary::{Action, ImportSummary, Issue, cut_short, quote};
+use crate::summary::{Action, ImportSummary, Issue, column_label, cut_short, quote};
 
 /// The bounds an import enforces. [`ImportLimits::default`] is what [`import`] uses; the
 /// largest real file this project reads (Russia 2020, 47 MB of CSV, rows under 2 KB) is far
@@ -309,11 +309,13 @@ fn read_csv<R: Read>(
         });
     }
     check_record_length(&csv, 0, 1, origin, limits)?;
+    // Headers as the summary and errors name them: a long one cut short like a bad value.
+    let labels: Vec<String> = headers.iter().map(|h| column_label(h)).collect();
     let mut columns = Columns::new(&headers, origin);
     let plan = Plan::compile(mapping, &mut columns)?;
     let mut importer = Importer {
         origin,
-        headers: &headers,
+        headers: &labels,
         policy: mapping.format.on_bad_value,
         field_bytes: limits.field_bytes,
         plan: &plan,
@@ -485,7 +487,7 @@ impl<'h> Columns<'h> {
             .iter()
             .zip(&self.used)
             .filter(|(h, used)| !**used && !h.is_empty())
-            .map(|(h, _)| h.clone())
+            .map(|(h, _)| column_label(h))
             .collect()
     }
 }
@@ -626,6 +628,7 @@ fn parse_count(cell: &[u8]) -> Result<Option<u64>, &'static str> {
 struct Importer<'a> {
     origin: &'a Path,
     origin_label: String,
+    /// The header's columns as [`column_label`] names them.
     headers: &'a [String],
     policy: BadValuePolicy,
     /// The longest text cell read ([`ImportLimits::field_bytes`]).

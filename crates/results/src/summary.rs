@@ -41,6 +41,15 @@ pub(crate) fn cut_short(cell: &[u8]) -> (String, Option<u64>) {
     }
 }
 
+/// A column header as the summary and errors name it: whole when short, else its first
+/// [`QUOTED_CHARS`] characters followed by `…`.
+pub(crate) fn column_label(header: &str) -> String {
+    match header.char_indices().nth(QUOTED_CHARS) {
+        Some((end, _)) => format!("{}…", &header[..end]),
+        None => header.to_owned(),
+    }
+}
+
 /// A value quoted for a message: `"value"`, or `"start"… (N bytes)` when it was cut short.
 pub(crate) fn quote(value: &str, value_bytes: Option<u64>) -> String {
     match value_bytes {

@@ -536,3 +536,17 @@ fn a_zip_that_decompresses_past_the_cap_is_refused() {
         "{e}"
     );
 }
+
+#[test]
+fn long_headers_are_named_cut_short() {
+    let long = "h".repeat(100_000);
+    let text = format!(
+        "{},{long}\nN,1,100,5,45,48,30,x,ann,29,\n",
+        HEADER.trim_end()
+    );
+    let (_, summary) =
+        import_reader(text.as_bytes(), Path::new("x.csv"), &mapping("skip-row")).unwrap();
+    assert_eq!(summary.unused_columns, vec![format!("{}…", "h".repeat(80))]);
+    let shown = summary.to_string();
+    assert!(shown.len() < 1000, "{} bytes of summary", shown.len());
+}
