@@ -178,6 +178,11 @@ pub fn looks_like(path: &Path) -> bool {
         "election_config.json",
     ];
     if path.is_dir() {
+        // A fairtally record also has manifest.json and context.json; its header record.json
+        // (which no ElectionGuard layout has) tells them apart.
+        if path.join("record.json").is_file() {
+            return false;
+        }
         return [path.to_path_buf(), path.join("election_record")]
             .iter()
             .any(|dir| {
