@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use crate::constants::Standard;
 use crate::group::{FixedBase, Group, IntegerGroup};
 use crate::parameters::{self, Options};
-use crate::report::{ContestResult, Report, SelectionResult, Step, Tally};
+use crate::report::{ContestResult, Report, SelectionResult, Steps, Tally};
 use crate::v1::hash::{Hasher, Item};
 use crate::v1::record::{
     Ballot, BallotState, ChaumPedersen, Ciphertext, DecryptedSelection, Decryption, Record,
@@ -36,23 +36,6 @@ pub const STEPS: [(&str, &str); 12] = [
     ("V11", "Validation of correct decryption of tallies"),
     ("V12", "Correct decryption of spoiled ballots"),
 ];
-
-/// One tally per step, merged across threads.
-#[derive(Default, Clone)]
-struct Steps([Tally; 12]);
-
-impl Steps {
-    fn at(&mut self, number: usize) -> &mut Tally {
-        &mut self.0[number - 1]
-    }
-
-    fn merge(mut self, other: Steps) -> Steps {
-        for (a, b) in self.0.iter_mut().zip(other.0) {
-            a.merge(b);
-        }
-        self
-    }
-}
 
 /// The precomputed state every check shares.
 struct Context<'a> {
@@ -129,12 +112,7 @@ pub fn verify(record: &Record, options: Options) -> Report {
         .iter()
         .filter(|b| b.state == BallotState::Spoiled)
         .count() as u64;
-    let steps: Vec<Step> = steps
-        .0
-        .into_iter()
-        .zip(STEPS)
-        .map(|(t, (id, name))| t.step(id, name))
-        .collect();
+    let steps = steps.finish(&STEPS);
     Report {
         format: record.layout.name().into(),
         steps,
@@ -871,10 +849,7 @@ fn spoiled_ballots(cx: &Context) -> Tally {
                     format!("{got} selections are decrypted, the ballot has {expected}"),
                 );
             }
-            let steps = decryption(cx, d, &messages, &name);
-            for sub in steps.0 {
-                t.merge(sub);
-            }
+            t.merge(decryption(cx, d, &messages, &name).flatten());
             t
         })
         .collect();
