@@ -39,7 +39,9 @@ fn bench(name: &str, path: &Path, runs: usize) {
         Ok(files) => files,
         Err(e) => return println!("{name}: cannot read {}: {e}", path.display()),
     };
-    let options = Options { allow_test_group: true };
+    let options = Options {
+        allow_test_group: true,
+    };
     let mut last = None;
     let times = (0..runs)
         .map(|_| {
@@ -51,7 +53,9 @@ fn bench(name: &str, path: &Path, runs: usize) {
         })
         .collect();
     let time = median(times);
-    let Some(report) = last else { return println!("{name}: the record could not be verified") };
+    let Some(report) = last else {
+        return println!("{name}: the record could not be verified");
+    };
     let (p, q, r, g) = constants(&files);
     let group = IntegerGroup::new(p, q, r, g);
     let one = exponentiation_cost(&group);
@@ -60,7 +64,11 @@ fn bench(name: &str, path: &Path, runs: usize) {
     let ballots = report.cast_ballots + report.spoiled_ballots;
     println!(
         "{name}: {} in {:.3} s (median of {runs}); {} exponentiations × {:.1} µs = floor {:.3} s on one core, {:.3} s on {threads}; time/floor on {threads} = {:.2}; {:.1} ballots/s ({ballots} ballots)",
-        if report.is_valid() { "verified" } else { "NOT verified" },
+        if report.is_valid() {
+            "verified"
+        } else {
+            "NOT verified"
+        },
         time.as_secs_f64(),
         report.exponentiations,
         one.as_secs_f64() * 1e6,
@@ -76,12 +84,19 @@ fn constants(files: &Files) -> (BigUint, BigUint, BigUint, BigUint) {
     let value: serde_json::Value = files.json("constants.json").unwrap_or_default();
     let get = |k: &str| -> BigUint {
         match &value[k] {
-            serde_json::Value::String(s) => BigUint::parse_bytes(s.as_bytes(), 16).unwrap_or_default(),
+            serde_json::Value::String(s) => {
+                BigUint::parse_bytes(s.as_bytes(), 16).unwrap_or_default()
+            }
             _ => BigUint::default(),
         }
     };
     if value["large_prime"].is_string() {
-        (get("large_prime"), get("small_prime"), get("cofactor"), get("generator"))
+        (
+            get("large_prime"),
+            get("small_prime"),
+            get("cofactor"),
+            get("generator"),
+        )
     } else {
         // 0.95 writes decimal constants too long for a JSON number: its group is the standard one.
         fairtally_electionguard::constants::Standard::V1.constants()
@@ -90,9 +105,21 @@ fn constants(files: &Files) -> (BigUint, BigUint, BigUint, BigUint) {
 
 fn main() {
     let d = data();
-    bench("hamilton-general (1.0, 64-bit test group)", &d.join("python-1.x/1.0.0-preview-1/sample/hamilton-general"), 21);
-    bench("minimal (0.95, 4096-bit group)", &d.join("python-1.x/0.95.0/sample/minimal"), 5);
+    bench(
+        "hamilton-general (1.0, 64-bit test group)",
+        &d.join("python-1.x/1.0.0-preview-1/sample/hamilton-general"),
+        21,
+    );
+    bench(
+        "minimal (0.95, 4096-bit group)",
+        &d.join("python-1.x/0.95.0/sample/minimal"),
+        5,
+    );
     if std::env::var_os("EG_BENCH_SKIP_2").is_none() {
-        bench("egk workflow (2.0, 4096-bit group)", &d.join("egk-2.0/workflow/allAvailableJson"), 1);
+        bench(
+            "egk workflow (2.0, 4096-bit group)",
+            &d.join("egk-2.0/workflow/allAvailableJson"),
+            1,
+        );
     }
 }

@@ -78,7 +78,12 @@ pub fn verify(record: &Record, options: Options) -> Report {
     let guardian_keys = record
         .guardians
         .par_iter()
-        .map(|g| (g.id.as_str(), (&g.key, (decrypted >= 32).then(|| group.fixed_base(&g.key)))))
+        .map(|g| {
+            (
+                g.id.as_str(),
+                (&g.key, (decrypted >= 32).then(|| group.fixed_base(&g.key))),
+            )
+        })
         .collect();
     let cx = Context {
         record,
@@ -711,7 +716,9 @@ fn selection_decryption(
         if let Some(proof) = &share.proof {
             let reason = match cx.guardian_keys.get(share.guardian_id.as_str()) {
                 None => Some("no such guardian".into()),
-                Some((_, Some(t))) => share_reason(cx, message, &share.share, KeyRef::Table(t), proof),
+                Some((_, Some(t))) => {
+                    share_reason(cx, message, &share.share, KeyRef::Table(t), proof)
+                }
                 Some((k, None)) => share_reason(cx, message, &share.share, KeyRef::Value(k), proof),
             };
             steps.at(8).item(item, reason);
