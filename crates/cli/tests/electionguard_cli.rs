@@ -1,6 +1,9 @@
 //! `fairtally verify` on ElectionGuard records: detection, `--format`, `--json` and the exit
 //! codes 0 (verified), 1 (a step failed) and 2 (unusable input).
 
+// Test helpers outside #[test] functions: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

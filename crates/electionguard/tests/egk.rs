@@ -2,6 +2,9 @@
 //! own tally.json, a modified decryption is rejected by V9, and the known-answer vectors of
 //! egk that concern verification reproduce (docs/ELECTIONGUARD.md lists those that do not).
 
+// Test helpers outside #[test] functions: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -301,13 +301,13 @@ pub fn detect(files: &Files) -> Result<Option<Layout>> {
     }
     // electionguard-python 1.91 keeps the 1.x file names with 2.0 cryptography: its guardians
     // publish `coefficient_proofs`, and its challenges are not reproducible (the docs say why).
-    if let Some(guardian) = files.json_under("guardians").first() {
-        if files.json(guardian)?.get("coefficient_proofs").is_some() {
-            return Err(Error::Unsupported(format!(
-                "{} is an electionguard-python 1.91 record (1.x files, 2.0 cryptography), which this verifier does not verify: see docs/ELECTIONGUARD.md",
-                files.origin.display()
-            )));
-        }
+    if let Some(guardian) = files.json_under("guardians").first()
+        && files.json(guardian)?.get("coefficient_proofs").is_some()
+    {
+        return Err(Error::Unsupported(format!(
+            "{} is an electionguard-python 1.91 record (1.x files, 2.0 cryptography), which this verifier does not verify: see docs/ELECTIONGUARD.md",
+            files.origin.display()
+        )));
     }
     let context = files.json("context.json")?;
     Ok(match context.get("elgamal_public_key") {

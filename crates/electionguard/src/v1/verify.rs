@@ -458,12 +458,10 @@ fn confirmation_chain(cx: &Context, tally: &mut Tally) {
                 "its code_seed is neither an encryption device's hash nor another ballot's code"
                     .to_string(),
             )
-        } else if let Some(other) = seeds.insert(&b.code_seed, &b.id) {
-            Some(format!(
-                "its code_seed also seeds ballot {other}: the chain forks"
-            ))
         } else {
-            None
+            seeds
+                .insert(&b.code_seed, &b.id)
+                .map(|other| format!("its code_seed also seeds ballot {other}: the chain forks"))
         };
         tally.item(|| format!("ballot {} chain", b.id), reason);
     }

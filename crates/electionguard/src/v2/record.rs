@@ -227,7 +227,7 @@ fn ballot(node: &Node) -> Result<Ballot> {
 }
 
 fn hex_bytes(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || text.len() > 1 << 16 {
+    if !text.len().is_multiple_of(2) || text.len() > 1 << 16 {
         return None;
     }
     (0..text.len())
