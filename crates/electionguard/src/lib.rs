@@ -14,6 +14,7 @@ pub mod constants;
 pub mod error;
 pub mod group;
 pub mod json;
+pub mod manifest;
 pub mod parameters;
 pub mod report;
 pub mod source;

@@ -10,12 +10,12 @@ use num_traits::One;
 use rayon::prelude::*;
 
 use crate::constants::Standard;
-use crate::group::{FixedBase, Group, IntegerGroup};
+use crate::group::{Ciphertext, FixedBase, Group, IntegerGroup};
 use crate::parameters::{self, Options};
-use crate::report::{ContestResult, Report, SelectionResult, Steps, Tally};
+use crate::report::{ContestResult, Report, Steps, Tally};
 use crate::v1::hash::{Hasher, Item};
 use crate::v1::record::{
-    Ballot, BallotState, ChaumPedersen, Ciphertext, DecryptedSelection, Decryption, Record,
+    Ballot, BallotState, ChaumPedersen, DecryptedSelection, Decryption, Record,
 };
 
 /// The steps of the 1.0 specification's verifier, by number and name.
@@ -246,19 +246,13 @@ fn ballot(cx: &Context, ballot: &Ballot) -> Steps {
     for contest in &ballot.contests {
         let name = format!("ballot {} contest {}", ballot.id, contest.id);
         let mut selection_hashes = Vec::new();
-        let mut sum = Ciphertext {
-            pad: BigUint::one(),
-            data: BigUint::one(),
-        };
+        let mut sum = Ciphertext::one();
         for s in &contest.selections {
             let reason = selection_reason(cx, &s.ciphertext, &s.proof);
             steps
                 .at(4)
                 .item(|| format!("{name} selection {}", s.id), reason);
-            sum = Ciphertext {
-                pad: g.mul(&sum.pad, &s.ciphertext.pad),
-                data: g.mul(&sum.data, &s.ciphertext.data),
-            };
+            sum = sum.mul(&s.ciphertext, g);
             let ct_hash = cx
                 .hash
                 .hash(&[Item::E(&s.ciphertext.pad), Item::E(&s.ciphertext.data)]);
@@ -374,7 +368,7 @@ fn selection_reason(
 fn contest_reason(
     cx: &Context,
     contest: &crate::v1::record::Contest,
-    manifest: Option<&crate::v1::record::ManifestContest>,
+    manifest: Option<&crate::manifest::ManifestContest>,
     sum: &Ciphertext,
 ) -> Option<String> {
     let g = &cx.group;
@@ -478,21 +472,12 @@ fn aggregation(cx: &Context, tally: &mut Tally) {
             for s in &c.selections {
                 let e = sums
                     .entry((c.id.as_str(), s.id.as_str()))
-                    .or_insert(Ciphertext {
-                        pad: BigUint::one(),
-                        data: BigUint::one(),
-                    });
-                *e = Ciphertext {
-                    pad: g.mul(&e.pad, &s.ciphertext.pad),
-                    data: g.mul(&e.data, &s.ciphertext.data),
-                };
+                    .or_insert(Ciphertext::one());
+                *e = e.mul(&s.ciphertext, g);
             }
         }
     }
-    let one = Ciphertext {
-        pad: BigUint::one(),
-        data: BigUint::one(),
-    };
+    let one = Ciphertext::one();
     for m in &r.manifest {
         for (sid, _) in &m.selections {
             let item = || format!("tally contest {} selection {sid}", m.id);
@@ -873,30 +858,8 @@ fn spoiled_ballots(cx: &Context) -> Tally {
 /// The result: the manifest's contests and selections with the counts of tally.json (every
 /// one of them checked by V11, so this is reported only with the steps beside it).
 fn result(r: &Record) -> Vec<ContestResult> {
-    r.manifest
-        .iter()
-        .map(|m| {
-            let decrypted = r
-                .tally
-                .contests
-                .iter()
-                .find(|(id, _)| id == &m.id)
-                .map(|(_, s)| s);
-            ContestResult {
-                id: m.id.clone(),
-                name: m.name.clone(),
-                selections: m
-                    .selections
-                    .iter()
-                    .map(|(sid, name)| SelectionResult {
-                        id: sid.clone(),
-                        name: name.clone(),
-                        count: decrypted
-                            .and_then(|s| s.iter().find(|x| &x.id == sid))
-                            .map_or(0, |x| x.tally),
-                    })
-                    .collect(),
-            }
-        })
-        .collect()
+    crate::manifest::result(&r.manifest, |cid, sid| {
+        let (_, selections) = r.tally.contests.iter().find(|(id, _)| id == cid)?;
+        selections.iter().find(|x| x.id == sid).map(|x| x.tally)
+    })
 }

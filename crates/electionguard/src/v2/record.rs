@@ -3,17 +3,9 @@
 use num_bigint::BigUint;
 
 use crate::error::Result;
+pub use crate::group::Ciphertext;
 use crate::json::Node;
 use crate::source::Files;
-
-/// An ElGamal ciphertext (α, β) = (g^ξ, K^(σ+ξ)).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Ciphertext {
-    /// α.
-    pub pad: BigUint,
-    /// β.
-    pub data: BigUint,
-}
 
 /// A range proof: a challenge and a response per value j = 0..R (commitments are recomputed).
 pub struct RangeProof {
@@ -97,22 +89,6 @@ pub struct Guardian {
     pub proofs: Vec<(BigUint, BigUint, BigUint)>,
 }
 
-/// A contest of the manifest.
-pub struct ManifestContest {
-    /// object_id.
-    pub id: String,
-    /// name.
-    pub name: String,
-    /// Its index.
-    pub sequence: u32,
-    /// L.
-    pub votes_allowed: u64,
-    /// R (1 when the manifest does not say).
-    pub option_limit: u64,
-    /// (selection id, candidate name or id).
-    pub selections: Vec<(String, String)>,
-}
-
 /// A whole 2.0 record.
 pub struct Record {
     /// config_version.
@@ -144,7 +120,7 @@ pub struct Record {
     /// The manifest file's bytes, and its contests.
     pub manifest_bytes: Vec<u8>,
     #[allow(missing_docs)]
-    pub manifest: Vec<ManifestContest>,
+    pub manifest: Vec<crate::manifest::ManifestContest>,
     /// The guardians.
     pub guardians: Vec<Guardian>,
     /// Every submitted ballot.
@@ -259,38 +235,6 @@ fn decryption(node: &Node) -> Result<Decryption> {
     })
 }
 
-fn manifest(files: &Files) -> Result<Vec<ManifestContest>> {
-    let value = files.json("manifest.json")?;
-    let root = Node::root(&value, "manifest.json");
-    let mut contests = Vec::new();
-    for c in root.get("contests")?.array()? {
-        let mut selections = Vec::new();
-        for s in c.get("ballot_selections")?.array()? {
-            selections.push((
-                s.get("object_id")?.str()?.to_string(),
-                s.get("candidate_id")?.str()?.to_string(),
-            ));
-        }
-        contests.push(ManifestContest {
-            id: c.get("object_id")?.str()?.to_string(),
-            name: c
-                .opt("name")
-                .map(|n| n.str().map(str::to_string))
-                .transpose()?
-                .unwrap_or_default(),
-            sequence: index(&c.get("sequence_order")?)?,
-            votes_allowed: c.get("votes_allowed")?.u64()?,
-            option_limit: c
-                .opt("option_selection_limit")
-                .map(|n| n.u64())
-                .transpose()?
-                .unwrap_or(1),
-            selections,
-        });
-    }
-    Ok(contests)
-}
-
 /// Read a 2.0 record.
 pub fn read(files: &Files) -> Result<Record> {
     let constants = files.json("constants.json")?;
@@ -367,7 +311,7 @@ pub fn read(files: &Files) -> Result<Record> {
         chained: config.get("chain_confirmation_codes")?.bool()?,
         public_key: hex(&init, "joint_public_key")?,
         manifest_bytes: files.get("manifest.json")?.to_vec(),
-        manifest: manifest(files)?,
+        manifest: crate::manifest::read(files)?,
         guardians,
         ballots,
         encrypted_tally,

@@ -10,11 +10,12 @@ use num_traits::One;
 use rayon::prelude::*;
 
 use crate::constants::Standard;
-use crate::group::{FixedBase, Group, IntegerGroup};
+use crate::group::{Ciphertext, FixedBase, Group, IntegerGroup};
+use crate::manifest::ManifestContest;
 use crate::parameters::{self, Options};
-use crate::report::{ContestResult, Report, SelectionResult, Steps, Tally};
+use crate::report::{ContestResult, Report, Steps, Tally};
 use crate::v2::hash::{Part, hash, key};
-use crate::v2::record::{Ballot, Ciphertext, Decryption, ManifestContest, RangeProof, Record};
+use crate::v2::record::{Ballot, Decryption, RangeProof, Record};
 
 /// The verification steps of the 2.0 specification, by number and name.
 pub const STEPS: [(&str, &str); 18] = [
@@ -328,10 +329,7 @@ fn ballot(cx: &Context, ballot: &Ballot) -> Steps {
         let name = format!("ballot {} contest {}", ballot.id, contest.id);
         let m = manifest.get(contest.id.as_str()).copied();
         let option_limit = m.map_or(1, |m| m.option_limit);
-        let mut sum = Ciphertext {
-            pad: BigUint::one(),
-            data: BigUint::one(),
-        };
+        let mut sum = Ciphertext::one();
         for s in &contest.selections {
             let reason = if !g.is_element(&s.vote.pad) || !g.is_element(&s.vote.data) {
                 Some("α or β is not in Z_p^r".into())
@@ -341,10 +339,7 @@ fn ballot(cx: &Context, ballot: &Ballot) -> Steps {
             steps
                 .at(5)
                 .item(|| format!("{name} selection {}", s.id), reason);
-            sum = Ciphertext {
-                pad: g.mul(&sum.pad, &s.vote.pad),
-                data: g.mul(&sum.data, &s.vote.data),
-            };
+            sum = sum.mul(&s.vote, g);
         }
         let reason = match m {
             None => Some("the contest is not in the manifest".to_string()),
@@ -436,21 +431,12 @@ fn aggregation(cx: &Context, tally: &mut Tally) {
             for s in &c.selections {
                 let e = sums
                     .entry((c.id.as_str(), s.id.as_str()))
-                    .or_insert(Ciphertext {
-                        pad: BigUint::one(),
-                        data: BigUint::one(),
-                    });
-                *e = Ciphertext {
-                    pad: g.mul(&e.pad, &s.vote.pad),
-                    data: g.mul(&e.data, &s.vote.data),
-                };
+                    .or_insert(Ciphertext::one());
+                *e = e.mul(&s.vote, g);
             }
         }
     }
-    let one = Ciphertext {
-        pad: BigUint::one(),
-        data: BigUint::one(),
-    };
+    let one = Ciphertext::one();
     for m in &r.manifest {
         for (sid, _) in &m.selections {
             let expected = sums.get(&(m.id.as_str(), sid.as_str())).unwrap_or(&one);
@@ -630,30 +616,8 @@ fn challenged(cx: &Context, steps: &mut Steps) {
 
 /// The manifest's contests with the counts of tally.json (each checked by V9–V10).
 fn result(r: &Record) -> Vec<ContestResult> {
-    r.manifest
-        .iter()
-        .map(|m| {
-            let decrypted = r
-                .tally
-                .contests
-                .iter()
-                .find(|(c, _)| c == &m.id)
-                .map(|(_, s)| s);
-            ContestResult {
-                id: m.id.clone(),
-                name: m.name.clone(),
-                selections: m
-                    .selections
-                    .iter()
-                    .map(|(sid, name)| SelectionResult {
-                        id: sid.clone(),
-                        name: name.clone(),
-                        count: decrypted
-                            .and_then(|s| s.iter().find(|x| &x.id == sid))
-                            .map_or(0, |x| x.tally),
-                    })
-                    .collect(),
-            }
-        })
-        .collect()
+    crate::manifest::result(&r.manifest, |cid, sid| {
+        let (_, selections) = r.tally.contests.iter().find(|(id, _)| id == cid)?;
+        selections.iter().find(|x| x.id == sid).map(|x| x.tally)
+    })
 }
