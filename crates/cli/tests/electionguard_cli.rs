@@ -74,3 +74,15 @@ fn unusable_input_exits_2_and_names_the_file() {
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("1.91"), "{text}");
 }
+
+#[test]
+fn a_folder_with_a_manifest_and_a_context_alone_is_left_to_fairtally() {
+    // A fairtally record has manifest.json and context.json too: it is not taken for ElectionGuard.
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["manifest.json", "context.json"] {
+        std::fs::write(dir.path().join(f), b"{}").unwrap();
+    }
+    let (code, text) = verify(&[dir.path().to_str().unwrap()]);
+    assert_eq!(code, 2, "{text}");
+    assert!(!text.contains("ElectionGuard"), "{text}");
+}
