@@ -176,15 +176,20 @@ pub fn first_ticket_number(seed: &str, batch: &str, position: u64) -> String {
     )
 }
 
-/// Rivest's `next_fraction`: the next ticket number of a ballot whose ticket number was `x`.
-pub fn next_ticket_number(x: &str) -> String {
-    let x0 = format!("{x}0");
-    let nines = x0
-        .bytes()
+/// The index in `x0` (a ticket number with a `0` appended) of the first digit after `0.`
+/// that is not a 9.
+fn end_of_leading_nines(x0: &str) -> usize {
+    x0.bytes()
         .enumerate()
         .skip(2)
         .find(|&(_, b)| b < b'9')
-        .map_or(x0.len(), |(i, _)| i);
+        .map_or(x0.len(), |(i, _)| i)
+}
+
+/// Rivest's `next_fraction`: the next ticket number of a ballot whose ticket number was `x`.
+pub fn next_ticket_number(x: &str) -> String {
+    let x0 = format!("{x}0");
+    let nines = end_of_leading_nines(&x0);
     let mut i = 0u64;
     loop {
         i += 1;
@@ -202,12 +207,7 @@ pub fn next_ticket_number(x: &str) -> String {
 /// Rivest's `trim`: `x` cut to `digits` digits after its leading 9s (truncated, not rounded).
 pub fn trim_ticket_number(x: &str, digits: usize) -> String {
     let x0 = format!("{x}0");
-    let nines = x0
-        .bytes()
-        .enumerate()
-        .skip(2)
-        .find(|&(_, b)| b < b'9')
-        .map_or(x0.len(), |(i, _)| i);
+    let nines = end_of_leading_nines(&x0);
     x[..(nines + digits).min(x.len())].to_owned()
 }
 

@@ -34,6 +34,13 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// Runs `args`, expecting exit code 2 (unusable input) and `needle` in the error message.
+fn expect_error(args: &[&str], dir: &Path, needle: &str) {
+    let out = fairtally(args, dir);
+    assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
+    assert!(stderr(&out).contains(needle), "{args:?}: {}", stderr(&out));
+}
+
 fn votes(a: usize, b: usize) -> String {
     let mut csv = String::from("vote\n");
     for i in 0..a + b {
@@ -79,7 +86,7 @@ fn sample_sizes() {
         dir.path(),
     );
     assert_eq!(stdout_json(&comparison)["sample_size"], 479);
-    let tied = fairtally(
+    expect_error(
         &[
             "audit",
             "sample-size",
@@ -91,9 +98,8 @@ fn sample_sizes() {
             "A=5,B=5",
         ],
         dir.path(),
+        "tied contest",
     );
-    assert_eq!(code(&tied), 2);
-    assert!(stderr(&tied).contains("tied contest"), "{}", stderr(&tied));
 }
 
 #[test]
@@ -136,7 +142,7 @@ fn draw_reproduces_arlo_and_checks_the_manifest() {
     );
     assert!(list.contains("pct 1,20,0.078998835671540970,2\n"), "{list}");
 
-    let bad = fairtally(
+    expect_error(
         &[
             "audit",
             "draw",
@@ -152,17 +158,10 @@ fn draw_reproduces_arlo_and_checks_the_manifest() {
             "r.csv",
         ],
         dir.path(),
-    );
-    assert_eq!(code(&bad), 2);
-    assert!(
-        stderr(&bad).contains(
-            "manifest.csv: the batches' counts add up to 100 ballots, but 101 ballots were cast"
-        ),
-        "{}",
-        stderr(&bad)
+        "manifest.csv: the batches' counts add up to 100 ballots, but 101 ballots were cast",
     );
     std::fs::write(dir.path().join("dup.csv"), "batch,ballots\nA,3\nA,4\n").unwrap();
-    let dup = fairtally(
+    expect_error(
         &[
             "audit",
             "draw",
@@ -176,9 +175,8 @@ fn draw_reproduces_arlo_and_checks_the_manifest() {
             "r.csv",
         ],
         dir.path(),
+        "dup.csv, line 3",
     );
-    assert_eq!(code(&dup), 2);
-    assert!(stderr(&dup).contains("dup.csv, line 3"), "{}", stderr(&dup));
 }
 
 #[test]
@@ -361,7 +359,7 @@ fn bravo_confirms_escalates_and_reports() {
 fn bad_samples_name_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("s.csv"), "vote\nAlice\nCarol\n").unwrap();
-    let out = fairtally(
+    expect_error(
         &[
             "audit",
             "bravo",
@@ -373,14 +371,9 @@ fn bad_samples_name_file_and_line() {
             "s.csv",
         ],
         dir.path(),
+        "s.csv, line 3: unknown option \"Carol\"",
     );
-    assert_eq!(code(&out), 2);
-    assert!(
-        stderr(&out).contains("s.csv, line 3: unknown option \"Carol\""),
-        "{}",
-        stderr(&out)
-    );
-    let missing = fairtally(
+    expect_error(
         &[
             "audit",
             "bravo",
@@ -392,10 +385,9 @@ fn bad_samples_name_file_and_line() {
             "none.csv",
         ],
         dir.path(),
+        "none.csv",
     );
-    assert_eq!(code(&missing), 2);
-    assert!(stderr(&missing).contains("none.csv"));
-    let limit = fairtally(
+    expect_error(
         &[
             "audit",
             "bravo",
@@ -407,9 +399,9 @@ fn bad_samples_name_file_and_line() {
             "s.csv",
         ],
         dir.path(),
+        "risk limit: 1.5 is not between 0 and 1",
     );
-    assert_eq!(code(&limit), 2);
-    let tally = fairtally(
+    expect_error(
         &[
             "audit",
             "bravo",
@@ -421,9 +413,8 @@ fn bad_samples_name_file_and_line() {
             "s.csv",
         ],
         dir.path(),
+        "--tally",
     );
-    assert_eq!(code(&tally), 2);
-    assert!(stderr(&tally).contains("--tally"), "{}", stderr(&tally));
 }
 
 #[test]
