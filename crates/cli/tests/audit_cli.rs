@@ -387,6 +387,7 @@ fn bad_samples_name_file_and_line() {
         dir.path(),
         "none.csv",
     );
+    std::fs::write(dir.path().join("ok.csv"), "vote\nAlice\n").unwrap();
     expect_error(
         &[
             "audit",
@@ -396,7 +397,7 @@ fn bad_samples_name_file_and_line() {
             "--tally",
             "Alice=6,Bob=4",
             "--sample",
-            "s.csv",
+            "ok.csv",
         ],
         dir.path(),
         "risk limit: 1.5 is not between 0 and 1",
