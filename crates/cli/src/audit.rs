@@ -462,9 +462,9 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             }
             let record =
                 conduct::batch_comparison(&audit, risk.risk_limit, &rounds, risk.seed.clone())?;
-            let mut files = draws.clone();
-            files.push(audited);
-            finish(&record, &risk, &files)
+            // The retrieval lists are posted from the audit directory as draws; the hand
+            // counts are the observations.
+            finish(&record, &risk, std::slice::from_ref(&audited))
         }
         AuditCommand::Report { dir } => {
             let path = dir.join("audit.json");
