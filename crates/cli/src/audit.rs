@@ -627,7 +627,7 @@ fn post(dir: &Path, board_dir: &Path, key: Option<&Path>, audit: &str) -> anyhow
     }
     let operator = crate::board::operator_key(board_dir, key)?;
     let mut board = fairtally_board::board::Board::open(board_dir)?;
-    let posted = entries::post(&mut board, &operator, &list)?;
+    let posted = board.post(list, &operator)?;
     println!(
         "Posted {} audit entries from {} to the bulletin board ({} new).",
         posted.entries,
