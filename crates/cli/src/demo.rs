@@ -17,7 +17,7 @@ use crate::report::{print_checks, print_result, verdict};
 /// Arguments of `fairtally demo`.
 #[derive(Args)]
 pub struct DemoArgs {
-    /// Number of voters (each gets a credential and votes).
+    /// Number of voters (each gets a credential and votes); at most 10,000,000.
     #[arg(long, default_value_t = 1000)]
     pub voters: usize,
     /// Number of guardians.
@@ -38,7 +38,9 @@ pub struct DemoArgs {
     /// Percentage of voters who re-vote (the later ballot replaces the earlier).
     #[arg(long, default_value_t = 5.0)]
     pub revote_percent: f64,
-    /// Output directory: the public record goes to DIR/record, secrets to DIR/private.
+    /// Output directory: the public record goes to DIR/record, the board to DIR/board, secrets
+    /// to DIR/private. It must be empty or an earlier demo's (marked by a file the demo
+    /// writes); only then is the earlier demo replaced.
     #[arg(long, default_value = "fairtally-demo")]
     pub out: PathBuf,
 }
@@ -78,10 +80,12 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let bars = Bars::default();
     let outcome = run_demo(&config, &args.out, &bars)?;
     let post_start = Instant::now();
-    record_board::post_demo(
+    // Every item is on the board already (ballots as they were accepted); this copies the
+    // board's public files into the record.
+    record_board::post(
         &outcome.record,
-        &args.out.join("board"),
-        &outcome.private.join("board-operator.key"),
+        &outcome.board,
+        Some(&outcome.operator_key),
     )?;
     let post_time = post_start.elapsed();
     let start = Instant::now();

@@ -5,12 +5,12 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use fairtally_board::board::{Board, DATABASE_FILE};
+use fairtally_board::board::Board;
 use fairtally_board::checkpoint::TrustPolicy;
-use fairtally_board::note::{KeyRole, NoteSigner};
+use fairtally_board::note::NoteSigner;
 use fairtally_election::bulletin::{self, BOARD_DIR};
 
-use crate::board::{operator_key, print_checkpoint, public_policy, write_secret};
+use crate::board::{operator_key, print_checkpoint, public_policy};
 
 /// Posts the record to the board in `board_dir` (signing with `key`, by default the board's
 /// `operator.key`) and prints what was posted.
@@ -31,26 +31,6 @@ fn post_with(record: &Path, board: &mut Board, operator: &NoteSigner) -> anyhow:
     );
     print_checkpoint(&posted.checkpoint);
     Ok(())
-}
-
-/// Creates a board for the demo in `board_dir` with a fresh operator key saved (owner-only) at
-/// `key_path`, and posts the record to it.
-pub fn post_demo(record: &Path, board_dir: &Path, key_path: &Path) -> anyhow::Result<()> {
-    // A previous demo's board goes with its record; anything else there is not ours to delete.
-    if board_dir.exists() {
-        if !board_dir.join(DATABASE_FILE).exists() {
-            anyhow::bail!(
-                "{} exists and is not a previous demo's board; choose another --out",
-                board_dir.display()
-            );
-        }
-        std::fs::remove_dir_all(board_dir)
-            .with_context(|| format!("removing the previous demo's {}", board_dir.display()))?;
-    }
-    let operator = NoteSigner::generate("fairtally.demo/election", KeyRole::Operator)?;
-    write_secret(key_path, &operator.to_skey())?;
-    let mut board = Board::create(board_dir, &TrustPolicy::operator_only(operator.verifier()))?;
-    post_with(record, &mut board, &operator)
 }
 
 fn policy(record: &Path, pinned: Option<&Path>) -> anyhow::Result<TrustPolicy> {

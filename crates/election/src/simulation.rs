@@ -6,11 +6,16 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use fairtally_board::board::Board;
+use fairtally_board::checkpoint::TrustPolicy;
+use fairtally_board::note::{KeyRole, NoteSigner};
 use fairtally_crypto::random::random_bytes;
+use fairtally_files::{Access, write_new};
 use rayon::prelude::*;
 
 use crate::authority;
 use crate::ballot::{BallotEntry, Selections, encrypt_ballot};
+use crate::ballot_box::{self, BallotBox};
 use crate::ceremony::{KeyShare, run_all_in_one};
 use crate::context::VotingContext;
 use crate::credential::{self, Credential};
@@ -18,11 +23,22 @@ use crate::error::{ElectionError, Result};
 use crate::manifest::Manifest;
 use crate::parameters::{ElectionParameters, ceremony_context};
 use crate::progress::Progress;
-use crate::record::{Access, JsonLinesWriter, files, write_secret_json};
+use crate::record::{JsonLinesWriter, write_secret_json};
 use crate::tally::{ElectionResult, decrypt_share};
 
-/// Voters encrypted per parallel block (bounds memory for large runs).
+/// Voters encrypted per parallel block (bounds memory for large runs); each block's ballots go
+/// into the ballot box as one batch.
 const VOTER_BLOCK: usize = 2048;
+
+/// The most voters a demo (or a registrar) issues credentials for in one go.
+pub const MAX_VOTERS: usize = credential::MAX_CREDENTIALS;
+
+/// The file in a demo's output directory that marks it as the demo's own: only a directory
+/// holding it is ever cleared by a later demo.
+pub const DEMO_MARKER: &str = "fairtally-demo.marker";
+
+/// The board operator's name (the log's origin) of a demo election.
+pub const DEMO_ORIGIN: &str = "fairtally.demo/election";
 
 /// How the simulated voters behave.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -76,6 +92,10 @@ pub struct DemoOutcome {
     pub record: PathBuf,
     /// Where the secrets are.
     pub private: PathBuf,
+    /// The authority's bulletin board (its public files are in `board/public`).
+    pub board: PathBuf,
+    /// The board operator's signing key (in `private`).
+    pub operator_key: PathBuf,
     /// Per-phase times.
     pub phases: Vec<PhaseTime>,
     /// The totals counted in plain text by the simulation (what the result must equal).
@@ -141,16 +161,17 @@ fn vote(ctx: &VotingContext, credential: &Credential, plan: &VotingPlan) -> Resu
     Ok(Some((entries, selections)))
 }
 
-/// Let every credential holder vote (in parallel), write the ballots to `out` in order and
-/// return the plaintext totals of the counted selections, the number of ballots written and
-/// the number of voters who voted.
+/// Let every credential holder vote (in parallel), put the ballots into the ballot box in
+/// order (one batch per block of voters) and return the plaintext totals of the counted
+/// selections, the number of ballots accepted and the number of voters who voted.
 pub fn cast_ballots(
-    ctx: &VotingContext,
+    ballot_box: &mut BallotBox<'_>,
     credentials: &[Credential],
     plan: &VotingPlan,
-    out: &mut JsonLinesWriter,
     progress: &dyn Progress,
 ) -> Result<(Vec<u64>, u64, u64)> {
+    let ctx = ballot_box.voting_context().clone();
+    let ctx = &ctx;
     progress.begin("encrypting ballots", credentials.len() as u64);
     let mut totals = vec![0u64; ctx.manifest.option_count()];
     let (mut written, mut voted) = (0u64, 0u64);
@@ -163,53 +184,76 @@ pub fn cast_ballots(
                 v
             })
             .collect();
+        let mut batch = Vec::new();
         for v in votes {
             let Some((entries, selections)) = v? else {
                 continue;
             };
             voted += 1;
-            for entry in &entries {
-                out.write(entry)?;
-            }
             written += entries.len() as u64;
+            batch.extend(entries);
             for (t, &chosen) in totals.iter_mut().zip(selections.rows().iter().flatten()) {
                 *t += u64::from(chosen);
             }
         }
+        ballot_box.accept_all(&batch)?;
     }
+    ballot_box.checkpoint()?;
     progress.end();
     Ok((totals, written, voted))
 }
 
-/// Prepare `out` for a demo: refuse a directory that holds something else, clear a previous demo.
-fn prepare_output(out: &Path) -> Result<(PathBuf, PathBuf)> {
-    let (record, private) = (out.join("record"), out.join("private"));
-    if record.exists() {
-        let ours = record.join(files::HEADER).exists() && private.is_dir();
-        if !ours {
+/// Prepare `out` for a demo: a directory that a previous demo marked as its own is cleared
+/// (only the parts a demo writes); anything else that is not empty is refused, so a real
+/// election's files are never deleted.
+fn prepare_output(out: &Path) -> Result<(PathBuf, PathBuf, PathBuf)> {
+    let parts = [out.join("record"), out.join("private"), out.join("board")];
+    let marker = out.join(DEMO_MARKER);
+    if marker.exists() {
+        for part in &parts {
+            if part.exists() {
+                std::fs::remove_dir_all(part).map_err(|e| ElectionError::io(part, e))?;
+            }
+        }
+    } else {
+        let occupied = match std::fs::read_dir(out) {
+            Ok(mut entries) => entries.next().is_some(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => return Err(ElectionError::io(out, e)),
+        };
+        if occupied {
             return Err(ElectionError::Record(format!(
-                "{} exists and is not a previous demo; choose another --out",
-                record.display()
+                "{} is not empty and holds no {DEMO_MARKER} from an earlier demo; \
+                 choose another --out (nothing was deleted)",
+                out.display()
             )));
         }
-        std::fs::remove_dir_all(&record).map_err(|e| ElectionError::io(&record, e))?;
-        std::fs::remove_dir_all(&private).map_err(|e| ElectionError::io(&private, e))?;
+        write_new(
+            &marker,
+            b"This directory was written by `fairtally demo`; a later demo may replace it.\n",
+            Access::Public,
+        )
+        .map_err(|e| ElectionError::io(&e.path, e.source))?;
     }
-    for dir in [&record, &private] {
+    for dir in &parts[..2] {
         std::fs::create_dir_all(dir).map_err(|e| ElectionError::io(dir, e))?;
     }
-    Ok((record, private))
+    let [record, private, board] = parts;
+    Ok((record, private, board))
 }
 
-/// Run a whole election into `out/record` (public) and `out/private` (guardian key shares,
-/// voter credentials).
+/// Run a whole election into `out/record` (public), `out/board` (the authority's bulletin
+/// board, every item posted as it is published) and `out/private` (guardian key shares, the
+/// simulated voters' credentials, the board operator's key). `out` must be empty or an
+/// earlier demo's.
 pub fn run_demo(config: &DemoConfig, out: &Path, progress: &dyn Progress) -> Result<DemoOutcome> {
     config.manifest.validate()?;
     config.parameters.validate()?;
-    if config.voters == 0 {
-        return Err(ElectionError::Parameters(
-            "the demo needs at least one voter".into(),
-        ));
+    if config.voters == 0 || config.voters > MAX_VOTERS {
+        return Err(ElectionError::Parameters(format!(
+            "the demo needs 1 to {MAX_VOTERS} voters, not {}",
+            config.voters
+        )));
     }
     let n = config.parameters.guardians;
     let k = config.parameters.threshold;
@@ -219,7 +263,7 @@ pub fn run_demo(config: &DemoConfig, out: &Path, progress: &dyn Progress) -> Res
             config.absent
         )));
     }
-    let (record, private) = prepare_output(out)?;
+    let (record, private, board_dir) = prepare_output(out)?;
     let mut phases = Vec::new();
     let mut clock = Instant::now();
     let mut lap = |phase: &'static str, clock: &mut Instant| {
@@ -253,32 +297,38 @@ pub fn run_demo(config: &DemoConfig, out: &Path, progress: &dyn Progress) -> Res
     secrets.finish()?;
     lap("credentials", &mut clock);
 
-    authority::open_voting(&record)?;
-    let setup = authority::load_setup(&record)?;
-    let ctx = setup.voting_context();
-    let mut box_out = JsonLinesWriter::create(&record.join(files::BALLOTS))?;
+    let operator = NoteSigner::generate(DEMO_ORIGIN, KeyRole::Operator)?;
+    let operator_key = private.join("board-operator.key");
+    write_new(&operator_key, operator.to_skey().as_bytes(), Access::OwnerOnly)
+        .map_err(|e| ElectionError::io(&e.path, e.source))?;
+    let policy = TrustPolicy::operator_only(operator.verifier());
+    let setup = ballot_box::open_voting(&record, Board::create(&board_dir, &policy)?, &operator)?;
+    let mut ballot_box = BallotBox::open(&record, Board::open(&board_dir)?, &operator)?;
     let (totals, ballots, voted) =
-        cast_ballots(&ctx, &credentials, &config.plan, &mut box_out, progress)?;
-    box_out.finish()?;
+        cast_ballots(&mut ballot_box, &credentials, &config.plan, progress)?;
     lap("voting", &mut clock);
 
-    let tally = authority::close_voting(&record, progress)?;
+    let tally = ballot_box.close(progress)?;
     lap("closing and encrypted tally", &mut clock);
 
+    let mut board = Board::open(&board_dir)?;
     let present: Vec<&KeyShare> = key_shares
         .iter()
         .take((n - config.absent) as usize)
         .collect();
     for key in &present {
         let share = decrypt_share(&setup.context.base_hash, &setup.manifest, key, &tally)?;
-        authority::accept_decryption_share(&record, &share)?;
+        authority::accept_decryption_share(&record, &share, &mut board, &operator)?;
     }
-    let result = authority::publish_result(&record)?;
+    let result = authority::publish_result(&record, &mut board, &operator)?;
+    board.publish()?;
     lap("decryption and result", &mut clock);
 
     Ok(DemoOutcome {
         record,
         private,
+        board: board_dir,
+        operator_key,
         phases,
         expected: ElectionResult::from_totals(&config.manifest, voted, &totals),
         result,
@@ -323,6 +373,47 @@ mod tests {
         assert!(outcome.ballots >= 40);
         // A second run into the same directory replaces the previous demo.
         run_demo(&config, dir.path(), &Silent)?;
+        Ok(())
+    }
+
+    #[test]
+    fn a_directory_without_the_demo_marker_is_never_cleared() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| ElectionError::io("tmp", e))?;
+        // The layout of a real election: a record and the authority's private files.
+        let record = dir.path().join("record");
+        std::fs::create_dir_all(dir.path().join("private"))
+            .and_then(|()| std::fs::create_dir_all(&record))
+            .and_then(|()| std::fs::write(record.join("record.json"), "{}"))
+            .map_err(|e| ElectionError::io("tmp", e))?;
+        let config = DemoConfig {
+            manifest: Manifest::default_demo()?,
+            voters: 2,
+            parameters: ElectionParameters::new(1, 1)?,
+            absent: 0,
+            plan: VotingPlan::default(),
+        };
+        let err = run_demo(&config, dir.path(), &Silent).err().map(|e| e.to_string());
+        assert!(
+            err.as_deref().is_some_and(|e| e.contains("nothing was deleted")),
+            "{err:?}"
+        );
+        assert!(record.join("record.json").exists());
+        assert!(!dir.path().join(DEMO_MARKER).exists());
+        Ok(())
+    }
+
+    #[test]
+    fn too_many_voters_are_refused_before_anything_is_allocated() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| ElectionError::io("tmp", e))?;
+        let config = DemoConfig {
+            manifest: Manifest::default_demo()?,
+            voters: usize::MAX,
+            parameters: ElectionParameters::new(1, 1)?,
+            absent: 0,
+            plan: VotingPlan::default(),
+        };
+        let err = run_demo(&config, dir.path(), &Silent).err().map(|e| e.to_string());
+        assert!(err.is_some_and(|e| e.contains("1 to")));
         Ok(())
     }
 }
