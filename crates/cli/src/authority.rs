@@ -40,7 +40,10 @@ impl BoardArgs {
 
 /// Refuses a record directory that holds no election (a mistyped path is never created).
 fn existing_record(record: &Path) -> anyhow::Result<()> {
-    if !record.join(fairtally_election::record::files::HEADER).is_file() {
+    if !record
+        .join(fairtally_election::record::files::HEADER)
+        .is_file()
+    {
         anyhow::bail!(
             "{} holds no election record (no {}); check the path",
             record.display(),

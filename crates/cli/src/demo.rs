@@ -82,11 +82,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let post_start = Instant::now();
     // Every item is on the board already (ballots as they were accepted); this copies the
     // board's public files into the record.
-    record_board::post(
-        &outcome.record,
-        &outcome.board,
-        Some(&outcome.operator_key),
-    )?;
+    record_board::post(&outcome.record, &outcome.board, Some(&outcome.operator_key))?;
     let post_time = post_start.elapsed();
     let start = Instant::now();
     let report = verify_record(&outcome.record, &bars)?;

@@ -31,8 +31,8 @@ pub fn replace_secret<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()
 }
 
 fn pretty<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<Vec<u8>> {
-    let mut text = serde_json::to_vec_pretty(value)
-        .with_context(|| format!("encoding {}", path.display()))?;
+    let mut text =
+        serde_json::to_vec_pretty(value).with_context(|| format!("encoding {}", path.display()))?;
     text.push(b'\n');
     Ok(text)
 }

@@ -77,7 +77,9 @@ pub fn run(command: RegistrarCommand) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("give --voters N (at least 1) and/or --public-keys FILE");
             }
             if voters > MAX_CREDENTIALS {
-                anyhow::bail!("--voters {voters}: an election has at most {MAX_CREDENTIALS} voters");
+                anyhow::bail!(
+                    "--voters {voters}: an election has at most {MAX_CREDENTIALS} voters"
+                );
             }
             let (generated, _) = credential::issue(voters)?;
             let list = CredentialList::new(

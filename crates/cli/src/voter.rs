@@ -91,7 +91,10 @@ pub fn run(command: VoterCommand) -> anyhow::Result<ExitCode> {
         VoterCommand::Keygen { out } => {
             let credential = Credential::generate();
             write_new_secret(&out, &credential)?;
-            println!("Your secret credential is in {} (owner-only; keep it).", out.display());
+            println!(
+                "Your secret credential is in {} (owner-only; keep it).",
+                out.display()
+            );
             println!("Your public credential, for the registrar:");
             println!("{}", credential.public().to_hex());
         }

@@ -213,10 +213,14 @@ pub fn accept_decryption_share(
     let mut out = JsonLinesWriter::append(&path)?;
     out.write(share)?;
     out.finish()?;
-    post_items(board, operator, vec![record_entries::Entry {
-        kind: ItemKind::DecryptionShare,
-        bytes: canonical_json(share),
-    }])?;
+    post_items(
+        board,
+        operator,
+        vec![record_entries::Entry {
+            kind: ItemKind::DecryptionShare,
+            bytes: canonical_json(share),
+        }],
+    )?;
     Ok(())
 }
 
@@ -244,9 +248,13 @@ pub fn publish_result(
     let points = tally::combine(&setup.parameters, &tally.flat(&setup.manifest)?, &shares)?;
     let result = ElectionResult::decrypt(&setup.manifest, tally.ballots, &points)?;
     write_json(&dir.join(files::RESULT), &result)?;
-    post_items(board, operator, vec![record_entries::Entry {
-        kind: ItemKind::Result,
-        bytes: canonical_json(&result),
-    }])?;
+    post_items(
+        board,
+        operator,
+        vec![record_entries::Entry {
+            kind: ItemKind::Result,
+            bytes: canonical_json(&result),
+        }],
+    )?;
     Ok(result)
 }

@@ -504,7 +504,12 @@ impl DeviceBallot {
             .opening
             .clone()
             .ok_or_else(|| refuse("the file holds no opening to challenge it with"))?;
-        let entry = sign_entry(self.ballot.clone(), credential, Intent::Challenge, Some(opening))?;
+        let entry = sign_entry(
+            self.ballot.clone(),
+            credential,
+            Intent::Challenge,
+            Some(opening),
+        )?;
         self.state = DeviceState::Challenged;
         Ok(entry)
     }

@@ -262,10 +262,7 @@ impl<'a> BallotBox<'a> {
             Ok(())
         })?;
         post_items(&mut self.board, self.operator, setup_items)?;
-        let tx = self
-            .index
-            .transaction()
-            .map_err(sqlite(&self.index_path))?;
+        let tx = self.index.transaction().map_err(sqlite(&self.index_path))?;
         {
             let mut insert = tx
                 .prepare("INSERT OR REPLACE INTO credentials(key, position) VALUES (?1, ?2)")
@@ -407,10 +404,7 @@ impl<'a> BallotBox<'a> {
 
     /// Indexes `rows` after the box's current ballots, in one transaction.
     fn insert_rows(&mut self, rows: &[NewRow], board_synced: u64) -> Result<()> {
-        let tx = self
-            .index
-            .transaction()
-            .map_err(sqlite(&self.index_path))?;
+        let tx = self.index.transaction().map_err(sqlite(&self.index_path))?;
         let (mut count, mut end) = (self.count, self.end);
         {
             let mut insert = tx
@@ -668,7 +662,10 @@ impl<'a> BallotBox<'a> {
                 rows.push(row.map_err(sqlite(&self.index_path))?);
             }
         }
-        let statuses = revote_statuses(rows.iter().map(|(_, credential, intent)| (*credential, *intent)));
+        let statuses = revote_statuses(
+            rows.iter()
+                .map(|(_, credential, intent)| (*credential, *intent)),
+        );
         let path = self.record.join(files::BALLOTS);
         let manifest: &Manifest = &self.context.manifest;
         let options = manifest.option_count();

@@ -167,8 +167,8 @@ mod tests {
         let code = sample().to_string();
         assert_eq!(code.len(), 34);
         assert!(
-            code.split('-').all(|g| g.len() == 4
-                && g.bytes().all(|b| CROCKFORD.contains(&b))),
+            code.split('-')
+                .all(|g| g.len() == 4 && g.bytes().all(|b| CROCKFORD.contains(&b))),
             "{code}"
         );
         assert_eq!(
@@ -180,7 +180,10 @@ mod tests {
         ones[16] = 0xff;
         let code = ConfirmationCode::from_hash(&Digest(ones));
         assert_eq!(code.0[16], 0xfe);
-        assert!(code.to_string().starts_with("ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZ"));
+        assert!(
+            code.to_string()
+                .starts_with("ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZ")
+        );
         // Two hashes differing only after bit 135 share a code; differing before, they don't.
         let mut other = ones;
         other[16] = 0xfe;
@@ -197,10 +200,7 @@ mod tests {
         assert_eq!(printed.parse::<ConfirmationCode>()?, code);
         assert_eq!(printed.to_lowercase().parse::<ConfirmationCode>()?, code);
         assert_eq!(printed.replace('-', "").parse::<ConfirmationCode>()?, code);
-        assert_eq!(
-            printed.replace('-', " ").parse::<ConfirmationCode>()?,
-            code
-        );
+        assert_eq!(printed.replace('-', " ").parse::<ConfirmationCode>()?, code);
         let lookalikes = printed.replace('0', "o").replace('1', "l");
         assert_eq!(lookalikes.parse::<ConfirmationCode>()?, code);
         assert_eq!(printed.replace('1', "I").parse::<ConfirmationCode>()?, code);
@@ -233,11 +233,17 @@ mod tests {
 
     #[test]
     fn bad_lengths_and_characters_are_named() {
-        let err = "7K3D-QX2M".parse::<ConfirmationCode>().unwrap_err().to_string();
+        let err = "7K3D-QX2M"
+            .parse::<ConfirmationCode>()
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("28 characters"), "{err}");
         let mut printed = sample().to_string();
         printed.replace_range(0..1, "U");
         let err = printed.parse::<ConfirmationCode>().unwrap_err().to_string();
-        assert!(err.contains("'U' is not a confirmation-code character"), "{err}");
+        assert!(
+            err.contains("'U' is not a confirmation-code character"),
+            "{err}"
+        );
     }
 }

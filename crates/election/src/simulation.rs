@@ -299,8 +299,12 @@ pub fn run_demo(config: &DemoConfig, out: &Path, progress: &dyn Progress) -> Res
 
     let operator = NoteSigner::generate(DEMO_ORIGIN, KeyRole::Operator)?;
     let operator_key = private.join("board-operator.key");
-    write_new(&operator_key, operator.to_skey().as_bytes(), Access::OwnerOnly)
-        .map_err(|e| ElectionError::io(&e.path, e.source))?;
+    write_new(
+        &operator_key,
+        operator.to_skey().as_bytes(),
+        Access::OwnerOnly,
+    )
+    .map_err(|e| ElectionError::io(&e.path, e.source))?;
     let policy = TrustPolicy::operator_only(operator.verifier());
     let setup = ballot_box::open_voting(&record, Board::create(&board_dir, &policy)?, &operator)?;
     let mut ballot_box = BallotBox::open(&record, Board::open(&board_dir)?, &operator)?;
@@ -392,9 +396,12 @@ mod tests {
             absent: 0,
             plan: VotingPlan::default(),
         };
-        let err = run_demo(&config, dir.path(), &Silent).err().map(|e| e.to_string());
+        let err = run_demo(&config, dir.path(), &Silent)
+            .err()
+            .map(|e| e.to_string());
         assert!(
-            err.as_deref().is_some_and(|e| e.contains("nothing was deleted")),
+            err.as_deref()
+                .is_some_and(|e| e.contains("nothing was deleted")),
             "{err:?}"
         );
         assert!(record.join("record.json").exists());
@@ -412,7 +419,9 @@ mod tests {
             absent: 0,
             plan: VotingPlan::default(),
         };
-        let err = run_demo(&config, dir.path(), &Silent).err().map(|e| e.to_string());
+        let err = run_demo(&config, dir.path(), &Silent)
+            .err()
+            .map(|e| e.to_string());
         assert!(err.is_some_and(|e| e.contains("1 to")));
         Ok(())
     }

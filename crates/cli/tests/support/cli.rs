@@ -25,10 +25,19 @@ pub fn ok(dir: &Path, args: &[&str]) -> String {
     stdout
 }
 
-/// Create an election in `dir/record` (embedded manifest) with `n` guardians and threshold
-/// `k`; every guardian generates its keys (`g{i}.secret.json`, `g{i}.public.json`), the
-/// authority publishes them and every guardian sends its shares (`shares-{i}.json`).
+/// Create the authority's bulletin board in `dir/board` (operator key `board/operator.key`).
+pub fn init_board(dir: &Path) {
+    ok(
+        dir,
+        &["board", "init", "board", "--origin", "example.org/election"],
+    );
+}
+
+/// Create the board and an election in `dir/record` (embedded manifest) with `n` guardians and
+/// threshold `k`; every guardian generates its keys (`g{i}.secret.json`, `g{i}.public.json`),
+/// the authority publishes them and every guardian sends its shares (`shares-{i}.json`).
 pub fn start_ceremony(dir: &Path, n: u32, k: u32) {
+    init_board(dir);
     ok(
         dir,
         &[
