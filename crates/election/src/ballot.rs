@@ -751,6 +751,28 @@ mod tests {
             })
     }
 
+    #[test]
+    fn casting_wipes_the_opening_and_cast_and_challenge_exclude_each_other() -> Result<()> {
+        let f = fixture();
+        let credential = &f.credentials[0];
+        let selections = crate::simulation::random_selections(&f.ctx.manifest)?;
+        let mut cast = DeviceBallot::from(encrypt_ballot(&f.ctx, credential, &selections)?);
+        let entry = cast.cast(credential)?;
+        assert_eq!((cast.state, entry.intent), (DeviceState::Cast, Intent::Cast));
+        assert!(cast.opening.is_none());
+        let stored = String::from_utf8(canonical_json(&cast)).unwrap_or_default();
+        assert!(!stored.contains("nonce"), "{stored}");
+        let err = cast.challenge(credential).unwrap_err().to_string();
+        assert!(err.contains("cannot be challenged"), "{err}");
+
+        let mut challenged = DeviceBallot::from(encrypt_ballot(&f.ctx, credential, &selections)?);
+        let opened = challenged.challenge(credential)?;
+        assert!(opened.check_opening(&f.ctx).is_ok());
+        let err = challenged.cast(credential).unwrap_err().to_string();
+        assert!(err.contains("can never be cast"), "{err}");
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(24))]
 

@@ -810,3 +810,232 @@ fn sqlite(path: &Path) -> impl Fn(rusqlite::Error) -> ElectionError + '_ {
         source,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use fairtally_board::checkpoint::TrustPolicy;
+    use fairtally_board::note::KeyRole;
+
+    use super::*;
+    use crate::ballot::encrypt_ballot;
+    use crate::ceremony::run_all_in_one;
+    use crate::credential::{self, Credential};
+    use crate::parameters::{ElectionParameters, ceremony_context};
+    use crate::progress::Silent;
+    use crate::simulation::random_selections;
+
+    struct Election {
+        _dir: tempfile::TempDir,
+        record: PathBuf,
+        board: PathBuf,
+        operator: NoteSigner,
+        voters: Vec<Credential>,
+    }
+
+    impl Election {
+        fn open_box(&self) -> Result<BallotBox<'_>> {
+            BallotBox::open(&self.record, Board::open(&self.board)?, &self.operator)
+        }
+
+        fn ballot(&self, voter: usize, intent: Intent) -> Result<BallotEntry> {
+            let ctx = authority::load_setup(&self.record)?.voting_context();
+            let credential = &self.voters[voter];
+            let prepared = encrypt_ballot(&ctx, credential, &random_selections(&ctx.manifest)?)?;
+            match intent {
+                Intent::Cast => prepared.cast(credential),
+                Intent::Challenge => prepared.challenge(credential),
+            }
+        }
+
+        fn ballots_file(&self) -> Vec<u8> {
+            std::fs::read(self.record.join(files::BALLOTS)).unwrap_or_default()
+        }
+    }
+
+    fn open_election() -> Result<Election> {
+        let dir = tempfile::tempdir().map_err(|e| ElectionError::io("tmp", e))?;
+        let record = dir.path().join("record");
+        let manifest = Manifest::default_demo()?;
+        let parameters = ElectionParameters::new(1, 1)?;
+        authority::create_election(&record, &manifest, &parameters)?;
+        let (guardians, _) = run_all_in_one(
+            &ceremony_context(&manifest, &parameters),
+            &parameters,
+            &["Guardian".to_string()],
+        )?;
+        authority::publish_guardians(&record, &guardians)?;
+        let (voters, list) = credential::issue(3)?;
+        authority::publish_credentials(&record, &list)?;
+        let operator = NoteSigner::generate("example.org/box-test", KeyRole::Operator)?;
+        let board = dir.path().join("board");
+        let policy = TrustPolicy::operator_only(operator.verifier());
+        open_voting(&record, Board::create(&board, &policy)?, &operator)?;
+        Ok(Election {
+            _dir: dir,
+            record,
+            board,
+            operator,
+            voters,
+        })
+    }
+
+    #[test]
+    fn the_revote_rule_counts_the_last_cast_ballot_of_each_credential() {
+        use BallotStatus::{Cast, Challenged, Superseded};
+        let ballots = [
+            ("a", Intent::Cast),
+            ("b", Intent::Challenge),
+            ("a", Intent::Cast),
+            ("b", Intent::Cast),
+            ("c", Intent::Cast),
+            ("a", Intent::Challenge),
+        ];
+        assert_eq!(
+            revote_statuses(ballots),
+            vec![Superseded, Challenged, Cast, Cast, Cast, Challenged]
+        );
+    }
+
+    #[test]
+    fn repeats_get_the_same_answer_and_conflicts_or_bad_batches_add_nothing() -> Result<()> {
+        let e = open_election()?;
+        let mut ballot_box = e.open_box()?;
+        let ballot = e.ballot(0, Intent::Cast)?;
+        let first = ballot_box.accept(&ballot)?;
+        assert!(first.new);
+        let again = ballot_box.accept(&ballot)?;
+        assert_eq!((again.new, again.position), (false, first.position));
+        // The same ballot, once more within one batch, is one ballot.
+        let other = e.ballot(1, Intent::Cast)?;
+        let answers = ballot_box.accept_all(&[other.clone(), other.clone(), ballot.clone()])?;
+        assert_eq!(
+            answers
+                .iter()
+                .map(|a| (a.new, a.position))
+                .collect::<Vec<_>>(),
+            vec![(true, 1), (false, 1), (false, 0)]
+        );
+        assert_eq!(ballot_box.len(), 2);
+
+        // Another line for a ballot already in the box (here: its signature changed).
+        let mut conflicting = ballot.clone();
+        conflicting.signature = other.signature;
+        let err = ballot_box.accept(&conflicting).unwrap_err().to_string();
+        assert!(err.contains("different submission"), "{err}");
+
+        // A batch with one invalid ballot adds none of them.
+        let good = e.ballot(2, Intent::Cast)?;
+        let mut bad = e.ballot(2, Intent::Cast)?;
+        bad.signature = good.signature;
+        let before = e.ballots_file();
+        let err = ballot_box.accept_all(&[good, bad]).unwrap_err().to_string();
+        assert!(err.contains("ballot signatures"), "{err}");
+        assert_eq!(e.ballots_file(), before);
+        assert_eq!(ballot_box.len(), 2);
+        Ok(())
+    }
+
+    #[test]
+    fn an_interrupted_accept_is_repaired_from_the_board() -> Result<()> {
+        let e = open_election()?;
+        let (a, b, c) = (
+            e.ballot(0, Intent::Cast)?,
+            e.ballot(1, Intent::Challenge)?,
+            e.ballot(2, Intent::Cast)?,
+        );
+        let whole = {
+            let mut ballot_box = e.open_box()?;
+            ballot_box.accept_all(&[a, b])?;
+            e.ballots_file()
+        };
+        let path = e.record.join(files::BALLOTS);
+        // A crash in the middle of writing the second line, or before writing either.
+        for cut in [whole.len() - 7, 0] {
+            std::fs::write(&path, &whole[..cut]).map_err(|err| ElectionError::io(&path, err))?;
+            assert_eq!(e.open_box()?.len(), 2);
+            assert_eq!(e.ballots_file(), whole);
+        }
+        // A crash after the board took a ballot but before the index and the file did.
+        let mut board = Board::open(&e.board)?;
+        post_items(
+            &mut board,
+            &e.operator,
+            vec![record_entries::Entry {
+                kind: ItemKind::Ballot,
+                bytes: canonical_json(&c),
+            }],
+        )?;
+        drop(board);
+        let ballot_box = e.open_box()?;
+        assert_eq!(ballot_box.len(), 3);
+        let mut expected = whole.clone();
+        expected.extend_from_slice(&canonical_json(&c));
+        expected.push(b'\n');
+        assert_eq!(e.ballots_file(), expected);
+        drop(ballot_box);
+
+        // Bytes the box never wrote are refused, not adopted.
+        let mut tampered = expected.clone();
+        tampered.extend_from_slice(b"{}\n");
+        std::fs::write(&path, &tampered).map_err(|err| ElectionError::io(&path, err))?;
+        let err = e
+            .open_box()
+            .err()
+            .map(|x| x.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("fairtally authority accept"), "{err}");
+        Ok(())
+    }
+
+    #[test]
+    fn close_counts_by_the_revote_rule_without_verifying_again() -> Result<()> {
+        let e = open_election()?;
+        let ballots = [
+            e.ballot(0, Intent::Cast)?,
+            e.ballot(1, Intent::Challenge)?,
+            e.ballot(0, Intent::Cast)?,
+            e.ballot(1, Intent::Cast)?,
+        ];
+        let mut ballot_box = e.open_box()?;
+        ballot_box.accept_all(&ballots)?;
+        let tally = ballot_box.close(&Silent)?;
+        assert_eq!(tally.ballots, 2);
+        let statuses: Vec<BallotStatus> = ballots
+            .iter()
+            .map(|b| {
+                ballot_status(&e.record, &b.ballot.code())
+                    .ok()
+                    .flatten()
+                    .map(|found| found.status)
+                    .unwrap_or(BallotStatus::Challenged)
+            })
+            .collect();
+        assert_eq!(
+            statuses,
+            vec![
+                BallotStatus::Superseded,
+                BallotStatus::Challenged,
+                BallotStatus::Cast,
+                BallotStatus::Cast
+            ]
+        );
+        let err = e.open_box()?.accept(&ballots[0]).unwrap_err().to_string();
+        assert!(err.contains("voting is closed"), "{err}");
+        Ok(())
+    }
+
+    #[test]
+    fn the_setup_is_fixed_once_voting_is_open() -> Result<()> {
+        let e = open_election()?;
+        let err = authority::publish_guardians(&e.record, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("voting is open"), "{err}");
+        let (_, list) = credential::issue(1)?;
+        let err = authority::publish_credentials(&e.record, &list)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("voting is open"), "{err}");
+        Ok(())
+    }
+}
