@@ -70,9 +70,9 @@ impl Board {
         }
         let mut store = HashStore::open(&path)?;
         let tx = store.write()?;
-        let db = |cause| BoardError::Database {
+        let db = |source| BoardError::Database {
             path: path.clone(),
-            cause,
+            source,
         };
         tx.execute_batch(SCHEMA).map_err(db)?;
         meta_set(&tx, "format", "fairtally-board/1").map_err(db)?;
@@ -103,9 +103,9 @@ impl Board {
         }
         let store = HashStore::open(&path)?;
         let item = path.display().to_string();
-        let db = |cause| BoardError::Database {
+        let db = |source| BoardError::Database {
             path: path.clone(),
-            cause,
+            source,
         };
         store.connection().execute_batch(SCHEMA).map_err(db)?;
         let format = meta_get(store.connection(), "format").map_err(db)?;
@@ -158,10 +158,10 @@ impl Board {
                 expected: self.policy.origin().to_owned(),
             });
         }
-        meta_set(self.store.connection(), "policy", &policy.to_text()).map_err(|cause| {
+        meta_set(self.store.connection(), "policy", &policy.to_text()).map_err(|source| {
             BoardError::Database {
                 path: self.store.path().to_owned(),
-                cause,
+                source,
             }
         })?;
         self.policy = policy.clone();
@@ -179,9 +179,9 @@ impl Board {
     }
 
     fn db(&self) -> impl Fn(rusqlite::Error) -> BoardError + '_ {
-        |cause| BoardError::Database {
+        |source| BoardError::Database {
             path: self.store.path().to_owned(),
-            cause,
+            source,
         }
     }
 
@@ -214,7 +214,7 @@ impl Board {
         let tx = self.store.write()?;
         let out = append_in(&tx, &path, &leaves, dedup)?;
         tx.commit()
-            .map_err(|cause| BoardError::Database { path, cause })?;
+            .map_err(|source| BoardError::Database { path, source })?;
         Ok(out)
     }
 
@@ -323,7 +323,7 @@ impl Board {
         )?;
         store_checkpoint(&tx, &path, &signed)?;
         tx.commit()
-            .map_err(|cause| BoardError::Database { path, cause })?;
+            .map_err(|source| BoardError::Database { path, source })?;
         Ok(signed)
     }
 
@@ -391,7 +391,7 @@ impl Board {
         });
         store_checkpoint(&tx, &path, &merged)?;
         tx.commit()
-            .map_err(|cause| BoardError::Database { path, cause })?;
+            .map_err(|source| BoardError::Database { path, source })?;
         Ok(merged)
     }
 
@@ -449,9 +449,9 @@ pub(crate) fn append_in(
     leaves: &[Vec<u8>],
     dedup: bool,
 ) -> Result<Vec<Appended>, BoardError> {
-    let db = |cause| BoardError::Database {
+    let db = |source| BoardError::Database {
         path: path.to_owned(),
-        cause,
+        source,
     };
     let mut size = stored_size(tx, path)?;
     let start = size;
@@ -515,9 +515,9 @@ fn load_checkpoint(
     let note: Option<String> = conn
         .prepare_cached("SELECT note FROM checkpoints WHERE size = ?1")
         .and_then(|mut s| s.query_row([size as i64], |row| row.get(0)).optional())
-        .map_err(|cause| BoardError::Database {
+        .map_err(|source| BoardError::Database {
             path: path.to_owned(),
-            cause,
+            source,
         })?;
     note.map(|n| SignedCheckpoint::parse(&n, "stored checkpoint"))
         .transpose()
@@ -531,9 +531,9 @@ fn store_checkpoint(
     conn.prepare_cached("INSERT OR REPLACE INTO checkpoints(size, note) VALUES (?1, ?2)")
         .and_then(|mut s| s.execute(params![signed.checkpoint().size as i64, signed.to_text()]))
         .map(|_| ())
-        .map_err(|cause| BoardError::Database {
+        .map_err(|source| BoardError::Database {
             path: path.to_owned(),
-            cause,
+            source,
         })
 }
 

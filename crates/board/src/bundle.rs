@@ -21,7 +21,7 @@ use crate::error::BoardError;
 use crate::hashstore::{TileCache, TileNodes, stored_size};
 use crate::merkle::{Frontier, Hash, root_at};
 use crate::proof::verify_consistency;
-use crate::publish::write_atomic;
+use fairtally_files::{Access, write_atomic};
 
 /// Format tag of a bundle file.
 pub const BUNDLE_FORMAT: &str = "fairtally-board-bundle/1";
@@ -232,9 +232,9 @@ impl Board {
         };
         let json = serde_json::to_vec(&file).map_err(|e| BoardError::Io {
             path: path.to_owned(),
-            cause: std::io::Error::other(e),
+            source: std::io::Error::other(e),
         })?;
-        write_atomic(path, &json)?;
+        write_atomic(path, &json, Access::Public)?;
         Ok(ExportReport { from, size })
     }
 
@@ -320,9 +320,9 @@ impl Board {
         }
         Board::store_received_checkpoint(&tx, &db_path, head)?;
         let size = stored_size(&tx, &db_path)?;
-        tx.commit().map_err(|cause| BoardError::Database {
+        tx.commit().map_err(|source| BoardError::Database {
             path: db_path,
-            cause,
+            source,
         })?;
         Ok(ImportReport {
             appended,

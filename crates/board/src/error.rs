@@ -3,27 +3,47 @@
 
 use std::path::PathBuf;
 
-use crate::proof::ProofError;
-
 /// Everything that can go wrong on the board.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BoardError {
+    /// A file is larger than the limit for its kind (see [`crate::layout`]); it was not read.
+    #[error("{}: {size} bytes, the limit for this file is {max}", path.display())]
+    FileTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size (or the size read so far).
+        size: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// A file of a public board does not match the signed checkpoint it is published under
+    /// (a tile, an entry bundle, an archived checkpoint), or is missing from it.
+    #[error("{}: {reason}", file.display())]
+    Inconsistent {
+        /// The file at fault.
+        file: PathBuf,
+        /// What does not match.
+        reason: String,
+    },
     /// Reading or writing a file failed.
-    #[error("{}: {cause}", path.display())]
+    #[error("{}: {source}", path.display())]
     Io {
         /// The file or directory.
         path: PathBuf,
         /// The operating system's error.
-        cause: std::io::Error,
+        source: std::io::Error,
     },
+    /// A file could not be written durably.
+    #[error(transparent)]
+    Write(#[from] fairtally_files::WriteError),
     /// The SQLite store failed (locked beyond the timeout, disk full, corrupt file).
-    #[error("{}: database error: {cause}", path.display())]
+    #[error("{}: database error: {source}", path.display())]
     Database {
         /// The database file.
         path: PathBuf,
         /// SQLite's error.
-        cause: rusqlite::Error,
+        source: rusqlite::Error,
     },
     /// Input is not in the expected format (a key, a note, a bundle, an entry).
     #[error("{item}: {reason}")]
@@ -127,7 +147,7 @@ impl BoardError {
     /// Wraps an I/O error with the path it concerns.
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
         let path = path.into();
-        move |cause| Self::Io { path, cause }
+        move |source| Self::Io { path, source }
     }
 
     /// Shorthand for [`BoardError::Malformed`].
@@ -137,4 +157,50 @@ impl BoardError {
             reason: reason.into(),
         }
     }
+}
+
+/// Why a proof failed to verify.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProofError {
+    /// The leaf index is not inside the tree.
+    #[error("leaf index {index} is outside a tree of size {size}")]
+    IndexOutOfRange {
+        /// Claimed leaf index.
+        index: u64,
+        /// Claimed tree size.
+        size: u64,
+    },
+    /// The two tree sizes cannot be compared (the second is smaller, or the first is empty).
+    #[error("cannot prove consistency from size {size1} to size {size2}: {reason}")]
+    BadSizes {
+        /// Older size.
+        size1: u64,
+        /// Newer size.
+        size2: u64,
+        /// What is wrong with them.
+        reason: &'static str,
+    },
+    /// The proof has the wrong number of hashes for the sizes.
+    #[error("proof has {got} hashes, which does not fit the tree sizes")]
+    WrongLength {
+        /// Number of hashes received.
+        got: usize,
+    },
+    /// A hash has the wrong length.
+    #[error("{what} is {got} bytes long, expected 32")]
+    BadHashLength {
+        /// Which hash (`leaf hash`, `proof[3]`, `root1`).
+        what: String,
+        /// Its length.
+        got: usize,
+    },
+    /// The recomputed root differs from the expected root.
+    #[error("the proof leads to root {computed}, expected {expected}")]
+    RootMismatch {
+        /// Root recomputed from the proof (hex).
+        computed: String,
+        /// Root the proof was checked against (hex).
+        expected: String,
+    },
 }

@@ -33,9 +33,9 @@ CREATE TABLE IF NOT EXISTS tiles(id INTEGER PRIMARY KEY, hashes BLOB NOT NULL);
 
 /// Opens (creating if needed) a SQLite database with the durability settings of the board.
 pub(crate) fn open_database(path: &Path) -> Result<Connection, BoardError> {
-    let db = |cause| BoardError::Database {
+    let db = |source| BoardError::Database {
         path: path.to_owned(),
-        cause,
+        source,
     };
     let conn = Connection::open(path).map_err(db)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
@@ -125,9 +125,9 @@ impl NodeSource for TileNodes<'_> {
             Some((tile, _)) => tile,
             None => {
                 let blob = read_tile(self.conn, key)
-                    .map_err(|cause| BoardError::Database {
+                    .map_err(|source| BoardError::Database {
                         path: self.path.to_owned(),
-                        cause,
+                        source,
                     })?
                     .ok_or(missing)?;
                 &self.cache.insert(key, (blob, self.size)).0
@@ -167,9 +167,9 @@ pub(crate) fn append_leaves(
     size: u64,
     leaves: &[Hash],
 ) -> Result<Frontier, BoardError> {
-    let db = |cause| BoardError::Database {
+    let db = |source| BoardError::Database {
         path: path.to_owned(),
-        cause,
+        source,
     };
     // A private cache: nothing read inside a transaction that may still roll back is shared.
     let mut cache = TileCache::default();
@@ -216,9 +216,9 @@ pub(crate) fn append_leaves(
 
 /// Reads the committed tree size.
 pub(crate) fn stored_size(conn: &Connection, path: &Path) -> Result<u64, BoardError> {
-    let value = meta_get(conn, "size").map_err(|cause| BoardError::Database {
+    let value = meta_get(conn, "size").map_err(|source| BoardError::Database {
         path: path.to_owned(),
-        cause,
+        source,
     })?;
     match value {
         None => Ok(0),
@@ -268,9 +268,9 @@ impl HashStore {
     pub(crate) fn write(&mut self) -> Result<Transaction<'_>, BoardError> {
         self.conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|cause| BoardError::Database {
+            .map_err(|source| BoardError::Database {
                 path: self.path.clone(),
-                cause,
+                source,
             })
     }
 
@@ -292,7 +292,7 @@ impl HashStore {
         let size = stored_size(&tx, &path)?;
         let frontier = append_leaves(&tx, &path, size, leaves)?;
         tx.commit()
-            .map_err(|cause| BoardError::Database { path, cause })?;
+            .map_err(|source| BoardError::Database { path, source })?;
         Ok(frontier.root())
     }
 

@@ -7,9 +7,10 @@
 //!   tlog-cosignature, and the [`checkpoint::TrustPolicy`] (operator key, m of n witnesses).
 //! - [`entry`]: typed, size-limited entries and their leaf encoding.
 //! - [`board`]: the durable store ([`board::Board`], SQLite) with group-commit appends and
-//!   de-duplication; [`group`] shares one board among threads with group commit;
+//!   de-duplication; [`post`] is the one way to post entries (append, sign, publish); [`group`] shares one board among threads with group commit;
 //!   [`hashstore`] keeps its tree; [`publish`] writes its static files.
-//! - [`mirror`]: reads a copy of the static files alone: proofs and audits.
+//! - [`mirror`]: reads a copy of the static files alone: proofs and the [`audit`] of every
+//!   file against the signed root; [`layout`] names the files and caps their sizes.
 //! - [`bundle`], [`witness`], [`outbox`]: offline transport, witnessing, offline submissions.
 //!
 //! ```no_run
@@ -36,6 +37,7 @@
 //! # }
 //! ```
 
+pub mod audit;
 pub mod board;
 pub mod bundle;
 pub mod checkpoint;
@@ -43,10 +45,12 @@ pub mod entry;
 pub mod error;
 pub mod group;
 pub mod hashstore;
+pub mod layout;
 pub mod merkle;
 pub mod mirror;
 pub mod note;
 pub mod outbox;
+pub mod post;
 pub mod proof;
 pub mod publish;
 pub mod tiles;

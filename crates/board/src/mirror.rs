@@ -1,25 +1,30 @@
 //! Reads a static mirror (a copy of a board's `public/` directory) with nothing but its files
-//! and a trust policy: verifies the checkpoint, reads entries, finds an entry by its leaf hash,
-//! and proves inclusion and consistency from the hash tiles.
+//! and a trust policy: verifies the checkpoint, audits every file against it (see
+//! [`crate::audit`]), reads entries, finds an entry by its leaf hash, and proves inclusion and
+//! consistency.
+//!
+//! Nothing is answered from a file that is not tied to the signed root: the first question
+//! that needs the tree reads and checks every hash tile, and every entry read is checked
+//! against its verified leaf hash.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use crate::audit::{AuditReport, VerifiedTree, audit_directory, read_bundle};
 use crate::checkpoint::{SignedCheckpoint, TrustPolicy};
 use crate::entry::Entry;
 use crate::error::BoardError;
-use crate::merkle::{HASH_LEN, Hash, NodeSource, node_hash, root_at};
+use crate::layout::{CHECKPOINT_FILE, read_note};
+use crate::merkle::{Hash, NodeSource, root_at};
 use crate::proof::{self, verify_inclusion};
-use crate::tiles::{TILE_HEIGHT, TILE_WIDTH, nodes_at_tile_level, tile_path};
+use crate::tiles::{TILE_WIDTH, tile_path};
 
-/// Parsed tiles kept in memory before the cache is emptied.
-const CACHE_TILES: usize = 1024;
-
-/// A verified static mirror, read at the size of its checkpoint.
+/// A static mirror whose checkpoint verified under a trust policy, read at the checkpoint's
+/// size.
 pub struct Mirror {
     dir: PathBuf,
+    policy: TrustPolicy,
     checkpoint: SignedCheckpoint,
-    tiles: HashMap<(u8, u64), Vec<Hash>>,
+    tree: Option<VerifiedTree>,
 }
 
 /// Proof that an entry is on the board: its index, the inclusion proof, and the checkpoint it
@@ -37,20 +42,23 @@ pub struct Inclusion {
 }
 
 impl Mirror {
-    /// Opens the mirror in `dir`: reads `dir/checkpoint` and verifies it under `policy`.
+    /// Opens the mirror in `dir`: reads `dir/checkpoint` (at most
+    /// [`crate::layout::MAX_NOTE_LEN`] bytes) and verifies it under `policy`.
     ///
     /// # Errors
-    /// I/O errors naming the file; [`BoardError::Malformed`], [`BoardError::Signature`],
-    /// [`BoardError::WrongLog`] or [`BoardError::NotEnoughWitnesses`] for a bad checkpoint.
+    /// I/O errors naming the file; [`BoardError::FileTooLarge`]; [`BoardError::Malformed`],
+    /// [`BoardError::Signature`], [`BoardError::WrongLog`] or [`BoardError::NotEnoughWitnesses`]
+    /// for a bad checkpoint.
     pub fn open(dir: &Path, policy: &TrustPolicy) -> Result<Self, BoardError> {
-        let path = dir.join("checkpoint");
-        let text = std::fs::read_to_string(&path).map_err(BoardError::io(&path))?;
+        let path = dir.join(CHECKPOINT_FILE);
+        let text = read_note(&path)?;
         let checkpoint = SignedCheckpoint::parse(&text, &path.display().to_string())?;
         policy.verify(&checkpoint)?;
         Ok(Self {
             dir: dir.to_owned(),
+            policy: policy.clone(),
             checkpoint,
-            tiles: HashMap::new(),
+            tree: None,
         })
     }
 
@@ -59,142 +67,101 @@ impl Mirror {
         &self.checkpoint
     }
 
+    /// The trust policy the checkpoint verified under.
+    pub fn policy(&self) -> &TrustPolicy {
+        &self.policy
+    }
+
     /// Number of entries covered by the checkpoint.
     pub fn size(&self) -> u64 {
         self.checkpoint.checkpoint().size
     }
 
-    fn read(&self, relative: &str) -> Result<Vec<u8>, BoardError> {
-        let path = self.dir.join(relative);
-        std::fs::read(&path).map_err(BoardError::io(path))
+    /// The hash tiles, read and tied to the checkpoint's root on first use.
+    fn tree(&mut self) -> Result<&mut VerifiedTree, BoardError> {
+        if self.tree.is_none() {
+            self.tree = Some(VerifiedTree::read(&self.dir, self.checkpoint.checkpoint())?);
+        }
+        self.tree
+            .as_mut()
+            .ok_or(BoardError::MissingNode { level: 0, index: 0 })
     }
 
-    /// Reads a tile or entry bundle of the given width: the partial file for that width, or the
-    /// full one (which starts with the same content) when the log has grown since.
-    fn read_tile_file(
-        &self,
-        level: Option<u8>,
-        index: u64,
-        width: u64,
-    ) -> Result<(String, Vec<u8>), BoardError> {
-        let exact = tile_path(level, index, width);
-        match self.read(&exact) {
-            Ok(bytes) => Ok((exact, bytes)),
-            Err(first) if width < TILE_WIDTH => {
-                let full = tile_path(level, index, TILE_WIDTH);
-                self.read(&full).map(|b| (full, b)).map_err(|_| first)
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    fn tile(&mut self, tile_level: u8, index: u64) -> Result<&[Hash], BoardError> {
-        let count = nodes_at_tile_level(self.size(), tile_level);
-        let width = count.saturating_sub(index * TILE_WIDTH).min(TILE_WIDTH);
-        if width == 0 {
-            return Err(BoardError::MissingNode {
-                level: tile_level * TILE_HEIGHT,
-                index: index * TILE_WIDTH,
-            });
-        }
-        if !self.tiles.contains_key(&(tile_level, index)) {
-            let (name, bytes) = self.read_tile_file(Some(tile_level), index, width)?;
-            let need = width as usize * HASH_LEN;
-            if bytes.len() < need || bytes.len() % HASH_LEN != 0 {
-                return Err(BoardError::malformed(
-                    self.dir.join(name).display().to_string(),
-                    format!(
-                        "tile is {} bytes, expected at least {need} in whole hashes",
-                        bytes.len()
-                    ),
-                ));
-            }
-            let hashes = bytes[..need]
-                .chunks_exact(HASH_LEN)
-                .filter_map(|c| Hash::try_from(c).ok())
-                .collect();
-            if self.tiles.len() >= CACHE_TILES {
-                self.tiles.clear();
-            }
-            self.tiles.insert((tile_level, index), hashes);
-        }
-        Ok(self
-            .tiles
-            .get(&(tile_level, index))
-            .map(Vec::as_slice)
-            .unwrap_or_default())
-    }
-
-    /// The leaf data of entries `from .. to`, read from the entry bundles.
+    /// The leaf hashes of every entry in log order, each one under the signed root.
     ///
     /// # Errors
-    /// [`BoardError::OutOfRange`] past the checkpoint; I/O errors or malformed bundles naming
-    /// the file and entry.
-    pub fn leaf_data(&self, from: u64, to: u64) -> Result<Vec<Vec<u8>>, BoardError> {
-        if to > self.size() || from > to {
+    /// As [`VerifiedTree::read`]: a tile that is missing, malformed or does not lead to the root.
+    pub fn leaf_hashes(&mut self) -> Result<&[Hash], BoardError> {
+        Ok(self.tree()?.leaf_hashes())
+    }
+
+    /// The leaf data of entries `from .. to`, read from the entry bundles and each checked
+    /// against its verified leaf hash.
+    ///
+    /// # Errors
+    /// [`BoardError::OutOfRange`] past the checkpoint; [`BoardError::Inconsistent`] naming the
+    /// bundle and entry that does not match; size limits and I/O errors naming the file.
+    pub fn leaf_data(&mut self, from: u64, to: u64) -> Result<Vec<Vec<u8>>, BoardError> {
+        Ok(self
+            .entries(from, to)?
+            .iter()
+            .map(Entry::to_leaf_data)
+            .collect())
+    }
+
+    /// The entries `from .. to`, each checked against its verified leaf hash.
+    ///
+    /// # Errors
+    /// As [`Mirror::leaf_data`].
+    pub fn entries(&mut self, from: u64, to: u64) -> Result<Vec<Entry>, BoardError> {
+        let size = self.size();
+        if to > size || from > to {
             return Err(BoardError::OutOfRange {
                 what: "entry",
                 value: to,
-                size: self.size(),
+                size,
             });
         }
+        let dir = self.dir.clone();
+        let hashes = self.tree()?.leaf_hashes();
         let mut out = Vec::with_capacity((to - from) as usize);
-        let mut index = from;
-        while index < to {
-            let bundle = index / TILE_WIDTH;
-            let width = (self.size() - bundle * TILE_WIDTH).min(TILE_WIDTH);
-            let (name, bytes) = self.read_tile_file(None, bundle, width)?;
-            let item = self.dir.join(&name).display().to_string();
-            let mut rest = bytes.as_slice();
-            for i in 0..width {
-                let n = bundle * TILE_WIDTH + i;
-                let Some((len, tail)) = rest.split_first_chunk::<2>() else {
-                    return Err(BoardError::malformed(
-                        &item,
-                        format!("entry {n} is missing"),
-                    ));
-                };
-                let len = usize::from(u16::from_be_bytes(*len));
-                if tail.len() < len {
-                    return Err(BoardError::malformed(
-                        &item,
-                        format!("entry {n} is truncated"),
-                    ));
+        let mut bundle = from / TILE_WIDTH;
+        while bundle * TILE_WIDTH < to {
+            let first = bundle * TILE_WIDTH;
+            let last = (first + TILE_WIDTH).min(size);
+            let verified = hashes
+                .get(first as usize..last as usize)
+                .unwrap_or_default();
+            let path = dir.join(tile_path(None, bundle, last - first));
+            for (i, entry) in read_bundle(&path, first, verified)?.into_iter().enumerate() {
+                let index = first + i as u64;
+                if index >= from && index < to {
+                    out.push(entry);
                 }
-                let (data, tail) = tail.split_at(len);
-                if n >= index && n < to {
-                    out.push(data.to_vec());
-                }
-                rest = tail;
             }
-            index = (bundle + 1) * TILE_WIDTH;
+            bundle += 1;
         }
         Ok(out)
     }
 
-    /// The entry at `index`, checked against the hash tiles.
+    /// The entry at `index`, checked against its verified leaf hash.
     ///
     /// # Errors
-    /// As [`Mirror::leaf_data`]; [`BoardError::Malformed`] when the entry does not match its
-    /// leaf hash in the tiles.
+    /// As [`Mirror::leaf_data`].
     pub fn entry(&mut self, index: u64) -> Result<Entry, BoardError> {
-        let data = self.leaf_data(index, index + 1)?;
-        let data = data.first().map(Vec::as_slice).unwrap_or_default();
-        let item = format!("{}: entry {index}", self.dir.display());
-        if crate::merkle::leaf_hash(data) != self.node(0, index)? {
-            return Err(BoardError::malformed(
-                item,
-                "entry bundle and hash tile disagree",
-            ));
-        }
-        Entry::from_leaf_data(data, &item)
+        self.entries(index, index + 1)?
+            .pop()
+            .ok_or(BoardError::OutOfRange {
+                what: "entry",
+                value: index,
+                size: self.size(),
+            })
     }
 
-    /// Finds the index of the entry with this leaf hash by scanning the level-0 tiles (32 bytes
-    /// per entry: about a third of a second for ten million entries).
+    /// Finds the index of the entry with this leaf hash among the verified leaf hashes.
     ///
     /// # Errors
-    /// I/O errors or malformed tiles.
+    /// As [`Mirror::leaf_hashes`].
     pub fn find(&mut self, leaf_hash: &Hash) -> Result<Option<u64>, BoardError> {
         Ok(self
             .locate(std::slice::from_ref(leaf_hash))?
@@ -202,41 +169,21 @@ impl Mirror {
             .flatten())
     }
 
-    /// Finds the indexes of many leaf hashes in one scan of the level-0 tiles (`None` for
-    /// those not on the board). When a leaf occurs more than once, the first index is given.
+    /// Finds the indexes of many leaf hashes in one pass over the verified leaf hashes (`None`
+    /// for those not on the board). When a leaf occurs more than once, the first index is given.
     ///
     /// # Errors
-    /// I/O errors or malformed tiles.
+    /// As [`Mirror::leaf_hashes`].
     pub fn locate(&mut self, leaf_hashes: &[Hash]) -> Result<Vec<Option<u64>>, BoardError> {
-        let mut wanted: HashMap<Hash, Option<u64>> =
-            leaf_hashes.iter().map(|h| (*h, None)).collect();
-        let mut missing = wanted.len();
-        let tiles = self.size().div_ceil(TILE_WIDTH);
-        for index in 0..tiles {
-            if missing == 0 {
-                break;
-            }
-            for (pos, hash) in self.tile(0, index)?.iter().enumerate() {
-                if let Some(slot @ None) = wanted.get_mut(hash) {
-                    *slot = Some(index * TILE_WIDTH + pos as u64);
-                    missing -= 1;
-                }
-            }
-            // Level-0 tiles are read once each; do not let them evict the upper tiles.
-            self.tiles.remove(&(0, index));
-        }
-        Ok(leaf_hashes
-            .iter()
-            .map(|h| wanted.get(h).copied().flatten())
-            .collect())
+        Ok(self.tree()?.locate(leaf_hashes))
     }
 
-    /// Proves that the entry with this leaf hash is on the board: finds it, builds its
-    /// inclusion proof from the tiles and verifies it against the checkpoint.
+    /// Proves that the entry with this leaf hash is on the board: finds it among the verified
+    /// leaves, builds its inclusion proof from the verified tree and checks it against the
+    /// checkpoint.
     ///
     /// # Errors
-    /// [`BoardError::Malformed`] when the leaf is not in the mirror; I/O errors; a proof error
-    /// if the mirror's files are inconsistent with its checkpoint.
+    /// [`BoardError::Malformed`] when the leaf is not on the board; as [`Mirror::leaf_hashes`].
     pub fn prove_leaf(&mut self, leaf_hash: &Hash) -> Result<Inclusion, BoardError> {
         let index = self
             .find(leaf_hash)?
@@ -253,7 +200,7 @@ impl Mirror {
     }
 
     /// Proves that every one of `entries` (an election record, a set of protocols) is on the
-    /// board, with one scan of the tiles; fails on the first entry that is not.
+    /// board, with one pass over the leaves; fails on the first entry that is not.
     ///
     /// # Errors
     /// As [`Mirror::prove_leaf`], naming the first missing entry by its position.
@@ -293,66 +240,59 @@ impl Mirror {
         })
     }
 
-    /// The inclusion proof of entry `index` in the checkpoint's tree.
+    /// The inclusion proof of entry `index` in the checkpoint's tree, from the verified tree.
     ///
     /// # Errors
-    /// I/O errors, malformed tiles, or an index past the checkpoint.
+    /// As [`Mirror::leaf_hashes`]; an index past the checkpoint.
     pub fn inclusion_proof(&mut self, index: u64) -> Result<Vec<Hash>, BoardError> {
         let size = self.size();
-        proof::inclusion_proof(self, index, size)
+        proof::inclusion_proof(self.tree()?, index, size)
     }
 
-    /// The consistency proof from the tree of `size1` entries to the checkpoint's tree.
+    /// The consistency proof from the tree of `size1` entries to the checkpoint's tree, from
+    /// the verified tree.
     ///
     /// # Errors
-    /// I/O errors, malformed tiles, or sizes out of range.
+    /// As [`Mirror::leaf_hashes`]; sizes out of range.
     pub fn consistency_proof(&mut self, size1: u64) -> Result<Vec<Hash>, BoardError> {
         let size = self.size();
-        proof::consistency_proof(self, size1, size)
+        proof::consistency_proof(self.tree()?, size1, size)
     }
 
-    /// Audits the whole mirror: every entry bundle parses and matches its leaf hash in the
-    /// level-0 tiles, and the tiles lead to the checkpoint's root. `progress` is called with the
-    /// number of entries checked so far.
+    /// Audits the whole public directory against the checkpoint: every hash tile, entry bundle,
+    /// archived checkpoint and the policy, in the order [`crate::audit`] describes; files that
+    /// do not belong are listed in the report. `progress` is called with the number of entries
+    /// checked so far.
     ///
     /// # Errors
     /// The first problem found, naming the file and entry.
-    pub fn audit(&mut self, mut progress: impl FnMut(u64)) -> Result<(), BoardError> {
-        let size = self.size();
-        let mut from = 0;
-        while from < size {
-            let to = (from + TILE_WIDTH).min(size);
-            let data = self.leaf_data(from, to)?;
-            let tile = self.tile(0, from / TILE_WIDTH)?.to_vec();
-            for (i, (data, hash)) in data.iter().zip(&tile).enumerate() {
-                let item = format!("{}: entry {}", self.dir.display(), from + i as u64);
-                Entry::from_leaf_data(data, &item)?;
-                if crate::merkle::leaf_hash(data) != *hash {
-                    return Err(BoardError::malformed(
-                        item,
-                        "entry bundle and hash tile disagree",
-                    ));
-                }
-            }
-            self.tiles.remove(&(0, from / TILE_WIDTH));
-            from = to;
-            progress(from);
-        }
-        let cp = self.checkpoint.checkpoint().clone();
-        if self.root_at(size)? != cp.root {
-            return Err(BoardError::malformed(
-                self.dir.display().to_string(),
-                format!("the hash tiles do not lead to the root of its {cp}"),
-            ));
-        }
-        Ok(())
+    pub fn audit(&mut self, progress: impl FnMut(u64)) -> Result<AuditReport, BoardError> {
+        self.audit_entries(progress, |_, _| {})
     }
 
-    /// Recomputes the root of the tree of `size` entries from the tiles (for `size` the
-    /// checkpoint's, this checks the tiles against the checkpoint).
+    /// [`Mirror::audit`], handing every entry to `visit` in log order (with its index) once it
+    /// is tied to the signed root: one pass gives a caller the verified log.
     ///
     /// # Errors
-    /// I/O errors, malformed tiles, or a size past the checkpoint.
+    /// As [`Mirror::audit`]; entries already handed to `visit` were verified, but the verdict
+    /// is the error.
+    pub fn audit_entries(
+        &mut self,
+        progress: impl FnMut(u64),
+        visit: impl FnMut(u64, &Entry),
+    ) -> Result<AuditReport, BoardError> {
+        let dir = self.dir.clone();
+        let policy = self.policy.clone();
+        let checkpoint = self.checkpoint.clone();
+        let tree = self.tree()?;
+        audit_directory(&dir, &policy, &checkpoint, tree, progress, visit)
+    }
+
+    /// The root of the tree of `size` entries, from the verified tree (for `size` the
+    /// checkpoint's, this is its root).
+    ///
+    /// # Errors
+    /// As [`Mirror::leaf_hashes`]; a size past the checkpoint.
     pub fn root_at(&mut self, size: u64) -> Result<Hash, BoardError> {
         if size > self.size() {
             return Err(BoardError::OutOfRange {
@@ -361,30 +301,13 @@ impl Mirror {
                 size: self.size(),
             });
         }
-        root_at(self, size)
+        root_at(self.tree()?, size)
     }
 }
 
 impl NodeSource for Mirror {
     fn node(&mut self, level: u8, index: u64) -> Result<Hash, BoardError> {
-        let missing = BoardError::MissingNode { level, index };
-        let row = level % TILE_HEIGHT;
-        let tile_level = level / TILE_HEIGHT;
-        // The node covers bottom-row nodes first .. first + 2^row of its tile.
-        let first = index.checked_shl(u32::from(row)).ok_or(missing)?;
-        let tile = self.tile(tile_level, first / TILE_WIDTH)?;
-        let start = (first % TILE_WIDTH) as usize;
-        let mut hashes: Vec<Hash> = tile
-            .get(start..start + (1 << row))
-            .ok_or(BoardError::MissingNode { level, index })?
-            .to_vec();
-        while hashes.len() > 1 {
-            hashes = hashes
-                .chunks_exact(2)
-                .map(|pair| node_hash(&pair[0], &pair[1]))
-                .collect();
-        }
-        hashes.pop().ok_or(BoardError::MissingNode { level, index })
+        self.tree()?.node(level, index)
     }
 }
 

@@ -245,7 +245,7 @@ impl NoteSigner {
             .try_fill_bytes(seed.as_mut())
             .map_err(|e| BoardError::Io {
                 path: "operating system randomness".into(),
-                cause: std::io::Error::other(e.to_string()),
+                source: std::io::Error::other(e.to_string()),
             })?;
         Ok(Self {
             name: name.to_owned(),

@@ -18,7 +18,7 @@ use crate::entry::Entry;
 use crate::error::BoardError;
 use crate::hashstore::open_database;
 use crate::mirror::Mirror;
-use crate::publish::write_atomic;
+use fairtally_files::{Access, write_atomic};
 
 /// Format tag of a submissions file (the outbox's export).
 pub const SUBMISSIONS_FORMAT: &str = "fairtally-board-submissions/1";
@@ -53,9 +53,9 @@ impl Outbox {
     pub fn open(path: &Path) -> Result<Self, BoardError> {
         let conn = open_database(path)?;
         conn.execute_batch(SCHEMA)
-            .map_err(|cause| BoardError::Database {
+            .map_err(|source| BoardError::Database {
                 path: path.to_owned(),
-                cause,
+                source,
             })?;
         Ok(Self {
             conn,
@@ -64,9 +64,9 @@ impl Outbox {
     }
 
     fn db(&self) -> impl Fn(rusqlite::Error) -> BoardError + '_ {
-        |cause| BoardError::Database {
+        |source| BoardError::Database {
             path: self.path.clone(),
-            cause,
+            source,
         }
     }
 
@@ -135,9 +135,9 @@ impl Outbox {
 
     fn mark(&mut self, delivered: &[Appended]) -> Result<(), BoardError> {
         let path = self.path.clone();
-        let db = |cause| BoardError::Database {
+        let db = |source| BoardError::Database {
             path: path.clone(),
-            cause,
+            source,
         };
         let tx = self.conn.transaction().map_err(db)?;
         {
@@ -182,9 +182,9 @@ impl Outbox {
         };
         let json = serde_json::to_vec(&file).map_err(|e| BoardError::Io {
             path: path.to_owned(),
-            cause: std::io::Error::other(e),
+            source: std::io::Error::other(e),
         })?;
-        write_atomic(path, &json)?;
+        write_atomic(path, &json, Access::Public)?;
         Ok(pending.len())
     }
 

@@ -5,58 +5,14 @@
 //! published vectors byte for byte: a leaf hash or proof element of the wrong length is
 //! rejected, and roots are compared as given.
 
+pub use crate::error::ProofError;
+
 use crate::error::BoardError;
 use crate::merkle::{Hash, NodeSource, node_hash, split_point, subtree_hash};
 
 /// Longest proof that can occur in a tree of at most 2^64 leaves; longer input is rejected
 /// before any hashing.
 const MAX_PROOF_LEN: usize = 64;
-
-/// Why a proof failed to verify.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ProofError {
-    /// The leaf index is not inside the tree.
-    #[error("leaf index {index} is outside a tree of size {size}")]
-    IndexOutOfRange {
-        /// Claimed leaf index.
-        index: u64,
-        /// Claimed tree size.
-        size: u64,
-    },
-    /// The two tree sizes cannot be compared (the second is smaller, or the first is empty).
-    #[error("cannot prove consistency from size {size1} to size {size2}: {reason}")]
-    BadSizes {
-        /// Older size.
-        size1: u64,
-        /// Newer size.
-        size2: u64,
-        /// What is wrong with them.
-        reason: &'static str,
-    },
-    /// The proof has the wrong number of hashes for the sizes.
-    #[error("proof has {got} hashes, which does not fit the tree sizes")]
-    WrongLength {
-        /// Number of hashes received.
-        got: usize,
-    },
-    /// A hash has the wrong length.
-    #[error("{what} is {got} bytes long, expected 32")]
-    BadHashLength {
-        /// Which hash (`leaf hash`, `proof[3]`, `root1`).
-        what: String,
-        /// Its length.
-        got: usize,
-    },
-    /// The recomputed root differs from the expected root.
-    #[error("the proof leads to root {computed}, expected {expected}")]
-    RootMismatch {
-        /// Root recomputed from the proof (hex).
-        computed: String,
-        /// Root the proof was checked against (hex).
-        expected: String,
-    },
-}
 
 /// RFC 9162 `PATH(index, D[0:size])`: the inclusion proof of leaf `index` in the tree of `size`
 /// leaves, the leaf's sibling first.

@@ -10,12 +10,13 @@
 //! public/tile/entries/<N>[.p/<W>]    entry bundles: W entries, each u16 length + leaf data
 //! ```
 //!
-//! Files are written to a temporary name, synced and renamed, tiles before the checkpoint that
+//! Files are written with [`fairtally_files::write_atomic`] (temporary name, sync, rename,
+//! directory sync), tiles before the checkpoint that
 //! covers them, so a reader never sees a checkpoint whose tiles are missing.
 
-use std::collections::BTreeSet;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use fairtally_files::{Access, write_atomic};
+
+use std::path::Path;
 
 use crate::board::{Board, PUBLIC_DIR};
 use crate::error::BoardError;
@@ -31,35 +32,6 @@ pub struct PublishReport {
     pub files_written: usize,
 }
 
-/// Writes `bytes` to `path` so that readers see the old file or the whole new one, and the new
-/// one survives a crash once this returns.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), BoardError> {
-    let parent = write_synced(path, bytes)?;
-    sync_dir(&parent)
-}
-
-/// Writes and syncs a file under a temporary name and renames it; returns the directory, which
-/// the caller syncs (once for many files) to make the rename durable.
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<PathBuf, BoardError> {
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(BoardError::io(&parent))?;
-    let tmp = path.with_extension("tmp~");
-    let mut file = std::fs::File::create(&tmp).map_err(BoardError::io(&tmp))?;
-    file.write_all(bytes).map_err(BoardError::io(&tmp))?;
-    file.sync_all().map_err(BoardError::io(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(BoardError::io(path))?;
-    Ok(parent)
-}
-
-fn sync_dir(dir: &Path) -> Result<(), BoardError> {
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(BoardError::io(dir))
-}
-
 impl Board {
     /// Brings the static mirror in `DIR/public` up to the latest checkpoint: new tiles and entry
     /// bundles first, then the checkpoint. Idempotent; only files past the last published size
@@ -71,9 +43,9 @@ impl Board {
         // Hold the database's write lock so that concurrent publishers (other processes
         // appending to the same board) take turns and the checkpoint file never goes back.
         let conn = self.hashes().connection();
-        let db = |cause| BoardError::Database {
+        let db = |source| BoardError::Database {
             path: self.hashes().path().to_owned(),
-            cause,
+            source,
         };
         conn.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
         let result = self.publish_locked();
@@ -81,18 +53,24 @@ impl Board {
         self.hashes()
             .connection()
             .execute_batch(end)
-            .map_err(|cause| BoardError::Database {
+            .map_err(|source| BoardError::Database {
                 path: self.hashes().path().to_owned(),
-                cause,
+                source,
             })?;
         result
     }
 
     fn publish_locked(&self) -> Result<PublishReport, BoardError> {
         let public = self.dir().join(PUBLIC_DIR);
-        let mut dirs = BTreeSet::new();
+        // A publisher killed mid-write leaves its temporary file; no other publisher is writing
+        // now (we hold the lock), so any temporary file here is stale and not part of the mirror.
+        remove_stale_temporaries(&public)?;
         let mut written = 0;
-        write_atomic(&public.join("policy"), self.policy().to_text().as_bytes())?;
+        write_atomic(
+            &public.join("policy"),
+            self.policy().to_text().as_bytes(),
+            Access::Public,
+        )?;
         let Some(latest) = self.latest_checkpoint()? else {
             return Ok(PublishReport {
                 size: 0,
@@ -100,9 +78,9 @@ impl Board {
             });
         };
         let size = latest.checkpoint().size;
-        let db = |cause| BoardError::Database {
+        let db = |source| BoardError::Database {
             path: self.hashes().path().to_owned(),
-            cause,
+            source,
         };
         let published: u64 = meta_get(self.hashes().connection(), "published_size")
             .map_err(db)?
@@ -122,7 +100,7 @@ impl Board {
                 let path = public.join(tile_path(Some(tile_level), index, width));
                 if !path.exists() {
                     let row = self.hashes().tile_row(tile_level, index, width, size)?;
-                    dirs.insert(write_synced(&path, &row)?);
+                    write_atomic(&path, &row, Access::Public)?;
                     written += 1;
                 }
             }
@@ -139,7 +117,7 @@ impl Board {
                         bundle.extend_from_slice(&(data.len() as u16).to_be_bytes());
                         bundle.extend_from_slice(&data);
                     }
-                    dirs.insert(write_synced(&path, &bundle)?);
+                    write_atomic(&path, &bundle, Access::Public)?;
                     written += 1;
                 }
             }
@@ -151,14 +129,15 @@ impl Board {
                 .join(signed.checkpoint().size.to_string());
             let text = signed.to_text();
             if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-                dirs.insert(write_synced(&path, text.as_bytes())?);
+                write_atomic(&path, text.as_bytes(), Access::Public)?;
                 written += 1;
             }
         }
-        for dir in &dirs {
-            sync_dir(dir)?;
-        }
-        write_atomic(&public.join("checkpoint"), latest.to_text().as_bytes())?;
+        write_atomic(
+            &public.join("checkpoint"),
+            latest.to_text().as_bytes(),
+            Access::Public,
+        )?;
         meta_set(
             self.hashes().connection(),
             "published_size",
@@ -170,4 +149,29 @@ impl Board {
             files_written: written + 2,
         })
     }
+}
+
+/// Whether a file name is one of [`fairtally_files`]' temporary files (or of the older
+/// `NAME.tmp~` scheme): a write that never finished.
+pub(crate) fn is_temporary(name: &str) -> bool {
+    (name.starts_with(".fairtally-") && name.ends_with(".tmp")) || name.ends_with(".tmp~")
+}
+
+fn remove_stale_temporaries(dir: &Path) -> Result<(), BoardError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(BoardError::io(dir)(e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(BoardError::io(dir))?;
+        let path = entry.path();
+        let kind = entry.file_type().map_err(BoardError::io(&path))?;
+        if kind.is_dir() {
+            remove_stale_temporaries(&path)?;
+        } else if kind.is_file() && entry.file_name().to_str().is_some_and(is_temporary) {
+            std::fs::remove_file(&path).map_err(BoardError::io(&path))?;
+        }
+    }
+    Ok(())
 }

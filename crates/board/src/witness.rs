@@ -13,7 +13,7 @@ use crate::merkle::Hash;
 use crate::mirror::Mirror;
 use crate::note::NoteSigner;
 use crate::proof::verify_consistency;
-use crate::publish::write_atomic;
+use fairtally_files::{Access, write_atomic};
 
 /// A witness: its key and the last checkpoint it cosigned.
 pub struct Witness {
@@ -91,7 +91,7 @@ impl Witness {
                 )?;
             }
         }
-        write_atomic(&self.state_path, new.to_text().as_bytes())?;
+        write_atomic(&self.state_path, new.to_text().as_bytes(), Access::Public)?;
         self.last = Some(new.clone());
         let mut cosigned = signed.clone();
         cosigned.cosign(&self.signer, now)?;

@@ -19,7 +19,7 @@ struct Setup {
 fn setup() -> Result<Setup, BoardError> {
     let dir = tempfile::tempdir().map_err(|e| BoardError::Io {
         path: "tempdir".into(),
-        cause: e,
+        source: e,
     })?;
     let op = NoteSigner::generate("board.example/bundles", KeyRole::Operator)?;
     let policy = TrustPolicy::operator_only(op.verifier());
@@ -167,13 +167,13 @@ fn damaged_forged_and_foreign_bundles_change_nothing() -> Result<(), BoardError>
     let before = state(&mirror)?;
     let text = std::fs::read_to_string(&bundles[1]).map_err(|e| BoardError::Io {
         path: bundles[1].clone(),
-        cause: e,
+        source: e,
     })?;
     let bad = s.path("bad.json");
     let write = |t: &str| {
         std::fs::write(&bad, t).map_err(|e| BoardError::Io {
             path: bad.clone(),
-            cause: e,
+            source: e,
         })
     };
     let check = |mirror: &mut Board, expect: &str| -> Result<(), BoardError> {
@@ -236,7 +236,7 @@ fn damaged_forged_and_foreign_bundles_change_nothing() -> Result<(), BoardError>
     // A missing file names the file.
     std::fs::remove_file(&bad).map_err(|e| BoardError::Io {
         path: bad.clone(),
-        cause: e,
+        source: e,
     })?;
     check(&mut mirror, "bad.json")?;
     Ok(())

@@ -19,7 +19,7 @@ const PER_BATCH: u32 = 50;
 fn concurrent_writers_lose_nothing_and_duplicate_nothing() -> Result<(), BoardError> {
     let dir = tempfile::tempdir().map_err(|e| BoardError::Io {
         path: "tempdir".into(),
-        cause: e,
+        source: e,
     })?;
     let op = NoteSigner::generate("board.example/concurrent", KeyRole::Operator)?;
     let policy = TrustPolicy::operator_only(op.verifier());

@@ -7,13 +7,13 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use fairtally_board::board::Board;
 use fairtally_board::note::NoteSigner;
-use fairtally_election::authority;
 use fairtally_election::ballot::BallotEntry;
 use fairtally_election::ballot_box::{self, BallotBox, RecordLock};
 use fairtally_election::guardian::GuardianPublic;
 use fairtally_election::manifest::Manifest;
 use fairtally_election::parameters::ElectionParameters;
 use fairtally_election::tally::DecryptionShare;
+use fairtally_election::{authority, bulletin};
 
 use crate::board::{operator_key, print_checkpoint};
 use crate::files::read;
@@ -70,6 +70,14 @@ pub enum AuthorityCommand {
         /// Guardians needed to decrypt.
         #[arg(long)]
         threshold: u32,
+        /// The election's bulletin board (made with `fairtally board init`): its operator's key
+        /// goes into the parameters, and so into the election's fingerprint.
+        #[arg(long)]
+        board: PathBuf,
+        /// A trust policy file (operator, witness keys, quorum) for the board; the board's own
+        /// operator-only policy when left out.
+        #[arg(long, value_name = "FILE")]
+        witness_policy: Option<PathBuf>,
     },
     /// Publish the guardians' public records (all of them, any order) after checking their
     /// proofs. Refused once voting is open.
@@ -149,6 +157,8 @@ pub fn run(command: AuthorityCommand) -> anyhow::Result<ExitCode> {
             manifest,
             guardians,
             threshold,
+            board,
+            witness_policy,
         } => {
             let manifest = match manifest {
                 Some(path) => {
@@ -158,7 +168,12 @@ pub fn run(command: AuthorityCommand) -> anyhow::Result<ExitCode> {
                 }
                 None => Manifest::default_demo()?,
             };
-            let parameters = ElectionParameters::new(guardians, threshold)?;
+            let witnesses = witness_policy
+                .as_deref()
+                .map(crate::record_board::read_pinned_policy)
+                .transpose()?;
+            let policy = bulletin::board_policy_for_election(&board, witnesses.as_ref())?;
+            let parameters = ElectionParameters::new(guardians, threshold, &policy)?;
             authority::create_election(&record, &manifest, &parameters)?;
             println!(
                 "Created election {:?} in {}: {} contests, {guardians} guardians, threshold {threshold}.",

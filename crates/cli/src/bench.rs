@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use fairtally_election::manifest::Manifest;
 use fairtally_election::parameters::ElectionParameters;
-use fairtally_election::simulation::{DemoConfig, VotingPlan, run_demo};
-use fairtally_election::verifier::verify_record;
+use fairtally_election::simulation::{DEMO_ORIGIN, DemoConfig, VotingPlan, run_demo};
+use fairtally_election::verifier::{Pins, verify_record};
 
 use crate::progress::Bars;
+use crate::record_board;
 use crate::report::verdict;
 
 /// Arguments of `fairtally bench`.
@@ -65,10 +66,12 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let record = match &args.record {
         Some(record) => record.clone(),
         None => {
+            let (mut board, operator) =
+                fairtally_election::simulation::demo_board(&args.out, DEMO_ORIGIN)?;
             let config = DemoConfig {
                 manifest: Manifest::default_demo()?,
                 voters: args.voters,
-                parameters: ElectionParameters::new(5, 3)?,
+                parameters: ElectionParameters::new(5, 3, board.policy())?,
                 absent: 1,
                 plan: VotingPlan {
                     turnout_percent: args.turnout_percent,
@@ -92,6 +95,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             if let Some(peak) = peak_memory_mib() {
                 println!("  peak memory while generating: {peak:.0} MiB");
             }
+            record_board::post_with(&outcome.record, &mut board, &operator)?;
             outcome.record
         }
     };
@@ -105,7 +109,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let mut ballots = 0;
     for run in 1..=args.runs {
         let (start, cpu_start) = (Instant::now(), cpu_seconds());
-        let report = verify_record(&record, &bars)?;
+        let report = verify_record(&record, &Pins::default(), &bars)?;
         let elapsed = start.elapsed();
         ballots = report.ballots.total;
         // On a shared machine wall time depends on the neighbours; CPU time shows the work.

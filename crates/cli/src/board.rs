@@ -14,6 +14,7 @@ use fairtally_board::entry::{Entry, EntryKind, MAX_ENTRY_LEN};
 use fairtally_board::mirror::Mirror;
 use fairtally_board::note::{KeyRole, NoteSigner, NoteVerifier};
 use fairtally_board::outbox::{Outbox, read_submissions};
+use fairtally_board::post::DurableBatch;
 use fairtally_board::witness::Witness;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -374,16 +375,14 @@ pub fn run(command: BoardCommand) -> anyhow::Result<ExitCode> {
         BoardCommand::Submit { dir, file, key } => {
             let signer = operator_key(&dir, key.as_deref())?;
             let entries = read_submissions(&file)?;
-            let mut board = Board::open(&dir)?;
-            let acks = board.append_batch(&entries)?;
-            let new = acks.iter().filter(|a| a.new).count();
+            let posted = Board::open(&dir)?.post(entries, &signer)?;
             println!(
-                "{} submitted, {new} new, {} already on the board",
-                acks.len(),
-                acks.len() - new
+                "{} submitted, {} new, {} already on the board",
+                posted.entries,
+                posted.new_entries,
+                posted.entries - posted.new_entries
             );
-            print_checkpoint(&board.sign_checkpoint(&signer)?);
-            board.publish()?;
+            print_checkpoint(&posted.checkpoint);
         }
         BoardCommand::Checkpoint { dir, key } => {
             let signer = operator_key(&dir, key.as_deref())?;
@@ -533,29 +532,18 @@ fn append(args: AppendArgs) -> anyhow::Result<()> {
     let kind = EntryKind::new(&args.kind)?;
     let signer = operator_key(&args.dir, args.key.as_deref())?;
     let mut board = Board::open(&args.dir)?;
-    let batch_size = args.batch.max(1);
-    let mut flush = |batch: &mut Vec<Entry>| -> anyhow::Result<()> {
-        if batch.is_empty() {
-            return Ok(());
+    let mut posting = board.posting(&signer)?.batch_size(args.batch);
+    // One line per durable batch: everything listed here survives a crash.
+    let acknowledge = |batch: Option<DurableBatch>| -> anyhow::Result<()> {
+        if let Some(b) = batch {
+            println!(
+                "acknowledged {} entries ({} new, first index {}, last index {}); log size {}",
+                b.entries, b.new_entries, b.first_index, b.last_index, b.log_size
+            );
+            std::io::stdout().flush()?;
         }
-        let acks = board.append_batch(batch)?;
-        let signed = board.sign_checkpoint(&signer)?;
-        // One line per durable batch: everything listed here survives a crash.
-        let (first, last) = (
-            acks.first().map_or(0, |a| a.index),
-            acks.last().map_or(0, |a| a.index),
-        );
-        let new = acks.iter().filter(|a| a.new).count();
-        println!(
-            "acknowledged {} entries ({new} new, first index {first}, last index {last}); checkpoint size {}",
-            acks.len(),
-            signed.checkpoint().size
-        );
-        std::io::stdout().flush()?;
-        batch.clear();
         Ok(())
     };
-    let mut batch = Vec::with_capacity(batch_size);
     match &args.lines {
         Some(path) => {
             let reader: Box<dyn std::io::BufRead> = if path == Path::new("-") {
@@ -568,25 +556,21 @@ fn append(args: AppendArgs) -> anyhow::Result<()> {
             };
             for (n, line) in reader.lines().enumerate() {
                 let line = line.with_context(|| format!("{} line {}", path.display(), n + 1))?;
-                batch.push(
-                    Entry::new(kind.clone(), line.into_bytes())
-                        .with_context(|| format!("{} line {}", path.display(), n + 1))?,
-                );
-                if batch.len() == batch_size {
-                    flush(&mut batch)?;
-                }
+                let entry = Entry::new(kind.clone(), line.into_bytes())
+                    .with_context(|| format!("{} line {}", path.display(), n + 1))?;
+                acknowledge(posting.push(entry)?)?;
             }
         }
         None => {
-            for chunk in read_entries(&kind, &args.files)?.chunks(batch_size) {
-                batch.extend_from_slice(chunk);
-                flush(&mut batch)?;
+            for entry in read_entries(&kind, &args.files)? {
+                acknowledge(posting.push(entry)?)?;
             }
         }
     }
-    flush(&mut batch)?;
-    let report = board.publish()?;
-    println!("published {} entries", report.size);
+    acknowledge(posting.flush()?)?;
+    let posted = posting.finish()?;
+    print_checkpoint(&posted.checkpoint);
+    println!("published {} entries", posted.published.size);
     Ok(())
 }
 

@@ -30,6 +30,9 @@ pub struct ForensicsArgs {
     /// Monte Carlo repetitions of the integer-percentage test.
     #[arg(long, default_value_t = 1000)]
     reps: usize,
+    /// Simulated redraws of every station for the digit tests' null.
+    #[arg(long, default_value_t = fairtally_forensics::DIGIT_REPS)]
+    digit_reps: usize,
     /// Bootstrap replicates of the fraud-model fit and of Shpilkin's estimate.
     #[arg(long, default_value_t = 200)]
     bootstrap: usize,
@@ -76,6 +79,7 @@ pub fn run(args: ForensicsArgs) -> anyhow::Result<ExitCode> {
     };
     let settings = Settings {
         reps: args.reps,
+        digit_reps: args.digit_reps,
         seed: args.seed,
         bootstrap: args.bootstrap,
         regions: per_region,

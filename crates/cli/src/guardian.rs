@@ -2,18 +2,17 @@
 //! reads the record directory (a copy is enough; nothing here needs a network) and the
 //! guardian's own secret file.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use fairtally_election::authority;
-use fairtally_election::ceremony::{self, Complaint, KeyShare, Received, ShareMessage, Verdict};
-use fairtally_election::guardian::{self, GuardianPublic, GuardianSecret};
-use fairtally_election::parameters::ceremony_context;
-use fairtally_election::record::{JsonLinesReader, files, read_json};
-use fairtally_election::tally::{EncryptedTally, decrypt_share};
+use fairtally_election::ceremony::{Complaint, KeyShare, Received, ShareMessage, Verdict};
+use fairtally_election::guardian::GuardianSecret;
+use fairtally_election::guardian::steps;
+use fairtally_election::verifier::{Pins, parse_fingerprint};
 
 use crate::files::{read, write_new, write_new_secret};
+use crate::progress::Bars;
 
 /// The guardians' commands.
 #[derive(Subcommand)]
@@ -79,7 +78,9 @@ pub enum GuardianCommand {
         #[arg(long, required = true, num_args = 1..)]
         shares: Vec<PathBuf>,
     },
-    /// Publish this guardian's decryption share of the encrypted tally, with proofs.
+    /// Verify the record up to its encrypted tally with the verifier's own code (board, order,
+    /// every ballot, the sum), then publish this guardian's decryption share of that tally, with
+    /// proofs. Refuses a tally the counted ballots do not add up to.
     Decrypt {
         /// The record directory (encrypted-tally.json is read).
         #[arg(long)]
@@ -90,11 +91,13 @@ pub enum GuardianCommand {
         /// Where to write the decryption share (give it to the authority).
         #[arg(long)]
         out: PathBuf,
+        /// The election's fingerprint, obtained out of band (see `fairtally verify --expect`).
+        #[arg(long, value_name = "FINGERPRINT")]
+        expect: Option<String>,
+        /// The board's trust policy, obtained out of band (see `fairtally verify --board-policy`).
+        #[arg(long, value_name = "FILE")]
+        board_policy: Option<PathBuf>,
     },
-}
-
-fn published_guardians(record: &Path) -> anyhow::Result<Vec<GuardianPublic>> {
-    Ok(JsonLinesReader::open(&record.join(files::GUARDIANS))?.read_all()?)
 }
 
 fn read_messages(paths: &[PathBuf]) -> anyhow::Result<Vec<ShareMessage>> {
@@ -116,9 +119,7 @@ pub fn run(command: GuardianCommand) -> anyhow::Result<ExitCode> {
             secret,
             public,
         } => {
-            let (manifest, parameters) = authority::read_election(&record)?;
-            let context = ceremony_context(&manifest, &parameters);
-            let (s, p) = guardian::generate(&context, &parameters, index, &name)?;
+            let (s, p) = steps::generate(&record, index, &name)?;
             write_new_secret(&secret, &s)?;
             write_new(&public, &p)?;
             println!(
@@ -132,12 +133,8 @@ pub fn run(command: GuardianCommand) -> anyhow::Result<ExitCode> {
             secret,
             out,
         } => {
-            let (manifest, parameters) = authority::read_election(&record)?;
-            let context = ceremony_context(&manifest, &parameters);
-            let guardians = published_guardians(&record)?;
-            guardian::verify_all(&context, &parameters, &guardians)?;
             let s: GuardianSecret = read(&secret)?;
-            let messages = ceremony::encrypt_shares(&context, &s, &guardians)?;
+            let messages = steps::send_shares(&record, &s)?;
             write_new(&out, &messages)?;
             println!(
                 "Guardian {}: {} encrypted shares in {}.",
@@ -153,12 +150,9 @@ pub fn run(command: GuardianCommand) -> anyhow::Result<ExitCode> {
             key_share,
             complaints,
         } => {
-            let (manifest, parameters) = authority::read_election(&record)?;
-            let context = ceremony_context(&manifest, &parameters);
-            let guardians = published_guardians(&record)?;
             let s: GuardianSecret = read(&secret)?;
             let messages = read_messages(&shares)?;
-            match ceremony::receive_shares(&context, &parameters, &s, &guardians, &messages)? {
+            match steps::receive_shares(&record, &s, &messages)? {
                 Received::KeyShare(key) => {
                     write_new_secret(&key_share, &key)?;
                     println!(
@@ -185,13 +179,11 @@ pub fn run(command: GuardianCommand) -> anyhow::Result<ExitCode> {
             complaints,
             shares,
         } => {
-            let (manifest, parameters) = authority::read_election(&record)?;
-            let context = ceremony_context(&manifest, &parameters);
-            let guardians = published_guardians(&record)?;
             let messages = read_messages(&shares)?;
             let list: Vec<Complaint> = read(&complaints)?;
-            for complaint in &list {
-                match ceremony::check_complaint(&context, &guardians, Some(&messages), complaint)? {
+            let verdicts = steps::check_complaints(&record, &list, &messages)?;
+            for (complaint, verdict) in list.iter().zip(verdicts) {
+                match verdict {
                     Verdict::SenderAtFault { guardian, reason } => {
                         println!(
                             "Complaint by guardian {} upheld: guardian {guardian} is at fault: {reason}.",
@@ -211,15 +203,21 @@ pub fn run(command: GuardianCommand) -> anyhow::Result<ExitCode> {
             record,
             key_share,
             out,
+            expect,
+            board_policy,
         } => {
-            let setup = authority::load_setup(&record)?;
+            let pins = Pins {
+                fingerprint: expect.as_deref().map(parse_fingerprint).transpose()?,
+                board_policy: board_policy
+                    .as_deref()
+                    .map(crate::record_board::read_pinned_policy)
+                    .transpose()?,
+            };
             let key: KeyShare = read(&key_share)?;
-            key.check_matches(&setup.guardians)?;
-            let tally: EncryptedTally = read_json(&record.join(files::ENCRYPTED_TALLY))?;
-            let share = decrypt_share(&setup.context.base_hash, &setup.manifest, &key, &tally)?;
+            let (share, tally) = steps::decrypt(&record, &key, &pins, &Bars::default())?;
             write_new(&out, &share)?;
             println!(
-                "Guardian {}: decryption share of {} ballots in {}.",
+                "Guardian {}: the record verifies up to its encrypted tally, which is the sum of the counted ballots; decryption share of {} ballots in {}.",
                 key.index,
                 tally.ballots,
                 out.display()

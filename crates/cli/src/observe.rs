@@ -261,22 +261,7 @@ pub fn run(args: ObserveArgs) -> anyhow::Result<ExitCode> {
         }
         ObserveCommand::Submit(args) => submit(args)?,
         ObserveCommand::Verify { store, trust } => return verify_store(&store, &trust),
-        ObserveCommand::Post { store, board, key } => {
-            let operator = crate::board::operator_key(&board, key.as_deref())?;
-            let mut board = fairtally_board::board::Board::open(&board)?;
-            let posted = fairtally_observe::bulletin::post_store(
-                &Store::open(&store)?,
-                &mut board,
-                &operator,
-            )?;
-            println!(
-                "Posted {} items from {} to the bulletin board ({} new).",
-                posted.items,
-                store.display(),
-                posted.new_items
-            );
-            crate::board::print_checkpoint(&posted.checkpoint);
-        }
+        ObserveCommand::Post { store, board, key } => return post(&store, &board, key),
         ObserveCommand::Import { input, out } => {
             let results = load(&input)?;
             if let Some(out) = out {
@@ -323,23 +308,61 @@ pub fn run(args: ObserveArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Stores an item in the store at `dir`; returns its path.
+/// Stores an item in the store at `dir` (created if needed); returns its path.
 fn stored(dir: &Path, item: &ObservationItem) -> anyhow::Result<PathBuf> {
-    let digest = Store::open(dir)?.put_item(item)?;
-    Ok(dir.join("items").join(format!("{digest}.json")))
+    let store = Store::open_or_create(dir)?;
+    let digest = store.put_item(item)?;
+    Ok(store.item_path(&digest))
 }
 
-/// Prints one line per item of the store; fails (exit code 1) if any item does not verify.
+/// Exit code 1 (a check failed) when anything was refused, else 0.
+fn refused_code(refused: usize) -> ExitCode {
+    if refused == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// Posts the items of a store whose signatures verify; exit code 1 if any was refused.
+fn post(store: &Path, board: &Path, key: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let outbox = Store::open(store)?;
+    let operator = crate::board::operator_key(board, key.as_deref())?;
+    let mut board = fairtally_board::board::Board::open(board)?;
+    let posted = fairtally_observe::bulletin::post_store(&outbox, &mut board, &operator)?;
+    println!(
+        "Posted {} items from {} to the bulletin board ({} new).",
+        posted.items,
+        store.display(),
+        posted.new_items
+    );
+    crate::board::print_checkpoint(&posted.checkpoint);
+    for e in &posted.refused {
+        eprintln!("not posted: {e}");
+    }
+    if !posted.refused.is_empty() {
+        eprintln!(
+            "{} items of {} were not posted",
+            posted.refused.len(),
+            store.display()
+        );
+    }
+    Ok(refused_code(posted.refused.len()))
+}
+
+/// Prints one line per item of the store; fails (exit code 1) if any item does not verify or
+/// cannot be read.
 fn verify_store(dir: &Path, trust: &[String]) -> anyhow::Result<ExitCode> {
     let trusted = trust
         .iter()
         .map(|t| parse_public_key(t, "--trust"))
         .collect::<Result<Vec<_>, _>>()?;
-    if !dir.join("items").is_dir() {
-        bail!("{}: not a store (no items/ directory)", dir.display());
+    let read = Store::open(dir)?.items()?;
+    let mut bad = read.unreadable.len();
+    for e in &read.unreadable {
+        println!("REFUSED: {e}");
     }
-    let mut bad = 0;
-    for (digest, item) in Store::open(dir)?.items()? {
+    for (digest, item) in read.items {
         let what = match &item {
             ObservationItem::Accreditation(a) => format!("observer {}", a.body.observer_name),
             ObservationItem::Protocol(p) => format!("station {}", p.body.station),
@@ -352,11 +375,7 @@ fn verify_store(dir: &Path, trust: &[String]) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(if bad == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(refused_code(bad))
 }
 
 /// Imports the results, prints the import summary, merges verified submissions.
@@ -369,6 +388,8 @@ fn load(input: &Input) -> anyhow::Result<ElectionResults> {
         .iter()
         .map(|t| parse_public_key(t, "--trust"))
         .collect::<Result<Vec<_>, _>>()?;
+    // Opened before the import, so a mistyped directory fails at once.
+    let store = input.submissions.as_deref().map(Store::open).transpose()?;
     let is_json = input
         .results
         .extension()
@@ -389,8 +410,8 @@ fn load(input: &Input) -> anyhow::Result<ElectionResults> {
             input.results.display()
         ),
     };
-    if let Some(dir) = &input.submissions {
-        let merged = Store::open(dir)?.merge_into(&mut results, &trusted)?;
+    if let (Some(dir), Some(store)) = (&input.submissions, store) {
+        let merged = store.merge_into(&mut results, &trusted)?;
         eprintln!(
             "{}: {} signed protocols merged, {} refused",
             dir.display(),
@@ -546,7 +567,7 @@ fn submit(a: SubmitArgs) -> anyhow::Result<()> {
     if protocol.is_empty() {
         bail!("nothing to submit: give --figure and --vote values");
     }
-    let store = Store::open(&a.outbox)?;
+    let store = Store::open_or_create(&a.outbox)?;
     let photos = a
         .photo
         .iter()

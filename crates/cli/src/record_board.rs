@@ -1,5 +1,6 @@
-//! The election record on the bulletin board, for `fairtally authority post`, `fairtally demo`
-//! and `fairtally verify` (see `fairtally_election::bulletin`).
+//! The election record on the bulletin board, for `fairtally authority post`, `fairtally demo`,
+//! `fairtally bench` and `fairtally verify --ballot` (see `fairtally_election::bulletin`). The
+//! board's checks of `fairtally verify` are part of the library's verdict.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -10,7 +11,7 @@ use fairtally_board::checkpoint::TrustPolicy;
 use fairtally_board::note::NoteSigner;
 use fairtally_election::bulletin::{self, BOARD_DIR};
 
-use crate::board::{operator_key, print_checkpoint, public_policy};
+use crate::board::{operator_key, print_checkpoint};
 
 /// Posts the record to the board in `board_dir` (signing with `key`, by default the board's
 /// `operator.key`) and prints what was posted.
@@ -20,7 +21,8 @@ pub fn post(record: &Path, board_dir: &Path, key: Option<&Path>) -> anyhow::Resu
     post_with(record, &mut board, &operator)
 }
 
-fn post_with(record: &Path, board: &mut Board, operator: &NoteSigner) -> anyhow::Result<()> {
+/// Posts the record to an open board and prints what was posted.
+pub fn post_with(record: &Path, board: &mut Board, operator: &NoteSigner) -> anyhow::Result<()> {
     let posted = bulletin::post_record(record, board, operator)
         .with_context(|| format!("posting {} to the board", record.display()))?;
     println!(
@@ -33,46 +35,33 @@ fn post_with(record: &Path, board: &mut Board, operator: &NoteSigner) -> anyhow:
     Ok(())
 }
 
-fn policy(record: &Path, pinned: Option<&Path>) -> anyhow::Result<TrustPolicy> {
-    public_policy(&record.join(BOARD_DIR), pinned)
-}
-
-/// Checks that every item of the record is on its board under a checkpoint signed as the
-/// policy demands; prints one check line. Returns whether it passed (`None` when the record
-/// has no board to check).
-pub fn check(record: &Path, pinned: Option<&Path>) -> anyhow::Result<Option<bool>> {
-    if !record.join(BOARD_DIR).exists() {
-        println!(
-            "  --     bulletin board               not checked: {} has no {BOARD_DIR}/ (post it with `fairtally authority post`)",
-            record.display()
-        );
-        return Ok(None);
-    }
-    let check = bulletin::check_record(record, &policy(record, pinned)?)?;
-    let cp = check.checkpoint.checkpoint();
-    if check.missing.is_empty() {
-        println!(
-            "  ok     bulletin board {:>13} passed (all on the board at checkpoint size {})",
-            check.items, cp.size
-        );
-    } else {
-        println!(
-            "  FAIL   bulletin board {:>13} of {} items are not on the board at checkpoint size {}:",
-            check.missing.len(),
-            check.items,
-            cp.size
-        );
-        for item in check.missing.iter().take(20) {
-            println!("           {item}");
-        }
-    }
-    Ok(Some(check.missing.is_empty()))
+/// Reads a board policy the person verifying pinned. Called before any other work, so that a
+/// mistyped path fails at once.
+pub fn read_pinned_policy(path: &Path) -> anyhow::Result<TrustPolicy> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the pinned board policy {}", path.display()))?;
+    Ok(TrustPolicy::parse(&text, &path.display().to_string())?)
 }
 
 /// Proves from the record's board files alone that the ballot with confirmation code `code`
-/// is on the board, and prints the checkpoint it is included in.
-pub fn prove_ballot(record: &Path, pinned: Option<&Path>, code: &str) -> anyhow::Result<ExitCode> {
-    let proof = bulletin::prove_ballot(record, &policy(record, pinned)?, code)?;
+/// is on the board, and prints the checkpoint it is included in. The checkpoint must be signed
+/// as the election's board policy demands, and that policy must be `pinned` when given.
+pub fn prove_ballot(
+    record: &Path,
+    pinned: Option<&TrustPolicy>,
+    code: &str,
+) -> anyhow::Result<ExitCode> {
+    let policy = bulletin::election_policy(record)?;
+    if let Some(pinned) = pinned
+        && *pinned != policy
+    {
+        println!(
+            "FAILED: the election's parameters name the board {:?} with other keys than the policy you pinned.",
+            policy.origin()
+        );
+        return Ok(ExitCode::from(1));
+    }
+    let proof = bulletin::prove_ballot(record, &policy, code)?;
     println!(
         "Ballot {} is entry {} of the bulletin board; its inclusion proof ({} hashes) verifies against",
         proof.code,
@@ -80,5 +69,10 @@ pub fn prove_ballot(record: &Path, pinned: Option<&Path>, code: &str) -> anyhow:
         proof.inclusion.proof.len()
     );
     print_checkpoint(&proof.inclusion.checkpoint);
+    if pinned.is_none() {
+        println!(
+            "note: the board's keys are the ones in the record's parameters.json; pin your own copy with --board-policy"
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

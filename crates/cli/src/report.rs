@@ -69,8 +69,14 @@ pub fn print_result(manifest: &Manifest, result: &ElectionResult) {
 
 /// The one-line verdict naming the failed checks and their first items.
 pub fn verdict(report: &Report) -> String {
-    if report.is_valid() {
+    if report.is_valid() && report.is_pinned() {
         return format!("VERIFIED: all {} checks passed.", Check::ALL.len());
+    }
+    if report.is_valid() {
+        return format!(
+            "VERIFIED, SELF-CONSISTENT BUT NOT PINNED: all {} checks passed; compare the fingerprint.",
+            Check::ALL.len()
+        );
     }
     let mut named: Vec<String> = Vec::new();
     for check in Check::ALL {
@@ -83,4 +89,35 @@ pub fn verdict(report: &Report) -> String {
         report.failures.len(),
         named.join("; ")
     )
+}
+
+/// Print what ties the record to the real election: its fingerprint and the board's
+/// checkpoint, in the checkpoint's own encoding, and whether either was pinned.
+pub fn print_anchors(report: &Report) {
+    if let Some(fingerprint) = &report.fingerprint {
+        println!("Election fingerprint (base hash): {fingerprint}");
+    }
+    if let Some(signed) = &report.checkpoint {
+        println!("Bulletin board checkpoint (origin, size, root):");
+        for line in signed.checkpoint().to_text().lines() {
+            println!("  {line}");
+        }
+    }
+    if report.is_valid() && !report.is_pinned() {
+        println!(
+            "NOT PINNED: the record is self-consistent, but nothing ties it to the real election: \
+             anyone can make up an election that verifies. Compare the fingerprint above with the \
+             one the election authority published (and the checkpoint with what others saw), or \
+             run again with --expect FINGERPRINT or --board-policy FILE."
+        );
+    } else if report.is_pinned() {
+        let mut pinned = Vec::new();
+        if report.fingerprint_pinned {
+            pinned.push("the expected fingerprint");
+        }
+        if report.policy_pinned {
+            pinned.push("the pinned board policy");
+        }
+        println!("Pinned to {}.", pinned.join(" and "));
+    }
 }

@@ -91,9 +91,9 @@ fn killed_writers_lose_no_acknowledged_entry() -> TestResult {
         let reader = std::thread::spawn(move || {
             let mut acked = 0u64;
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                // "acknowledged N entries (..., last index L); checkpoint size S"
+                // "acknowledged N entries (..., last index L); log size S"
                 if let Some(size) = line
-                    .rsplit("checkpoint size ")
+                    .rsplit("log size ")
                     .next()
                     .and_then(|s| s.parse::<u64>().ok())
                 {

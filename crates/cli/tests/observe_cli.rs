@@ -204,7 +204,7 @@ fn user_errors_are_explained() {
     let ann = ok(d, "keygen --out ann.key");
     ok(d, "keygen --out org.key");
     let e = fails(d, "keygen --out ann.key");
-    assert!(e.starts_with("error: ann.key: "), "{e}");
+    assert!(e.starts_with("error: writing ann.key: File exists"), "{e}");
     let e = fails(
         d,
         "compare results.csv --map map.toml --out x --submissions outbox",
@@ -214,7 +214,10 @@ fn user_errors_are_explained() {
         "error: --submissions needs at least one --trust ORGANISATION_PUBLIC_KEY"
     );
     let e = fails(d, &format!("verify nowhere --trust {ann}"));
-    assert_eq!(e, "error: nowhere: not a store (no items/ directory)");
+    assert_eq!(
+        e,
+        "error: nowhere: not a store of observation items (no items/ directory)"
+    );
     let e = fails(d, "compare results.csv --out x");
     assert_eq!(e, "error: results.csv: CSV results need --map MAPPING");
     ok(d, "import results.csv --map map.toml --out results.json");
@@ -282,4 +285,155 @@ fn user_errors_are_explained() {
     let e = fails(d, "pvt results.csv --map map.toml --seed x --stations 41");
     let expected = "error: sample size: must be between 2 and the 40 stations of the election";
     assert!(e.ends_with(expected), "{e}");
+}
+
+/// Sets up org and Ann keys, Ann's accreditation and one protocol in `outbox`, and a board;
+/// returns the organisation's public key and the protocol's item path.
+fn outbox_with_a_protocol(d: &Path) -> (String, String) {
+    let org = ok(d, "keygen --out org.key");
+    let ann = ok(d, "keygen --out ann.key");
+    let acc = ok(
+        d,
+        &format!("accredit --org-key org.key --observer {ann} --name Ann --map map.toml"),
+    );
+    let item = ok(
+        d,
+        &format!(
+            "submit --key ann.key --accreditation {acc} --map map.toml --station S-3 \
+             --figure valid=590 --vote a=560 --vote b=30"
+        ),
+    );
+    let init = Command::new(env!("CARGO_BIN_EXE_fairtally"))
+        .current_dir(d)
+        .args(["board", "init", "board", "--origin", "board.example/o"])
+        .output()
+        .unwrap();
+    assert!(init.status.success());
+    (org, item)
+}
+
+/// Stores a copy of the item at `path` with one vote changed after signing, canonical and
+/// under its own hash, as someone editing the outbox would.
+fn forge(d: &Path, path: &str) -> String {
+    use fairtally_observe::ObservationItem;
+    let bytes = std::fs::read(d.join(path)).unwrap();
+    let Ok(ObservationItem::Protocol(mut p)) = ObservationItem::from_canonical_bytes(&bytes) else {
+        panic!("{path} is not a protocol");
+    };
+    p.body.protocol.votes[0] = Some(561);
+    let forged = ObservationItem::Protocol(p);
+    let name: String = forged.digest().iter().map(|b| format!("{b:02x}")).collect();
+    let forged_path = format!("outbox/items/{name}.json");
+    std::fs::write(d.join(&forged_path), forged.canonical_bytes()).unwrap();
+    forged_path
+}
+
+#[test]
+fn a_truncated_item_is_refused_and_the_others_still_verify() {
+    let dir = setup();
+    let d = dir.path();
+    let (org, item) = outbox_with_a_protocol(d);
+    // A second protocol, then truncated.
+    let acc = std::fs::read_dir(d.join("outbox/items"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            std::fs::read_to_string(p)
+                .unwrap()
+                .contains("\"accreditation\",\"body")
+        })
+        .unwrap();
+    let second = ok(
+        d,
+        &format!(
+            "submit --key ann.key --accreditation {} --map map.toml --station S-4 --vote a=1",
+            acc.display()
+        ),
+    );
+    let bytes = std::fs::read(d.join(&second)).unwrap();
+    std::fs::write(d.join(&second), &bytes[..bytes.len() / 2]).unwrap();
+
+    let out = fairtally(d, &format!("verify outbox --trust {org}"));
+    assert_eq!(out.status.code(), Some(1), "a bad item is a failed check");
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(listing.contains("station S-3: ok"), "{listing}");
+    assert!(listing.contains("observer Ann: ok"), "{listing}");
+    let refused: Vec<&str> = listing.lines().filter(|l| l.contains("REFUSED")).collect();
+    assert_eq!(refused.len(), 1, "{listing}");
+    assert!(
+        refused[0].contains(&second) && refused[0].contains("not an observation item"),
+        "{listing}"
+    );
+
+    // The comparison merges the good protocol and reports the truncated one.
+    let out = fairtally(
+        d,
+        &format!("compare results.csv --map map.toml --submissions outbox --trust {org} --out c"),
+    );
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("1 signed protocols merged, 1 refused"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&second), "{stderr}");
+    assert!(!d.join(&item).to_string_lossy().is_empty());
+}
+
+#[test]
+fn only_items_whose_signature_verifies_are_posted() {
+    let dir = setup();
+    let d = dir.path();
+    let (_, item) = outbox_with_a_protocol(d);
+    let forged = forge(d, &item);
+    let out = fairtally(d, "post outbox --board board");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a refused item is a failed check"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("Posted 2 items") && stdout.contains("(2 new)"),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("not posted: {forged}"))
+            && stderr.contains("the observer's signature does not verify"),
+        "{stderr}"
+    );
+    // The forged vote is nowhere on the board's public files.
+    let entries = Command::new("grep")
+        .args(["-rl", "561", "board"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(
+        entries.stdout.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&entries.stdout)
+    );
+}
+
+#[test]
+fn missing_directories_that_are_read_are_errors_not_created() {
+    let dir = setup();
+    let d = dir.path();
+    let (org, _) = outbox_with_a_protocol(d);
+    let e = fails(d, "post outbx --board board");
+    assert_eq!(
+        e,
+        "error: outbx: not a store of observation items (no items/ directory)"
+    );
+    assert!(!d.join("outbx").exists());
+    let e = fails(
+        d,
+        &format!("compare results.csv --map map.toml --submissions subs --trust {org} --out c"),
+    );
+    assert_eq!(
+        e,
+        "error: subs: not a store of observation items (no items/ directory)"
+    );
+    assert!(!d.join("subs").exists());
 }

@@ -92,7 +92,7 @@ pub fn publish_guardians(dir: &Path, guardians: &[GuardianPublic]) -> Result<()>
     refuse_after_opening(dir, "guardians")?;
     let (manifest, parameters) = read_election(dir)?;
     guardian::verify_all(
-        &ceremony_context(&manifest, &parameters),
+        &ceremony_context(&manifest, &parameters)?,
         &parameters,
         guardians,
     )?;
@@ -129,7 +129,7 @@ pub(crate) fn write_context(dir: &Path) -> Result<ElectionContext> {
     if dir.join(files::CONTEXT).exists() {
         return Err(ElectionError::Record("voting was already opened".into()));
     }
-    let context = ElectionContext::compute(&manifest, &parameters, &guardians, &credentials);
+    let context = ElectionContext::compute(&manifest, &parameters, &guardians, &credentials)?;
     JsonLinesWriter::create(&dir.join(files::BALLOTS))?.finish()?;
     write_json(&dir.join(files::CONTEXT), &context)?;
     Ok(context)
@@ -148,7 +148,7 @@ fn load_published(
     let guardians: Vec<GuardianPublic> =
         JsonLinesReader::open(&dir.join(files::GUARDIANS))?.read_all()?;
     guardian::verify_all(
-        &ceremony_context(&manifest, &parameters),
+        &ceremony_context(&manifest, &parameters)?,
         &parameters,
         &guardians,
     )?;
@@ -165,7 +165,7 @@ pub fn load_setup(dir: &Path) -> Result<Setup> {
         &parameters,
         &guardians,
         &credentials,
-    ))?;
+    )?)?;
     Ok(Setup {
         manifest,
         parameters,
@@ -218,7 +218,7 @@ pub fn accept_decryption_share(
         operator,
         vec![record_entries::Entry {
             kind: ItemKind::DecryptionShare,
-            bytes: canonical_json(share),
+            bytes: canonical_json(share)?,
         }],
     )?;
     Ok(())
@@ -253,7 +253,7 @@ pub fn publish_result(
         operator,
         vec![record_entries::Entry {
             kind: ItemKind::Result,
-            bytes: canonical_json(&result),
+            bytes: canonical_json(&result)?,
         }],
     )?;
     Ok(result)

@@ -237,7 +237,10 @@ impl RecordItem for BallotEntry {
 impl BallotBody {
     /// `H(BALLOT_HASH_DOMAIN, canonical bytes of the body)`.
     pub fn hash(&self) -> Digest {
-        hash_parts(BALLOT_HASH_DOMAIN, &[&canonical_json(self)])
+        hash_parts(
+            BALLOT_HASH_DOMAIN,
+            &[&canonical_json(self).unwrap_or_default()],
+        )
     }
 
     /// The confirmation code.
@@ -713,16 +716,24 @@ mod tests {
         static F: OnceLock<Fixture> = OnceLock::new();
         F.get_or_init(|| {
             let manifest = Manifest::default_demo().unwrap();
-            let parameters = ElectionParameters::new(3, 2).unwrap();
+            let operator = fairtally_board::note::NoteSigner::generate(
+                "example.org/ballot-test",
+                fairtally_board::note::KeyRole::Operator,
+            )
+            .unwrap();
+            let policy =
+                fairtally_board::checkpoint::TrustPolicy::operator_only(operator.verifier());
+            let parameters = ElectionParameters::new(3, 2, &policy).unwrap();
             let names = vec!["A".to_string(), "B".to_string(), "C".to_string()];
             let (guardians, keys) = run_all_in_one(
-                &ceremony_context(&manifest, &parameters),
+                &ceremony_context(&manifest, &parameters).unwrap(),
                 &parameters,
                 &names,
             )
             .unwrap();
             let (credentials, list) = issue(4).unwrap();
-            let context = ElectionContext::compute(&manifest, &parameters, &guardians, &list);
+            let context =
+                ElectionContext::compute(&manifest, &parameters, &guardians, &list).unwrap();
             Fixture {
                 ctx: VotingContext::new(manifest, &context),
                 credentials,
@@ -758,9 +769,12 @@ mod tests {
         let selections = crate::simulation::random_selections(&f.ctx.manifest)?;
         let mut cast = DeviceBallot::from(encrypt_ballot(&f.ctx, credential, &selections)?);
         let entry = cast.cast(credential)?;
-        assert_eq!((cast.state, entry.intent), (DeviceState::Cast, Intent::Cast));
+        assert_eq!(
+            (cast.state, entry.intent),
+            (DeviceState::Cast, Intent::Cast)
+        );
         assert!(cast.opening.is_none());
-        let stored = String::from_utf8(canonical_json(&cast)).unwrap_or_default();
+        let stored = String::from_utf8(canonical_json(&cast)?).unwrap_or_default();
         assert!(!stored.contains("nonce"), "{stored}");
         let err = cast.challenge(credential).unwrap_err().to_string();
         assert!(err.contains("cannot be challenged"), "{err}");
@@ -784,7 +798,7 @@ mod tests {
             let prepared = encrypt_ballot(&f.ctx, credential, &s).unwrap();
             let code = prepared.code();
             let entry = prepared.challenge(credential).unwrap();
-            let text = String::from_utf8(canonical_json(&entry)).unwrap();
+            let text = String::from_utf8(canonical_json(&entry).unwrap()).unwrap();
             let back: BallotEntry = serde_json::from_str(&text).unwrap();
             prop_assert_eq!(&back, &entry);
             prop_assert_eq!(back.ballot.code(), code);

@@ -18,7 +18,6 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::hash::Hash;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
@@ -39,7 +38,7 @@ use crate::manifest::Manifest;
 use crate::progress::Progress;
 use crate::record::{ItemKind, JsonLinesReader, canonical_json, files, read_json, write_json};
 use crate::record_entries::{self, for_each_entry};
-use crate::tally::{Accumulator, EncryptedTally};
+use crate::tally::{Accumulator, EncryptedTally, RevoteRule};
 use crate::verifier::check_ballot;
 
 /// The ballot box's index, inside the authority's board directory (not part of the record).
@@ -87,20 +86,22 @@ impl BallotStatus {
     }
 }
 
-/// The re-vote rule, in one place: among a credential's cast ballots, the last in box (board)
-/// order counts and the earlier ones are superseded; challenged ballots never count. Takes each
-/// ballot's credential and intent in box order; returns each ballot's status.
-pub fn revote_statuses<K: Eq + Hash>(
-    ballots: impl IntoIterator<Item = (K, Intent)>,
+/// Each ballot's status by the re-vote rule ([`RevoteRule`], the verifier's own): among a
+/// credential's cast ballots the last in box (board) order counts, the earlier ones are
+/// superseded; challenged ballots never count. Takes each ballot's credential position (below
+/// `credentials`) and intent, in box order.
+pub fn revote_statuses(
+    credentials: usize,
+    ballots: impl IntoIterator<Item = (usize, Intent)>,
 ) -> Vec<BallotStatus> {
+    let mut rule = RevoteRule::new(credentials);
     let mut statuses = Vec::new();
-    let mut latest: HashMap<K, usize> = HashMap::new();
     for (i, (credential, intent)) in ballots.into_iter().enumerate() {
         match intent {
             Intent::Challenge => statuses.push(BallotStatus::Challenged),
             Intent::Cast => {
                 statuses.push(BallotStatus::Cast);
-                if let Some(previous) = latest.insert(credential, i) {
+                if let Some(previous) = rule.cast(credential, i) {
                     statuses[previous] = BallotStatus::Superseded;
                 }
             }
@@ -124,29 +125,25 @@ pub struct BallotLookup {
 pub fn ballot_status(dir: &Path, code: &ConfirmationCode) -> Result<Option<BallotLookup>> {
     let path = dir.join(files::BALLOTS);
     let mut reader = JsonLinesReader::open(&path)?;
-    let mut found: Option<(u64, [u8; 32], BallotStatus)> = None;
+    // Credentials numbered by first appearance: the rule only compares them.
+    let mut positions: HashMap<[u8; 32], usize> = HashMap::new();
+    let mut ballots = Vec::new();
+    let mut found = None;
     while let Some((line, text)) = reader.next_raw()? {
         let summary = LineSummary::read(text.trim_end().as_bytes())
             .ok_or_else(|| ElectionError::parse(&path, Some(line), "not a ballot line"))?;
-        match &mut found {
-            None if ConfirmationCode::from_hash(&summary.hash) == *code => {
-                let status = match summary.intent {
-                    Intent::Cast => BallotStatus::Cast,
-                    Intent::Challenge => BallotStatus::Challenged,
-                };
-                found = Some((line, summary.credential, status));
-            }
-            Some((_, credential, status))
-                if *status == BallotStatus::Cast
-                    && summary.intent == Intent::Cast
-                    && summary.credential == *credential =>
-            {
-                *status = BallotStatus::Superseded;
-            }
-            _ => {}
+        if found.is_none() && ConfirmationCode::from_hash(&summary.hash) == *code {
+            found = Some((ballots.len(), line));
         }
+        let next = positions.len();
+        let position = *positions.entry(summary.credential).or_insert(next);
+        ballots.push((position, summary.intent));
     }
-    Ok(found.map(|(line, _, status)| BallotLookup { line, status }))
+    let statuses = revote_statuses(positions.len(), ballots);
+    Ok(found.map(|(i, line)| BallotLookup {
+        line,
+        status: statuses[i],
+    }))
 }
 
 /// What accepting one ballot did.
@@ -220,7 +217,7 @@ impl<'a> BallotBox<'a> {
             end: 0,
             _lock: lock,
         };
-        let fingerprint = String::from_utf8(canonical_json(&context)).unwrap_or_default();
+        let fingerprint = String::from_utf8(canonical_json(&context)?).unwrap_or_default();
         match ballot_box.meta("context")? {
             None => ballot_box.initialise(&fingerprint)?,
             Some(stored) if stored == fingerprint => {}
@@ -508,7 +505,10 @@ impl<'a> BallotBox<'a> {
         if authority::voting_closed(&self.record) {
             return Err(ElectionError::Record("voting is closed".into()));
         }
-        let lines: Vec<Vec<u8>> = entries.par_iter().map(canonical_json).collect();
+        let lines: Vec<Vec<u8>> = entries
+            .par_iter()
+            .map(canonical_json)
+            .collect::<Result<_>>()?;
         let mut answers: Vec<Option<Accepted>> = Vec::with_capacity(entries.len());
         // Ballots of this call not yet in the box: hash → index in `fresh`.
         let mut pending: HashMap<[u8; 32], usize> = HashMap::new();
@@ -662,9 +662,15 @@ impl<'a> BallotBox<'a> {
                 rows.push(row.map_err(sqlite(&self.index_path))?);
             }
         }
+        let credentials = rows
+            .iter()
+            .map(|(_, c, _)| *c as usize + 1)
+            .max()
+            .unwrap_or(0);
         let statuses = revote_statuses(
+            credentials,
             rows.iter()
-                .map(|(_, credential, intent)| (*credential, *intent)),
+                .map(|(_, credential, intent)| (*credential as usize, *intent)),
         );
         let path = self.record.join(files::BALLOTS);
         let manifest: &Manifest = &self.context.manifest;
@@ -737,7 +743,7 @@ impl<'a> BallotBox<'a> {
             self.operator,
             vec![record_entries::Entry {
                 kind: ItemKind::EncryptedTally,
-                bytes: canonical_json(&encrypted),
+                bytes: canonical_json(&encrypted)?,
             }],
         )?;
         self.board.publish()?;
@@ -856,19 +862,19 @@ mod tests {
         let dir = tempfile::tempdir().map_err(|e| ElectionError::io("tmp", e))?;
         let record = dir.path().join("record");
         let manifest = Manifest::default_demo()?;
-        let parameters = ElectionParameters::new(1, 1)?;
+        let operator = NoteSigner::generate("example.org/box-test", KeyRole::Operator)?;
+        let policy = TrustPolicy::operator_only(operator.verifier());
+        let parameters = ElectionParameters::new(1, 1, &policy)?;
         authority::create_election(&record, &manifest, &parameters)?;
         let (guardians, _) = run_all_in_one(
-            &ceremony_context(&manifest, &parameters),
+            &ceremony_context(&manifest, &parameters)?,
             &parameters,
             &["Guardian".to_string()],
         )?;
         authority::publish_guardians(&record, &guardians)?;
         let (voters, list) = credential::issue(3)?;
         authority::publish_credentials(&record, &list)?;
-        let operator = NoteSigner::generate("example.org/box-test", KeyRole::Operator)?;
         let board = dir.path().join("board");
-        let policy = TrustPolicy::operator_only(operator.verifier());
         open_voting(&record, Board::create(&board, &policy)?, &operator)?;
         Ok(Election {
             _dir: dir,
@@ -883,15 +889,15 @@ mod tests {
     fn the_revote_rule_counts_the_last_cast_ballot_of_each_credential() {
         use BallotStatus::{Cast, Challenged, Superseded};
         let ballots = [
-            ("a", Intent::Cast),
-            ("b", Intent::Challenge),
-            ("a", Intent::Cast),
-            ("b", Intent::Cast),
-            ("c", Intent::Cast),
-            ("a", Intent::Challenge),
+            (0, Intent::Cast),
+            (1, Intent::Challenge),
+            (0, Intent::Cast),
+            (1, Intent::Cast),
+            (2, Intent::Cast),
+            (0, Intent::Challenge),
         ];
         assert_eq!(
-            revote_statuses(ballots),
+            revote_statuses(3, ballots),
             vec![Superseded, Challenged, Cast, Cast, Cast, Challenged]
         );
     }
@@ -962,14 +968,14 @@ mod tests {
             &e.operator,
             vec![record_entries::Entry {
                 kind: ItemKind::Ballot,
-                bytes: canonical_json(&c),
+                bytes: canonical_json(&c)?,
             }],
         )?;
         drop(board);
         let ballot_box = e.open_box()?;
         assert_eq!(ballot_box.len(), 3);
         let mut expected = whole.clone();
-        expected.extend_from_slice(&canonical_json(&c));
+        expected.extend_from_slice(&canonical_json(&c)?);
         expected.push(b'\n');
         assert_eq!(e.ballots_file(), expected);
         drop(ballot_box);

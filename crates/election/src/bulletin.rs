@@ -3,9 +3,12 @@
 //! Every item of a record ([`crate::record_entries`]) is one board entry of kind
 //! `election/<item>` (`election/manifest`, `election/ballot`, …) whose body is the item's
 //! canonical bytes. The authority appends them in publication order, signs a checkpoint, and
-//! copies the board's static files into `RECORD/board/`. From those files alone, and the keys it
-//! trusts, anyone can then check that every item of the record is on the board, and a voter can
-//! prove that their ballot is included and under which checkpoint.
+//! copies the board's static files into `RECORD/board/`. From those files alone, and the keys
+//! in the election's parameters, the verifier audits the board ([`audit`]) and checks that the
+//! record is the board's election entries, in order; a voter can prove that their ballot is
+//! included and under which checkpoint.
+
+pub mod audit;
 
 use std::path::{Path, PathBuf};
 
@@ -13,13 +16,14 @@ use fairtally_board::board::{Board, PUBLIC_DIR};
 use fairtally_board::checkpoint::{SignedCheckpoint, TrustPolicy};
 use fairtally_board::entry::{Entry, EntryKind};
 use fairtally_board::mirror::{Inclusion, Mirror, copy_mirror};
-use fairtally_board::note::NoteSigner;
+use fairtally_board::note::{KeyRole, NoteSigner};
 
 use fairtally_crypto::hash::hash_parts;
 
 use crate::ballot::{BALLOT_HASH_DOMAIN, ConfirmationCode};
 use crate::error::{ElectionError, Result};
-use crate::record::ItemKind;
+use crate::parameters::ElectionParameters;
+use crate::record::{ItemKind, files, read_record_json};
 use crate::record_entries::{self, for_each_entry};
 
 /// The static mirror of the board inside a record directory.
@@ -43,11 +47,55 @@ pub fn board_dir(record: &Path) -> PathBuf {
     record.join(BOARD_DIR)
 }
 
-/// Reads the trust policy published with the record's board (`RECORD/board/policy`).
-pub fn record_policy(record: &Path) -> Result<TrustPolicy> {
-    let path = board_dir(record).join(POLICY_FILE);
-    let text = std::fs::read_to_string(&path).map_err(|e| ElectionError::io(&path, e))?;
-    Ok(TrustPolicy::parse(&text, &path.display().to_string())?)
+/// The board's trust policy of the election in `record`, from its parameters (hashed into
+/// its fingerprint).
+pub fn election_policy(record: &Path) -> Result<TrustPolicy> {
+    let parameters: ElectionParameters = read_record_json(&record.join(files::PARAMETERS))?;
+    parameters.board_policy()
+}
+
+/// The trust policy a new election on the board in `board_dir` puts into its parameters: the
+/// board's own (its operator's key), or `witnesses` (a policy file naming the same operator,
+/// the witnesses and the quorum), which then becomes the board's policy too, so that the
+/// board publishes the very policy the election names.
+pub fn board_policy_for_election(
+    board_dir: &Path,
+    witnesses: Option<&TrustPolicy>,
+) -> Result<TrustPolicy> {
+    let mut board = Board::open(board_dir)?;
+    if let Some(policy) = witnesses {
+        if policy.operator != *board.operator() {
+            return Err(ElectionError::Parameters(format!(
+                "the witness policy names the operator {:?}, the board in {} is run by {:?}",
+                policy.operator.name(),
+                board_dir.display(),
+                board.operator().name()
+            )));
+        }
+        board.set_policy(policy)?;
+    }
+    Ok(board.policy().clone())
+}
+
+/// The file in a board directory that holds its operator's signing key (as `fairtally board
+/// init` writes it).
+pub const OPERATOR_KEY_FILE: &str = "operator.key";
+
+/// Creates a new board in `dir` for log `origin`, with a fresh operator key saved owner-only
+/// in `dir/operator.key`: what a demo, a benchmark or a test needs before it creates an
+/// election on that board.
+pub fn create_board(dir: &Path, origin: &str) -> Result<(Board, NoteSigner)> {
+    let operator = NoteSigner::generate(origin, KeyRole::Operator)?;
+    let board = Board::create(dir, &TrustPolicy::operator_only(operator.verifier()))?;
+    let mut key = operator.to_skey().as_bytes().to_vec();
+    key.push(b'\n');
+    fairtally_files::write_new(
+        &dir.join(OPERATOR_KEY_FILE),
+        &key,
+        fairtally_files::Access::OwnerOnly,
+    )
+    .map_err(|e| ElectionError::Record(e.to_string()))?;
+    Ok((board, operator))
 }
 
 /// What posting a record did.
@@ -93,17 +141,6 @@ pub fn post_record(record: &Path, board: &mut Board, operator: &NoteSigner) -> R
     })
 }
 
-/// The outcome of checking a record against its board.
-#[derive(Clone, Debug)]
-pub struct BoardCheck {
-    /// The checkpoint, verified under the trust policy.
-    pub checkpoint: SignedCheckpoint,
-    /// Items of the record checked.
-    pub items: u64,
-    /// Items not on the board, each described (kind, position, ballot code).
-    pub missing: Vec<String>,
-}
-
 /// The confirmation code of a ballot line, from the line's canonical `ballot` member as it
 /// stands, without decoding a single point (a million lines take seconds, not minutes).
 fn line_code(line: &[u8]) -> Option<ConfirmationCode> {
@@ -119,55 +156,6 @@ fn line_code(line: &[u8]) -> Option<ConfirmationCode> {
     )))
 }
 
-/// Describes the `position`-th item (0-based, per kind) for an error message; ballots are named
-/// by their confirmation code.
-fn describe(kind: ItemKind, position: u64, bytes: &[u8]) -> String {
-    match (kind, line_code(bytes)) {
-        (ItemKind::Ballot, Some(code)) => format!("ballot {code}"),
-        _ => format!("{} #{}", kind.name(), position + 1),
-    }
-}
-
-/// Checks, from the static files in `RECORD/board/` alone, that the board's checkpoint is signed
-/// as `policy` demands and that every item of the record is an entry under that checkpoint.
-pub fn check_record(record: &Path, policy: &TrustPolicy) -> Result<BoardCheck> {
-    let mut mirror = Mirror::open(&board_dir(record), policy)?;
-    let mut hashes = Vec::new();
-    let mut kinds = Vec::new();
-    for_each_entry(record, |item| {
-        kinds.push(item.kind);
-        hashes.push(board_entry(item)?.leaf_hash());
-        Ok(())
-    })?;
-    let found = mirror.locate(&hashes)?;
-    let mut missing_at = Vec::new();
-    for (i, index) in found.iter().enumerate() {
-        if index.is_none() {
-            missing_at.push(i);
-        }
-    }
-    let mut missing = Vec::new();
-    if !missing_at.is_empty() {
-        // Second pass, only on failure, to name the missing items.
-        let mut i = 0usize;
-        let mut per_kind = std::collections::HashMap::new();
-        for_each_entry(record, |item| {
-            let position = per_kind.entry(item.kind).or_insert(0u64);
-            if missing_at.binary_search(&i).is_ok() {
-                missing.push(describe(item.kind, *position, &item.bytes));
-            }
-            *position += 1;
-            i += 1;
-            Ok(())
-        })?;
-    }
-    Ok(BoardCheck {
-        checkpoint: mirror.checkpoint().clone(),
-        items: hashes.len() as u64,
-        missing,
-    })
-}
-
 /// A ballot's proof of inclusion.
 #[derive(Clone, Debug)]
 pub struct BallotInclusion {
@@ -178,7 +166,8 @@ pub struct BallotInclusion {
 }
 
 /// Finds the ballot with confirmation code `code` (as printed, dashes optional, any case) in the
-/// record and proves from `RECORD/board/` alone that it is on the board.
+/// record and proves from `RECORD/board/` alone that it is on the board, under the checkpoint
+/// signed as `policy` (the election's, see [`election_policy`]) demands.
 pub fn prove_ballot(record: &Path, policy: &TrustPolicy, code: &str) -> Result<BallotInclusion> {
     let wanted = normalize_code(code);
     let mut mirror = Mirror::open(&board_dir(record), policy)?;

@@ -6,6 +6,8 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Check {
+    /// Every file of the record directory is a file of an election record.
+    RecordFiles,
     /// The record's format and version are known.
     RecordFormat,
     /// The manifest is well formed.
@@ -18,6 +20,19 @@ pub enum Check {
     CredentialList,
     /// `context.json` matches the base hash and joint key recomputed from the set-up.
     ElectionContext,
+    /// The election's fingerprint (its base hash) is the one the person verifying expects.
+    Fingerprint,
+    /// The board's latest checkpoint is signed (and cosigned) as the election's board policy
+    /// demands, and that policy is the one the person verifying pinned.
+    BoardCheckpoint,
+    /// Every file of the board (entry bundles, hash tiles at every level, archived checkpoints,
+    /// policy) is consistent with the signed checkpoint.
+    BoardFiles,
+    /// Every item of the record is the board's entry of its kind at the same position, and
+    /// every election entry of the board is in the record.
+    BoardContents,
+    /// The record's ballots are the board's ballot entries, in the same order.
+    BallotOrder,
     /// Each ballot is for this election and has the manifest's contests and options.
     BallotStructure,
     /// Each ballot is signed by its credential.
@@ -42,13 +57,19 @@ pub enum Check {
 
 impl Check {
     /// Every check, in the order they run and are printed.
-    pub const ALL: [Check; 16] = [
+    pub const ALL: [Check; 22] = [
+        Check::RecordFiles,
         Check::RecordFormat,
         Check::Manifest,
         Check::Parameters,
         Check::GuardianCommitments,
         Check::CredentialList,
         Check::ElectionContext,
+        Check::Fingerprint,
+        Check::BoardCheckpoint,
+        Check::BoardFiles,
+        Check::BoardContents,
+        Check::BallotOrder,
         Check::BallotStructure,
         Check::BallotSignatures,
         Check::EligibleCredentials,
@@ -64,12 +85,18 @@ impl Check {
     /// The check's printed name.
     pub fn name(self) -> &'static str {
         match self {
+            Check::RecordFiles => "record files",
             Check::RecordFormat => "record format",
             Check::Manifest => "manifest",
             Check::Parameters => "parameters",
             Check::GuardianCommitments => "guardian commitments",
             Check::CredentialList => "credential list",
             Check::ElectionContext => "election context",
+            Check::Fingerprint => "fingerprint",
+            Check::BoardCheckpoint => "board checkpoint",
+            Check::BoardFiles => "board files",
+            Check::BoardContents => "board contents",
+            Check::BallotOrder => "ballot order",
             Check::BallotStructure => "ballot structure",
             Check::BallotSignatures => "ballot signatures",
             Check::EligibleCredentials => "eligible credentials",

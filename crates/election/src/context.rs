@@ -48,14 +48,19 @@ impl RecordItem for ElectionContext {
 
 impl ElectionContext {
     /// Compute the context from the set-up. The guardians must already be verified.
+    /// The base hash is the election's fingerprint: it binds the manifest, the parameters (with
+    /// the election id and the board's keys), the guardians, the credentials and the joint key.
     pub fn compute(
         manifest: &Manifest,
         parameters: &ElectionParameters,
         guardians: &[GuardianPublic],
         credentials: &CredentialList,
-    ) -> Self {
-        let ceremony_context = ceremony_context(manifest, parameters);
-        let records: Vec<Vec<u8>> = guardians.iter().map(RecordItem::canonical_bytes).collect();
+    ) -> Result<Self> {
+        let ceremony_context = ceremony_context(manifest, parameters)?;
+        let records: Vec<Vec<u8>> = guardians
+            .iter()
+            .map(RecordItem::canonical_bytes)
+            .collect::<Result<_>>()?;
         let parts: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
         let guardians_hash = hash_parts(GUARDIANS_DOMAIN, &parts);
         let credentials_hash = credentials.hash();
@@ -71,14 +76,14 @@ impl ElectionContext {
                 joint_key.compress().as_bytes(),
             ],
         );
-        ElectionContext {
+        Ok(ElectionContext {
             ceremony_context,
             guardians_hash,
             credentials_hash,
             credentials: count,
             joint_key,
             base_hash,
-        }
+        })
     }
 
     /// Name the first field that differs from the recomputed `expected` context.

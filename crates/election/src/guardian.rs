@@ -1,6 +1,9 @@
 //! Guardians: the trustees who hold the election key in shares. Each generates a secret
 //! polynomial, publishes Feldman commitments to its coefficients with Schnorr proofs of
-//! knowledge, and a transport key to which the other guardians encrypt its shares.
+//! knowledge, and a transport key to which the other guardians encrypt its shares. [`steps`]
+//! holds each guardian step over a copy of the election record.
+
+pub mod steps;
 
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use fairtally_crypto::encoding::{hex_point, hex_points, hex_scalar, hex_scalars};

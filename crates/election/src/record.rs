@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use crate::error::{ElectionError, Result};
 
 /// The version of the record format this crate writes and verifies.
-pub const RECORD_VERSION: u32 = 1;
+pub const RECORD_VERSION: u32 = 2;
 /// The format name stored in `record.json`.
 pub const RECORD_FORMAT: &str = "fairtally-election-record";
 
@@ -42,6 +42,23 @@ pub mod files {
     pub const DECRYPTION_SHARES: &str = "decryption-shares.jsonl";
     /// The published result.
     pub const RESULT: &str = "result.json";
+
+    /// Every file of a complete record, in publication order.
+    pub const ALL: [&str; 10] = [
+        HEADER,
+        MANIFEST,
+        PARAMETERS,
+        GUARDIANS,
+        CREDENTIALS,
+        CONTEXT,
+        BALLOTS,
+        ENCRYPTED_TALLY,
+        DECRYPTION_SHARES,
+        RESULT,
+    ];
+
+    /// The files written after the encrypted tally (by the guardians and at publication).
+    pub const AFTER_TALLY: [&str; 2] = [DECRYPTION_SHARES, RESULT];
 }
 
 /// The kinds of item an election record holds; each is one kind of bulletin-board entry.
@@ -71,6 +88,20 @@ pub enum ItemKind {
 }
 
 impl ItemKind {
+    /// Every kind, in publication order.
+    pub const ALL: [ItemKind; 10] = [
+        ItemKind::Header,
+        ItemKind::Manifest,
+        ItemKind::Parameters,
+        ItemKind::Guardian,
+        ItemKind::Credential,
+        ItemKind::Context,
+        ItemKind::Ballot,
+        ItemKind::EncryptedTally,
+        ItemKind::DecryptionShare,
+        ItemKind::Result,
+    ];
+
     /// The kind's name as stored with a board entry, e.g. `"ballot"`.
     pub fn name(self) -> &'static str {
         match self {
@@ -94,7 +125,7 @@ pub trait RecordItem: Serialize + DeserializeOwned {
     const KIND: ItemKind;
 
     /// The canonical bytes: compact JSON, fields in declaration order, hex in lowercase.
-    fn canonical_bytes(&self) -> Vec<u8> {
+    fn canonical_bytes(&self) -> Result<Vec<u8>> {
         canonical_json(self)
     }
 }
@@ -123,17 +154,62 @@ impl RecordItem for RecordHeader {
     const KIND: ItemKind = ItemKind::Header;
 }
 
-/// Compact JSON of a value: its canonical bytes.
-pub fn canonical_json<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
-    // Serializing our own types into memory cannot fail: they have string keys only and no
-    // custom serializer that errors.
-    serde_json::to_vec(value).unwrap_or_default()
+/// Compact JSON of a value: its canonical bytes. Fails (instead of producing some other
+/// bytes) if the value cannot be serialized, e.g. a map with non-string keys.
+pub fn canonical_json<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
+    serde_json::to_vec(value)
+        .map_err(|e| ElectionError::Record(format!("cannot encode an item as JSON: {e}")))
 }
 
-/// Read and parse one JSON file.
+/// The pretty JSON of a value as a record file holds it: two-space indentation, members in
+/// their documented order, one final line end. A record's `.json` files must be exactly this.
+pub fn pretty_json<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
+    let mut text = serde_json::to_vec_pretty(value)
+        .map_err(|e| ElectionError::Record(format!("cannot encode an item as JSON: {e}")))?;
+    text.push(b'\n');
+    Ok(text)
+}
+
+/// The largest single-item JSON file read (a manifest, a tally, a ballot file).
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
+fn read_bounded(path: &Path) -> Result<Vec<u8>> {
+    let file = File::open(path).map_err(|e| ElectionError::io(path, e))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| ElectionError::io(path, e))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(ElectionError::parse(
+            path,
+            None,
+            format!("the file is larger than {MAX_FILE_BYTES} bytes"),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Read and parse one JSON file written by a person or another program (any layout).
 pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
-    let text = std::fs::read_to_string(path).map_err(|e| ElectionError::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| ElectionError::parse(path, None, e))
+    let bytes = read_bounded(path)?;
+    serde_json::from_slice(&bytes).map_err(|e| ElectionError::parse(path, None, e))
+}
+
+/// Read one `.json` file of an election record: it must parse and be byte for byte its
+/// canonical pretty form ([`pretty_json`]), so that no byte of the record goes unchecked.
+pub fn read_record_json<T: Serialize + DeserializeOwned>(path: &Path) -> Result<T> {
+    let bytes = read_bounded(path)?;
+    let value: T =
+        serde_json::from_slice(&bytes).map_err(|e| ElectionError::parse(path, None, e))?;
+    if pretty_json(&value)? != bytes {
+        return Err(ElectionError::parse(
+            path,
+            None,
+            "the file is not in its canonical form (the pretty JSON fairtally writes: two-space \
+             indentation, members in the documented order, one final line end)",
+        ));
+    }
+    Ok(value)
 }
 
 /// Who may read a file fairtally writes (the durable-write helper's own type).
@@ -150,10 +226,7 @@ pub fn write_secret_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Resul
 }
 
 fn write_json_with<T: Serialize + ?Sized>(path: &Path, value: &T, access: Access) -> Result<()> {
-    let mut text =
-        serde_json::to_string_pretty(value).map_err(|e| ElectionError::parse(path, None, e))?;
-    text.push('\n');
-    write_file_atomically(path, text.as_bytes(), access)
+    write_file_atomically(path, &pretty_json(value)?, access)
 }
 
 /// Creates (truncates) `path` for writing with the given access.
@@ -213,7 +286,7 @@ impl JsonLinesWriter {
 
     /// Append one value as a line.
     pub fn write<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        let mut line = canonical_json(value);
+        let mut line = canonical_json(value)?;
         line.push(b'\n');
         self.out
             .write_all(&line)
@@ -258,46 +331,43 @@ impl JsonLinesReader {
         &self.path
     }
 
-    /// The next non-empty raw line and its number (1-based), or `None` at the end of the file.
-    /// A last line without its newline means the file was cut short and is an error.
+    /// The next raw line (with its line end) and its number (1-based), or `None` at the end of
+    /// the file. Every line counts: an empty line, a carriage return or a last line without its
+    /// line end (a file cut short) is an error naming the line.
     pub fn next_raw(&mut self) -> Result<Option<(u64, String)>> {
-        loop {
-            let mut text = String::new();
-            // Bounded, so that a file without line ends cannot exhaust memory.
-            let mut limited = (&mut self.input).take(MAX_LINE_BYTES + 1);
-            let read = limited.read_line(&mut text).map_err(|e| {
-                ElectionError::parse(
-                    &self.path,
-                    Some(self.line + 1),
-                    format!("unreadable line: {e}"),
-                )
-            })?;
-            if read == 0 {
-                return Ok(None);
-            }
-            self.line += 1;
-            if read as u64 > MAX_LINE_BYTES {
-                return Err(ElectionError::parse(
-                    &self.path,
-                    Some(self.line),
-                    format!("the line is longer than {MAX_LINE_BYTES} bytes"),
-                ));
-            }
-            if !text.ends_with('\n') {
-                return Err(ElectionError::parse(
-                    &self.path,
-                    Some(self.line),
-                    "the last line has no line end: the file is truncated",
-                ));
-            }
-            if !text.trim().is_empty() {
-                return Ok(Some((self.line, text)));
-            }
+        let mut text = String::new();
+        // Bounded, so that a file without line ends cannot exhaust memory.
+        let mut limited = (&mut self.input).take(MAX_LINE_BYTES + 1);
+        let read = limited.read_line(&mut text).map_err(|e| {
+            ElectionError::parse(
+                &self.path,
+                Some(self.line + 1),
+                format!("unreadable line: {e}"),
+            )
+        })?;
+        if read == 0 {
+            return Ok(None);
+        }
+        self.line += 1;
+        let bad = if read as u64 > MAX_LINE_BYTES {
+            Some(format!("the line is longer than {MAX_LINE_BYTES} bytes"))
+        } else if !text.ends_with('\n') {
+            Some("the last line has no line end: the file is truncated".to_owned())
+        } else if text == "\n" {
+            Some("the line is empty".to_owned())
+        } else if text.contains('\r') {
+            Some("the line holds a carriage return (lines end with LF alone)".to_owned())
+        } else {
+            None
+        };
+        match bad {
+            Some(reason) => Err(ElectionError::parse(&self.path, Some(self.line), reason)),
+            None => Ok(Some((self.line, text))),
         }
     }
 
-    /// The next value, parsed, with its line number.
-    pub fn next_item<T: DeserializeOwned>(&mut self) -> Result<Option<(u64, T)>> {
+    /// The next value, parsed from a canonical line, with its line number.
+    pub fn next_item<T: Serialize + DeserializeOwned>(&mut self) -> Result<Option<(u64, T)>> {
         match self.next_raw()? {
             None => Ok(None),
             Some((line, text)) => {
@@ -308,7 +378,7 @@ impl JsonLinesReader {
     }
 
     /// Read every remaining value (for small files: guardians, shares).
-    pub fn read_all<T: DeserializeOwned>(mut self) -> Result<Vec<T>> {
+    pub fn read_all<T: Serialize + DeserializeOwned>(mut self) -> Result<Vec<T>> {
         let mut items = Vec::new();
         while let Some((_, item)) = self.next_item()? {
             items.push(item);
@@ -317,9 +387,26 @@ impl JsonLinesReader {
     }
 }
 
-/// Parse one JSON Lines line of `path`.
-pub fn parse_line<T: DeserializeOwned>(path: &Path, line: u64, text: &str) -> Result<T> {
-    serde_json::from_str(text).map_err(|e| ElectionError::parse(path, Some(line), e))
+/// Parse one JSON Lines line of `path` (with or without its line end). The line must be
+/// exactly the value's canonical JSON ([`canonical_json`]): compact, members in their
+/// documented order, no other spelling of the same value.
+pub fn parse_line<T: Serialize + DeserializeOwned>(
+    path: &Path,
+    line: u64,
+    text: &str,
+) -> Result<T> {
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    let value: T =
+        serde_json::from_str(text).map_err(|e| ElectionError::parse(path, Some(line), e))?;
+    if canonical_json(&value)? != text.as_bytes() {
+        return Err(ElectionError::parse(
+            path,
+            Some(line),
+            "the line is not in canonical form (compact JSON, members in the documented order, \
+             exactly as fairtally writes it)",
+        ));
+    }
+    Ok(value)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::error::Result;
 use crate::guardian::GuardianPublic;
 use crate::manifest::Manifest;
 use crate::parameters::ElectionParameters;
-use crate::record::{ItemKind, JsonLinesReader, RecordHeader, RecordItem, files, read_json};
+use crate::record::{ItemKind, JsonLinesReader, RecordHeader, RecordItem, files, read_record_json};
 use crate::tally::{DecryptionShare, ElectionResult, EncryptedTally};
 
 /// One entry: the item's kind and its canonical bytes.
@@ -26,34 +26,47 @@ pub struct Entry {
 
 /// Call `post` with every entry of the record in `dir`, in publication order. The first file
 /// not written yet (a record still in progress) ends the sequence.
-pub fn for_each_entry(dir: &Path, mut post: impl FnMut(Entry) -> Result<()>) -> Result<()> {
+pub fn for_each_entry(dir: &Path, post: impl FnMut(Entry) -> Result<()>) -> Result<()> {
+    for_each_entry_except(dir, &[], post)
+}
+
+/// As [`for_each_entry`], without reading the items of the kinds in `skip` (the verifier
+/// streams the ballots on its own).
+pub fn for_each_entry_except(
+    dir: &Path,
+    skip: &[ItemKind],
+    mut post: impl FnMut(Entry) -> Result<()>,
+) -> Result<()> {
     let post = &mut post;
     // `&&` stops at the first missing file.
-    let _complete = one::<RecordHeader>(dir, files::HEADER, post)?
-        && one::<Manifest>(dir, files::MANIFEST, post)?
-        && one::<ElectionParameters>(dir, files::PARAMETERS, post)?
-        && lines::<GuardianPublic>(dir, files::GUARDIANS, post)?
-        && lines::<CredentialEntry>(dir, files::CREDENTIALS, post)?
-        && one::<ElectionContext>(dir, files::CONTEXT, post)?
-        && lines::<BallotEntry>(dir, files::BALLOTS, post)?
-        && one::<EncryptedTally>(dir, files::ENCRYPTED_TALLY, post)?
-        && lines::<DecryptionShare>(dir, files::DECRYPTION_SHARES, post)?
-        && one::<ElectionResult>(dir, files::RESULT, post)?;
+    let _complete = one::<RecordHeader>(dir, files::HEADER, skip, post)?
+        && one::<Manifest>(dir, files::MANIFEST, skip, post)?
+        && one::<ElectionParameters>(dir, files::PARAMETERS, skip, post)?
+        && lines::<GuardianPublic>(dir, files::GUARDIANS, skip, post)?
+        && lines::<CredentialEntry>(dir, files::CREDENTIALS, skip, post)?
+        && one::<ElectionContext>(dir, files::CONTEXT, skip, post)?
+        && lines::<BallotEntry>(dir, files::BALLOTS, skip, post)?
+        && one::<EncryptedTally>(dir, files::ENCRYPTED_TALLY, skip, post)?
+        && lines::<DecryptionShare>(dir, files::DECRYPTION_SHARES, skip, post)?
+        && one::<ElectionResult>(dir, files::RESULT, skip, post)?;
     Ok(())
 }
 
 type Post<'a> = &'a mut dyn FnMut(Entry) -> Result<()>;
 
 /// Post the item of a single-item file; false if the file does not exist yet.
-fn one<T: RecordItem>(dir: &Path, file: &str, post: Post<'_>) -> Result<bool> {
+fn one<T: RecordItem>(dir: &Path, file: &str, skip: &[ItemKind], post: Post<'_>) -> Result<bool> {
     let path = dir.join(file);
     if !path.exists() {
         return Ok(false);
     }
-    let item: T = read_json(&path)?;
+    if skip.contains(&T::KIND) {
+        return Ok(true);
+    }
+    let item: T = read_record_json(&path)?;
     post(Entry {
         kind: T::KIND,
-        bytes: item.canonical_bytes(),
+        bytes: item.canonical_bytes()?,
     })?;
     Ok(true)
 }
@@ -66,16 +79,19 @@ fn one<T: RecordItem>(dir: &Path, file: &str, post: Post<'_>) -> Result<bool> {
 /// and checking a million ballots cheap (no point decoding), and makes the rule simple: the
 /// record's files must be byte for byte what was posted. Whether each line is a valid item is
 /// the verifier's business.
-fn lines<T: RecordItem>(dir: &Path, file: &str, post: Post<'_>) -> Result<bool> {
+fn lines<T: RecordItem>(dir: &Path, file: &str, skip: &[ItemKind], post: Post<'_>) -> Result<bool> {
     let path = dir.join(file);
     if !path.exists() {
         return Ok(false);
+    }
+    if skip.contains(&T::KIND) {
+        return Ok(true);
     }
     let mut reader = JsonLinesReader::open(&path)?;
     while let Some((_, line)) = reader.next_raw()? {
         post(Entry {
             kind: T::KIND,
-            bytes: line.trim_end_matches(['\n', '\r']).as_bytes().to_vec(),
+            bytes: line.strip_suffix('\n').unwrap_or(&line).as_bytes().to_vec(),
         })?;
     }
     Ok(true)

@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use fairtally_board::board::Board;
-use fairtally_board::checkpoint::TrustPolicy;
-use fairtally_board::note::{KeyRole, NoteSigner};
+use fairtally_board::note::NoteSigner;
 use fairtally_crypto::random::random_bytes;
 use fairtally_files::{Access, write_new};
 use rayon::prelude::*;
@@ -16,6 +15,7 @@ use rayon::prelude::*;
 use crate::authority;
 use crate::ballot::{BallotEntry, Selections, encrypt_ballot};
 use crate::ballot_box::{self, BallotBox};
+use crate::bulletin;
 use crate::ceremony::{KeyShare, run_all_in_one};
 use crate::context::VotingContext;
 use crate::credential::{self, Credential};
@@ -94,7 +94,7 @@ pub struct DemoOutcome {
     pub private: PathBuf,
     /// The authority's bulletin board (its public files are in `board/public`).
     pub board: PathBuf,
-    /// The board operator's signing key (in `private`).
+    /// The board operator's signing key.
     pub operator_key: PathBuf,
     /// Per-phase times.
     pub phases: Vec<PhaseTime>,
@@ -106,6 +106,12 @@ pub struct DemoOutcome {
     pub present: Vec<u32>,
     /// Ballots written (cast, challenged and re-votes).
     pub ballots: u64,
+}
+
+/// Reads the board operator's signing key.
+fn read_operator(path: &Path) -> Result<NoteSigner> {
+    let text = std::fs::read_to_string(path).map_err(|e| ElectionError::io(path, e))?;
+    Ok(NoteSigner::from_skey(&text, &path.display().to_string())?)
 }
 
 fn random_below(n: u64) -> u64 {
@@ -203,16 +209,17 @@ pub fn cast_ballots(
     Ok((totals, written, voted))
 }
 
-/// Prepare `out` for a demo: a directory that a previous demo marked as its own is cleared
-/// (only the parts a demo writes); anything else that is not empty is refused, so a real
-/// election's files are never deleted.
-fn prepare_output(out: &Path) -> Result<(PathBuf, PathBuf, PathBuf)> {
-    let parts = [out.join("record"), out.join("private"), out.join("board")];
+/// Prepares `out` for a demo or benchmark and creates its bulletin board in `out/board`
+/// (operator key `out/board/operator.key`, log `origin`), whose policy the caller puts into the
+/// election's parameters before [`run_demo`]. A directory that an earlier demo marked as its
+/// own ([`DEMO_MARKER`]) is cleared (only the parts a demo writes); any other directory that is
+/// not empty is refused, so a real election's files are never deleted.
+pub fn demo_board(out: &Path, origin: &str) -> Result<(Board, NoteSigner)> {
     let marker = out.join(DEMO_MARKER);
     if marker.exists() {
-        for part in &parts {
+        for part in ["record", "private", "board"].map(|p| out.join(p)) {
             if part.exists() {
-                std::fs::remove_dir_all(part).map_err(|e| ElectionError::io(part, e))?;
+                std::fs::remove_dir_all(&part).map_err(|e| ElectionError::io(&part, e))?;
             }
         }
     } else {
@@ -235,17 +242,28 @@ fn prepare_output(out: &Path) -> Result<(PathBuf, PathBuf, PathBuf)> {
         )
         .map_err(|e| ElectionError::io(&e.path, e.source))?;
     }
-    for dir in &parts[..2] {
-        std::fs::create_dir_all(dir).map_err(|e| ElectionError::io(dir, e))?;
-    }
-    let [record, private, board] = parts;
-    Ok((record, private, board))
+    bulletin::create_board(&out.join("board"), origin)
 }
 
-/// Run a whole election into `out/record` (public), `out/board` (the authority's bulletin
-/// board, every item posted as it is published) and `out/private` (guardian key shares, the
-/// simulated voters' credentials, the board operator's key). `out` must be empty or an
-/// earlier demo's.
+/// The record and private directories of a demo in `out`, which must not exist yet.
+fn prepare_output(out: &Path) -> Result<(PathBuf, PathBuf)> {
+    let (record, private) = (out.join("record"), out.join("private"));
+    for dir in [&record, &private] {
+        if dir.exists() {
+            return Err(ElectionError::Record(format!(
+                "{} exists already; a demo starts in a fresh directory (see `demo_board`)",
+                dir.display()
+            )));
+        }
+        std::fs::create_dir_all(dir).map_err(|e| ElectionError::io(dir, e))?;
+    }
+    Ok((record, private))
+}
+
+/// Run a whole election into `out/record` (public) and `out/private` (guardian key shares, the
+/// simulated voters' credentials), posting every item to the board in `out/board` as it is
+/// published (ballots as they are accepted). The board must exist, with its operator key in
+/// `out/board/operator.key` and its policy in the parameters (see [`demo_board`]).
 pub fn run_demo(config: &DemoConfig, out: &Path, progress: &dyn Progress) -> Result<DemoOutcome> {
     config.manifest.validate()?;
     config.parameters.validate()?;
@@ -263,7 +281,17 @@ pub fn run_demo(config: &DemoConfig, out: &Path, progress: &dyn Progress) -> Res
             config.absent
         )));
     }
-    let (record, private, board_dir) = prepare_output(out)?;
+    let board_dir = out.join("board");
+    let operator_key = board_dir.join(bulletin::OPERATOR_KEY_FILE);
+    let operator = read_operator(&operator_key)?;
+    let board = Board::open(&board_dir)?;
+    if *board.policy() != config.parameters.board_policy()? {
+        return Err(ElectionError::Parameters(format!(
+            "the board in {} is not the one the parameters name",
+            board_dir.display()
+        )));
+    }
+    let (record, private) = prepare_output(out)?;
     let mut phases = Vec::new();
     let mut clock = Instant::now();
     let mut lap = |phase: &'static str, clock: &mut Instant| {
@@ -276,7 +304,7 @@ pub fn run_demo(config: &DemoConfig, out: &Path, progress: &dyn Progress) -> Res
 
     authority::create_election(&record, &config.manifest, &config.parameters)?;
     let names: Vec<String> = (1..=n).map(|i| format!("Guardian {i}")).collect();
-    let ceremony = ceremony_context(&config.manifest, &config.parameters);
+    let ceremony = ceremony_context(&config.manifest, &config.parameters)?;
     let (guardians, key_shares) = run_all_in_one(&ceremony, &config.parameters, &names)?;
     authority::publish_guardians(&record, &guardians)?;
     for share in &key_shares {
@@ -297,16 +325,7 @@ pub fn run_demo(config: &DemoConfig, out: &Path, progress: &dyn Progress) -> Res
     secrets.finish()?;
     lap("credentials", &mut clock);
 
-    let operator = NoteSigner::generate(DEMO_ORIGIN, KeyRole::Operator)?;
-    let operator_key = private.join("board-operator.key");
-    write_new(
-        &operator_key,
-        operator.to_skey().as_bytes(),
-        Access::OwnerOnly,
-    )
-    .map_err(|e| ElectionError::io(&e.path, e.source))?;
-    let policy = TrustPolicy::operator_only(operator.verifier());
-    let setup = ballot_box::open_voting(&record, Board::create(&board_dir, &policy)?, &operator)?;
+    let setup = ballot_box::open_voting(&record, board, &operator)?;
     let mut ballot_box = BallotBox::open(&record, Board::open(&board_dir)?, &operator)?;
     let (totals, ballots, voted) =
         cast_ballots(&mut ballot_box, &credentials, &config.plan, progress)?;
@@ -357,26 +376,35 @@ mod tests {
         Ok(())
     }
 
-    #[test]
-    fn demo_result_matches_the_plaintext_count() -> Result<()> {
-        let dir = tempfile::tempdir().map_err(|e| ElectionError::io("tmp", e))?;
-        let config = DemoConfig {
+    fn config(voters: usize, (n, k, absent): (u32, u32, u32), board: &Board) -> Result<DemoConfig> {
+        Ok(DemoConfig {
             manifest: Manifest::default_demo()?,
-            voters: 40,
-            parameters: ElectionParameters::new(3, 2)?,
-            absent: 1,
+            voters,
+            parameters: ElectionParameters::new(n, k, board.policy())?,
+            absent,
             plan: VotingPlan {
                 turnout_percent: 100.0,
                 challenge_percent: 10.0,
                 revote_percent: 20.0,
             },
-        };
-        let outcome = run_demo(&config, dir.path(), &Silent)?;
+        })
+    }
+
+    #[test]
+    fn demo_result_matches_the_plaintext_count() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| ElectionError::io("tmp", e))?;
+        let (board, _) = demo_board(dir.path(), DEMO_ORIGIN)?;
+        let outcome = run_demo(&config(40, (3, 2, 1), &board)?, dir.path(), &Silent)?;
         assert_eq!(outcome.result, outcome.expected);
         assert_eq!(outcome.present, vec![1, 2]);
         assert!(outcome.ballots >= 40);
-        // A second run into the same directory replaces the previous demo.
-        run_demo(&config, dir.path(), &Silent)?;
+        // Every ballot went on the board as it was accepted.
+        let board = Board::open(&outcome.board)?;
+        assert!(board.size()? > outcome.ballots);
+        // A second demo into the same directory replaces the previous one.
+        drop(board);
+        let (board, _) = demo_board(dir.path(), DEMO_ORIGIN)?;
+        run_demo(&config(3, (1, 1, 0), &board)?, dir.path(), &Silent)?;
         Ok(())
     }
 
@@ -389,14 +417,7 @@ mod tests {
             .and_then(|()| std::fs::create_dir_all(&record))
             .and_then(|()| std::fs::write(record.join("record.json"), "{}"))
             .map_err(|e| ElectionError::io("tmp", e))?;
-        let config = DemoConfig {
-            manifest: Manifest::default_demo()?,
-            voters: 2,
-            parameters: ElectionParameters::new(1, 1)?,
-            absent: 0,
-            plan: VotingPlan::default(),
-        };
-        let err = run_demo(&config, dir.path(), &Silent)
+        let err = demo_board(dir.path(), DEMO_ORIGIN)
             .err()
             .map(|e| e.to_string());
         assert!(
@@ -412,14 +433,8 @@ mod tests {
     #[test]
     fn too_many_voters_are_refused_before_anything_is_allocated() -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| ElectionError::io("tmp", e))?;
-        let config = DemoConfig {
-            manifest: Manifest::default_demo()?,
-            voters: usize::MAX,
-            parameters: ElectionParameters::new(1, 1)?,
-            absent: 0,
-            plan: VotingPlan::default(),
-        };
-        let err = run_demo(&config, dir.path(), &Silent)
+        let (board, _) = demo_board(dir.path(), DEMO_ORIGIN)?;
+        let err = run_demo(&config(usize::MAX, (1, 1, 0), &board)?, dir.path(), &Silent)
             .err()
             .map(|e| e.to_string());
         assert!(err.is_some_and(|e| e.contains("1 to")));

@@ -110,6 +110,33 @@ impl Accumulator {
     }
 }
 
+/// The re-vote rule, in one place for the verifier and the ballot box: among the cast ballots
+/// of one credential, the last in board order counts; each earlier one is *superseded* and
+/// does not count. Challenged ballots never count and never supersede (do not pass them).
+///
+/// Feed the valid cast ballots in board order; `T` is whatever the caller needs to find a
+/// ballot again (a line and offset, a board index).
+#[derive(Clone, Debug)]
+pub struct RevoteRule<T> {
+    latest: Vec<Option<T>>,
+}
+
+impl<T> RevoteRule<T> {
+    /// The rule for a list of `credentials` credentials, before any ballot.
+    pub fn new(credentials: usize) -> Self {
+        RevoteRule {
+            latest: std::iter::repeat_with(|| None).take(credentials).collect(),
+        }
+    }
+
+    /// The next valid cast ballot in board order, by the credential's position in the list.
+    /// Returns the ballot it supersedes, if the credential had cast one before. A position
+    /// outside the list is ignored (such a ballot is not valid).
+    pub fn cast(&mut self, credential: usize, ballot: T) -> Option<T> {
+        self.latest.get_mut(credential)?.replace(ballot)
+    }
+}
+
 /// `encrypted-tally.json`: the sum of the counted ballots per option.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -8,9 +8,14 @@
 //! contest, a guardian.
 
 mod ballots;
+mod board;
+mod inventory;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+
+use fairtally_board::checkpoint::{SignedCheckpoint, TrustPolicy};
+use fairtally_crypto::hash::Digest;
 
 use crate::check::{Check, Failure};
 use crate::context::{ElectionContext, VotingContext};
@@ -21,11 +26,22 @@ use crate::manifest::Manifest;
 use crate::parameters::{ElectionParameters, ceremony_context};
 use crate::progress::Progress;
 use crate::record::{
-    JsonLinesReader, RECORD_FORMAT, RECORD_VERSION, RecordHeader, files, read_json,
+    JsonLinesReader, RECORD_FORMAT, RECORD_VERSION, RecordHeader, files, read_record_json,
 };
 use crate::tally::{self, DecryptionShare, ElectionResult, EncryptedTally};
 
 pub use ballots::{BallotSummary, check_ballot, verify_ballots};
+
+/// What the person verifying obtained out of band, to tie the record to the real election.
+/// Without either, a record can only be found self-consistent: anyone can invent a whole
+/// election that verifies.
+#[derive(Clone, Debug, Default)]
+pub struct Pins {
+    /// The election's fingerprint (its base hash), as published by the authority.
+    pub fingerprint: Option<Digest>,
+    /// The board's trust policy (operator key, witnesses, quorum).
+    pub board_policy: Option<TrustPolicy>,
+}
 
 /// What verification found.
 #[derive(Clone, Debug)]
@@ -39,6 +55,17 @@ pub struct Report {
     /// The verified result (present when the result check ran; trust it only if
     /// [`Report::is_valid`]).
     pub result: Option<ElectionResult>,
+    /// The manifest, once read and valid (for showing the result with its titles).
+    pub manifest: Option<Manifest>,
+    /// The election's fingerprint: its base hash, recomputed from the set-up.
+    pub fingerprint: Option<Digest>,
+    /// The board's checkpoint the record was checked against, verified under the election's
+    /// board policy.
+    pub checkpoint: Option<SignedCheckpoint>,
+    /// Whether the fingerprint was compared with one given by the person verifying.
+    pub fingerprint_pinned: bool,
+    /// Whether the board's policy was compared with one given by the person verifying.
+    pub policy_pinned: bool,
 }
 
 /// How many ballots of each kind the record holds.
@@ -56,10 +83,44 @@ pub struct BallotCounts {
     pub counted: u64,
 }
 
+/// Reads a fingerprint as printed (64 hex digits, any case, surrounding spaces ignored).
+pub fn parse_fingerprint(text: &str) -> Result<Digest> {
+    Digest::from_hex(&text.trim().to_ascii_lowercase()).map_err(|e| {
+        ElectionError::crypto(
+            format!(
+                "fingerprint {:?}",
+                text.chars().take(80).collect::<String>()
+            ),
+            e,
+        )
+    })
+}
+
 impl Report {
+    fn new() -> Self {
+        Report {
+            passed: BTreeMap::new(),
+            failures: Vec::new(),
+            ballots: BallotCounts::default(),
+            result: None,
+            manifest: None,
+            fingerprint: None,
+            checkpoint: None,
+            fingerprint_pinned: false,
+            policy_pinned: false,
+        }
+    }
+
     /// Whether every check passed.
     pub fn is_valid(&self) -> bool {
         self.failures.is_empty()
+    }
+
+    /// Whether the record was tied to something the person verifying obtained out of band
+    /// (the fingerprint or the board's policy). A valid record that is not pinned is only
+    /// self-consistent.
+    pub fn is_pinned(&self) -> bool {
+        self.fingerprint_pinned || self.policy_pinned
     }
 
     /// Failures of one check.
@@ -69,6 +130,10 @@ impl Report {
 
     fn pass(&mut self, check: Check, items: u64) {
         *self.passed.entry(check).or_default() += items;
+    }
+
+    fn fail(&mut self, check: Check, item: impl Into<String>, reason: impl Into<String>) {
+        self.failures.push(Failure::new(check, item, reason));
     }
 
     fn outcome(
@@ -83,29 +148,46 @@ impl Report {
                 true
             }
             Err(reason) => {
-                self.failures.push(Failure::new(check, item, reason));
+                self.fail(check, item, reason);
                 false
             }
         }
     }
 }
 
-/// Verify the record in `dir`.
-pub fn verify_record(dir: &Path, progress: &dyn Progress) -> Result<Report> {
-    let mut report = Report {
-        passed: BTreeMap::new(),
-        failures: Vec::new(),
-        ballots: BallotCounts::default(),
-        result: None,
-    };
+/// How far [`verify_record`] goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stage {
+    /// Up to and including the encrypted tally: what a guardian checks before decrypting (the
+    /// record holds no decryption shares or result yet, or they are ignored).
+    EncryptedTally,
+    /// Everything, up to the result.
+    Result,
+}
+
+/// Verify the whole record in `dir`: every file, every check, the bulletin board among them,
+/// against what the person verifying pinned. The one verdict: callers only show it.
+pub fn verify_record(dir: &Path, pins: &Pins, progress: &dyn Progress) -> Result<Report> {
+    verify_record_to(dir, pins, Stage::Result, progress)
+}
+
+/// Verify the record in `dir` up to `stage` (see [`verify_record`]).
+pub fn verify_record_to(
+    dir: &Path,
+    pins: &Pins,
+    stage: Stage,
+    progress: &dyn Progress,
+) -> Result<Report> {
+    let mut report = Report::new();
     if !dir.is_dir() {
         return Err(ElectionError::io(
             dir,
             std::io::Error::new(std::io::ErrorKind::NotFound, "no such record directory"),
         ));
     }
+    inventory::check_files(&mut report, dir, stage)?;
 
-    let header: RecordHeader = read_json(&dir.join(files::HEADER))?;
+    let header: RecordHeader = read_record_json(&dir.join(files::HEADER))?;
     let format_ok = header.format == RECORD_FORMAT && header.version == RECORD_VERSION;
     report.outcome(
         Check::RecordFormat,
@@ -120,13 +202,13 @@ pub fn verify_record(dir: &Path, progress: &dyn Progress) -> Result<Report> {
         return Ok(report);
     }
 
-    let manifest: Manifest = read_json(&dir.join(files::MANIFEST))?;
+    let manifest: Manifest = read_record_json(&dir.join(files::MANIFEST))?;
     let manifest_ok = report.outcome(
         Check::Manifest,
         files::MANIFEST,
         manifest.validate().map_err(|e| e.to_string()),
     );
-    let parameters: ElectionParameters = read_json(&dir.join(files::PARAMETERS))?;
+    let parameters: ElectionParameters = read_record_json(&dir.join(files::PARAMETERS))?;
     let parameters_ok = report.outcome(
         Check::Parameters,
         files::PARAMETERS,
@@ -135,12 +217,13 @@ pub fn verify_record(dir: &Path, progress: &dyn Progress) -> Result<Report> {
     if !manifest_ok || !parameters_ok {
         return Ok(report);
     }
+    report.manifest = Some(manifest.clone());
 
-    let ceremony = ceremony_context(&manifest, &parameters);
+    let ceremony = ceremony_context(&manifest, &parameters)?;
     let guardians: Vec<GuardianPublic> =
         JsonLinesReader::open(&dir.join(files::GUARDIANS))?.read_all()?;
     if guardians.len() != parameters.guardians as usize {
-        report.failures.push(Failure::new(
+        report.fail(
             Check::GuardianCommitments,
             files::GUARDIANS,
             format!(
@@ -148,7 +231,7 @@ pub fn verify_record(dir: &Path, progress: &dyn Progress) -> Result<Report> {
                 guardians.len(),
                 parameters.guardians
             ),
-        ));
+        );
     }
     for (guardian, expected) in guardians.iter().zip(1u32..) {
         let result = if guardian.index == expected {
@@ -171,17 +254,13 @@ pub fn verify_record(dir: &Path, progress: &dyn Progress) -> Result<Report> {
             list
         }
         Err(e) => {
-            report.failures.push(Failure::new(
-                Check::CredentialList,
-                files::CREDENTIALS,
-                e.to_string(),
-            ));
+            report.fail(Check::CredentialList, files::CREDENTIALS, e.to_string());
             return Ok(report);
         }
     };
 
-    let expected = ElectionContext::compute(&manifest, &parameters, &guardians, &credentials);
-    let published: ElectionContext = read_json(&dir.join(files::CONTEXT))?;
+    let expected = ElectionContext::compute(&manifest, &parameters, &guardians, &credentials)?;
+    let published: ElectionContext = read_record_json(&dir.join(files::CONTEXT))?;
     report.outcome(
         Check::ElectionContext,
         files::CONTEXT,
@@ -189,11 +268,41 @@ pub fn verify_record(dir: &Path, progress: &dyn Progress) -> Result<Report> {
             .check_against(&expected)
             .map_err(|e| e.to_string()),
     );
+    report.fingerprint = Some(expected.base_hash);
+    if let Some(pinned) = pins.fingerprint {
+        report.fingerprint_pinned = true;
+        report.outcome(
+            Check::Fingerprint,
+            files::CONTEXT,
+            if pinned == expected.base_hash {
+                Ok(())
+            } else {
+                Err(format!(
+                    "this record is election {}, not the expected {pinned}",
+                    expected.base_hash
+                ))
+            },
+        );
+    }
+
+    let audit = board::check_board(&mut report, dir, &parameters, pins)?;
+    if let Some(audit) = &audit {
+        board::check_items(&mut report, dir, audit, stage)?;
+    }
+    let board_ballots = audit
+        .as_ref()
+        .map(|a| a.of_kind(&board::kind_name(crate::record::ItemKind::Ballot)));
+
     // Ballots are checked against the recomputed context, so a forged context.json cannot make
     // them pass.
     let ctx = VotingContext::new(manifest.clone(), &expected);
-
-    let summary = verify_ballots(&dir.join(files::BALLOTS), &ctx, &credentials, progress)?;
+    let summary = ballots::verify_ballots_on_board(
+        &dir.join(files::BALLOTS),
+        &ctx,
+        &credentials,
+        board_ballots,
+        progress,
+    )?;
     for (check, n) in &summary.passed {
         report.pass(*check, *n);
     }
@@ -206,9 +315,12 @@ pub fn verify_record(dir: &Path, progress: &dyn Progress) -> Result<Report> {
         counted: summary.tally.count,
     };
 
-    let published_tally: EncryptedTally = read_json(&dir.join(files::ENCRYPTED_TALLY))?;
+    let published_tally: EncryptedTally = read_record_json(&dir.join(files::ENCRYPTED_TALLY))?;
     let recomputed = summary.tally.to_tally(&manifest);
     check_tally(&mut report, &manifest, &published_tally, &recomputed);
+    if stage == Stage::EncryptedTally {
+        return Ok(report);
+    }
 
     let shares: Vec<DecryptionShare> =
         JsonLinesReader::open(&dir.join(files::DECRYPTION_SHARES))?.read_all()?;
@@ -237,7 +349,7 @@ pub fn verify_record(dir: &Path, progress: &dyn Progress) -> Result<Report> {
         }
     }
 
-    let result: ElectionResult = read_json(&dir.join(files::RESULT))?;
+    let result: ElectionResult = read_record_json(&dir.join(files::RESULT))?;
     let checked = published_tally
         .flat(&manifest)
         .map_err(|e| e.to_string())
@@ -267,21 +379,17 @@ fn check_tally(
     recomputed: &EncryptedTally,
 ) {
     if published.ballots != recomputed.ballots {
-        report.failures.push(Failure::new(
+        report.fail(
             Check::EncryptedTally,
             files::ENCRYPTED_TALLY,
             format!(
                 "{} ballots published, {} counted from the record",
                 published.ballots, recomputed.ballots
             ),
-        ));
+        );
     }
     if let Err(e) = published.flat(manifest) {
-        report.failures.push(Failure::new(
-            Check::EncryptedTally,
-            files::ENCRYPTED_TALLY,
-            e.to_string(),
-        ));
+        report.fail(Check::EncryptedTally, files::ENCRYPTED_TALLY, e.to_string());
         return;
     }
     for (p, r) in published.contests.iter().zip(&recomputed.contests) {

@@ -5,7 +5,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::digits::{DigitTest, digit_tests};
+use crate::digits::{DIGIT_REPS, DigitTest, OptionDigitTests, digit_tests_by_region};
 use crate::fraud_model::{FitSettings, FraudModelFit, fit_fraud_model};
 use crate::histograms::{Histograms, histograms, integer_peak_ratio};
 use crate::integer_percentage::{IntegerPercentageTest, integer_percentage_by_region};
@@ -17,6 +17,8 @@ use crate::{Election, Fingerprint, ForensicsError, fingerprint};
 pub struct Settings {
     /// Monte Carlo repetitions of the integer-percentage test.
     pub reps: usize,
+    /// Simulated redraws of the digit tests.
+    pub digit_reps: usize,
     /// Seed of every random draw (Monte Carlo and bootstrap).
     pub seed: u64,
     /// Bootstrap replicates of the fraud-model fit and of Shpilkin's estimate.
@@ -29,6 +31,7 @@ impl Default for Settings {
     fn default() -> Settings {
         Settings {
             reps: 1000,
+            digit_reps: DIGIT_REPS,
             seed: 42,
             bootstrap: 200,
             regions: true,
@@ -141,15 +144,23 @@ pub struct Analysis {
     pub regions: Vec<RegionResults>,
 }
 
-/// Every test but the integer-percentage test, which [`analyse`] runs for the whole election
-/// and all regions at once and passes in (with the seconds it took).
+/// The tests that [`analyse`] runs for the whole election and all regions at once, for one of
+/// them, with the seconds they took (0 for a region: its time is counted in the whole's).
+struct Precomputed {
+    integer: Option<IntegerPercentageTest>,
+    digits: Vec<OptionDigitTests>,
+    seconds: [(&'static str, f64); 2],
+}
+
+/// Every test but those [`Precomputed`].
 fn run_tests(
     election: &Election,
     settings: &Settings,
     fit: &FitSettings,
-    integer: (Option<IntegerPercentageTest>, f64),
+    precomputed: Precomputed,
 ) -> Result<TestResults, ForensicsError> {
-    let mut seconds = vec![("integer_percentage", integer.1)];
+    let mut seconds = precomputed.seconds.to_vec();
+    let integer = precomputed.integer;
     let mut clock = Instant::now();
     let mut lap = |name: &'static str| {
         seconds.push((name, clock.elapsed().as_secs_f64()));
@@ -161,7 +172,7 @@ fn run_tests(
         share_peak_ratio: integer_peak_ratio(&h.leader_share.stations),
     };
     lap("histograms");
-    let integer_percentage = Outcome::from_option(integer.0, || {
+    let integer_percentage = Outcome::from_option(integer, || {
         format!(
             "fewer than {} stations pass the inclusion rule",
             crate::integer_percentage::MIN_KEPT
@@ -188,7 +199,7 @@ fn run_tests(
     lap("shpilkin");
     let mut second_digit = Vec::new();
     let mut last_digit = Vec::new();
-    for (option, second, last) in digit_tests(election)? {
+    for (option, second, last) in precomputed.digits {
         second_digit.push(Outcome::from_option(second, || {
             format!(
                 "{option}: fewer than {} counts of 10 or more",
@@ -202,7 +213,6 @@ fn run_tests(
             )
         }));
     }
-    lap("digits");
     Ok(TestResults {
         seconds,
         stations: election.stations.len(),
@@ -236,25 +246,46 @@ pub fn analyse(election: &Election, settings: &Settings) -> Result<Analysis, For
         });
     }
     let started = Instant::now();
-    let (national_integer, mut regional_integer) =
+    let (national_integer, regional_integer) =
         integer_percentage_by_region(election, settings.reps, settings.seed)?;
     let integer_seconds = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let (national_digits, regional_digits) =
+        digit_tests_by_region(election, settings.digit_reps, settings.seed)?;
+    let digit_seconds = started.elapsed().as_secs_f64();
     let national = run_tests(
         election,
         settings,
         &FitSettings::full(settings.bootstrap, settings.seed),
-        (national_integer, integer_seconds),
+        Precomputed {
+            integer: national_integer,
+            digits: national_digits,
+            seconds: [
+                ("integer_percentage", integer_seconds),
+                ("digits", digit_seconds),
+            ],
+        },
     )?;
     let (alpha, theta) = national
         .klimek_fraud_model
         .done()
         .map_or((1.0, 0.1), |fit| (fit.alpha, fit.theta));
     let regions = if settings.regions {
-        let mut by_region: Vec<(Vec<crate::Station>, Option<IntegerPercentageTest>)> =
-            regional_integer
-                .drain(..)
-                .map(|test| (Vec::new(), test))
-                .collect();
+        let mut by_region: Vec<(Vec<crate::Station>, Precomputed)> = regional_integer
+            .into_iter()
+            .zip(regional_digits)
+            .map(|(integer, digits)| {
+                let seconds = [("integer_percentage", 0.0), ("digits", 0.0)];
+                (
+                    Vec::new(),
+                    Precomputed {
+                        integer,
+                        digits,
+                        seconds,
+                    },
+                )
+            })
+            .collect();
         for station in &election.stations {
             by_region[station.region as usize].0.push(station.clone());
         }
@@ -263,7 +294,7 @@ pub fn analyse(election: &Election, settings: &Settings) -> Result<Analysis, For
             .into_par_iter()
             .enumerate()
             .filter(|(_, (stations, _))| !stations.is_empty())
-            .map(|(index, (stations, integer))| {
+            .map(|(index, (stations, precomputed))| {
                 let region = Election {
                     regions: election.regions.clone(),
                     leader: election.leader.clone(),
@@ -272,8 +303,7 @@ pub fn analyse(election: &Election, settings: &Settings) -> Result<Analysis, For
                 };
                 Ok(RegionResults {
                     region: election.regions[index].clone(),
-                    // Part of the whole election's run: its time is counted there.
-                    tests: run_tests(&region, settings, &fit, (integer, 0.0))?,
+                    tests: run_tests(&region, settings, &fit, precomputed)?,
                 })
             })
             .collect::<Result<Vec<_>, ForensicsError>>()?

@@ -8,10 +8,11 @@
 //! - [`integer_percentage_test`]: Kobak, Shpilkin & Pshenichnikov's integer-percentage test;
 //! - [`fingerprint`] and [`fit_fraud_model`]: Klimek et al.'s 2D fingerprint and fraud model;
 //! - [`shpilkin_estimate`]: Shpilkin's estimate of anomalous votes;
-//! - [`second_digit_test`] and [`last_digit_test`]: digit tests with chi-square p-values;
+//! - [`digit_tests`]: second- and last-digit tests against per-station binomial resampling;
 //! - [`analyse`]: all of them, nationally and per region; [`write_outputs`]: JSON, figures, HTML.
 
 mod analysis;
+mod binomial;
 mod bootstrap;
 mod digits;
 mod election;
@@ -31,8 +32,9 @@ pub use analysis::{
 };
 pub use bootstrap::Interval;
 pub use digits::{
-    ALARM_LEVEL, DigitTest, MIN_COUNTS, MIN_LAST_DIGIT_COUNT, MIN_SECOND_DIGIT_COUNT,
-    OptionDigitTests, digit_tests, last_digit_test, second_digit_probabilities, second_digit_test,
+    ALARM_LEVEL, DIGIT_REPS, DigitKind, DigitTest, MIN_COUNTS, MIN_LAST_DIGIT_COUNT,
+    MIN_SECOND_DIGIT_COUNT, OptionDigitTests, digit_tests, digit_tests_by_region,
+    second_digit_probabilities,
 };
 pub use fingerprint::{FINGERPRINT_BINS, Fingerprint, fingerprint};
 pub use fraud_model::{

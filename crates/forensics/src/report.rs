@@ -73,9 +73,11 @@ fn percent(x: f64) -> String {
 fn digit_cell(test: &Outcome<DigitTest>) -> String {
     match test {
         Outcome::Done(t) => format!(
-            "{} counts, χ² {:.1}, p = {:.2e}{}",
+            "{} counts, mean digit {:.2} (chance {:.2}), w = {:.3}, p = {:.3}{}",
             t.counts_used,
-            t.chi_square,
+            t.mean_digit,
+            t.expected_mean_digit,
+            t.effect_size,
             t.p_value,
             if t.alarm { " <b>alarm</b>" } else { "" }
         ),

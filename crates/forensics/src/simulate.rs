@@ -1,10 +1,11 @@
 //! Simulated elections, clean or with injected falsification, to check that each test keeps
 //! its false-alarm rate on clean data and detects the falsification it is meant to detect.
 //!
-//! A clean election: station sizes log-uniform over two whole decades (so vote counts are
-//! close to Benford's law, as the digit tests assume), each region with its own turnout and
-//! leader's support, each station's true turnout and support drawn around them, and the
-//! ballots drawn binomially.
+//! A clean election: station sizes log-uniform over two whole decades, or the registered
+//! voters of a real election's stations (whose sizes bunch up, so their counts are far from
+//! Benford's law: the digit tests' calibration runs on these), each region with its own
+//! turnout and leader's support, each station's true turnout and support drawn around them,
+//! and the ballots drawn binomially.
 
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
@@ -29,6 +30,13 @@ pub struct Simulation {
     pub rounding: f64,
     /// Fraction of stations whose leader's count is invented: replaced by a multiple of 10.
     pub invented_counts: f64,
+    /// Registered voters of each station, e.g. a real election's (used in turn, as many
+    /// times as needed); empty for log-uniform sizes from 100 to 9,999.
+    pub registered: Vec<u64>,
+    /// Mean support of the leader across regions.
+    pub leader_support: f64,
+    /// Shares of the other options among the votes the leader did not get (they sum to 1).
+    pub other_shares: Vec<f64>,
 }
 
 impl Simulation {
@@ -41,12 +49,25 @@ impl Simulation {
             stuffing: 0.0,
             rounding: 0.0,
             invented_counts: 0.0,
+            registered: Vec::new(),
+            leader_support: 0.45,
+            other_shares: vec![0.5, 0.3, 0.2],
+        }
+    }
+
+    /// A clean election on the given stations' registered voters, with the leader's support
+    /// and the other options' shares of a real election (the Russian presidential election
+    /// of 2012: Putin 64 %; Zyuganov, Prokhorov, Zhirinovsky and Mironov sharing the rest).
+    pub fn on_registered(registered: Vec<u64>, seed: u64) -> Simulation {
+        Simulation {
+            stations: registered.len(),
+            registered,
+            leader_support: 0.64,
+            other_shares: vec![0.48, 0.22, 0.19, 0.11],
+            ..Simulation::clean(0, seed)
         }
     }
 }
-
-/// Shares of the three other options among the votes the leader did not get.
-const OTHER_SHARES: [f64; 3] = [0.5, 0.3, 0.2];
 
 fn binomial(rng: &mut Xoshiro256PlusPlus, n: u64, p: f64) -> Result<u64, ForensicsError> {
     let binomial =
@@ -78,6 +99,16 @@ pub fn simulate(simulation: &Simulation) -> Result<Election, ForensicsError> {
             });
         }
     }
+    let shares: f64 = simulation.other_shares.iter().sum();
+    if simulation.other_shares.is_empty()
+        || simulation.other_shares.iter().any(|&s| s < 0.0)
+        || (shares - 1.0).abs() > 1e-9
+    {
+        return Err(ForensicsError::InvalidParameter {
+            name: "other_shares",
+            reason: format!("{:?} are not shares summing to 1", simulation.other_shares),
+        });
+    }
     if simulation.regions == 0 {
         return Err(ForensicsError::InvalidParameter {
             name: "regions",
@@ -86,7 +117,7 @@ pub fn simulate(simulation: &Simulation) -> Result<Election, ForensicsError> {
     }
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(simulation.seed);
     let region_turnout = normal(0.55, 0.04)?;
-    let region_support = normal(0.45, 0.04)?;
+    let region_support = normal(simulation.leader_support, 0.04)?;
     let regions: Vec<(f64, f64)> = (0..simulation.regions)
         .map(|_| {
             (
@@ -100,8 +131,11 @@ pub fn simulate(simulation: &Simulation) -> Result<Election, ForensicsError> {
     for index in 0..simulation.stations {
         let region = index % simulation.regions;
         let (turnout, support) = regions[region];
-        // 10^[2, 4): 100 to 9,999 registered voters.
-        let registered = 10f64.powf(2.0 + 2.0 * rng.random::<f64>()).floor() as u64;
+        let registered = match simulation.registered.as_slice() {
+            // 10^[2, 4): 100 to 9,999 registered voters.
+            [] => 10f64.powf(2.0 + 2.0 * rng.random::<f64>()).floor() as u64,
+            sizes => sizes[index % sizes.len()],
+        };
         let true_turnout = (turnout + spread.sample(&mut rng)).clamp(0.05, 0.95);
         let true_support = (support + spread.sample(&mut rng)).clamp(0.02, 0.98);
         let took_part = binomial(&mut rng, registered, true_turnout)?;
@@ -110,10 +144,10 @@ pub fn simulate(simulation: &Simulation) -> Result<Election, ForensicsError> {
         let valid = counted - invalid;
         let leader = binomial(&mut rng, valid, true_support)?;
         let mut rest = valid - leader;
-        let mut others = Vec::with_capacity(OTHER_SHARES.len());
+        let mut others = Vec::with_capacity(simulation.other_shares.len());
         let mut remaining_share = 1.0;
-        for (position, share) in OTHER_SHARES.iter().enumerate() {
-            let votes = if position + 1 == OTHER_SHARES.len() {
+        for (position, share) in simulation.other_shares.iter().enumerate() {
+            let votes = if position + 1 == simulation.other_shares.len() {
                 rest
             } else {
                 binomial(&mut rng, rest, share / remaining_share)?
@@ -157,7 +191,7 @@ pub fn simulate(simulation: &Simulation) -> Result<Election, ForensicsError> {
             .map(|r| format!("Region {r}"))
             .collect(),
         leader: "Leader".into(),
-        other_options: (1..=OTHER_SHARES.len())
+        other_options: (1..=simulation.other_shares.len())
             .map(|o| format!("Option {o}"))
             .collect(),
         stations,

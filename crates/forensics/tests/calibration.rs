@@ -1,10 +1,16 @@
 //! On simulated clean elections no test raises an alarm more often than its nominal rate; on
-//! simulated elections with injected falsification the matching test raises it.
+//! simulated elections with injected falsification the matching test raises it. The digit
+//! tests are also calibrated on the real station sizes of Russia 2012, where the textbook
+//! nulls fail.
+
+use std::path::Path;
 
 use fairtally_forensics::{
-    ALARM_LEVEL, FitSettings, ForensicsError, Simulation, digit_tests, fit_fraud_model,
-    integer_percentage_test, shpilkin_estimate, simulate,
+    ALARM_LEVEL, DIGIT_REPS, DigitKind, DigitTest, FitSettings, ForensicsError, Simulation,
+    digit_tests, fit_fraud_model, from_results, integer_percentage_test, shpilkin_estimate,
+    simulate,
 };
+use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 /// The most alarms allowed in `trials` at nominal rate `rate`: the expected count plus three
 /// binomial standard deviations (a correct test exceeds it about once in a thousand runs).
@@ -28,7 +34,7 @@ fn clean_elections_raise_no_more_alarms_than_nominal() -> Result<(), ForensicsEr
         integer += usize::from(test.p_value < 0.05);
         let estimate = shpilkin_estimate(&election, 100, seed).ok_or(ForensicsError::NoStations)?;
         shpilkin += usize::from(estimate.alarm);
-        for (_, second_digit, last_digit) in digit_tests(&election)? {
+        for (_, second_digit, last_digit) in digit_tests(&election, DIGIT_REPS, seed)? {
             digit_trials += 1;
             second += usize::from(second_digit.is_some_and(|t| t.alarm));
             last += usize::from(last_digit.is_some_and(|t| t.alarm));
@@ -99,11 +105,97 @@ fn injected_falsification_is_detected() -> Result<(), ForensicsError> {
             invented_counts: 0.1,
             ..Simulation::clean(STATIONS, seed)
         })?;
-        let leader = digit_tests(&invented)?.remove(0);
+        let leader = digit_tests(&invented, DIGIT_REPS, seed)?.remove(0);
         assert!(
             leader.2.is_some_and(|t| t.alarm),
             "invented counts, seed {seed}"
         );
     }
+    Ok(())
+}
+
+/// The registered voters of every station of Russia 2012, as imported.
+fn russia_2012_registered() -> Result<Vec<u64>, Box<dyn std::error::Error>> {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let mapping = fairtally_results::Mapping::from_file(Path::new(&format!(
+        "{root}/mappings/russia-2012.toml"
+    )))?;
+    let data = format!("{root}/../shared/data/russia/2012.csv.zip");
+    let (results, _) = fairtally_results::import(Path::new(&data), &mapping)?;
+    let (election, _) = from_results(&results, None)?;
+    Ok(election.stations.iter().map(|s| s.registered).collect())
+}
+
+/// Pearson's p-value against the textbook distribution (9 degrees of freedom), which the
+/// calibrated test replaced.
+fn textbook_p_value(test: &DigitTest) -> Result<f64, Box<dyn std::error::Error>> {
+    let n = test.counts_used as f64;
+    let chi: f64 = test
+        .observed
+        .iter()
+        .zip(test.kind.textbook())
+        .map(|(&o, p)| (o as f64 - n * p).powi(2) / (n * p))
+        .sum();
+    Ok(ChiSquared::new(9.0)?.sf(chi))
+}
+
+/// Clean elections on the 95,415 real station sizes of 2012, with 2012's shares: the textbook
+/// nulls reject most options (what the statistician found), the calibrated tests do not alarm
+/// more often than nominal. Twelve elections, five options, two tests: 120 trials.
+#[test]
+fn digit_tests_keep_their_rate_on_real_station_sizes() -> Result<(), Box<dyn std::error::Error>> {
+    let registered = russia_2012_registered()?;
+    assert_eq!(registered.len(), 95_415);
+    let elections = 12;
+    let (mut alarms, mut trials, mut textbook_rejections, mut below_tenth) = (0, 0, 0, 0);
+    for seed in 0..elections {
+        let election = simulate(&Simulation {
+            regions: 83,
+            ..Simulation::on_registered(registered.clone(), seed)
+        })?;
+        for (option, second, last) in digit_tests(&election, DIGIT_REPS, seed)? {
+            for test in [second, last].into_iter().flatten() {
+                trials += 1;
+                alarms += usize::from(test.alarm);
+                let textbook = textbook_p_value(&test)?;
+                textbook_rejections += usize::from(textbook < ALARM_LEVEL);
+                below_tenth += usize::from(test.p_value < 0.1);
+                if seed == 0 {
+                    eprintln!(
+                        "{option} {:?}: calibrated p = {:.3}, w = {:.4}, mean {:.3} (null {:.3}); textbook p = {textbook:.1e}",
+                        test.kind,
+                        test.p_value,
+                        test.effect_size,
+                        test.mean_digit,
+                        test.expected_mean_digit
+                    );
+                }
+            }
+        }
+    }
+    eprintln!(
+        "real 2012 sizes: {alarms} calibrated alarms (p < {ALARM_LEVEL}), {below_tenth} with p < 0.1, \
+         {textbook_rejections} textbook rejections in {trials} clean trials"
+    );
+    assert_eq!(trials, elections as usize * 10);
+    assert!(alarms <= allowed(trials, ALARM_LEVEL), "{alarms} alarms");
+    // The textbook nulls are rejected far more often than their nominal 1 %.
+    assert!(textbook_rejections > trials / 3, "{textbook_rejections}");
+    Ok(())
+}
+
+/// The calibrated digit tests still see invented counts on the real station sizes.
+#[test]
+fn digit_tests_detect_invented_counts_on_real_station_sizes()
+-> Result<(), Box<dyn std::error::Error>> {
+    let registered = russia_2012_registered()?;
+    let election = simulate(&Simulation {
+        invented_counts: 0.05,
+        ..Simulation::on_registered(registered, 3)
+    })?;
+    let leader = digit_tests(&election, DIGIT_REPS, 3)?.remove(0);
+    let last = leader.2.ok_or("no last-digit test")?;
+    assert_eq!(last.kind, DigitKind::Last);
+    assert!(last.alarm, "p = {}", last.p_value);
     Ok(())
 }

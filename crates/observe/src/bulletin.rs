@@ -13,7 +13,7 @@ use fairtally_board::note::NoteSigner;
 
 use crate::error::ObserveError;
 use crate::signed::ObservationItem;
-use crate::store::Store;
+use crate::store::{Items, Store};
 
 /// The board entry of an observation item.
 pub fn board_entry(item: &ObservationItem) -> Result<Entry, ObserveError> {
@@ -24,28 +24,42 @@ pub fn board_entry(item: &ObservationItem) -> Result<Entry, ObserveError> {
 }
 
 /// What posting a store did.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Posted {
-    /// Items in the store.
+    /// Items posted (their signatures verify).
     pub items: usize,
     /// Of them, items that were not on the board yet.
     pub new_items: usize,
     /// The checkpoint signed after posting.
     pub checkpoint: SignedCheckpoint,
+    /// Files of the store that were not posted, each with the reason: unreadable, or a
+    /// signature that does not verify.
+    pub refused: Vec<ObserveError>,
 }
 
-/// Appends every item of `store` to `board` in one durable batch, signs a checkpoint with
-/// `operator` and publishes the board's static files.
+/// Appends every item of `store` whose signatures verify ([`ObservationItem::verify_signatures`])
+/// to `board` in one durable batch, signs a checkpoint with `operator` and publishes the
+/// board's static files. Unreadable items and items whose signatures fail are left out and
+/// listed in [`Posted::refused`]; they never reach the board, where they could not be removed.
 pub fn post_store(
     store: &Store,
     board: &mut Board,
     operator: &NoteSigner,
 ) -> Result<Posted, ObserveError> {
-    let entries = store
-        .items()?
-        .iter()
-        .map(|(_, item)| board_entry(item))
-        .collect::<Result<Vec<_>, _>>()?;
+    let Items {
+        items,
+        unreadable: mut refused,
+    } = store.items()?;
+    let mut entries = Vec::with_capacity(items.len());
+    for (digest, item) in &items {
+        match item.verify_signatures() {
+            Ok(()) => entries.push(board_entry(item)?),
+            Err(source) => refused.push(ObserveError::Refused {
+                path: store.item_path(digest),
+                source: Box::new(source),
+            }),
+        }
+    }
     let appended = board.append_batch(&entries)?;
     let checkpoint = board.sign_checkpoint(operator)?;
     board.publish()?;
@@ -53,5 +67,6 @@ pub fn post_store(
         items: entries.len(),
         new_items: appended.iter().filter(|a| a.new).count(),
         checkpoint,
+        refused,
     })
 }

@@ -15,6 +15,13 @@ pub enum ObserveError {
         /// What the operating system said.
         source: std::io::Error,
     },
+    /// A file could not be written durably.
+    #[error(transparent)]
+    Write {
+        /// The file and what the operating system said.
+        #[from]
+        source: fairtally_files::WriteError,
+    },
     /// The bulletin board refused an operation.
     #[error("bulletin board: {0}")]
     Board(#[from] fairtally_board::BoardError),
@@ -29,6 +36,12 @@ pub enum ObserveError {
         /// Why it was refused.
         reason: String,
     },
+    /// A directory given as a store is not one (it is missing or has no `items/`).
+    #[error("{path}: not a store of observation items (no items/ directory)")]
+    NotAStore {
+        /// The directory.
+        path: PathBuf,
+    },
     /// A stored item (accreditation or protocol) cannot be parsed, is not in canonical form,
     /// or is not stored under its own hash.
     #[error("{path}: {reason}")]
@@ -37,6 +50,14 @@ pub enum ObserveError {
         path: PathBuf,
         /// What is wrong with it.
         reason: String,
+    },
+    /// A stored item was left out (not posted, not merged) for the reason in `source`.
+    #[error("{path}: {source}")]
+    Refused {
+        /// The item's file.
+        path: PathBuf,
+        /// Why it was refused.
+        source: Box<ObserveError>,
     },
     /// A signature does not verify, or an accreditation does not cover the submission.
     #[error("{item}: {reason}")]

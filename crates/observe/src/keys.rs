@@ -1,10 +1,10 @@
 //! Ed25519 keys of organisations and observers: generated from the operating system's
 //! randomness, stored as hex in files only their owner can read, zeroized after use.
 
-use std::io::Write;
 use std::path::Path;
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
+use fairtally_files::{Access, write_new};
 use rand::TryRng;
 use zeroize::Zeroizing;
 
@@ -27,24 +27,11 @@ pub fn generate_key() -> Result<SigningKey, ObserveError> {
 
 /// Writes `key` to a new file readable only by its owner; refuses to overwrite a file.
 pub fn write_secret_key(path: &Path, key: &SigningKey) -> Result<(), ObserveError> {
-    let io = |source| ObserveError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path).map_err(io)?;
     let text = Zeroizing::new(format!(
         "{SECRET_KEY_HEADER}\n{}\n",
         hex::encode(key.to_bytes())
     ));
-    file.write_all(text.as_bytes()).map_err(io)?;
-    file.sync_all().map_err(io)
+    Ok(write_new(path, text.as_bytes(), Access::OwnerOnly)?)
 }
 
 /// Reads a key written by [`write_secret_key`].
@@ -114,7 +101,7 @@ mod tests {
         assert_eq!(read_secret_key(&path)?.to_bytes(), key.to_bytes());
         assert!(matches!(
             write_secret_key(&path, &key),
-            Err(ObserveError::Io { .. })
+            Err(ObserveError::Write { source }) if source.source.kind() == std::io::ErrorKind::AlreadyExists
         ));
         #[cfg(unix)]
         {

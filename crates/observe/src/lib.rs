@@ -32,8 +32,8 @@ pub use compare::{
     CheckSummary, Comparison, Flag, Item, ItemComparison, Point, Reason, Summary, compare,
 };
 pub use error::ObserveError;
-pub use output::{Written, write_atomically, write_comparison, write_pvt};
+pub use output::{Written, spreadsheet_safe, write_comparison, write_pvt};
 pub use report::render_report;
 pub use sample_size::{SampleSize, sample_size};
 pub use signed::{Accreditation, ObservationItem, ProtocolBody, SignedProtocol};
-pub use store::{MergeSummary, Store};
+pub use store::{Items, MergeSummary, Store};

@@ -1,8 +1,10 @@
-//! Writing a confrontation to a directory: `summary.json`, `flagged.csv` and `report.html`.
+//! Writing a confrontation to a directory: `summary.json`, `flagged.csv` and `report.html`;
+//! and [`spreadsheet_safe`], the one guard every CSV that fairtally writes puts on its cells.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+
+use fairtally_files::{Access, write_atomic};
 
 use crate::compare::Comparison;
 use crate::error::ObserveError;
@@ -16,17 +18,66 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> ObserveError + '_ {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename, so that a crash never
-/// leaves a half-written file under the final name.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ObserveError> {
-    let tmp = path.with_extension("partial");
-    let mut file = BufWriter::new(File::create(&tmp).map_err(io(&tmp))?);
-    file.write_all(bytes).map_err(io(&tmp))?;
-    file.into_inner()
-        .map_err(|e| io(&tmp)(e.into_error()))?
-        .sync_all()
-        .map_err(io(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(io(path))
+/// A CSV cell that a spreadsheet will show as text, never run as a formula.
+///
+/// Spreadsheets read a cell that begins with `=`, `+`, `-` or `@` as a formula, and some strip
+/// a leading tab or carriage return first; a station name like `=HYPERLINK(...)` in a file
+/// an observer opens would then run. As OWASP advises for CSV injection, such a value gets a
+/// leading `'`, which spreadsheets take as "this is text" and do not show.
+///
+/// A number is left as it is: a value made of an optional `+` or `-`, digits and at most one
+/// `.` between digits (`-12`, `+3.5`) is read as that number, which is harmless, and a `'` in
+/// front of it would turn it into text and break sums. Anything else beginning with one of
+/// those characters (`-1+2`, `-2e3`, `+`, `-`) is neutralised. Everything else is returned
+/// unchanged; quoting of separators and quotes is the CSV writer's job.
+pub fn spreadsheet_safe(value: &str) -> Cow<'_, str> {
+    let risky = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if !risky || is_plain_number(value) {
+        Cow::Borrowed(value)
+    } else {
+        Cow::Owned(format!("'{value}"))
+    }
+}
+
+/// `[+-]?digits(.digits)?`: a number every spreadsheet reads as itself.
+fn is_plain_number(value: &str) -> bool {
+    let unsigned = value.strip_prefix(['+', '-']).unwrap_or(value);
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, "0"));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    digits(whole) && digits(fraction)
+}
+
+/// Writes CSV rows with every cell passed through [`spreadsheet_safe`]; `into_bytes` returns
+/// the file's bytes. `path` names the file in errors.
+struct SafeCsv<'p> {
+    out: csv::Writer<Vec<u8>>,
+    path: &'p Path,
+}
+
+impl<'p> SafeCsv<'p> {
+    fn new(path: &'p Path) -> Self {
+        SafeCsv {
+            out: csv::Writer::from_writer(Vec::new()),
+            path,
+        }
+    }
+
+    fn row<'a>(&mut self, cells: impl IntoIterator<Item = &'a str>) -> Result<(), ObserveError> {
+        self.out
+            .write_record(
+                cells
+                    .into_iter()
+                    .map(spreadsheet_safe)
+                    .map(|c| c.into_owned()),
+            )
+            .map_err(|e| io(self.path)(std::io::Error::other(e.to_string())))
+    }
+
+    fn into_bytes(self) -> Result<Vec<u8>, ObserveError> {
+        self.out
+            .into_inner()
+            .map_err(|e| io(self.path)(std::io::Error::other(e.to_string())))
+    }
 }
 
 /// The files written by [`write_comparison`].
@@ -55,13 +106,14 @@ pub fn write_comparison(
     };
     let json = serde_json::to_vec_pretty(&comparison.summary)
         .map_err(|e| io(&written.summary)(e.into()))?;
-    write_atomically(&written.summary, &json)?;
-    write_atomically(
+    write_atomic(&written.summary, &json, Access::Public)?;
+    write_atomic(
         &written.flagged,
         &flagged_csv(comparison, &written.flagged)?,
+        Access::Public,
     )?;
     let html = render_report(comparison, pvt)?;
-    write_atomically(&written.report, html.as_bytes())?;
+    write_atomic(&written.report, html.as_bytes(), Access::Public)?;
     Ok(written)
 }
 
@@ -71,40 +123,33 @@ pub fn write_pvt(dir: &Path, pvt: &PvtResult) -> Result<[PathBuf; 2], ObserveErr
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let json_path = dir.join("pvt.json");
     let json = serde_json::to_vec_pretty(pvt).map_err(|e| io(&json_path)(e.into()))?;
-    write_atomically(&json_path, &json)?;
+    write_atomic(&json_path, &json, Access::Public)?;
     let csv_path = dir.join("sample.csv");
     let missing: std::collections::HashSet<&str> = pvt.missing.iter().map(String::as_str).collect();
-    let csv_error = |e: csv::Error| io(&csv_path)(std::io::Error::other(e.to_string()));
-    let mut csv = csv::Writer::from_writer(Vec::new());
-    csv.write_record(["station", "has_figures"])
-        .map_err(csv_error)?;
+    let mut csv = SafeCsv::new(&csv_path);
+    csv.row(["station", "has_figures"])?;
     for id in &pvt.sample {
         let has = if missing.contains(id.as_str()) {
             "false"
         } else {
             "true"
         };
-        csv.write_record([id.as_str(), has]).map_err(csv_error)?;
+        csv.row([id.as_str(), has])?;
     }
-    let csv = csv
-        .into_inner()
-        .map_err(|e| io(&csv_path)(std::io::Error::other(e.to_string())))?;
-    write_atomically(&csv_path, &csv)?;
+    write_atomic(&csv_path, &csv.into_bytes()?, Access::Public)?;
     Ok([json_path, csv_path])
 }
 
 /// `flagged.csv`: one row per finding, with the station, region, reason, figure, official and
 /// other value, source and details.
 fn flagged_csv(comparison: &Comparison, path: &Path) -> Result<Vec<u8>, ObserveError> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let csv_error = |e: csv::Error| io(path)(std::io::Error::other(e.to_string()));
-    out.write_record([
+    let mut out = SafeCsv::new(path);
+    out.row([
         "station", "region", "reason", "item", "official", "other", "source", "detail",
-    ])
-    .map_err(csv_error)?;
+    ])?;
     let number = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
     for f in &comparison.flags {
-        out.write_record([
+        out.row([
             f.station.as_str(),
             f.region.as_deref().unwrap_or(""),
             f.reason.name(),
@@ -113,9 +158,50 @@ fn flagged_csv(comparison: &Comparison, path: &Path) -> Result<Vec<u8>, ObserveE
             &number(f.other),
             &f.source,
             &f.detail,
-        ])
-        .map_err(csv_error)?;
+        ])?;
     }
-    out.into_inner()
-        .map_err(|e| io(path)(std::io::Error::other(e.to_string())))
+    out.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised_and_numbers_kept() {
+        for formula in [
+            "=1+1",
+            "=HYPERLINK(\"http://x\")",
+            "+1+1",
+            "-1+1",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1",
+            "-",
+            "+",
+            "-2e3",
+            "-1.",
+            "-.5",
+            "--1",
+        ] {
+            assert_eq!(
+                spreadsheet_safe(formula),
+                format!("'{formula}"),
+                "{formula:?}"
+            );
+        }
+        for kept in [
+            "-12",
+            "+3",
+            "-0.5",
+            "42",
+            "",
+            "N-1",
+            "a=b",
+            "'=already",
+            " =1",
+        ] {
+            assert_eq!(spreadsheet_safe(kept), kept, "{kept:?}");
+        }
+    }
 }

@@ -172,6 +172,26 @@ impl Accreditation {
     }
 }
 
+impl ProtocolBody {
+    /// Checks what a protocol must be whoever signed it: each option id listed once (else
+    /// two figures would compete for one option and the last would win), one vote figure per
+    /// option.
+    pub fn check_shape(&self) -> Result<(), String> {
+        let mut seen = std::collections::HashSet::new();
+        if let Some(repeated) = self.options.iter().find(|o| !seen.insert(o.as_str())) {
+            return Err(format!("option `{repeated}` is listed more than once"));
+        }
+        if self.options.len() != self.protocol.votes.len() {
+            return Err(format!(
+                "{} options but {} vote figures",
+                self.options.len(),
+                self.protocol.votes.len()
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl SignedProtocol {
     /// The observer signs `body`; `body.observer` is set to the observer's key.
     pub fn sign(observer: &SigningKey, mut body: ProtocolBody) -> Self {
@@ -188,6 +208,11 @@ impl SignedProtocol {
     pub fn verify(&self, trusted: &[VerifyingKey]) -> Result<(), ObserveError> {
         let b = &self.body;
         let item = format!("protocol of station {} by {}", b.station, b.observer);
+        b.check_shape()
+            .map_err(|reason| ObserveError::NotAuthentic {
+                item: item.clone(),
+                reason,
+            })?;
         let accreditation = &b.accreditation.body;
         for (what, theirs, ours) in [
             ("observer", &accreditation.observer, &b.observer),
@@ -242,6 +267,9 @@ impl ObservationItem {
         if item.canonical_bytes() != bytes {
             return Err("not in canonical form (compact JSON, fields in order)".into());
         }
+        if let ObservationItem::Protocol(p) = &item {
+            p.body.check_shape()?;
+        }
         Ok(item)
     }
 
@@ -251,6 +279,23 @@ impl ObservationItem {
             ObservationItem::Accreditation(a) => a.verify(trusted),
             ObservationItem::Protocol(p) => p.verify(trusted),
         }
+    }
+
+    /// The organisation whose key the item's accreditation names (a claim until
+    /// [`Self::verify`] checks it against trusted keys).
+    pub fn organisation(&self) -> &str {
+        match self {
+            ObservationItem::Accreditation(a) => &a.body.organisation,
+            ObservationItem::Protocol(p) => &p.body.accreditation.body.organisation,
+        }
+    }
+
+    /// Verifies the item's signatures against the organisation it names itself, trusted or
+    /// not: the item is authentic for whoever holds that organisation's key. This is what a
+    /// bulletin board operator checks before posting; readers still decide whom to trust.
+    pub fn verify_signatures(&self) -> Result<(), ObserveError> {
+        let organisation = parse_public_key(self.organisation(), "accreditation: organisation")?;
+        self.verify(&[organisation])
     }
 }
 
@@ -339,6 +384,21 @@ mod tests {
                 "changing {what} went unnoticed"
             );
         }
+        // A repeated option id, signed as such, is refused at verify and at parse.
+        let mut repeated = good.body.clone();
+        repeated.options = vec!["a".into(), "a".into()];
+        let repeated = SignedProtocol::sign(&observer, repeated);
+        let e = repeated.verify(&trusted).err().map(|e| e.to_string());
+        assert!(
+            e.as_deref()
+                .is_some_and(|e| e.contains("option `a` is listed more than once")),
+            "{e:?}"
+        );
+        let bytes = ObservationItem::Protocol(Box::new(repeated)).canonical_bytes();
+        assert_eq!(
+            ObservationItem::from_canonical_bytes(&bytes),
+            Err("option `a` is listed more than once".to_owned())
+        );
         // An observer accredited by an untrusted organisation, or accredited for someone else.
         assert!(good.verify(&[observer.verifying_key()]).is_err());
         let stranger = generate_key()?;

@@ -70,6 +70,17 @@ pub enum ResultsError {
         /// What the CSV reader said.
         reason: String,
     },
+    /// The input exceeds one of the importer's bounds ([`crate::ImportLimits`]): a record
+    /// too long to be a row, or an archive that decompresses to too much.
+    #[error("{path}: line {line}: {reason}")]
+    TooLarge {
+        /// The CSV file (with the archive entry for `.zip` files).
+        path: PathBuf,
+        /// The line at which the record that could not be read starts.
+        line: u64,
+        /// Which bound, and its value.
+        reason: String,
+    },
     /// A cell holds a value that cannot be used, and the mapping says to stop on bad values
     /// (`format.on_bad_value = "fail"`).
     #[error("{path}: line {line}, column `{column}`: {reason}")]

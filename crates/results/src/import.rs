@@ -1,9 +1,13 @@
 //! The streaming CSV importer: reads a CSV file (plain or inside a `.zip` archive) row by row
 //! through a [`Mapping`] and builds [`ElectionResults`] and an [`ImportSummary`].
+//!
+//! Input is bounded ([`ImportLimits`]): a record (row), a cell and the CSV decompressed from an
+//! archive each have a cap, so a small hostile file cannot make the importer allocate without
+//! limit.
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::Read;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use csv::ByteRecord;
@@ -13,7 +17,33 @@ use crate::error::ResultsError;
 use crate::mapping::{BadValuePolicy, CountSpec, CountsSpec, Mapping, SourceKind, TextSpec};
 use crate::protocol::{Field, StationProtocol};
 use crate::station::{Report, Source, Station, StationResults};
-use crate::summary::{Action, ImportSummary, Issue};
+use crate::summary::{Action, ImportSummary, Issue, cut_short, quote};
+
+/// The bounds an import enforces. [`ImportLimits::default`] is what [`import`] uses; the
+/// largest real file this project reads (Russia 2020, 47 MB of CSV, rows under 2 KB) is far
+/// inside each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportLimits {
+    /// The longest record (one row, or one header) in bytes: 1 MiB by default. A longer one
+    /// stops the import, since the row cannot be read (it is usually an unclosed quote).
+    pub record_bytes: u64,
+    /// The longest cell the importer reads as a value: 64 KiB by default. A longer one is a
+    /// bad value (`value too long`), handled as `format.on_bad_value` says.
+    pub field_bytes: usize,
+    /// The most CSV bytes read out of a `.zip` archive: 256 MiB by default. An archive that
+    /// decompresses to more stops the import (a "zip bomb" is a few MB that expand to GB).
+    pub zip_entry_bytes: u64,
+}
+
+impl Default for ImportLimits {
+    fn default() -> Self {
+        ImportLimits {
+            record_bytes: 1 << 20,
+            field_bytes: 1 << 16,
+            zip_entry_bytes: 256 << 20,
+        }
+    }
+}
 
 /// Imports the results in `path` through `mapping`. A path ending in `.zip` is read as an
 /// archive holding the CSV (the entry named by `format.zip_entry`, or its only `.csv` file).
@@ -25,6 +55,15 @@ pub fn import(
     path: &Path,
     mapping: &Mapping,
 ) -> Result<(ElectionResults, ImportSummary), ResultsError> {
+    import_with_limits(path, mapping, &ImportLimits::default())
+}
+
+/// [`import`] with other bounds than the default ones.
+pub fn import_with_limits(
+    path: &Path,
+    mapping: &Mapping,
+    limits: &ImportLimits,
+) -> Result<(ElectionResults, ImportSummary), ResultsError> {
     let file = File::open(path).map_err(|source| ResultsError::Io {
         path: path.to_path_buf(),
         source,
@@ -34,7 +73,7 @@ pub fn import(
         .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
     if !is_zip {
         let size = file.metadata().ok().map(|m| m.len());
-        return read_csv(file, path, mapping, size);
+        return read_csv(Bounded::new(file, None), path, mapping, size, limits);
     }
     let zip_error = |source| ResultsError::Zip {
         path: path.to_path_buf(),
@@ -81,8 +120,10 @@ pub fn import(
     };
     let origin = PathBuf::from(format!("{} ({entry})", path.display()));
     let reader = archive.by_name(entry).map_err(zip_error)?;
-    let size = reader.size();
-    read_csv(reader, &origin, mapping, Some(size))
+    // The declared size is the archive's word, so it only guides the estimate of rows.
+    let size = reader.size().min(limits.zip_entry_bytes);
+    let reader = Bounded::new(reader, Some(limits.zip_entry_bytes));
+    read_csv(reader, &origin, mapping, Some(size), limits)
 }
 
 /// Imports CSV from any reader; `origin` names it in errors and in the summary.
@@ -91,20 +132,158 @@ pub fn import_reader<R: Read>(
     origin: &Path,
     mapping: &Mapping,
 ) -> Result<(ElectionResults, ImportSummary), ResultsError> {
-    read_csv(reader, origin, mapping, None)
+    read_csv(
+        Bounded::new(reader, None),
+        origin,
+        mapping,
+        None,
+        &ImportLimits::default(),
+    )
 }
+
+/// Which bound a [`Bounded`] reader hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Overrun {
+    Record,
+    Total,
+}
+
+/// A reader that delivers at most `total` bytes, and at most `record` bytes (plus one buffer)
+/// past the start of the record being read: the CSV reader grows its record without limit, so
+/// the bound has to sit under it. The importer moves the mark after every record.
+struct Bounded<R> {
+    inner: R,
+    delivered: u64,
+    mark: u64,
+    record: u64,
+    total: Option<u64>,
+    overrun: Option<Overrun>,
+}
+
+impl<R: Read> Bounded<R> {
+    fn new(inner: R, total: Option<u64>) -> Self {
+        Bounded {
+            inner,
+            delivered: 0,
+            mark: 0,
+            record: u64::MAX,
+            total,
+            overrun: None,
+        }
+    }
+
+    fn fail(&mut self, overrun: Overrun) -> io::Error {
+        self.overrun = Some(overrun);
+        io::Error::other("input bound exceeded")
+    }
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let record_end = self
+            .mark
+            .saturating_add(self.record)
+            .saturating_add(CSV_BUFFER as u64);
+        let mut room = record_end.saturating_sub(self.delivered);
+        if let Some(total) = self.total {
+            let left = total.saturating_sub(self.delivered);
+            if left == 0 {
+                // At the cap: only the end of the input may follow.
+                return match self.inner.read(&mut [0u8])? {
+                    0 => Ok(0),
+                    _ => Err(self.fail(Overrun::Total)),
+                };
+            }
+            room = room.min(left);
+        }
+        if room == 0 {
+            return Err(self.fail(Overrun::Record));
+        }
+        let n = usize::try_from(room).unwrap_or(usize::MAX).min(buf.len());
+        let read = self.inner.read(&mut buf[..n])?;
+        self.delivered += read as u64;
+        Ok(read)
+    }
+}
+
+/// The CSV reader's buffer.
+const CSV_BUFFER: usize = 1 << 16;
 
 /// Rows read before the importer estimates the number of rows from the file size.
 const ROWS_BEFORE_ESTIMATE: u64 = 256;
 
+/// The most rows the importer reserves room for from its estimate (the largest national
+/// elections have about a million stations); past it, tables grow as rows arrive.
+const ROWS_RESERVED_AT_MOST: u64 = 2_000_000;
+
+/// The error for a record the CSV reader could not read: a bound the [`Bounded`] reader hit,
+/// or malformed CSV.
+fn read_error<R: Read>(
+    e: csv::Error,
+    csv: &csv::Reader<Bounded<R>>,
+    origin: &Path,
+    limits: &ImportLimits,
+) -> ResultsError {
+    // The reader stops at the start of the record it could not finish.
+    let line = csv.position().line();
+    let reason = match csv.get_ref().overrun {
+        Some(Overrun::Record) => record_too_long(limits),
+        Some(Overrun::Total) => format!(
+            "the archive decompresses to more than {} bytes of CSV, the cap on what is read \
+             from a .zip (ImportLimits::zip_entry_bytes)",
+            limits.zip_entry_bytes
+        ),
+        None => {
+            return ResultsError::Csv {
+                path: origin.to_path_buf(),
+                line: e.position().map_or(line, |p| p.line()),
+                reason: e.to_string(),
+            };
+        }
+    };
+    ResultsError::TooLarge {
+        path: origin.to_path_buf(),
+        line,
+        reason,
+    }
+}
+
+fn record_too_long(limits: &ImportLimits) -> String {
+    format!(
+        "the record is longer than {} bytes, the cap on one row (ImportLimits::record_bytes); \
+         is a quote left open?",
+        limits.record_bytes
+    )
+}
+
+/// Refuses a record that ended past the cap but inside the reader's slack.
+fn check_record_length<R: Read>(
+    csv: &csv::Reader<Bounded<R>>,
+    start: u64,
+    line: u64,
+    origin: &Path,
+    limits: &ImportLimits,
+) -> Result<(), ResultsError> {
+    if csv.position().byte().saturating_sub(start) > limits.record_bytes {
+        return Err(ResultsError::TooLarge {
+            path: origin.to_path_buf(),
+            line,
+            reason: record_too_long(limits),
+        });
+    }
+    Ok(())
+}
+
 /// The importer; `size` (bytes of CSV, when known) lets it reserve room for all stations
 /// at once instead of growing its tables step by step.
 fn read_csv<R: Read>(
-    reader: R,
+    mut reader: Bounded<R>,
     origin: &Path,
     mapping: &Mapping,
     size: Option<u64>,
+    limits: &ImportLimits,
 ) -> Result<(ElectionResults, ImportSummary), ResultsError> {
+    reader.record = limits.record_bytes;
     let delimiter = mapping
         .format
         .delimiter
@@ -115,19 +294,13 @@ fn read_csv<R: Read>(
     let mut csv = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
-        .buffer_capacity(1 << 16)
+        .buffer_capacity(CSV_BUFFER)
         .from_reader(reader);
-    let csv_error = |e: csv::Error| ResultsError::Csv {
-        path: origin.to_path_buf(),
-        line: e.position().map_or(1, |p| p.line()),
-        reason: e.to_string(),
+    let headers = match csv.headers() {
+        Ok(headers) => headers.clone(),
+        Err(e) => return Err(read_error(e, &csv, origin, limits)),
     };
-    let headers: Vec<String> = csv
-        .headers()
-        .map_err(csv_error)?
-        .iter()
-        .map(|h| h.trim().to_owned())
-        .collect();
+    let headers: Vec<String> = headers.iter().map(|h| h.trim().to_owned()).collect();
     if headers.iter().all(String::is_empty) {
         return Err(ResultsError::Csv {
             path: origin.to_path_buf(),
@@ -135,12 +308,14 @@ fn read_csv<R: Read>(
             reason: "the file has no header row".to_owned(),
         });
     }
+    check_record_length(&csv, 0, 1, origin, limits)?;
     let mut columns = Columns::new(&headers, origin);
     let plan = Plan::compile(mapping, &mut columns)?;
     let mut importer = Importer {
         origin,
         headers: &headers,
         policy: mapping.format.on_bad_value,
+        field_bytes: limits.field_bytes,
         plan: &plan,
         options: mapping.election.options.len(),
         results: ElectionResults {
@@ -163,12 +338,15 @@ fn read_csv<R: Read>(
     };
     let mut record = ByteRecord::new();
     loop {
+        let start = csv.position().byte();
+        csv.get_mut().mark = start;
         match csv.read_byte_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
-            Err(e) => return Err(csv_error(e)),
+            Err(e) => return Err(read_error(e, &csv, origin, limits)),
         }
         let line = record.position().map_or(0, |p| p.line());
+        check_record_length(&csv, start, line, origin, limits)?;
         importer.row(&record, line)?;
         if importer.summary.rows_read == ROWS_BEFORE_ESTIMATE
             && let (Some(size), Some(read)) = (size, record.position().map(|p| p.byte()))
@@ -176,8 +354,8 @@ fn read_csv<R: Read>(
         {
             let rows = size.saturating_mul(ROWS_BEFORE_ESTIMATE) / read;
             // An estimate from the first rows; cap it so a wrong size cannot ask for much.
-            let more =
-                (rows.min(10_000_000) as usize).saturating_sub(importer.results.stations.len());
+            let more = (rows.min(ROWS_RESERVED_AT_MOST) as usize)
+                .saturating_sub(importer.results.stations.len());
             importer.results.stations.reserve(more + more / 16);
             importer.seen.reserve(more + more / 16);
         }
@@ -401,7 +579,10 @@ impl Plan {
 struct Problem {
     column: usize,
     kind: &'static str,
+    /// The value, cut short when long ([`cut_short`]).
     value: String,
+    /// The length of the whole value when `value` is cut short.
+    value_bytes: Option<u64>,
 }
 
 /// Reads one cell as a count: empty is `None`; digits (optionally followed by `.0`, as
@@ -447,6 +628,8 @@ struct Importer<'a> {
     origin_label: String,
     headers: &'a [String],
     policy: BadValuePolicy,
+    /// The longest text cell read ([`ImportLimits::field_bytes`]).
+    field_bytes: usize,
     plan: &'a Plan,
     options: usize,
     results: ElectionResults,
@@ -492,15 +675,32 @@ fn count(record: &ByteRecord, columns: &[usize], problems: &mut Vec<Problem>) ->
 }
 
 fn problem(record: &ByteRecord, column: usize, kind: &'static str) -> Problem {
+    let (value, value_bytes) = cut_short(cell(record, column));
     Problem {
         column,
         kind,
-        value: String::from_utf8_lossy(cell(record, column)).into_owned(),
+        value,
+        value_bytes,
     }
 }
 
-/// Reads a text; empty parts of a joined text are left out, and `None` means empty.
-fn text(record: &ByteRecord, plan: &TextPlan, problems: &mut Vec<Problem>) -> Option<String> {
+/// Reads a text; empty parts of a joined text are left out, and `None` means empty. A cell
+/// longer than `field_bytes` is a problem (counts need no such check: a long cell is never a
+/// number).
+fn text(
+    record: &ByteRecord,
+    plan: &TextPlan,
+    field_bytes: usize,
+    problems: &mut Vec<Problem>,
+) -> Option<String> {
+    if let Some(&c) = plan
+        .columns
+        .iter()
+        .find(|&&c| cell(record, c).len() > field_bytes)
+    {
+        problems.push(problem(record, c, "value too long"));
+        return None;
+    }
     let width: usize = plan
         .columns
         .iter()
@@ -556,14 +756,18 @@ impl Importer<'_> {
         line: u64,
         kind: &str,
         column: String,
-        value: String,
+        (value, value_bytes): (String, Option<u64>),
     ) -> Result<(), ResultsError> {
+        let (value, value_bytes) = match value_bytes {
+            None => cut_short(value.as_bytes()),
+            cut => (value, cut),
+        };
         if self.policy == BadValuePolicy::Fail {
             return Err(ResultsError::BadValue {
                 path: self.origin.to_path_buf(),
                 line,
                 column,
-                reason: format!("{kind}: {value:?}"),
+                reason: format!("{kind}: {}", quote(&value, value_bytes)),
             });
         }
         self.summary.rows_skipped += 1;
@@ -574,6 +778,7 @@ impl Importer<'_> {
                 line,
                 column,
                 value,
+                value_bytes,
             },
         );
         Ok(())
@@ -587,9 +792,9 @@ impl Importer<'_> {
                 record.len(),
                 self.headers.len()
             );
-            return self.skip_row(line, "wrong number of fields", String::new(), value);
+            return self.skip_row(line, "wrong number of fields", String::new(), (value, None));
         }
-        let plan = self.plan;
+        let (plan, field_bytes) = (self.plan, self.field_bytes);
         let mut problems = Vec::new();
         // Every part of a composed id must be there, or `N-` could stand for `N-1` and `N-2`.
         let empty_part = plan
@@ -597,17 +802,20 @@ impl Importer<'_> {
             .columns
             .iter()
             .find(|&&c| cell(record, c).trim_ascii().is_empty());
-        let id = text(record, &plan.id, &mut problems).filter(|_| empty_part.is_none());
+        let id =
+            text(record, &plan.id, field_bytes, &mut problems).filter(|_| empty_part.is_none());
         let Some(id) = id else {
             let column = self.headers[*empty_part.unwrap_or(&plan.id.columns[0])].clone();
             let (kind, value) = match problems.pop() {
-                Some(p) => (p.kind, p.value),
-                None => ("empty station id", String::new()),
+                Some(p) => (p.kind, (p.value, p.value_bytes)),
+                None => ("empty station id", (String::new(), None)),
             };
             return self.skip_row(line, kind, column, value);
         };
-        let mut optional =
-            |t: &Option<TextPlan>| t.as_ref().and_then(|t| text(record, t, &mut problems));
+        let mut optional = |t: &Option<TextPlan>| {
+            t.as_ref()
+                .and_then(|t| text(record, t, field_bytes, &mut problems))
+        };
         let station = Station {
             id,
             region: optional(&plan.region),
@@ -639,7 +847,7 @@ impl Importer<'_> {
                     observer: s
                         .observer
                         .as_ref()
-                        .and_then(|t| text(record, t, &mut problems))
+                        .and_then(|t| text(record, t, field_bytes, &mut problems))
                         .unwrap_or_default(),
                     signed: false,
                 },
@@ -659,7 +867,11 @@ impl Importer<'_> {
                         path: self.origin.to_path_buf(),
                         line,
                         column: self.headers[first.column].clone(),
-                        reason: format!("{}: {:?}", first.kind, first.value),
+                        reason: format!(
+                            "{}: {}",
+                            first.kind,
+                            quote(&first.value, first.value_bytes)
+                        ),
                     });
                 }
                 BadValuePolicy::SkipRow | BadValuePolicy::DropValue => {
@@ -674,6 +886,7 @@ impl Importer<'_> {
                             line,
                             column: self.headers[p.column].clone(),
                             value: p.value,
+                            value_bytes: p.value_bytes,
                         };
                         self.summary.note(p.kind, action, issue);
                     }
@@ -696,7 +909,7 @@ impl Importer<'_> {
                 if !only_observers {
                     let column = self.headers[plan.id.columns[0]].clone();
                     let value = format!("station {} first seen on line {first}", station.id);
-                    return self.skip_row(line, "duplicate station", column, value);
+                    return self.skip_row(line, "duplicate station", column, (value, None));
                 }
                 Some(index)
             }

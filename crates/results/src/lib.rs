@@ -38,11 +38,11 @@ mod summary;
 
 pub use election::{ElectionOption, ElectionResults};
 pub use error::ResultsError;
-pub use import::{import, import_reader};
+pub use import::{ImportLimits, import, import_reader, import_with_limits};
 pub use mapping::{
     BadValuePolicy, CountSpec, CountsSpec, ElectionSpec, FieldsSpec, FormatSpec, Mapping,
     SourceKind, SourceSpec, StationSpec, TextSpec,
 };
 pub use protocol::{Field, StationProtocol};
 pub use station::{Report, Source, Station, StationResults};
-pub use summary::{Action, EXAMPLES_KEPT, ImportSummary, Issue, IssueCount};
+pub use summary::{Action, EXAMPLES_KEPT, ImportSummary, Issue, IssueCount, QUOTED_CHARS};

@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 /// How many examples of each kind of problem the summary quotes.
 pub const EXAMPLES_KEPT: usize = 5;
 
+/// How many characters of a bad value the summary and errors quote.
+pub const QUOTED_CHARS: usize = 80;
+
 /// One problem cell (or row), located.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Issue {
@@ -16,8 +19,34 @@ pub struct Issue {
     pub line: u64,
     /// Column header of the cell, or empty when the whole row is at fault.
     pub column: String,
-    /// The offending value, or a description for whole-row problems.
+    /// The offending value (its first [`QUOTED_CHARS`] characters when it is longer), or a
+    /// description for whole-row problems.
     pub value: String,
+    /// The length in bytes of the whole value, when [`Self::value`] holds only its start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_bytes: Option<u64>,
+}
+
+/// A cell's value as the importer keeps it: in full when short, else its first
+/// [`QUOTED_CHARS`] characters and its length in bytes, so that a 10 MB cell costs the summary
+/// and the errors a hundred bytes, not 10 MB.
+pub(crate) fn cut_short(cell: &[u8]) -> (String, Option<u64>) {
+    // Decode no more than the characters kept can take (4 bytes each at most).
+    let head = &cell[..cell.len().min(QUOTED_CHARS * 4)];
+    let text = String::from_utf8_lossy(head);
+    match text.char_indices().nth(QUOTED_CHARS) {
+        Some((end, _)) => (text[..end].to_owned(), Some(cell.len() as u64)),
+        None if head.len() < cell.len() => (text.into_owned(), Some(cell.len() as u64)),
+        None => (text.into_owned(), None),
+    }
+}
+
+/// A value quoted for a message: `"value"`, or `"start"… (N bytes)` when it was cut short.
+pub(crate) fn quote(value: &str, value_bytes: Option<u64>) -> String {
+    match value_bytes {
+        Some(n) => format!("{value:?}… ({n} bytes)"),
+        None => format!("{value:?}"),
+    }
 }
 
 /// What the importer did about a kind of problem.
@@ -127,8 +156,10 @@ impl fmt::Display for ImportSummary {
                 } else {
                     writeln!(
                         f,
-                        "    line {}, column `{}`: {:?}",
-                        e.line, e.column, e.value
+                        "    line {}, column `{}`: {}",
+                        e.line,
+                        e.column,
+                        quote(&e.value, e.value_bytes)
                     )?;
                 }
             }

@@ -5,7 +5,8 @@ use std::io::Write;
 use std::path::Path;
 
 use fairtally_results::{
-    Action, ElectionResults, ImportSummary, Mapping, ResultsError, Source, import, import_reader,
+    Action, ElectionResults, ImportLimits, ImportSummary, Mapping, ResultsError, Source, import,
+    import_reader, import_with_limits,
 };
 
 const MAPPING: &str = r#"
@@ -388,4 +389,150 @@ fn results_files_round_trip_and_are_checked() {
     std::fs::write(&path, "{").unwrap();
     let e = ElectionResults::read_json(&path).unwrap_err().to_string();
     assert!(e.contains("not a fairtally results file"), "{e}");
+}
+
+/// A 10 MB cell: past the default bound on a record it stops the import with the file and the
+/// line; under a larger bound it is a bad value the summary quotes cut short.
+#[test]
+fn a_ten_megabyte_cell_is_refused_or_quoted_cut_short() {
+    let big = "7x".repeat(5 << 20);
+    let file = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
+    let text = format!("{HEADER}N,1,100,5,45,48,30,18,ann,29\nN,2,100,5,45,48,30,{big},ann,29\n");
+    std::fs::write(file.path(), text).unwrap();
+    let e = import(file.path(), &mapping("skip-row")).unwrap_err();
+    assert!(matches!(e, ResultsError::TooLarge { line: 3, .. }), "{e}");
+    let e = e.to_string();
+    assert!(
+        e.starts_with(&format!("{}: line 3: ", file.path().display())),
+        "{e}"
+    );
+    assert!(e.contains("longer than 1048576 bytes"), "{e}");
+
+    let roomy = ImportLimits {
+        record_bytes: 16 << 20,
+        ..ImportLimits::default()
+    };
+    let (results, summary) = import_with_limits(file.path(), &mapping("skip-row"), &roomy).unwrap();
+    assert_eq!(results.stations.len(), 1);
+    let issue = &summary.issues["not a number (row skipped)"];
+    assert_eq!(issue.examples[0].value, "7x".repeat(40));
+    assert_eq!(issue.examples[0].value_bytes, Some(10 << 20));
+    let shown = summary.to_string();
+    assert!(shown.len() < 1000, "{} bytes of summary", shown.len());
+    assert!(
+        shown.contains(&format!(
+            "line 3, column `bob`: \"{}\"… (10485760 bytes)",
+            "7x".repeat(40)
+        )),
+        "{shown}"
+    );
+    let json = serde_json::to_string(&summary).unwrap();
+    assert!(json.len() < 1000, "{} bytes of JSON summary", json.len());
+    let e = import_with_limits(file.path(), &mapping("fail"), &roomy)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.ends_with("… (10485760 bytes)"),
+        "{}",
+        &e[..e.len().min(300)]
+    );
+    assert!(e.len() < 400, "{} bytes of error", e.len());
+}
+
+#[test]
+fn a_text_cell_past_the_field_bound_is_a_bad_value() {
+    let long = "é".repeat(40_000);
+    let rows = format!("N,1,100,5,45,48,30,18,ann,29\nN,2,100,5,45,48,30,18,{long},29\n");
+    let (results, summary) = run("skip-row", &rows).unwrap();
+    assert_eq!(results.stations.len(), 1);
+    let issue = &summary.issues["value too long (row skipped)"];
+    let example = &issue.examples[0];
+    assert_eq!((example.line, example.column.as_str()), (3, "observer"));
+    // Cut at characters, not bytes: 80 of the two-byte `é`.
+    assert_eq!(example.value, "é".repeat(80));
+    assert_eq!(example.value_bytes, Some(80_000));
+    let e = error("fail", &rows);
+    assert!(
+        e.starts_with("test.csv: line 3, column `observer`: value too long: \"éé"),
+        "{e}"
+    );
+    // Short bad values are quoted whole, with no length.
+    let (_, summary) = run("skip-row", "N,1,100,5,45,48,30,-18,ann,29\n").unwrap();
+    assert_eq!(
+        summary.issues["negative count (row skipped)"].examples[0].value_bytes,
+        None
+    );
+}
+
+#[test]
+fn an_unclosed_quote_stops_at_the_record_bound() {
+    let rows = format!(
+        "N,1,100,5,45,48,30,18,ann,29\nN,2,\"{}",
+        "9,".repeat(1 << 20)
+    );
+    let e = error("skip-row", &rows);
+    assert!(
+        e.starts_with("test.csv: line 3: the record is longer than"),
+        "{e}"
+    );
+    assert!(e.contains("quote left open"), "{e}");
+}
+
+/// Writes a zip holding `name`, whose content is `chunk` repeated `times` times, streamed so
+/// the test itself never holds the whole content.
+fn write_zip_bomb(name: &str, head: &str, chunk: &[u8], times: usize) -> tempfile::TempPath {
+    let file = tempfile::Builder::new().suffix(".zip").tempfile().unwrap();
+    let mut zip = zip::ZipWriter::new(file.reopen().unwrap());
+    let options = zip::write::SimpleFileOptions::default().large_file(true);
+    zip.start_file(name, options).unwrap();
+    zip.write_all(head.as_bytes()).unwrap();
+    for _ in 0..times {
+        zip.write_all(chunk).unwrap();
+    }
+    zip.finish().unwrap();
+    file.into_temp_path()
+}
+
+/// A zip bomb made here: 512 MiB of one cell squeezed into well under a megabyte. The
+/// importer stops at the bound on a record instead of growing the record to the whole entry.
+#[test]
+fn a_zip_bomb_of_one_huge_cell_is_refused() {
+    let zeros = vec![b'0'; 1 << 20];
+    let head = format!("{HEADER}N,1,100,5,45,48,30,");
+    let bomb = write_zip_bomb("bomb.csv", &head, &zeros, 512);
+    let zipped = std::fs::metadata(&bomb).unwrap().len();
+    assert!(zipped < 1 << 20, "the bomb takes {zipped} bytes");
+    let e = import(&bomb, &mapping("skip-row")).unwrap_err();
+    assert!(matches!(e, ResultsError::TooLarge { line: 2, .. }), "{e}");
+    assert!(
+        e.to_string()
+            .contains("(bomb.csv): line 2: the record is longer"),
+        "{e}"
+    );
+}
+
+/// A zip bomb of many short rows: reading stops at the cap on decompressed bytes. The cap is
+/// made small here so the test reads megabytes, not the default 256 MiB.
+#[test]
+fn a_zip_that_decompresses_past_the_cap_is_refused() {
+    let row = b"N,1,100,5,45,48,30,18,ann,29\n";
+    let cap = ImportLimits {
+        zip_entry_bytes: 1 << 20,
+        ..ImportLimits::default()
+    };
+    let rows_in_cap = ((1 << 20) - HEADER.len()) / row.len();
+    // The header and as many whole rows as the cap holds are read; one more row goes past it.
+    let fits = write_zip_bomb("r.csv", HEADER, row, rows_in_cap);
+    let (_, summary) = import_with_limits(&fits, &mapping("skip-row"), &cap).unwrap();
+    assert_eq!(summary.rows_read, rows_in_cap as u64);
+    let one_more = write_zip_bomb("r.csv", HEADER, row, rows_in_cap + 1);
+    assert!(import_with_limits(&one_more, &mapping("skip-row"), &cap).is_err());
+    let bomb = write_zip_bomb("r.csv", HEADER, row, 64 * rows_in_cap);
+    let e = import_with_limits(&bomb, &mapping("skip-row"), &cap).unwrap_err();
+    assert!(matches!(e, ResultsError::TooLarge { .. }), "{e}");
+    assert!(
+        e.to_string()
+            .contains("decompresses to more than 1048576 bytes of CSV"),
+        "{e}"
+    );
 }

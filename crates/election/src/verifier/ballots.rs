@@ -5,24 +5,32 @@
 //! ballots are verified one by one to name the culprit. Signatures are verified strictly.
 //! Memory holds one block, the set of ballot hashes and one slot per credential, never all
 //! ballots.
+//!
+//! Each line is compared, in order, with the board's ballot entry at the same position: the
+//! ballots verified and counted are exactly the board's, in the board's order, and the re-vote
+//! rule ([`RevoteRule`]) follows that order.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
+use fairtally_board::merkle::Hash;
 use fairtally_crypto::hash::Digest;
 use fairtally_crypto::proofs::BatchVerifier;
 use rayon::prelude::*;
 
 use crate::ballot::{BallotEntry, ConfirmationCode, Intent, signed_message};
+use crate::bulletin::audit::BoardEntry;
+use crate::bulletin::board_entry;
 use crate::check::{Check, Failure};
 use crate::context::VotingContext;
 use crate::credential::CredentialList;
 use crate::error::{ElectionError, Result};
 use crate::progress::Progress;
-use crate::record::{JsonLinesReader, parse_line};
-use crate::tally::Accumulator;
+use crate::record::{ItemKind, JsonLinesReader, canonical_json, parse_line};
+use crate::record_entries::Entry;
+use crate::tally::{Accumulator, RevoteRule};
 
 /// Lines read before a block is handed to the thread pool.
 const BLOCK_LINES: usize = 4096;
@@ -48,11 +56,21 @@ pub struct BallotSummary {
     pub tally: Accumulator,
 }
 
+/// Where a ballot is in the file, to read it again when a later one supersedes it.
+#[derive(Clone, Copy)]
+struct Place {
+    line: u64,
+    offset: u64,
+    hash: Digest,
+}
+
 /// One ballot's outcome from a worker.
 struct Outcome {
     line: u64,
     offset: u64,
     hash: Digest,
+    /// The leaf hash of the line as a board entry.
+    leaf: Hash,
     code: ConfirmationCode,
     credential: Option<u32>,
     intent: Intent,
@@ -68,11 +86,25 @@ struct RawLine {
     text: String,
 }
 
-/// Verify every ballot of `path` and sum the counted ones.
+/// Verify every ballot of `path` and sum the counted ones (without a board to compare with:
+/// for a ballot box before it is published).
 pub fn verify_ballots(
     path: &Path,
     ctx: &VotingContext,
     credentials: &CredentialList,
+    progress: &dyn Progress,
+) -> Result<BallotSummary> {
+    verify_ballots_on_board(path, ctx, credentials, None, progress)
+}
+
+/// Verify every ballot of `path`, compare the lines in order with the board's ballot entries
+/// `board` (both ways: a line not on the board at its position, and a board entry missing
+/// from the file, are [`Check::BallotOrder`] failures), and sum the counted ones.
+pub fn verify_ballots_on_board(
+    path: &Path,
+    ctx: &VotingContext,
+    credentials: &CredentialList,
+    board: Option<&[BoardEntry]>,
     progress: &dyn Progress,
 ) -> Result<BallotSummary> {
     let size = std::fs::metadata(path)
@@ -90,10 +122,12 @@ pub fn verify_ballots(
         superseded: 0,
         tally: Accumulator::start(options, &ctx.public_key),
     };
-    let mut seen: HashSet<[u8; 32]> = HashSet::new();
-    // Per credential: the line and byte offset of its latest cast ballot.
-    let mut latest: Vec<Option<(u64, u64)>> = vec![None; credentials.len()];
-    let mut to_subtract: Vec<(u64, u64)> = Vec::new();
+    let mut merge = Merge {
+        seen: HashSet::new(),
+        revotes: RevoteRule::new(credentials.len()),
+        to_subtract: Vec::new(),
+        board,
+    };
     let mut offset = 0u64;
     loop {
         let mut block = Vec::with_capacity(BLOCK_LINES);
@@ -123,59 +157,101 @@ pub fn verify_ballots(
             let (outcomes, partial) = result?;
             summary.tally.merge(&partial);
             for outcome in outcomes {
-                merge_outcome(
-                    &mut summary,
-                    &mut seen,
-                    &mut latest,
-                    &mut to_subtract,
-                    outcome,
-                );
+                merge.outcome(&mut summary, outcome);
             }
         }
         progress.advance(bytes);
     }
     progress.end();
-    subtract_lines(path, &mut summary.tally, &to_subtract)?;
+    if let Some(board) = board {
+        for (position, entry) in board
+            .iter()
+            .enumerate()
+            .skip(summary.ballots as usize)
+            .take(20)
+        {
+            summary.failures.push(Failure::new(
+                Check::BallotOrder,
+                format!("board entry {} (ballot #{})", entry.index, position + 1),
+                format!(
+                    "on the board but not in {}, which holds {} ballots",
+                    path.display(),
+                    summary.ballots
+                ),
+            ));
+        }
+    }
+    subtract_lines(path, &mut summary.tally, &merge.to_subtract)?;
     Ok(summary)
 }
 
-fn merge_outcome(
-    summary: &mut BallotSummary,
-    seen: &mut HashSet<[u8; 32]>,
-    latest: &mut [Option<(u64, u64)>],
-    to_subtract: &mut Vec<(u64, u64)>,
-    outcome: Outcome,
-) {
-    summary.ballots += 1;
-    for check in outcome.passed {
-        *summary.passed.entry(check).or_default() += 1;
-    }
-    summary.failures.extend(outcome.failures);
-    let fresh = seen.insert(outcome.hash.0);
-    if !fresh {
-        summary.failures.push(Failure::new(
-            Check::UniqueBallots,
-            format!("ballot {} (line {})", outcome.code, outcome.line),
-            "this ballot appears earlier in the record",
-        ));
-        if outcome.valid && outcome.intent == Intent::Cast {
-            // The worker added it to its partial sum; take it out again.
-            to_subtract.push((outcome.line, outcome.offset));
+/// What merging the workers' outcomes in file order keeps.
+struct Merge<'a> {
+    seen: HashSet<[u8; 32]>,
+    revotes: RevoteRule<Place>,
+    to_subtract: Vec<Place>,
+    board: Option<&'a [BoardEntry]>,
+}
+
+impl Merge<'_> {
+    fn outcome(&mut self, summary: &mut BallotSummary, outcome: Outcome) {
+        let position = summary.ballots as usize;
+        summary.ballots += 1;
+        for check in outcome.passed {
+            *summary.passed.entry(check).or_default() += 1;
         }
-        return;
-    }
-    *summary.passed.entry(Check::UniqueBallots).or_default() += 1;
-    match outcome.intent {
-        Intent::Challenge => summary.challenged += 1,
-        Intent::Cast => summary.cast += 1,
-    }
-    if let (true, Intent::Cast, Some(position)) =
-        (outcome.valid, outcome.intent, outcome.credential)
-        && let Some(slot) = latest.get_mut(position as usize)
-        && let Some(previous) = slot.replace((outcome.line, outcome.offset))
-    {
-        to_subtract.push(previous);
-        summary.superseded += 1;
+        summary.failures.extend(outcome.failures);
+        let item = || format!("ballot {} (line {})", outcome.code, outcome.line);
+        if let Some(board) = self.board {
+            match board.get(position) {
+                Some(entry) if entry.leaf_hash == outcome.leaf => {
+                    *summary.passed.entry(Check::BallotOrder).or_default() += 1;
+                }
+                Some(entry) => summary.failures.push(Failure::new(
+                    Check::BallotOrder,
+                    item(),
+                    format!(
+                        "the board's ballot #{} (log index {}) is another ballot",
+                        position + 1,
+                        entry.index
+                    ),
+                )),
+                None => summary.failures.push(Failure::new(
+                    Check::BallotOrder,
+                    item(),
+                    format!("not on the board, which holds {} ballots", board.len()),
+                )),
+            }
+        }
+        let place = Place {
+            line: outcome.line,
+            offset: outcome.offset,
+            hash: outcome.hash,
+        };
+        if !self.seen.insert(outcome.hash.0) {
+            summary.failures.push(Failure::new(
+                Check::UniqueBallots,
+                item(),
+                "this ballot appears earlier in the record",
+            ));
+            if outcome.valid && outcome.intent == Intent::Cast {
+                // The worker added it to its partial sum; take it out again.
+                self.to_subtract.push(place);
+            }
+            return;
+        }
+        *summary.passed.entry(Check::UniqueBallots).or_default() += 1;
+        match outcome.intent {
+            Intent::Challenge => summary.challenged += 1,
+            Intent::Cast => summary.cast += 1,
+        }
+        if let (true, Intent::Cast, Some(credential)) =
+            (outcome.valid, outcome.intent, outcome.credential)
+            && let Some(previous) = self.revotes.cast(credential as usize, place)
+        {
+            self.to_subtract.push(previous);
+            summary.superseded += 1;
+        }
     }
 }
 
@@ -186,7 +262,8 @@ pub fn check_ballot(
     credentials: &CredentialList,
     entry: &BallotEntry,
 ) -> Result<Vec<Failure>> {
-    let mut text = String::from_utf8(crate::record::canonical_json(entry)).unwrap_or_default();
+    let mut text = String::from_utf8(canonical_json(entry)?)
+        .map_err(|e| ElectionError::Record(e.to_string()))?;
     text.push('\n');
     let raw = [RawLine {
         line: 1,
@@ -219,10 +296,17 @@ fn verify_group(
         let hash = entry.ballot.hash();
         let code = ConfirmationCode::from_hash(&hash);
         let item = format!("ballot {code} (line {})", raw.line);
+        let line = raw.text.strip_suffix('\n').unwrap_or(&raw.text);
+        let leaf = board_entry(Entry {
+            kind: ItemKind::Ballot,
+            bytes: line.as_bytes().to_vec(),
+        })?
+        .leaf_hash();
         let mut outcome = Outcome {
             line: raw.line,
             offset: raw.offset,
             hash,
+            leaf,
             code,
             credential: credentials.position(&entry.ballot.credential),
             intent: entry.intent,
@@ -342,12 +426,15 @@ fn check_proofs(ctx: &VotingContext, entries: &[BallotEntry], outcomes: &mut [Ou
 }
 
 /// Second, short pass: subtract superseded (re-voted) and duplicated ballots by seeking to them.
-fn subtract_lines(path: &Path, tally: &mut Accumulator, lines: &[(u64, u64)]) -> Result<()> {
-    if lines.is_empty() {
+/// Each line read again must be the very ballot verified there (same hash), or verification
+/// stops: the file changed under the verifier.
+fn subtract_lines(path: &Path, tally: &mut Accumulator, places: &[Place]) -> Result<()> {
+    if places.is_empty() {
         return Ok(());
     }
     let mut file = File::open(path).map_err(|e| ElectionError::io(path, e))?;
-    for &(line, offset) in lines {
+    for place in places {
+        let (line, offset) = (place.line, place.offset);
         file.seek(SeekFrom::Start(offset))
             .map_err(|e| ElectionError::io(path, e))?;
         let mut text = String::new();
@@ -355,6 +442,13 @@ fn subtract_lines(path: &Path, tally: &mut Accumulator, lines: &[(u64, u64)]) ->
         std::io::BufRead::read_line(&mut reader, &mut text)
             .map_err(|e| ElectionError::io(path, e))?;
         let entry: BallotEntry = parse_line(path, line, &text)?;
+        if entry.ballot.hash() != place.hash {
+            return Err(ElectionError::parse(
+                path,
+                Some(line),
+                "the line changed while the record was being verified",
+            ));
+        }
         tally.subtract(&entry.ballot);
     }
     Ok(())

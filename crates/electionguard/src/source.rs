@@ -1,0 +1,188 @@
+//! The files of a record, read whole from a directory or a `.zip` archive, as they are.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// At most this many files are read from a record.
+const MAX_FILES: usize = 200_000;
+/// At most this many bytes in all, so a hostile archive cannot exhaust memory.
+const MAX_TOTAL_BYTES: u64 = 4 << 30;
+
+/// The files of one record: paths relative to the record's root, `/`-separated.
+pub struct Files {
+    /// Where the record was read from (for messages).
+    pub origin: PathBuf,
+    files: BTreeMap<String, Vec<u8>>,
+}
+
+impl Files {
+    /// Read every file under `path` (a directory or a zip archive). If the record's files sit
+    /// in a subfolder (e.g. `election_record/` beside `election_private_data/`), that folder
+    /// becomes the root and everything outside it (private data) is dropped.
+    pub fn read(path: &Path) -> Result<Files> {
+        let io = |source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let meta = fs::metadata(path).map_err(io)?;
+        let mut files = BTreeMap::new();
+        let mut total = 0u64;
+        if meta.is_dir() {
+            read_dir(path, "", &mut files, &mut total)?;
+        } else {
+            read_zip(path, &mut files, &mut total)?;
+        }
+        let root = record_root(&files).ok_or_else(|| {
+            Error::NotElectionGuard(format!(
+                "{} holds no manifest.json beside context.json, election_initialized.json or election_config.json",
+                path.display()
+            ))
+        })?;
+        let files = files
+            .into_iter()
+            .filter_map(|(name, bytes)| {
+                name.strip_prefix(&root)
+                    .map(|rest| (rest.to_string(), bytes))
+            })
+            .collect();
+        Ok(Files {
+            origin: path.to_path_buf(),
+            files,
+        })
+    }
+
+    /// Whether the record has this file.
+    pub fn has(&self, name: &str) -> bool {
+        self.files.contains_key(name)
+    }
+
+    /// The bytes of one file.
+    pub fn get(&self, name: &str) -> Result<&[u8]> {
+        self.files
+            .get(name)
+            .map(Vec::as_slice)
+            .ok_or_else(|| Error::Missing(name.to_string()))
+    }
+
+    /// The names of the files directly or indirectly under `folder` ending in `.json`, sorted.
+    pub fn json_under(&self, folder: &str) -> Vec<&str> {
+        let prefix = format!("{folder}/");
+        self.files
+            .keys()
+            .filter(|name| name.starts_with(&prefix) && name.ends_with(".json"))
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// Parse one file as JSON.
+    pub fn json(&self, name: &str) -> Result<serde_json::Value> {
+        serde_json::from_slice(self.get(name)?).map_err(|source| Error::Json {
+            file: name.to_string(),
+            source,
+        })
+    }
+
+    /// Replace or add a file (used by tests and tools that build modified copies in memory).
+    pub fn insert(&mut self, name: &str, bytes: Vec<u8>) {
+        self.files.insert(name.to_string(), bytes);
+    }
+}
+
+fn add(
+    files: &mut BTreeMap<String, Vec<u8>>,
+    total: &mut u64,
+    name: String,
+    bytes: Vec<u8>,
+) -> Result<()> {
+    *total += bytes.len() as u64;
+    if files.len() >= MAX_FILES || *total > MAX_TOTAL_BYTES {
+        return Err(Error::TooLarge(format!(
+            "the record has more than {MAX_FILES} files or {MAX_TOTAL_BYTES} bytes"
+        )));
+    }
+    files.insert(name, bytes);
+    Ok(())
+}
+
+fn read_dir(
+    dir: &Path,
+    prefix: &str,
+    files: &mut BTreeMap<String, Vec<u8>>,
+    total: &mut u64,
+) -> Result<()> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Io { path, source }
+    };
+    for entry in fs::read_dir(dir).map_err(io(dir))? {
+        let entry = entry.map_err(io(dir))?;
+        let path = entry.path();
+        let kind = entry.file_type().map_err(io(&path))?;
+        let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+        if kind.is_dir() {
+            read_dir(&path, &format!("{name}/"), files, total)?;
+        } else if kind.is_file() && name.ends_with(".json") {
+            let bytes = fs::read(&path).map_err(io(&path))?;
+            add(files, total, name, bytes)?;
+        }
+    }
+    Ok(())
+}
+
+fn read_zip(path: &Path, files: &mut BTreeMap<String, Vec<u8>>, total: &mut u64) -> Result<()> {
+    let zip_err = |source| Error::Zip {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = fs::File::open(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut archive = zip::ZipArchive::new(file).map_err(zip_err)?;
+    for index in 0..archive.len() {
+        let mut entry = archive.by_index(index).map_err(zip_err)?;
+        let Some(name) = entry
+            .enclosed_name()
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+        else {
+            continue;
+        };
+        if !entry.is_file() || !name.ends_with(".json") {
+            continue;
+        }
+        let mut bytes = Vec::new();
+        // The declared size is not trusted: the read itself is bounded.
+        (&mut entry)
+            .take(MAX_TOTAL_BYTES - *total + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|source| Error::Io {
+                path: path.join(&name),
+                source,
+            })?;
+        add(files, total, name, bytes)?;
+    }
+    Ok(())
+}
+
+/// The shortest folder prefix holding `manifest.json` and a context file.
+fn record_root(files: &BTreeMap<String, Vec<u8>>) -> Option<String> {
+    files
+        .keys()
+        .filter_map(|name| name.strip_suffix("manifest.json"))
+        .filter(|prefix| prefix.is_empty() || prefix.ends_with('/'))
+        .filter(|prefix| {
+            [
+                "context.json",
+                "election_initialized.json",
+                "election_config.json",
+            ]
+            .iter()
+            .any(|f| files.contains_key(&format!("{prefix}{f}")))
+        })
+        .min_by_key(|prefix| prefix.len())
+        .map(str::to_string)
+}

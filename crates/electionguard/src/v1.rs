@@ -1,0 +1,5 @@
+//! electionguard-python 0.95 and 1.x records and the 1.0 specification's verification steps.
+
+pub mod hash;
+pub mod record;
+pub mod verify;

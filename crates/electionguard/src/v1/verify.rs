@@ -1,0 +1,916 @@
+//! The verification steps of the ElectionGuard 1.0 specification, numbered as it numbers
+//! them, over an electionguard-python 0.95 or 1.x record.
+//!
+//! Every check uses public data only; see [`crate::group`] on variable-time arithmetic.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use num_bigint::BigUint;
+use num_traits::One;
+use rayon::prelude::*;
+
+use crate::constants::Standard;
+use crate::group::{FixedBase, Group, IntegerGroup};
+use crate::parameters::{self, Options};
+use crate::report::{ContestResult, Report, SelectionResult, Step, Tally};
+use crate::v1::hash::{Hasher, Item};
+use crate::v1::record::{
+    Ballot, BallotState, ChaumPedersen, Ciphertext, DecryptedSelection, Decryption, Record,
+};
+
+/// The steps of the 1.0 specification's verifier, by number and name.
+pub const STEPS: [(&str, &str); 12] = [
+    ("V1", "Parameter validation"),
+    ("V2", "Guardian public-key validation"),
+    ("V3", "Election public-key validation"),
+    ("V4", "Correctness of selection encryptions"),
+    ("V5", "Adherence to vote limits"),
+    ("V6", "Validation of confirmation codes"),
+    ("V7", "Correctness of ballot aggregation"),
+    ("V8", "Correctness of partial decryptions"),
+    ("V9", "Correctness of substitute data for missing guardians"),
+    (
+        "V10",
+        "Correctness of construction of replacement partial decryptions",
+    ),
+    ("V11", "Validation of correct decryption of tallies"),
+    ("V12", "Correct decryption of spoiled ballots"),
+];
+
+/// One tally per step, merged across threads.
+#[derive(Default, Clone)]
+struct Steps([Tally; 12]);
+
+impl Steps {
+    fn at(&mut self, number: usize) -> &mut Tally {
+        &mut self.0[number - 1]
+    }
+
+    fn merge(mut self, other: Steps) -> Steps {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            a.merge(b);
+        }
+        self
+    }
+}
+
+/// The precomputed state every check shares.
+struct Context<'a> {
+    record: &'a Record,
+    group: IntegerGroup,
+    hash: Hasher,
+    /// Table for the joint key K.
+    key: FixedBase,
+    /// Tables for each guardian's key K_i, by guardian id.
+    guardian_keys: HashMap<&'a str, FixedBase>,
+    /// The extended base hash Q̄ as published (V3 checks it).
+    extended: &'a BigUint,
+}
+
+/// Verify a 1.x record: every step, then the result from the verified tally.
+pub fn verify(record: &Record, options: Options) -> Report {
+    let mut steps = Steps::default();
+    let mut notes = Vec::new();
+    let (v1, note) = parameters::check(
+        Standard::V1,
+        (&record.p, &record.q, &record.r, &record.g),
+        options,
+    );
+    *steps.at(1) = v1;
+    notes.extend(note);
+
+    let group = IntegerGroup::new(
+        record.p.clone(),
+        record.q.clone(),
+        record.r.clone(),
+        record.g.clone(),
+    );
+    let hash = Hasher::new(&record.q, record.layout.reduction());
+    let key = group.fixed_base(&record.public_key);
+    let guardian_keys = record
+        .guardians
+        .par_iter()
+        .map(|g| (g.id.as_str(), group.fixed_base(&g.key)))
+        .collect();
+    let cx = Context {
+        record,
+        group,
+        hash,
+        key,
+        guardian_keys,
+        extended: &record.extended_base_hash,
+    };
+
+    base_hash(&cx, steps.at(1));
+    guardian_keys_step(&cx, steps.at(2));
+    election_key(&cx, steps.at(3));
+    let ballots = record
+        .ballots
+        .par_iter()
+        .map(|b| ballot(&cx, b))
+        .reduce(Steps::default, Steps::merge);
+    steps = steps.merge(ballots);
+    confirmation_chain(&cx, steps.at(6));
+    aggregation(&cx, steps.at(7));
+    let tally = decryption(&cx, &record.tally, &tally_messages(record), "tally");
+    steps = steps.merge(tally);
+    let spoiled = spoiled_ballots(&cx);
+    steps.at(12).merge(spoiled);
+    check_tally_matches_manifest(&cx, steps.at(11));
+
+    let contests = result(record);
+    let cast = record
+        .ballots
+        .iter()
+        .filter(|b| b.state == BallotState::Cast)
+        .count() as u64;
+    let spoiled = record
+        .ballots
+        .iter()
+        .filter(|b| b.state == BallotState::Spoiled)
+        .count() as u64;
+    let steps: Vec<Step> = steps
+        .0
+        .into_iter()
+        .zip(STEPS)
+        .map(|(t, (id, name))| t.step(id, name))
+        .collect();
+    Report {
+        format: record.layout.name().into(),
+        steps,
+        notes,
+        contests,
+        exponentiations: cx.group.exponentiations(),
+        cast_ballots: cast,
+        spoiled_ballots: spoiled,
+    }
+}
+
+/// V1 (continued): the base hash Q = H(p, q, g, n, k, manifest hash).
+fn base_hash(cx: &Context, tally: &mut Tally) {
+    let r = cx.record;
+    let (n, k) = (r.guardians_count, r.quorum);
+    let q = cx.hash.hash(&[
+        Item::E(&r.p),
+        Item::E(&r.q),
+        Item::E(&r.g),
+        Item::I(n),
+        Item::I(k),
+        Item::E(&r.manifest_hash),
+    ]);
+    tally.item(
+        || "crypto_base_hash".into(),
+        (q != r.base_hash).then(|| "is not H(p, q, g, n, k, manifest_hash)".into()),
+    );
+}
+
+/// V2: every coefficient commitment has a valid Schnorr proof.
+fn guardian_keys_step(cx: &Context, tally: &mut Tally) {
+    let r = cx.record;
+    let g = &cx.group;
+    let sequences: BTreeSet<u64> = r.guardians.iter().map(|x| x.sequence).collect();
+    let expected: BTreeSet<u64> = (1..=r.guardians_count).collect();
+    tally.item(
+        || "guardians".into(),
+        (r.guardians.len() as u64 != r.guardians_count || sequences != expected).then(|| {
+            format!("the record has {} guardians with sequence orders {sequences:?}; the context says {}", r.guardians.len(), r.guardians_count)
+        }),
+    );
+    let outcomes: Vec<(String, Option<String>)> = r
+        .guardians
+        .par_iter()
+        .flat_map_iter(|guardian| {
+            let count_ok = guardian.commitments.len() as u64 == r.quorum && guardian.proofs.len() as u64 == r.quorum;
+            let mut out = vec![(
+                format!("guardian {}", guardian.id),
+                (!count_ok || guardian.commitments.first() != Some(&guardian.key)).then(|| {
+                    format!(
+                        "has {} commitments and {} proofs for a quorum of {}, or its key is not its first commitment",
+                        guardian.commitments.len(),
+                        guardian.proofs.len(),
+                        r.quorum
+                    )
+                }),
+            )];
+            for (j, (commitment, proof)) in guardian.commitments.iter().zip(&guardian.proofs).enumerate() {
+                let reason = if &proof.public_key != commitment {
+                    Some("the proof is about another key than the commitment".to_string())
+                } else if !g.is_element(commitment) {
+                    Some("the commitment K_ij is not in Z_p^r".into())
+                } else if !g.is_scalar(&proof.response) {
+                    Some("the response is not in Z_q".into())
+                } else if cx.hash.hash(&[Item::E(commitment), Item::E(&proof.commitment)]) != proof.challenge {
+                    Some("the challenge is not H(K_ij, h_ij)".into())
+                } else if g.g_pow(&proof.response) != g.mul(&proof.commitment, &g.pow(commitment, &proof.challenge)) {
+                    Some("g^u ≠ h · K_ij^c".into())
+                } else {
+                    None
+                };
+                out.push((format!("guardian {} coefficient {j}", guardian.id), reason));
+            }
+            out
+        })
+        .collect();
+    for (item, reason) in outcomes {
+        tally.item(|| item, reason);
+    }
+}
+
+/// V3: K = ∏ K_i, the commitment hash, and Q̄ = H(Q, commitment hash).
+fn election_key(cx: &Context, tally: &mut Tally) {
+    let r = cx.record;
+    let g = &cx.group;
+    let product = r
+        .guardians
+        .iter()
+        .fold(BigUint::one(), |acc, x| g.mul(&acc, &x.key));
+    tally.item(
+        || "elgamal_public_key".into(),
+        (product != r.public_key).then(|| "K ≠ ∏ K_i".into()),
+    );
+    let all: Vec<Item> = r
+        .guardians
+        .iter()
+        .flat_map(|x| x.commitments.iter().map(Item::E))
+        .collect();
+    let commitment_hash = cx.hash.hash(&[Item::Seq(all)]);
+    tally.item(
+        || "commitment_hash".into(),
+        (commitment_hash != r.commitment_hash)
+            .then(|| "is not the hash of every guardian's commitments".into()),
+    );
+    let extended = cx
+        .hash
+        .hash(&[Item::E(&r.base_hash), Item::E(&r.commitment_hash)]);
+    tally.item(
+        || "crypto_extended_base_hash".into(),
+        (&extended != cx.extended).then(|| "Q̄ ≠ H(Q, commitment_hash)".into()),
+    );
+}
+
+/// V4, V5 and the hashes of V6 for one ballot.
+fn ballot(cx: &Context, ballot: &Ballot) -> Steps {
+    let mut steps = Steps::default();
+    let g = &cx.group;
+    let r = cx.record;
+    let manifest: HashMap<&str, _> = r.manifest.iter().map(|c| (c.id.as_str(), c)).collect();
+    let mut contest_hashes = Vec::new();
+    for contest in &ballot.contests {
+        let name = format!("ballot {} contest {}", ballot.id, contest.id);
+        let mut selection_hashes = Vec::new();
+        let mut sum = Ciphertext {
+            pad: BigUint::one(),
+            data: BigUint::one(),
+        };
+        for s in &contest.selections {
+            let reason = selection_reason(cx, &s.ciphertext, &s.proof);
+            steps
+                .at(4)
+                .item(|| format!("{name} selection {}", s.id), reason);
+            sum = Ciphertext {
+                pad: g.mul(&sum.pad, &s.ciphertext.pad),
+                data: g.mul(&sum.data, &s.ciphertext.data),
+            };
+            let ct_hash = cx
+                .hash
+                .hash(&[Item::E(&s.ciphertext.pad), Item::E(&s.ciphertext.data)]);
+            let h = cx.hash.hash(&[
+                Item::S(&s.id),
+                Item::E(&s.description_hash),
+                Item::E(&ct_hash),
+            ]);
+            steps.at(6).item(
+                || format!("{name} selection {}", s.id),
+                (h != s.crypto_hash)
+                    .then(|| "crypto_hash ≠ H(object_id, description_hash, H(pad, data))".into()),
+            );
+            selection_hashes.push(s.crypto_hash.clone());
+        }
+        let reason = contest_reason(
+            cx,
+            contest,
+            manifest.get(contest.id.as_str()).copied(),
+            &sum,
+        );
+        steps.at(5).item(|| name.clone(), reason);
+        let mut items = vec![Item::S(&contest.id), Item::E(&contest.description_hash)];
+        items.extend(selection_hashes.iter().map(Item::E));
+        let h = cx.hash.hash(&items);
+        steps.at(6).item(
+            || name.clone(),
+            (h != contest.crypto_hash)
+                .then(|| "crypto_hash ≠ H(object_id, description_hash, selection hashes)".into()),
+        );
+        contest_hashes.push(contest.crypto_hash.clone());
+    }
+    let mut items = vec![Item::S(&ballot.id), Item::E(&ballot.manifest_hash)];
+    items.extend(contest_hashes.iter().map(Item::E));
+    let h = cx.hash.hash(&items);
+    let code = cx.hash.hash(&[
+        Item::E(&ballot.code_seed),
+        Item::I(ballot.timestamp),
+        Item::E(&ballot.crypto_hash),
+    ]);
+    let reason = if ballot.manifest_hash != r.manifest_hash {
+        Some("its manifest_hash is not the election's".to_string())
+    } else if h != ballot.crypto_hash {
+        Some("crypto_hash ≠ H(object_id, manifest_hash, contest hashes)".into())
+    } else if code != ballot.code {
+        Some("code ≠ H(code_seed, timestamp, crypto_hash)".into())
+    } else {
+        None
+    };
+    steps.at(6).item(|| format!("ballot {}", ballot.id), reason);
+    steps
+}
+
+/// V4 for one selection: α, β in the group and the disjunctive proof of 0 or 1.
+fn selection_reason(
+    cx: &Context,
+    ct: &Ciphertext,
+    p: &crate::v1::record::DisjunctiveProof,
+) -> Option<String> {
+    let g = &cx.group;
+    let (alpha, beta) = (&ct.pad, &ct.data);
+    if !g.is_element(alpha) || !g.is_element(beta) {
+        return Some("the ciphertext (α, β) is not in Z_p^r".into());
+    }
+    let scalars = [
+        &p.zero_challenge,
+        &p.one_challenge,
+        &p.challenge,
+        &p.zero_response,
+        &p.one_response,
+    ];
+    if !scalars.iter().all(|x| g.is_scalar(x)) {
+        return Some("a challenge or response is not in Z_q".into());
+    }
+    let c = cx.hash.hash(&[
+        Item::E(cx.extended),
+        Item::E(alpha),
+        Item::E(beta),
+        Item::E(&p.zero_pad),
+        Item::E(&p.zero_data),
+        Item::E(&p.one_pad),
+        Item::E(&p.one_data),
+    ]);
+    if c != p.challenge {
+        return Some("c ≠ H(Q̄, α, β, a0, b0, a1, b1)".into());
+    }
+    if g.reduce(&(&p.zero_challenge + &p.one_challenge)) != p.challenge {
+        return Some("c0 + c1 ≠ c".into());
+    }
+    // g^v0 = a0 α^c0, g^v1 = a1 α^c1, K^v0 = b0 β^c0, g^c1 K^v1 = b1 β^c1.
+    if g.g_pow(&p.zero_response) != g.mul(&p.zero_pad, &g.pow(alpha, &p.zero_challenge))
+        || g.g_pow(&p.one_response) != g.mul(&p.one_pad, &g.pow(alpha, &p.one_challenge))
+    {
+        return Some("g^v ≠ a · α^c".into());
+    }
+    if g.fixed_pow(&cx.key, &p.zero_response)
+        != g.mul(&p.zero_data, &g.pow(beta, &p.zero_challenge))
+    {
+        return Some("K^v0 ≠ b0 · β^c0".into());
+    }
+    let lhs = g.mul(
+        &g.g_pow(&p.one_challenge),
+        &g.fixed_pow(&cx.key, &p.one_response),
+    );
+    if lhs != g.mul(&p.one_data, &g.pow(beta, &p.one_challenge)) {
+        return Some("g^c1 · K^v1 ≠ b1 · β^c1".into());
+    }
+    None
+}
+
+/// V5 for one contest: the right selections, their product, and the proof that they add up
+/// to the vote limit L.
+fn contest_reason(
+    cx: &Context,
+    contest: &crate::v1::record::Contest,
+    manifest: Option<&crate::v1::record::ManifestContest>,
+    sum: &Ciphertext,
+) -> Option<String> {
+    let g = &cx.group;
+    let Some(m) = manifest else {
+        return Some("the contest is not in the manifest".into());
+    };
+    let real: BTreeSet<&str> = contest
+        .selections
+        .iter()
+        .filter(|s| !s.placeholder)
+        .map(|s| s.id.as_str())
+        .collect();
+    let expected: BTreeSet<&str> = m.selections.iter().map(|(id, _)| id.as_str()).collect();
+    let placeholders = contest.selections.iter().filter(|s| s.placeholder).count() as u64;
+    let ids: BTreeSet<&str> = contest.selections.iter().map(|s| s.id.as_str()).collect();
+    if real != expected || placeholders != m.votes_allowed || ids.len() != contest.selections.len()
+    {
+        return Some(format!(
+            "has {} selections and {placeholders} placeholders; the manifest has {} selections and {} votes allowed",
+            real.len(),
+            expected.len(),
+            m.votes_allowed
+        ));
+    }
+    if contest.constant != m.votes_allowed {
+        return Some(format!(
+            "the proof's constant is {}, the contest allows {} votes",
+            contest.constant, m.votes_allowed
+        ));
+    }
+    if sum.pad != contest.accumulation.pad || sum.data != contest.accumulation.data {
+        return Some("ciphertext_accumulation is not the product of the selections".into());
+    }
+    let p = &contest.proof;
+    if !g.is_scalar(&p.challenge) || !g.is_scalar(&p.response) {
+        return Some("the challenge or response is not in Z_q".into());
+    }
+    let (a, b) = (&sum.pad, &sum.data);
+    let c = cx.hash.hash(&[
+        Item::E(cx.extended),
+        Item::E(a),
+        Item::E(b),
+        Item::E(&p.pad),
+        Item::E(&p.data),
+    ]);
+    if c != p.challenge {
+        return Some("c ≠ H(Q̄, A, B, a, b)".into());
+    }
+    if g.g_pow(&p.response) != g.mul(&p.pad, &g.pow(a, &p.challenge)) {
+        return Some("g^v ≠ a · A^c".into());
+    }
+    let lc = g.reduce(&(BigUint::from(contest.constant) * &p.challenge));
+    let lhs = g.mul(&g.g_pow(&lc), &g.fixed_pow(&cx.key, &p.response));
+    if lhs != g.mul(&p.data, &g.pow(b, &p.challenge)) {
+        return Some("g^(L·c) · K^v ≠ b · B^c".into());
+    }
+    None
+}
+
+/// V6 (chain): every ballot's code seed is a device's hash or the code of exactly one earlier
+/// ballot, and no code seeds two ballots.
+fn confirmation_chain(cx: &Context, tally: &mut Tally) {
+    let r = cx.record;
+    let devices: BTreeSet<BigUint> = r
+        .devices
+        .iter()
+        .map(|d| {
+            cx.hash.hash(&[
+                Item::S(&d.id),
+                Item::S(&d.session),
+                Item::S(&d.launch_code),
+                Item::S(&d.location),
+            ])
+        })
+        .collect();
+    let codes: BTreeSet<&BigUint> = r.ballots.iter().map(|b| &b.code).collect();
+    let mut seeds: BTreeMap<&BigUint, &str> = BTreeMap::new();
+    for b in &r.ballots {
+        let reason = if !devices.contains(&b.code_seed) && !codes.contains(&b.code_seed) {
+            Some(
+                "its code_seed is neither an encryption device's hash nor another ballot's code"
+                    .to_string(),
+            )
+        } else if let Some(other) = seeds.insert(&b.code_seed, &b.id) {
+            Some(format!(
+                "its code_seed also seeds ballot {other}: the chain forks"
+            ))
+        } else {
+            None
+        };
+        tally.item(|| format!("ballot {} chain", b.id), reason);
+    }
+}
+
+/// V7: the encrypted tally is the product of the cast ballots' selections, and the tally
+/// decrypted is that encrypted tally.
+fn aggregation(cx: &Context, tally: &mut Tally) {
+    let r = cx.record;
+    let g = &cx.group;
+    let mut sums: BTreeMap<(&str, &str), Ciphertext> = BTreeMap::new();
+    for b in r.ballots.iter().filter(|b| b.state == BallotState::Cast) {
+        for c in &b.contests {
+            for s in &c.selections {
+                let e = sums
+                    .entry((c.id.as_str(), s.id.as_str()))
+                    .or_insert(Ciphertext {
+                        pad: BigUint::one(),
+                        data: BigUint::one(),
+                    });
+                *e = Ciphertext {
+                    pad: g.mul(&e.pad, &s.ciphertext.pad),
+                    data: g.mul(&e.data, &s.ciphertext.data),
+                };
+            }
+        }
+    }
+    let one = Ciphertext {
+        pad: BigUint::one(),
+        data: BigUint::one(),
+    };
+    for m in &r.manifest {
+        for (sid, _) in &m.selections {
+            let item = || format!("tally contest {} selection {sid}", m.id);
+            let expected = sums.get(&(m.id.as_str(), sid.as_str())).unwrap_or(&one);
+            let published = r.encrypted_tally.get(&m.id).and_then(|c| c.get(sid));
+            let decrypted = r
+                .tally
+                .contests
+                .iter()
+                .find(|(id, _)| id == &m.id)
+                .and_then(|(_, s)| s.iter().find(|x| &x.id == sid));
+            let reason = match (published, decrypted) {
+                (None, _) => Some("is missing from encrypted_tally.json".to_string()),
+                (Some(p), _) if p.pad != expected.pad || p.data != expected.data => Some(
+                    "the encrypted tally is not the product of the cast ballots' encryptions"
+                        .into(),
+                ),
+                (_, None) => Some("is missing from tally.json".into()),
+                (Some(p), Some(d)) if d.message.pad != p.pad || d.message.data != p.data => {
+                    Some("the ciphertext decrypted in tally.json is not the encrypted tally".into())
+                }
+                _ => None,
+            };
+            tally.item(item, reason);
+        }
+    }
+}
+
+/// The ciphertext each tally selection must decrypt: the encrypted tally.
+fn tally_messages(r: &Record) -> HashMap<(String, String), Ciphertext> {
+    r.encrypted_tally
+        .iter()
+        .flat_map(|(c, sels)| {
+            sels.iter()
+                .map(move |(s, ct)| ((c.clone(), s.clone()), ct.clone()))
+        })
+        .collect()
+}
+
+/// V8–V11 on one decryption (the tally, or a spoiled ballot): for every selection, its
+/// message is the ciphertext it should be, every share is proven, every missing share is
+/// rebuilt from proven parts with the right Lagrange coefficients, and the value is
+/// B / ∏ M_i = g^t.
+fn decryption(
+    cx: &Context,
+    d: &Decryption,
+    messages: &HashMap<(String, String), Ciphertext>,
+    what: &str,
+) -> Steps {
+    let lagrange = lagrange_check(cx, d);
+    let mut steps = d
+        .contests
+        .par_iter()
+        .flat_map_iter(|(cid, sels)| sels.iter().map(move |s| (cid, s)))
+        .map(|(cid, s)| {
+            let name = format!("{what} contest {cid} selection {}", s.id);
+            selection_decryption(cx, s, messages.get(&(cid.clone(), s.id.clone())), &name)
+        })
+        .reduce(Steps::default, Steps::merge);
+    if let Some((item, reason)) = lagrange {
+        steps.at(10).item(|| format!("{what} {item}"), reason);
+    }
+    steps
+}
+
+/// V10's coefficients: w_i = ∏_{j ≠ i} j / (j − i) mod q over the guardians present.
+fn lagrange_check(cx: &Context, d: &Decryption) -> Option<(String, Option<String>)> {
+    let r = cx.record;
+    let present: Vec<u64> = present_guardians(d)
+        .iter()
+        .filter_map(|id| sequence(r, id))
+        .collect();
+    if r.lagrange.is_empty() || present.is_empty() {
+        return None;
+    }
+    let expected: Vec<BigUint> = present.iter().map(|&i| lagrange(cx, i, &present)).collect();
+    let published: Vec<&BigUint> = r.lagrange.iter().map(|(_, w)| w).collect();
+    let ok =
+        published.len() == expected.len() && published.iter().zip(&expected).all(|(a, b)| *a == b);
+    Some((
+        "coefficients".into(),
+        (!ok).then(|| {
+            "the published Lagrange coefficients are not those of the guardians present".into()
+        }),
+    ))
+}
+
+fn present_guardians(d: &Decryption) -> BTreeSet<String> {
+    d.contests
+        .first()
+        .and_then(|(_, s)| s.first())
+        .map(|s| {
+            s.shares
+                .iter()
+                .filter(|x| x.proof.is_some())
+                .map(|x| x.guardian_id.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn sequence(r: &Record, guardian_id: &str) -> Option<u64> {
+    r.guardians
+        .iter()
+        .find(|g| g.id == guardian_id)
+        .map(|g| g.sequence)
+}
+
+/// w_i = ∏_{j ≠ i} j · (j − i)^-1 mod q.
+fn lagrange(cx: &Context, i: u64, present: &[u64]) -> BigUint {
+    let q = &cx.record.q;
+    let mut w = BigUint::one();
+    for &j in present.iter().filter(|&&j| j != i) {
+        let diff = (BigUint::from(j) + q - BigUint::from(i) % q) % q;
+        let inv = diff.modpow(&(q - 2u32), q);
+        w = (w * BigUint::from(j) % q) * inv % q;
+    }
+    w
+}
+
+/// The recovery key of present guardian `i` for missing guardian `l`: ∏_j K_lj^(i^j).
+fn recovery_key(cx: &Context, missing: &str, i: u64) -> Option<BigUint> {
+    let g = &cx.group;
+    let l = cx.record.guardians.iter().find(|x| x.id == missing)?;
+    let mut power = BigUint::one();
+    let mut acc = BigUint::one();
+    for k in &l.commitments {
+        acc = g.mul(&acc, &g.pow(k, &power));
+        power = g.reduce(&(power * i));
+    }
+    Some(acc)
+}
+
+/// The Chaum–Pedersen check shared by shares and their parts: M = A^s for the s behind the
+/// key, c = H(Q̄, A, B, a, b, M), g^v = a · key^c and A^v = b · M^c.
+fn share_reason(
+    cx: &Context,
+    message: &Ciphertext,
+    m: &BigUint,
+    key: KeyRef,
+    proof: &ChaumPedersen,
+) -> Option<String> {
+    let g = &cx.group;
+    if !g.is_element(m) {
+        return Some("the share M is not in Z_p^r".into());
+    }
+    if !g.is_scalar(&proof.challenge) || !g.is_scalar(&proof.response) {
+        return Some("the proof's challenge or response is not in Z_q".into());
+    }
+    let (a, b) = (&message.pad, &message.data);
+    let c = cx.hash.hash(&[
+        Item::E(cx.extended),
+        Item::E(a),
+        Item::E(b),
+        Item::E(&proof.pad),
+        Item::E(&proof.data),
+        Item::E(m),
+    ]);
+    if c != proof.challenge {
+        return Some("c ≠ H(Q̄, A, B, a, b, M)".into());
+    }
+    let key_c = match key {
+        KeyRef::Table(t) => g.fixed_pow(t, &proof.challenge),
+        KeyRef::Value(k) => g.pow(k, &proof.challenge),
+    };
+    if g.g_pow(&proof.response) != g.mul(&proof.pad, &key_c) {
+        return Some("g^v ≠ a · K^c".into());
+    }
+    // A^v = b · M^c, checked as A^v · M^(q−c) = b with one simultaneous exponentiation.
+    let minus_c = &cx.record.q - &proof.challenge;
+    if g.multi_pow(&[(a, &proof.response), (m, &minus_c)]) != &proof.data % &cx.record.p {
+        return Some("A^v ≠ b · M^c".into());
+    }
+    None
+}
+
+/// The key a share is proven against: a guardian's (with its table) or a recovery key.
+#[derive(Clone, Copy)]
+enum KeyRef<'a> {
+    Table(&'a FixedBase),
+    Value(&'a BigUint),
+}
+
+fn selection_decryption(
+    cx: &Context,
+    s: &DecryptedSelection,
+    expected: Option<&Ciphertext>,
+    name: &str,
+) -> Steps {
+    let mut steps = Steps::default();
+    let g = &cx.group;
+    let r = cx.record;
+    let message = &s.message;
+    if expected.is_some_and(|e| e.pad != message.pad || e.data != message.data)
+        || expected.is_none()
+    {
+        steps.at(11).fail(
+            name.into(),
+            "the ciphertext decrypted is not the one it should be".into(),
+        );
+    }
+    let present: Vec<(&str, u64)> = s
+        .shares
+        .iter()
+        .filter(|x| x.proof.is_some())
+        .filter_map(|x| sequence(r, &x.guardian_id).map(|q| (x.guardian_id.as_str(), q)))
+        .collect();
+    let present_seq: Vec<u64> = present.iter().map(|(_, q)| *q).collect();
+    let mut product = BigUint::one();
+    let ids: BTreeSet<&str> = s.shares.iter().map(|x| x.guardian_id.as_str()).collect();
+    if ids.len() != s.shares.len()
+        || ids.len() as u64 != r.guardians_count
+        || (present.len() as u64) < r.quorum
+    {
+        steps.at(8).fail(name.into(), format!("has {} shares from {} guardians, {} with proofs; needs one per guardian and a quorum of {}", s.shares.len(), ids.len(), present.len(), r.quorum));
+    }
+    for share in &s.shares {
+        let item = || format!("{name} guardian {}", share.guardian_id);
+        if let Some(proof) = &share.proof {
+            let reason = match cx.guardian_keys.get(share.guardian_id.as_str()) {
+                None => Some("no such guardian".into()),
+                Some(t) => share_reason(cx, message, &share.share, KeyRef::Table(t), proof),
+            };
+            steps.at(8).item(item, reason);
+        } else {
+            // A missing guardian: every present guardian's part is proven (V9), and the
+            // share is their combination with the Lagrange coefficients (V10).
+            let mut rebuilt = BigUint::one();
+            let mut parts_ok = true;
+            let by_guardian: BTreeSet<&str> = share
+                .recovered
+                .iter()
+                .map(|p| p.guardian_id.as_str())
+                .collect();
+            if by_guardian != present.iter().map(|(id, _)| *id).collect()
+                || by_guardian.len() != share.recovered.len()
+            {
+                parts_ok = false;
+                steps.at(9).fail(
+                    item(),
+                    "its parts are not one from each guardian present".into(),
+                );
+            }
+            for part in &share.recovered {
+                let part_item = || {
+                    format!(
+                        "{name} guardian {} for missing {}",
+                        part.guardian_id, part.missing_guardian_id
+                    )
+                };
+                let Some(i) = sequence(r, &part.guardian_id) else {
+                    steps.at(9).fail(part_item(), "no such guardian".into());
+                    parts_ok = false;
+                    continue;
+                };
+                let reason = if part.missing_guardian_id != share.guardian_id {
+                    Some("the part is for another missing guardian".to_string())
+                } else if recovery_key(cx, &part.missing_guardian_id, i).as_ref()
+                    != Some(&part.recovery_key)
+                {
+                    Some("the recovery key is not ∏_j K_lj^(i^j)".into())
+                } else {
+                    share_reason(
+                        cx,
+                        message,
+                        &part.share,
+                        KeyRef::Value(&part.recovery_key),
+                        &part.proof,
+                    )
+                };
+                parts_ok &= reason.is_none();
+                steps.at(9).item(part_item, reason);
+                let w = lagrange(cx, i, &present_seq);
+                rebuilt = g.mul(&rebuilt, &g.pow(&part.share, &w));
+            }
+            if parts_ok {
+                steps.at(10).item(
+                    item,
+                    (rebuilt != share.share).then(|| "M_l ≠ ∏ M_il^(w_i)".into()),
+                );
+            }
+        }
+        product = g.mul(&product, &share.share);
+    }
+    // V11: B = value · ∏ M_i and value = g^t.
+    let reason = if g.mul(&s.value, &product) != &message.data % &r.p {
+        Some("B ≠ value · ∏ M_i".to_string())
+    } else if g.g_pow(&BigUint::from(s.tally)) != s.value {
+        Some(format!("value ≠ g^{}", s.tally))
+    } else {
+        None
+    };
+    steps.at(11).item(|| name.to_string(), reason);
+    steps
+}
+
+/// V11 (continued): tally.json has exactly the manifest's contests and selections (placeholders
+/// aside).
+fn check_tally_matches_manifest(cx: &Context, tally: &mut Tally) {
+    let r = cx.record;
+    for m in &r.manifest {
+        let contest = r.tally.contests.iter().find(|(id, _)| id == &m.id);
+        let reason = match contest {
+            None => Some("is missing from tally.json".to_string()),
+            Some((_, sels)) => {
+                let missing: Vec<&str> = m
+                    .selections
+                    .iter()
+                    .filter(|(sid, _)| !sels.iter().any(|s| &s.id == sid))
+                    .map(|(sid, _)| sid.as_str())
+                    .collect();
+                (!missing.is_empty()).then(|| format!("tally.json lacks selections {missing:?}"))
+            }
+        };
+        tally.item(|| format!("tally contest {}", m.id), reason);
+    }
+}
+
+/// V12: the spoiled ballots decrypted are exactly the submitted ballots marked spoiled, each
+/// decrypted from its own ciphertexts with V8–V11's checks.
+fn spoiled_ballots(cx: &Context) -> Tally {
+    let r = cx.record;
+    let mut out = Tally::default();
+    let spoiled: BTreeMap<&str, &Ballot> = r
+        .ballots
+        .iter()
+        .filter(|b| b.state == BallotState::Spoiled)
+        .map(|b| (b.id.as_str(), b))
+        .collect();
+    let decrypted: BTreeSet<&str> = r.spoiled.iter().map(|d| d.id.as_str()).collect();
+    for id in spoiled.keys().filter(|id| !decrypted.contains(*id)) {
+        out.fail(
+            format!("spoiled ballot {id}"),
+            "is marked spoiled but its decryption is not published".into(),
+        );
+    }
+    let results: Vec<Tally> = r
+        .spoiled
+        .par_iter()
+        .map(|d| {
+            let name = format!("spoiled ballot {}", d.id);
+            let Some(ballot) = spoiled.get(d.id.as_str()) else {
+                let mut t = Tally::default();
+                t.fail(name, "is not a submitted ballot marked spoiled".into());
+                return t;
+            };
+            let messages: HashMap<(String, String), Ciphertext> = ballot
+                .contests
+                .iter()
+                .flat_map(|c| {
+                    c.selections
+                        .iter()
+                        .map(move |s| ((c.id.clone(), s.id.clone()), s.ciphertext.clone()))
+                })
+                .collect();
+            let mut t = Tally::default();
+            let expected = messages.len();
+            let got: usize = d.contests.iter().map(|(_, s)| s.len()).sum();
+            if got != expected {
+                t.fail(
+                    name.clone(),
+                    format!("{got} selections are decrypted, the ballot has {expected}"),
+                );
+            }
+            let steps = decryption(cx, d, &messages, &name);
+            for sub in steps.0 {
+                t.merge(sub);
+            }
+            t
+        })
+        .collect();
+    for t in results {
+        out.merge(t);
+    }
+    out
+}
+
+/// The result: the manifest's contests and selections with the counts of tally.json (every
+/// one of them checked by V11, so this is reported only with the steps beside it).
+fn result(r: &Record) -> Vec<ContestResult> {
+    r.manifest
+        .iter()
+        .map(|m| {
+            let decrypted = r
+                .tally
+                .contests
+                .iter()
+                .find(|(id, _)| id == &m.id)
+                .map(|(_, s)| s);
+            ContestResult {
+                id: m.id.clone(),
+                name: m.name.clone(),
+                selections: m
+                    .selections
+                    .iter()
+                    .map(|(sid, name)| SelectionResult {
+                        id: sid.clone(),
+                        name: name.clone(),
+                        count: decrypted
+                            .and_then(|s| s.iter().find(|x| &x.id == sid))
+                            .map_or(0, |x| x.tally),
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
