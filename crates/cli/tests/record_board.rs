@@ -34,10 +34,43 @@ fn the_record_is_checked_against_its_board_and_ballots_are_proven() {
         assert_eq!(mode, 0o600, "{}", entry.path().display());
     }
 
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let key = std::fs::metadata(d.join("demo/board/operator.key")).unwrap();
+        assert_eq!(key.permissions().mode() & 0o777, 0o600);
+    }
+
     // Running the demo again into the same directory replaces the previous one, board included.
     ok(d, &["demo", "--voters", "12", "--out", "demo"]);
     let verified = ok(d, &["verify", "demo/record"]);
-    assert!(verified.contains("ok     bulletin board"), "{verified}");
+    for check in ["board checkpoint", "board files", "board contents", "ballot order"] {
+        assert!(verified.contains(&format!("ok     {check}")), "{verified}");
+    }
+    // Without a pin the output says so, and what to compare.
+    assert!(verified.contains("NOT PINNED") && verified.contains("self-consistent"), "{verified}");
+    let fingerprint = verified
+        .lines()
+        .find_map(|l| l.strip_prefix("Election fingerprint (base hash): "))
+        .unwrap()
+        .to_owned();
+    assert!(verified.contains("fairtally.demo/election"), "{verified}");
+    let pinned = ok(d, &["verify", "demo/record", "--expect", &fingerprint]);
+    assert!(pinned.contains("VERIFIED: all") && !pinned.contains("NOT PINNED"), "{pinned}");
+    let mut other = fingerprint.clone().into_bytes();
+    other[0] = if other[0] == b'0' { b'1' } else { b'0' };
+    let wrong = fairtally(
+        d,
+        &["verify", "demo/record", "--expect", std::str::from_utf8(&other).unwrap()],
+    );
+    assert_eq!(wrong.status.code(), Some(1), "{}", stdout(&wrong));
+    ok(d, &["verify", "demo/record", "--board-policy", "demo/board/public/policy"]);
+
+    // A pinned policy that does not exist fails before any work, naming the flag's file.
+    let missing = fairtally(d, &["verify", "demo/record", "--board-policy", "typo/policy"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("typo/policy"));
+    assert!(!stdout(&missing).contains("Verifying"), "{}", stdout(&missing));
 
     let ballots = std::fs::read_to_string(d.join("demo/record/ballots.jsonl")).unwrap();
     let first: BallotEntry = serde_json::from_str(ballots.lines().next().unwrap()).unwrap();
@@ -48,6 +81,7 @@ fn the_record_is_checked_against_its_board_and_ballots_are_proven() {
         "{proof}"
     );
     assert!(proof.contains("checkpoint:"), "{proof}");
+    assert!(proof.contains("--board-policy"), "{proof}");
 
     let unknown = fairtally(
         d,
@@ -85,6 +119,16 @@ fn the_record_is_checked_against_its_board_and_ballots_are_proven() {
     let tampered = fairtally(d, &["verify", "demo/record"]);
     assert_eq!(tampered.status.code(), Some(1));
     let out = stdout(&tampered);
-    assert!(out.contains("FAIL   bulletin board"), "{out}");
+    assert!(out.contains("FAILED ballot order"), "{out}");
     assert!(out.contains(&format!("ballot {extra_code}")), "{out}");
+
+    // A pinned policy with no board is a failure.
+    std::fs::write(d.join("demo/record/ballots.jsonl"), &ballots).unwrap();
+    std::fs::rename(d.join("demo/record/board"), d.join("board-away")).unwrap();
+    let bare = fairtally(
+        d,
+        &["verify", "demo/record", "--board-policy", "demo/board/public/policy"],
+    );
+    assert_eq!(bare.status.code(), Some(1), "{}", stdout(&bare));
+    assert!(stdout(&bare).contains("FAILED board checkpoint"), "{}", stdout(&bare));
 }

@@ -716,14 +716,7 @@ mod tests {
         static F: OnceLock<Fixture> = OnceLock::new();
         F.get_or_init(|| {
             let manifest = Manifest::default_demo().unwrap();
-            let operator = fairtally_board::note::NoteSigner::generate(
-                "example.org/ballot-test",
-                fairtally_board::note::KeyRole::Operator,
-            )
-            .unwrap();
-            let policy =
-                fairtally_board::checkpoint::TrustPolicy::operator_only(operator.verifier());
-            let parameters = ElectionParameters::new(3, 2, &policy).unwrap();
+            let parameters = crate::parameters::for_tests(3, 2).unwrap();
             let names = vec!["A".to_string(), "B".to_string(), "C".to_string()];
             let (guardians, keys) = run_all_in_one(
                 &ceremony_context(&manifest, &parameters).unwrap(),

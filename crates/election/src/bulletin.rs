@@ -203,67 +203,66 @@ fn normalize_code(code: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use fairtally_board::note::KeyRole;
-
     use super::*;
-    use crate::ballot::BallotEntry;
+    use crate::check::Check;
     use crate::manifest::Manifest;
-    use crate::parameters::ElectionParameters;
     use crate::progress::Silent;
     use crate::simulation::{DemoConfig, VotingPlan, run_demo};
+    use crate::verifier::{Pins, Report, verify_record};
 
-    fn demo_record(dir: &Path) -> Result<PathBuf> {
+    /// A posted demo record of six voters (some re-vote), its board and operator key.
+    fn posted(dir: &Path) -> Result<(PathBuf, Board, NoteSigner)> {
+        let (mut board, operator) = create_board(&dir.join("board"), "board.example/test")?;
         let config = DemoConfig {
             manifest: Manifest::default_demo()?,
             voters: 6,
-            parameters: ElectionParameters::new(2, 1)?,
+            parameters: ElectionParameters::new(2, 1, board.policy())?,
             absent: 0,
-            plan: VotingPlan::default(),
+            plan: VotingPlan {
+                turnout_percent: 100.0,
+                challenge_percent: 0.0,
+                revote_percent: 50.0,
+            },
         };
-        run_demo(&config, dir, &Silent)?;
-        Ok(dir.join("record"))
+        let outcome = run_demo(&config, dir, &Silent)?;
+        post_record(&outcome.record, &mut board, &operator)?;
+        Ok((outcome.record, board, operator))
     }
 
-    fn board(dir: &Path) -> Result<(Board, NoteSigner)> {
-        let operator = NoteSigner::generate("board.example/test-election", KeyRole::Operator)?;
-        let board = Board::create(
-            &dir.join("operator-board"),
-            &TrustPolicy::operator_only(operator.verifier()),
-        )?;
-        Ok((board, operator))
+    fn verify(record: &Path) -> Result<Report> {
+        verify_record(record, &Pins::default(), &Silent)
     }
 
     fn ballot_lines(record: &Path) -> Vec<String> {
-        std::fs::read_to_string(record.join(crate::record::files::BALLOTS))
+        std::fs::read_to_string(record.join(files::BALLOTS))
             .unwrap_or_default()
             .lines()
             .map(str::to_owned)
             .collect()
     }
 
+    fn write_lines(record: &Path, lines: &[String]) -> Result<()> {
+        let path = record.join(files::BALLOTS);
+        std::fs::write(&path, lines.join("\n") + "\n").map_err(|e| ElectionError::io(&path, e))
+    }
+
     #[test]
-    fn a_posted_record_checks_and_proves_its_ballots() -> Result<()> {
+    fn a_posted_record_verifies_and_proves_its_ballots() -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| ElectionError::io("tmp", e))?;
-        let record = demo_record(dir.path())?;
-        let (mut board, operator) = board(dir.path())?;
-        let posted = post_record(&record, &mut board, &operator)?;
-        assert!(posted.entries > 6);
-        assert_eq!(posted.new_entries, posted.entries);
+        let (record, mut board, operator) = posted(dir.path())?;
+        let report = verify(&record)?;
+        assert!(report.is_valid(), "{:#?}", report.failures);
+        assert!(!report.is_pinned());
         // Posting again adds nothing.
         assert_eq!(post_record(&record, &mut board, &operator)?.new_entries, 0);
 
-        let policy = record_policy(&record)?;
-        let check = check_record(&record, &policy)?;
-        assert_eq!(check.items, posted.entries);
-        assert!(check.missing.is_empty(), "{:?}", check.missing);
-
+        let policy = election_policy(&record)?;
         let line = ballot_lines(&record).first().cloned().unwrap_or_default();
-        let ballot: BallotEntry =
+        let ballot: crate::ballot::BallotEntry =
             serde_json::from_str(&line).map_err(|e| ElectionError::Record(e.to_string()))?;
         let code = ballot.ballot.code().to_string();
         let proof = prove_ballot(&record, &policy, &code.to_lowercase())?;
         assert_eq!(proof.code.to_string(), code);
-        assert_eq!(proof.inclusion.checkpoint.checkpoint().size, posted.entries);
         assert!(matches!(
             prove_ballot(&record, &policy, "0000-0000-0000-0000"),
             Err(ElectionError::Ballot { .. })
@@ -271,33 +270,127 @@ mod tests {
         Ok(())
     }
 
+    /// Defect 4: the authority swaps two ballot lines (a voter's re-vote then counts the first
+    /// ballot); the board's order says otherwise.
     #[test]
-    fn items_off_the_board_and_foreign_keys_are_named() -> Result<()> {
+    fn swapped_ballots_fail_the_board_order() -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| ElectionError::io("tmp", e))?;
-        let record = demo_record(dir.path())?;
-        let (mut board, operator) = board(dir.path())?;
-        post_record(&record, &mut board, &operator)?;
-        let policy = record_policy(&record)?;
-
-        // A ballot slipped into the record after posting is not on the board.
+        let (record, _, _) = posted(dir.path())?;
         let mut lines = ballot_lines(&record);
-        let mut extra: BallotEntry =
-            serde_json::from_str(&lines[0]).map_err(|e| ElectionError::Record(e.to_string()))?;
-        extra.ballot.contests.reverse();
-        let code = extra.ballot.code().to_string();
-        lines.push(String::from_utf8(crate::record::canonical_json(&extra)).unwrap_or_default());
-        let path = record.join(crate::record::files::BALLOTS);
-        std::fs::write(&path, lines.join("\n") + "\n").map_err(|e| ElectionError::io(&path, e))?;
-        let check = check_record(&record, &policy)?;
-        assert_eq!(check.missing, vec![format!("ballot {code}")]);
+        lines.swap(0, 1);
+        write_lines(&record, &lines)?;
+        let report = verify(&record)?;
+        assert_eq!(report.failures_of(Check::BallotOrder).count(), 2, "{:#?}", report.failures);
+        Ok(())
+    }
 
-        // A checkpoint under a key the verifier does not trust is refused.
-        let stranger = NoteSigner::generate("board.example/test-election", KeyRole::Operator)?;
-        let foreign = TrustPolicy::operator_only(stranger.verifier());
-        assert!(matches!(
-            check_record(&record, &foreign),
-            Err(ElectionError::Board(_))
-        ));
+    /// Defect 4: a ballot on the board that the record leaves out is a failure.
+    #[test]
+    fn a_ballot_on_the_board_missing_from_the_record_fails() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| ElectionError::io("tmp", e))?;
+        let (record, _, _) = posted(dir.path())?;
+        let mut lines = ballot_lines(&record);
+        lines.pop();
+        write_lines(&record, &lines)?;
+        let report = verify(&record)?;
+        assert!(
+            report
+                .failures_of(Check::BallotOrder)
+                .any(|f| f.reason.contains("on the board but not in")),
+            "{:#?}",
+            report.failures
+        );
+        Ok(())
+    }
+
+    /// Defect 1: a changed ballot whose leaf hash is patched into the level-0 tile and whose
+    /// bundle is rewritten, with the checkpoint untouched, no longer hashes to the signed root.
+    #[test]
+    fn a_patched_tile_and_bundle_under_an_untouched_checkpoint_fail() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| ElectionError::io("tmp", e))?;
+        let (record, board, _) = posted(dir.path())?;
+        let size = board.size()?;
+        let mut lines = ballot_lines(&record);
+        let mut entry: crate::ballot::BallotEntry =
+            serde_json::from_str(&lines[0]).map_err(|e| ElectionError::Record(e.to_string()))?;
+        entry.ballot.contests.reverse();
+        lines[0] = String::from_utf8(crate::record::canonical_json(&entry)?)
+            .map_err(|e| ElectionError::Record(e.to_string()))?;
+        write_lines(&record, &lines)?;
+        // Rebuild the bundle and level-0 tile of the changed board, keep the checkpoint.
+        let mut data: Vec<Vec<u8>> = board.leaf_data(0, size)?;
+        let original = ballot_line_on_board(&board, size)?;
+        let target = data
+            .iter()
+            .position(|d| d.ends_with(original.as_bytes()))
+            .unwrap_or(0);
+        let changed = board_entry(record_entries::Entry {
+            kind: ItemKind::Ballot,
+            bytes: lines[0].as_bytes().to_vec(),
+        })?;
+        data[target] = changed.to_leaf_data();
+        let mut bundle = Vec::new();
+        let mut tile = Vec::new();
+        for d in &data {
+            bundle.extend_from_slice(&(d.len() as u16).to_be_bytes());
+            bundle.extend_from_slice(d);
+            tile.extend_from_slice(&fairtally_board::merkle::leaf_hash(d));
+        }
+        let mirror = board_dir(&record);
+        let width = size.min(256);
+        for (name, bytes) in [
+            (fairtally_board::tiles::tile_path(None, 0, width), &bundle),
+            (fairtally_board::tiles::tile_path(Some(0), 0, width), &tile),
+        ] {
+            std::fs::write(mirror.join(&name), bytes).map_err(|e| ElectionError::io(&name, e))?;
+        }
+        let report = verify(&record)?;
+        assert!(
+            report
+                .failures_of(Check::BoardFiles)
+                .any(|f| f.reason.contains("root")),
+            "{:#?}",
+            report.failures
+        );
+        Ok(())
+    }
+
+    fn ballot_line_on_board(board: &Board, size: u64) -> Result<String> {
+        // The first ballot entry's body as posted.
+        for data in board.leaf_data(0, size)? {
+            let entry = Entry::from_leaf_data(&data, "test")?;
+            if entry.kind().as_str() == "election/ballot" {
+                return String::from_utf8(entry.body().to_vec())
+                    .map_err(|e| ElectionError::Record(e.to_string()));
+            }
+        }
+        Ok(String::new())
+    }
+
+    /// Defect 2 and requirement 1: a flipped byte in an archived checkpoint, an extra file on
+    /// the board or in the record, and a checkpoint under another key all fail.
+    #[test]
+    fn every_board_file_and_every_record_file_is_checked() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| ElectionError::io("tmp", e))?;
+        let (record, board, _) = posted(dir.path())?;
+        let archived = board_dir(&record).join("checkpoints").join(board.size()?.to_string());
+        let mut bytes = std::fs::read(&archived).map_err(|e| ElectionError::io(&archived, e))?;
+        let at = bytes.len() - 5;
+        bytes[at] ^= 1;
+        std::fs::write(&archived, &bytes).map_err(|e| ElectionError::io(&archived, e))?;
+        std::fs::write(board_dir(&record).join("notes.txt"), "hi")
+            .map_err(|e| ElectionError::io("notes", e))?;
+        std::fs::write(record.join("extra.json"), "{}").map_err(|e| ElectionError::io("x", e))?;
+        let report = verify(&record)?;
+        assert!(report.failures_of(Check::BoardFiles).any(|f| f.item.contains("checkpoints/")));
+        assert!(report.failures_of(Check::BoardFiles).any(|f| f.item.contains("notes.txt")));
+        assert!(report.failures_of(Check::RecordFiles).any(|f| f.item == "extra.json"));
+
+        // A board signed by someone else than the election's operator.
+        let (mut stranger, key) = create_board(&dir.path().join("other"), "board.example/test")?;
+        post_record(&record, &mut stranger, &key)?;
+        let report = verify(&record)?;
+        assert!(report.failures_of(Check::BoardCheckpoint).next().is_some());
         Ok(())
     }
 }

@@ -377,9 +377,9 @@ mod tests {
     use fairtally_crypto::sharing::lagrange_at_zero;
 
     fn setup(n: u32, k: u32) -> (Digest, ElectionParameters) {
-        let params = ElectionParameters::new(n, k).unwrap();
+        let params = crate::parameters::for_tests(n, k).unwrap();
         (
-            ceremony_context(&Manifest::default_demo().unwrap(), &params),
+            ceremony_context(&Manifest::default_demo().unwrap(), &params).unwrap(),
             params,
         )
     }

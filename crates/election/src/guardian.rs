@@ -252,8 +252,8 @@ mod tests {
 
     #[test]
     fn generated_guardians_verify_and_tampering_is_named() -> Result<()> {
-        let params = ElectionParameters::new(3, 2)?;
-        let ctx = ceremony_context(&Manifest::default_demo()?, &params);
+        let params = crate::parameters::for_tests(3, 2)?;
+        let ctx = ceremony_context(&Manifest::default_demo()?, &params)?;
         let (secret, public) = generate(&ctx, &params, 2, "Observers")?;
         public.verify(&ctx, &params)?;
         secret.check_matches(&public)?;

@@ -8,6 +8,14 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ElectionError, Result};
 use crate::record::{ItemKind, RecordItem};
 
+/// The largest `max_selections - min_selections + 1`: a contest's range proof has one branch
+/// per allowed number of selections.
+pub const MAX_SELECTION_SPAN: u64 = 256;
+
+/// The largest ballot line: it must fit one bulletin-board entry (65,535 bytes with its kind
+/// `election/ballot` and the kind's length byte).
+pub const MAX_BALLOT_BYTES: u64 = fairtally_board::entry::MAX_ENTRY_LEN as u64 - 16;
+
 /// The embedded default manifest used by `fairtally demo`: a presidential contest of five
 /// candidates plus "against all" (choose exactly one) and a second contest approving up to two
 /// of four options.
@@ -121,8 +129,41 @@ impl Manifest {
                     contest.id
                 )));
             }
+            if max - min >= MAX_SELECTION_SPAN {
+                return Err(ElectionError::Manifest(format!(
+                    "contest {:?}: max_selections - min_selections must be below \
+                     {MAX_SELECTION_SPAN} (the range proof has one branch per value), got {}",
+                    contest.id,
+                    max - min
+                )));
+            }
+        }
+        let size = self.ballot_size_bound();
+        if size > MAX_BALLOT_BYTES {
+            return Err(ElectionError::Manifest(format!(
+                "a ballot for this manifest may take up to {size} bytes, more than the \
+                 {MAX_BALLOT_BYTES} a bulletin-board entry holds: split the contests over \
+                 several elections or shorten them"
+            )));
         }
         Ok(())
+    }
+
+    /// An upper bound on the canonical JSON of one ballot line for this manifest (a challenged
+    /// ballot with its opening, the largest kind): fixed members, per contest its range proof
+    /// (one branch per allowed number of selections), per option its ciphertext, zero-one proof
+    /// and opening, each with its identifier.
+    pub fn ballot_size_bound(&self) -> u64 {
+        let per_ballot = 600;
+        self.contests
+            .iter()
+            .map(|c| {
+                let branches = u64::from(c.max_selections - c.min_selections) + 1;
+                let options: u64 = c.options.iter().map(|o| 900 + o.id.len() as u64).sum();
+                150 + c.id.len() as u64 + 300 * branches + options
+            })
+            .sum::<u64>()
+            + per_ballot
     }
 
     /// The total number of options over all contests (the number of ciphertexts in a ballot).
@@ -153,6 +194,36 @@ fn check_id(what: &str, id: &str) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_ballot_size_bound_holds_and_limits_are_enforced() -> crate::Result<()> {
+        use crate::ballot::encrypt_ballot;
+        use crate::context::VotingContext;
+        use fairtally_crypto::elgamal::PublicKey;
+        let manifest = super::Manifest::default_demo()?;
+        let ctx = VotingContext {
+            manifest: manifest.clone(),
+            base_hash: fairtally_crypto::hash::hash_parts("test", &[]),
+            public_key: PublicKey::new(
+                curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT * fairtally_crypto::random::random_scalar(),
+            ),
+        };
+        let (credentials, _) = crate::credential::issue(1)?;
+        let selections = crate::simulation::random_selections(&manifest)?;
+        let entry = encrypt_ballot(&ctx, &credentials[0], &selections)?.challenge(&credentials[0])?;
+        let actual = crate::record::canonical_json(&entry)?.len() as u64;
+        assert!(actual <= manifest.ballot_size_bound(), "{actual} > {}", manifest.ballot_size_bound());
+
+        let mut wide = manifest.clone();
+        wide.contests[0].options = (0..300)
+            .map(|i| super::ContestOption { id: format!("o{i}"), title: "x".into() })
+            .collect();
+        wide.contests[0].max_selections = 300;
+        assert!(wide.validate().unwrap_err().to_string().contains("below 256"));
+        wide.contests[0].min_selections = 200;
+        assert!(wide.validate().unwrap_err().to_string().contains("bulletin-board entry"));
+        Ok(())
+    }
+
     use super::*;
 
     #[test]

@@ -132,6 +132,14 @@ impl ElectionParameters {
     }
 }
 
+/// Parameters on a board with a throw-away operator key, for the crate's unit tests.
+#[cfg(test)]
+pub(crate) fn for_tests(guardians: u32, threshold: u32) -> Result<ElectionParameters> {
+    let operator =
+        fairtally_board::note::NoteSigner::generate("board.example/test", fairtally_board::note::KeyRole::Operator)?;
+    ElectionParameters::new(guardians, threshold, &TrustPolicy::operator_only(operator.verifier()))
+}
+
 impl RecordItem for ElectionParameters {
     const KIND: ItemKind = ItemKind::Parameters;
 }

@@ -7,8 +7,12 @@
 // Test helpers outside #[test] functions: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+
+use fairtally_board::note::NoteSigner;
 
 use fairtally_crypto::elgamal::{EncodedCiphertext, Nonce, encrypt};
 use fairtally_crypto::proofs::{RangeProof, ZeroOneProof};
@@ -21,45 +25,45 @@ use fairtally_election::ballot::{
 };
 use fairtally_election::check::Check;
 use fairtally_election::credential::Credential;
-use fairtally_election::manifest::Manifest;
-use fairtally_election::parameters::ElectionParameters;
 use fairtally_election::progress::Silent;
 use fairtally_election::record::{JsonLinesReader, canonical_json, files};
-use fairtally_election::simulation::{DemoConfig, VotingPlan, run_demo};
-use fairtally_election::verifier::{Report, verify_record};
+use fairtally_election::simulation::VotingPlan;
+use fairtally_election::verifier::{Pins, Report, verify_record};
 use serde_json::Value;
 
-/// One demo election (every voter challenges once, some re-vote), generated once per run.
+/// One demo election (every voter challenges once, some re-vote) on its board, generated once
+/// per run, with the board operator's key.
 fn original() -> &'static Path {
-    static DIR: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    &DIR.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let config = DemoConfig {
-            manifest: Manifest::default_demo().unwrap(),
-            voters: 8,
-            parameters: ElectionParameters::new(3, 2).unwrap(),
-            absent: 1,
-            plan: VotingPlan {
-                turnout_percent: 100.0,
-                challenge_percent: 100.0,
-                revote_percent: 0.0,
-            },
-        };
-        run_demo(&config, dir.path(), &Silent).unwrap();
-        let root = dir.path().to_path_buf();
-        (dir, root)
-    })
-    .1
+    &fixture().1
 }
 
-/// A fresh copy of the record (and its private directory) to tamper with.
+fn fixture() -> &'static (tempfile::TempDir, PathBuf, NoteSigner) {
+    static DIR: OnceLock<(tempfile::TempDir, PathBuf, NoteSigner)> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let plan = VotingPlan {
+            turnout_percent: 100.0,
+            challenge_percent: 100.0,
+            revote_percent: 0.0,
+        };
+        let (_, operator) = support::posted_demo(dir.path(), 8, (3, 2, 1), plan);
+        let root = dir.path().to_path_buf();
+        (dir, root, operator)
+    })
+}
+
+/// A fresh copy of the record's files (not its board) and its private directory to tamper
+/// with.
 fn copy() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     for sub in ["record", "private"] {
         std::fs::create_dir_all(tmp.path().join(sub)).unwrap();
         for entry in std::fs::read_dir(original().join(sub)).unwrap() {
             let entry = entry.unwrap();
-            std::fs::copy(entry.path(), tmp.path().join(sub).join(entry.file_name())).unwrap();
+            if entry.path().is_file() {
+                std::fs::copy(entry.path(), tmp.path().join(sub).join(entry.file_name()))
+                    .unwrap();
+            }
         }
     }
     let record = tmp.path().join("record");
@@ -82,19 +86,58 @@ fn write_lines(path: &Path, lines: &[String]) {
     .unwrap();
 }
 
+/// A value's encoding as the record writes it, members in their documented order: compact for
+/// a line, pretty for a file. A value the item type does not accept (an identity point) is
+/// written as it is, for the verifier to refuse.
+fn encode(file: &str, value: &Value, compact: bool) -> String {
+    fn typed<T: serde::Serialize + serde::de::DeserializeOwned>(
+        value: &Value,
+        compact: bool,
+    ) -> Option<String> {
+        let item: T = serde_json::from_value(value.clone()).ok()?;
+        Some(if compact {
+            serde_json::to_string(&item).ok()?
+        } else {
+            serde_json::to_string_pretty(&item).ok()? + "\n"
+        })
+    }
+    use fairtally_election::{context, guardian, manifest, tally};
+    let encoded = match file {
+        files::BALLOTS => typed::<BallotEntry>(value, compact),
+        files::GUARDIANS => typed::<guardian::GuardianPublic>(value, compact),
+        files::DECRYPTION_SHARES => typed::<tally::DecryptionShare>(value, compact),
+        files::CONTEXT => typed::<context::ElectionContext>(value, compact),
+        files::ENCRYPTED_TALLY => typed::<tally::EncryptedTally>(value, compact),
+        files::RESULT => typed::<tally::ElectionResult>(value, compact),
+        files::MANIFEST => typed::<manifest::Manifest>(value, compact),
+        _ => None,
+    };
+    encoded.unwrap_or_else(|| {
+        if compact {
+            serde_json::to_string(value).unwrap()
+        } else {
+            serde_json::to_string_pretty(value).unwrap() + "\n"
+        }
+    })
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().unwrap().to_string_lossy().into_owned()
+}
+
 /// Edit line `index` of a JSON Lines file as a JSON value.
 fn edit_line(path: &Path, index: usize, edit: impl FnOnce(&mut Value)) {
     let mut all = lines(path);
     let mut value: Value = serde_json::from_str(&all[index]).unwrap();
     edit(&mut value);
-    all[index] = serde_json::to_string(&value).unwrap();
+    all[index] = encode(&file_name(path), &value, true);
     write_lines(path, &all);
 }
 
 fn edit_json(path: &Path, edit: impl FnOnce(&mut Value)) {
     let mut value: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     edit(&mut value);
-    std::fs::write(path, serde_json::to_string_pretty(&value).unwrap()).unwrap();
+    std::fs::write(path, encode(&file_name(path), &value, false)).unwrap();
 }
 
 fn credentials(record: &Path) -> Vec<Credential> {
@@ -144,7 +187,7 @@ fn edit_and_resign(record: &Path, index: usize, edit: impl FnOnce(&mut BallotEnt
     }
     .unwrap();
     resigned.opening = entry.opening;
-    all[index] = String::from_utf8(canonical_json(&resigned)).unwrap();
+    all[index] = String::from_utf8(canonical_json(&resigned).unwrap()).unwrap();
     write_lines(&path, &all);
     code
 }
@@ -152,12 +195,15 @@ fn edit_and_resign(record: &Path, index: usize, edit: impl FnOnce(&mut BallotEnt
 fn append_ballot(record: &Path, entry: &BallotEntry) {
     let path = record.join(files::BALLOTS);
     let mut all = lines(&path);
-    all.push(String::from_utf8(canonical_json(entry)).unwrap());
+    all.push(String::from_utf8(canonical_json(entry).unwrap()).unwrap());
     write_lines(&path, &all);
 }
 
+/// Verify after the dishonest authority has posted the changed record to a new board under
+/// its key (see `support::repost`): only the check aimed at the change can catch it.
 fn verify(record: &Path) -> Report {
-    verify_record(record, &Silent).unwrap()
+    support::repost(record, &fixture().2);
+    verify_record(record, &Pins::default(), &Silent).unwrap()
 }
 
 /// The report fails `check`, on an item whose description contains `item`.
@@ -186,7 +232,9 @@ fn code_at(record: &Path, index: usize) -> String {
 
 #[test]
 fn the_untouched_record_verifies() {
-    let report = verify(&original().join("record"));
+    // Not `verify`: reposting would rewrite the shared original's board while other tests
+    // read it.
+    let report = verify_record(&original().join("record"), &Pins::default(), &Silent).unwrap();
     assert!(report.is_valid(), "{:#?}", report.failures);
     assert_eq!(report.ballots.challenged, 8);
 }
@@ -417,7 +465,17 @@ fn a_duplicated_ballot_is_caught() {
     all.push(all[i].clone());
     write_lines(&path, &all);
     let report = verify(&record);
-    assert_only(&report, Check::UniqueBallots, &code);
+    // The board keeps each entry once, so the copy is not on it either.
+    assert_caught(&report, Check::UniqueBallots, &code);
+    assert_caught(&report, Check::BallotOrder, &code);
+    assert!(
+        report
+            .failures
+            .iter()
+            .all(|f| matches!(f.check, Check::UniqueBallots | Check::BallotOrder)),
+        "{:#?}",
+        report.failures
+    );
 }
 
 fn malicious(
@@ -553,7 +611,7 @@ fn broken_files_stop_verification_with_file_line_and_reason() {
     let path = record.join(files::BALLOTS);
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, &text[..text.len() - 100]).unwrap();
-    let err = verify_record(&record, &Silent).unwrap_err().to_string();
+    let err = verify_record(&record, &Pins::default(), &Silent).unwrap_err().to_string();
     assert!(
         err.contains("ballots.jsonl") && err.contains("truncated"),
         "{err}"
@@ -563,7 +621,7 @@ fn broken_files_stop_verification_with_file_line_and_reason() {
     all.truncate(3);
     all[1] = "{\"ballot\": garbage".into();
     write_lines(&path, &all);
-    let err = verify_record(&record, &Silent).unwrap_err().to_string();
+    let err = verify_record(&record, &Pins::default(), &Silent).unwrap_err().to_string();
     assert!(err.contains("ballots.jsonl, line 2"), "{err}");
 
     std::fs::remove_file(record.join(files::RESULT)).unwrap();
@@ -571,10 +629,10 @@ fn broken_files_stop_verification_with_file_line_and_reason() {
         &path,
         &lines(&original().join("record").join(files::BALLOTS)),
     );
-    let err = verify_record(&record, &Silent).unwrap_err().to_string();
+    let err = verify_record(&record, &Pins::default(), &Silent).unwrap_err().to_string();
     assert!(err.contains("result.json"), "{err}");
 
-    let err = verify_record(&record.join("nowhere"), &Silent)
+    let err = verify_record(&record.join("nowhere"), &Pins::default(), &Silent)
         .unwrap_err()
         .to_string();
     assert!(err.contains("nowhere"), "{err}");
@@ -582,9 +640,237 @@ fn broken_files_stop_verification_with_file_line_and_reason() {
     edit_line(&record.join(files::GUARDIANS), 0, |v| {
         v["commitments"][0] = Value::String("00".repeat(32))
     });
-    let err = verify_record(&record, &Silent).unwrap_err().to_string();
+    let err = verify_record(&record, &Pins::default(), &Silent).unwrap_err().to_string();
     assert!(
         err.contains("guardians.jsonl, line 1") && err.contains("identity"),
         "{err}"
     );
+}
+
+/// Defect 3: a line of spaces (or an empty line, or a CRLF) no longer shifts the offsets used
+/// to subtract re-votes: any line that is not exactly canonical stops verification, naming the
+/// file and the line.
+#[test]
+fn blank_lines_crlf_and_reordered_members_are_refused_with_file_and_line() {
+    let (_t, record) = copy();
+    let path = record.join(files::BALLOTS);
+    let original = lines(&path);
+    let mut spaced = original.clone();
+    spaced.insert(1, " ".repeat(original[0].len()));
+    for (variant, expected) in [
+        (spaced, "line 2"),
+        (
+            {
+                let mut v = original.clone();
+                v.insert(1, String::new());
+                v
+            },
+            "line 2",
+        ),
+        (
+            {
+                let mut v = original.clone();
+                v[0].push('\r');
+                v
+            },
+            "line 1",
+        ),
+        (
+            {
+                let mut v = original.clone();
+                let value: Value = serde_json::from_str(&v[2]).unwrap();
+                // serde_json's own maps sort members: another order than the documented one.
+                v[2] = serde_json::to_string(&value).unwrap();
+                v
+            },
+            "line 3",
+        ),
+    ] {
+        write_lines(&path, &variant);
+        let err = verify_record(&record, &Pins::default(), &Silent)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("ballots.jsonl") && err.contains(expected),
+            "{expected}: {err}"
+        );
+    }
+}
+
+/// Requirement 3: a pinned policy with no board fails, and so does any other fingerprint than
+/// the expected one; without a pin the report says it is not pinned.
+#[test]
+fn pins_decide_and_their_absence_is_reported() {
+    let record = original().join("record");
+    let report = verify_record(&record, &Pins::default(), &Silent).unwrap();
+    assert!(report.is_valid() && !report.is_pinned());
+    let fingerprint = report.fingerprint.unwrap();
+    let policy = fairtally_election::bulletin::election_policy(&record).unwrap();
+
+    let pinned = Pins {
+        fingerprint: Some(fingerprint),
+        board_policy: Some(policy.clone()),
+    };
+    let report = verify_record(&record, &pinned, &Silent).unwrap();
+    assert!(report.is_valid() && report.is_pinned(), "{:#?}", report.failures);
+
+    let mut other = fingerprint;
+    other.0[0] ^= 1;
+    let wrong = Pins {
+        fingerprint: Some(other),
+        board_policy: None,
+    };
+    assert_only(
+        &verify_record(&record, &wrong, &Silent).unwrap(),
+        Check::Fingerprint,
+        "context.json",
+    );
+
+    // An invented election on a board of its own: self-consistent, not the pinned one.
+    let (_t, copied) = copy();
+    let stranger = NoteSigner::generate(
+        "board.example/test",
+        fairtally_board::note::KeyRole::Operator,
+    )
+    .unwrap();
+    support::repost(&copied, &stranger);
+    let report = verify_record(&copied, &Pins::default(), &Silent).unwrap();
+    assert!(!report.is_valid(), "another operator's board fails the election's policy");
+
+    let no_board = Pins {
+        fingerprint: None,
+        board_policy: Some(policy),
+    };
+    let (_t, bare) = copy();
+    assert_caught(
+        &verify_record(&bare, &no_board, &Silent).unwrap(),
+        Check::BoardCheckpoint,
+        "board/",
+    );
+}
+
+/// Defect 5: a guardian decrypts only a tally that is the sum of the counted ballots.
+#[test]
+fn a_guardian_refuses_a_doctored_encrypted_tally() {
+    use fairtally_election::ceremony::KeyShare;
+    use fairtally_election::guardian::steps;
+    let (t, record) = copy();
+    // The record as it stood when the guardians were asked to decrypt.
+    std::fs::remove_file(record.join(files::RESULT)).unwrap();
+    std::fs::write(record.join(files::DECRYPTION_SHARES), "").unwrap();
+    support::repost(&record, &fixture().2);
+    let key: KeyShare = fairtally_election::record::read_json(
+        &t.path().join("private").join("guardian-1-key-share.json"),
+    )
+    .unwrap();
+    steps::decrypt(&record, &key, &Pins::default(), &Silent).unwrap();
+
+    // One voter's ciphertexts in place of the sum: decrypting would reveal that vote.
+    let voter = ballots(&record)[first(&record, true)].ballot.clone();
+    edit_json(&record.join(files::ENCRYPTED_TALLY), |v| {
+        let mut selections = voter.contests.iter().flat_map(|c| &c.selections);
+        for contest in v["contests"].as_array_mut().unwrap() {
+            for option in contest["options"].as_array_mut().unwrap() {
+                let ct = serde_json::to_value(selections.next().unwrap().ciphertext).unwrap();
+                option["ciphertext"] = ct;
+            }
+        }
+    });
+    support::repost(&record, &fixture().2);
+    let err = steps::decrypt(&record, &key, &Pins::default(), &Silent)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("refusing to decrypt") && err.contains("encrypted tally"),
+        "{err}"
+    );
+}
+
+/// Requirement 10: any single-byte change in any file of the record (its board included), and
+/// any inserted, deleted or swapped line of its `.jsonl` files, is rejected: an error or an
+/// invalid report, never a valid one, never a panic. Positions are drawn from a seeded
+/// generator, so a failure is reproducible.
+#[test]
+fn every_single_byte_change_and_every_line_change_is_rejected() {
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n.max(1) as u64) as usize
+    };
+    let source = original().join("record");
+    let mut all_files = Vec::new();
+    collect_files(&source, &mut all_files);
+    let mut tried = 0;
+    for file in &all_files {
+        let relative = file.strip_prefix(&source).unwrap().to_path_buf();
+        let bytes = std::fs::read(file).unwrap();
+        let samples = if bytes.len() > 2000 { 24 } else { 8 };
+        for _ in 0..samples.min(bytes.len()) {
+            let (_t, record) = copy_with_board(&source);
+            let at = next(bytes.len());
+            let mut changed = bytes.clone();
+            changed[at] ^= 1 + next(255) as u8;
+            std::fs::write(record.join(&relative), &changed).unwrap();
+            assert_rejected(&record, &format!("{} byte {at}", relative.display()));
+            tried += 1;
+        }
+        if relative.extension().is_some_and(|e| e == "jsonl") {
+            let original_lines = lines(file);
+            if original_lines.is_empty() {
+                continue;
+            }
+            for change in 0..3 {
+                let (_t, record) = copy_with_board(&source);
+                let mut changed = original_lines.clone();
+                let i = next(changed.len());
+                let what = match change {
+                    0 => {
+                        changed.remove(i);
+                        "deleted"
+                    }
+                    1 => {
+                        changed.insert(i, changed[next(changed.len())].clone());
+                        "inserted"
+                    }
+                    _ if changed.len() > 1 => {
+                        let j = (i + 1 + next(changed.len() - 1)) % changed.len();
+                        changed.swap(i, j);
+                        "swapped"
+                    }
+                    _ => continue,
+                };
+                write_lines(&record.join(&relative), &changed);
+                assert_rejected(&record, &format!("{} line {i} {what}", relative.display()));
+                tried += 1;
+            }
+        }
+    }
+    assert!(tried > 100, "{tried} changes tried");
+}
+
+fn assert_rejected(record: &Path, change: &str) {
+    if let Ok(report) = verify_record(record, &Pins::default(), &Silent) {
+        assert!(!report.is_valid(), "{change}: still verifies");
+    }
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            collect_files(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+/// A full copy of the record with its board.
+fn copy_with_board(source: &Path) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let record = tmp.path().join("record");
+    fairtally_board::mirror::copy_mirror(source, &record).unwrap();
+    (tmp, record)
 }

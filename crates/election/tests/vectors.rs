@@ -10,6 +10,8 @@
 // Test helpers outside #[test] functions: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::path::{Path, PathBuf};
 
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;
@@ -24,9 +26,9 @@ use fairtally_election::manifest::Manifest;
 use fairtally_election::parameters::ElectionParameters;
 use fairtally_election::progress::Silent;
 use fairtally_election::record::{JsonLinesReader, files, read_json};
-use fairtally_election::simulation::{DemoConfig, VotingPlan, run_demo};
+use fairtally_election::simulation::VotingPlan;
 use fairtally_election::tally::{DecryptionShare, EncryptedTally, decryption_binding};
-use fairtally_election::verifier::verify_record;
+use fairtally_election::verifier::{Pins, verify_record};
 use serde_json::{Value, json};
 
 fn vectors_dir() -> PathBuf {
@@ -109,7 +111,7 @@ fn recompute(record: &Path) -> Value {
     let manifest_bytes = serde_json::to_vec(&manifest).unwrap();
     let parameters_bytes = serde_json::to_vec(&parameters).unwrap();
     let ceremony = hash_parts(
-        "fairtally/ceremony-context/v1",
+        "fairtally/ceremony-context/v2",
         &[&manifest_bytes, &parameters_bytes],
     );
     let guardian_bytes: Vec<Vec<u8>> = guardians
@@ -303,24 +305,15 @@ fn recompute(record: &Path) -> Value {
 #[ignore = "writes docs/vectors; run once by hand"]
 fn generate_vectors() {
     let tmp = tempfile::tempdir().unwrap();
-    let config = DemoConfig {
-        manifest: Manifest::default_demo().unwrap(),
-        voters: 4,
-        parameters: ElectionParameters::new(3, 2).unwrap(),
-        absent: 1,
-        plan: VotingPlan {
-            turnout_percent: 100.0,
-            challenge_percent: 50.0,
-            revote_percent: 50.0,
-        },
+    let plan = VotingPlan {
+        turnout_percent: 100.0,
+        challenge_percent: 50.0,
+        revote_percent: 50.0,
     };
-    let outcome = run_demo(&config, tmp.path(), &Silent).unwrap();
+    let (outcome, _) = support::posted_demo(tmp.path(), 4, (3, 2, 1), plan);
     let record = record_dir();
-    std::fs::create_dir_all(&record).unwrap();
-    for entry in std::fs::read_dir(&outcome.record).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), record.join(entry.file_name())).unwrap();
-    }
+    let _ = std::fs::remove_dir_all(&record);
+    fairtally_board::mirror::copy_mirror(&outcome.record, &record).unwrap();
     let expected = recompute(&record);
     std::fs::write(
         vectors_dir().join("expected.json"),
@@ -331,7 +324,7 @@ fn generate_vectors() {
 
 #[test]
 fn the_committed_record_verifies_with_the_committed_result() {
-    let report = verify_record(&record_dir(), &Silent).unwrap();
+    let report = verify_record(&record_dir(), &Pins::default(), &Silent).unwrap();
     assert!(report.is_valid(), "{:#?}", report.failures);
     let expected: Value = serde_json::from_str(
         &std::fs::read_to_string(vectors_dir().join("expected.json")).unwrap(),
