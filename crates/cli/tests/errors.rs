@@ -268,6 +268,8 @@ fn authority_steps_reject_bad_files_and_wrong_order() {
             "create",
             "--record",
             "r",
+            "--board",
+            "board",
             "--manifest",
             "bad-manifest.json",
             "--guardians",
@@ -284,6 +286,8 @@ fn authority_steps_reject_bad_files_and_wrong_order() {
             "create",
             "--record",
             "r",
+            "--board",
+            "board",
             "--manifest",
             "missing.json",
             "--guardians",
@@ -305,6 +309,8 @@ fn authority_steps_reject_bad_files_and_wrong_order() {
             "create",
             "--record",
             "r",
+            "--board",
+            "board",
             "--manifest",
             "empty-manifest.json",
             "--guardians",
@@ -321,6 +327,8 @@ fn authority_steps_reject_bad_files_and_wrong_order() {
             "create",
             "--record",
             "r",
+            "--board",
+            "board",
             "--guardians",
             "1",
             "--threshold",
@@ -334,6 +342,8 @@ fn authority_steps_reject_bad_files_and_wrong_order() {
             "create",
             "--record",
             "r",
+            "--board",
+            "board",
             "--guardians",
             "1",
             "--threshold",
@@ -416,6 +426,7 @@ fn authority_steps_reject_bad_files_and_wrong_order() {
 fn guardian_steps_reject_bad_input() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
+    init_board(d);
     ok(
         d,
         &[
@@ -423,6 +434,8 @@ fn guardian_steps_reject_bad_input() {
             "create",
             "--record",
             "record",
+            "--board",
+            "board",
             "--guardians",
             "2",
             "--threshold",
@@ -595,7 +608,7 @@ fn guardian_steps_reject_bad_input() {
             "--out",
             "d1.json",
         ],
-        &["credentials.jsonl"],
+        &["k1.json"],
     );
 }
 

@@ -21,9 +21,10 @@ use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use fairtally_board::board::Board;
+use fairtally_board::board::{Board, PUBLIC_DIR};
 use fairtally_board::checkpoint::SignedCheckpoint;
 use fairtally_board::entry::Entry;
+use fairtally_board::mirror::copy_mirror;
 use fairtally_board::note::NoteSigner;
 use rayon::prelude::*;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -635,7 +636,8 @@ impl<'a> BallotBox<'a> {
 
     /// Closes voting: sums the counted ballots (the re-vote rule over the index) from
     /// `ballots.jsonl`, checking that every line is the ballot the index holds, publishes the
-    /// encrypted tally, posts it to the board and signs a checkpoint. No proof is verified
+    /// encrypted tally, posts it to the board, signs a checkpoint and copies the board's public
+    /// files into `RECORD/board` (the guardians check them before they decrypt). No proof is verified
     /// again: every ballot was verified when it was accepted.
     pub fn close(mut self, progress: &dyn Progress) -> Result<EncryptedTally> {
         if authority::voting_closed(&self.record) {
@@ -747,6 +749,11 @@ impl<'a> BallotBox<'a> {
             }],
         )?;
         self.board.publish()?;
+        // The guardians check the record, board included, before they decrypt.
+        copy_mirror(
+            &self.board.dir().join(PUBLIC_DIR),
+            &crate::bulletin::board_dir(&self.record),
+        )?;
         Ok(encrypted)
     }
 }

@@ -45,6 +45,8 @@ pub fn start_ceremony(dir: &Path, n: u32, k: u32) {
             "create",
             "--record",
             "record",
+            "--board",
+            "board",
             "--guardians",
             &n.to_string(),
             "--threshold",
