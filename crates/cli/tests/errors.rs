@@ -9,7 +9,7 @@ use std::path::Path;
 #[path = "support/cli.rs"]
 mod support;
 
-use support::{fairtally, finish_ceremony, init_board, ok, start_ceremony};
+use support::{fairtally, init_board, ok, start_ceremony};
 
 /// The command fails with status 2 and stderr contains every one of `expected`.
 fn fails(dir: &Path, args: &[&str], expected: &[&str]) {
@@ -29,32 +29,7 @@ fn fails(dir: &Path, args: &[&str], expected: &[&str]) {
 
 /// An election with 2 guardians (threshold 2) and 2 voters, voting open.
 fn open_election(d: &Path) {
-    start_ceremony(d, 2, 2);
-    finish_ceremony(d, 2);
-    ok(
-        d,
-        &[
-            "registrar",
-            "issue",
-            "--record",
-            "record",
-            "--voters",
-            "2",
-            "--out-dir",
-            "voters",
-        ],
-    );
-    ok(
-        d,
-        &[
-            "authority",
-            "open",
-            "--record",
-            "record",
-            "--board",
-            "board",
-        ],
-    );
+    support::open_election(d, (2, 2), 2);
     std::fs::write(d.join("choices.json"), r#"{"president": ["evans"]}"#).unwrap();
 }
 

@@ -488,32 +488,7 @@ fn a_bad_share_gives_a_complaint_anyone_can_check() {
 fn two_processes_accepting_the_same_ballot_at_once_accept_it_once() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    start_ceremony(d, 1, 1);
-    finish_ceremony(d, 1);
-    ok(
-        d,
-        &[
-            "registrar",
-            "issue",
-            "--record",
-            "record",
-            "--voters",
-            "1",
-            "--out-dir",
-            "voters",
-        ],
-    );
-    ok(
-        d,
-        &[
-            "authority",
-            "open",
-            "--record",
-            "record",
-            "--board",
-            "board",
-        ],
-    );
+    support::open_election(d, (1, 1), 1);
     std::fs::write(d.join("c.json"), r#"{"president": ["chen"]}"#).unwrap();
     let credential = "voters/voter-00001.json";
     ok(

@@ -117,3 +117,35 @@ pub fn finish_ceremony(dir: &Path, n: u32) {
         ok(dir, &args);
     }
 }
+
+/// A whole election up to open voting: `n` guardians (threshold `k`), `voters` credentials in
+/// `voters/`, the set-up on the board.
+pub fn open_election(dir: &Path, (n, k): (u32, u32), voters: u32) {
+    start_ceremony(dir, n, k);
+    finish_ceremony(dir, n);
+    let voters = voters.to_string();
+    ok(
+        dir,
+        &[
+            "registrar",
+            "issue",
+            "--record",
+            "record",
+            "--voters",
+            &voters,
+            "--out-dir",
+            "voters",
+        ],
+    );
+    ok(
+        dir,
+        &[
+            "authority",
+            "open",
+            "--record",
+            "record",
+            "--board",
+            "board",
+        ],
+    );
+}
