@@ -262,7 +262,6 @@ pub fn run(command: AuthorityCommand) -> anyhow::Result<ExitCode> {
                     share.guardian
                 );
             }
-            board.publish()?;
         }
         AuthorityCommand::Post { record, board } => {
             existing_record(&record)?;
@@ -272,7 +271,6 @@ pub fn run(command: AuthorityCommand) -> anyhow::Result<ExitCode> {
         AuthorityCommand::Publish { record, board } => {
             let (mut board, operator) = board.open()?;
             let result = authority::publish_result(&record, &mut board, &operator)?;
-            board.publish()?;
             let (manifest, _) = authority::read_election(&record)?;
             println!("Result published:");
             print_result(&manifest, &result);

@@ -748,7 +748,6 @@ impl<'a> BallotBox<'a> {
                 bytes: canonical_json(&encrypted)?,
             }],
         )?;
-        self.board.publish()?;
         // The guardians check the record, board included, before they decrypt.
         copy_mirror(
             &self.board.dir().join(PUBLIC_DIR),
@@ -794,16 +793,15 @@ fn is_setup(kind: ItemKind) -> bool {
     )
 }
 
-/// Appends record items to the board in one durable batch and signs a checkpoint (items
-/// already on the board are not added again).
+/// Posts record items to the board ([`Board::post`]: durable batches, items already on the
+/// board not added again, one signed checkpoint, the static files published).
 pub fn post_items(
     board: &mut Board,
     operator: &NoteSigner,
     items: Vec<record_entries::Entry>,
 ) -> Result<SignedCheckpoint> {
     let entries: Vec<Entry> = items.into_iter().map(board_entry).collect::<Result<_>>()?;
-    board.append_batch(&entries)?;
-    Ok(board.sign_checkpoint(operator)?)
+    Ok(board.post(entries, operator)?.checkpoint)
 }
 
 /// Opens voting on the record in `dir`: checks the guardians and the credential list,
@@ -813,7 +811,7 @@ pub fn open_voting(dir: &Path, board: Board, operator: &NoteSigner) -> Result<Se
     let _lock = RecordLock::acquire(dir)?;
     authority::write_context(dir)?;
     drop(_lock);
-    BallotBox::open(dir, board, operator)?.checkpoint()?;
+    BallotBox::open(dir, board, operator)?;
     authority::load_setup(dir)
 }
 
