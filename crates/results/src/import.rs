@@ -254,11 +254,13 @@ impl<'h> Columns<'h> {
     }
 
     fn text(&mut self, spec: &TextSpec, item: &str) -> Result<TextPlan, ResultsError> {
-        let columns = spec
+        let columns: Vec<usize> = spec
             .columns()
             .iter()
+            .chain(spec.optional_columns())
             .map(|c| self.find(c, item))
             .collect::<Result<_, _>>()?;
+        let required = spec.columns().len();
         let (separator, part) = match spec {
             TextSpec::Column(_) => (String::new(), None),
             TextSpec::Joined { separator, .. } => (separator.clone(), None),
@@ -266,6 +268,7 @@ impl<'h> Columns<'h> {
         };
         Ok(TextPlan {
             columns,
+            required,
             separator,
             part,
         })
@@ -315,6 +318,8 @@ impl<'h> Columns<'h> {
 /// A text: the columns to join and the separator, or a part of one column.
 struct TextPlan {
     columns: Vec<usize>,
+    /// The first `required` columns must be filled; the others are joined when present.
+    required: usize,
     separator: String,
     part: Option<(String, usize)>,
 }
@@ -340,6 +345,7 @@ struct Plan {
     district: Option<TextPlan>,
     name: Option<TextPlan>,
     location: Option<TextPlan>,
+    url: Option<TextPlan>,
     registered: Option<Vec<usize>>,
     sources: Vec<SourcePlan>,
 }
@@ -354,6 +360,7 @@ impl Plan {
         let district = optional_text(&st.district, "station.district")?;
         let name = optional_text(&st.name, "station.name")?;
         let location = optional_text(&st.location, "station.location")?;
+        let url = optional_text(&st.url, "station.url")?;
         let id = columns.text(&st.id, "station.id")?;
         let registered = st
             .registered
@@ -391,6 +398,7 @@ impl Plan {
             district,
             name,
             location,
+            url,
             registered,
             sources,
         })
@@ -592,9 +600,7 @@ impl Importer<'_> {
         let plan = self.plan;
         let mut problems = Vec::new();
         // Every part of a composed id must be there, or `N-` could stand for `N-1` and `N-2`.
-        let empty_part = plan
-            .id
-            .columns
+        let empty_part = plan.id.columns[..plan.id.required]
             .iter()
             .find(|&&c| cell(record, c).trim_ascii().is_empty());
         let id = text(record, &plan.id, &mut problems).filter(|_| empty_part.is_none());
@@ -614,6 +620,7 @@ impl Importer<'_> {
             district: optional(&plan.district),
             name: optional(&plan.name),
             location: optional(&plan.location),
+            url: optional(&plan.url),
             registered: plan
                 .registered
                 .as_ref()
