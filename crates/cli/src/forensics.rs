@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
-use fairtally_forensics::{Settings, analyse, from_results, write_outputs};
+use fairtally_forensics::{Provenance, Settings, analyse, from_results, write_outputs};
 use fairtally_results::{ElectionResults, Mapping, import};
 
 /// Run every forensic test on station-level results and write summary.json, figures (PNG and
@@ -121,7 +121,19 @@ pub fn run(args: ForensicsArgs) -> anyhow::Result<ExitCode> {
     let analysis_started = Instant::now();
     let analysis = analyse(&election, &settings).context("running the tests")?;
     let analysis_time = analysis_started.elapsed();
-    let outputs = write_outputs(&analysis, &title, &args.out).context("writing the outputs")?;
+    let mut inputs = vec![args.results.as_path()];
+    inputs.extend(args.map.as_deref());
+    let command = std::iter::once("fairtally".to_owned())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let source = args
+        .results
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let provenance = Provenance::new(&inputs, command, source).context("recording the inputs")?;
+    let outputs =
+        write_outputs(&analysis, &title, &provenance, &args.out).context("writing the outputs")?;
     if let Some(test) = analysis.national.integer_percentage.done() {
         println!(
             "integer percentages: {} observed, {:.1} ± {:.1} expected, excess {:.1} (p = {:.4})",
