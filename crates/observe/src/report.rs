@@ -25,7 +25,10 @@ fn chart_error(chart: &str) -> impl Fn(String) -> ObserveError + '_ {
 }
 
 /// The PVT section of `report.html`.
-fn pvt_section(p: &PvtResult) -> Result<String, ObserveError> {
+fn pvt_section(
+    p: &PvtResult,
+    options: &[fairtally_results::ElectionOption],
+) -> Result<String, ObserveError> {
     let mut html = String::new();
     if p.plan.source == crate::pvt::PvtSource::Official {
         html.push_str(
@@ -35,15 +38,18 @@ fn pvt_section(p: &PvtResult) -> Result<String, ObserveError> {
     let _ = write!(
         html,
         "<h2>Parallel vote tabulation</h2><p>Seed <code>{}</code>; {} of {} stations sampled \
-         in {} strata; {} sampled stations without figures; source: {:?}; {:.0} % intervals.</p>\
+         in {} strata; {} sampled stations without figures; source: {}; {:.0} % intervals.</p>\
          {}<table><tr><th>figure</th><th>estimate</th><th>margin</th><th>interval</th>\
          <th>official</th><th>official outside?</th></tr>",
         esc(&p.plan.seed),
-        p.sample.len(),
-        p.population,
+        thousands(p.sample.len() as u64),
+        thousands(p.population as u64),
         p.strata,
-        p.missing.len(),
-        p.plan.source,
+        thousands(p.missing.len() as u64),
+        match p.plan.source {
+            crate::pvt::PvtSource::Official => "official protocols",
+            crate::pvt::PvtSource::Observers => "observers' protocols",
+        },
         p.plan.confidence * 100.0,
         if p.thin_strata.is_empty() {
             String::new()
@@ -60,7 +66,10 @@ fn pvt_section(p: &PvtResult) -> Result<String, ObserveError> {
         let _ = write!(
             html,
             "<tr><td>{}</td><td>{}</td><td>±{}</td><td>{} – {}</td><td>{}</td><td{}>{}</td></tr>",
-            esc(&e.name),
+            esc(options
+                .iter()
+                .find(|o| o.id == e.name)
+                .map_or(e.name.as_str(), |o| o.name.as_str())),
             pct(e.estimate),
             pct(e.margin),
             pct(e.estimate - e.margin),
@@ -466,11 +475,13 @@ pub fn render_report(c: &Comparison, pvt: Option<&PvtResult>) -> Result<String, 
         }
         html.push_str("</table>");
     }
-    html.push_str(
-        "<h2>Official against observed, per station</h2><p>Red: the observed or \
-        photo-confirmed count exceeds the official one. Blue: voters' photo-confirmed \
-        reports. Green: observers' protocols.</p><div class=charts>",
-    );
+    if !c.points.is_empty() {
+        html.push_str(
+            "<h2>Official against observed, per station</h2><p>Red: the observed or \
+            photo-confirmed count exceeds the official one. Blue: voters' photo-confirmed \
+            reports. Green: observers' protocols.</p><div class=charts>",
+        );
+    }
     for (o, option) in s.options.iter().enumerate() {
         let points: Vec<&Point> = c.points.iter().filter(|p| p.option == o).collect();
         if !points.is_empty() {
@@ -480,7 +491,9 @@ pub fn render_report(c: &Comparison, pvt: Option<&PvtResult>) -> Result<String, 
             )?);
         }
     }
-    html.push_str("</div>");
+    if !c.points.is_empty() {
+        html.push_str("</div>");
+    }
     if !s.checks.is_empty() {
         html.push_str(
             "<h2>Internal consistency of protocols</h2><table><tr><th>source</th>\
@@ -515,7 +528,7 @@ pub fn render_report(c: &Comparison, pvt: Option<&PvtResult>) -> Result<String, 
         html.push_str("</table>");
     }
     if let Some(p) = pvt {
-        html.push_str(&pvt_section(p)?);
+        html.push_str(&pvt_section(p, &s.options)?);
     }
     if !c.flags.is_empty() {
         let _ = write!(
