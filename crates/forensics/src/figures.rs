@@ -74,24 +74,14 @@ impl<F: Figure> Figure for Captioned<'_, F> {
     }
 }
 
-/// A count with thousands separators, for tick labels: 1,400,000 rather than 1400000.0.
+/// A tick label: a count with thousands separators (1,400,000 rather than 1400000.0), or two
+/// decimals for a small fraction.
 fn tick(value: &f64) -> String {
-    let rounded = value.round();
-    if (value - rounded).abs() > 1e-9 && value.abs() < 10.0 {
-        return format!("{value:.2}");
+    if (value - value.round()).abs() > 1e-9 && value.abs() < 10.0 {
+        format!("{value:.2}")
+    } else {
+        crate::report::thousands(*value)
     }
-    let digits = format!("{}", rounded.abs() as u64);
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if rounded < 0.0 {
-        out.insert(0, '-');
-    }
-    out
 }
 
 /// Writes `NAME.png` and `NAME.svg` in `dir`; returns the SVG's path.
