@@ -426,6 +426,15 @@ impl Figure for ShpilkinFigure<'_> {
     }
 }
 
+/// The right edge of digit `d`'s bar on the segmented axis of digits 0 to 9.
+fn segment_end(d: u32) -> SegmentValue<u32> {
+    if d >= 9 {
+        SegmentValue::Last
+    } else {
+        SegmentValue::Exact(d + 1)
+    }
+}
+
 /// The leader's digits: observed against expected frequencies.
 struct DigitsFigure<'a>(&'a Analysis);
 
@@ -446,7 +455,7 @@ fn digit_panel<DB: DrawingBackend>(
         .chain(&test.expected)
         .copied()
         .fold(0.0, f64::max)
-        * 1.2;
+        * 1.45;
     let mut chart = ChartBuilder::on(area)
         .caption(
             format!("{title} (p = {:.3})", test.p_value),
@@ -455,7 +464,7 @@ fn digit_panel<DB: DrawingBackend>(
         .margin(8)
         .x_label_area_size(30)
         .y_label_area_size(50)
-        .build_cartesian_2d((0u32..10u32).into_segmented(), 0f64..max)
+        .build_cartesian_2d((0u32..9u32).into_segmented(), 0f64..max)
         .map_err(text)?;
     chart
         .configure_mesh()
@@ -491,7 +500,7 @@ fn digit_panel<DB: DrawingBackend>(
         .draw_series(test.expected.iter().enumerate().map(|(d, &p)| {
             let d = d as u32;
             PathElement::new(
-                vec![(SegmentValue::Exact(d), p), (SegmentValue::Exact(d + 1), p)],
+                vec![(SegmentValue::Exact(d), p), (segment_end(d), p)],
                 RED.stroke_width(2),
             )
         }))
@@ -500,6 +509,7 @@ fn digit_panel<DB: DrawingBackend>(
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], RED.stroke_width(2)));
     chart
         .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()
