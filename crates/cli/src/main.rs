@@ -13,7 +13,9 @@ mod electionguard;
 mod files;
 mod forensics;
 mod guardian;
+mod manual;
 mod observe;
+mod output;
 mod progress;
 mod record_board;
 mod registrar;
@@ -25,10 +27,24 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// What every command's exit status means (also in the README's "Exit codes").
+const EXIT_CODES: &str = "\
+Exit codes (every command):
+  0   success; for a check: verified
+  1   a check failed: not verified, a tampered or wrongly signed board, a code not found
+  2   unusable input: a file missing, garbled or oversized
+  64  usage error: unknown command or flag, bad flag value";
+
 /// fairtally: verifiable elections, independent observation and election forensics.
 #[derive(Parser)]
-#[command(name = "fairtally", version, about)]
+#[command(name = "fairtally", version, about, after_help = EXIT_CODES)]
 struct Cli {
+    /// No notes or progress on stderr (results and errors are still printed).
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    /// When to colour the output; `auto` is off when NO_COLOR is set or stdout is not a terminal.
+    #[arg(long, global = true, value_enum, default_value_t, value_name = "WHEN")]
+    color: output::ColorWhen,
     #[command(subcommand)]
     command: Command,
 }
@@ -62,9 +78,14 @@ enum Command {
     Observe(observe::ObserveArgs),
     /// Risk-limiting audits: public-seed sampling, BRAVO, ALPHA, ballot and batch comparison.
     Audit(audit::AuditArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
+    Completions(manual::CompletionsArgs),
+    /// Write man pages, one per command, generated from these definitions.
+    Man(manual::ManArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    output::configure(cli.quiet, cli.color);
     match cli.command {
         Command::Demo(args) => demo::run(args),
         Command::Verify(args) => verify::run(args),
@@ -77,6 +98,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Forensics(args) => forensics::run(args),
         Command::Observe(args) => observe::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Completions(args) => manual::completions(args),
+        Command::Man(args) => manual::man(args),
     }
 }
 
