@@ -53,6 +53,13 @@ pub fn note(text: &str) {
     }
 }
 
+/// Print what the command is doing on stderr, unless `--quiet`.
+pub fn status(text: &str) {
+    if !quiet() {
+        eprintln!("{text}");
+    }
+}
+
 /// A verdict's tone, for colour.
 #[derive(Clone, Copy)]
 pub enum Tone {

@@ -8,9 +8,12 @@ use anyhow::Context;
 use clap::Args;
 use fairtally_election::verifier::{Pins, parse_fingerprint, verify_record};
 
+use crate::output::{Tone, paint, status};
 use crate::progress::Bars;
 use crate::record_board;
-use crate::report::{print_anchors, print_checks, print_result, verdict};
+use crate::report::{
+    VerificationRecord, print_anchors, print_checks, print_json, print_result, verdict,
+};
 
 /// Arguments of `fairtally verify`.
 #[derive(Args)]
@@ -29,7 +32,11 @@ pub struct VerifyArgs {
     /// the files in RECORD/board alone, and name the checkpoint it is included in.
     #[arg(long, value_name = "CODE")]
     pub ballot: Option<String>,
-    // Hook for ElectionGuard records (eg helper): `--format`, `--json`, `--allow-test-group`.
+    /// Print the verification record as JSON on stdout instead of the human report (schema in
+    /// docs/PROTOCOL.md, "The verification record").
+    #[arg(long)]
+    pub json: bool,
+    // Hook for ElectionGuard records (eg helper): `--format`, `--allow-test-group`.
     #[command(flatten)]
     pub electionguard: crate::electionguard::ElectionGuardArgs,
 }
@@ -37,7 +44,7 @@ pub struct VerifyArgs {
 /// Verify, print every check, the anchors and the result; exit 0 only if everything passed.
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     // Hook for ElectionGuard records (eg helper): detected, or chosen with --format.
-    if let Some(code) = crate::electionguard::hook(&args.record, &args.electionguard)? {
+    if let Some(code) = crate::electionguard::hook(&args.record, &args.electionguard, args.json)? {
         return Ok(code);
     }
     // What the person pinned is read first: a mistyped path or fingerprint fails before any
@@ -55,13 +62,30 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
             .transpose()?,
     };
     if let Some(code) = &args.ballot {
-        return record_board::prove_ballot(&args.record, pins.board_policy.as_ref(), code);
+        return record_board::prove_ballot(
+            &args.record,
+            pins.board_policy.as_ref(),
+            code,
+            args.json,
+        );
     }
-    println!("Verifying the election record in {}", args.record.display());
+    status(&format!(
+        "Verifying the election record in {}",
+        args.record.display()
+    ));
     let start = Instant::now();
     let report =
         verify_record(&args.record, &pins, &Bars::default()).context("verification stopped")?;
-    let elapsed = start.elapsed();
+    let elapsed = start.elapsed().as_secs_f64();
+    let code = if report.is_valid() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    };
+    if args.json {
+        print_json(&VerificationRecord::new(&args.record, &report, elapsed))?;
+        return Ok(code);
+    }
     print_checks(&report);
     if let (Some(result), Some(manifest), true) =
         (&report.result, &report.manifest, report.is_valid())
@@ -69,12 +93,13 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         println!("Verified result:");
         print_result(manifest, result);
     }
-    println!("Verified in {:.2} s.", elapsed.as_secs_f64());
+    println!("Verified in {elapsed:.2} s.");
     print_anchors(&report);
-    println!("{}", verdict(&report));
-    Ok(if report.is_valid() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    let tone = match (report.is_valid(), report.is_pinned()) {
+        (true, true) => Tone::Good,
+        (true, false) => Tone::Caution,
+        (false, _) => Tone::Bad,
+    };
+    println!("{}", paint(&verdict(&report), tone));
+    Ok(code)
 }
