@@ -106,6 +106,44 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// Exit status of a usage error (BSD's EX_USAGE), as decided for every command.
 const USAGE: u8 = 64;
 
+/// Exit status of an error: 1 when a board check failed on its way (a bad signature, too few
+/// witnesses, a fork, a rejected proof, files that disagree with the signed root), 2 for
+/// everything else, which is unusable input.
+fn exit_status(error: &anyhow::Error) -> u8 {
+    use fairtally_board::BoardError;
+    let failed_check = error.chain().any(|cause| {
+        cause.downcast_ref::<BoardError>().is_some_and(|e| {
+            matches!(
+                e,
+                BoardError::Signature { .. }
+                    | BoardError::NotEnoughWitnesses { .. }
+                    | BoardError::Fork { .. }
+                    | BoardError::Proof(_)
+                    | BoardError::Inconsistent { .. }
+                    | BoardError::WrongLog { .. }
+            )
+        })
+    });
+    if failed_check { 1 } else { 2 }
+}
+
+/// The whole chain of context (file, item, reason), each cause once: an error that shows its
+/// source in its own message (`bulletin board: {0}`) would otherwise print it twice.
+fn error_chain(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let cause = cause.to_string();
+        if text.contains(&cause) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&cause);
+    }
+    text
+}
+
 /// Whether the error chain holds a broken pipe: the reader of our output went away.
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
@@ -151,9 +189,8 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            // `{:#}` prints the whole chain of context: file, item, reason.
-            eprintln!("error: {error:#}");
-            ExitCode::from(2)
+            eprintln!("error: {}", error_chain(&error));
+            ExitCode::from(exit_status(&error))
         }
     }
 }

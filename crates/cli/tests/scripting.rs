@@ -327,3 +327,109 @@ fn ballot_proof_and_lookup_json_and_an_unknown_code_exits_1() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `fairtally ARGS` in `d`: its exit status and stderr.
+fn status(d: &Path, args: &[&str]) -> (i32, String) {
+    let out = fairtally(d, args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    (out.status.code().unwrap_or(-1), stderr)
+}
+
+#[test]
+fn exit_codes_mean_the_same_in_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    small_demo(d);
+    // 64: usage errors, whatever the command.
+    for args in [
+        &["verify", "demo/record", "--no-such-flag"][..],
+        &["verify"],
+        &["voter", "lookup", "--record", "demo/record"],
+        &["board", "verify"],
+        &["man"],
+        &["nonsense"],
+    ] {
+        assert_eq!(status(d, args).0, 64, "{args:?}");
+    }
+    // 2: unusable input, checked before any long work, and each cause said once.
+    let (code, stderr) = status(
+        d,
+        &["verify", "demo/record", "--board-policy", "missing.txt"],
+    );
+    assert_eq!(code, 2);
+    assert!(stderr.contains("missing.txt"), "{stderr}");
+    let (code, stderr) = status(d, &["verify", "nowhere"]);
+    assert_eq!(code, 2, "{stderr}");
+    let (code, stderr) = status(
+        d,
+        &[
+            "verify",
+            "demo",
+            "--ballot",
+            "0000-0000-0000-0000-0000-0000-0000",
+        ],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(stderr.matches("No such file").count(), 1, "{stderr}");
+    let (code, _) = status(
+        d,
+        &[
+            "voter",
+            "lookup",
+            "--record",
+            "nowhere",
+            "--code",
+            "0000-0000-0000-0000-0000-0000-0000",
+        ],
+    );
+    assert_eq!(code, 2);
+
+    // 1: a wrongly signed board fails the check, in every command that reads it.
+    let checkpoint = d.join("demo/record/board/checkpoint");
+    let text = std::fs::read_to_string(&checkpoint).unwrap();
+    let at = text.rfind(' ').unwrap() + 6;
+    let mut bytes = text.into_bytes();
+    bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+    std::fs::write(&checkpoint, bytes).unwrap();
+    std::fs::write(d.join("body.txt"), "x").unwrap();
+    for args in [
+        &["verify", "demo/record"][..],
+        &[
+            "verify",
+            "demo/record",
+            "--ballot",
+            "0000-0000-0000-0000-0000-0000-0000",
+        ],
+        &["board", "verify", "demo/record/board"],
+        &[
+            "board",
+            "prove",
+            "demo/record/board",
+            "--kind",
+            "test/x",
+            "--body",
+            "body.txt",
+        ],
+    ] {
+        let (code, stderr) = status(d, args);
+        assert_eq!(code, 1, "{args:?}: {stderr}");
+    }
+    let (_, stderr) = status(
+        d,
+        &[
+            "board",
+            "prove",
+            "demo/record/board",
+            "--kind",
+            "test/x",
+            "--body",
+            "body.txt",
+        ],
+    );
+    assert_eq!(
+        stderr.matches("not signed by").count(),
+        1,
+        "said once: {stderr}"
+    );
+}
