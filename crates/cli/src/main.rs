@@ -13,6 +13,7 @@ mod electionguard;
 mod files;
 mod forensics;
 mod guardian;
+mod manifest;
 mod manual;
 mod observe;
 mod output;
@@ -78,6 +79,9 @@ enum Command {
     Observe(observe::ObserveArgs),
     /// Risk-limiting audits: public-seed sampling, BRAVO, ALPHA, ballot and batch comparison.
     Audit(audit::AuditArgs),
+    /// Manifests: a template to edit, and what a manifest holds (contests, option ids, limits).
+    #[command(subcommand)]
+    Manifest(manifest::ManifestCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
     Completions(manual::CompletionsArgs),
     /// Write man pages, one per command, generated from these definitions.
@@ -98,6 +102,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Forensics(args) => forensics::run(args),
         Command::Observe(args) => observe::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Manifest(command) => manifest::run(command),
         Command::Completions(args) => manual::completions(args),
         Command::Man(args) => manual::man(args),
     }

@@ -433,3 +433,47 @@ fn exit_codes_mean_the_same_in_every_command() {
         "said once: {stderr}"
     );
 }
+
+#[test]
+fn manifest_template_and_show() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = fairtally(d, &["manifest", "template"]);
+    assert_eq!(out.status.code(), Some(0));
+    let template: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(template["contests"][0]["id"], "president");
+    let explanation = String::from_utf8_lossy(&out.stderr);
+    assert!(explanation.contains("min_selections"), "{explanation}");
+    assert!(
+        fairtally(d, &["manifest", "template", "--quiet"])
+            .stderr
+            .is_empty()
+    );
+
+    ok(d, &["manifest", "template", "--out", "manifest.json"]);
+    let (code, stderr) = status(d, &["manifest", "template", "--out", "manifest.json"]);
+    assert_eq!(code, 2, "never overwrites");
+    assert!(stderr.contains("must not exist yet"), "{stderr}");
+
+    let shown = ok(d, &["manifest", "show", "manifest.json"]);
+    assert!(
+        shown.contains("contest president: President (choose one) (choose exactly 1)"),
+        "{shown}"
+    );
+    assert!(shown.contains("(choose up to 2)"), "{shown}");
+    assert!(shown.contains("    chen         Chen Li"), "{shown}");
+
+    // An edited manifest that breaks a rule is refused, naming the file and the reason.
+    let mut edited = template.clone();
+    edited["contests"][0]["options"][1]["id"] = "adams".into();
+    std::fs::write(d.join("bad.json"), edited.to_string()).unwrap();
+    let (code, stderr) = status(d, &["manifest", "show", "bad.json"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("bad.json") && stderr.contains("adams"),
+        "{stderr}"
+    );
+    std::fs::write(d.join("garbled.json"), "{\"election\": ").unwrap();
+    assert_eq!(status(d, &["manifest", "show", "garbled.json"]).0, 2);
+    assert_eq!(status(d, &["manifest", "show", "missing.json"]).0, 2);
+}
