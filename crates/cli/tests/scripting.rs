@@ -427,11 +427,14 @@ fn exit_codes_mean_the_same_in_every_command() {
             "body.txt",
         ],
     );
-    assert_eq!(
-        stderr.matches("not signed by").count(),
-        1,
-        "said once: {stderr}"
-    );
+    let root = stderr
+        .split("root ")
+        .nth(1)
+        .unwrap()
+        .split(':')
+        .next()
+        .unwrap();
+    assert_eq!(stderr.matches(root).count(), 1, "said once: {stderr}");
 }
 
 #[test]
@@ -476,4 +479,54 @@ fn manifest_template_and_show() {
     std::fs::write(d.join("garbled.json"), "{\"election\": ").unwrap();
     assert_eq!(status(d, &["manifest", "show", "garbled.json"]).0, 2);
     assert_eq!(status(d, &["manifest", "show", "missing.json"]).0, 2);
+}
+
+#[test]
+fn one_name_per_concept_with_the_old_spellings_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    small_demo(d);
+    let policy = "demo/record/board/policy";
+    // `verify --record R` as in the other election commands, beside the positional RECORD.
+    let by_flag = json(d, &["verify", "--record", "demo/record", "--json"], 0);
+    let by_position = json(d, &["verify", "demo/record", "--json"], 0);
+    assert_eq!(by_flag["fingerprint"], by_position["fingerprint"]);
+    assert_eq!(
+        status(d, &["verify", "demo/record", "--record", "demo/record"]).0,
+        64
+    );
+    // `--policy` as in `board`, and the old `--board-policy`.
+    for flag in ["--policy", "--board-policy"] {
+        let pinned = json(d, &["verify", "demo/record", flag, policy, "--json"], 0);
+        assert_eq!(pinned["pinned"]["board_policy"], true, "{flag}");
+    }
+    // `--code` as in `voter lookup`, and the old `--ballot`.
+    let absent = "0000-0000-0000-0000-0000-0000-0000";
+    for flag in ["--code", "--ballot"] {
+        let missing = json(d, &["verify", "demo/record", flag, absent, "--json"], 1);
+        assert_eq!(missing["result"], "not-found", "{flag}");
+    }
+    // `--out` for the registrar's directory of credential files (old: `--out-dir`).
+    support::start_ceremony(d, 1, 1);
+    support::finish_ceremony(d, 1);
+    ok(
+        d,
+        &[
+            "registrar",
+            "issue",
+            "--record",
+            "record",
+            "--voters",
+            "2",
+            "--out",
+            "voters",
+        ],
+    );
+    assert!(d.join("voters/voter-00002.json").is_file());
+    // `--key` for an organisation's key (old: `--org-key`) is accepted by the parser.
+    let help = ok(d, &["observe", "accredit", "--help"]);
+    assert!(
+        help.contains("--org-key") && help.contains("[alias: --key]"),
+        "{help}"
+    );
 }
