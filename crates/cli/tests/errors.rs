@@ -577,12 +577,11 @@ fn voter_and_ballot_box_reject_bad_ballots() {
     let d = tmp.path();
     open_election(d);
     let v1 = "voters/voter-00001.json";
-    std::fs::write(d.join("unknown.json"), r#"{"president": ["nobody"]}"#).unwrap();
-    // A voter who writes the title gets the id to write.
-    std::fs::write(d.join("title.json"), r#"{"president": ["Chen Li"]}"#).unwrap();
-    let unknown: [(&str, &[&str]); 2] = [
+    // Each mistake in a choices file is named, with what the voter can write instead.
+    let mistakes: [(&str, &str, &[&str]); 4] = [
         (
             "unknown.json",
+            r#"{"president": ["nobody"]}"#,
             &[
                 "contest \"president\" (President (choose one)) has no option \"nobody\"",
                 "its options are: adams (Ana Adams), baker (Boris Baker), chen (Chen Li)",
@@ -590,10 +589,18 @@ fn voter_and_ballot_box_reject_bad_ballots() {
         ),
         (
             "title.json",
+            r#"{"president": ["Chen Li"]}"#,
             &["has no option \"Chen Li\" (write its id \"chen\", not its title)"],
         ),
+        (
+            "over.json",
+            r#"{"president": ["adams", "baker"]}"#,
+            &["needs exactly 1 selection, 2 chosen"],
+        ),
+        ("blank.json", "{}", &["needs exactly 1 selection, 0 chosen"]),
     ];
-    for (choices, expected) in unknown {
+    for (choices, text, expected) in mistakes {
+        std::fs::write(d.join(choices), text).unwrap();
         fails(
             d,
             &[
@@ -611,40 +618,6 @@ fn voter_and_ballot_box_reject_bad_ballots() {
             expected,
         );
     }
-    std::fs::write(d.join("over.json"), r#"{"president": ["adams", "baker"]}"#).unwrap();
-    fails(
-        d,
-        &[
-            "voter",
-            "encrypt",
-            "--record",
-            "record",
-            "--credential",
-            v1,
-            "--choices",
-            "over.json",
-            "--out",
-            "p.json",
-        ],
-        &["needs exactly 1 selection, 2 chosen"],
-    );
-    std::fs::write(d.join("blank.json"), r#"{}"#).unwrap();
-    fails(
-        d,
-        &[
-            "voter",
-            "encrypt",
-            "--record",
-            "record",
-            "--credential",
-            v1,
-            "--choices",
-            "blank.json",
-            "--out",
-            "p.json",
-        ],
-        &["needs exactly 1 selection, 0 chosen"],
-    );
     std::fs::write(
         d.join("outsider.json"),
         serde_json::to_string(&serde_json::json!({"public": "", "secret": ""})).unwrap(),
