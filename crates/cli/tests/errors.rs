@@ -6,10 +6,12 @@
 
 use std::path::Path;
 
+// Not every helper of the shared support module is needed here.
+#[allow(dead_code)]
 #[path = "support/cli.rs"]
 mod support;
 
-use support::{fairtally, init_board, ok, start_ceremony};
+use support::{fairtally, init_board, ok, small_demo, start_ceremony};
 
 /// The command fails with status 2 and stderr contains every one of `expected`.
 fn fails(dir: &Path, args: &[&str], expected: &[&str]) {
@@ -31,24 +33,6 @@ fn fails(dir: &Path, args: &[&str], expected: &[&str]) {
 fn open_election(d: &Path) {
     support::open_election(d, (2, 2), 2);
     std::fs::write(d.join("choices.json"), r#"{"president": ["evans"]}"#).unwrap();
-}
-
-/// A demo election of 6 voters and 3 guardians (threshold 2) in `d/demo`.
-fn small_demo(d: &Path) {
-    ok(
-        d,
-        &[
-            "demo",
-            "--voters",
-            "6",
-            "--guardians",
-            "3",
-            "--threshold",
-            "2",
-            "--out",
-            "demo",
-        ],
-    );
 }
 
 #[test]
@@ -593,78 +577,47 @@ fn voter_and_ballot_box_reject_bad_ballots() {
     let d = tmp.path();
     open_election(d);
     let v1 = "voters/voter-00001.json";
-    std::fs::write(d.join("unknown.json"), r#"{"president": ["nobody"]}"#).unwrap();
-    fails(
-        d,
-        &[
-            "voter",
-            "encrypt",
-            "--record",
-            "record",
-            "--credential",
-            v1,
-            "--choices",
+    // Each mistake in a choices file is named, with what the voter can write instead.
+    let mistakes: [(&str, &str, &[&str]); 4] = [
+        (
             "unknown.json",
-            "--out",
-            "p.json",
-        ],
-        &[
-            "contest \"president\" (President (choose one)) has no option \"nobody\"",
-            "its options are: adams (Ana Adams), baker (Boris Baker), chen (Chen Li)",
-        ],
-    );
-    // A voter who writes the title gets the id to write.
-    std::fs::write(d.join("title.json"), r#"{"president": ["Chen Li"]}"#).unwrap();
-    fails(
-        d,
-        &[
-            "voter",
-            "encrypt",
-            "--record",
-            "record",
-            "--credential",
-            v1,
-            "--choices",
+            r#"{"president": ["nobody"]}"#,
+            &[
+                "contest \"president\" (President (choose one)) has no option \"nobody\"",
+                "its options are: adams (Ana Adams), baker (Boris Baker), chen (Chen Li)",
+            ],
+        ),
+        (
             "title.json",
-            "--out",
-            "p.json",
-        ],
-        &["has no option \"Chen Li\" (write its id \"chen\", not its title)"],
-    );
-    std::fs::write(d.join("over.json"), r#"{"president": ["adams", "baker"]}"#).unwrap();
-    fails(
-        d,
-        &[
-            "voter",
-            "encrypt",
-            "--record",
-            "record",
-            "--credential",
-            v1,
-            "--choices",
+            r#"{"president": ["Chen Li"]}"#,
+            &["has no option \"Chen Li\" (write its id \"chen\", not its title)"],
+        ),
+        (
             "over.json",
-            "--out",
-            "p.json",
-        ],
-        &["needs exactly 1 selection, 2 chosen"],
-    );
-    std::fs::write(d.join("blank.json"), r#"{}"#).unwrap();
-    fails(
-        d,
-        &[
-            "voter",
-            "encrypt",
-            "--record",
-            "record",
-            "--credential",
-            v1,
-            "--choices",
-            "blank.json",
-            "--out",
-            "p.json",
-        ],
-        &["needs exactly 1 selection, 0 chosen"],
-    );
+            r#"{"president": ["adams", "baker"]}"#,
+            &["needs exactly 1 selection, 2 chosen"],
+        ),
+        ("blank.json", "{}", &["needs exactly 1 selection, 0 chosen"]),
+    ];
+    for (choices, text, expected) in mistakes {
+        std::fs::write(d.join(choices), text).unwrap();
+        fails(
+            d,
+            &[
+                "voter",
+                "encrypt",
+                "--record",
+                "record",
+                "--credential",
+                v1,
+                "--choices",
+                choices,
+                "--out",
+                "p.json",
+            ],
+            expected,
+        );
+    }
     std::fs::write(
         d.join("outsider.json"),
         serde_json::to_string(&serde_json::json!({"public": "", "secret": ""})).unwrap(),

@@ -4,6 +4,8 @@
 // Test helpers outside #[test] functions: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+// Not every helper of the shared support module is needed here.
+#[allow(dead_code)]
 #[path = "support/cli.rs"]
 mod support;
 

@@ -226,10 +226,12 @@ mod tests {
         let code = ballot.ballot.code().to_string();
         let proof = prove_ballot(&record, &policy, &code.to_lowercase())?;
         assert_eq!(proof.map(|p| p.code.to_string()), Some(code));
+        // A well-formed code of no ballot is not found; a mistyped one is refused.
         assert!(matches!(
             prove_ballot(&record, &policy, "0000-0000-0000-0000-0000-0000-0000"),
-            Err(ElectionError::Ballot { .. })
+            Ok(None)
         ));
+        assert!(prove_ballot(&record, &policy, "0000-0000-0000-0000-0000-0000-0001").is_err());
         Ok(())
     }
 

@@ -149,3 +149,73 @@ pub fn open_election(dir: &Path, (n, k): (u32, u32), voters: u32) {
         ],
     );
 }
+
+/// A demo election of 6 voters and 3 guardians (threshold 2) in `dir/demo`.
+pub fn small_demo(dir: &Path) {
+    ok(
+        dir,
+        &[
+            "demo",
+            "--voters",
+            "6",
+            "--guardians",
+            "3",
+            "--threshold",
+            "2",
+            "--out",
+            "demo",
+        ],
+    );
+}
+
+/// The voter with credential `credential` encrypts `choices`, casts the ballot and the
+/// authority accepts it; its confirmation code.
+pub fn cast(dir: &Path, credential: &str, choices: &str) -> String {
+    let prepared = format!("{credential}.prepared");
+    let signed = format!("{credential}.cast");
+    let printed = ok(
+        dir,
+        &[
+            "voter",
+            "encrypt",
+            "--record",
+            "record",
+            "--credential",
+            credential,
+            "--choices",
+            choices,
+            "--out",
+            &prepared,
+        ],
+    );
+    ok(
+        dir,
+        &[
+            "voter",
+            "cast",
+            "--prepared",
+            &prepared,
+            "--credential",
+            credential,
+            "--out",
+            &signed,
+        ],
+    );
+    ok(
+        dir,
+        &[
+            "authority",
+            "accept",
+            "--record",
+            "record",
+            "--board",
+            "board",
+            &signed,
+        ],
+    );
+    printed
+        .lines()
+        .find_map(|l| l.strip_prefix("Confirmation code: "))
+        .unwrap_or_default()
+        .to_string()
+}
