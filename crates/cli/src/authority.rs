@@ -51,6 +51,19 @@ pub enum AuthorityCommand {
         #[arg(required = true)]
         publics: Vec<PathBuf>,
     },
+    /// Publish the key ceremony: every guardian's encrypted shares (checked to be the complete
+    /// set, each signed by its sender) and any complaints, each judged.
+    AddCeremony {
+        /// The record directory.
+        #[arg(long)]
+        record: PathBuf,
+        /// Every guardian's encrypted shares file from `fairtally guardian send-shares`.
+        #[arg(long, required = true, num_args = 1..)]
+        shares: Vec<PathBuf>,
+        /// The guardians' complaints files, if any guardian complained.
+        #[arg(long, num_args = 1..)]
+        complaints: Vec<PathBuf>,
+    },
     /// Open voting: check guardians and credential list, publish the election context.
     Open {
         /// The record directory.
@@ -148,6 +161,11 @@ pub fn run(command: AuthorityCommand) -> anyhow::Result<ExitCode> {
                 guardians.len()
             );
         }
+        AuthorityCommand::AddCeremony {
+            record,
+            shares,
+            complaints,
+        } => return crate::guardian::publish_ceremony(&record, &shares, &complaints),
         AuthorityCommand::Open { record } => {
             let context = authority::open_voting(&record)?;
             println!(
