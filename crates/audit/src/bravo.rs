@@ -162,10 +162,10 @@ pub fn round_size(
     let normal = Normal::standard();
     let z = normal.inverse_cdf(p_completion);
     let root = (z * sd + (z * z * sd * sd + 4.0 * drift * threshold).sqrt()) / (2.0 * drift);
-    let mut n = ((root * root).floor() / p_wr).ceil().max(1.0) as u64;
+    let start = ((root * root).floor() / p_wr).ceil().max(1.0) as u64;
     // The exact probability is not monotone in n (the needed count jumps by whole votes), so
     // the search walks up; it ends within a few steps of the normal start.
-    for _ in 0..1_000_000 {
+    for n in start..start + 1_000_000 {
         let m = (n as f64 * p_wr).floor() as u64;
         let needed = ((threshold - m as f64 * z_r) / (z_w - z_r)).ceil();
         let done = if needed <= 0.0 {
@@ -180,7 +180,6 @@ pub fn round_size(
         if done >= p_completion {
             return Ok(n);
         }
-        n += 1;
     }
     Err(AuditError::invalid(
         "round size",

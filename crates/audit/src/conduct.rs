@@ -28,8 +28,6 @@ fn record(
     population: u64,
     rounds: Vec<Round>,
     next: Option<u64>,
-    sampled: String,
-    seed: Option<String>,
 ) -> AuditRecord {
     let (risk, examined) = rounds.last().map_or((1.0, 0), |r| (r.risk, r.sample_size));
     AuditRecord {
@@ -40,8 +38,8 @@ fn record(
         population,
         verdict: verdict(risk, risk_limit, examined, population, next),
         rounds,
-        sampled,
-        seed,
+        sampled: String::new(),
+        seed: None,
     }
 }
 
@@ -93,16 +91,19 @@ pub fn polling(
         contest.name,
         method.title()
     );
-    Ok(record(
+    let base = record(
         method,
         &[contest],
         risk_limit,
         contest.ballots,
         results,
         next,
+    );
+    Ok(AuditRecord {
         sampled,
         seed,
-    ))
+        ..base
+    })
 }
 
 /// A ballot-level comparison audit (Kaplan–Markov) of `contest` over `rounds` of
@@ -154,16 +155,19 @@ pub fn ballot_comparison(
         found.u1,
         found.u2
     );
-    Ok(record(
+    let base = record(
         Method::Comparison,
         &[contest],
         risk_limit,
         contest.ballots,
         results,
         next,
+    );
+    Ok(AuditRecord {
         sampled,
         seed,
-    ))
+        ..base
+    })
 }
 
 /// A batch-level comparison audit of polling stations over `rounds`, each the drawn batches
@@ -203,16 +207,19 @@ pub fn batch_comparison(
         stations,
         needed
     );
-    let mut record = record(
+    let base = record(
         Method::Batch,
         &contests,
         risk_limit,
         stations,
         results,
         next,
+    );
+    let mut record = AuditRecord {
         sampled,
         seed,
-    );
+        ..base
+    };
     // Draws are with replacement: only when every station has been hand counted is the
     // hand count the whole count.
     if distinct.len() as u64 >= stations && record.risk() > risk_limit {

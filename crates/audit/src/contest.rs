@@ -44,6 +44,12 @@ pub struct Contest {
     pub rule: Rule,
 }
 
+/// The options a ballot is marked for, by index into [`Contest::choices`].
+pub type Marks = Vec<usize>;
+
+/// A ballot of a comparison sample: its cast vote record's marks, then its paper's.
+pub type ComparedBallot = (Marks, Marks);
+
 /// A reported winner and a reported loser, by index into [`Contest::choices`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pair {
@@ -114,7 +120,7 @@ impl Contest {
             return Err(AuditError::contest(name, "no ballots were cast"));
         }
         match rule {
-            Rule::Plurality { winners } if winners == 0 => {
+            Rule::Plurality { winners: 0 } => {
                 return Err(AuditError::contest(
                     name,
                     "a contest needs at least one winner",

@@ -121,31 +121,3 @@ mod tests {
         assert_eq!(rows, 10_000);
     }
 }
-
-/// What posting an audit did.
-#[derive(Clone, Debug)]
-pub struct Posted {
-    /// Entries posted.
-    pub entries: usize,
-    /// Of them, entries that were not on the board yet.
-    pub new_entries: usize,
-    /// The checkpoint signed after posting.
-    pub checkpoint: fairtally_board::checkpoint::SignedCheckpoint,
-}
-
-/// Appends `entries` to `board` in one durable batch, signs a checkpoint with `operator` and
-/// publishes the board's static files (entries already there are not added again).
-pub fn post(
-    board: &mut fairtally_board::board::Board,
-    operator: &fairtally_board::note::NoteSigner,
-    entries: &[Entry],
-) -> Result<Posted, AuditError> {
-    let appended = board.append_batch(entries)?;
-    let checkpoint = board.sign_checkpoint(operator)?;
-    board.publish()?;
-    Ok(Posted {
-        entries: entries.len(),
-        new_entries: appended.iter().filter(|a| a.new).count(),
-        checkpoint,
-    })
-}

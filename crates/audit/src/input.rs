@@ -47,13 +47,31 @@ impl Table {
             file: file.to_owned(),
             source,
         };
-        let header = reader
+        let header: Vec<String> = reader
             .headers()
             .map_err(csv_error)?
             .iter()
             .map(|h| h.trim().to_owned())
             .collect();
         let mut rows = Vec::new();
+        if header.len() == 1 {
+            // The CSV reader skips empty lines, but in a one-column table (a polling sample's
+            // `vote`) an empty line is a record: a ballot with no vote.
+            for (index, line) in text.lines().enumerate().skip(1) {
+                let mut field = csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .from_reader(line.as_bytes());
+                let value = match field.records().next() {
+                    Some(record) => {
+                        let record = record.map_err(csv_error)?;
+                        record.get(0).unwrap_or("").trim().to_owned()
+                    }
+                    None => String::new(),
+                };
+                rows.push((index as u64 + 1, vec![value]));
+            }
+            return Ok(Self { header, rows });
+        }
         for record in reader.records() {
             let record = record.map_err(csv_error)?;
             let line = record.position().map_or(0, |p| p.line());

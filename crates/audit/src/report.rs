@@ -50,6 +50,8 @@ fn risk_chart(record: &AuditRecord) -> Result<String, AuditError> {
             .x_desc(format!("{} examined (cumulative)", record.method.unit()))
             .y_desc("risk (log scale)")
             .y_label_formatter(&|v| format!("{v:.0e}"))
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .light_line_style(WHITE)
             .draw()
             .map_err(figure_error)?;
         let limit = record.risk_limit;

@@ -154,8 +154,10 @@ pub fn percent(p: f64) -> String {
         format!("{pct:.1}%")
     } else if pct >= 0.1 {
         format!("{pct:.2}%")
+    } else if pct >= 0.001 {
+        format!("{pct:.4}%")
     } else {
-        format!("{pct:.2e}%")
+        "less than 0.001%".to_owned()
     }
 }
 

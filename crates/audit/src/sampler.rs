@@ -176,15 +176,20 @@ pub fn first_ticket_number(seed: &str, batch: &str, position: u64) -> String {
     )
 }
 
-/// Rivest's `next_fraction`: the next ticket number of a ballot whose ticket number was `x`.
-pub fn next_ticket_number(x: &str) -> String {
-    let x0 = format!("{x}0");
-    let nines = x0
-        .bytes()
+/// The index in `x0` (a ticket number with a `0` appended) of the first digit after `0.`
+/// that is not a 9.
+fn end_of_leading_nines(x0: &str) -> usize {
+    x0.bytes()
         .enumerate()
         .skip(2)
         .find(|&(_, b)| b < b'9')
-        .map_or(x0.len(), |(i, _)| i);
+        .map_or(x0.len(), |(i, _)| i)
+}
+
+/// Rivest's `next_fraction`: the next ticket number of a ballot whose ticket number was `x`.
+pub fn next_ticket_number(x: &str) -> String {
+    let x0 = format!("{x}0");
+    let nines = end_of_leading_nines(&x0);
     let mut i = 0u64;
     loop {
         i += 1;
@@ -202,12 +207,7 @@ pub fn next_ticket_number(x: &str) -> String {
 /// Rivest's `trim`: `x` cut to `digits` digits after its leading 9s (truncated, not rounded).
 pub fn trim_ticket_number(x: &str, digits: usize) -> String {
     let x0 = format!("{x}0");
-    let nines = x0
-        .bytes()
-        .enumerate()
-        .skip(2)
-        .find(|&(_, b)| b < b'9')
-        .map_or(x0.len(), |(i, _)| i);
+    let nines = end_of_leading_nines(&x0);
     x[..(nines + digits).min(x.len())].to_owned()
 }
 
@@ -284,51 +284,98 @@ impl Ord for Pending<'_> {
     }
 }
 
-/// The `size` ballots with the smallest first tickets, in increasing order.
+/// Ballots hashed per parallel task.
+const CHUNK_BALLOTS: u64 = 250_000;
+
+/// Pushes `ranked` into the bounded max-heap `heap`, keeping its `size` smallest.
+fn push_bounded<'a>(heap: &mut BinaryHeap<Ranked<'a>>, ranked: Ranked<'a>, size: usize) {
+    heap.push(ranked);
+    if heap.len() > size {
+        heap.pop();
+    }
+}
+
+/// Hashes ballots `from..=to` of batch `batch_index` into the bounded heap.
+fn scan<'a>(
+    base: &Sha256,
+    manifest: &'a BallotManifest,
+    (batch_index, from, to): (usize, u64, u64),
+    size: usize,
+    heap: &mut BinaryHeap<Ranked<'a>>,
+) {
+    let prefix = format!("({}, ", python_str(&manifest.batches()[batch_index].name));
+    let mut id = Vec::with_capacity(prefix.len() + 21);
+    let mut digits = itoa_buffer();
+    for position in from..=to {
+        id.clear();
+        id.extend_from_slice(prefix.as_bytes());
+        id.extend_from_slice(format_position(&mut digits, position));
+        id.push(b')');
+        let digest: [u8; 32] = base.clone().chain_update(&id).finalize().into();
+        let full = heap.len() == size;
+        // Most ballots are ruled out by their first 9 digits, cheaply.
+        if full
+            && heap
+                .peek()
+                .is_some_and(|top| leading_key9(&digest) > top.candidate.key / 10_000_000_000)
+        {
+            continue;
+        }
+        let key = leading_key(&digest);
+        if full && heap.peek().is_some_and(|top| key > top.candidate.key) {
+            continue;
+        }
+        let candidate = Candidate {
+            key,
+            digest,
+            batch: batch_index,
+            position,
+        };
+        push_bounded(
+            heap,
+            Ranked {
+                candidate,
+                manifest,
+            },
+            size,
+        );
+    }
+}
+
+/// The `size` ballots with the smallest first tickets, in increasing order. The manifest is
+/// cut into chunks hashed in parallel, each into its own bounded heap; the heaps are merged.
 fn smallest_first_tickets(manifest: &BallotManifest, seed: &str, size: usize) -> Vec<Ticket> {
+    use rayon::prelude::*;
     if size == 0 {
         return Vec::new();
     }
     let seed_hash = hex::encode(Sha256::digest(seed.as_bytes()));
     // The hex seed hash is exactly one SHA-256 block: hash it once, clone the state per ballot.
     let base = Sha256::new().chain_update(seed_hash.as_bytes());
-    let mut heap: BinaryHeap<Ranked<'_>> = BinaryHeap::with_capacity(size + 1);
-    let mut id = Vec::with_capacity(300);
-    let mut digits = itoa_buffer();
-    for (batch_index, batch) in manifest.batches().iter().enumerate() {
-        let prefix = format!("({}, ", python_str(&batch.name));
-        for position in 1..=batch.ballots {
-            id.clear();
-            id.extend_from_slice(prefix.as_bytes());
-            id.extend_from_slice(format_position(&mut digits, position));
-            id.push(b')');
-            let digest: [u8; 32] = base.clone().chain_update(&id).finalize().into();
-            let full = heap.len() == size;
-            if full
-                && heap
-                    .peek()
-                    .is_some_and(|top| leading_key9(&digest) > top.candidate.key / 10_000_000_000)
-            {
-                continue;
-            }
-            let key = leading_key(&digest);
-            if full && heap.peek().is_some_and(|top| key > top.candidate.key) {
-                continue;
-            }
-            heap.push(Ranked {
-                candidate: Candidate {
-                    key,
-                    digest,
-                    batch: batch_index,
-                    position,
-                },
-                manifest,
-            });
-            if heap.len() > size {
-                heap.pop();
-            }
+    let mut chunks = Vec::new();
+    for (i, batch) in manifest.batches().iter().enumerate() {
+        let mut from = 1;
+        while from <= batch.ballots {
+            let to = (from + CHUNK_BALLOTS - 1).min(batch.ballots);
+            chunks.push((i, from, to));
+            from = to + 1;
         }
     }
+    let heap = chunks
+        .into_par_iter()
+        .fold(
+            || BinaryHeap::with_capacity(size + 1),
+            |mut heap, chunk| {
+                scan(&base, manifest, chunk, size, &mut heap);
+                heap
+            },
+        )
+        .reduce(BinaryHeap::new, |mut a, b| {
+            for ranked in b {
+                push_bounded(&mut a, ranked, size);
+            }
+            a
+        });
     let mut tickets: Vec<Ticket> = heap.into_iter().map(|r| r.candidate.ticket()).collect();
     tickets.sort_by(|a, b| compare(a, b, manifest));
     tickets

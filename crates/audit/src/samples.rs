@@ -4,22 +4,18 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::contest::Contest;
+use crate::contest::{ComparedBallot, Contest, Marks};
 use crate::error::AuditError;
 use crate::input::{Table, parse_count, read_text};
 
 /// Reads a polling sample CSV with a column `vote`: per sampled ballot, the option's name
 /// (several separated by `;` in a vote-for-n contest), or empty for no vote.
-pub fn read_polling(path: &Path, contest: &Contest) -> Result<Vec<Vec<usize>>, AuditError> {
+pub fn read_polling(path: &Path, contest: &Contest) -> Result<Vec<Marks>, AuditError> {
     parse_polling(&read_text(path)?, &path.display().to_string(), contest)
 }
 
 /// Parses polling sample CSV `text` named `file`.
-pub fn parse_polling(
-    text: &str,
-    file: &str,
-    contest: &Contest,
-) -> Result<Vec<Vec<usize>>, AuditError> {
+pub fn parse_polling(text: &str, file: &str, contest: &Contest) -> Result<Vec<Marks>, AuditError> {
     let table = Table::parse(text, file)?;
     let vote = table.column("vote", file)?;
     table
@@ -35,10 +31,7 @@ pub fn parse_polling(
 
 /// Reads a comparison sample CSV with columns `cvr` (the cast vote record) and `mvr` (what
 /// the audit board read on the paper), marks written as in [`read_polling`].
-pub fn read_comparison(
-    path: &Path,
-    contest: &Contest,
-) -> Result<Vec<(Vec<usize>, Vec<usize>)>, AuditError> {
+pub fn read_comparison(path: &Path, contest: &Contest) -> Result<Vec<ComparedBallot>, AuditError> {
     let file = path.display().to_string();
     let table = Table::parse(&read_text(path)?, &file)?;
     let (cvr, mvr) = (table.column("cvr", &file)?, table.column("mvr", &file)?);

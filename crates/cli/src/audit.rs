@@ -462,9 +462,9 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             }
             let record =
                 conduct::batch_comparison(&audit, risk.risk_limit, &rounds, risk.seed.clone())?;
-            let mut files = draws.clone();
-            files.push(audited);
-            finish(&record, &risk, &files)
+            // The retrieval lists are posted from the audit directory as draws; the hand
+            // counts are the observations.
+            finish(&record, &risk, std::slice::from_ref(&audited))
         }
         AuditCommand::Report { dir } => {
             let path = dir.join("audit.json");
@@ -627,7 +627,7 @@ fn post(dir: &Path, board_dir: &Path, key: Option<&Path>, audit: &str) -> anyhow
     }
     let operator = crate::board::operator_key(board_dir, key)?;
     let mut board = fairtally_board::board::Board::open(board_dir)?;
-    let posted = entries::post(&mut board, &operator, &list)?;
+    let posted = board.post(list, &operator)?;
     println!(
         "Posted {} audit entries from {} to the bulletin board ({} new).",
         posted.entries,

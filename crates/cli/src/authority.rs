@@ -1,20 +1,57 @@
 //! `fairtally authority ...`: the election authority's steps over the record directory.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::Subcommand;
+use clap::{Args, Subcommand};
+use fairtally_board::board::Board;
+use fairtally_board::note::NoteSigner;
 use fairtally_election::ballot::BallotEntry;
+use fairtally_election::ballot_box::{self, BallotBox, RecordLock};
 use fairtally_election::guardian::GuardianPublic;
 use fairtally_election::manifest::Manifest;
 use fairtally_election::parameters::ElectionParameters;
 use fairtally_election::tally::DecryptionShare;
 use fairtally_election::{authority, bulletin};
 
+use crate::board::{operator_key, print_checkpoint};
 use crate::files::read;
 use crate::progress::Bars;
 use crate::report::print_result;
+
+/// The authority's bulletin board, where every item goes as it is published.
+#[derive(Args)]
+pub struct BoardArgs {
+    /// The board directory (made with `fairtally board init`).
+    #[arg(long)]
+    pub board: PathBuf,
+    /// The operator key (default BOARD/operator.key).
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+}
+
+impl BoardArgs {
+    fn open(&self) -> anyhow::Result<(Board, NoteSigner)> {
+        let operator = operator_key(&self.board, self.key.as_deref())?;
+        Ok((Board::open(&self.board)?, operator))
+    }
+}
+
+/// Refuses a record directory that holds no election (a mistyped path is never created).
+fn existing_record(record: &Path) -> anyhow::Result<()> {
+    if !record
+        .join(fairtally_election::record::files::HEADER)
+        .is_file()
+    {
+        anyhow::bail!(
+            "{} holds no election record (no {}); check the path",
+            record.display(),
+            fairtally_election::record::files::HEADER
+        );
+    }
+    Ok(())
+}
 
 /// The authority's commands.
 #[derive(Subcommand)]
@@ -42,7 +79,8 @@ pub enum AuthorityCommand {
         #[arg(long, value_name = "FILE")]
         witness_policy: Option<PathBuf>,
     },
-    /// Publish the guardians' public records (all of them, any order) after checking their proofs.
+    /// Publish the guardians' public records (all of them, any order) after checking their
+    /// proofs. Refused once voting is open.
     AddGuardians {
         /// The record directory.
         #[arg(long)]
@@ -64,55 +102,63 @@ pub enum AuthorityCommand {
         #[arg(long, num_args = 1..)]
         complaints: Vec<PathBuf>,
     },
-    /// Open voting: check guardians and credential list, publish the election context.
+    /// Open voting: check guardians and credential list, publish the election context and
+    /// post the set-up to the bulletin board.
     Open {
         /// The record directory.
         #[arg(long)]
         record: PathBuf,
+        #[command(flatten)]
+        board: BoardArgs,
     },
-    /// Check ballots fully and append them to the ballot box.
+    /// Check ballots fully and put them in the ballot box: on the board first, then in
+    /// ballots.jsonl. A ballot already in the box is reported, not added again.
     Accept {
         /// The record directory.
         #[arg(long)]
         record: PathBuf,
+        #[command(flatten)]
+        board: BoardArgs,
         /// Ballot files from `fairtally voter cast` or `fairtally voter challenge`.
         #[arg(required = true)]
         ballots: Vec<PathBuf>,
     },
-    /// Close voting: verify the ballot box and publish the encrypted tally.
+    /// Close voting: sum the counted ballots (each was verified when accepted) and publish
+    /// and post the encrypted tally.
     Close {
         /// The record directory.
         #[arg(long)]
         record: PathBuf,
+        #[command(flatten)]
+        board: BoardArgs,
     },
-    /// Check guardians' decryption shares and add them to the record.
+    /// Check guardians' decryption shares, add them to the record and post them.
     AddShare {
         /// The record directory.
         #[arg(long)]
         record: PathBuf,
+        #[command(flatten)]
+        board: BoardArgs,
         /// Share files from `fairtally guardian decrypt`.
         #[arg(required = true)]
         shares: Vec<PathBuf>,
     },
-    /// Combine the decryption shares and publish the result.
+    /// Combine the decryption shares, publish the result and post it.
     Publish {
         /// The record directory.
         #[arg(long)]
         record: PathBuf,
+        #[command(flatten)]
+        board: BoardArgs,
     },
-    /// Post every item of the record to the bulletin board (created with `fairtally board
-    /// init`), sign a checkpoint and copy the board's public files into RECORD/board. Posting
-    /// again after more items were added appends only the new ones.
+    /// Post every item of the record that is not on the bulletin board yet, sign a
+    /// checkpoint and copy the board's public files into RECORD/board. The record must exist.
     Post {
         /// The record directory.
         #[arg(long)]
         record: PathBuf,
-        /// The board directory.
-        #[arg(long)]
-        board: PathBuf,
-        /// The operator key (default BOARD/operator.key).
-        #[arg(long)]
-        key: Option<PathBuf>,
+        #[command(flatten)]
+        board: BoardArgs,
     },
 }
 
@@ -166,37 +212,68 @@ pub fn run(command: AuthorityCommand) -> anyhow::Result<ExitCode> {
             shares,
             complaints,
         } => return crate::guardian::publish_ceremony(&record, &shares, &complaints),
-        AuthorityCommand::Open { record } => {
-            let context = authority::open_voting(&record)?;
+        AuthorityCommand::Open { record, board } => {
+            let (board, operator) = board.open()?;
+            let setup = ballot_box::open_voting(&record, board, &operator)?;
             println!(
-                "Voting is open. {} credentials. Election base hash {}.",
-                context.credentials, context.base_hash
+                "Voting is open. {} credentials. Election base hash {}. The set-up is on the board.",
+                setup.context.credentials, setup.context.base_hash
             );
         }
-        AuthorityCommand::Accept { record, ballots } => {
-            let setup = authority::load_setup(&record)?;
+        AuthorityCommand::Accept {
+            record,
+            board,
+            ballots,
+        } => {
+            let (board, operator) = board.open()?;
+            let mut ballot_box = BallotBox::open(&record, board, &operator)?;
+            let mut outcome = Ok(());
             for path in &ballots {
-                let entry: BallotEntry = read(path)?;
-                authority::accept_ballot(&record, &setup, &entry)
-                    .with_context(|| format!("ballot {}", path.display()))?;
-                println!(
-                    "Accepted ballot {} ({:?}).",
-                    entry.ballot.code(),
-                    entry.intent
-                );
+                let accepted = read::<BallotEntry>(path).and_then(|entry| {
+                    ballot_box
+                        .accept(&entry)
+                        .with_context(|| format!("ballot {}", path.display()))
+                });
+                match accepted {
+                    Ok(a) if a.new => println!(
+                        "Accepted ballot {} ({}) as board entry {}.",
+                        a.code,
+                        a.intent.name(),
+                        a.board_index
+                    ),
+                    Ok(a) => println!(
+                        "Ballot {} ({}) was already accepted as board entry {}; nothing changed.",
+                        a.code,
+                        a.intent.name(),
+                        a.board_index
+                    ),
+                    Err(e) => {
+                        outcome = Err(e);
+                        break;
+                    }
+                }
             }
+            // The ballots accepted so far are on the board either way: sign and publish.
+            print_checkpoint(&ballot_box.checkpoint()?);
+            outcome?;
         }
-        AuthorityCommand::Close { record } => {
-            let tally = authority::close_voting(&record, &Bars::default())?;
+        AuthorityCommand::Close { record, board } => {
+            let (board, operator) = board.open()?;
+            let tally = BallotBox::open(&record, board, &operator)?.close(&Bars::default())?;
             println!(
-                "Voting is closed. Encrypted tally of {} counted ballots published.",
+                "Voting is closed. Encrypted tally of {} counted ballots published and posted.",
                 tally.ballots
             );
         }
-        AuthorityCommand::AddShare { record, shares } => {
+        AuthorityCommand::AddShare {
+            record,
+            board,
+            shares,
+        } => {
+            let (mut board, operator) = board.open()?;
             for path in &shares {
                 let share: DecryptionShare = read(path)?;
-                authority::accept_decryption_share(&record, &share)
+                authority::accept_decryption_share(&record, &share, &mut board, &operator)
                     .with_context(|| format!("share {}", path.display()))?;
                 println!(
                     "Accepted the decryption share of guardian {}; its proofs verify.",
@@ -204,11 +281,14 @@ pub fn run(command: AuthorityCommand) -> anyhow::Result<ExitCode> {
                 );
             }
         }
-        AuthorityCommand::Post { record, board, key } => {
-            crate::record_board::post(&record, &board, key.as_deref())?;
+        AuthorityCommand::Post { record, board } => {
+            existing_record(&record)?;
+            let _lock = RecordLock::acquire(&record)?;
+            crate::record_board::post(&record, &board.board, board.key.as_deref())?;
         }
-        AuthorityCommand::Publish { record } => {
-            let result = authority::publish_result(&record)?;
+        AuthorityCommand::Publish { record, board } => {
+            let (mut board, operator) = board.open()?;
+            let result = authority::publish_result(&record, &mut board, &operator)?;
             let (manifest, _) = authority::read_election(&record)?;
             println!("Result published:");
             print_result(&manifest, &result);

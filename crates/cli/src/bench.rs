@@ -9,7 +9,7 @@ use clap::Args;
 use fairtally_election::manifest::Manifest;
 use fairtally_election::parameters::ElectionParameters;
 use fairtally_election::record::files;
-use fairtally_election::simulation::{DemoConfig, VotingPlan, run_demo};
+use fairtally_election::simulation::{DEMO_ORIGIN, DemoConfig, VotingPlan, run_demo};
 use fairtally_election::verifier::floor::{Floor, measure_floor};
 use fairtally_election::verifier::{Pins, verify_record};
 
@@ -68,7 +68,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let record = match &args.record {
         Some(record) => record.clone(),
         None => {
-            let (mut board, operator) = record_board::demo_board(&args.out.join("board"))?;
+            let (mut board, operator) =
+                fairtally_election::simulation::demo_board(&args.out, DEMO_ORIGIN)?;
             let config = DemoConfig {
                 manifest: Manifest::default_demo()?,
                 voters: args.voters,

@@ -7,7 +7,7 @@ use std::time::Instant;
 use clap::Args;
 use fairtally_election::manifest::Manifest;
 use fairtally_election::parameters::ElectionParameters;
-use fairtally_election::simulation::{DemoConfig, VotingPlan, run_demo};
+use fairtally_election::simulation::{DEMO_ORIGIN, DemoConfig, VotingPlan, run_demo};
 use fairtally_election::verifier::{Pins, verify_record};
 
 use crate::progress::Bars;
@@ -17,7 +17,7 @@ use crate::report::{print_checks, print_result, verdict};
 /// Arguments of `fairtally demo`.
 #[derive(Args)]
 pub struct DemoArgs {
-    /// Number of voters (each gets a credential and votes).
+    /// Number of voters (each gets a credential and votes); at most 10,000,000.
     #[arg(long, default_value_t = 1000)]
     pub voters: usize,
     /// Number of guardians.
@@ -38,7 +38,9 @@ pub struct DemoArgs {
     /// Percentage of voters who re-vote (the later ballot replaces the earlier).
     #[arg(long, default_value_t = 5.0)]
     pub revote_percent: f64,
-    /// Output directory: the public record goes to DIR/record, secrets to DIR/private.
+    /// Output directory: the public record goes to DIR/record, the board to DIR/board, secrets
+    /// to DIR/private. It must be empty or an earlier demo's (marked by a file the demo
+    /// writes); only then is the earlier demo replaced.
     #[arg(long, default_value = "fairtally-demo")]
     pub out: PathBuf,
 }
@@ -46,7 +48,7 @@ pub struct DemoArgs {
 /// Run the demo, print the phases' times, verify and print the verified result.
 pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     // The board comes first: its keys are part of the election's parameters.
-    let (mut board, operator) = record_board::demo_board(&args.out.join("board"))?;
+    let (mut board, operator) = fairtally_election::simulation::demo_board(&args.out, DEMO_ORIGIN)?;
     let parameters = ElectionParameters::new(args.guardians, args.threshold, board.policy())?;
     let percents = [
         args.turnout_percent,
@@ -80,6 +82,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let bars = Bars::default();
     let outcome = run_demo(&config, &args.out, &bars)?;
     let post_start = Instant::now();
+    // Every item is on the board already (ballots as they were accepted); this copies the
+    // board's public files into the record.
     record_board::post_with(&outcome.record, &mut board, &operator)?;
     let post_time = post_start.elapsed();
     let start = Instant::now();

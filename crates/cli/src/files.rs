@@ -1,9 +1,10 @@
 //! Reading and writing the JSON files the roles exchange, with the file named in every error.
+//! Every write goes through `fairtally_files` (synced temporary file, rename, directory sync).
 
 use std::path::Path;
 
 use anyhow::Context;
-use fairtally_election::record::Access;
+use fairtally_files::Access;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -23,16 +24,28 @@ pub fn write_new_secret<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<
     write_new_with(path, value, Access::OwnerOnly)
 }
 
+/// Replace a secret file durably (owner-only): readers see the old file or the whole new one.
+pub fn replace_secret<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
+    fairtally_files::write_atomic(path, &pretty(path, value)?, Access::OwnerOnly)?;
+    Ok(())
+}
+
+fn pretty<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<Vec<u8>> {
+    let mut text =
+        serde_json::to_vec_pretty(value).with_context(|| format!("encoding {}", path.display()))?;
+    text.push(b'\n');
+    Ok(text)
+}
+
 fn write_new_with<T: Serialize>(path: &Path, value: &T, access: Access) -> anyhow::Result<()> {
-    if path.exists() {
-        anyhow::bail!(
-            "{} already exists; refusing to overwrite it",
-            path.display()
-        );
-    }
-    let write = match access {
-        Access::OwnerOnly => fairtally_election::record::write_secret_json,
-        _ => fairtally_election::record::write_json,
-    };
-    write(path, value).with_context(|| format!("writing {}", path.display()))
+    fairtally_files::write_new(path, &pretty(path, value)?, access).map_err(|e| {
+        if e.source.kind() == std::io::ErrorKind::AlreadyExists {
+            anyhow::anyhow!(
+                "{} already exists; refusing to overwrite it",
+                path.display()
+            )
+        } else {
+            e.into()
+        }
+    })
 }

@@ -6,23 +6,26 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
-use fairtally_forensics::{Settings, analyse, from_results, write_outputs};
-use fairtally_results::{Mapping, import};
+use fairtally_forensics::{Provenance, Settings, analyse, from_results, write_outputs};
+use fairtally_results::{ElectionResults, Mapping, import};
 
 /// Run every forensic test on station-level results and write summary.json, figures (PNG and
 /// SVG) and report.html.
 #[derive(Args)]
 pub struct ForensicsArgs {
-    /// Station-level results: a CSV file, or a .zip holding one.
+    /// Station-level results: a CSV file, or a .zip holding one (with --map), or the JSON
+    /// that `observe import --out` writes.
     results: PathBuf,
-    /// Column mapping (TOML) that says which column holds which figure (see mappings/).
+    /// Column mapping (TOML) that says which column holds which figure (see mappings/), for
+    /// CSV results.
     #[arg(long)]
-    map: PathBuf,
+    map: Option<PathBuf>,
     /// Directory for summary.json, the figures and report.html (created if needed).
     #[arg(long)]
     out: PathBuf,
-    /// Also run every test on each region; with a name, analyse only that region.
-    #[arg(long, value_name = "NAME")]
+    /// Also run every test on each region; `--region=NAME` analyses only that region (the
+    /// `=` is needed, so `--region FILE` leaves FILE as the results).
+    #[arg(long, value_name = "NAME", num_args = 0..=1, require_equals = true)]
     region: Option<Option<String>>,
     /// Seed of the Monte Carlo and bootstrap draws (the same seed gives the same figures).
     #[arg(long, default_value_t = 42)]
@@ -42,15 +45,38 @@ pub struct ForensicsArgs {
     leader: Option<String>,
 }
 
+/// The results: JSON from `observe import --out`, or CSV through the mapping.
+fn load(args: &ForensicsArgs) -> anyhow::Result<ElectionResults> {
+    let is_json = args
+        .results
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    match (&args.map, is_json) {
+        (None, true) => Ok(ElectionResults::read_json(&args.results)?),
+        (Some(map), false) => {
+            let mapping = Mapping::from_file(map)
+                .with_context(|| format!("reading the mapping {}", map.display()))?;
+            eprintln!("importing {} ...", args.results.display());
+            let (results, summary) = import(&args.results, &mapping)
+                .with_context(|| format!("importing {}", args.results.display()))?;
+            eprintln!("{summary}");
+            Ok(results)
+        }
+        (Some(_), true) => anyhow::bail!(
+            "{}: JSON results need no --map (it is for CSV files)",
+            args.results.display()
+        ),
+        (None, false) => anyhow::bail!(
+            "{}: CSV results need --map MAPPING (or give the JSON of `observe import --out`)",
+            args.results.display()
+        ),
+    }
+}
+
 /// Runs `fairtally forensics`.
 pub fn run(args: ForensicsArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let mapping = Mapping::from_file(&args.map)
-        .with_context(|| format!("reading the mapping {}", args.map.display()))?;
-    eprintln!("importing {} ...", args.results.display());
-    let (results, summary) = import(&args.results, &mapping)
-        .with_context(|| format!("importing {}", args.results.display()))?;
-    eprintln!("{summary}");
+    let results = load(&args)?;
     let (mut election, conversion) = from_results(&results, args.leader.as_deref())
         .with_context(|| format!("preparing {} for the tests", args.results.display()))?;
     for left_out in &conversion.left_out {
@@ -95,7 +121,19 @@ pub fn run(args: ForensicsArgs) -> anyhow::Result<ExitCode> {
     let analysis_started = Instant::now();
     let analysis = analyse(&election, &settings).context("running the tests")?;
     let analysis_time = analysis_started.elapsed();
-    let outputs = write_outputs(&analysis, &title, &args.out).context("writing the outputs")?;
+    let mut inputs = vec![args.results.as_path()];
+    inputs.extend(args.map.as_deref());
+    let command = std::iter::once("fairtally".to_owned())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let source = args
+        .results
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let provenance = Provenance::new(&inputs, command, source).context("recording the inputs")?;
+    let outputs =
+        write_outputs(&analysis, &title, &provenance, &args.out).context("writing the outputs")?;
     if let Some(test) = analysis.national.integer_percentage.done() {
         println!(
             "integer percentages: {} observed, {:.1} ± {:.1} expected, excess {:.1} (p = {:.4})",

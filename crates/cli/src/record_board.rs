@@ -6,15 +6,12 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use fairtally_board::board::{Board, DATABASE_FILE};
+use fairtally_board::board::Board;
 use fairtally_board::checkpoint::TrustPolicy;
 use fairtally_board::note::NoteSigner;
 use fairtally_election::bulletin::{self, BOARD_DIR};
 
 use crate::board::{operator_key, print_checkpoint};
-
-/// The origin of the boards that demos and benchmarks create.
-const DEMO_ORIGIN: &str = "fairtally.demo/election";
 
 /// Posts the record to the board in `board_dir` (signing with `key`, by default the board's
 /// `operator.key`) and prints what was posted.
@@ -36,22 +33,6 @@ pub fn post_with(record: &Path, board: &mut Board, operator: &NoteSigner) -> any
     );
     print_checkpoint(&posted.checkpoint);
     Ok(())
-}
-
-/// Creates the board of a demo or benchmark in `board_dir` (operator key in
-/// `board_dir/operator.key`), replacing a previous demo's board there and nothing else.
-pub fn demo_board(board_dir: &Path) -> anyhow::Result<(Board, NoteSigner)> {
-    if board_dir.exists() {
-        if !board_dir.join(DATABASE_FILE).exists() {
-            anyhow::bail!(
-                "{} exists and is not a previous demo's board; choose another --out",
-                board_dir.display()
-            );
-        }
-        std::fs::remove_dir_all(board_dir)
-            .with_context(|| format!("removing the previous demo's {}", board_dir.display()))?;
-    }
-    Ok(bulletin::create_board(board_dir, DEMO_ORIGIN)?)
 }
 
 /// Reads a board policy the person verifying pinned. Called before any other work, so that a

@@ -1,28 +1,55 @@
 //! `fairtally registrar ...`: issuing voter credentials.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::Subcommand;
-use fairtally_election::{authority, credential};
+use fairtally_election::authority;
+use fairtally_election::credential::{self, CredentialKey, CredentialList, MAX_CREDENTIALS};
 
 use crate::files::write_new_secret;
 
 /// The registrar's commands.
 #[derive(Subcommand)]
 pub enum RegistrarCommand {
-    /// Issue credentials: publish the public list into the record, one secret file per voter.
+    /// Publish the credential list into the record: fresh credentials for --voters voters
+    /// (one owner-only file each, for delivery; no combined file of secrets is kept) and/or
+    /// the public keys that voters generated themselves (`fairtally voter keygen`).
     Issue {
         /// The record directory (credentials.jsonl is written there).
         #[arg(long)]
         record: PathBuf,
-        /// Number of eligible voters.
-        #[arg(long)]
+        /// Number of credentials to generate.
+        #[arg(long, default_value_t = 0)]
         voters: usize,
-        /// Directory for the voters' secret credential files (voter-00001.json, ...).
+        /// Directory for the generated secret credential files (voter-00001.json, ...).
         #[arg(long)]
-        out_dir: PathBuf,
+        out_dir: Option<PathBuf>,
+        /// A file of voters' own public keys, one 64-hex-character key per line.
+        #[arg(long)]
+        public_keys: Option<PathBuf>,
     },
+}
+
+/// Reads one public key per line (blank lines and `#` comments are skipped).
+fn read_public_keys(path: &Path) -> anyhow::Result<Vec<CredentialKey>> {
+    let metadata =
+        std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    // 65 bytes a key: refuse a file far larger than the largest list before reading it.
+    if metadata.len() > 80 * MAX_CREDENTIALS as u64 {
+        anyhow::bail!("{} is too large for a list of public keys", path.display());
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim()))
+        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
+        .map(|(n, l)| {
+            CredentialKey::from_hex(l).with_context(|| format!("{}, line {n}", path.display()))
+        })
+        .collect()
 }
 
 /// Run one registrar command.
@@ -32,10 +59,8 @@ pub fn run(command: RegistrarCommand) -> anyhow::Result<ExitCode> {
             record,
             voters,
             out_dir,
+            public_keys,
         } => {
-            if voters == 0 {
-                anyhow::bail!("--voters must be at least 1");
-            }
             authority::read_election(&record)?;
             let list_path = record.join(fairtally_election::record::files::CREDENTIALS);
             if list_path.exists() {
@@ -44,16 +69,51 @@ pub fn run(command: RegistrarCommand) -> anyhow::Result<ExitCode> {
                     list_path.display()
                 );
             }
-            let (credentials, list) = credential::issue(voters)?;
-            for (c, i) in credentials.iter().zip(1..) {
-                write_new_secret(&out_dir.join(format!("voter-{i:05}.json")), c)?;
+            let own = match &public_keys {
+                Some(path) => read_public_keys(path)?,
+                None => Vec::new(),
+            };
+            if voters == 0 && own.is_empty() {
+                anyhow::bail!("give --voters N (at least 1) and/or --public-keys FILE");
+            }
+            if voters > MAX_CREDENTIALS {
+                anyhow::bail!(
+                    "--voters {voters}: an election has at most {MAX_CREDENTIALS} voters"
+                );
+            }
+            let (generated, _) = credential::issue(voters)?;
+            let list = CredentialList::new(
+                own.iter()
+                    .copied()
+                    .chain(generated.iter().map(credential::Credential::public)),
+            )?;
+            if let Some(dir) = out_dir.as_ref().filter(|_| voters > 0) {
+                for (c, i) in generated.iter().zip(1..) {
+                    write_new_secret(&dir.join(format!("voter-{i:05}.json")), c)?;
+                }
+            } else if voters > 0 {
+                anyhow::bail!("--voters needs --out-dir for the voters' credential files");
             }
             authority::publish_credentials(&record, &list)?;
             println!(
-                "Issued {voters} credentials: public list {}, secrets in {} (hand each voter theirs).",
+                "Published {} credentials in {} ({} generated, {} voters' own keys).",
+                list.len(),
                 list_path.display(),
-                out_dir.display()
+                voters,
+                own.len()
             );
+            if let Some(dir) = out_dir.filter(|_| voters > 0) {
+                println!(
+                    "The generated secrets are in {}, one owner-only file per voter. Deliver each \
+                     file to its voter privately, then destroy every copy the registrar holds \
+                     (e.g. `shred -u {}/voter-*.json`; on SSDs and journaling or copy-on-write \
+                     file systems overwriting is not enough: keep the directory on an encrypted \
+                     or in-memory volume and destroy that). Anyone holding a file can vote in \
+                     its voter's name.",
+                    dir.display(),
+                    dir.display()
+                );
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -5,14 +5,24 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use fairtally_election::authority;
-use fairtally_election::ballot::{Choices, PreparedBallot, Selections, encrypt_ballot};
+use fairtally_election::ballot::{
+    Choices, ConfirmationCode, DeviceBallot, Selections, encrypt_ballot,
+};
+use fairtally_election::ballot_box::{BallotStatus, ballot_status};
 use fairtally_election::credential::Credential;
 
-use crate::files::{read, write_new, write_new_secret};
+use crate::files::{read, replace_secret, write_new, write_new_secret};
 
 /// The voter's commands.
 #[derive(Subcommand)]
 pub enum VoterCommand {
+    /// Generate your own credential (a signing key) on your device; give only the printed
+    /// public key to the registrar (`fairtally registrar issue --public-keys`).
+    Keygen {
+        /// Where to write the secret credential (owner-only; it must not exist yet).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Encrypt a ballot from a choices file and show its confirmation code.
     Encrypt {
         /// The record directory (voting must be open).
@@ -28,9 +38,10 @@ pub enum VoterCommand {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Sign a prepared ballot for casting; give the output to the authority.
+    /// Sign a prepared ballot for casting and wipe its nonces from the prepared file; give the
+    /// output to the authority. Refused for a challenged ballot.
     Cast {
-        /// The prepared ballot.
+        /// The prepared ballot (rewritten without its opening).
         #[arg(long)]
         prepared: PathBuf,
         /// The voter's credential file.
@@ -40,7 +51,8 @@ pub enum VoterCommand {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Challenge a prepared ballot instead: it is opened (never counted) and anyone can check it.
+    /// Challenge a prepared ballot instead: it is opened (never counted) and anyone can check
+    /// it. Refused for a cast ballot.
     Challenge {
         /// The record directory.
         #[arg(long)]
@@ -55,20 +67,37 @@ pub enum VoterCommand {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Look up a confirmation code in the record's ballot box.
+    /// Look up a confirmation code in the record's ballot box: cast, superseded or challenged.
     Lookup {
         /// The record directory.
         #[arg(long)]
         record: PathBuf,
-        /// The confirmation code, e.g. 7K3D-QX2M-0ABF-9TZC.
+        /// The confirmation code as printed (case, dashes, O/0 and I/L/1 do not matter).
         #[arg(long)]
         code: String,
     },
 }
 
+fn refuse_existing(out: &std::path::Path) -> anyhow::Result<()> {
+    if out.exists() {
+        anyhow::bail!("{} already exists; refusing to overwrite it", out.display());
+    }
+    Ok(())
+}
+
 /// Run one voter command.
 pub fn run(command: VoterCommand) -> anyhow::Result<ExitCode> {
     match command {
+        VoterCommand::Keygen { out } => {
+            let credential = Credential::generate();
+            write_new_secret(&out, &credential)?;
+            println!(
+                "Your secret credential is in {} (owner-only; keep it).",
+                out.display()
+            );
+            println!("Your public credential, for the registrar:");
+            println!("{}", credential.public().to_hex());
+        }
         VoterCommand::Encrypt {
             record,
             credential,
@@ -83,7 +112,7 @@ pub fn run(command: VoterCommand) -> anyhow::Result<ExitCode> {
             let choices: Choices = read(&choices)?;
             let selections = Selections::from_choices(&setup.manifest, &choices)?;
             let prepared = encrypt_ballot(&setup.voting_context(), &credential, &selections)?;
-            write_new_secret(&out, &prepared)?;
+            write_new_secret(&out, &DeviceBallot::from(prepared.clone()))?;
             println!("Confirmation code: {}", prepared.code());
             println!(
                 "Now cast it (fairtally voter cast) or challenge it (fairtally voter challenge)."
@@ -94,14 +123,26 @@ pub fn run(command: VoterCommand) -> anyhow::Result<ExitCode> {
             credential,
             out,
         } => {
-            let p: PreparedBallot = read(&prepared)?;
+            refuse_existing(&out)?;
+            let mut device: DeviceBallot = read(&prepared)?;
             let credential: Credential = read(&credential)?;
-            let code = p.code();
-            write_new(&out, &p.cast(&credential)?)?;
+            let had_opening = device.opening.is_some();
+            let entry = device.cast(&credential)?;
+            // Wipe the nonces before the cast ballot exists anywhere: a crash in between
+            // leaves a ballot that can be cast again, never a receipt.
+            replace_secret(&prepared, &device)?;
+            write_new(&out, &entry)?;
             println!(
-                "Ballot {code} signed for casting in {}. Look the code up in the record later.",
+                "Ballot {} signed for casting in {}. Look the code up in the record later.",
+                entry.ballot.code(),
                 out.display()
             );
+            if had_opening {
+                println!(
+                    "Its nonces were wiped from {}: the file can no longer show how you voted.",
+                    prepared.display()
+                );
+            }
         }
         VoterCommand::Challenge {
             record,
@@ -109,14 +150,24 @@ pub fn run(command: VoterCommand) -> anyhow::Result<ExitCode> {
             credential,
             out,
         } => {
+            refuse_existing(&out)?;
             let setup = authority::load_setup(&record)?;
-            let p: PreparedBallot = read(&prepared)?;
+            let mut device: DeviceBallot = read(&prepared)?;
             let credential: Credential = read(&credential)?;
-            let code = p.code();
-            let entry = p.challenge(&credential)?;
+            let code = device.code();
+            if let Some(found) = ballot_status(&record, &code)?
+                && found.status != BallotStatus::Challenged
+            {
+                anyhow::bail!(
+                    "ballot {code} is in the ballot box as {}: a cast ballot cannot be challenged",
+                    found.status.name()
+                );
+            }
+            let entry = device.challenge(&credential)?;
             let opened = entry
                 .check_opening(&setup.voting_context())
                 .map_err(|e| anyhow::anyhow!("the device's opening is wrong: {e}"))?;
+            replace_secret(&prepared, &device)?;
             write_new(&out, &entry)?;
             println!("Ballot {code} challenged; it will not be counted. It encrypts:");
             for (contest, options) in &opened.0 {
@@ -133,16 +184,25 @@ pub fn run(command: VoterCommand) -> anyhow::Result<ExitCode> {
                 "If that is not what you chose, the device is cheating. Encrypt a new ballot to vote."
             );
         }
-        VoterCommand::Lookup { record, code } => match authority::find_ballot(&record, &code)? {
-            Some((line, entry)) => println!(
-                "Ballot {code} is in the record at line {line} ({:?}).",
-                entry.intent
-            ),
-            None => {
-                println!("Ballot {code} is NOT in the record.");
-                return Ok(ExitCode::from(1));
+        VoterCommand::Lookup { record, code } => {
+            let code: ConfirmationCode = code.parse()?;
+            match ballot_status(&record, &code)? {
+                Some(found) => println!(
+                    "Ballot {code} is in the record at line {}: {}.",
+                    found.line,
+                    match found.status {
+                        BallotStatus::Cast => "cast, and it counts",
+                        BallotStatus::Superseded =>
+                            "superseded: the same credential cast a later ballot, which counts instead",
+                        BallotStatus::Challenged => "challenged: opened, and not counted",
+                    }
+                ),
+                None => {
+                    println!("Ballot {code} is NOT in the record.");
+                    return Ok(ExitCode::from(1));
+                }
             }
-        },
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

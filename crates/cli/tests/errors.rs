@@ -9,7 +9,7 @@ use std::path::Path;
 #[path = "support/cli.rs"]
 mod support;
 
-use support::{fairtally, finish_ceremony, ok, start_ceremony};
+use support::{fairtally, init_board, ok, start_ceremony};
 
 /// The command fails with status 2 and stderr contains every one of `expected`.
 fn fails(dir: &Path, args: &[&str], expected: &[&str]) {
@@ -29,22 +29,7 @@ fn fails(dir: &Path, args: &[&str], expected: &[&str]) {
 
 /// An election with 2 guardians (threshold 2) and 2 voters, voting open.
 fn open_election(d: &Path) {
-    start_ceremony(d, 2, 2);
-    finish_ceremony(d, 2);
-    ok(
-        d,
-        &[
-            "registrar",
-            "issue",
-            "--record",
-            "record",
-            "--voters",
-            "2",
-            "--out-dir",
-            "voters",
-        ],
-    );
-    ok(d, &["authority", "open", "--record", "record"]);
+    support::open_election(d, (2, 2), 2);
     std::fs::write(d.join("choices.json"), r#"{"president": ["evans"]}"#).unwrap();
 }
 
@@ -128,7 +113,18 @@ fn demo_and_bench_reject_impossible_settings() {
         &["demo", "--absent", "3"],
         &["absent guardians leave fewer than the threshold"],
     );
-    fails(d, &["demo", "--voters", "0"], &["at least one voter"]);
+    fails(d, &["demo", "--voters", "0"], &["1 to 10000000 voters"]);
+    // A huge electorate is refused before anything is allocated (no capacity overflow).
+    fails(
+        d,
+        &["demo", "--voters", "18446744073709551615"],
+        &["1 to 10000000 voters, not 18446744073709551615"],
+    );
+    fails(
+        d,
+        &["bench", "--voters", "18446744073709551615", "--runs", "1"],
+        &["1 to 10000000 voters"],
+    );
     fails(
         d,
         &["demo", "--challenge-percent", "150"],
@@ -146,13 +142,99 @@ fn demo_and_bench_reject_impossible_settings() {
         &["nowhere"],
     );
     std::fs::create_dir_all(d.join("taken/record")).unwrap();
-    fails(d, &["demo", "--out", "taken"], &["is not a previous demo"]);
+    fails(d, &["demo", "--out", "taken"], &["nothing was deleted"]);
+}
+
+#[test]
+fn demo_and_bench_never_delete_a_real_election() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // A real election laid out as a demo's would be: record, private files, board.
+    start_ceremony(d, 1, 1);
+    std::fs::create_dir_all(d.join("private")).unwrap();
+    std::fs::write(d.join("private/keep.json"), "{}").unwrap();
+    for command in ["demo", "bench"] {
+        fails(
+            d,
+            &[command, "--voters", "2", "--out", "."],
+            &["nothing was deleted"],
+        );
+    }
+    assert!(d.join("record/record.json").exists());
+    assert!(d.join("record/guardians.jsonl").exists());
+    assert!(d.join("private/keep.json").exists());
+    assert!(d.join("board/board.sqlite").exists());
+    // A demo's own directory is replaced by the next demo.
+    ok(
+        d,
+        &[
+            "demo",
+            "--voters",
+            "2",
+            "--guardians",
+            "1",
+            "--threshold",
+            "1",
+            "--absent",
+            "0",
+            "--out",
+            "mine",
+        ],
+    );
+    ok(
+        d,
+        &[
+            "demo",
+            "--voters",
+            "2",
+            "--guardians",
+            "1",
+            "--threshold",
+            "1",
+            "--absent",
+            "0",
+            "--out",
+            "mine",
+        ],
+    );
+}
+
+#[test]
+fn usage_errors_exit_64_and_a_closed_pipe_ends_quietly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    for args in [
+        &["authority", "accept", "--record", "r"][..],
+        &["no-such-command"][..],
+        &["demo", "--voters", "many"][..],
+    ] {
+        let out = fairtally(d, args);
+        assert_eq!(out.status.code(), Some(64), "{args:?}");
+        assert!(!String::from_utf8_lossy(&out.stderr).is_empty());
+    }
+    assert_eq!(fairtally(d, &["--help"]).status.code(), Some(0));
+
+    // `fairtally ... | head` with the reader gone before the first line: no panic, no message.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fairtally"))
+        .current_dir(d)
+        .args(["voter", "keygen", "--out", "k.json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.is_empty(), "{stderr}");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(d.join("k.json").exists());
 }
 
 #[test]
 fn authority_steps_reject_bad_files_and_wrong_order() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
+    init_board(d);
     std::fs::write(d.join("bad-manifest.json"), "{\"election\": \"x\"").unwrap();
     fails(
         d,
@@ -161,6 +243,8 @@ fn authority_steps_reject_bad_files_and_wrong_order() {
             "create",
             "--record",
             "r",
+            "--board",
+            "board",
             "--manifest",
             "bad-manifest.json",
             "--guardians",
@@ -177,6 +261,8 @@ fn authority_steps_reject_bad_files_and_wrong_order() {
             "create",
             "--record",
             "r",
+            "--board",
+            "board",
             "--manifest",
             "missing.json",
             "--guardians",
@@ -198,6 +284,8 @@ fn authority_steps_reject_bad_files_and_wrong_order() {
             "create",
             "--record",
             "r",
+            "--board",
+            "board",
             "--manifest",
             "empty-manifest.json",
             "--guardians",
@@ -214,6 +302,8 @@ fn authority_steps_reject_bad_files_and_wrong_order() {
             "create",
             "--record",
             "r",
+            "--board",
+            "board",
             "--guardians",
             "1",
             "--threshold",
@@ -227,6 +317,8 @@ fn authority_steps_reject_bad_files_and_wrong_order() {
             "create",
             "--record",
             "r",
+            "--board",
+            "board",
             "--guardians",
             "1",
             "--threshold",
@@ -236,17 +328,17 @@ fn authority_steps_reject_bad_files_and_wrong_order() {
     );
     fails(
         d,
-        &["authority", "open", "--record", "r"],
+        &["authority", "open", "--record", "r", "--board", "board"],
         &["guardians.jsonl"],
     );
     fails(
         d,
-        &["authority", "close", "--record", "r"],
-        &["guardians.jsonl"],
+        &["authority", "close", "--record", "r", "--board", "board"],
+        &["context.json"],
     );
     fails(
         d,
-        &["authority", "publish", "--record", "r"],
+        &["authority", "publish", "--record", "r", "--board", "board"],
         &["guardians.jsonl"],
     );
     fails(
@@ -266,8 +358,29 @@ fn authority_steps_reject_bad_files_and_wrong_order() {
             "--out-dir",
             "v",
         ],
-        &["--voters must be at least 1"],
+        &["give --voters N (at least 1)"],
     );
+    fails(
+        d,
+        &[
+            "registrar",
+            "issue",
+            "--record",
+            "r",
+            "--voters",
+            "18446744073709551615",
+            "--out-dir",
+            "v",
+        ],
+        &["an election has at most 10000000 voters"],
+    );
+    // A mistyped record path is an error, not a new directory.
+    fails(
+        d,
+        &["authority", "post", "--record", "typo", "--board", "board"],
+        &["typo holds no election record"],
+    );
+    assert!(!d.join("typo").exists());
     fails(
         d,
         &[
@@ -288,6 +401,7 @@ fn authority_steps_reject_bad_files_and_wrong_order() {
 fn guardian_steps_reject_bad_input() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
+    init_board(d);
     ok(
         d,
         &[
@@ -295,6 +409,8 @@ fn guardian_steps_reject_bad_input() {
             "create",
             "--record",
             "record",
+            "--board",
+            "board",
             "--guardians",
             "2",
             "--threshold",
@@ -467,7 +583,7 @@ fn guardian_steps_reject_bad_input() {
             "--out",
             "d1.json",
         ],
-        &["credentials.jsonl"],
+        &["k1.json"],
     );
 }
 
@@ -579,6 +695,7 @@ fn voter_and_ballot_box_reject_bad_ballots() {
         ],
         &["not the one the ballot was encrypted for"],
     );
+    std::fs::copy(d.join("p.json"), d.join("p-copy.json")).unwrap();
     ok(
         d,
         &[
@@ -592,33 +709,115 @@ fn voter_and_ballot_box_reject_bad_ballots() {
             "b.json",
         ],
     );
-    ok(d, &["authority", "accept", "--record", "record", "b.json"]);
-    fails(
-        d,
-        &["authority", "accept", "--record", "record", "b.json"],
-        &["already in the ballot box"],
+    let accept = |file: &'static str| -> [&'static str; 7] {
+        [
+            "authority",
+            "accept",
+            "--record",
+            "record",
+            "--board",
+            "board",
+            file,
+        ]
+    };
+    ok(d, &accept("b.json"));
+    // The same ballot again: the same answer, not a second copy.
+    let again = ok(d, &accept("b.json"));
+    assert!(
+        again.contains("was already accepted as board entry"),
+        "{again}"
     );
 
-    // A ballot whose signature was tampered with is refused, naming the check.
-    let text = std::fs::read_to_string(d.join("b.json")).unwrap();
-    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let sig = v["signature"].as_str().unwrap().to_string();
-    v["signature"] = serde_json::Value::String(format!(
-        "{}{}",
-        if sig.starts_with('0') { "1" } else { "0" },
-        &sig[1..]
-    ));
-    std::fs::write(d.join("forged.json"), v.to_string()).unwrap();
+    // Once voting is open the set-up cannot change.
     fails(
         d,
-        &["authority", "accept", "--record", "record", "forged.json"],
-        &["ballot signatures"],
+        &[
+            "authority",
+            "add-guardians",
+            "--record",
+            "record",
+            "g1.public.json",
+            "g2.public.json",
+        ],
+        &["voting is open", "guardians can no longer change"],
     );
-    std::fs::write(d.join("trunc.json"), &text[..text.len() / 2]).unwrap();
+    // A device that kept a copy of the prepared ballot cannot challenge it once it is cast.
     fails(
         d,
-        &["authority", "accept", "--record", "record", "trunc.json"],
-        &["trunc.json"],
+        &[
+            "voter",
+            "challenge",
+            "--record",
+            "record",
+            "--prepared",
+            "p-copy.json",
+            "--credential",
+            v1,
+            "--out",
+            "c.json",
+        ],
+        &["in the ballot box as cast", "cannot be challenged"],
+    );
+
+    // A second submission of that ballot with another signature is refused.
+    let text = std::fs::read_to_string(d.join("b.json")).unwrap();
+    let forge = |text: &str| {
+        let mut v: serde_json::Value = serde_json::from_str(text).unwrap();
+        let sig = v["signature"].as_str().unwrap().to_string();
+        v["signature"] = serde_json::Value::String(format!(
+            "{}{}",
+            if sig.starts_with('0') { "1" } else { "0" },
+            &sig[1..]
+        ));
+        v.to_string()
+    };
+    std::fs::write(d.join("forged.json"), forge(&text)).unwrap();
+    fails(
+        d,
+        &accept("forged.json"),
+        &["a different submission of this ballot is already in the ballot box"],
+    );
+    // A new ballot whose signature was tampered with is refused, naming the check.
+    let v2 = "voters/voter-00002.json";
+    ok(
+        d,
+        &[
+            "voter",
+            "encrypt",
+            "--record",
+            "record",
+            "--credential",
+            v2,
+            "--choices",
+            "choices.json",
+            "--out",
+            "p2.json",
+        ],
+    );
+    ok(
+        d,
+        &[
+            "voter",
+            "cast",
+            "--prepared",
+            "p2.json",
+            "--credential",
+            v2,
+            "--out",
+            "b2.json",
+        ],
+    );
+    let text2 = std::fs::read_to_string(d.join("b2.json")).unwrap();
+    std::fs::write(d.join("forged2.json"), forge(&text2)).unwrap();
+    fails(d, &accept("forged2.json"), &["ballot signatures"]);
+    std::fs::write(d.join("trunc.json"), &text[..text.len() / 2]).unwrap();
+    fails(d, &accept("trunc.json"), &["trunc.json"]);
+    assert_eq!(
+        std::fs::read_to_string(d.join("record/ballots.jsonl"))
+            .unwrap()
+            .lines()
+            .count(),
+        1
     );
 
     let out = fairtally(
@@ -629,21 +828,58 @@ fn voter_and_ballot_box_reject_bad_ballots() {
             "--record",
             "record",
             "--code",
-            "0000-0000-0000-0000",
+            "0000-0000-0000-0000-0000-0000-0000",
         ],
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("NOT in the record"));
-
-    ok(d, &["authority", "close", "--record", "record"]);
     fails(
         d,
-        &["authority", "accept", "--record", "record", "b.json"],
+        &[
+            "voter",
+            "lookup",
+            "--record",
+            "record",
+            "--code",
+            "0000-0000-0000-0000",
+        ],
+        &["28 characters"],
+    );
+
+    ok(
+        d,
+        &[
+            "authority",
+            "close",
+            "--record",
+            "record",
+            "--board",
+            "board",
+        ],
+    );
+    fails(
+        d,
+        &[
+            "authority",
+            "accept",
+            "--record",
+            "record",
+            "--board",
+            "board",
+            "b.json",
+        ],
         &["voting is closed"],
     );
     fails(
         d,
-        &["authority", "close", "--record", "record"],
+        &[
+            "authority",
+            "close",
+            "--record",
+            "record",
+            "--board",
+            "board",
+        ],
         &["already closed"],
     );
     let tally_path = d.join("record/encrypted-tally.json");
@@ -655,13 +891,27 @@ fn voter_and_ballot_box_reject_bad_ballots() {
     .unwrap();
     fails(
         d,
-        &["authority", "publish", "--record", "record"],
+        &[
+            "authority",
+            "publish",
+            "--record",
+            "record",
+            "--board",
+            "board",
+        ],
         &["the encrypted tally claims 99 ballots for 2 credentials"],
     );
     std::fs::write(&tally_path, tally).unwrap();
     fails(
         d,
-        &["authority", "publish", "--record", "record"],
+        &[
+            "authority",
+            "publish",
+            "--record",
+            "record",
+            "--board",
+            "board",
+        ],
         &["0 decryption shares, the threshold is 2"],
     );
     ok(
@@ -697,16 +947,40 @@ fn voter_and_ballot_box_reject_bad_ballots() {
     std::fs::write(d.join("wrong.json"), share).unwrap();
     fails(
         d,
-        &["authority", "add-share", "--record", "record", "wrong.json"],
+        &[
+            "authority",
+            "add-share",
+            "--record",
+            "record",
+            "--board",
+            "board",
+            "wrong.json",
+        ],
         &["guardian 2", "decryption share"],
     );
     ok(
         d,
-        &["authority", "add-share", "--record", "record", "d1.json"],
+        &[
+            "authority",
+            "add-share",
+            "--record",
+            "record",
+            "--board",
+            "board",
+            "d1.json",
+        ],
     );
     fails(
         d,
-        &["authority", "add-share", "--record", "record", "d1.json"],
+        &[
+            "authority",
+            "add-share",
+            "--record",
+            "record",
+            "--board",
+            "board",
+            "d1.json",
+        ],
         &["already published"],
     );
 }

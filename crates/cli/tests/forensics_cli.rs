@@ -134,8 +134,7 @@ fn one_region_and_insufficient_data() {
             "mapping.toml",
             "--out",
             "one",
-            "--region",
-            "Region 2",
+            "--region=Region 2",
         ])
         .args(["--reps", "50", "--bootstrap", "20"])
         .output()
@@ -170,7 +169,7 @@ fn errors_name_the_problem() {
     let cases = [
         ("results.csv --map missing.toml --out out", "missing.toml"),
         (
-            "results.csv --map mapping.toml --out out --region Atlantis",
+            "results.csv --map mapping.toml --out out --region=Atlantis",
             "Atlantis",
         ),
         (
@@ -304,4 +303,27 @@ fn pvt_seed_by_commit_and_reveal() {
     let wrong = reveal(&"0".repeat(64));
     assert!(!wrong.status.success());
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("commitment"));
+}
+
+#[test]
+fn the_results_json_of_observe_import_is_read_and_region_leaves_the_file_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    write_election(dir.path());
+    succeeded(&observe(
+        dir.path(),
+        "import results.csv --map mapping.toml --out results.json",
+    ));
+    // `--region` before the file: every region, and the file is still the results.
+    let out = forensics(
+        dir.path(),
+        "--region results.json --out json --reps 50 --bootstrap 20",
+    );
+    succeeded(&out);
+    let summary = read_summary(dir.path(), "json");
+    assert_eq!(summary["national"]["stations"], 3000);
+    assert_eq!(summary["regions"].as_array().unwrap().len(), 3);
+    let both = forensics(dir.path(), "results.json --map mapping.toml --out x");
+    assert!(!both.status.success());
+    let neither = forensics(dir.path(), "results.csv --out x");
+    assert!(String::from_utf8_lossy(&neither.stderr).contains("--map"));
 }

@@ -116,7 +116,12 @@ fn the_record_is_checked_against_its_board_and_ballots_are_proven() {
 
     let unknown = fairtally(
         d,
-        &["verify", "demo/record", "--ballot", "0000-0000-0000-0000"],
+        &[
+            "verify",
+            "demo/record",
+            "--ballot",
+            "0000-0000-0000-0000-0000-0000-0000",
+        ],
     );
     assert_eq!(unknown.status.code(), Some(2));
     assert!(

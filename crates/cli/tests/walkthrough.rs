@@ -33,8 +33,17 @@ fn an_election_runs_end_to_end_on_the_command_line() {
     start_ceremony(d, 3, 2);
     finish_ceremony(d, 3);
 
-    // Registrar: three voters.
-    ok(
+    // Voter 3 makes their own credential; the registrar generates the other two and registers
+    // voter 3's public key.
+    let keygen = ok(d, &["voter", "keygen", "--out", "own-credential.json"]);
+    let public_key = keygen.lines().last().unwrap().trim().to_string();
+    assert_eq!(public_key.len(), 64, "{keygen}");
+    std::fs::write(
+        d.join("keys.txt"),
+        format!("# voters' own keys\n{public_key}\n"),
+    )
+    .unwrap();
+    let issued = ok(
         d,
         &[
             "registrar",
@@ -42,12 +51,34 @@ fn an_election_runs_end_to_end_on_the_command_line() {
             "--record",
             "record",
             "--voters",
-            "3",
+            "2",
             "--out-dir",
             "voters",
+            "--public-keys",
+            "keys.txt",
         ],
     );
-    ok(d, &["authority", "open", "--record", "record"]);
+    assert!(issued.contains("Published 3 credentials"), "{issued}");
+    assert!(issued.contains("destroy"), "{issued}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &str| std::fs::metadata(d.join(p)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode("voters/voter-00001.json"), 0o600);
+        assert_eq!(mode("own-credential.json"), 0o600);
+    }
+    assert_eq!(std::fs::read_dir(d.join("voters")).unwrap().count(), 2);
+    ok(
+        d,
+        &[
+            "authority",
+            "open",
+            "--record",
+            "record",
+            "--board",
+            "board",
+        ],
+    );
 
     // Voters.
     std::fs::write(
@@ -56,9 +87,12 @@ fn an_election_runs_end_to_end_on_the_command_line() {
     )
     .unwrap();
     std::fs::write(d.join("adams.json"), r#"{"president": ["adams"]}"#).unwrap();
-    let voter = |n: u32| format!("voters/voter-0000{n}.json");
+    let voter = |n: u32| match n {
+        3 => "own-credential.json".to_string(),
+        n => format!("voters/voter-0000{n}.json"),
+    };
     // Voter 1 challenges a ballot first, then votes for real.
-    ok(
+    let code_v1a = code_of(&ok(
         d,
         &[
             "voter",
@@ -72,7 +106,7 @@ fn an_election_runs_end_to_end_on_the_command_line() {
             "--out",
             "v1a.prepared.json",
         ],
-    );
+    ));
     let opened = ok(
         d,
         &[
@@ -146,7 +180,7 @@ fn an_election_runs_end_to_end_on_the_command_line() {
             "v2.ballot.json",
         ],
     );
-    ok(
+    let code_v3a = code_of(&ok(
         d,
         &[
             "voter",
@@ -160,7 +194,7 @@ fn an_election_runs_end_to_end_on_the_command_line() {
             "--out",
             "v3a.prepared.json",
         ],
-    );
+    ));
     ok(
         d,
         &[
@@ -209,6 +243,8 @@ fn an_election_runs_end_to_end_on_the_command_line() {
             "accept",
             "--record",
             "record",
+            "--board",
+            "board",
             "v1a.ballot.json",
             "v1.ballot.json",
             "v2.ballot.json",
@@ -216,14 +252,104 @@ fn an_election_runs_end_to_end_on_the_command_line() {
             "v3.ballot.json",
         ],
     );
-    let found = ok(
+    // Accepting the same ballot again changes nothing.
+    let again = ok(
         d,
-        &["voter", "lookup", "--record", "record", "--code", &code1],
+        &[
+            "authority",
+            "accept",
+            "--record",
+            "record",
+            "--board",
+            "board",
+            "v2.ballot.json",
+        ],
     );
-    assert!(found.contains("is in the record"), "{found}");
+    assert!(again.contains("was already accepted"), "{again}");
+    assert_eq!(
+        std::fs::read_to_string(d.join("record/ballots.jsonl"))
+            .unwrap()
+            .lines()
+            .count(),
+        5
+    );
+
+    // Voters look up their codes, typed loosely: status cast, superseded or challenged.
+    let lookup = |code: &str| {
+        ok(
+            d,
+            &["voter", "lookup", "--record", "record", "--code", code],
+        )
+    };
+    let found = lookup(&code1.to_lowercase().replace('-', ""));
+    assert!(found.contains("cast, and it counts"), "{found}");
+    let found = lookup(&code_v3a);
+    assert!(found.contains("superseded"), "{found}");
+    let found = lookup(&code_v1a);
+    assert!(found.contains("challenged"), "{found}");
+    let mut typo: Vec<char> = code1.chars().collect();
+    typo[0] = if typo[0] == 'A' { 'B' } else { 'A' };
+    let typo: String = typo.into_iter().collect();
+    let out = fairtally(
+        d,
+        &["voter", "lookup", "--record", "record", "--code", &typo],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("check character"));
+
+    // Casting wiped the nonces: the cast ballot cannot be challenged, and the challenged one
+    // cannot be cast.
+    let device = std::fs::read_to_string(d.join("v1.prepared.json")).unwrap();
+    assert!(
+        !device.contains("nonce") && device.contains("\"cast\""),
+        "{device}"
+    );
+    let out = fairtally(
+        d,
+        &[
+            "voter",
+            "challenge",
+            "--record",
+            "record",
+            "--prepared",
+            "v1.prepared.json",
+            "--credential",
+            &voter(1),
+            "--out",
+            "v1-challenge.json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be challenged"));
+    let out = fairtally(
+        d,
+        &[
+            "voter",
+            "cast",
+            "--prepared",
+            "v1a.prepared.json",
+            "--credential",
+            &voter(1),
+            "--out",
+            "v1a-cast.json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("can never be cast"));
+    assert!(!d.join("v1a-cast.json").exists());
 
     // Close, decrypt with guardians 1 and 3 (guardian 2 is absent), publish.
-    ok(d, &["authority", "close", "--record", "record"]);
+    ok(
+        d,
+        &[
+            "authority",
+            "close",
+            "--record",
+            "record",
+            "--board",
+            "board",
+        ],
+    );
     for i in [1, 3] {
         ok(
             d,
@@ -246,17 +372,47 @@ fn an_election_runs_end_to_end_on_the_command_line() {
             "add-share",
             "--record",
             "record",
+            "--board",
+            "board",
             "g1.decryption.json",
             "g3.decryption.json",
         ],
     );
-    let published = ok(d, &["authority", "publish", "--record", "record"]);
+    let published = ok(
+        d,
+        &[
+            "authority",
+            "publish",
+            "--record",
+            "record",
+            "--board",
+            "board",
+        ],
+    );
     assert!(published.contains("3 counted ballots"), "{published}");
 
-    // Anyone verifies.
-    let verified = ok(d, &["verify", "record"]);
+    // The authority copies the board's public files into the record; anyone verifies.
+    let posted = ok(
+        d,
+        &[
+            "authority",
+            "post",
+            "--record",
+            "record",
+            "--board",
+            "board",
+        ],
+    );
     assert!(
-        verified.contains("VERIFIED: all 16 checks passed."),
+        posted.contains("(0 new)"),
+        "every item was posted as it was published: {posted}"
+    );
+    let verified = ok(d, &["verify", "record"]);
+    for check in ["board contents", "ballot order"] {
+        assert!(verified.contains(&format!("ok     {check}")), "{verified}");
+    }
+    assert!(
+        verified.contains("VERIFIED") && verified.contains("all 22 checks passed"),
         "{verified}"
     );
     assert!(
@@ -363,4 +519,93 @@ fn a_bad_share_gives_a_complaint_anyone_can_check() {
         stderr.contains("Complaint by guardian 3 against guardian 2: upheld"),
         "{stderr}"
     );
+}
+
+#[test]
+fn two_processes_accepting_the_same_ballot_at_once_accept_it_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    support::open_election(d, (1, 1), 1);
+    std::fs::write(d.join("c.json"), r#"{"president": ["chen"]}"#).unwrap();
+    let credential = "voters/voter-00001.json";
+    ok(
+        d,
+        &[
+            "voter",
+            "encrypt",
+            "--record",
+            "record",
+            "--credential",
+            credential,
+            "--choices",
+            "c.json",
+            "--out",
+            "p.json",
+        ],
+    );
+    ok(
+        d,
+        &[
+            "voter",
+            "cast",
+            "--prepared",
+            "p.json",
+            "--credential",
+            credential,
+            "--out",
+            "b.json",
+        ],
+    );
+    let accept = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_fairtally"))
+            .current_dir(d)
+            .args([
+                "authority",
+                "accept",
+                "--record",
+                "record",
+                "--board",
+                "board",
+                "b.json",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (first, second) = (accept(), accept());
+    let outputs = [
+        first.wait_with_output().unwrap(),
+        second.wait_with_output().unwrap(),
+    ];
+    let stdout: Vec<String> = outputs
+        .iter()
+        .map(|o| {
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            String::from_utf8_lossy(&o.stdout).into_owned()
+        })
+        .collect();
+    let new = stdout
+        .iter()
+        .filter(|s| s.contains("Accepted ballot"))
+        .count();
+    let repeated = stdout
+        .iter()
+        .filter(|s| s.contains("was already accepted"))
+        .count();
+    assert_eq!((new, repeated), (1, 1), "{stdout:?}");
+    let lines = std::fs::read_to_string(d.join("record/ballots.jsonl")).unwrap();
+    assert_eq!(lines.lines().count(), 1, "{lines}");
+    let closed = ok(
+        d,
+        &[
+            "authority",
+            "close",
+            "--record",
+            "record",
+            "--board",
+            "board",
+        ],
+    );
+    assert!(closed.contains("of 1 counted ballots"), "{closed}");
 }

@@ -1,22 +1,27 @@
-//! The election authority's steps over a record directory: create the election, open voting
-//! (once the guardians and the registrar have published), accept ballots into the ballot box,
-//! close voting (the encrypted tally) and publish the result from the guardians' shares.
+//! The election authority's steps over a record directory: create the election, publish the
+//! guardians and the credential list, open voting (see [`crate::ballot_box`], which also
+//! accepts ballots and closes voting) and publish the result from the guardians' shares.
 //! Each step reads what the earlier ones wrote and refuses to run out of order.
 
-use std::collections::HashSet;
 use std::path::Path;
 
-use crate::ballot::BallotEntry;
+use fairtally_board::board::Board;
+use fairtally_board::note::NoteSigner;
+
+use crate::ballot_box::{RecordLock, post_items};
 use crate::context::{ElectionContext, VotingContext};
 use crate::credential::{CredentialKey, CredentialList};
 use crate::error::{ElectionError, Result};
 use crate::guardian::{self, GuardianPublic};
 use crate::manifest::Manifest;
 use crate::parameters::{ElectionParameters, ceremony_context};
-use crate::progress::Progress;
-use crate::record::{JsonLinesReader, JsonLinesWriter, RecordHeader, files, read_json, write_json};
+use crate::record::{
+    ItemKind, JsonLinesReader, JsonLinesWriter, RecordHeader, canonical_json, files, read_json,
+    write_json,
+};
+use crate::record_entries;
 use crate::tally::{self, DecryptionShare, ElectionResult, EncryptedTally};
-use crate::verifier::{check_ballot, read_credentials, verify_ballots};
+use crate::verifier::read_credentials;
 
 /// Everything published before voting, loaded and checked.
 pub struct Setup {
@@ -68,8 +73,23 @@ pub fn read_election(dir: &Path) -> Result<(Manifest, ElectionParameters)> {
     Ok((manifest, parameters))
 }
 
-/// Write the guardians' verified public records (after the ceremony).
+/// Refuses to change the set-up once voting is open: the context (and with it every ballot)
+/// binds the guardians and the credential list.
+fn refuse_after_opening(dir: &Path, what: &str) -> Result<()> {
+    if dir.join(files::CONTEXT).exists() {
+        return Err(ElectionError::Record(format!(
+            "voting is open in {}: the {what} can no longer change",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Write the guardians' verified public records (after the ceremony). Refused once voting is
+/// open.
 pub fn publish_guardians(dir: &Path, guardians: &[GuardianPublic]) -> Result<()> {
+    let _lock = RecordLock::acquire(dir)?;
+    refuse_after_opening(dir, "guardians")?;
     let (manifest, parameters) = read_election(dir)?;
     guardian::verify_all(
         &ceremony_context(&manifest, &parameters)?,
@@ -83,8 +103,10 @@ pub fn publish_guardians(dir: &Path, guardians: &[GuardianPublic]) -> Result<()>
     out.finish()
 }
 
-/// Write the registrar's credential list.
+/// Write the registrar's credential list. Refused once voting is open.
 pub fn publish_credentials(dir: &Path, credentials: &CredentialList) -> Result<()> {
+    let _lock = RecordLock::acquire(dir)?;
+    refuse_after_opening(dir, "credential list")?;
     let mut out = JsonLinesWriter::create(&dir.join(files::CREDENTIALS))?;
     for key in credentials.key_bytes() {
         out.write(&crate::credential::CredentialEntry {
@@ -94,9 +116,10 @@ pub fn publish_credentials(dir: &Path, credentials: &CredentialList) -> Result<(
     out.finish()
 }
 
-/// Step 2: open voting: check the guardians and the credential list, compute the election
-/// context and start an empty ballot box.
-pub fn open_voting(dir: &Path) -> Result<ElectionContext> {
+/// Step 2 (first half; [`crate::ballot_box::open_voting`] does the rest): check the guardians
+/// and the credential list, compute and publish the election context and an empty
+/// `ballots.jsonl`. The caller holds the record's lock.
+pub(crate) fn write_context(dir: &Path) -> Result<ElectionContext> {
     let (manifest, parameters, guardians, credentials) = load_published(dir)?;
     if credentials.is_empty() {
         return Err(ElectionError::Credential(
@@ -106,9 +129,10 @@ pub fn open_voting(dir: &Path) -> Result<ElectionContext> {
     if dir.join(files::CONTEXT).exists() {
         return Err(ElectionError::Record("voting was already opened".into()));
     }
+    crate::ceremony::check_finished(dir, &ceremony_context(&manifest, &parameters)?, &guardians)?;
     let context = ElectionContext::compute(&manifest, &parameters, &guardians, &credentials)?;
-    write_json(&dir.join(files::CONTEXT), &context)?;
     JsonLinesWriter::create(&dir.join(files::BALLOTS))?.finish()?;
+    write_json(&dir.join(files::CONTEXT), &context)?;
     Ok(context)
 }
 
@@ -152,68 +176,20 @@ pub fn load_setup(dir: &Path) -> Result<Setup> {
     })
 }
 
-fn voting_closed(dir: &Path) -> bool {
+/// Whether voting is closed (the encrypted tally is published).
+pub(crate) fn voting_closed(dir: &Path) -> bool {
     dir.join(files::ENCRYPTED_TALLY).exists()
 }
 
-/// Step 3 (for every ballot): check a ballot fully and append it to the ballot box. Rejects
-/// invalid ballots (naming the check), ballots already in the box, and ballots after closing.
-pub fn accept_ballot(dir: &Path, setup: &Setup, entry: &BallotEntry) -> Result<()> {
-    if voting_closed(dir) {
-        return Err(ElectionError::Record("voting is closed".into()));
-    }
-    let code = entry.ballot.code().to_string();
-    let failures = check_ballot(&setup.voting_context(), &setup.credentials, entry)?;
-    if let Some(f) = failures.first() {
-        return Err(ElectionError::Ballot {
-            code,
-            reason: format!("{}: {}", f.check, f.reason),
-        });
-    }
-    let path = dir.join(files::BALLOTS);
-    let hash = entry.ballot.hash();
-    let mut reader = JsonLinesReader::open(&path)?;
-    let mut seen = HashSet::new();
-    while let Some((_, existing)) = reader.next_item::<BallotEntry>()? {
-        seen.insert(existing.ballot.hash());
-    }
-    if seen.contains(&hash) {
-        return Err(ElectionError::Ballot {
-            code,
-            reason: "this ballot is already in the ballot box".into(),
-        });
-    }
-    let mut out = JsonLinesWriter::append(&path)?;
-    out.write(entry)?;
-    out.finish()
-}
-
-/// Step 4: close voting: verify the whole ballot box and publish the encrypted tally of the
-/// counted ballots. Refuses if any ballot fails verification.
-pub fn close_voting(dir: &Path, progress: &dyn Progress) -> Result<EncryptedTally> {
-    if voting_closed(dir) {
-        return Err(ElectionError::Record("voting is already closed".into()));
-    }
-    let setup = load_setup(dir)?;
-    let summary = verify_ballots(
-        &dir.join(files::BALLOTS),
-        &setup.voting_context(),
-        &setup.credentials,
-        progress,
-    )?;
-    if let Some(f) = summary.failures.first() {
-        return Err(ElectionError::Record(format!(
-            "the ballot box does not verify: {f}"
-        )));
-    }
-    let tally = summary.tally.to_tally(&setup.manifest);
-    write_json(&dir.join(files::ENCRYPTED_TALLY), &tally)?;
-    JsonLinesWriter::create(&dir.join(files::DECRYPTION_SHARES))?.finish()?;
-    Ok(tally)
-}
-
-/// Add a guardian's decryption share to the record after checking its proofs.
-pub fn accept_decryption_share(dir: &Path, share: &DecryptionShare) -> Result<()> {
+/// Add a guardian's decryption share to the record after checking its proofs, and post it to
+/// the board.
+pub fn accept_decryption_share(
+    dir: &Path,
+    share: &DecryptionShare,
+    board: &mut Board,
+    operator: &NoteSigner,
+) -> Result<()> {
+    let _lock = RecordLock::acquire(dir)?;
     let setup = load_setup(dir)?;
     let tally: EncryptedTally = read_json(&dir.join(files::ENCRYPTED_TALLY))?;
     tally::verify_share(
@@ -237,11 +213,26 @@ pub fn accept_decryption_share(dir: &Path, share: &DecryptionShare) -> Result<()
     }
     let mut out = JsonLinesWriter::append(&path)?;
     out.write(share)?;
-    out.finish()
+    out.finish()?;
+    post_items(
+        board,
+        operator,
+        vec![record_entries::Entry {
+            kind: ItemKind::DecryptionShare,
+            bytes: canonical_json(share)?,
+        }],
+    )?;
+    Ok(())
 }
 
-/// Step 5: combine the published decryption shares (at least k) and publish the result.
-pub fn publish_result(dir: &Path) -> Result<ElectionResult> {
+/// Step 5: combine the published decryption shares (at least k), publish the result and post
+/// it to the board.
+pub fn publish_result(
+    dir: &Path,
+    board: &mut Board,
+    operator: &NoteSigner,
+) -> Result<ElectionResult> {
+    let _lock = RecordLock::acquire(dir)?;
     let setup = load_setup(dir)?;
     let tally: EncryptedTally = read_json(&dir.join(files::ENCRYPTED_TALLY))?;
     // The totals are at most the number of counted ballots, itself at most the number of
@@ -258,18 +249,13 @@ pub fn publish_result(dir: &Path) -> Result<ElectionResult> {
     let points = tally::combine(&setup.parameters, &tally.flat(&setup.manifest)?, &shares)?;
     let result = ElectionResult::decrypt(&setup.manifest, tally.ballots, &points)?;
     write_json(&dir.join(files::RESULT), &result)?;
+    post_items(
+        board,
+        operator,
+        vec![record_entries::Entry {
+            kind: ItemKind::Result,
+            bytes: canonical_json(&result)?,
+        }],
+    )?;
     Ok(result)
-}
-
-/// Find the ballot with confirmation code `code` (as printed, case-insensitive) in the ballot
-/// box: its line and entry.
-pub fn find_ballot(dir: &Path, code: &str) -> Result<Option<(u64, BallotEntry)>> {
-    let wanted = code.trim().to_ascii_uppercase();
-    let mut reader = JsonLinesReader::open(&dir.join(files::BALLOTS))?;
-    while let Some((line, entry)) = reader.next_item::<BallotEntry>()? {
-        if entry.ballot.code().to_string() == wanted {
-            return Ok(Some((line, entry)));
-        }
-    }
-    Ok(None)
 }

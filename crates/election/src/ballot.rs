@@ -5,7 +5,6 @@
 //! not counted.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use ed25519_dalek::Signature;
 use fairtally_crypto::Scalar;
@@ -17,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::check::{Check, Failure};
+pub use crate::confirmation_code::ConfirmationCode;
 use crate::context::VotingContext;
 use crate::credential::{Credential, CredentialKey, hex_signature};
 use crate::error::{ElectionError, Result};
@@ -234,39 +234,6 @@ impl RecordItem for BallotEntry {
     const KIND: ItemKind = ItemKind::Ballot;
 }
 
-/// A short, human-friendly code that names a ballot: the first 80 bits of its hash in Crockford
-/// base32, as four groups of four characters (e.g. `7K3D-QX2M-0ABF-9TZC`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ConfirmationCode([u8; 10]);
-
-const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-
-impl ConfirmationCode {
-    /// The code of a ballot hash.
-    pub fn from_hash(hash: &Digest) -> Self {
-        let mut bytes = [0u8; 10];
-        bytes.copy_from_slice(&hash.0[..10]);
-        ConfirmationCode(bytes)
-    }
-}
-
-impl fmt::Display for ConfirmationCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut acc: u128 = 0;
-        for b in self.0 {
-            acc = (acc << 8) | u128::from(b);
-        }
-        for i in 0..16 {
-            if i > 0 && i % 4 == 0 {
-                f.write_str("-")?;
-            }
-            let digit = ((acc >> (75 - 5 * i)) & 31) as usize;
-            write!(f, "{}", char::from(CROCKFORD[digit]))?;
-        }
-        Ok(())
-    }
-}
-
 impl BallotBody {
     /// `H(BALLOT_HASH_DOMAIN, canonical bytes of the body)`.
     pub fn hash(&self) -> Digest {
@@ -279,6 +246,44 @@ impl BallotBody {
     /// The confirmation code.
     pub fn code(&self) -> ConfirmationCode {
         ConfirmationCode::from_hash(&self.hash())
+    }
+}
+
+/// The parts of a stored ballot line needed to find and classify it, read without decoding a
+/// single point: the ballot hash (of the line's `ballot` member as it stands, which is its
+/// canonical form in a record), the credential and the intent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineSummary {
+    /// The ballot hash.
+    pub hash: Digest,
+    /// The credential's 32-byte encoding.
+    pub credential: [u8; 32],
+    /// Cast or challenged.
+    pub intent: Intent,
+}
+
+impl LineSummary {
+    /// Reads a ballot line (without its line end); `None` when it is not one.
+    pub fn read(line: &[u8]) -> Option<Self> {
+        #[derive(Deserialize)]
+        struct Line<'a> {
+            #[serde(borrow)]
+            ballot: &'a serde_json::value::RawValue,
+            intent: Intent,
+        }
+        #[derive(Deserialize)]
+        struct Head<'a> {
+            credential: &'a str,
+        }
+        let parsed: Line<'_> = serde_json::from_slice(line).ok()?;
+        let head: Head<'_> = serde_json::from_str(parsed.ballot.get()).ok()?;
+        let mut credential = [0u8; 32];
+        hex::decode_to_slice(head.credential, &mut credential).ok()?;
+        Some(LineSummary {
+            hash: hash_parts(BALLOT_HASH_DOMAIN, &[parsed.ballot.get().as_bytes()]),
+            credential,
+            intent: parsed.intent,
+        })
     }
 }
 
@@ -388,7 +393,7 @@ impl PreparedBallot {
         self.ballot.code()
     }
 
-    /// Sign and cast: the opening is dropped.
+    /// Sign and cast: the opening is dropped (and zeroized).
     pub fn cast(self, credential: &Credential) -> Result<BallotEntry> {
         self.finish(credential, Intent::Cast)
     }
@@ -399,19 +404,117 @@ impl PreparedBallot {
     }
 
     fn finish(self, credential: &Credential, intent: Intent) -> Result<BallotEntry> {
-        if credential.public() != self.ballot.credential {
-            return Err(ElectionError::Credential(
-                "this credential is not the one the ballot was encrypted for".into(),
+        let opening = (intent == Intent::Challenge).then_some(self.opening);
+        sign_entry(self.ballot, credential, intent, opening)
+    }
+}
+
+/// Signs `ballot` with `credential` for `intent`; `opening` goes with a challenged ballot.
+fn sign_entry(
+    ballot: BallotBody,
+    credential: &Credential,
+    intent: Intent,
+    opening: Option<Opening>,
+) -> Result<BallotEntry> {
+    if credential.public() != ballot.credential {
+        return Err(ElectionError::Credential(
+            "this credential is not the one the ballot was encrypted for".into(),
+        ));
+    }
+    let signature = credential.sign(&signed_message(&ballot.hash(), intent).0);
+    Ok(BallotEntry {
+        ballot,
+        intent,
+        signature,
+        opening,
+    })
+}
+
+/// Where a ballot on the voter's device stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceState {
+    /// Encrypted; neither cast nor challenged yet (the opening is kept).
+    #[default]
+    Prepared,
+    /// Cast: the opening has been wiped, so the file proves nothing about the vote.
+    Cast,
+    /// Challenged: opened for anyone to check; it can never be cast.
+    Challenged,
+}
+
+/// The voter's device file of one ballot (`voter encrypt` writes it; `voter cast` and
+/// `voter challenge` rewrite it). Casting wipes the opening, so the file is no receipt of the
+/// vote; a cast ballot cannot be challenged, and a challenged one cannot be cast.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceBallot {
+    /// Prepared, cast or challenged.
+    #[serde(default)]
+    pub state: DeviceState,
+    /// The encrypted ballot.
+    pub ballot: BallotBody,
+    /// The votes and nonces, until the ballot is cast.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opening: Option<Opening>,
+}
+
+impl From<PreparedBallot> for DeviceBallot {
+    fn from(prepared: PreparedBallot) -> Self {
+        DeviceBallot {
+            state: DeviceState::Prepared,
+            ballot: prepared.ballot,
+            opening: Some(prepared.opening),
+        }
+    }
+}
+
+impl DeviceBallot {
+    /// The confirmation code.
+    pub fn code(&self) -> ConfirmationCode {
+        self.ballot.code()
+    }
+
+    /// Signs the ballot for casting and wipes the opening (its nonces are zeroized). Refused
+    /// for a challenged ballot, whose votes are public.
+    pub fn cast(&mut self, credential: &Credential) -> Result<BallotEntry> {
+        if self.state == DeviceState::Challenged {
+            return Err(ElectionError::Ballot {
+                code: self.code().to_string(),
+                reason: "it was challenged (opened): it can never be cast; encrypt a new ballot"
+                    .into(),
+            });
+        }
+        let entry = sign_entry(self.ballot.clone(), credential, Intent::Cast, None)?;
+        self.opening = None;
+        self.state = DeviceState::Cast;
+        Ok(entry)
+    }
+
+    /// Signs the ballot for challenging, with its opening. Refused for a cast ballot: it
+    /// counts, and its opening is gone.
+    pub fn challenge(&mut self, credential: &Credential) -> Result<BallotEntry> {
+        let refuse = |reason: &str| ElectionError::Ballot {
+            code: self.code().to_string(),
+            reason: reason.into(),
+        };
+        if self.state == DeviceState::Cast {
+            return Err(refuse(
+                "it was cast: a cast ballot cannot be challenged (its nonces were wiped)",
             ));
         }
-        let signature = credential.sign(&signed_message(&self.ballot.hash(), intent).0);
-        let opening = (intent == Intent::Challenge).then_some(self.opening);
-        Ok(BallotEntry {
-            ballot: self.ballot,
-            intent,
-            signature,
-            opening,
-        })
+        let opening = self
+            .opening
+            .clone()
+            .ok_or_else(|| refuse("the file holds no opening to challenge it with"))?;
+        let entry = sign_entry(
+            self.ballot.clone(),
+            credential,
+            Intent::Challenge,
+            Some(opening),
+        )?;
+        self.state = DeviceState::Challenged;
+        Ok(entry)
     }
 }
 
@@ -653,6 +756,31 @@ mod tests {
             })
     }
 
+    #[test]
+    fn casting_wipes_the_opening_and_cast_and_challenge_exclude_each_other() -> Result<()> {
+        let f = fixture();
+        let credential = &f.credentials[0];
+        let selections = crate::simulation::random_selections(&f.ctx.manifest)?;
+        let mut cast = DeviceBallot::from(encrypt_ballot(&f.ctx, credential, &selections)?);
+        let entry = cast.cast(credential)?;
+        assert_eq!(
+            (cast.state, entry.intent),
+            (DeviceState::Cast, Intent::Cast)
+        );
+        assert!(cast.opening.is_none());
+        let stored = String::from_utf8(canonical_json(&cast)?).unwrap_or_default();
+        assert!(!stored.contains("nonce"), "{stored}");
+        let err = cast.challenge(credential).unwrap_err().to_string();
+        assert!(err.contains("cannot be challenged"), "{err}");
+
+        let mut challenged = DeviceBallot::from(encrypt_ballot(&f.ctx, credential, &selections)?);
+        let opened = challenged.challenge(credential)?;
+        assert!(opened.check_opening(&f.ctx).is_ok());
+        let err = challenged.cast(credential).unwrap_err().to_string();
+        assert!(err.contains("can never be cast"), "{err}");
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(24))]
 
@@ -701,21 +829,5 @@ mod tests {
             prop_assert!(result.check(&f.ctx.manifest, &points).is_ok());
             prop_assert!(combine(&f.parameters, &tally.flat(&f.ctx.manifest).unwrap(), &shares[..1]).is_err());
         }
-    }
-
-    #[test]
-    fn confirmation_codes_are_four_groups_of_crockford_base32() {
-        let code = ConfirmationCode::from_hash(&hash_parts("x", &[])).to_string();
-        assert_eq!(code.len(), 19);
-        assert!(
-            code.split('-')
-                .all(|g| g.len() == 4 && g.bytes().all(|b| CROCKFORD.contains(&b))),
-            "{code}"
-        );
-        assert_eq!(ConfirmationCode([0; 10]).to_string(), "0000-0000-0000-0000");
-        assert_eq!(
-            ConfirmationCode([255; 10]).to_string(),
-            "ZZZZ-ZZZZ-ZZZZ-ZZZZ"
-        );
     }
 }

@@ -134,18 +134,19 @@ pub struct BallotInclusion {
     pub inclusion: Inclusion,
 }
 
-/// Finds the ballot with confirmation code `code` (as printed, dashes optional, any case) in the
+/// Finds the ballot with confirmation code `code` (as people type it, see
+/// [`ConfirmationCode`]'s `FromStr`; a wrong check character is refused) in the
 /// record and proves from `RECORD/board/` alone that it is on the board, under the checkpoint
 /// signed as `policy` (the election's, see [`election_policy`]) demands.
 pub fn prove_ballot(record: &Path, policy: &TrustPolicy, code: &str) -> Result<BallotInclusion> {
-    let wanted = normalize_code(code);
+    let wanted: ConfirmationCode = code.parse()?;
     let mut mirror = Mirror::open(&board_dir(record), policy)?;
     let mut found = None;
     for_each_entry(record, |item| {
         if found.is_none()
             && item.kind == ItemKind::Ballot
             && let Some(ballot_code) = line_code(&item.bytes)
-            && normalize_code(&ballot_code.to_string()) == wanted
+            && ballot_code == wanted
         {
             found = Some((ballot_code, board_entry(item)?));
         }
@@ -160,14 +161,6 @@ pub fn prove_ballot(record: &Path, policy: &TrustPolicy, code: &str) -> Result<B
     })?;
     let inclusion = mirror.prove(&entry)?;
     Ok(BallotInclusion { code, inclusion })
-}
-
-/// A confirmation code without dashes or spaces, in upper case, for comparison.
-fn normalize_code(code: &str) -> String {
-    code.chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
 }
 
 #[cfg(test)]
@@ -233,7 +226,7 @@ mod tests {
         let proof = prove_ballot(&record, &policy, &code.to_lowercase())?;
         assert_eq!(proof.code.to_string(), code);
         assert!(matches!(
-            prove_ballot(&record, &policy, "0000-0000-0000-0000"),
+            prove_ballot(&record, &policy, "0000-0000-0000-0000-0000-0000-0000"),
             Err(ElectionError::Ballot { .. })
         ));
         Ok(())

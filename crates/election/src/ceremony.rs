@@ -596,6 +596,38 @@ pub fn publish(
     Ok(verdicts)
 }
 
+/// Checks, before voting opens, that the record in `dir` holds a finished key ceremony: the
+/// complete set of share messages, each signed by its sender, and no complaint.
+pub fn check_finished(dir: &Path, context: &Digest, guardians: &[GuardianPublic]) -> Result<()> {
+    let read = |file: &str| {
+        let path = dir.join(file);
+        if path.exists() {
+            Ok(path)
+        } else {
+            Err(ElectionError::Record(format!(
+                "{} is missing: publish the key ceremony first (`fairtally authority add-ceremony`)",
+                path.display()
+            )))
+        }
+    };
+    let messages: Vec<ShareMessage> =
+        JsonLinesReader::open(&read(files::CEREMONY_SHARES)?)?.read_all()?;
+    let complaints: Vec<Complaint> =
+        JsonLinesReader::open(&read(files::CEREMONY_COMPLAINTS)?)?.read_all()?;
+    let problems = audit_messages(context, guardians, &messages);
+    let complained = audit_complaints(context, guardians, &messages, &complaints);
+    match problems.iter().chain(&complained).next() {
+        None => Ok(()),
+        Some(problem) => Err(ElectionError::Ceremony {
+            guardian: problem.from,
+            reason: format!(
+                "the key ceremony did not finish (guardian {} to guardian {}: {})",
+                problem.from, problem.to, problem.reason
+            ),
+        }),
+    }
+}
+
 fn write_lines<T: Serialize>(path: &Path, items: &[T]) -> Result<()> {
     let mut out = JsonLinesWriter::create(path)?;
     for item in items {

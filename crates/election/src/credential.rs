@@ -206,6 +206,11 @@ impl CredentialList {
     pub fn new(keys: impl IntoIterator<Item = CredentialKey>) -> Result<Self> {
         let mut list = CredentialList::default();
         for key in keys {
+            if list.keys.len() == MAX_CREDENTIALS {
+                return Err(ElectionError::Credential(format!(
+                    "the list holds more than {MAX_CREDENTIALS} credentials"
+                )));
+            }
             let i = list.keys.len() as u32;
             if list.positions.insert(*key.as_bytes(), i).is_some() {
                 return Err(ElectionError::Credential(format!(
@@ -251,8 +256,18 @@ impl CredentialList {
     }
 }
 
+/// The most credentials one election's list holds (ten million): positions in the list are
+/// 32-bit, and a registrar issuing more in one go would need gigabytes of memory.
+pub const MAX_CREDENTIALS: usize = 10_000_000;
+
 /// The registrar's job: `count` fresh credentials (secrets for the voters) and their public list.
+/// At most [`MAX_CREDENTIALS`].
 pub fn issue(count: usize) -> Result<(Vec<Credential>, CredentialList)> {
+    if count > MAX_CREDENTIALS {
+        return Err(ElectionError::Credential(format!(
+            "{count} credentials asked for; an election has at most {MAX_CREDENTIALS}"
+        )));
+    }
     let credentials: Vec<Credential> = (0..count).map(|_| Credential::generate()).collect();
     let list = CredentialList::new(credentials.iter().map(Credential::public))?;
     Ok((credentials, list))

@@ -66,6 +66,14 @@ pub enum ElectionError {
     /// The bulletin board holding the record refused an operation or failed a check.
     #[error("bulletin board: {0}")]
     Board(#[from] fairtally_board::BoardError),
+    /// The ballot box's index (beside the authority's board) could not be read or written.
+    #[error("ballot box index {}: {source}", path.display())]
+    Index {
+        /// The index file.
+        path: PathBuf,
+        /// The database's reason.
+        source: rusqlite::Error,
+    },
     /// A cryptographic operation failed on the given item.
     #[error("{item}: {source}")]
     Crypto {

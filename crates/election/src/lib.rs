@@ -5,6 +5,7 @@
 //! - [`credential`]: voters' Ed25519 credentials and the public credential list.
 //! - [`context`]: the base hash every proof binds, and the joint key.
 //! - [`ballot`]: encryption on the device, proofs, signatures, confirmation codes, challenges.
+//! - [`ballot_box`]: the authority's ballot box: locked, idempotent, indexed, on the board.
 //! - [`tally`]: homomorphic aggregation, decryption shares, Lagrange combination, the result.
 //! - [`record`]: the election record's files; [`verifier`]: the independent verifier.
 //! - [`simulation`]: a whole election on one machine, for `fairtally demo` and benchmarks.
@@ -13,9 +14,11 @@
 
 pub mod authority;
 pub mod ballot;
+pub mod ballot_box;
 pub mod bulletin;
 pub mod ceremony;
 pub mod check;
+pub mod confirmation_code;
 pub mod context;
 pub mod credential;
 mod error;

@@ -227,15 +227,8 @@ pub fn read_record_json<T: Serialize + DeserializeOwned>(path: &Path) -> Result<
     Ok(value)
 }
 
-/// Who may read a file fairtally writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Access {
-    /// Public material: the record, public keys, ballots cast.
-    Public,
-    /// Secrets (guardian keys and shares, voter credentials, a ballot's nonces): created
-    /// readable and writable by their owner only (mode 0600 on Unix).
-    OwnerOnly,
-}
+/// Who may read a file fairtally writes (the durable-write helper's own type).
+pub use fairtally_files::Access;
 
 /// Write one value as pretty JSON (for people; the hashed form is [`canonical_json`]).
 pub fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
@@ -262,29 +255,11 @@ fn create_file(path: &Path, access: Access) -> Result<File> {
     options.open(path).map_err(|e| ElectionError::io(path, e))
 }
 
-/// Write a file through a temporary sibling and a rename, so that a crash never leaves a
-/// half-written file in place of a good one.
+/// Write a file through a synced temporary sibling and a rename (with `fairtally_files`), so
+/// that a crash never leaves a half-written file in place of a good one.
 pub fn write_file_atomically(path: &Path, bytes: &[u8], access: Access) -> Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| ElectionError::io(parent, e))?;
-    }
-    let tmp = temporary_sibling(path);
-    // A leftover temporary file from a crash may have other permissions: start afresh.
-    let _ = std::fs::remove_file(&tmp);
-    let mut file = create_file(&tmp, access)?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| ElectionError::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| ElectionError::io(path, e))
-}
-
-fn temporary_sibling(path: &Path) -> PathBuf {
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(".tmp");
-    path.with_file_name(name)
+    fairtally_files::write_atomic(path, bytes, access)
+        .map_err(|e| ElectionError::io(&e.path, e.source))
 }
 
 /// Writes JSON Lines: one canonical JSON value per line.

@@ -109,10 +109,13 @@ mod tests {
     #[test]
     fn a_record_is_a_sequence_of_kinded_canonical_entries() -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| crate::ElectionError::io("tmp", e))?;
+        // The demo posts to its board as it goes: the board comes first.
+        let (board, _) =
+            crate::bulletin::create_board(&dir.path().join("board"), "board.example/test")?;
         let config = DemoConfig {
             manifest: Manifest::default_demo()?,
             voters: 3,
-            parameters: crate::parameters::for_tests(2, 1)?,
+            parameters: ElectionParameters::new(2, 1, board.policy())?,
             absent: 1,
             plan: VotingPlan {
                 turnout_percent: 100.0,

@@ -6,11 +6,16 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use fairtally_board::board::Board;
+use fairtally_board::note::NoteSigner;
 use fairtally_crypto::random::random_bytes;
+use fairtally_files::{Access, write_new};
 use rayon::prelude::*;
 
 use crate::authority;
 use crate::ballot::{BallotEntry, Selections, encrypt_ballot};
+use crate::ballot_box::{self, BallotBox};
+use crate::bulletin;
 use crate::ceremony::{KeyShare, run_all_in_one};
 use crate::context::VotingContext;
 use crate::credential::{self, Credential};
@@ -18,11 +23,22 @@ use crate::error::{ElectionError, Result};
 use crate::manifest::Manifest;
 use crate::parameters::{ElectionParameters, ceremony_context};
 use crate::progress::Progress;
-use crate::record::{Access, JsonLinesWriter, files, write_secret_json};
+use crate::record::{JsonLinesWriter, write_secret_json};
 use crate::tally::{ElectionResult, decrypt_share};
 
-/// Voters encrypted per parallel block (bounds memory for large runs).
+/// Voters encrypted per parallel block (bounds memory for large runs); each block's ballots go
+/// into the ballot box as one batch.
 const VOTER_BLOCK: usize = 2048;
+
+/// The most voters a demo (or a registrar) issues credentials for in one go.
+pub const MAX_VOTERS: usize = credential::MAX_CREDENTIALS;
+
+/// The file in a demo's output directory that marks it as the demo's own: only a directory
+/// holding it is ever cleared by a later demo.
+pub const DEMO_MARKER: &str = "fairtally-demo.marker";
+
+/// The board operator's name (the log's origin) of a demo election.
+pub const DEMO_ORIGIN: &str = "fairtally.demo/election";
 
 /// How the simulated voters behave.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -76,6 +92,10 @@ pub struct DemoOutcome {
     pub record: PathBuf,
     /// Where the secrets are.
     pub private: PathBuf,
+    /// The authority's bulletin board (its public files are in `board/public`).
+    pub board: PathBuf,
+    /// The board operator's signing key.
+    pub operator_key: PathBuf,
     /// Per-phase times.
     pub phases: Vec<PhaseTime>,
     /// The totals counted in plain text by the simulation (what the result must equal).
@@ -86,6 +106,12 @@ pub struct DemoOutcome {
     pub present: Vec<u32>,
     /// Ballots written (cast, challenged and re-votes).
     pub ballots: u64,
+}
+
+/// Reads the board operator's signing key.
+fn read_operator(path: &Path) -> Result<NoteSigner> {
+    let text = std::fs::read_to_string(path).map_err(|e| ElectionError::io(path, e))?;
+    Ok(NoteSigner::from_skey(&text, &path.display().to_string())?)
 }
 
 fn random_below(n: u64) -> u64 {
@@ -141,16 +167,17 @@ fn vote(ctx: &VotingContext, credential: &Credential, plan: &VotingPlan) -> Resu
     Ok(Some((entries, selections)))
 }
 
-/// Let every credential holder vote (in parallel), write the ballots to `out` in order and
-/// return the plaintext totals of the counted selections, the number of ballots written and
-/// the number of voters who voted.
+/// Let every credential holder vote (in parallel), put the ballots into the ballot box in
+/// order (one batch per block of voters) and return the plaintext totals of the counted
+/// selections, the number of ballots accepted and the number of voters who voted.
 pub fn cast_ballots(
-    ctx: &VotingContext,
+    ballot_box: &mut BallotBox<'_>,
     credentials: &[Credential],
     plan: &VotingPlan,
-    out: &mut JsonLinesWriter,
     progress: &dyn Progress,
 ) -> Result<(Vec<u64>, u64, u64)> {
+    let ctx = ballot_box.voting_context().clone();
+    let ctx = &ctx;
     progress.begin("encrypting ballots", credentials.len() as u64);
     let mut totals = vec![0u64; ctx.manifest.option_count()];
     let (mut written, mut voted) = (0u64, 0u64);
@@ -163,53 +190,88 @@ pub fn cast_ballots(
                 v
             })
             .collect();
+        let mut batch = Vec::new();
         for v in votes {
             let Some((entries, selections)) = v? else {
                 continue;
             };
             voted += 1;
-            for entry in &entries {
-                out.write(entry)?;
-            }
             written += entries.len() as u64;
+            batch.extend(entries);
             for (t, &chosen) in totals.iter_mut().zip(selections.rows().iter().flatten()) {
                 *t += u64::from(chosen);
             }
         }
+        ballot_box.accept_all(&batch)?;
     }
+    ballot_box.checkpoint()?;
     progress.end();
     Ok((totals, written, voted))
 }
 
-/// Prepare `out` for a demo: refuse a directory that holds something else, clear a previous demo.
-fn prepare_output(out: &Path) -> Result<(PathBuf, PathBuf)> {
-    let (record, private) = (out.join("record"), out.join("private"));
-    if record.exists() {
-        let ours = record.join(files::HEADER).exists() && private.is_dir();
-        if !ours {
+/// Prepares `out` for a demo or benchmark and creates its bulletin board in `out/board`
+/// (operator key `out/board/operator.key`, log `origin`), whose policy the caller puts into the
+/// election's parameters before [`run_demo`]. A directory that an earlier demo marked as its
+/// own ([`DEMO_MARKER`]) is cleared (only the parts a demo writes); any other directory that is
+/// not empty is refused, so a real election's files are never deleted.
+pub fn demo_board(out: &Path, origin: &str) -> Result<(Board, NoteSigner)> {
+    let marker = out.join(DEMO_MARKER);
+    if marker.exists() {
+        for part in ["record", "private", "board"].map(|p| out.join(p)) {
+            if part.exists() {
+                std::fs::remove_dir_all(&part).map_err(|e| ElectionError::io(&part, e))?;
+            }
+        }
+    } else {
+        let occupied = match std::fs::read_dir(out) {
+            Ok(mut entries) => entries.next().is_some(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => return Err(ElectionError::io(out, e)),
+        };
+        if occupied {
             return Err(ElectionError::Record(format!(
-                "{} exists and is not a previous demo; choose another --out",
-                record.display()
+                "{} is not empty and holds no {DEMO_MARKER} from an earlier demo; \
+                 choose another --out (nothing was deleted)",
+                out.display()
             )));
         }
-        std::fs::remove_dir_all(&record).map_err(|e| ElectionError::io(&record, e))?;
-        std::fs::remove_dir_all(&private).map_err(|e| ElectionError::io(&private, e))?;
+        write_new(
+            &marker,
+            b"This directory was written by `fairtally demo`; a later demo may replace it.\n",
+            Access::Public,
+        )
+        .map_err(|e| ElectionError::io(&e.path, e.source))?;
     }
+    bulletin::create_board(&out.join("board"), origin)
+}
+
+/// The record and private directories of a demo in `out`, which must not exist yet.
+fn prepare_output(out: &Path) -> Result<(PathBuf, PathBuf)> {
+    let (record, private) = (out.join("record"), out.join("private"));
     for dir in [&record, &private] {
+        if dir.exists() {
+            return Err(ElectionError::Record(format!(
+                "{} exists already; a demo starts in a fresh directory (see `demo_board`)",
+                dir.display()
+            )));
+        }
         std::fs::create_dir_all(dir).map_err(|e| ElectionError::io(dir, e))?;
     }
     Ok((record, private))
 }
 
-/// Run a whole election into `out/record` (public) and `out/private` (guardian key shares,
-/// voter credentials).
+/// Run a whole election into `out/record` (public) and `out/private` (guardian key shares, the
+/// simulated voters' credentials), posting every item to the board in `out/board` as it is
+/// published (ballots as they are accepted). The board must exist, with its operator key in
+/// `out/board/operator.key` and its policy in the parameters (see [`demo_board`]).
 pub fn run_demo(config: &DemoConfig, out: &Path, progress: &dyn Progress) -> Result<DemoOutcome> {
     config.manifest.validate()?;
     config.parameters.validate()?;
-    if config.voters == 0 {
-        return Err(ElectionError::Parameters(
-            "the demo needs at least one voter".into(),
-        ));
+    if config.voters == 0 || config.voters > MAX_VOTERS {
+        return Err(ElectionError::Parameters(format!(
+            "the demo needs 1 to {MAX_VOTERS} voters, not {}",
+            config.voters
+        )));
     }
     let n = config.parameters.guardians;
     let k = config.parameters.threshold;
@@ -217,6 +279,16 @@ pub fn run_demo(config: &DemoConfig, out: &Path, progress: &dyn Progress) -> Res
         return Err(ElectionError::Parameters(format!(
             "{} absent guardians leave fewer than the threshold of {k} out of {n}",
             config.absent
+        )));
+    }
+    let board_dir = out.join("board");
+    let operator_key = board_dir.join(bulletin::OPERATOR_KEY_FILE);
+    let operator = read_operator(&operator_key)?;
+    let board = Board::open(&board_dir)?;
+    if *board.policy() != config.parameters.board_policy()? {
+        return Err(ElectionError::Parameters(format!(
+            "the board in {} is not the one the parameters name",
+            board_dir.display()
         )));
     }
     let (record, private) = prepare_output(out)?;
@@ -255,32 +327,32 @@ pub fn run_demo(config: &DemoConfig, out: &Path, progress: &dyn Progress) -> Res
     secrets.finish()?;
     lap("credentials", &mut clock);
 
-    authority::open_voting(&record)?;
-    let setup = authority::load_setup(&record)?;
-    let ctx = setup.voting_context();
-    let mut box_out = JsonLinesWriter::create(&record.join(files::BALLOTS))?;
+    let setup = ballot_box::open_voting(&record, board, &operator)?;
+    let mut ballot_box = BallotBox::open(&record, Board::open(&board_dir)?, &operator)?;
     let (totals, ballots, voted) =
-        cast_ballots(&ctx, &credentials, &config.plan, &mut box_out, progress)?;
-    box_out.finish()?;
+        cast_ballots(&mut ballot_box, &credentials, &config.plan, progress)?;
     lap("voting", &mut clock);
 
-    let tally = authority::close_voting(&record, progress)?;
+    let tally = ballot_box.close(progress)?;
     lap("closing and encrypted tally", &mut clock);
 
+    let mut board = Board::open(&board_dir)?;
     let present: Vec<&KeyShare> = key_shares
         .iter()
         .take((n - config.absent) as usize)
         .collect();
     for key in &present {
         let share = decrypt_share(&setup.context.base_hash, &setup.manifest, key, &tally)?;
-        authority::accept_decryption_share(&record, &share)?;
+        authority::accept_decryption_share(&record, &share, &mut board, &operator)?;
     }
-    let result = authority::publish_result(&record)?;
+    let result = authority::publish_result(&record, &mut board, &operator)?;
     lap("decryption and result", &mut clock);
 
     Ok(DemoOutcome {
         record,
         private,
+        board: board_dir,
+        operator_key,
         phases,
         expected: ElectionResult::from_totals(&config.manifest, voted, &totals),
         result,
@@ -305,26 +377,68 @@ mod tests {
         Ok(())
     }
 
-    #[test]
-    fn demo_result_matches_the_plaintext_count() -> Result<()> {
-        let dir = tempfile::tempdir().map_err(|e| ElectionError::io("tmp", e))?;
-        let config = DemoConfig {
+    fn config(voters: usize, (n, k, absent): (u32, u32, u32), board: &Board) -> Result<DemoConfig> {
+        Ok(DemoConfig {
             manifest: Manifest::default_demo()?,
-            voters: 40,
-            parameters: crate::parameters::for_tests(3, 2)?,
-            absent: 1,
+            voters,
+            parameters: ElectionParameters::new(n, k, board.policy())?,
+            absent,
             plan: VotingPlan {
                 turnout_percent: 100.0,
                 challenge_percent: 10.0,
                 revote_percent: 20.0,
             },
-        };
-        let outcome = run_demo(&config, dir.path(), &Silent)?;
+        })
+    }
+
+    #[test]
+    fn demo_result_matches_the_plaintext_count() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| ElectionError::io("tmp", e))?;
+        let (board, _) = demo_board(dir.path(), DEMO_ORIGIN)?;
+        let outcome = run_demo(&config(40, (3, 2, 1), &board)?, dir.path(), &Silent)?;
         assert_eq!(outcome.result, outcome.expected);
         assert_eq!(outcome.present, vec![1, 2]);
         assert!(outcome.ballots >= 40);
-        // A second run into the same directory replaces the previous demo.
-        run_demo(&config, dir.path(), &Silent)?;
+        // Every ballot went on the board as it was accepted.
+        let board = Board::open(&outcome.board)?;
+        assert!(board.size()? > outcome.ballots);
+        // A second demo into the same directory replaces the previous one.
+        drop(board);
+        let (board, _) = demo_board(dir.path(), DEMO_ORIGIN)?;
+        run_demo(&config(3, (1, 1, 0), &board)?, dir.path(), &Silent)?;
+        Ok(())
+    }
+
+    #[test]
+    fn a_directory_without_the_demo_marker_is_never_cleared() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| ElectionError::io("tmp", e))?;
+        // The layout of a real election: a record and the authority's private files.
+        let record = dir.path().join("record");
+        std::fs::create_dir_all(dir.path().join("private"))
+            .and_then(|()| std::fs::create_dir_all(&record))
+            .and_then(|()| std::fs::write(record.join("record.json"), "{}"))
+            .map_err(|e| ElectionError::io("tmp", e))?;
+        let err = demo_board(dir.path(), DEMO_ORIGIN)
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            err.as_deref()
+                .is_some_and(|e| e.contains("nothing was deleted")),
+            "{err:?}"
+        );
+        assert!(record.join("record.json").exists());
+        assert!(!dir.path().join(DEMO_MARKER).exists());
+        Ok(())
+    }
+
+    #[test]
+    fn too_many_voters_are_refused_before_anything_is_allocated() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| ElectionError::io("tmp", e))?;
+        let (board, _) = demo_board(dir.path(), DEMO_ORIGIN)?;
+        let err = run_demo(&config(usize::MAX, (1, 1, 0), &board)?, dir.path(), &Silent)
+            .err()
+            .map(|e| e.to_string());
+        assert!(err.is_some_and(|e| e.contains("1 to")));
         Ok(())
     }
 }

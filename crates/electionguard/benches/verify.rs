@@ -1,2 +1,125 @@
-//! Placeholder replaced below.
-fn main() {}
+//! Verification time beside its floor: the record's exponentiations (as the specification's
+//! equations count them) times the cost of one exponentiation in the record's own group,
+//! measured in the same run. Medians of a few runs; `cargo bench -p fairtally-electionguard`.
+//!
+//! Set `EG_BENCH_SKIP_2=1` to leave out the ElectionGuard 2.0 record (about 15 s of CPU a run).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use fairtally_electionguard::group::{Group, IntegerGroup};
+use fairtally_electionguard::{Files, Options, verify_files};
+use num_bigint::BigUint;
+
+fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/electionguard")
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+/// One exponentiation in the group (p, q): a q-bit exponent on an element that has no table.
+fn exponentiation_cost(group: &IntegerGroup) -> Duration {
+    let base = group.pow(&group.g, &(&group.q - 12345u32));
+    let times = (0..21u32)
+        .map(|i| {
+            let exponent = &group.q - 1u32 - i;
+            let start = Instant::now();
+            std::hint::black_box(group.pow(&base, &exponent));
+            start.elapsed()
+        })
+        .collect();
+    median(times)
+}
+
+fn bench(name: &str, path: &Path, runs: usize) {
+    let files = match Files::read(path) {
+        Ok(files) => files,
+        Err(e) => return println!("{name}: cannot read {}: {e}", path.display()),
+    };
+    let options = Options {
+        allow_test_group: true,
+    };
+    let mut last = None;
+    let times = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            let report = verify_files(&files, None, options);
+            let t = start.elapsed();
+            last = report.ok();
+            t
+        })
+        .collect();
+    let time = median(times);
+    let Some(report) = last else {
+        return println!("{name}: the record could not be verified");
+    };
+    let (p, q, r, g) = constants(&files);
+    let group = IntegerGroup::new(p, q, r, g);
+    let one = exponentiation_cost(&group);
+    let floor = one * report.exponentiations as u32;
+    let threads = rayon::current_num_threads() as u32;
+    let ballots = report.cast_ballots + report.spoiled_ballots;
+    println!(
+        "{name}: {} in {:.3} s (median of {runs}); {} exponentiations × {:.1} µs = floor {:.3} s on one core, {:.3} s on {threads}; time/floor on {threads} = {:.2}; {:.1} ballots/s ({ballots} ballots)",
+        if report.is_valid() {
+            "verified"
+        } else {
+            "NOT verified"
+        },
+        time.as_secs_f64(),
+        report.exponentiations,
+        one.as_secs_f64() * 1e6,
+        floor.as_secs_f64(),
+        floor.as_secs_f64() / threads as f64,
+        time.as_secs_f64() / (floor.as_secs_f64() / threads as f64),
+        ballots as f64 / time.as_secs_f64(),
+    );
+}
+
+/// p, q, r, g of the record, read as the verifier reads them.
+fn constants(files: &Files) -> (BigUint, BigUint, BigUint, BigUint) {
+    let value: serde_json::Value = files.json("constants.json").unwrap_or_default();
+    let get = |k: &str| -> BigUint {
+        match &value[k] {
+            serde_json::Value::String(s) => {
+                BigUint::parse_bytes(s.as_bytes(), 16).unwrap_or_default()
+            }
+            _ => BigUint::default(),
+        }
+    };
+    if value["large_prime"].is_string() {
+        (
+            get("large_prime"),
+            get("small_prime"),
+            get("cofactor"),
+            get("generator"),
+        )
+    } else {
+        // 0.95 writes decimal constants too long for a JSON number: its group is the standard one.
+        fairtally_electionguard::constants::Standard::V1.constants()
+    }
+}
+
+fn main() {
+    let d = data();
+    bench(
+        "hamilton-general (1.0, 64-bit test group)",
+        &d.join("python-1.x/1.0.0-preview-1/sample/hamilton-general"),
+        21,
+    );
+    bench(
+        "minimal (0.95, 4096-bit group)",
+        &d.join("python-1.x/0.95.0/sample/minimal"),
+        5,
+    );
+    if std::env::var_os("EG_BENCH_SKIP_2").is_none() {
+        bench(
+            "egk workflow (2.0, 4096-bit group)",
+            &d.join("egk-2.0/workflow/allAvailableJson"),
+            1,
+        );
+    }
+}

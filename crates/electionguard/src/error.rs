@@ -47,6 +47,9 @@ pub enum Error {
     /// The record is larger than the limits this verifier accepts.
     #[error("{0}")]
     TooLarge(String),
+    /// The record is an ElectionGuard record of a version this verifier does not verify.
+    #[error("{0}")]
+    Unsupported(String),
     /// The path holds nothing recognisable as an ElectionGuard record.
     #[error("{0}")]
     NotElectionGuard(String),

@@ -140,6 +140,33 @@ impl Group for IntegerGroup {
     }
 }
 
+/// An ElGamal ciphertext (α, β), `pad` and `data` in ElectionGuard's words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ciphertext {
+    /// α = g^ξ.
+    pub pad: BigUint,
+    /// β: the message under K^ξ (g^m · K^ξ in 1.x, K^(m+ξ) in 2.0).
+    pub data: BigUint,
+}
+
+impl Ciphertext {
+    /// The encryption of zero with no randomness, (1, 1): the start of a product.
+    pub fn one() -> Ciphertext {
+        Ciphertext {
+            pad: BigUint::one(),
+            data: BigUint::one(),
+        }
+    }
+
+    /// The component-wise product, which encrypts the sum of the two messages.
+    pub fn mul(&self, other: &Ciphertext, group: &IntegerGroup) -> Ciphertext {
+        Ciphertext {
+            pad: group.mul(&self.pad, &other.pad),
+            data: group.mul(&self.data, &other.data),
+        }
+    }
+}
+
 /// Bits per window of a fixed-base table: 2^8 − 1 entries per window, so a 256-bit exponent
 /// costs 32 multiplications instead of about 320 for a square-and-multiply.
 const FIXED_WINDOW: u64 = 8;

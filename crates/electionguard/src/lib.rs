@@ -1,6 +1,7 @@
 //! Reading and verifying ElectionGuard election records as other implementations write them:
 //! electionguard-python 0.95 and 1.x records (the ElectionGuard 1.0 specification's
-//! verification steps V1–V12).
+//! verification steps V1–V12) and ElectionGuard 2.0 records as electionguard-kotlin-multiplatform
+//! writes them (the 2.0 specification's steps V1–V18).
 //!
 //! The verifier reads a record directory or `.zip` archive, detects its version, runs every
 //! step of that version's specification, counts the items that passed each step and names
@@ -13,10 +14,12 @@ pub mod constants;
 pub mod error;
 pub mod group;
 pub mod json;
+pub mod manifest;
 pub mod parameters;
 pub mod report;
 pub mod source;
 pub mod v1;
+pub mod v2;
 
 use std::path::Path;
 
@@ -30,6 +33,8 @@ pub use source::Files;
 pub enum Version {
     /// electionguard-python 0.95 or 1.x, in one of its layouts.
     One(v1::record::Layout),
+    /// ElectionGuard 2.0, as electionguard-kotlin-multiplatform writes it.
+    Two,
 }
 
 impl Version {
@@ -37,12 +42,16 @@ impl Version {
     pub fn name(self) -> &'static str {
         match self {
             Version::One(layout) => layout.name(),
+            Version::Two => "ElectionGuard 2.0 (electionguard-kotlin-multiplatform)",
         }
     }
 }
 
 /// The version of the record in `files`, if it is an ElectionGuard record this crate reads.
 pub fn detect(files: &Files) -> Result<Option<Version>> {
+    if v2::record::detect(files)? {
+        return Ok(Some(Version::Two));
+    }
     Ok(v1::record::detect(files)?.map(Version::One))
 }
 
@@ -74,5 +83,6 @@ pub fn verify_files(files: &Files, version: Option<Version>, options: Options) -
             let record = v1::record::read(files, layout)?;
             Ok(v1::verify::verify(&record, options))
         }
+        Version::Two => Ok(v2::verify::verify(&v2::record::read(files)?, options)),
     }
 }

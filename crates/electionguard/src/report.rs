@@ -166,3 +166,43 @@ impl Tally {
         }
     }
 }
+
+/// One [`Tally`] per step of a specification, merged across threads.
+#[derive(Default, Clone)]
+pub struct Steps(Vec<Tally>);
+
+impl Steps {
+    /// The tally of step `number` (1-based, as the specifications number them).
+    pub fn at(&mut self, number: usize) -> &mut Tally {
+        if self.0.len() < number {
+            self.0.resize(number, Tally::default());
+        }
+        &mut self.0[number - 1]
+    }
+
+    /// Add another set of tallies, step by step.
+    pub fn merge(mut self, other: Steps) -> Steps {
+        for (i, t) in other.0.into_iter().enumerate() {
+            self.at(i + 1).merge(t);
+        }
+        self
+    }
+
+    /// Every tally folded into one (a step that repeats other steps on other items).
+    pub fn flatten(self) -> Tally {
+        self.0.into_iter().fold(Tally::default(), |mut acc, t| {
+            acc.merge(t);
+            acc
+        })
+    }
+
+    /// The finished steps, named by `names` (id, name) in order.
+    pub fn finish(mut self, names: &[(&str, &str)]) -> Vec<Step> {
+        self.at(names.len());
+        self.0
+            .into_iter()
+            .zip(names)
+            .map(|(t, (id, name))| t.step(id, name))
+            .collect()
+    }
+}

@@ -38,7 +38,7 @@ impl Files {
         }
         let root = record_root(&files).ok_or_else(|| {
             Error::NotElectionGuard(format!(
-                "{} holds no manifest.json beside context.json, election_initialized.json or election_config.json",
+                "{} holds no manifest.json beside context.json and constants.json (ElectionGuard 1.x) or election_config.json and election_initialized.json (2.0)",
                 path.display()
             ))
         })?;
@@ -169,14 +169,9 @@ fn read_zip(path: &Path, files: &mut BTreeMap<String, Vec<u8>>, total: &mut u64)
 }
 
 /// Whether `path` looks like an ElectionGuard record, from its file names alone: a directory
-/// (or its `election_record/` folder) or a zip archive with `manifest.json` beside a context
-/// file. Nothing is parsed, so this is cheap enough to decide which verifier to run.
+/// (or its `election_record/` folder) or a zip archive with `manifest.json` beside one of the
+/// [`SIGNATURES`]. Nothing is parsed, so this is cheap enough to decide which verifier to run.
 pub fn looks_like(path: &Path) -> bool {
-    let context_files = [
-        "context.json",
-        "election_initialized.json",
-        "election_config.json",
-    ];
     if path.is_dir() {
         // A fairtally record also has manifest.json and context.json; its header record.json
         // (which no ElectionGuard layout has) tells them apart.
@@ -187,7 +182,9 @@ pub fn looks_like(path: &Path) -> bool {
             .iter()
             .any(|dir| {
                 dir.join("manifest.json").is_file()
-                    && context_files.iter().any(|f| dir.join(f).is_file())
+                    && SIGNATURES
+                        .iter()
+                        .any(|files| files.iter().all(|f| dir.join(f).is_file()))
             });
     }
     let Ok(file) = fs::File::open(path) else {
@@ -204,20 +201,25 @@ pub fn looks_like(path: &Path) -> bool {
     record_root(&names).is_some()
 }
 
-/// The shortest folder prefix holding `manifest.json` and a context file.
+/// The files beside `manifest.json` that make a folder an ElectionGuard record: 1.x's, then
+/// 2.0's. (A fairtally record also has `manifest.json` and `context.json`, but no
+/// `constants.json`.)
+const SIGNATURES: [[&str; 2]; 2] = [
+    ["context.json", "constants.json"],
+    ["election_config.json", "election_initialized.json"],
+];
+
+/// The shortest folder prefix holding `manifest.json` and one of the [`SIGNATURES`].
 fn record_root(files: &BTreeMap<String, Vec<u8>>) -> Option<String> {
     files
         .keys()
         .filter_map(|name| name.strip_suffix("manifest.json"))
         .filter(|prefix| prefix.is_empty() || prefix.ends_with('/'))
         .filter(|prefix| {
-            [
-                "context.json",
-                "election_initialized.json",
-                "election_config.json",
-            ]
-            .iter()
-            .any(|f| files.contains_key(&format!("{prefix}{f}")))
+            SIGNATURES.iter().any(|sig| {
+                sig.iter()
+                    .all(|f| files.contains_key(&format!("{prefix}{f}")))
+            })
         })
         .min_by_key(|prefix| prefix.len())
         .map(str::to_string)

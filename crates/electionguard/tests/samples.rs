@@ -1,6 +1,9 @@
 //! The electionguard-python sample records verify, with the tally of their own `tally.json`;
 //! a modified copy of each kind of item is rejected by the step the specification assigns it.
 
+// Test helpers outside #[test] functions: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -357,9 +360,7 @@ fn unusable_input_is_an_error_naming_the_file_and_item() {
     let dir = modified(&hamilton(), "context.json", |v| {
         v["quorum"] = Value::from("three")
     });
-    let error = verify_path(dir.path(), None, TEST_GROUP)
-        .err()
-        .expect("an error");
+    let error = verify_path(dir.path(), None, TEST_GROUP).expect_err("an error");
     let text = error.to_string();
     assert!(
         text.contains("context.json") && text.contains("quorum"),
@@ -370,12 +371,21 @@ fn unusable_input_is_an_error_naming_the_file_and_item() {
     copy(&hamilton(), dir.path());
     fs::write(dir.path().join("election_record/tally.json"), b"{not json").unwrap();
     let text = verify_path(dir.path(), None, TEST_GROUP)
-        .err()
-        .expect("an error")
+        .expect_err("an error")
         .to_string();
     assert!(text.contains("tally.json"), "{text}");
 
     let empty = tempfile::tempdir().unwrap();
     assert!(!fairtally_electionguard::looks_like_record(empty.path()));
     assert!(verify_path(empty.path(), None, TEST_GROUP).is_err());
+}
+
+#[test]
+fn the_1_91_sample_is_named_as_unsupported() {
+    let error = verify_path(&data().join("1.91/sample"), None, TEST_GROUP).expect_err("an error");
+    assert!(
+        matches!(error, fairtally_electionguard::Error::Unsupported(_)),
+        "{error}"
+    );
+    assert!(error.to_string().contains("1.91"));
 }

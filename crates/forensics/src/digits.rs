@@ -245,6 +245,25 @@ fn category(thresholds: &[u64; 10], draw: u64) -> usize {
     thresholds.iter().map(|&t| usize::from(draw >= t)).sum()
 }
 
+/// Counts below this have their two categories looked up rather than computed: the binomial
+/// walk asks for them about a hundred times per station and option.
+const TABLED: usize = 1 << 16;
+
+/// The (second, last) categories of every count below [`TABLED`].
+fn category_table() -> &'static [[u8; 2]] {
+    static TABLE: std::sync::OnceLock<Vec<[u8; 2]>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        (0..TABLED as u64)
+            .map(|k| {
+                [
+                    DigitKind::Second.category(k) as u8,
+                    DigitKind::Last.category(k) as u8,
+                ]
+            })
+            .collect()
+    })
+}
+
 /// Both tests of one option over one region's stations, given as `(count, ballots counted)`.
 fn tally_region(counts: &[(u64, u64)], reps: usize, seed: u64) -> [Tally; 2] {
     let mut tallies = [Tally::new(reps), Tally::new(reps)];
@@ -258,10 +277,14 @@ fn tally_region(counts: &[(u64, u64)], reps: usize, seed: u64) -> [Tally; 2] {
         } else {
             count as f64 / counted as f64
         };
+        let table = category_table();
         let total = for_each_term(counted, p, |k, q| {
-            for (kind, slot) in DigitKind::BOTH.iter().zip(probabilities.iter_mut()) {
-                slot[kind.category(k)] += q;
-            }
+            let [second, last] = table.get(k as usize).map_or_else(
+                || DigitKind::BOTH.map(|kind| kind.category(k)),
+                |c| c.map(usize::from),
+            );
+            probabilities[0][second] += q;
+            probabilities[1][last] += q;
         });
         let mut cuts = [[0u64; 10]; 2];
         let mut certain = [None; 2];
@@ -412,6 +435,11 @@ mod tests {
         );
         let last = |c| DigitKind::Last.category(c);
         assert_eq!([last(99), last(100), last(4_719)], [10, 0, 9]);
+        let table = category_table();
+        for k in [0u64, 9, 10, 99, 100, 4_719, 65_535] {
+            let tabled = table[k as usize].map(usize::from);
+            assert_eq!(tabled, [second(k), last(k)], "{k}");
+        }
     }
 
     #[test]

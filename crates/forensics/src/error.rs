@@ -30,6 +30,14 @@ pub enum ForensicsError {
     /// The requested region does not occur in the data.
     #[error("region {0:?} does not occur in the results")]
     UnknownRegion(String),
+    /// An input file could not be read (to record its SHA-256).
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
     /// An output file could not be written.
     #[error("cannot write {path}: {source}")]
     Write {

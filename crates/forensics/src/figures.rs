@@ -18,6 +18,72 @@ fn text<E: std::fmt::Debug>(error: E) -> String {
     format!("{error:?}")
 }
 
+/// What every standalone figure carries: the election's name, the source and the date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FigureCaption {
+    /// The election (and region) analysed.
+    pub title: String,
+    /// Where the data come from (file name or publisher).
+    pub source: String,
+    /// When the figure was made (UTC date).
+    pub date: String,
+}
+
+/// Draws `figure` under a title line and above a footer naming the source and date.
+fn captioned<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    caption: &FigureCaption,
+    heading: &str,
+    figure: &impl Figure,
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(text)?;
+    let (_, height) = root.dim_in_pixel();
+    let (top, rest) = root.split_vertically(30);
+    let (body, bottom) = rest.split_vertically(height.saturating_sub(30 + 22));
+    top.draw_text(
+        &format!("{}: {heading}", caption.title),
+        &("sans-serif", 18).into_font().color(&BLACK),
+        (10, 6),
+    )
+    .map_err(text)?;
+    bottom
+        .draw_text(
+            &format!(
+                "Source: {}. Analysis: fairtally {}, {}.",
+                caption.source,
+                env!("CARGO_PKG_VERSION"),
+                caption.date
+            ),
+            &("sans-serif", 13).into_font().color(&RGBColor(90, 90, 90)),
+            (10, 4),
+        )
+        .map_err(text)?;
+    figure.draw(&body)
+}
+
+/// Something drawn with its caption.
+struct Captioned<'a, F> {
+    caption: &'a FigureCaption,
+    heading: &'a str,
+    figure: F,
+}
+
+impl<F: Figure> Figure for Captioned<'_, F> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        captioned(root, self.caption, self.heading, &self.figure)
+    }
+}
+
+/// A tick label: a count with thousands separators (1,400,000 rather than 1400000.0), or two
+/// decimals for a small fraction.
+fn tick(value: &f64) -> String {
+    if (value - value.round()).abs() > 1e-9 && value.abs() < 10.0 {
+        format!("{value:.2}")
+    } else {
+        crate::report::thousands(*value)
+    }
+}
+
 /// Writes `NAME.png` and `NAME.svg` in `dir`; returns the SVG's path.
 fn write_figure(
     dir: &Path,
@@ -64,6 +130,8 @@ fn line_panel<DB: DrawingBackend>(
     chart
         .configure_mesh()
         .x_desc("percent")
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
         .disable_mesh()
         .draw()
         .map_err(text)?;
@@ -151,6 +219,8 @@ impl Figure for IntegerFigure<'_> {
             .configure_mesh()
             .x_desc("stations with an integer turnout or leader's share")
             .y_desc("simulations")
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
             .disable_mesh()
             .draw()
             .map_err(text)?;
@@ -191,6 +261,8 @@ fn heatmap<DB: DrawingBackend>(
         .configure_mesh()
         .x_desc("turnout, %")
         .y_desc("leader's share, %")
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
         .disable_mesh()
         .draw()
         .map_err(text)?;
@@ -215,9 +287,47 @@ fn heatmap<DB: DrawingBackend>(
     Ok(())
 }
 
+/// The colour scale of the fingerprint: white for no station to full blue for the fullest
+/// cell, logarithmic.
+fn colour_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    max: f64,
+) -> Result<(), String> {
+    let style = ("sans-serif", 13).into_font().color(&BLACK);
+    area.draw_text(
+        "stations per 1 × 1 point cell (log scale):",
+        &style,
+        (10, 8),
+    )
+    .map_err(text)?;
+    let (left, width) = (290i32, 300i32);
+    for i in 0..width {
+        let level = f64::from(i) / f64::from(width);
+        let shade = (255.0 * (1.0 - level)) as u8;
+        area.draw(&Rectangle::new(
+            [(left + i, 6), (left + i + 1, 20)],
+            RGBColor(shade, shade, 255).filled(),
+        ))
+        .map_err(text)?;
+    }
+    area.draw(&Rectangle::new(
+        [(left, 6), (left + width, 20)],
+        BLACK.stroke_width(1),
+    ))
+    .map_err(text)?;
+    area.draw_text("1", &style, (left - 12, 8)).map_err(text)?;
+    area.draw_text(&tick(&max), &style, (left + width + 6, 8))
+        .map_err(text)?;
+    Ok(())
+}
+
 impl Figure for FingerprintFigure<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         root.fill(&WHITE).map_err(text)?;
+        let (_, height) = root.dim_in_pixel();
+        let (root, legend) = root.split_vertically(height.saturating_sub(28));
+        let observed = &self.0.national.fingerprint.counts;
+        colour_legend(&legend, observed.iter().copied().fold(1.0, f64::max))?;
         let panels = root.split_evenly((1, 3));
         heatmap(
             &panels[0],
@@ -270,6 +380,8 @@ impl Figure for ShpilkinFigure<'_> {
             .configure_mesh()
             .x_desc("turnout, %")
             .y_desc("votes per 1 % of turnout")
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
             .draw()
             .map_err(text)?;
         let centre = |b: &crate::TurnoutBin| f64::from(b.turnout_percent) + 0.5;
@@ -314,6 +426,15 @@ impl Figure for ShpilkinFigure<'_> {
     }
 }
 
+/// The right edge of digit `d`'s bar on the segmented axis of digits 0 to 9.
+fn segment_end(d: u32) -> SegmentValue<u32> {
+    if d >= 9 {
+        SegmentValue::Last
+    } else {
+        SegmentValue::Exact(d + 1)
+    }
+}
+
 /// The leader's digits: observed against expected frequencies.
 struct DigitsFigure<'a>(&'a Analysis);
 
@@ -334,39 +455,64 @@ fn digit_panel<DB: DrawingBackend>(
         .chain(&test.expected)
         .copied()
         .fold(0.0, f64::max)
-        * 1.2;
+        * 1.45;
     let mut chart = ChartBuilder::on(area)
         .caption(
-            format!("{title} (p = {:.2e})", test.p_value),
+            format!("{title} (p = {:.3})", test.p_value),
             ("sans-serif", 16),
         )
         .margin(8)
         .x_label_area_size(30)
         .y_label_area_size(50)
-        .build_cartesian_2d(0f64..10f64, 0f64..max)
+        .build_cartesian_2d((0u32..9u32).into_segmented(), 0f64..max)
         .map_err(text)?;
     chart
         .configure_mesh()
         .x_desc("digit")
+        .y_desc("share of counts")
+        .x_labels(10)
+        .x_label_formatter(&|d| match d {
+            SegmentValue::CenterOf(d) | SegmentValue::Exact(d) => d.to_string(),
+            SegmentValue::Last => String::new(),
+        })
+        .y_label_formatter(&|v| format!("{:.0} %", 100.0 * v))
         .disable_mesh()
         .draw()
         .map_err(text)?;
     let grey = RGBColor(150, 150, 150);
     chart
         .draw_series(observed.iter().enumerate().map(|(d, &f)| {
-            Rectangle::new(
-                [(d as f64 + 0.15, 0.0), (d as f64 + 0.85, f)],
+            let d = d as u32;
+            let mut bar = Rectangle::new(
+                [
+                    (SegmentValue::Exact(d), 0.0),
+                    (SegmentValue::Exact(d + 1), f),
+                ],
                 grey.filled(),
-            )
+            );
+            bar.set_margin(0, 0, 6, 6);
+            bar
         }))
-        .map_err(text)?;
+        .map_err(text)?
+        .label("observed")
+        .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], grey.filled()));
     chart
         .draw_series(test.expected.iter().enumerate().map(|(d, &p)| {
+            let d = d as u32;
             PathElement::new(
-                vec![(d as f64 + 0.05, p), (d as f64 + 0.95, p)],
+                vec![(SegmentValue::Exact(d), p), (segment_end(d), p)],
                 RED.stroke_width(2),
             )
         }))
+        .map_err(text)?
+        .label("expected by chance (resampling)")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], RED.stroke_width(2)));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
         .map_err(text)?;
     Ok(())
 }
@@ -378,12 +524,12 @@ impl Figure for DigitsFigure<'_> {
         let digits = &self.0.national.digits;
         digit_panel(
             &panels[0],
-            "Leader's second digit vs Benford",
+            "Leader's second digit",
             digits.second_digit.first().and_then(Outcome::done),
         )?;
         digit_panel(
             &panels[1],
-            "Leader's last digit vs uniform",
+            "Leader's last digit",
             digits.last_digit.first().and_then(Outcome::done),
         )?;
         Ok(())
@@ -393,20 +539,34 @@ impl Figure for DigitsFigure<'_> {
 /// The figures written, by name: (name, SVG path).
 pub(crate) fn write_figures(
     analysis: &Analysis,
+    caption: &FigureCaption,
     dir: &Path,
 ) -> Result<Vec<(&'static str, PathBuf)>, ForensicsError> {
     Ok(vec![
         (
             "histograms",
-            write_figure(dir, "histograms", (1200, 800), &HistogramsFigure(analysis))?,
+            write_figure(
+                dir,
+                "histograms",
+                (1200, 852),
+                &Captioned {
+                    caption,
+                    heading: "turnout and leader's share in 0.1-point bins",
+                    figure: HistogramsFigure(analysis),
+                },
+            )?,
         ),
         (
             "integer_percentage",
             write_figure(
                 dir,
                 "integer_percentage",
-                (900, 450),
-                &IntegerFigure(analysis),
+                (900, 502),
+                &Captioned {
+                    caption,
+                    heading: "integer-percentage test",
+                    figure: IntegerFigure(analysis),
+                },
             )?,
         ),
         (
@@ -414,17 +574,39 @@ pub(crate) fn write_figures(
             write_figure(
                 dir,
                 "fingerprint",
-                (1500, 500),
-                &FingerprintFigure(analysis),
+                (1500, 580),
+                &Captioned {
+                    caption,
+                    heading: "election fingerprint and fraud model",
+                    figure: FingerprintFigure(analysis),
+                },
             )?,
         ),
         (
             "shpilkin",
-            write_figure(dir, "shpilkin", (1000, 550), &ShpilkinFigure(analysis))?,
+            write_figure(
+                dir,
+                "shpilkin",
+                (1000, 602),
+                &Captioned {
+                    caption,
+                    heading: "votes by turnout (Shpilkin)",
+                    figure: ShpilkinFigure(analysis),
+                },
+            )?,
         ),
         (
             "digits",
-            write_figure(dir, "digits", (1000, 420), &DigitsFigure(analysis))?,
+            write_figure(
+                dir,
+                "digits",
+                (1000, 472),
+                &Captioned {
+                    caption,
+                    heading: "digit tests",
+                    figure: DigitsFigure(analysis),
+                },
+            )?,
         ),
     ])
 }

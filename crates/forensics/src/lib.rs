@@ -48,7 +48,7 @@ pub use histograms::{BINS, BINS_PER_POINT, Histogram, Histograms, histograms, in
 pub use klimek_published::{
     Loss, ModelUncertainty, PUBLISHED_ALPHAS, ShareHistogramFit, fit_share_histogram,
 };
-pub use report::{Outputs, write_outputs};
+pub use report::{InputFile, Outputs, Provenance, write_outputs};
 pub use shpilkin::{ShpilkinEstimate, TurnoutBin, shpilkin_estimate};
 
 pub use election::{Election, MAX_STATION_FIGURE, Station};

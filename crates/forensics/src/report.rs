@@ -1,10 +1,17 @@
-//! The outputs: `summary.json`, the figures and a self-contained `report.html`.
+//! The outputs: `summary.json`, the figures, CSV tables and a self-contained `report.html` a
+//! journalist can publish as it is: a headline, findings by severity with their reasons in
+//! words, names and thousands separators, rates with their denominators, and a provenance
+//! footer (version, date, SHA-256 of every input, command).
 
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::figures::write_figures;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::figures::{FigureCaption, write_figures};
 use crate::{Analysis, DigitTest, ForensicsError, Outcome, TestResults};
 
 /// The files written by [`write_outputs`].
@@ -16,12 +23,94 @@ pub struct Outputs {
     pub report: PathBuf,
     /// The figures (PNG and SVG).
     pub figures: Vec<PathBuf>,
+    /// The tables as CSV (`digits.csv`, and `regions.csv` with regions).
+    pub tables: Vec<PathBuf>,
+}
+
+/// One input file and its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InputFile {
+    /// The path as given.
+    pub path: String,
+    /// SHA-256 of its bytes, hex.
+    pub sha256: String,
+}
+
+/// Where a report comes from: enough to reproduce it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Provenance {
+    /// fairtally's version.
+    pub version: String,
+    /// When the report was made (UTC, `YYYY-MM-DD HH:MM`).
+    pub generated: String,
+    /// The input files with their SHA-256.
+    pub inputs: Vec<InputFile>,
+    /// The command line that made it.
+    pub command: String,
+    /// Where the data come from, in words (shown under every figure).
+    pub source: String,
+}
+
+impl Provenance {
+    /// Hashes the `inputs` and records the time, the version and the `command`. `source`
+    /// names where the data come from.
+    pub fn new(
+        inputs: &[&Path],
+        command: String,
+        source: String,
+    ) -> Result<Provenance, ForensicsError> {
+        let inputs = inputs
+            .iter()
+            .map(|path| {
+                let bytes = fs::read(path).map_err(|source| ForensicsError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                Ok(InputFile {
+                    path: path.display().to_string(),
+                    sha256: hex::encode(Sha256::digest(&bytes)),
+                })
+            })
+            .collect::<Result<_, ForensicsError>>()?;
+        let seconds = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Ok(Provenance {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            generated: utc_minute(seconds),
+            inputs,
+            command,
+            source,
+        })
+    }
+}
+
+/// `YYYY-MM-DD HH:MM` (UTC) of a Unix time (Howard Hinnant's civil-from-days).
+fn utc_minute(seconds: u64) -> String {
+    let days = (seconds / 86_400) as i64;
+    let minute = seconds % 86_400 / 60;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        minute / 60,
+        minute % 60
+    )
 }
 
 fn write(path: &Path, contents: &[u8]) -> Result<(), ForensicsError> {
-    fs::write(path, contents).map_err(|source| ForensicsError::Write {
-        path: path.to_path_buf(),
-        source,
+    fairtally_files::write_atomic(path, contents, fairtally_files::Access::Public).map_err(|e| {
+        ForensicsError::Write {
+            path: e.path,
+            source: e.source,
+        }
     })
 }
 
@@ -30,6 +119,60 @@ fn escape(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+/// One CSV cell: quoted, and a text that a spreadsheet would run as a formula (`=`, `+`, `-`,
+/// `@`, tab, carriage return first) made inert with a leading `'`. Every CSV table of the
+/// report goes through here, to be switched to the observe crate's shared helper once it is
+/// on main.
+fn csv_cell(text: &str) -> String {
+    let inert = match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') if text.parse::<f64>().is_err() => {
+            format!("'{text}")
+        }
+        _ => text.to_owned(),
+    };
+    format!("\"{}\"", inert.replace('"', "\"\""))
+}
+
+fn csv_table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let line = |cells: Vec<String>| cells.join(",") + "\n";
+    let mut out = line(header.iter().map(|h| csv_cell(h)).collect());
+    for row in rows {
+        out.push_str(&line(row.iter().map(|c| csv_cell(c)).collect()));
+    }
+    out
+}
+
+/// A count with thousands separators.
+pub(crate) fn thousands(value: f64) -> String {
+    let rounded = value.round();
+    let digits = format!("{}", rounded.abs() as u64);
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if rounded < 0.0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+/// A large estimate as a reader says it: "15.2 million", or with thousands separators below
+/// a million.
+fn approximately(value: f64) -> String {
+    if value.abs() >= 1e6 {
+        format!("{:.1} million", value / 1e6)
+    } else {
+        thousands(value)
+    }
+}
+
+fn int(value: impl Into<u64>) -> String {
+    thousands(value.into() as f64)
 }
 
 /// Each test in plain words: what it looks at, what it shows, what it does not prove.
@@ -70,205 +213,566 @@ fn percent(x: f64) -> String {
     format!("{:.2} %", 100.0 * x)
 }
 
-fn digit_cell(test: &Outcome<DigitTest>) -> String {
-    match test {
-        Outcome::Done(t) => format!(
-            "{} counts, mean digit {:.2} (chance {:.2}), w = {:.3}, p = {:.3}{}",
-            t.counts_used,
-            t.mean_digit,
-            t.expected_mean_digit,
-            t.effect_size,
-            t.p_value,
-            if t.alarm { " <b>alarm</b>" } else { "" }
-        ),
-        Outcome::InsufficientData { reason } => format!("insufficient data ({})", escape(reason)),
+/// How strongly a finding speaks, strongest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Severity {
+    /// A calibrated test rejects chance far beyond doubt, with a large effect.
+    Strong,
+    /// A test raises its alarm, but the measure depends on a model's assumptions.
+    Moderate,
+    /// A calibrated test rejects chance, with a small effect.
+    Weak,
+    /// Nothing beyond chance.
+    Nothing,
+}
+
+impl Severity {
+    fn label(self) -> &'static str {
+        match self {
+            Severity::Strong => "strong",
+            Severity::Moderate => "moderate",
+            Severity::Weak => "weak",
+            Severity::Nothing => "nothing found",
+        }
     }
 }
 
-fn test_figures(results: &TestResults, html: &mut String) {
-    let _ = writeln!(html, "<h3>Integer percentages</h3>");
-    let peaks = &results.histograms;
-    let ratio = |r: Option<f64>| r.map_or("n/a".to_owned(), |r| format!("{r:.2}"));
-    let _ = writeln!(
-        html,
-        "<p>Stations per whole-percentage bin over the average of other bins: turnout {}, leader's share {} (about 1 without peaks).</p>",
-        ratio(peaks.turnout_peak_ratio),
-        ratio(peaks.share_peak_ratio)
-    );
-    match &results.integer_percentage {
-        Outcome::Done(t) => {
-            let _ = writeln!(
-                html,
-                "<table><tr><th>stations kept</th><th>integer stations</th><th>expected by chance (mean ± sd)</th><th>99.9th percentile</th><th>excess</th><th>p-value</th></tr>\
-                 <tr><td>{} of {}</td><td>{}</td><td>{:.1} ± {:.1}</td><td>{:.1}</td><td><b>{:.1}</b></td><td>{:.4}</td></tr></table>\
-                 <p class=note>{} Monte Carlo repetitions, seed {}.</p>",
-                t.kept,
-                t.stations,
-                t.observed_integer,
-                t.simulated_mean,
-                t.simulated_sd,
-                t.simulated_p99_9,
-                t.excess,
-                t.p_value,
-                t.reps,
-                t.seed
-            );
-        }
-        Outcome::InsufficientData { reason } => {
-            let _ = writeln!(html, "<p><b>Insufficient data:</b> {}.</p>", escape(reason));
-        }
-    }
-    let _ = writeln!(html, "<h3>Fingerprint and fraud model</h3>");
-    let f = &results.fingerprint;
-    let _ = writeln!(
-        html,
-        "<p>{} stations; {} with turnout and leader's share both at least 80 %, {} both at least 99 %.</p>",
-        f.stations, f.top_right_stations, f.corner_stations
-    );
-    match &results.klimek_fraud_model {
-        Outcome::Done(k) => {
-            let _ = writeln!(
-                html,
-                "<table><tr><th>fi (incremental)</th><th>95 % interval</th><th>fe (extreme)</th><th>95 % interval</th><th>alpha, theta</th><th>misfit left</th><th>alarm</th></tr>\
-                 <tr><td><b>{:.3}</b></td><td>{:.3} – {:.3}</td><td><b>{:.4}</b></td><td>{:.4} – {:.4}</td><td>{}, {}</td><td>{:.2}</td><td>{}</td></tr></table>\
-                 <p class=note>Clean part of the model: turnout {} ± {}, leader's share {} ± {}. The intervals are bootstrap intervals over stations ({} replicates); they do not include the model's own error.</p>",
-                k.fi,
-                k.fi_interval.low,
-                k.fi_interval.high,
-                k.fe,
-                k.fe_interval.low,
-                k.fe_interval.high,
-                k.alpha,
-                k.theta,
-                k.residual_ratio,
-                if k.alarm { "yes" } else { "no" },
-                percent(k.clean.turnout_peak),
-                percent(k.clean.turnout_spread),
-                percent(k.clean.share_peak),
-                percent(k.clean.share_spread),
-                k.fi_interval.replicates
-            );
-        }
-        Outcome::InsufficientData { reason } => {
-            let _ = writeln!(html, "<p><b>Insufficient data:</b> {}.</p>", escape(reason));
-        }
-    }
-    let _ = writeln!(html, "<h3>Shpilkin's estimate</h3>");
-    match &results.shpilkin {
-        Outcome::Done(s) => {
-            let _ = writeln!(
-                html,
-                "<table><tr><th>turnout peak</th><th>leader's share left of it</th><th>reported share</th><th>anomalous votes</th><th>95 % interval</th><th>share without them</th></tr>\
-                 <tr><td>{:.1} %</td><td>{}</td><td>{}</td><td><b>{:.0}</b> ({} of the leader's votes)</td><td>{:.0} – {:.0} (resampling {})</td><td>{}</td></tr></table>",
-                s.turnout_peak_percent,
-                percent(s.clean_leader_share),
-                percent(s.reported_leader_share),
-                s.anomalous_votes,
-                percent(s.anomalous_fraction_of_leader_votes),
-                s.anomalous_votes_interval.low,
-                s.anomalous_votes_interval.high,
-                s.resampled,
-                percent(s.corrected_leader_share)
-            );
-        }
-        Outcome::InsufficientData { reason } => {
-            let _ = writeln!(html, "<p><b>Insufficient data:</b> {}.</p>", escape(reason));
-        }
-    }
-    let _ = writeln!(
-        html,
-        "<h3>Digit tests</h3><table><tr><th>option</th><th>second digit (counts ≥ 10)</th><th>last digit (counts ≥ 100)</th></tr>"
-    );
-    let names = results
+/// One finding of one test, in words.
+struct Finding {
+    severity: Severity,
+    test: &'static str,
+    /// What was found.
+    what: String,
+    /// Why it has its severity.
+    why: String,
+}
+
+fn digit_findings(t: &TestResults, findings: &mut Vec<Finding>) {
+    let tests = t
         .digits
         .second_digit
         .iter()
-        .zip(&results.digits.last_digit);
-    for (second, last) in names {
-        let name = second
-            .done()
-            .or(last.done())
-            .map_or("", |t| t.option.as_str());
-        let _ = writeln!(
-            html,
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(name),
-            digit_cell(second),
-            digit_cell(last)
-        );
+        .chain(&t.digits.last_digit)
+        .filter_map(Outcome::done);
+    let mut run = 0;
+    for test in tests {
+        run += 1;
+        if !test.alarm {
+            continue;
+        }
+        let digit = match test.kind {
+            crate::DigitKind::Second => "second",
+            crate::DigitKind::Last => "last",
+        };
+        findings.push(Finding {
+            severity: Severity::Weak,
+            test: "Digit tests",
+            what: format!(
+                "The {digit} digits of the {} counts for {} differ from what chance gives (mean digit {:.2}, expected {:.2}).",
+                int(test.counts_used as u64),
+                test.option,
+                test.mean_digit,
+                test.expected_mean_digit
+            ),
+            why: format!(
+                "None of more than {} honest recounts simulated from each station's own figures differed as much (p = {:.3}); but the effect is small (w = {:.3}), and honest counts can show it.",
+                test.reps - 1,
+                test.p_value,
+                test.effect_size
+            ),
+        });
     }
-    let _ = writeln!(html, "</table>");
+    if run > 0 && !findings.iter().any(|f| f.test == "Digit tests") {
+        findings.push(Finding {
+            severity: Severity::Nothing,
+            test: "Digit tests",
+            what: format!("In all {run} digit tests the digits are as chance gives."),
+            why: "No test's p-value fell below 0.01 against honest recounts simulated from the stations' own figures.".into(),
+        });
+    }
 }
 
-fn region_table(analysis: &Analysis, html: &mut String) {
-    if analysis.regions.is_empty() {
+/// Every test's finding, strongest first.
+fn findings(analysis: &Analysis, t: &TestResults) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    if let Outcome::Done(i) = &t.integer_percentage {
+        let what = format!(
+            "{} of {} stations report a whole-number turnout or leader's share; honest counting gives about {} ± {}, so {} stations too many.",
+            int(i.observed_integer),
+            int(i.kept as u64),
+            thousands(i.simulated_mean),
+            thousands(i.simulated_sd),
+            thousands(i.excess)
+        );
+        let (severity, why) = if i.excess > 0.0 && i.p_value <= 1.0 / i.reps as f64 * 1.5 {
+            (
+                Severity::Strong,
+                format!(
+                    "None of {} simulated honest counts came this high (p = {:.4}); rounded-up percentages are a known mark of results written down rather than counted.",
+                    int(i.reps as u64),
+                    i.p_value
+                ),
+            )
+        } else if i.excess > 0.0 && i.p_value < 0.05 {
+            (
+                Severity::Moderate,
+                format!(
+                    "Few simulated honest counts came this high (p = {:.3}).",
+                    i.p_value
+                ),
+            )
+        } else {
+            (
+                Severity::Nothing,
+                format!(
+                    "Simulated honest counts often come this high (p = {:.3}).",
+                    i.p_value
+                ),
+            )
+        };
+        let what = if severity == Severity::Nothing {
+            format!(
+                "Whole-number percentages are as frequent as honest counting gives ({} of {} stations).",
+                int(i.observed_integer),
+                int(i.kept as u64)
+            )
+        } else {
+            what
+        };
+        findings.push(Finding {
+            severity,
+            test: "Integer percentages",
+            what,
+            why,
+        });
+    }
+    if let Outcome::Done(e) = &t.shpilkin {
+        let interval = &e.anomalous_votes_interval;
+        if e.alarm && e.anomalous_votes > 0.0 {
+            findings.push(Finding {
+                severity: Severity::Strong,
+                test: "Shpilkin's estimate",
+                what: format!(
+                    "About {} of the {} votes for {} ({}) lie beyond what the low-turnout stations predict (95 % interval {} to {}); without them the share would be {}, not {}.",
+                    approximately(e.anomalous_votes),
+                    approximately(e.leader_votes as f64),
+                    analysis.leader,
+                    percent(e.anomalous_fraction_of_leader_votes),
+                    approximately(interval.low),
+                    approximately(interval.high),
+                    percent(e.corrected_leader_share),
+                    percent(e.reported_leader_share)
+                ),
+                why: "The whole interval lies above zero: the leader's share rises with turnout, as ballot stuffing makes it do. The estimate assumes support does not depend on turnout in an honest election.".into(),
+            });
+        } else {
+            findings.push(Finding {
+                severity: Severity::Nothing,
+                test: "Shpilkin's estimate",
+                what: format!(
+                    "No anomalous votes: the share of {} does not rise with turnout beyond chance.",
+                    analysis.leader
+                ),
+                why: "The interval of the estimate includes zero.".into(),
+            });
+        }
+    }
+    if let Outcome::Done(k) = &t.klimek_fraud_model {
+        let spread = t
+            .klimek_model_uncertainty
+            .as_ref()
+            .map_or(String::new(), |u| {
+                format!(
+                    " Variants of the model put it between {} and {}.",
+                    percent(u.fi_range.0),
+                    percent(u.fi_range.1)
+                )
+            });
+        findings.push(Finding {
+            severity: if k.alarm {
+                Severity::Moderate
+            } else {
+                Severity::Nothing
+            },
+            test: "Fingerprint and fraud model",
+            what: if k.alarm {
+                format!(
+                    "The fraud model reproduces the fingerprint with ballot stuffing at {} of stations (incremental) and {} (extreme).",
+                    percent(k.fi),
+                    percent(k.fe)
+                )
+            } else {
+                "The fingerprint needs no ballot stuffing beyond what the model gives clean elections.".into()
+            },
+            why: format!(
+                "This is the model's reading of the picture under its assumptions, not a count of falsified stations.{spread}"
+            ),
+        });
+    }
+    digit_findings(t, &mut findings);
+    findings.sort_by_key(|f| f.severity);
+    findings
+}
+
+/// The headline: what was found and how sure it is.
+fn headline(title: &str, findings: &[Finding]) -> String {
+    let top = findings.first().map_or(Severity::Nothing, |f| f.severity);
+    let lead = match top {
+        Severity::Strong => "strong statistical signs of falsification.",
+        Severity::Moderate => "signs of falsification that rest on a model's assumptions.",
+        Severity::Weak => "only weak statistical signs, of the kind honest counts can also show.",
+        Severity::Nothing => {
+            "no test found statistical signs of falsification, which does not prove an honest count."
+        }
+    };
+    let detail = findings
+        .iter()
+        .find(|f| f.severity == top && top != Severity::Nothing)
+        .map_or(String::new(), |f| format!(" {}", f.what));
+    format!("{title}: {lead}{detail}")
+}
+
+fn findings_html(findings: &[Finding], html: &mut String) {
+    let _ = writeln!(
+        html,
+        "<h2>Findings, strongest first</h2><ol class=findings>"
+    );
+    for f in findings {
+        let _ = writeln!(
+            html,
+            "<li class={0}><span class=badge>{0}</span> <b>{1}.</b> {2}<br><span class=why>Why: {3}</span></li>",
+            f.severity.label().replace(' ', "-"),
+            escape(f.test),
+            escape(&f.what),
+            escape(&f.why)
+        );
+    }
+    let _ = writeln!(html, "</ol>");
+}
+
+fn digit_row(test: &DigitTest) -> Vec<String> {
+    vec![
+        test.option.clone(),
+        format!("{:?}", test.kind).to_lowercase(),
+        test.counts_used.to_string(),
+        format!("{:.3}", test.mean_digit),
+        format!("{:.3}", test.expected_mean_digit),
+        format!("{:.4}", test.effect_size),
+        format!("{:.4}", test.p_value),
+        if test.alarm { "yes" } else { "no" }.to_owned(),
+    ]
+}
+
+const DIGIT_HEADER: [&str; 8] = [
+    "option",
+    "digit",
+    "counts",
+    "mean digit",
+    "expected mean",
+    "effect size w",
+    "p-value",
+    "alarm",
+];
+
+/// The figures of one test, below its explanation; `None` when the test did not run.
+fn test_details(key: &str, t: &TestResults, html: &mut String) {
+    let not_run = |reason: &str, html: &mut String| {
+        let _ = writeln!(html, "<p class=note>Not run: {}.</p>", escape(reason));
+    };
+    match key {
+        "histograms" => {
+            let ratio = |r: Option<f64>| r.map_or("n/a".to_owned(), |r| format!("{r:.2}"));
+            let _ = writeln!(
+                html,
+                "<p>Stations per whole-percentage bin over the average of other bins: turnout {}, leader's share {} (about 1 without peaks).</p>",
+                ratio(t.histograms.turnout_peak_ratio),
+                ratio(t.histograms.share_peak_ratio)
+            );
+        }
+        "integer_percentage" => match &t.integer_percentage {
+            Outcome::Done(i) => {
+                let _ = writeln!(
+                    html,
+                    "<div class=scroll><table><tr><th>stations kept</th><th>integer stations</th><th>expected by chance (mean ± sd)</th><th>excess</th><th>p-value</th></tr>\
+                     <tr><td>{} of {}</td><td>{} ({})</td><td>{} ± {}</td><td>{}</td><td>{:.4}</td></tr></table></div>\
+                     <p class=note>{} Monte Carlo repetitions, seed {}.</p>",
+                    int(i.kept as u64),
+                    int(i.stations as u64),
+                    int(i.observed_integer),
+                    percent(i.observed_integer as f64 / i.kept.max(1) as f64),
+                    thousands(i.simulated_mean),
+                    thousands(i.simulated_sd),
+                    thousands(i.excess),
+                    i.p_value,
+                    int(i.reps as u64),
+                    i.seed
+                );
+            }
+            Outcome::InsufficientData { reason } => not_run(reason, html),
+        },
+        "fingerprint" => {
+            let f = &t.fingerprint;
+            let _ = writeln!(
+                html,
+                "<p>{} stations; {} with turnout and leader's share both at least 80 %, {} both at least 99 %.</p>",
+                int(f.stations as u64),
+                int(f.top_right_stations as u64),
+                int(f.corner_stations as u64)
+            );
+            let mut rows = String::new();
+            if let Outcome::Done(k) = &t.klimek_fraud_model {
+                let _ = write!(
+                    rows,
+                    "<tr><td>2D fingerprint, least squares</td><td>{:.3} ({:.3}–{:.3})</td><td>{:.4} ({:.4}–{:.4})</td><td>{}</td></tr>",
+                    k.fi,
+                    k.fi_interval.low,
+                    k.fi_interval.high,
+                    k.fe,
+                    k.fe_interval.low,
+                    k.fe_interval.high,
+                    k.alpha
+                );
+            }
+            for fit in &t.klimek_published {
+                let _ = write!(
+                    rows,
+                    "<tr><td>{}</td><td>{:.3}</td><td>{:.4}</td><td>{}</td></tr>",
+                    escape(fit.label),
+                    fit.fi,
+                    fit.fe,
+                    fit.alpha
+                );
+            }
+            if rows.is_empty() {
+                if let Outcome::InsufficientData { reason } = &t.klimek_fraud_model {
+                    not_run(reason, html);
+                }
+                return;
+            }
+            let _ = writeln!(
+                html,
+                "<div class=scroll><table><tr><th>fit</th><th>fi (incremental)</th><th>fe (extreme)</th><th>alpha</th></tr>{rows}</table></div>"
+            );
+            let spread = t.klimek_model_uncertainty.as_ref().map_or(String::new(), |u| {
+                format!(
+                    " Across these fits fi runs from {:.3} to {:.3} and fe from {:.4} to {:.4}: that spread, not the bootstrap interval in brackets, is the model's uncertainty.",
+                    u.fi_range.0, u.fi_range.1, u.fe_range.0, u.fe_range.1
+                )
+            });
+            let _ = writeln!(
+                html,
+                "<p class=caveat><b>Read fi with care.</b> fi is the share of stations that the model needs stuffed to reproduce the picture, under its assumptions (one Gaussian cloud of honest stations); regional differences alone can give fi of 0.1 to 0.25 in clean simulated elections. Klimek et al. published fi 0.64 for Russia 2011 and 0.39 for 2012.{}</p>",
+                escape(&spread)
+            );
+        }
+        "shpilkin" => match &t.shpilkin {
+            Outcome::Done(e) => {
+                let votes = if e.anomalous_votes > 0.0 {
+                    format!(
+                        "{} ({} of the leader's {})",
+                        thousands(e.anomalous_votes),
+                        percent(e.anomalous_fraction_of_leader_votes),
+                        int(e.leader_votes)
+                    )
+                } else {
+                    "none".to_owned()
+                };
+                let _ = writeln!(
+                    html,
+                    "<div class=scroll><table><tr><th>turnout peak</th><th>leader's share left of it</th><th>reported share</th><th>anomalous votes</th><th>95 % interval</th></tr>\
+                     <tr><td>{:.1} %</td><td>{}</td><td>{}</td><td>{votes}</td><td>{} to {} (resampling {})</td></tr></table></div>",
+                    e.turnout_peak_percent,
+                    percent(e.clean_leader_share),
+                    percent(e.reported_leader_share),
+                    thousands(e.anomalous_votes_interval.low),
+                    thousands(e.anomalous_votes_interval.high),
+                    e.resampled
+                );
+            }
+            Outcome::InsufficientData { reason } => not_run(reason, html),
+        },
+        "digits" => {
+            let rows: Vec<Vec<String>> = t
+                .digits
+                .second_digit
+                .iter()
+                .chain(&t.digits.last_digit)
+                .filter_map(Outcome::done)
+                .map(digit_row)
+                .collect();
+            if rows.is_empty() {
+                not_run("fewer than 100 counts of 10 or more for every option", html);
+                return;
+            }
+            let _ = write!(html, "<div class=scroll><table><tr>");
+            for h in DIGIT_HEADER {
+                let _ = write!(html, "<th>{h}</th>");
+            }
+            let _ = write!(html, "</tr>");
+            for row in rows {
+                let _ = write!(html, "<tr>");
+                for (i, cell) in row.iter().enumerate() {
+                    let cell = if i == 2 {
+                        thousands(cell.parse().unwrap_or(0.0))
+                    } else {
+                        escape(cell)
+                    };
+                    let _ = write!(html, "<td>{cell}</td>");
+                }
+                let _ = write!(html, "</tr>");
+            }
+            let _ = writeln!(
+                html,
+                "</table></div><p class=note>Download: <a href=digits.csv>digits.csv</a>. Expected: what honest recounts simulated from each station's own figures give.</p>"
+            );
+        }
+        _ => {}
+    }
+}
+
+/// The region table's rows (raw figures, for the CSV) and the page's cells.
+fn region_rows(analysis: &Analysis) -> Vec<Vec<String>> {
+    analysis
+        .regions
+        .iter()
+        .map(|region| {
+            let t = &region.tests;
+            let (kept, integer, excess, p) = t.integer_percentage.done().map_or(
+                (String::new(), String::new(), String::new(), String::new()),
+                |i| {
+                    (
+                        i.kept.to_string(),
+                        i.observed_integer.to_string(),
+                        format!("{:.1}", i.excess),
+                        format!("{:.4}", i.p_value),
+                    )
+                },
+            );
+            let (anomalous, fraction) =
+                t.shpilkin
+                    .done()
+                    .map_or((String::new(), String::new()), |s| {
+                        let votes = if s.alarm {
+                            s.anomalous_votes.max(0.0)
+                        } else {
+                            0.0
+                        };
+                        (
+                            format!("{votes:.0}"),
+                            format!("{:.4}", votes / s.leader_votes.max(1) as f64),
+                        )
+                    });
+            let digits = t.digits.second_digit.iter().chain(&t.digits.last_digit);
+            let run = digits.clone().filter(|d| d.done().is_some()).count();
+            let alarms = digits.filter(|d| d.done().is_some_and(|d| d.alarm)).count();
+            vec![
+                region.region.clone(),
+                t.stations.to_string(),
+                t.leader_votes.to_string(),
+                kept,
+                integer,
+                excess,
+                p,
+                anomalous,
+                fraction,
+                alarms.to_string(),
+                run.to_string(),
+            ]
+        })
+        .collect()
+}
+
+const REGION_HEADER: [&str; 11] = [
+    "region",
+    "stations",
+    "leader's votes",
+    "stations kept by the integer test",
+    "integer stations",
+    "integer excess",
+    "integer p-value",
+    "anomalous votes (Shpilkin, when its interval is above zero)",
+    "anomalous share of the leader's votes",
+    "digit alarms",
+    "digit tests run",
+];
+
+fn region_table(rows: &[Vec<String>], html: &mut String) {
+    if rows.is_empty() {
         return;
     }
     let _ = writeln!(
         html,
-        "<h2>By region</h2><p>Every test on each region alone. Small regions cannot support every test; they say so.</p>\
-         <table><tr><th>region</th><th>stations</th><th>integer excess (p)</th><th>fi</th><th>fe</th><th>anomalous votes</th><th>digit alarms</th></tr>"
+        "<h2>By region</h2><p>Every test on each region alone; a region too small for a test leaves its cells empty. Download: <a href=regions.csv>regions.csv</a>.</p>\
+         <div class=scroll><table><tr><th>region</th><th>stations</th><th>integer stations (of kept)</th><th>excess (p)</th><th>anomalous votes (of the leader's)</th><th>digit alarms</th></tr>"
     );
-    for region in &analysis.regions {
-        let t = &region.tests;
-        let integer = t
-            .integer_percentage
-            .done()
-            .map_or("insufficient data".to_owned(), |i| {
-                format!("{:.1} ({:.3})", i.excess, i.p_value)
-            });
-        let (fi, fe) = t
-            .klimek_fraud_model
-            .done()
-            .map_or(("insufficient data".to_owned(), String::new()), |k| {
-                (format!("{:.3}", k.fi), format!("{:.4}", k.fe))
-            });
-        let shpilkin = t
-            .shpilkin
-            .done()
-            .map_or("insufficient data".to_owned(), |s| {
-                format!(
-                    "{:.0} ({:.0} – {:.0})",
-                    s.anomalous_votes,
-                    s.anomalous_votes_interval.low,
-                    s.anomalous_votes_interval.high
-                )
-            });
-        let alarms = t
-            .digits
-            .second_digit
-            .iter()
-            .chain(&t.digits.last_digit)
-            .filter(|d| d.done().is_some_and(|d| d.alarm))
-            .count();
-        let run = t
-            .digits
-            .second_digit
-            .iter()
-            .chain(&t.digits.last_digit)
-            .filter(|d| d.done().is_some())
-            .count();
+    let n = |cell: &str| thousands(cell.parse().unwrap_or(0.0));
+    for r in rows {
+        let integer = if r[3].is_empty() {
+            String::new()
+        } else {
+            let rate =
+                r[4].parse::<f64>().unwrap_or(0.0) / r[3].parse::<f64>().unwrap_or(1.0).max(1.0);
+            format!("{} of {} ({})", n(&r[4]), n(&r[3]), percent(rate))
+        };
+        let excess = if r[5].is_empty() {
+            String::new()
+        } else {
+            format!("{} ({})", n(&r[5]), r[6])
+        };
+        let anomalous = if r[7].is_empty() {
+            String::new()
+        } else if r[7] == "0" {
+            "none".to_owned()
+        } else {
+            format!(
+                "{} of {} ({})",
+                n(&r[7]),
+                n(&r[2]),
+                percent(r[8].parse().unwrap_or(0.0))
+            )
+        };
         let _ = writeln!(
             html,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} of {} tests</td></tr>",
-            escape(&region.region),
-            t.stations,
-            integer,
-            fi,
-            fe,
-            shpilkin,
-            alarms,
-            run
+            "<tr><td>{}</td><td>{}</td><td>{integer}</td><td>{excess}</td><td>{anomalous}</td><td>{} of {}</td></tr>",
+            escape(&r[0]),
+            n(&r[1]),
+            r[9],
+            r[10]
         );
     }
-    let _ = writeln!(html, "</table>");
+    let _ = writeln!(html, "</table></div>");
 }
 
-/// Writes `summary.json`, the figures (PNG and SVG) and `report.html` into `dir` (created if
-/// needed). `title` names the election in the report.
+fn provenance_footer(p: &Provenance, html: &mut String) {
+    let _ = write!(
+        html,
+        "<footer><h2>Provenance</h2><p>Made by fairtally {} on {}, with <code>{}</code>.</p><ul>",
+        escape(&p.version),
+        escape(&p.generated),
+        escape(&p.command)
+    );
+    for input in &p.inputs {
+        let _ = write!(
+            html,
+            "<li><code>{}</code>: SHA-256 <code class=hash>{}</code></li>",
+            escape(&input.path),
+            input.sha256
+        );
+    }
+    let _ = writeln!(
+        html,
+        "</ul><p class=note>Source of the data: {}. Anyone with the same files and version can rerun the command and get the same figures.</p></footer>",
+        escape(&p.source)
+    );
+}
+
+/// Writes `summary.json`, the figures (PNG and SVG), `digits.csv`, `regions.csv` (with
+/// regions) and `report.html` into `dir` (created if needed). `title` names the election in
+/// the report; `provenance` goes in its footer and under every figure.
 pub fn write_outputs(
     analysis: &Analysis,
     title: &str,
+    provenance: &Provenance,
     dir: &Path,
 ) -> Result<Outputs, ForensicsError> {
     fs::create_dir_all(dir).map_err(|source| ForensicsError::Write {
@@ -277,25 +781,60 @@ pub fn write_outputs(
     })?;
     let summary = dir.join("summary.json");
     write(&summary, &serde_json::to_vec_pretty(analysis)?)?;
-    let figures = write_figures(analysis, dir)?;
+    let caption = FigureCaption {
+        title: title.to_owned(),
+        source: provenance.source.clone(),
+        date: provenance.generated.clone(),
+    };
+    let figures = write_figures(analysis, &caption, dir)?;
+    let mut tables = Vec::new();
+    let digit_rows: Vec<Vec<String>> = analysis
+        .national
+        .digits
+        .second_digit
+        .iter()
+        .chain(&analysis.national.digits.last_digit)
+        .filter_map(Outcome::done)
+        .map(digit_row)
+        .collect();
+    let digits_csv = dir.join("digits.csv");
+    write(
+        &digits_csv,
+        csv_table(&DIGIT_HEADER, &digit_rows).as_bytes(),
+    )?;
+    tables.push(digits_csv);
+    let regions = region_rows(analysis);
+    if !regions.is_empty() {
+        let regions_csv = dir.join("regions.csv");
+        write(&regions_csv, csv_table(&REGION_HEADER, &regions).as_bytes())?;
+        tables.push(regions_csv);
+    }
+    let found = findings(analysis, &analysis.national);
     let mut html = String::new();
     let _ = writeln!(
         html,
-        "<!doctype html><html lang=en><head><meta charset=utf-8><title>Forensics: {0}</title><style>\
+        "<!doctype html><html lang=en><head><meta charset=utf-8>\
+         <meta name=viewport content=\"width=device-width, initial-scale=1\"><title>Forensics: {0}</title><style>\
          body{{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;line-height:1.45}}\
-         table{{border-collapse:collapse;margin:.5em 0}}td,th{{border:1px solid #bbb;padding:.25em .5em;text-align:left}}\
-         .explain{{background:#f4f6fa;padding:.6em 1em;border-left:4px solid #4a6fa5}}.note{{color:#555;font-size:.9em}}\
-         svg{{max-width:100%;height:auto}}</style></head><body>\
+         .scroll{{overflow-x:auto}}table{{border-collapse:collapse;margin:.5em 0}}td,th{{border:1px solid #bbb;padding:.25em .5em;text-align:left}}\
+         .headline{{font-size:1.3em;font-weight:bold}}.explain{{background:#f4f6fa;padding:.6em 1em;border-left:4px solid #4a6fa5}}.note{{color:#555;font-size:.9em}}\
+         .caveat{{background:#fff8e1;padding:.5em 1em;border-left:4px solid #b58900}}\
+         .findings li{{margin:.5em 0}}.badge{{display:inline-block;padding:0 .4em;border-radius:3px;color:#fff;font-size:.85em;text-transform:uppercase}}\
+         .strong .badge{{background:#b00020}}.moderate .badge{{background:#c77700}}.weak .badge{{background:#5f6b7a}}.nothing-found .badge{{background:#2e7d32}}\
+         .why{{color:#444;font-size:.95em}}code.hash{{word-break:break-all}}svg{{max-width:100%;height:auto}}footer{{border-top:1px solid #bbb;margin-top:2em}}</style></head><body>\
          <h1>Election forensics: {0}</h1>\
-         <p>Leader examined: <b>{1}</b>. {2} stations, {3} voters registered, {4} ballots counted, {5} votes for the leader.</p>\
+         <p class=headline>{1}</p>\
+         <p>Leader examined: <b>{2}</b>. {3} stations, {4} voters registered, {5} ballots counted, {6} votes for the leader.</p>\
          <p class=note>These tests look for statistical marks that falsification leaves in station-level results. A mark is a reason to look closer (observers' reports, protocols, recounts); none of these tests proves fraud on its own, and a clean result does not prove an honest count.</p>",
         escape(title),
+        escape(&headline(title, &found)),
         escape(&analysis.leader),
-        analysis.national.stations,
-        analysis.national.registered,
-        analysis.national.counted,
-        analysis.national.leader_votes
+        int(analysis.national.stations as u64),
+        int(analysis.national.registered),
+        int(analysis.national.counted),
+        int(analysis.national.leader_votes)
     );
+    findings_html(&found, &mut html);
     for (key, heading, what, limits) in EXPLANATIONS {
         let _ = writeln!(
             html,
@@ -316,15 +855,19 @@ pub fn write_outputs(
             };
             html.push_str(&inline);
         }
+        test_details(key, &analysis.national, &mut html);
     }
-    let _ = writeln!(html, "<h2>The figures, whole election</h2>");
-    test_figures(&analysis.national, &mut html);
-    region_table(analysis, &mut html);
+    region_table(&regions, &mut html);
     let _ = writeln!(
         html,
-        "<p class=note>Settings: {} Monte Carlo repetitions, {} bootstrap replicates, seed {}. All figures are in summary.json; every figure is also saved as PNG and SVG beside this file.</p></body></html>",
-        analysis.settings.reps, analysis.settings.bootstrap, analysis.settings.seed
+        "<p class=note>Settings: {} Monte Carlo repetitions, {} digit-test redraws, {} bootstrap replicates, seed {}. All figures are in summary.json; every figure is also saved as PNG and SVG beside this file.</p>",
+        int(analysis.settings.reps as u64),
+        int(analysis.settings.digit_reps as u64),
+        int(analysis.settings.bootstrap as u64),
+        analysis.settings.seed
     );
+    provenance_footer(provenance, &mut html);
+    html.push_str("</body></html>\n");
     let report = dir.join("report.html");
     write(&report, html.as_bytes())?;
     let mut files = Vec::new();
@@ -336,6 +879,7 @@ pub fn write_outputs(
         summary,
         report,
         figures: files,
+        tables,
     })
 }
 
@@ -357,25 +901,55 @@ mod tests {
             },
         )?;
         let dir = tempfile::tempdir()?;
-        let outputs = write_outputs(&analysis, "Test <election>", dir.path())?;
+        let provenance = Provenance {
+            version: "0".into(),
+            generated: utc_minute(1_764_590_400),
+            inputs: vec![],
+            command: "fairtally forensics =cmd".into(),
+            source: "simulated".into(),
+        };
+        let outputs = write_outputs(&analysis, "Test <election>", &provenance, dir.path())?;
         assert_eq!(outputs.figures.len(), 10);
         let html = fs::read_to_string(&outputs.report)?;
         assert!(html.contains("Test &lt;election&gt;"), "names are escaped");
+        assert!(html.contains("<html lang=en>") && html.contains("name=viewport"));
+        assert!(
+            html.contains("2025-12-01 12:00 UTC"),
+            "the provenance footer"
+        );
+        assert!(html.contains("class=headline"));
+        // A clean simulated election: nothing found is said in words, nothing negative shown.
+        assert!(!html.contains("anomalous votes for the leader (-"));
+        let regions = fs::read_to_string(dir.path().join("regions.csv"))?;
+        assert_eq!(regions.lines().count(), 21, "a header and 20 regions");
+        assert!(outputs.tables.len() == 2);
         // A directory where a figure should go.
         let blocked = dir.path().join("blocked");
         fs::create_dir_all(blocked.join("histograms.png"))?;
         assert!(matches!(
-            write_outputs(&analysis, "t", &blocked),
+            write_outputs(&analysis, "t", &provenance, &blocked),
             Err(ForensicsError::Figure { path, .. }) if path.ends_with("histograms.png")
         ));
         // A file where the output directory should go.
         let file = dir.path().join("file");
         fs::write(&file, "x")?;
         assert!(matches!(
-            write_outputs(&analysis, "t", &file),
+            write_outputs(&analysis, "t", &provenance, &file),
             Err(ForensicsError::Write { .. })
         ));
         Ok(())
+    }
+
+    #[test]
+    fn csv_cells_are_quoted_and_formulas_inert() {
+        assert_eq!(csv_cell("Москва"), "\"Москва\"");
+        assert_eq!(csv_cell("=1+1"), "\"'=1+1\"");
+        assert_eq!(csv_cell("-12.5"), "\"-12.5\"", "numbers stay numbers");
+        assert_eq!(csv_cell("a\"b"), "\"a\"\"b\"");
+        assert_eq!(thousands(1_234_567.4), "1,234,567");
+        assert_eq!(thousands(-38_942.0), "-38,942");
+        assert_eq!(utc_minute(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc_minute(951_782_400), "2000-02-29 00:00 UTC");
     }
 
     #[test]

@@ -25,7 +25,10 @@ fn chart_error(chart: &str) -> impl Fn(String) -> ObserveError + '_ {
 }
 
 /// The PVT section of `report.html`.
-fn pvt_section(p: &PvtResult) -> Result<String, ObserveError> {
+fn pvt_section(
+    p: &PvtResult,
+    options: &[fairtally_results::ElectionOption],
+) -> Result<String, ObserveError> {
     let mut html = String::new();
     if p.plan.source == crate::pvt::PvtSource::Official {
         html.push_str(
@@ -35,15 +38,18 @@ fn pvt_section(p: &PvtResult) -> Result<String, ObserveError> {
     let _ = write!(
         html,
         "<h2>Parallel vote tabulation</h2><p>Seed <code>{}</code>; {} of {} stations sampled \
-         in {} strata; {} sampled stations without figures; source: {:?}; {:.0} % intervals.</p>\
+         in {} strata; {} sampled stations without figures; source: {}; {:.0} % intervals.</p>\
          {}<table><tr><th>figure</th><th>estimate</th><th>margin</th><th>interval</th>\
          <th>official</th><th>official outside?</th></tr>",
         esc(&p.plan.seed),
-        p.sample.len(),
-        p.population,
+        thousands(p.sample.len() as u64),
+        thousands(p.population as u64),
         p.strata,
-        p.missing.len(),
-        p.plan.source,
+        thousands(p.missing.len() as u64),
+        match p.plan.source {
+            crate::pvt::PvtSource::Official => "official protocols",
+            crate::pvt::PvtSource::Observers => "observers' protocols",
+        },
         p.plan.confidence * 100.0,
         if p.thin_strata.is_empty() {
             String::new()
@@ -60,7 +66,10 @@ fn pvt_section(p: &PvtResult) -> Result<String, ObserveError> {
         let _ = write!(
             html,
             "<tr><td>{}</td><td>{}</td><td>±{}</td><td>{} – {}</td><td>{}</td><td{}>{}</td></tr>",
-            esc(&e.name),
+            esc(options
+                .iter()
+                .find(|o| o.id == e.name)
+                .map_or(e.name.as_str(), |o| o.name.as_str())),
             pct(e.estimate),
             pct(e.margin),
             pct(e.estimate - e.margin),
@@ -190,7 +199,7 @@ fn scatter(title: &str, points: &[&Point]) -> Result<String, ObserveError> {
             .configure_mesh()
             .x_desc("official votes")
             .y_desc("observed / photo-confirmed")
-            .x_label_formatter(&|v| format!("{v:.0}"))
+            .x_label_formatter(&|v| thousands(v.max(0.0).round() as u64))
             .y_label_formatter(&|v| format!("{v:.0}"))
             .draw()
             .map_err(|e| err(e.to_string()))?;
@@ -244,7 +253,7 @@ fn region_bars(regions: &[(&String, &u64)]) -> Result<String, ObserveError> {
             .disable_y_mesh()
             .disable_y_axis()
             .x_desc("stations")
-            .x_label_formatter(&|v| format!("{v:.0}"))
+            .x_label_formatter(&|v| thousands(v.max(0.0).round() as u64))
             .draw()
             .map_err(|e| err(e.to_string()))?;
         let y = |i: usize| (n - 1 - i) as f64;
@@ -259,7 +268,7 @@ fn region_bars(regions: &[(&String, &u64)]) -> Result<String, ObserveError> {
         chart
             .draw_series(regions.iter().enumerate().map(|(i, (name, c))| {
                 Text::new(
-                    format!(" {c}  {name}"),
+                    format!(" {}  {name}", thousands(**c)),
                     (**c as f64, y(i) + 0.8),
                     ("sans-serif", 13),
                 )
@@ -270,8 +279,61 @@ fn region_bars(regions: &[(&String, &u64)]) -> Result<String, ObserveError> {
     Ok(svg)
 }
 
+/// A count with thousands separators.
+fn thousands(value: u64) -> String {
+    let digits = value.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A figure's name in words: `votes:tihanovkaja` becomes the option's name on the ballot.
+fn item_name(item: &str, options: &[fairtally_results::ElectionOption]) -> String {
+    if let Some(id) = item.strip_prefix("votes:") {
+        return options
+            .iter()
+            .find(|o| o.id == id)
+            .map_or_else(|| item.to_owned(), |o| format!("votes for {}", o.name));
+    }
+    item.replace('_', " ")
+}
+
+/// Why a station is flagged, in words, with its rank (most serious first).
+fn reason_words(reason: crate::Reason) -> (u8, &'static str) {
+    match reason {
+        crate::Reason::ConfirmedExceedsOfficial => (
+            0,
+            "more voters photographed their ballot for an option than the official protocol gives it",
+        ),
+        crate::Reason::DiffersFromOfficial => (
+            1,
+            "an observer's copy of the protocol differs from the official one",
+        ),
+        crate::Reason::ObserversDisagree => (2, "two observers' copies of the protocol disagree"),
+        crate::Reason::InconsistentProtocol => (3, "the protocol breaks its own arithmetic"),
+    }
+}
+
+fn reason_by_slug(slug: &str) -> &'static str {
+    [
+        crate::Reason::ConfirmedExceedsOfficial,
+        crate::Reason::DiffersFromOfficial,
+        crate::Reason::ObserversDisagree,
+        crate::Reason::InconsistentProtocol,
+    ]
+    .into_iter()
+    .find(|r| r.name() == slug)
+    .map_or("other", |r| reason_words(r).1)
+}
+
 fn item_table(
     html: &mut String,
+    options: &[fairtally_results::ElectionOption],
     caption: &str,
     other: &str,
     flagged: &str,
@@ -292,15 +354,58 @@ fn item_table(
         let _ = write!(
             html,
             "<tr><td>{}</td><td>{}</td><td class=n>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&r.item),
-            r.compared,
-            r.flagged,
-            r.official_total,
-            r.other_total,
-            r.excess_total
+            esc(&item_name(&r.item, options)),
+            thousands(r.compared),
+            thousands(r.flagged),
+            thousands(r.official_total),
+            thousands(r.other_total),
+            thousands(r.excess_total)
         );
     }
     html.push_str("</table>");
+}
+
+/// The headline: what was found and how sure it is.
+fn headline(c: &Comparison) -> String {
+    let s = &c.summary;
+    let proven: u64 = s
+        .confirmed_exceeds_official
+        .iter()
+        .map(|i| i.flagged)
+        .max()
+        .unwrap_or(0);
+    let differing: u64 = s
+        .observed_vs_official
+        .iter()
+        .map(|i| i.flagged)
+        .max()
+        .unwrap_or(0);
+    if s.flagged_stations == 0 {
+        return format!(
+            "{}: no station's official figures are contradicted by observers' or voters' reports ({} stations compared).",
+            s.election,
+            thousands(s.stations)
+        );
+    }
+    let mut text = format!(
+        "{}: {} of {} stations are flagged.",
+        s.election,
+        thousands(s.flagged_stations),
+        thousands(s.stations)
+    );
+    if proven > 0 {
+        text.push_str(&format!(
+            " At {} stations more voters photographed their ballot for a candidate than the official protocol gives that candidate: those official figures cannot be true.",
+            thousands(proven)
+        ));
+    }
+    if differing > 0 {
+        text.push_str(&format!(
+            " At {} stations an observer's copy of the protocol differs from the official one.",
+            thousands(differing)
+        ));
+    }
+    text
 }
 
 /// Renders the page.
@@ -309,28 +414,34 @@ pub fn render_report(c: &Comparison, pvt: Option<&PvtResult>) -> Result<String, 
     let mut html = String::with_capacity(1 << 20);
     let _ = write!(
         html,
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{title}</title><style>\
-         body{{font-family:sans-serif;max-width:1200px;margin:auto;padding:1em}}\
-         table{{border-collapse:collapse;margin:.5em 0 1.5em}}td,th{{border:1px solid #bbb;\
+        "<!DOCTYPE html><html lang=en><head><meta charset=\"utf-8\">\
+         <meta name=viewport content=\"width=device-width, initial-scale=1\"><title>{title}</title><style>\
+         body{{font-family:sans-serif;max-width:1200px;margin:auto;padding:1em;line-height:1.4}}\
+         .scroll{{overflow-x:auto}}table{{border-collapse:collapse;margin:.5em 0 1.5em}}td,th{{border:1px solid #bbb;\
          padding:2px 8px;text-align:right}}td:first-child,th:first-child{{text-align:left}}\
+         .headline{{font-size:1.25em;font-weight:bold}}\
          td.n{{font-weight:bold;color:#b00}}.rehearsal{{background:#fff3cd;border:2px solid #b58900;padding:.5em 1em}}.charts{{display:flex;flex-wrap:wrap;gap:8px}}\
-         </style></head><body><h1>{title}</h1>\
+         svg{{max-width:100%;height:auto}}</style></head><body><h1>{title}</h1><p class=headline>{headline}</p>\
          <p>Stations: {stations}; with an official protocol: {off}; with observers' protocols: \
          {obs}; with voters' reports: {vot}. Flagged stations: <b>{flagged}</b>.</p>",
         title = esc(&format!("Confrontation: {}", s.election)),
-        stations = s.stations,
-        off = s.stations_with_official,
-        obs = s.stations_with_observers,
-        vot = s.stations_with_voters,
-        flagged = s.flagged_stations,
+        headline = esc(&headline(c)),
+        stations = thousands(s.stations),
+        off = thousands(s.stations_with_official),
+        obs = thousands(s.stations_with_observers),
+        vot = thousands(s.stations_with_voters),
+        flagged = thousands(s.flagged_stations),
     );
-    html.push_str(
-        "<h2>Proof without statistics</h2><p>A station where more voters showed a \
-        photo of their ballot for an option than the official protocol gives that option \
-        cannot have an honest protocol.</p>",
-    );
+    if !s.confirmed_exceeds_official.is_empty() || !s.reported_exceeds_official.is_empty() {
+        html.push_str(
+            "<h2>Proof without statistics</h2><p>A station where more voters showed a \
+            photo of their ballot for an option than the official protocol gives that option \
+            cannot have an honest protocol.</p>",
+        );
+    }
     item_table(
         &mut html,
+        &s.options,
         "Voters' photo-confirmed reports against official figures",
         "photo-confirmed",
         "stations where confirmed > official",
@@ -338,6 +449,7 @@ pub fn render_report(c: &Comparison, pvt: Option<&PvtResult>) -> Result<String, 
     );
     item_table(
         &mut html,
+        &s.options,
         "All voters' reports (confirmed or not) against official figures",
         "reported",
         "stations where reported > official",
@@ -345,6 +457,7 @@ pub fn render_report(c: &Comparison, pvt: Option<&PvtResult>) -> Result<String, 
     );
     item_table(
         &mut html,
+        &s.options,
         "Observers' protocols against official protocols",
         "observed",
         "stations where they differ",
@@ -353,15 +466,22 @@ pub fn render_report(c: &Comparison, pvt: Option<&PvtResult>) -> Result<String, 
     if !s.observers_disagree.is_empty() {
         html.push_str("<h3>Observers disagreeing with each other</h3><table><tr><th>figure</th><th>stations</th></tr>");
         for (item, n) in &s.observers_disagree {
-            let _ = write!(html, "<tr><td>{}</td><td class=n>{n}</td></tr>", esc(item));
+            let _ = write!(
+                html,
+                "<tr><td>{}</td><td class=n>{}</td></tr>",
+                esc(&item_name(item, &s.options)),
+                thousands(*n)
+            );
         }
         html.push_str("</table>");
     }
-    html.push_str(
-        "<h2>Official against observed, per station</h2><p>Red: the observed or \
-        photo-confirmed count exceeds the official one. Blue: voters' photo-confirmed \
-        reports. Green: observers' protocols.</p><div class=charts>",
-    );
+    if !c.points.is_empty() {
+        html.push_str(
+            "<h2>Official against observed, per station</h2><p>Red: the observed or \
+            photo-confirmed count exceeds the official one. Blue: voters' photo-confirmed \
+            reports. Green: observers' protocols.</p><div class=charts>",
+        );
+    }
     for (o, option) in s.options.iter().enumerate() {
         let points: Vec<&Point> = c.points.iter().filter(|p| p.option == o).collect();
         if !points.is_empty() {
@@ -371,7 +491,9 @@ pub fn render_report(c: &Comparison, pvt: Option<&PvtResult>) -> Result<String, 
             )?);
         }
     }
-    html.push_str("</div>");
+    if !c.points.is_empty() {
+        html.push_str("</div>");
+    }
     if !s.checks.is_empty() {
         html.push_str(
             "<h2>Internal consistency of protocols</h2><table><tr><th>source</th>\
@@ -383,8 +505,8 @@ pub fn render_report(c: &Comparison, pvt: Option<&PvtResult>) -> Result<String, 
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td class=n>{}</td></tr>",
                 esc(&k.source),
                 esc(&k.rule),
-                k.applied,
-                k.failed
+                thousands(k.applied),
+                thousands(k.failed)
             );
         }
         html.push_str("</table>");
@@ -396,32 +518,39 @@ pub fn render_report(c: &Comparison, pvt: Option<&PvtResult>) -> Result<String, 
         html.push_str(&region_bars(&regions[..regions.len().min(MAX_REGIONS)])?);
         html.push_str("<table><tr><th>reason</th><th>stations</th></tr>");
         for (reason, n) in &s.flagged_by_reason {
-            let _ = write!(html, "<tr><td>{}</td><td>{n}</td></tr>", esc(reason));
+            let _ = write!(
+                html,
+                "<tr><td>{}</td><td>{}</td></tr>",
+                esc(reason_by_slug(reason)),
+                thousands(*n)
+            );
         }
         html.push_str("</table>");
     }
     if let Some(p) = pvt {
-        html.push_str(&pvt_section(p)?);
+        html.push_str(&pvt_section(p, &s.options)?);
     }
     if !c.flags.is_empty() {
         let _ = write!(
             html,
-            "<h2>Findings</h2><p>The first {} of {} findings, in station order; \
-             <code>flagged.csv</code> lists them all.</p><table><tr><th>station</th>\
+            "<h2>Findings</h2><p>The first {} of {} findings, the most serious first; \
+             <a href=flagged.csv>flagged.csv</a> lists them all.</p><table><tr><th>station</th>\
              <th>region</th><th>reason</th><th>figure</th><th>official</th><th>other</th>\
              <th>source</th><th>detail</th></tr>",
             c.flags.len().min(MAX_FLAG_ROWS),
             c.flags.len()
         );
-        let number = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
-        for f in c.flags.iter().take(MAX_FLAG_ROWS) {
+        let number = |v: Option<u64>| v.map(thousands).unwrap_or_default();
+        let mut flags: Vec<&crate::Flag> = c.flags.iter().collect();
+        flags.sort_by_key(|f| reason_words(f.reason).0);
+        for f in flags.into_iter().take(MAX_FLAG_ROWS) {
             let _ = write!(
                 html,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(&f.station),
                 esc(f.region.as_deref().unwrap_or("")),
-                f.reason.name(),
-                esc(&f.item),
+                reason_words(f.reason).1,
+                esc(&item_name(&f.item, &s.options)),
                 number(f.official),
                 number(f.other),
                 esc(&f.source),
@@ -430,6 +559,13 @@ pub fn render_report(c: &Comparison, pvt: Option<&PvtResult>) -> Result<String, 
         }
         html.push_str("</table>");
     }
-    html.push_str("<p><small>Made with fairtally observe.</small></p></body></html>\n");
-    Ok(html)
+    let _ = writeln!(
+        html,
+        "<p><small>Made with fairtally observe {}.</small></p></body></html>",
+        env!("CARGO_PKG_VERSION")
+    );
+    // Wide tables scroll inside their box on a phone instead of widening the page.
+    Ok(html
+        .replace("<table>", "<div class=scroll><table>")
+        .replace("</table>", "</table></div>"))
 }

@@ -115,3 +115,35 @@ fn russia_2012_official_protocols_mostly_add_up() {
         c.summary.flagged_by_region.values().sum::<u64>()
     );
 }
+
+/// The Belarus report reads as a journalist would publish it: a headline with the proof,
+/// names rather than slugs, thousands separators, no section without content; a PVT on
+/// official figures is marked as a rehearsal.
+#[test]
+fn reports_use_names_and_open_with_a_headline() {
+    let results = load("belarus-2020/voice.csv", "belarus-2020-voice.toml");
+    let html = fairtally_observe::render_report(&compare(&results), None).unwrap();
+    assert!(html.contains("<html lang=en>") && html.contains("name=viewport"));
+    assert!(html.contains(
+        "448 of 5,709 stations are flagged. At 441 stations more voters photographed their ballot"
+    ));
+    assert!(html.contains("votes for Sviatlana Tsikhanouskaya"));
+    assert!(!html.contains("votes:tihanovkaja") && !html.contains("confirmed_exceeds_official"));
+    assert!(html.contains("1,236,287"), "thousands separators");
+    let results = load("russia/2012.csv.zip", "russia-2012.toml");
+    let plan = PvtPlan {
+        seed: "s".into(),
+        stations: 500,
+        stratify: false,
+        confidence: 0.95,
+        source: PvtSource::Official,
+        base: ShareBase::Counted,
+    };
+    let pvt = run_pvt(&results, &plan).unwrap();
+    let html = fairtally_observe::render_report(&compare(&results), Some(&pvt)).unwrap();
+    assert!(html.contains("<b>REHEARSAL.</b>"));
+    assert!(html.contains("<td>Путин Владимир Владимирович</td>"));
+    // No observers' or voters' figures: no empty sections.
+    assert!(!html.contains("Proof without statistics"));
+    assert!(!html.contains("Official against observed, per station"));
+}

@@ -434,11 +434,13 @@ impl<'h> Columns<'h> {
     }
 
     fn text(&mut self, spec: &TextSpec, item: &str) -> Result<TextPlan, ResultsError> {
-        let columns = spec
+        let columns: Vec<usize> = spec
             .columns()
             .iter()
+            .chain(spec.optional_columns())
             .map(|c| self.find(c, item))
             .collect::<Result<_, _>>()?;
+        let required = spec.columns().len();
         let (separator, part) = match spec {
             TextSpec::Column(_) => (String::new(), None),
             TextSpec::Joined { separator, .. } => (separator.clone(), None),
@@ -446,6 +448,7 @@ impl<'h> Columns<'h> {
         };
         Ok(TextPlan {
             columns,
+            required,
             separator,
             part,
         })
@@ -495,6 +498,8 @@ impl<'h> Columns<'h> {
 /// A text: the columns to join and the separator, or a part of one column.
 struct TextPlan {
     columns: Vec<usize>,
+    /// The first `required` columns must be filled; the others are joined when present.
+    required: usize,
     separator: String,
     part: Option<(String, usize)>,
 }
@@ -520,6 +525,7 @@ struct Plan {
     district: Option<TextPlan>,
     name: Option<TextPlan>,
     location: Option<TextPlan>,
+    url: Option<TextPlan>,
     registered: Option<Vec<usize>>,
     sources: Vec<SourcePlan>,
 }
@@ -534,6 +540,7 @@ impl Plan {
         let district = optional_text(&st.district, "station.district")?;
         let name = optional_text(&st.name, "station.name")?;
         let location = optional_text(&st.location, "station.location")?;
+        let url = optional_text(&st.url, "station.url")?;
         let id = columns.text(&st.id, "station.id")?;
         let registered = st
             .registered
@@ -571,6 +578,7 @@ impl Plan {
             district,
             name,
             location,
+            url,
             registered,
             sources,
         })
@@ -800,9 +808,7 @@ impl Importer<'_> {
         let (plan, field_bytes) = (self.plan, self.field_bytes);
         let mut problems = Vec::new();
         // Every part of a composed id must be there, or `N-` could stand for `N-1` and `N-2`.
-        let empty_part = plan
-            .id
-            .columns
+        let empty_part = plan.id.columns[..plan.id.required]
             .iter()
             .find(|&&c| cell(record, c).trim_ascii().is_empty());
         let id =
@@ -825,6 +831,7 @@ impl Importer<'_> {
             district: optional(&plan.district),
             name: optional(&plan.name),
             location: optional(&plan.location),
+            url: optional(&plan.url),
             registered: plan
                 .registered
                 .as_ref()

@@ -100,6 +100,11 @@ pub enum TextSpec {
         /// What goes between them (default `/`).
         #[serde(default = "default_separator")]
         separator: String,
+        /// Columns joined after `columns` when not empty (a station id's part that some rows
+        /// lack, such as the number of a Russian electronic-voting pseudo-station); every
+        /// column of `columns` must be filled.
+        #[serde(default)]
+        then_if_present: Vec<String>,
     },
     /// One part of a column split at `split` (the region `01` of a station id `01-010-0001`).
     Part {
@@ -142,7 +147,17 @@ impl CountSpec {
 }
 
 impl TextSpec {
-    /// The columns this text reads.
+    /// The columns that may be empty (joined last, when filled).
+    pub fn optional_columns(&self) -> &[String] {
+        match self {
+            TextSpec::Joined {
+                then_if_present, ..
+            } => then_if_present,
+            _ => &[],
+        }
+    }
+
+    /// The columns this text reads (without [`Self::optional_columns`]).
     pub fn columns(&self) -> &[String] {
         match self {
             TextSpec::Column(c) => std::slice::from_ref(c),
@@ -170,6 +185,9 @@ pub struct StationSpec {
     /// Address or coordinates.
     #[serde(default)]
     pub location: Option<TextSpec>,
+    /// The station's page at the commission's site.
+    #[serde(default)]
+    pub url: Option<TextSpec>,
     /// Voters on the register.
     #[serde(default)]
     pub registered: Option<CountSpec>,
@@ -339,6 +357,7 @@ impl Mapping {
             ("district", &self.station.district),
             ("name", &self.station.name),
             ("location", &self.station.location),
+            ("url", &self.station.url),
         ] {
             if let Some(t) = t {
                 texts.push((format!("station.{name}"), t));

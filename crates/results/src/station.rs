@@ -18,6 +18,9 @@ pub struct Station {
     pub name: Option<String>,
     /// Address or coordinates, as free text, when known.
     pub location: Option<String>,
+    /// The station's page at the commission's site (a source link for reports), when known.
+    #[serde(default)]
+    pub url: Option<String>,
     /// Voters on the register, as the station list gives it (a protocol may repeat it).
     pub registered: Option<u64>,
 }

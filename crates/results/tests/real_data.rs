@@ -134,3 +134,77 @@ fn belarus_voice_carries_official_figures_and_voters_reports() {
         Some((Source::Voters, Some(253)))
     );
 }
+
+/// Imports a file of `russia-more/` through its mapping: (stations with an official protocol,
+/// stations with registered voters above zero, registered voters, the summary).
+fn russia_more(file: &str, mapping_name: &str) -> (ElectionResults, ImportSummary) {
+    import_ok(&format!("russia-more/{file}"), mapping_name)
+}
+
+#[test]
+fn russia_more_reproduces_the_readme_totals() {
+    // README of ../shared/data/russia-more: stations and registered voters.
+    for (year, stations, registered, leader) in [
+        (2004, 95_779, 108_064_342, "putin"),
+        (2007, 96_193, 109_148_196, "er"),
+        (2008, 96_612, 107_222_016, "medvedev"),
+        (2020, 96_765, 107_999_611, "yes"),
+        (2021, 96_325, 109_204_662, "er"),
+    ] {
+        let (results, summary) =
+            russia_more(&format!("{year}.csv.zip"), &format!("russia-{year}.toml"));
+        assert_eq!(summary.rows_skipped, 0, "{year}: {summary}");
+        let totals = results.official_totals();
+        assert_eq!(results.official().count(), stations, "{year}");
+        assert_eq!(totals.registered, Some(registered), "{year}");
+        // The leader named in the README has the most votes.
+        let leader = results.option_index(leader).unwrap_or(usize::MAX);
+        let most = (0..results.options.len())
+            .max_by_key(|&o| totals.votes_for(o).unwrap_or(0))
+            .unwrap_or(usize::MAX);
+        assert_eq!(most, leader, "{year}");
+        // Every station's page is kept as its source link.
+        assert!(
+            results.stations.iter().all(|s| s.station.url.is_some()),
+            "{year}"
+        );
+    }
+}
+
+#[test]
+fn the_2020_referendum_counts_the_ballots_in_the_boxes() {
+    let (results, _) = russia_more("2020.csv.zip", "russia-2020.toml");
+    let totals = results.official_totals();
+    assert_eq!(
+        totals.ballots_issued, None,
+        "no issued-ballot columns are mapped"
+    );
+    let (yes, no) = (
+        totals.votes_for(0).unwrap_or(0),
+        totals.votes_for(1).unwrap_or(0),
+    );
+    let counted = totals.ballots_counted.unwrap_or(0);
+    assert_eq!(yes + no + totals.invalid.unwrap_or(0), counted);
+    assert_eq!(results.options[0].name, "ДА");
+}
+
+#[test]
+fn russia_2024_skips_the_rows_without_data() {
+    let (results, summary) = russia_more("2024.csv.zip", "russia-2024.toml");
+    assert_eq!(summary.rows_read, 94_214);
+    let with_data: Vec<_> = results
+        .official()
+        .filter(|(_, p)| p.registered.is_some_and(|r| r > 0))
+        .collect();
+    assert_eq!(with_data.len(), 91_939, "{summary}");
+    let registered: u64 = with_data.iter().filter_map(|(_, p)| p.registered).sum();
+    assert_eq!(registered, 99_764_974);
+    let (electronic, _) = russia_more(
+        "2024-electronic-voting.csv",
+        "russia-2024-electronic-voting.toml",
+    );
+    assert!(electronic.stations.len() >= 2);
+    let putin = electronic.option_index("putin").unwrap_or(usize::MAX);
+    let totals = electronic.official_totals();
+    assert!(totals.votes_for(putin) > totals.votes_for(0));
+}

@@ -25,10 +25,19 @@ pub fn ok(dir: &Path, args: &[&str]) -> String {
     stdout
 }
 
-/// Create an election in `dir/record` (embedded manifest) with `n` guardians and threshold
-/// `k`; every guardian generates its keys (`g{i}.secret.json`, `g{i}.public.json`), the
-/// authority publishes them and every guardian sends its shares (`shares-{i}.json`).
+/// Create the authority's bulletin board in `dir/board` (operator key `board/operator.key`).
+pub fn init_board(dir: &Path) {
+    ok(
+        dir,
+        &["board", "init", "board", "--origin", "example.org/election"],
+    );
+}
+
+/// Create the board and an election in `dir/record` (embedded manifest) with `n` guardians and
+/// threshold `k`; every guardian generates its keys (`g{i}.secret.json`, `g{i}.public.json`),
+/// the authority publishes them and every guardian sends its shares (`shares-{i}.json`).
 pub fn start_ceremony(dir: &Path, n: u32, k: u32) {
+    init_board(dir);
     ok(
         dir,
         &[
@@ -36,6 +45,8 @@ pub fn start_ceremony(dir: &Path, n: u32, k: u32) {
             "create",
             "--record",
             "record",
+            "--board",
+            "board",
             "--guardians",
             &n.to_string(),
             "--threshold",
@@ -115,4 +126,36 @@ pub fn finish_ceremony(dir: &Path, n: u32) {
         args.extend(shares.iter().map(String::as_str));
         ok(dir, &args);
     }
+}
+
+/// A whole election up to open voting: `n` guardians (threshold `k`), `voters` credentials in
+/// `voters/`, the set-up on the board.
+pub fn open_election(dir: &Path, (n, k): (u32, u32), voters: u32) {
+    start_ceremony(dir, n, k);
+    finish_ceremony(dir, n);
+    let voters = voters.to_string();
+    ok(
+        dir,
+        &[
+            "registrar",
+            "issue",
+            "--record",
+            "record",
+            "--voters",
+            &voters,
+            "--out-dir",
+            "voters",
+        ],
+    );
+    ok(
+        dir,
+        &[
+            "authority",
+            "open",
+            "--record",
+            "record",
+            "--board",
+            "board",
+        ],
+    );
 }

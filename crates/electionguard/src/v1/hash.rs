@@ -52,7 +52,7 @@ impl Hasher {
         for item in items {
             let text = match item {
                 Item::E(x) => hex(x),
-                Item::S(s) if s.is_empty() => "null".to_string(),
+                Item::S("") => "null".to_string(),
                 Item::S(s) => (*s).to_string(),
                 Item::I(0) => "null".to_string(),
                 Item::I(n) => n.to_string(),

@@ -7,6 +7,7 @@ use num_bigint::BigUint;
 use serde_json::value::RawValue;
 
 use crate::error::{Error, Result};
+pub use crate::group::Ciphertext;
 use crate::json::{Node, parse_hex};
 use crate::source::Files;
 use crate::v1::hash::Reduction;
@@ -36,15 +37,6 @@ impl Layout {
             Layout::V1_0 => "ElectionGuard 1.0 (electionguard-python 1.x)",
         }
     }
-}
-
-/// An ElGamal ciphertext `(pad, data) = (α, β)`.
-#[derive(Clone, Debug)]
-pub struct Ciphertext {
-    /// α = g^ξ.
-    pub pad: BigUint,
-    /// β = g^m · K^ξ.
-    pub data: BigUint,
 }
 
 /// A disjunctive Chaum–Pedersen proof that a ciphertext encrypts 0 or 1.
@@ -226,18 +218,6 @@ pub struct Decryption {
     pub contests: Vec<(String, Vec<DecryptedSelection>)>,
 }
 
-/// A contest of the manifest.
-pub struct ManifestContest {
-    /// object_id.
-    pub id: String,
-    /// Its name.
-    pub name: String,
-    /// How many selections a voter may make.
-    pub votes_allowed: u64,
-    /// Selection object_id and the candidate's name (or its candidate_id if it has none).
-    pub selections: Vec<(String, String)>,
-}
-
 /// A device that encrypted ballots: its hash starts its chain of confirmation codes.
 pub struct Device {
     /// device_id, as written.
@@ -277,7 +257,7 @@ pub struct Record {
     #[allow(missing_docs)]
     pub extended_base_hash: BigUint,
     /// The manifest's contests.
-    pub manifest: Vec<ManifestContest>,
+    pub manifest: Vec<crate::manifest::ManifestContest>,
     /// The guardians, as published.
     pub guardians: Vec<Guardian>,
     /// The encryption devices.
@@ -298,6 +278,16 @@ pub struct Record {
 pub fn detect(files: &Files) -> Result<Option<Layout>> {
     if !files.has("context.json") || !files.has("constants.json") {
         return Ok(None);
+    }
+    // electionguard-python 1.91 keeps the 1.x file names with 2.0 cryptography: its guardians
+    // publish `coefficient_proofs`, and its challenges are not reproducible (the docs say why).
+    if let Some(guardian) = files.json_under("guardians").first()
+        && files.json(guardian)?.get("coefficient_proofs").is_some()
+    {
+        return Err(Error::Unsupported(format!(
+            "{} is an electionguard-python 1.91 record (1.x files, 2.0 cryptography), which this verifier does not verify: see docs/ELECTIONGUARD.md",
+            files.origin.display()
+        )));
     }
     let context = files.json("context.json")?;
     Ok(match context.get("elgamal_public_key") {
@@ -447,46 +437,6 @@ fn constant(raw: &BTreeMap<String, Box<RawValue>>, key: &str) -> Result<BigUint>
     }
 }
 
-fn name_of(candidate: &Node) -> Option<String> {
-    let text = candidate.opt("name")?.opt("text")?;
-    let first = text.value.as_array()?.first()?;
-    first.get("value")?.as_str().map(str::to_string)
-}
-
-fn manifest(files: &Files) -> Result<Vec<ManifestContest>> {
-    let file = "manifest.json";
-    let value = files.json(file)?;
-    let root = Node::root(&value, file);
-    let mut names = BTreeMap::new();
-    if let Some(candidates) = root.opt("candidates") {
-        for c in candidates.array()? {
-            if let Some(name) = name_of(&c) {
-                names.insert(c.get("object_id")?.str()?.to_string(), name);
-            }
-        }
-    }
-    let mut contests = Vec::new();
-    for c in root.get("contests")?.array()? {
-        let mut selections = Vec::new();
-        for s in c.get("ballot_selections")?.array()? {
-            let candidate = s.get("candidate_id")?.str()?.to_string();
-            let name = names.get(&candidate).cloned().unwrap_or(candidate);
-            selections.push((s.get("object_id")?.str()?.to_string(), name));
-        }
-        contests.push(ManifestContest {
-            id: c.get("object_id")?.str()?.to_string(),
-            name: c
-                .opt("name")
-                .map(|n| n.str().map(str::to_string))
-                .transpose()?
-                .unwrap_or_default(),
-            votes_allowed: c.get("votes_allowed")?.u64()?,
-            selections,
-        });
-    }
-    Ok(contests)
-}
-
 /// Read a 1.x record of this layout.
 pub fn read(files: &Files, layout: Layout) -> Result<Record> {
     let raw: BTreeMap<String, Box<RawValue>> = serde_json::from_slice(files.get("constants.json")?)
@@ -596,7 +546,7 @@ pub fn read(files: &Files, layout: Layout) -> Result<Record> {
         manifest_hash: context.get("manifest_hash")?.hex()?,
         base_hash: context.get("crypto_base_hash")?.hex()?,
         extended_base_hash: context.get("crypto_extended_base_hash")?.hex()?,
-        manifest: manifest(files)?,
+        manifest: crate::manifest::read(files)?,
         guardians,
         devices,
         ballots,

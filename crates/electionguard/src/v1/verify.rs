@@ -10,12 +10,12 @@ use num_traits::One;
 use rayon::prelude::*;
 
 use crate::constants::Standard;
-use crate::group::{FixedBase, Group, IntegerGroup};
+use crate::group::{Ciphertext, FixedBase, Group, IntegerGroup};
 use crate::parameters::{self, Options};
-use crate::report::{ContestResult, Report, SelectionResult, Step, Tally};
+use crate::report::{ContestResult, Report, Steps, Tally};
 use crate::v1::hash::{Hasher, Item};
 use crate::v1::record::{
-    Ballot, BallotState, ChaumPedersen, Ciphertext, DecryptedSelection, Decryption, Record,
+    Ballot, BallotState, ChaumPedersen, DecryptedSelection, Decryption, Record,
 };
 
 /// The steps of the 1.0 specification's verifier, by number and name.
@@ -37,23 +37,6 @@ pub const STEPS: [(&str, &str); 12] = [
     ("V12", "Correct decryption of spoiled ballots"),
 ];
 
-/// One tally per step, merged across threads.
-#[derive(Default, Clone)]
-struct Steps([Tally; 12]);
-
-impl Steps {
-    fn at(&mut self, number: usize) -> &mut Tally {
-        &mut self.0[number - 1]
-    }
-
-    fn merge(mut self, other: Steps) -> Steps {
-        for (a, b) in self.0.iter_mut().zip(other.0) {
-            a.merge(b);
-        }
-        self
-    }
-}
-
 /// The precomputed state every check shares.
 struct Context<'a> {
     record: &'a Record,
@@ -61,8 +44,8 @@ struct Context<'a> {
     hash: Hasher,
     /// Table for the joint key K.
     key: FixedBase,
-    /// Tables for each guardian's key K_i, by guardian id.
-    guardian_keys: HashMap<&'a str, FixedBase>,
+    /// Each guardian's key K_i by guardian id, with a table when enough decryptions use it.
+    guardian_keys: HashMap<&'a str, (&'a BigUint, Option<FixedBase>)>,
     /// The extended base hash Q̄ as published (V3 checks it).
     extended: &'a BigUint,
 }
@@ -87,10 +70,20 @@ pub fn verify(record: &Record, options: Options) -> Report {
     );
     let hash = Hasher::new(&record.q, record.layout.reduction());
     let key = group.fixed_base(&record.public_key);
+    // A table costs about 30 exponentiations to build: worth it only for a key used more.
+    let decrypted: usize = std::iter::once(&record.tally)
+        .chain(&record.spoiled)
+        .map(|d| d.contests.iter().map(|(_, s)| s.len()).sum::<usize>())
+        .sum();
     let guardian_keys = record
         .guardians
         .par_iter()
-        .map(|g| (g.id.as_str(), group.fixed_base(&g.key)))
+        .map(|g| {
+            (
+                g.id.as_str(),
+                (&g.key, (decrypted >= 32).then(|| group.fixed_base(&g.key))),
+            )
+        })
         .collect();
     let cx = Context {
         record,
@@ -129,12 +122,7 @@ pub fn verify(record: &Record, options: Options) -> Report {
         .iter()
         .filter(|b| b.state == BallotState::Spoiled)
         .count() as u64;
-    let steps: Vec<Step> = steps
-        .0
-        .into_iter()
-        .zip(STEPS)
-        .map(|(t, (id, name))| t.step(id, name))
-        .collect();
+    let steps = steps.finish(&STEPS);
     Report {
         format: record.layout.name().into(),
         steps,
@@ -258,19 +246,13 @@ fn ballot(cx: &Context, ballot: &Ballot) -> Steps {
     for contest in &ballot.contests {
         let name = format!("ballot {} contest {}", ballot.id, contest.id);
         let mut selection_hashes = Vec::new();
-        let mut sum = Ciphertext {
-            pad: BigUint::one(),
-            data: BigUint::one(),
-        };
+        let mut sum = Ciphertext::one();
         for s in &contest.selections {
             let reason = selection_reason(cx, &s.ciphertext, &s.proof);
             steps
                 .at(4)
                 .item(|| format!("{name} selection {}", s.id), reason);
-            sum = Ciphertext {
-                pad: g.mul(&sum.pad, &s.ciphertext.pad),
-                data: g.mul(&sum.data, &s.ciphertext.data),
-            };
+            sum = sum.mul(&s.ciphertext, g);
             let ct_hash = cx
                 .hash
                 .hash(&[Item::E(&s.ciphertext.pad), Item::E(&s.ciphertext.data)]);
@@ -386,7 +368,7 @@ fn selection_reason(
 fn contest_reason(
     cx: &Context,
     contest: &crate::v1::record::Contest,
-    manifest: Option<&crate::v1::record::ManifestContest>,
+    manifest: Option<&crate::manifest::ManifestContest>,
     sum: &Ciphertext,
 ) -> Option<String> {
     let g = &cx.group;
@@ -470,12 +452,10 @@ fn confirmation_chain(cx: &Context, tally: &mut Tally) {
                 "its code_seed is neither an encryption device's hash nor another ballot's code"
                     .to_string(),
             )
-        } else if let Some(other) = seeds.insert(&b.code_seed, &b.id) {
-            Some(format!(
-                "its code_seed also seeds ballot {other}: the chain forks"
-            ))
         } else {
-            None
+            seeds
+                .insert(&b.code_seed, &b.id)
+                .map(|other| format!("its code_seed also seeds ballot {other}: the chain forks"))
         };
         tally.item(|| format!("ballot {} chain", b.id), reason);
     }
@@ -492,21 +472,12 @@ fn aggregation(cx: &Context, tally: &mut Tally) {
             for s in &c.selections {
                 let e = sums
                     .entry((c.id.as_str(), s.id.as_str()))
-                    .or_insert(Ciphertext {
-                        pad: BigUint::one(),
-                        data: BigUint::one(),
-                    });
-                *e = Ciphertext {
-                    pad: g.mul(&e.pad, &s.ciphertext.pad),
-                    data: g.mul(&e.data, &s.ciphertext.data),
-                };
+                    .or_insert(Ciphertext::one());
+                *e = e.mul(&s.ciphertext, g);
             }
         }
     }
-    let one = Ciphertext {
-        pad: BigUint::one(),
-        data: BigUint::one(),
-    };
+    let one = Ciphertext::one();
     for m in &r.manifest {
         for (sid, _) in &m.selections {
             let item = || format!("tally contest {} selection {sid}", m.id);
@@ -728,7 +699,10 @@ fn selection_decryption(
         if let Some(proof) = &share.proof {
             let reason = match cx.guardian_keys.get(share.guardian_id.as_str()) {
                 None => Some("no such guardian".into()),
-                Some(t) => share_reason(cx, message, &share.share, KeyRef::Table(t), proof),
+                Some((_, Some(t))) => {
+                    share_reason(cx, message, &share.share, KeyRef::Table(t), proof)
+                }
+                Some((k, None)) => share_reason(cx, message, &share.share, KeyRef::Value(k), proof),
             };
             steps.at(8).item(item, reason);
         } else {
@@ -871,10 +845,7 @@ fn spoiled_ballots(cx: &Context) -> Tally {
                     format!("{got} selections are decrypted, the ballot has {expected}"),
                 );
             }
-            let steps = decryption(cx, d, &messages, &name);
-            for sub in steps.0 {
-                t.merge(sub);
-            }
+            t.merge(decryption(cx, d, &messages, &name).flatten());
             t
         })
         .collect();
@@ -887,30 +858,8 @@ fn spoiled_ballots(cx: &Context) -> Tally {
 /// The result: the manifest's contests and selections with the counts of tally.json (every
 /// one of them checked by V11, so this is reported only with the steps beside it).
 fn result(r: &Record) -> Vec<ContestResult> {
-    r.manifest
-        .iter()
-        .map(|m| {
-            let decrypted = r
-                .tally
-                .contests
-                .iter()
-                .find(|(id, _)| id == &m.id)
-                .map(|(_, s)| s);
-            ContestResult {
-                id: m.id.clone(),
-                name: m.name.clone(),
-                selections: m
-                    .selections
-                    .iter()
-                    .map(|(sid, name)| SelectionResult {
-                        id: sid.clone(),
-                        name: name.clone(),
-                        count: decrypted
-                            .and_then(|s| s.iter().find(|x| &x.id == sid))
-                            .map_or(0, |x| x.tally),
-                    })
-                    .collect(),
-            }
-        })
-        .collect()
+    crate::manifest::result(&r.manifest, |cid, sid| {
+        let (_, selections) = r.tally.contests.iter().find(|(id, _)| id == cid)?;
+        selections.iter().find(|x| x.id == sid).map(|x| x.tally)
+    })
 }
