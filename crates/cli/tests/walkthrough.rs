@@ -408,11 +408,16 @@ fn an_election_runs_end_to_end_on_the_command_line() {
         "every item was posted as it was published: {posted}"
     );
     let verified = ok(d, &["verify", "record"]);
-    for check in ["board contents", "ballot order"] {
+    for check in [
+        "board contents",
+        "ballot order",
+        "ceremony shares",
+        "ceremony complaints",
+    ] {
         assert!(verified.contains(&format!("ok     {check}")), "{verified}");
     }
     assert!(
-        verified.contains("VERIFIED") && verified.contains("all 22 checks passed"),
+        verified.contains("VERIFIED") && verified.contains("all 24 checks passed"),
         "{verified}"
     );
     assert!(
