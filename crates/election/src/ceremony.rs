@@ -760,6 +760,17 @@ mod tests {
             panic!("guardian 3 should complain");
         };
         assert_eq!(complaints.len(), 1);
+        // Guardian 2 signed its bad share, so the set of messages is complete, and the
+        // published complaint is upheld against it.
+        assert_eq!(audit_messages(&ctx, &publics, &messages), vec![]);
+        let judged = audit_complaints(&ctx, &publics, &messages, &complaints);
+        assert_eq!((judged.len(), judged[0].from, judged[0].to), (1, 2, 3));
+        assert!(judged[0].reason.starts_with("upheld"), "{judged:?}");
+        let mut fewer = messages.clone();
+        fewer.retain(|m| (m.from, m.to) != (3, 1));
+        let missing = audit_messages(&ctx, &publics, &fewer);
+        assert_eq!((missing.len(), missing[0].from, missing[0].to), (1, 3, 1));
+        assert!(missing[0].reason.starts_with("missing"), "{missing:?}");
         let verdict = check_complaint(&ctx, &publics, Some(&messages), &complaints[0])?;
         assert!(
             matches!(verdict, Verdict::SenderAtFault { guardian: 2, .. }),

@@ -102,12 +102,12 @@ fn encode(file: &str, value: &Value, compact: bool) -> String {
             serde_json::to_string_pretty(&item).ok()? + "\n"
         })
     }
-    use fairtally_election::{ceremony, context, guardian, manifest, tally};
+    use fairtally_election::{context, guardian, manifest, tally};
     let encoded = match file {
         files::BALLOTS => typed::<BallotEntry>(value, compact),
         files::GUARDIANS => typed::<guardian::GuardianPublic>(value, compact),
-        files::CEREMONY_SHARES => typed::<ceremony::ShareMessage>(value, compact),
-        files::CEREMONY_COMPLAINTS => typed::<ceremony::Complaint>(value, compact),
+        files::CEREMONY_SHARES => typed::<ShareMessage>(value, compact),
+        files::CEREMONY_COMPLAINTS => typed::<Complaint>(value, compact),
         files::DECRYPTION_SHARES => typed::<tally::DecryptionShare>(value, compact),
         files::CONTEXT => typed::<context::ElectionContext>(value, compact),
         files::ENCRYPTED_TALLY => typed::<tally::EncryptedTally>(value, compact),

@@ -30,27 +30,37 @@ pub(super) fn check_ceremony(
 ) -> Result<()> {
     let n = guardians.len() as u64;
     let bound = 2 * n * n.saturating_sub(1);
-    let messages: Vec<ShareMessage> =
-        match read_bounded(report, dir, files::CEREMONY_SHARES, bound)? {
-            Some(messages) => messages,
-            None => return Ok(()),
-        };
+    let messages: Vec<ShareMessage> = match read_bounded(
+        report,
+        Check::CeremonyShares,
+        dir,
+        files::CEREMONY_SHARES,
+        bound,
+    )? {
+        Some(messages) => messages,
+        None => return Ok(()),
+    };
     let problems = audit_messages(context, guardians, &messages);
     report.pass(
         Check::CeremonyShares,
         (messages.len() as u64)
             .saturating_sub(problems.iter().filter(|p| p.line.is_some()).count() as u64),
     );
-    list(report, Check::CeremonyShares, "share", &problems);
+    list(report, Check::CeremonyShares, &problems);
 
-    let Some(complaints) =
-        read_bounded::<Complaint>(report, dir, files::CEREMONY_COMPLAINTS, bound)?
+    let Some(complaints) = read_bounded::<Complaint>(
+        report,
+        Check::CeremonyComplaints,
+        dir,
+        files::CEREMONY_COMPLAINTS,
+        bound,
+    )?
     else {
         return Ok(());
     };
     report.pass(Check::CeremonyComplaints, 0);
     let problems = audit_complaints(context, guardians, &messages, &complaints);
-    list(report, Check::CeremonyComplaints, "complaint", &problems);
+    list(report, Check::CeremonyComplaints, &problems);
     Ok(())
 }
 
@@ -58,6 +68,7 @@ pub(super) fn check_ceremony(
 /// (and `None`: the file is not judged further).
 fn read_bounded<T: Serialize + DeserializeOwned>(
     report: &mut Report,
+    check: Check,
     dir: &Path,
     file: &str,
     bound: u64,
@@ -66,11 +77,6 @@ fn read_bounded<T: Serialize + DeserializeOwned>(
     let mut items = Vec::new();
     while let Some((line, item)) = reader.next_item()? {
         if line > bound {
-            let check = if file == files::CEREMONY_SHARES {
-                Check::CeremonyShares
-            } else {
-                Check::CeremonyComplaints
-            };
             report.fail(
                 check,
                 format!("{file} line {line}"),
@@ -85,24 +91,16 @@ fn read_bounded<T: Serialize + DeserializeOwned>(
     Ok(Some(items))
 }
 
-fn list(report: &mut Report, check: Check, what: &str, problems: &[Problem]) {
+fn list(report: &mut Report, check: Check, problems: &[Problem]) {
     for problem in problems.iter().take(LISTED) {
-        let item = match (what, problem.line) {
-            ("share", Some(line)) => format!(
-                "share from guardian {} to guardian {} (line {line})",
-                problem.from, problem.to
-            ),
-            ("share", None) => format!(
-                "share from guardian {} to guardian {}",
-                problem.from, problem.to
-            ),
-            (_, line) => format!(
-                "complaint by guardian {} against guardian {} (line {})",
-                problem.to,
-                problem.from,
-                line.unwrap_or_default()
-            ),
+        let (from, to) = (problem.from, problem.to);
+        let mut item = match check {
+            Check::CeremonyShares => format!("share from guardian {from} to guardian {to}"),
+            _ => format!("complaint by guardian {to} against guardian {from}"),
         };
+        if let Some(line) = problem.line {
+            item.push_str(&format!(" (line {line})"));
+        }
         report.fail(check, item, problem.reason.clone());
     }
     if problems.len() > LISTED {
