@@ -24,7 +24,9 @@ use crate::authority::read_election;
 use crate::error::{ElectionError, Result};
 use crate::guardian::{self, GuardianPublic, GuardianSecret};
 use crate::parameters::{ElectionParameters, ceremony_context};
-use crate::record::{ItemKind, JsonLinesReader, JsonLinesWriter, RecordItem, files};
+use crate::record::{
+    Access, ItemKind, JsonLinesReader, RecordItem, canonical_json, files, write_file_atomically,
+};
 
 /// A share P_from(to), encrypted by guardian `from` to guardian `to`'s transport key and signed
 /// by `from`. These messages are published (they are encrypted), so a complaint can point at
@@ -628,12 +630,14 @@ pub fn check_finished(dir: &Path, context: &Digest, guardians: &[GuardianPublic]
     }
 }
 
+/// Writes `items` as a JSON Lines file in one atomic write (the ceremony's files are small).
 fn write_lines<T: Serialize>(path: &Path, items: &[T]) -> Result<()> {
-    let mut out = JsonLinesWriter::create(path)?;
+    let mut bytes = Vec::new();
     for item in items {
-        out.write(item)?;
+        bytes.extend(canonical_json(item)?);
+        bytes.push(b'\n');
     }
-    out.finish()
+    write_file_atomically(path, &bytes, Access::Public)
 }
 
 /// The whole ceremony on one machine, as [`run_all_in_one`] runs it.
