@@ -18,8 +18,13 @@ use fairtally_board::note::{KeyRole, NoteSigner, NoteVerifier};
 use fairtally_board::outbox::{Outbox, read_submissions};
 use fairtally_board::post::DurableBatch;
 use fairtally_board::witness::Witness;
+use fairtally_election::progress::Progress as _;
 use fairtally_files::{Access, write_atomic, write_new};
-use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::output::{Tone, note, paint};
+use crate::progress::Bars;
+use crate::report::{CheckpointView, print_json};
 
 /// The operator's key inside a board directory (never published).
 const OPERATOR_KEY: &str = "operator.key";
@@ -145,6 +150,10 @@ pub enum BoardCommand {
         /// Trust policy file (default PUBLIC/policy; better pin your own copy).
         #[arg(long)]
         policy: Option<PathBuf>,
+        /// Print the proof as JSON on stdout: `format`, `index`, `proof` (hex hashes),
+        /// `checkpoint`, `signers`.
+        #[arg(long)]
+        json: bool,
     },
     /// Audit a public directory: checkpoint signatures, every tile and entry against the root.
     Verify {
@@ -153,6 +162,9 @@ pub enum BoardCommand {
         /// Trust policy file (default PUBLIC/policy; better pin your own copy).
         #[arg(long)]
         policy: Option<PathBuf>,
+        /// Print the audit as JSON on stdout (schema in the README, "Scripting").
+        #[arg(long)]
+        json: bool,
     },
     /// Offline outbox: keep submissions until they are on the board.
     #[command(subcommand)]
@@ -252,10 +264,10 @@ pub(crate) fn public_policy(public: &Path, policy: Option<&Path>) -> anyhow::Res
     match policy {
         Some(path) => load_policy(path),
         None => {
-            eprintln!(
-                "note: trusting the keys in {}/policy; pin your own copy with --policy",
+            note(&format!(
+                "trusting the keys in {}/policy; pin your own copy with --policy",
                 public.display()
-            );
+            ));
             load_policy(&public.join("policy"))
         }
     }
@@ -528,6 +540,7 @@ pub fn run(command: BoardCommand) -> anyhow::Result<ExitCode> {
             kind,
             body,
             policy,
+            json,
         } => {
             let policy = public_policy(&public, policy.as_deref())?;
             let mut mirror = Mirror::open(&public, &policy)?;
@@ -535,12 +548,39 @@ pub fn run(command: BoardCommand) -> anyhow::Result<ExitCode> {
             let Some(entry) = entry.first() else {
                 bail!("no entry given");
             };
-            let inclusion = mirror.prove(entry)?;
+            // An entry that is not there is a check that failed (exit 1), not unusable input.
+            let Some(index) = mirror.find(&entry.leaf_hash())? else {
+                let checkpoint = mirror.checkpoint().checkpoint();
+                if json {
+                    print_json(&serde_json::json!({
+                        "format": "fairtally-board-proof/1",
+                        "index": null,
+                        "checkpoint": CheckpointView::of(mirror.checkpoint()),
+                    }))?;
+                } else {
+                    println!(
+                        "NOT on the board: no {kind} entry with this body as of checkpoint {} entries, root {}",
+                        checkpoint.size,
+                        hex_root(mirror.checkpoint())
+                    );
+                }
+                return Ok(ExitCode::from(1));
+            };
+            let inclusion = mirror.prove_leaf(&entry.leaf_hash())?;
+            debug_assert_eq!(inclusion.index, index);
+            let signers = policy.verify_signers(&inclusion.checkpoint)?;
+            if json {
+                print_json(&serde_json::json!({
+                    "format": "fairtally-board-proof/1",
+                    "index": inclusion.index,
+                    "proof": inclusion.proof.iter().map(hex::encode).collect::<Vec<_>>(),
+                    "checkpoint": CheckpointView::of(&inclusion.checkpoint),
+                    "signers": signers.verified.iter().map(|s| &s.name).collect::<Vec<_>>(),
+                }))?;
+                return Ok(ExitCode::SUCCESS);
+            }
             println!("entry {} is on the board", inclusion.index);
-            print_signed(
-                &inclusion.checkpoint,
-                &policy.verify_signers(&inclusion.checkpoint)?,
-            );
+            print_signed(&inclusion.checkpoint, &signers);
             println!("inclusion proof ({} hashes):", inclusion.proof.len());
             for hash in &inclusion.proof {
                 println!(
@@ -549,7 +589,11 @@ pub fn run(command: BoardCommand) -> anyhow::Result<ExitCode> {
                 );
             }
         }
-        BoardCommand::Verify { public, policy } => return verify(&public, policy.as_deref()),
+        BoardCommand::Verify {
+            public,
+            policy,
+            json,
+        } => return verify(&public, policy.as_deref(), json),
         BoardCommand::Outbox(command) => outbox(command)?,
     }
     Ok(ExitCode::SUCCESS)
@@ -601,9 +645,34 @@ fn append(args: AppendArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What `fairtally board verify --json` prints (schema in the README, "Scripting").
+#[derive(Serialize, Default)]
+struct BoardAuditView {
+    format: &'static str,
+    public: String,
+    /// `verified` or `failed`.
+    result: &'static str,
+    /// Why the board failed, when it failed a check before the end of the audit.
+    failure: Option<String>,
+    quorum: usize,
+    entries: u64,
+    files_checked: u64,
+    archived_checkpoints: usize,
+    checkpoint: Option<CheckpointView>,
+    signers: Vec<String>,
+    unexpected: Vec<UnexpectedView>,
+    published_policy_matches: bool,
+}
+
+#[derive(Serialize)]
+struct UnexpectedView {
+    path: String,
+    reason: String,
+}
+
 /// `board verify`: exit 0 when every file checks, 1 when the board fails a check (tampered,
 /// wrongly signed, unexpected files), 2 when the input is unusable (no policy, no board).
-fn verify(public: &Path, policy: Option<&Path>) -> anyhow::Result<ExitCode> {
+fn verify(public: &Path, policy: Option<&Path>, json: bool) -> anyhow::Result<ExitCode> {
     let policy = public_policy(public, policy)?;
     if !public.join(CHECKPOINT_FILE).is_file() {
         bail!(
@@ -611,55 +680,102 @@ fn verify(public: &Path, policy: Option<&Path>) -> anyhow::Result<ExitCode> {
             public.display()
         );
     }
-    let failed = |error: BoardError| {
-        eprintln!("FAILED: {error}");
+    let mut view = BoardAuditView {
+        format: "fairtally-board-audit/1",
+        public: public.display().to_string(),
+        result: "failed",
+        quorum: policy.quorum,
+        ..BoardAuditView::default()
+    };
+    let failed = |mut view: BoardAuditView, error: BoardError| {
+        if json {
+            view.failure = Some(error.to_string());
+            print_json(&view)?;
+        } else {
+            println!("FAILED: {error}");
+        }
         Ok(ExitCode::from(1))
     };
     let mut mirror = match Mirror::open(public, &policy) {
         Ok(mirror) => mirror,
-        Err(e) => return failed(e),
+        Err(e) => return failed(view, e),
     };
     let size = mirror.size();
-    println!(
-        "checkpoint signatures valid under the policy ({} witnesses required)",
-        policy.quorum
-    );
-    let progress = ProgressBar::new(size);
-    progress.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} entries checked ({eta} left)")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let audit = mirror.audit(|checked| progress.set_position(checked));
-    progress.finish_and_clear();
+    if !json {
+        println!(
+            "checkpoint signatures valid under the policy ({} witnesses required)",
+            policy.quorum
+        );
+    }
+    let progress = Bars::default();
+    progress.begin("entries checked", size);
+    let mut last = 0;
+    let audit = mirror.audit(|checked| {
+        progress.advance(checked.saturating_sub(last));
+        last = checked;
+    });
+    progress.end();
     let report = match audit {
         Ok(report) => report,
-        Err(e) => return failed(e),
+        Err(e) => return failed(view, e),
     };
+    let signers = policy.verify_signers(mirror.checkpoint())?;
+    let matches = report.published_policy.as_ref() == Some(&policy);
+    if json {
+        view.result = if report.unexpected.is_empty() {
+            "verified"
+        } else {
+            "failed"
+        };
+        view.entries = size;
+        view.files_checked = report.files_checked;
+        view.archived_checkpoints = report.archived.len();
+        view.checkpoint = Some(CheckpointView::of(mirror.checkpoint()));
+        view.signers = signers.verified.iter().map(|s| s.name.clone()).collect();
+        view.unexpected = report
+            .unexpected
+            .iter()
+            .map(|f| UnexpectedView {
+                path: f.path.display().to_string(),
+                reason: f.reason.clone(),
+            })
+            .collect();
+        view.published_policy_matches = matches;
+        print_json(&view)?;
+        return Ok(ExitCode::from(u8::from(!report.unexpected.is_empty())));
+    }
     println!(
         "all {size} entries and tiles match the signed root; {} files checked, {} archived checkpoints consistent with it",
         report.files_checked,
         report.archived.len()
     );
-    print_signed(
-        mirror.checkpoint(),
-        &policy.verify_signers(mirror.checkpoint())?,
-    );
-    if report.published_policy.as_ref() != Some(&policy) {
-        println!(
-            "note: {}/{POLICY_FILE} differs from the policy used (or is missing)",
+    print_signed(mirror.checkpoint(), &signers);
+    if !matches {
+        note(&format!(
+            "{}/{POLICY_FILE} differs from the policy used (or is missing)",
             public.display()
-        );
+        ));
     }
     if report.unexpected.is_empty() {
+        println!(
+            "{}",
+            paint("VERIFIED: the board's files all check.", Tone::Good)
+        );
         return Ok(ExitCode::SUCCESS);
     }
     for file in &report.unexpected {
         println!("unexpected file {}: {}", file.path.display(), file.reason);
     }
-    eprintln!(
-        "FAILED: {} file(s) in {} are not part of the board",
-        report.unexpected.len(),
-        public.display()
+    println!(
+        "{}",
+        paint(
+            &format!(
+                "FAILED: {} file(s) in {} are not part of the board",
+                report.unexpected.len(),
+                public.display()
+            ),
+            Tone::Bad
+        )
     );
     Ok(ExitCode::from(1))
 }

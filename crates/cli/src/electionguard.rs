@@ -2,10 +2,9 @@
 //! printing the steps and the verified result, and `--json FILE`. The verdict comes whole
 //! from `fairtally-electionguard`; this module only shows it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Args, ValueEnum};
 use fairtally_electionguard::{Options, Report};
 
@@ -28,10 +27,6 @@ pub struct ElectionGuardArgs {
     /// The record's format; detected from its files when absent.
     #[arg(long, value_enum)]
     pub format: Option<Format>,
-    /// Write the verification report (each step with its counts, failures named, and the
-    /// `result`: contest id → selection id → count) to this JSON file.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
     /// Accept an ElectionGuard record made with a non-standard (test) group, such as the
     /// electionguard-python 1.0 hamilton-general sample: its proofs protect nothing.
     #[arg(long)]
@@ -46,7 +41,9 @@ pub fn looks_like_electionguard(path: &Path) -> bool {
 /// The hook `fairtally verify` calls first: verifies `path` as an ElectionGuard record if the
 /// format says so or, without `--format`, if it looks like one; `None` leaves it to
 /// fairtally's own verifier.
-pub fn hook(path: &Path, args: &ElectionGuardArgs) -> anyhow::Result<Option<ExitCode>> {
+/// With `json`, the report (each step with its counts, failures named, and the `result`:
+/// contest id → selection id → count) is printed as JSON on stdout instead.
+pub fn hook(path: &Path, args: &ElectionGuardArgs, json: bool) -> anyhow::Result<Option<ExitCode>> {
     let version = match args.format {
         Some(Format::Fairtally) => return Ok(None),
         Some(Format::ElectionGuard1) => Some(Kind::One),
@@ -57,7 +54,7 @@ pub fn hook(path: &Path, args: &ElectionGuardArgs) -> anyhow::Result<Option<Exit
     run(
         path,
         version,
-        args.json.as_deref(),
+        json,
         Options {
             allow_test_group: args.allow_test_group,
         },
@@ -75,14 +72,17 @@ pub enum Kind {
 }
 
 /// Verify the ElectionGuard record at `path`, print every step and the result, write the
-/// report to `json` if asked. Exit 0 verified, 1 a check failed, 2 unusable input.
+/// report as JSON instead when asked. Exit 0 verified, 1 a check failed, 2 unusable input.
 pub fn run(
     path: &Path,
     kind: Option<Kind>,
-    json: Option<&Path>,
+    json: bool,
     options: Options,
 ) -> anyhow::Result<ExitCode> {
-    println!("Verifying the ElectionGuard record in {}", path.display());
+    crate::output::status(&format!(
+        "Verifying the ElectionGuard record in {}",
+        path.display()
+    ));
     let start = std::time::Instant::now();
     let files = match fairtally_electionguard::Files::read(path) {
         Ok(files) => files,
@@ -110,18 +110,16 @@ pub fn run(
             return Ok(ExitCode::from(2));
         }
     };
-    println!("Format: {}", version.name());
+    crate::output::status(&format!("Format: {}", version.name()));
     let report = match fairtally_electionguard::verify_files(&files, Some(version), options) {
         Ok(report) => report,
         Err(error) => return unusable(&error),
     };
-    print_report(&report);
-    println!("Verified in {:.2} s.", start.elapsed().as_secs_f64());
-    if let Some(json) = json {
-        let text = serde_json::to_vec_pretty(&report.to_json())?;
-        fairtally_files::write_atomic(json, &text, fairtally_files::Access::Public)
-            .with_context(|| format!("cannot write the report to {}", json.display()))?;
-        println!("Report written to {}", json.display());
+    if json {
+        crate::report::print_json(&report.to_json())?;
+    } else {
+        print_report(&report);
+        println!("Verified in {:.2} s.", start.elapsed().as_secs_f64());
     }
     Ok(if report.is_valid() {
         ExitCode::SUCCESS

@@ -13,7 +13,10 @@ mod electionguard;
 mod files;
 mod forensics;
 mod guardian;
+mod manifest;
+mod manual;
 mod observe;
+mod output;
 mod progress;
 mod record_board;
 mod registrar;
@@ -25,10 +28,24 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// What every command's exit status means (also in the README's "Exit codes").
+const EXIT_CODES: &str = "\
+Exit codes (every command):
+  0   success; for a check: verified
+  1   a check failed: not verified, a tampered or wrongly signed board, a code not found
+  2   unusable input: a file missing, garbled or oversized
+  64  usage error: unknown command or flag, bad flag value";
+
 /// fairtally: verifiable elections, independent observation and election forensics.
 #[derive(Parser)]
-#[command(name = "fairtally", version, about)]
+#[command(name = "fairtally", version, about, after_help = EXIT_CODES)]
 struct Cli {
+    /// No notes or progress on stderr (results and errors are still printed).
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    /// When to colour the output; `auto` is off when NO_COLOR is set or stdout is not a terminal.
+    #[arg(long, global = true, value_enum, default_value_t, value_name = "WHEN")]
+    color: output::ColorWhen,
     #[command(subcommand)]
     command: Command,
 }
@@ -62,9 +79,17 @@ enum Command {
     Observe(observe::ObserveArgs),
     /// Risk-limiting audits: public-seed sampling, BRAVO, ALPHA, ballot and batch comparison.
     Audit(audit::AuditArgs),
+    /// Manifests: a template to edit, and what a manifest holds (contests, option ids, limits).
+    #[command(subcommand)]
+    Manifest(manifest::ManifestCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
+    Completions(manual::CompletionsArgs),
+    /// Write man pages, one per command, generated from these definitions.
+    Man(manual::ManArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    output::configure(cli.quiet, cli.color);
     match cli.command {
         Command::Demo(args) => demo::run(args),
         Command::Verify(args) => verify::run(args),
@@ -77,11 +102,52 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Forensics(args) => forensics::run(args),
         Command::Observe(args) => observe::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Manifest(command) => manifest::run(command),
+        Command::Completions(args) => manual::completions(args),
+        Command::Man(args) => manual::man(args),
     }
 }
 
 /// Exit status of a usage error (BSD's EX_USAGE), as decided for every command.
 const USAGE: u8 = 64;
+
+/// Exit status of an error: 1 when a board check failed on its way (a bad signature, too few
+/// witnesses, a fork, a rejected proof, files that disagree with the signed root), 2 for
+/// everything else, which is unusable input.
+fn exit_status(error: &anyhow::Error) -> u8 {
+    use fairtally_board::BoardError;
+    let failed_check = error.chain().any(|cause| {
+        cause.downcast_ref::<BoardError>().is_some_and(|e| {
+            matches!(
+                e,
+                BoardError::Signature { .. }
+                    | BoardError::NotEnoughWitnesses { .. }
+                    | BoardError::Fork { .. }
+                    | BoardError::Proof(_)
+                    | BoardError::Inconsistent { .. }
+                    | BoardError::WrongLog { .. }
+            )
+        })
+    });
+    if failed_check { 1 } else { 2 }
+}
+
+/// The whole chain of context (file, item, reason), each cause once: an error that shows its
+/// source in its own message (`bulletin board: {0}`) would otherwise print it twice.
+fn error_chain(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let cause = cause.to_string();
+        if text.contains(&cause) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&cause);
+    }
+    text
+}
 
 /// Whether the error chain holds a broken pipe: the reader of our output went away.
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
@@ -128,9 +194,8 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            // `{:#}` prints the whole chain of context: file, item, reason.
-            eprintln!("error: {error:#}");
-            ExitCode::from(2)
+            eprintln!("error: {}", error_chain(&error));
+            ExitCode::from(exit_status(&error))
         }
     }
 }

@@ -43,7 +43,7 @@ enum ObserveCommand {
     /// As an organisation, accredit an observer for an election (works offline).
     Accredit {
         /// The organisation's secret key file.
-        #[arg(long)]
+        #[arg(long, visible_alias = "key")]
         org_key: PathBuf,
         /// The observer's public key (hex, from `keygen` or `pubkey`).
         #[arg(long)]

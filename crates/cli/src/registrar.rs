@@ -24,7 +24,7 @@ pub enum RegistrarCommand {
         #[arg(long, default_value_t = 0)]
         voters: usize,
         /// Directory for the generated secret credential files (voter-00001.json, ...).
-        #[arg(long)]
+        #[arg(long, visible_alias = "out")]
         out_dir: Option<PathBuf>,
         /// A file of voters' own public keys, one 64-hex-character key per line.
         #[arg(long)]

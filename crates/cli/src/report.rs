@@ -1,9 +1,14 @@
 //! Printing verification reports and results for people.
 
+use std::io::Write as _;
+use std::path::Path;
+
+use fairtally_board::checkpoint::SignedCheckpoint;
 use fairtally_election::check::Check;
 use fairtally_election::manifest::Manifest;
 use fairtally_election::tally::ElectionResult;
 use fairtally_election::verifier::Report;
+use serde::Serialize;
 
 /// Failures printed per check before "and N more".
 const SHOWN_FAILURES: usize = 10;
@@ -120,4 +125,136 @@ pub fn print_anchors(report: &Report) {
         }
         println!("Pinned to {}.", pinned.join(" and "));
     }
+}
+
+/// The name of the verification record's format, first field of every record (`--json`).
+pub const VERIFICATION_FORMAT: &str = "fairtally-verification/1";
+
+/// The machine-readable verification record `fairtally verify --json` prints (schema in
+/// docs/PROTOCOL.md, "The verification record"): the same verdict as the human output.
+#[derive(Serialize)]
+pub struct VerificationRecord<'a> {
+    format: &'static str,
+    record: String,
+    /// `verified`, `verified-not-pinned` or `not-verified`.
+    result: &'static str,
+    valid: bool,
+    pinned: Pinned,
+    fingerprint: Option<String>,
+    checkpoint: Option<CheckpointView>,
+    checks: Vec<CheckView<'a>>,
+    ballots: BallotsView,
+    tally: Option<&'a ElectionResult>,
+    seconds: f64,
+}
+
+#[derive(Serialize)]
+struct Pinned {
+    fingerprint: bool,
+    board_policy: bool,
+}
+
+/// A checkpoint: its fields, and its text exactly as signed (what others compare).
+#[derive(Serialize)]
+pub struct CheckpointView {
+    origin: String,
+    size: u64,
+    root: String,
+    text: String,
+}
+
+impl CheckpointView {
+    /// The view of a signed checkpoint.
+    pub fn of(signed: &SignedCheckpoint) -> Self {
+        let cp = signed.checkpoint();
+        CheckpointView {
+            origin: cp.origin.clone(),
+            size: cp.size,
+            root: hex::encode(cp.root),
+            text: cp.to_text(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct CheckView<'a> {
+    name: &'static str,
+    passed: u64,
+    failed: usize,
+    failures: Vec<FailureView<'a>>,
+}
+
+#[derive(Serialize)]
+struct FailureView<'a> {
+    item: &'a str,
+    reason: &'a str,
+}
+
+#[derive(Serialize)]
+struct BallotsView {
+    total: u64,
+    cast: u64,
+    challenged: u64,
+    superseded: u64,
+    counted: u64,
+}
+
+impl<'a> VerificationRecord<'a> {
+    /// The record of `report`, for the record directory `record`, verified in `seconds`.
+    /// The tally is included only when the record is valid, as in the human output.
+    pub fn new(record: &Path, report: &'a Report, seconds: f64) -> Self {
+        let checks = Check::ALL
+            .iter()
+            .map(|&check| {
+                let failures: Vec<FailureView<'a>> = report
+                    .failures_of(check)
+                    .map(|f| FailureView {
+                        item: &f.item,
+                        reason: &f.reason,
+                    })
+                    .collect();
+                CheckView {
+                    name: check.name(),
+                    passed: report.passed.get(&check).copied().unwrap_or(0),
+                    failed: failures.len(),
+                    failures,
+                }
+            })
+            .collect();
+        let b = &report.ballots;
+        VerificationRecord {
+            format: VERIFICATION_FORMAT,
+            record: record.display().to_string(),
+            result: match (report.is_valid(), report.is_pinned()) {
+                (true, true) => "verified",
+                (true, false) => "verified-not-pinned",
+                (false, _) => "not-verified",
+            },
+            valid: report.is_valid(),
+            pinned: Pinned {
+                fingerprint: report.fingerprint_pinned,
+                board_policy: report.policy_pinned,
+            },
+            fingerprint: report.fingerprint.as_ref().map(|f| f.to_hex()),
+            checkpoint: report.checkpoint.as_ref().map(CheckpointView::of),
+            checks,
+            ballots: BallotsView {
+                total: b.total,
+                cast: b.cast,
+                challenged: b.challenged,
+                superseded: b.superseded,
+                counted: b.counted,
+            },
+            tally: report.result.as_ref().filter(|_| report.is_valid()),
+            seconds,
+        }
+    }
+}
+
+/// Print `value` as pretty JSON on stdout, the only thing on stdout in `--json` mode.
+pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    std::io::stdout().write_all(text.as_bytes())?;
+    Ok(())
 }

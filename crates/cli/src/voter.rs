@@ -12,6 +12,7 @@ use fairtally_election::ballot_box::{BallotStatus, ballot_status};
 use fairtally_election::credential::Credential;
 
 use crate::files::{read, replace_secret, write_new, write_new_secret};
+use crate::report::print_json;
 
 /// The voter's commands.
 #[derive(Subcommand)]
@@ -73,8 +74,12 @@ pub enum VoterCommand {
         #[arg(long)]
         record: PathBuf,
         /// The confirmation code as printed (case, dashes, O/0 and I/L/1 do not matter).
-        #[arg(long)]
+        #[arg(long, visible_alias = "ballot")]
         code: String,
+        /// Print the answer as JSON on stdout: `format`, `code`, `found`, `status`, `line`,
+        /// `counted` (schema in the README, "Scripting").
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -184,9 +189,21 @@ pub fn run(command: VoterCommand) -> anyhow::Result<ExitCode> {
                 "If that is not what you chose, the device is cheating. Encrypt a new ballot to vote."
             );
         }
-        VoterCommand::Lookup { record, code } => {
+        VoterCommand::Lookup { record, code, json } => {
             let code: ConfirmationCode = code.parse()?;
-            match ballot_status(&record, &code)? {
+            let found = ballot_status(&record, &code)?;
+            if json {
+                print_json(&serde_json::json!({
+                    "format": "fairtally-lookup/1",
+                    "code": code.to_string(),
+                    "found": found.is_some(),
+                    "status": found.as_ref().map(|f| f.status.name()),
+                    "line": found.as_ref().map(|f| f.line),
+                    "counted": found.as_ref().is_some_and(|f| f.status == BallotStatus::Cast),
+                }))?;
+                return Ok(ExitCode::from(u8::from(found.is_none())));
+            }
+            match found {
                 Some(found) => println!(
                     "Ballot {code} is in the record at line {}: {}.",
                     found.line,

@@ -38,12 +38,14 @@ fn ok(dir: &Path, args: &str) -> Result<String, Box<dyn std::error::Error>> {
     Ok(stdout)
 }
 
+/// The command fails and says `expect`: an error on stderr, or a failed check's verdict on
+/// stdout.
 fn fails(dir: &Path, args: &str, expect: &str) -> TestResult {
-    let (success, _, stderr) = run(dir, args)?;
+    let (success, stdout, stderr) = run(dir, args)?;
     assert!(!success, "fairtally {args} should fail");
     assert!(
-        stderr.contains(expect),
-        "fairtally {args}: expected {expect:?} in {stderr:?}"
+        stderr.contains(expect) || stdout.contains(expect),
+        "fairtally {args}: expected {expect:?} in {stderr:?} or {stdout:?}"
     );
     Ok(())
 }
@@ -96,11 +98,22 @@ fn operator_witness_mirror_and_outbox() -> TestResult {
         "board prove op/public --kind observe/protocol --body p2.json --policy policy.txt",
     )?;
     assert!(out.contains("entry 2 is on the board"), "{out}");
-    fails(
-        d,
-        "board prove op/public --kind observe/report --body p2.json --policy policy.txt",
-        "not on the board",
-    )?;
+    let absent = "board prove op/public --kind observe/report --body p2.json --policy policy.txt";
+    assert_eq!(
+        status(d, absent)?,
+        1,
+        "an entry not found is a failed check"
+    );
+    assert!(run(d, absent)?.1.contains("NOT on the board"));
+    let json: serde_json::Value = serde_json::from_str(&run(d, &format!("{absent} --json"))?.1)?;
+    assert!(json["index"].is_null());
+    let proof =
+        "board prove op/public --kind observe/protocol --body p2.json --policy policy.txt --json";
+    let json: serde_json::Value = serde_json::from_str(&ok(d, proof)?)?;
+    assert_eq!(json["format"], "fairtally-board-proof/1");
+    assert_eq!(json["index"], 2);
+    assert_eq!(json["checkpoint"]["size"], 3);
+    assert!(!json["proof"].as_array().ok_or("no proof")?.is_empty());
 
     // An observer works offline with an outbox.
     std::fs::write(d.join("r.json"), "{\"report\":1}")?;
@@ -191,7 +204,12 @@ fn user_errors_name_the_file_and_reason() -> TestResult {
     ok(d, "board append op --kind test/x --lines lines.txt")?;
     let bundle = d.join("op/public/tile/entries/000.p/3");
     std::fs::write(&bundle, b"\x00\x07\x06test/xa")?;
-    fails(d, "board verify op/public", "tile/entries/000.p/3")?;
+    assert_eq!(status(d, "board verify op/public")?, 1);
+    assert!(
+        run(d, "board verify op/public")?
+            .1
+            .contains("tile/entries/000.p/3")
+    );
     // A fork seen by a witness names both checkpoints.
     ok(d, "board keygen w.example/w --out w.key")?;
     let policy = d.join("op/public/policy");

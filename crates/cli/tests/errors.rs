@@ -608,7 +608,28 @@ fn voter_and_ballot_box_reject_bad_ballots() {
             "--out",
             "p.json",
         ],
-        &["contest \"president\" has no option \"nobody\""],
+        &[
+            "contest \"president\" (President (choose one)) has no option \"nobody\"",
+            "its options are: adams (Ana Adams), baker (Boris Baker), chen (Chen Li)",
+        ],
+    );
+    // A voter who writes the title gets the id to write.
+    std::fs::write(d.join("title.json"), r#"{"president": ["Chen Li"]}"#).unwrap();
+    fails(
+        d,
+        &[
+            "voter",
+            "encrypt",
+            "--record",
+            "record",
+            "--credential",
+            v1,
+            "--choices",
+            "title.json",
+            "--out",
+            "p.json",
+        ],
+        &["has no option \"Chen Li\" (write its id \"chen\", not its title)"],
     );
     std::fs::write(d.join("over.json"), r#"{"president": ["adams", "baker"]}"#).unwrap();
     fails(
@@ -625,7 +646,7 @@ fn voter_and_ballot_box_reject_bad_ballots() {
             "--out",
             "p.json",
         ],
-        &["needs 1 to 1 selections, 2 chosen"],
+        &["needs exactly 1 selection, 2 chosen"],
     );
     std::fs::write(d.join("blank.json"), r#"{}"#).unwrap();
     fails(
@@ -642,7 +663,7 @@ fn voter_and_ballot_box_reject_bad_ballots() {
             "--out",
             "p.json",
         ],
-        &["needs 1 to 1 selections, 0 chosen"],
+        &["needs exactly 1 selection, 0 chosen"],
     );
     std::fs::write(
         d.join("outsider.json"),

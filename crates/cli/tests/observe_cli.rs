@@ -195,7 +195,14 @@ fn the_sample_size_calculator_gives_the_check_figure() {
          --design-effect 1",
     );
     assert_eq!(out, "voters:   160204 (exactly 160203.78)\nstations: 161");
-    let e = fails(d, "sample-size --population 10 --margin 2");
+    // A value clap's parser refuses is a usage error (64), not unusable input (2).
+    let out = fairtally(d, "sample-size --population 10 --margin 2");
+    assert_eq!(
+        out.status.code(),
+        Some(64),
+        "an ambiguous margin is a usage error"
+    );
+    let e = String::from_utf8_lossy(&out.stderr);
     assert!(e.contains("margin: `2` is ambiguous"), "{e}");
 }
 

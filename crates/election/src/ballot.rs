@@ -58,12 +58,7 @@ impl Selections {
                     .options
                     .iter()
                     .position(|o| &o.id == chosen)
-                    .ok_or_else(|| {
-                        ElectionError::Choices(format!(
-                            "contest {:?} has no option {chosen:?}",
-                            contest.id
-                        ))
-                    })?;
+                    .ok_or_else(|| unknown_option(contest, chosen))?;
                 if std::mem::replace(&mut row[position], true) {
                     return Err(ElectionError::Choices(format!(
                         "contest {:?}: option {chosen:?} is chosen twice",
@@ -122,6 +117,23 @@ impl Selections {
     }
 }
 
+/// A choice that names no option: the error lists the contest's option ids with their titles,
+/// and points at the id when the voter wrote an option's title instead.
+fn unknown_option(contest: &Contest, chosen: &str) -> ElectionError {
+    let by_title = contest
+        .options
+        .iter()
+        .find(|o| o.title.eq_ignore_ascii_case(chosen.trim()))
+        .map(|o| format!(" (write its id {:?}, not its title)", o.id))
+        .unwrap_or_default();
+    ElectionError::Choices(format!(
+        "contest {:?} ({}) has no option {chosen:?}{by_title}; its options are: {}",
+        contest.id,
+        contest.title,
+        contest.options_text()
+    ))
+}
+
 fn check_limits(contest: &Contest, chosen: usize) -> Result<()> {
     let (min, max) = (
         contest.min_selections as usize,
@@ -129,8 +141,11 @@ fn check_limits(contest: &Contest, chosen: usize) -> Result<()> {
     );
     if chosen < min || chosen > max {
         return Err(ElectionError::Choices(format!(
-            "contest {:?} needs {min} to {max} selections, {chosen} chosen",
-            contest.id
+            "contest {:?} ({}) needs {} selection{}, {chosen} chosen",
+            contest.id,
+            contest.title,
+            contest.limits_text(),
+            if max == 1 { "" } else { "s" }
         )));
     }
     Ok(())

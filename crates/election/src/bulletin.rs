@@ -137,8 +137,13 @@ pub struct BallotInclusion {
 /// Finds the ballot with confirmation code `code` (as people type it, see
 /// [`ConfirmationCode`]'s `FromStr`; a wrong check character is refused) in the
 /// record and proves from `RECORD/board/` alone that it is on the board, under the checkpoint
-/// signed as `policy` (the election's, see [`election_policy`]) demands.
-pub fn prove_ballot(record: &Path, policy: &TrustPolicy, code: &str) -> Result<BallotInclusion> {
+/// signed as `policy` (the election's, see [`election_policy`]) demands. `None` when no ballot
+/// of the record has this code: the caller says "not found", which is not unusable input.
+pub fn prove_ballot(
+    record: &Path,
+    policy: &TrustPolicy,
+    code: &str,
+) -> Result<Option<BallotInclusion>> {
     let wanted: ConfirmationCode = code.parse()?;
     let mut mirror = Mirror::open(&board_dir(record), policy)?;
     let mut found = None;
@@ -152,15 +157,11 @@ pub fn prove_ballot(record: &Path, policy: &TrustPolicy, code: &str) -> Result<B
         }
         Ok(())
     })?;
-    let (code, entry) = found.ok_or_else(|| ElectionError::Ballot {
-        code: code.to_string(),
-        reason: format!(
-            "no ballot with this confirmation code in {}",
-            record.display()
-        ),
-    })?;
+    let Some((code, entry)) = found else {
+        return Ok(None);
+    };
     let inclusion = mirror.prove(&entry)?;
-    Ok(BallotInclusion { code, inclusion })
+    Ok(Some(BallotInclusion { code, inclusion }))
 }
 
 #[cfg(test)]
@@ -224,7 +225,7 @@ mod tests {
             serde_json::from_str(&line).map_err(|e| ElectionError::Record(e.to_string()))?;
         let code = ballot.ballot.code().to_string();
         let proof = prove_ballot(&record, &policy, &code.to_lowercase())?;
-        assert_eq!(proof.code.to_string(), code);
+        assert_eq!(proof.map(|p| p.code.to_string()), Some(code));
         assert!(matches!(
             prove_ballot(&record, &policy, "0000-0000-0000-0000-0000-0000-0000"),
             Err(ElectionError::Ballot { .. })

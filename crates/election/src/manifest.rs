@@ -63,6 +63,28 @@ pub struct ContestOption {
     pub title: String,
 }
 
+impl Contest {
+    /// How many options a voter chooses, in words: `exactly 1`, `up to 2`, `1 to 3`,
+    /// `any number, up to 4`.
+    pub fn limits_text(&self) -> String {
+        let (min, max) = (self.min_selections, self.max_selections);
+        match (min, max) {
+            _ if min == max => format!("exactly {min}"),
+            (0, _) => format!("up to {max}"),
+            _ => format!("{min} to {max}"),
+        }
+    }
+
+    /// The options as a voter needs them to write a choices file: `id (title)`, comma-separated.
+    pub fn options_text(&self) -> String {
+        self.options
+            .iter()
+            .map(|o| format!("{} ({})", o.id, o.title))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 impl RecordItem for Manifest {
     const KIND: ItemKind = ItemKind::Manifest;
 }
@@ -194,6 +216,22 @@ fn check_id(what: &str, id: &str) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn limits_read_as_words() -> Result<()> {
+        let m = Manifest::default_demo()?;
+        assert_eq!(m.contests[0].limits_text(), "exactly 1");
+        assert_eq!(m.contests[1].limits_text(), "up to 2");
+        let mut c = m.contests[1].clone();
+        c.min_selections = 1;
+        assert_eq!(c.limits_text(), "1 to 2");
+        assert!(
+            m.contests[0]
+                .options_text()
+                .starts_with("adams (Ana Adams), baker")
+        );
+        Ok(())
+    }
+
     #[test]
     fn the_ballot_size_bound_holds_and_limits_are_enforced() -> Result<()> {
         use crate::ballot::encrypt_ballot;

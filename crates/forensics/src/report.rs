@@ -121,17 +121,10 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// One CSV cell: quoted, and a text that a spreadsheet would run as a formula (`=`, `+`, `-`,
-/// `@`, tab, carriage return first) made inert with a leading `'`. Every CSV table of the
-/// report goes through here, to be switched to the observe crate's shared helper once it is
-/// on main.
+/// One CSV cell: quoted, and made inert by [`fairtally_results::spreadsheet_safe`] if a
+/// spreadsheet would run it as a formula. Every CSV table of the report goes through here.
 fn csv_cell(text: &str) -> String {
-    let inert = match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') if text.parse::<f64>().is_err() => {
-            format!("'{text}")
-        }
-        _ => text.to_owned(),
-    };
+    let inert = fairtally_results::spreadsheet_safe(text);
     format!("\"{}\"", inert.replace('"', "\"\""))
 }
 

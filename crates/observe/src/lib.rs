@@ -32,7 +32,8 @@ pub use compare::{
     CheckSummary, Comparison, Flag, Item, ItemComparison, Point, Reason, Summary, compare,
 };
 pub use error::ObserveError;
-pub use output::{Written, spreadsheet_safe, write_comparison, write_pvt};
+pub use fairtally_results::spreadsheet_safe;
+pub use output::{Written, write_comparison, write_pvt};
 pub use report::render_report;
 pub use sample_size::{
     DEFAULT_CONFIDENCE, MAX_BARE_MARGIN, PastSampleSize, SampleSize, normal_quantile,

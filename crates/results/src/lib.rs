@@ -28,6 +28,7 @@
 //! every kind of problem with its first occurrences (line and column), the rows in which a
 //! source had no figures, and the columns the mapping does not use.
 
+mod csv_cell;
 mod election;
 mod error;
 mod import;
@@ -36,6 +37,7 @@ mod protocol;
 mod station;
 mod summary;
 
+pub use csv_cell::spreadsheet_safe;
 pub use election::{ElectionOption, ElectionResults};
 pub use error::ResultsError;
 pub use import::{ImportLimits, import, import_reader, import_with_limits};

@@ -1,0 +1,100 @@
+//! How the command line talks: results on stdout, notes and progress on stderr, `--quiet` to
+//! silence the notes and progress, and colour only when wanted (`--color`, `NO_COLOR`).
+
+use std::io::IsTerminal as _;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use clap::ValueEnum;
+
+static QUIET: AtomicBool = AtomicBool::new(false);
+static COLOR: AtomicBool = AtomicBool::new(false);
+
+/// When to colour the output (`--color`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    /// On a terminal, unless the environment sets `NO_COLOR`.
+    #[default]
+    Auto,
+    /// Always, even into a pipe or file.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl ColorWhen {
+    /// Whether to colour, given `NO_COLOR` (set and non-empty, per no-color.org) and whether
+    /// stdout is a terminal. An explicit `--color always` wins over the environment.
+    pub fn decide(self, no_color: Option<&str>, terminal: bool) -> bool {
+        match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => terminal && no_color.is_none_or(str::is_empty),
+        }
+    }
+}
+
+/// Set once from the global flags, before any command runs.
+pub fn configure(quiet: bool, color: ColorWhen) {
+    QUIET.store(quiet, Ordering::Relaxed);
+    let no_color = std::env::var("NO_COLOR").ok();
+    let colored = color.decide(no_color.as_deref(), std::io::stdout().is_terminal());
+    COLOR.store(colored, Ordering::Relaxed);
+}
+
+/// Whether `--quiet` was given: no notes, no progress.
+pub fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
+/// Print a note for people on stderr (`note: ...`), unless `--quiet`.
+pub fn note(text: &str) {
+    if !quiet() {
+        eprintln!("note: {text}");
+    }
+}
+
+/// Print what the command is doing on stderr, unless `--quiet`.
+pub fn status(text: &str) {
+    if !quiet() {
+        eprintln!("{text}");
+    }
+}
+
+/// A verdict's tone, for colour.
+#[derive(Clone, Copy)]
+pub enum Tone {
+    /// Verified, passed.
+    Good,
+    /// Passed, with a caveat (not pinned).
+    Caution,
+    /// Failed.
+    Bad,
+}
+
+/// `text` in the tone's colour when colour is on, else as is.
+pub fn paint(text: &str, tone: Tone) -> String {
+    if !COLOR.load(Ordering::Relaxed) {
+        return text.to_string();
+    }
+    let code = match tone {
+        Tone::Good => "32",
+        Tone::Caution => "33",
+        Tone::Bad => "31",
+    };
+    format!("\x1b[1;{code}m{text}\x1b[0m")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ColorWhen;
+
+    #[test]
+    fn no_color_turns_automatic_colour_off() {
+        assert!(ColorWhen::Auto.decide(None, true));
+        assert!(ColorWhen::Auto.decide(Some(""), true));
+        assert!(!ColorWhen::Auto.decide(Some("1"), true));
+        assert!(!ColorWhen::Auto.decide(None, false));
+        assert!(ColorWhen::Always.decide(Some("1"), false));
+        assert!(!ColorWhen::Never.decide(None, true));
+    }
+}
