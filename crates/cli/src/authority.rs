@@ -89,6 +89,19 @@ pub enum AuthorityCommand {
         #[arg(required = true)]
         publics: Vec<PathBuf>,
     },
+    /// Publish the key ceremony: every guardian's encrypted shares (checked to be the complete
+    /// set, each signed by its sender) and any complaints, each judged.
+    AddCeremony {
+        /// The record directory.
+        #[arg(long)]
+        record: PathBuf,
+        /// Every guardian's encrypted shares file from `fairtally guardian send-shares`.
+        #[arg(long, required = true, num_args = 1..)]
+        shares: Vec<PathBuf>,
+        /// The guardians' complaints files, if any guardian complained.
+        #[arg(long, num_args = 1..)]
+        complaints: Vec<PathBuf>,
+    },
     /// Open voting: check guardians and credential list, publish the election context and
     /// post the set-up to the bulletin board.
     Open {
@@ -194,6 +207,11 @@ pub fn run(command: AuthorityCommand) -> anyhow::Result<ExitCode> {
                 guardians.len()
             );
         }
+        AuthorityCommand::AddCeremony {
+            record,
+            shares,
+            complaints,
+        } => return crate::guardian::publish_ceremony(&record, &shares, &complaints),
         AuthorityCommand::Open { record, board } => {
             let (board, operator) = board.open()?;
             let setup = ballot_box::open_voting(&record, board, &operator)?;

@@ -2,14 +2,15 @@
 //! reads the record directory (a copy is enough; nothing here needs a network) and the
 //! guardian's own secret file.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use fairtally_election::ceremony::{Complaint, KeyShare, Received, ShareMessage, Verdict};
+use fairtally_election::ceremony::{self, Complaint, KeyShare, Received, ShareMessage, Verdict};
 use fairtally_election::guardian::GuardianSecret;
 use fairtally_election::guardian::steps;
 use fairtally_election::verifier::{Pins, parse_fingerprint};
+use serde::de::DeserializeOwned;
 
 use crate::files::{read, write_new, write_new_secret};
 use crate::progress::Bars;
@@ -100,13 +101,49 @@ pub enum GuardianCommand {
     },
 }
 
-fn read_messages(paths: &[PathBuf]) -> anyhow::Result<Vec<ShareMessage>> {
+/// Every item of the JSON list files `paths`, in order.
+fn read_lists<T: DeserializeOwned>(paths: &[PathBuf]) -> anyhow::Result<Vec<T>> {
     let mut all = Vec::new();
     for path in paths {
-        let messages: Vec<ShareMessage> = read(path)?;
-        all.extend(messages);
+        let items: Vec<T> = read(path)?;
+        all.extend(items);
     }
     Ok(all)
+}
+
+fn read_messages(paths: &[PathBuf]) -> anyhow::Result<Vec<ShareMessage>> {
+    read_lists(paths)
+}
+
+/// `fairtally authority add-ceremony`: publish the guardians' share messages and complaints in
+/// the record. Exits 1 when a complaint is published (the ceremony did not finish).
+pub fn publish_ceremony(
+    record: &Path,
+    shares: &[PathBuf],
+    complaints: &[PathBuf],
+) -> anyhow::Result<ExitCode> {
+    let messages = read_messages(shares)?;
+    let complaints: Vec<Complaint> = read_lists(complaints)?;
+    let problems = ceremony::publish(record, &messages, &complaints)?;
+    println!(
+        "Published the key ceremony: {} encrypted shares, the complete set, each signed by its sender; {} complaint(s).",
+        messages.len(),
+        complaints.len()
+    );
+    for problem in &problems {
+        eprintln!(
+            "Complaint by guardian {} against guardian {}: {}.",
+            problem.to, problem.from, problem.reason
+        );
+    }
+    if problems.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!(
+            "The ceremony did not finish: hold it again without the guardian at fault; this record will not verify."
+        );
+        Ok(ExitCode::from(1))
+    }
 }
 
 /// Run one guardian command.

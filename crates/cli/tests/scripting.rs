@@ -97,7 +97,7 @@ fn verify_json_is_the_verification_record_and_quiet_silences_stderr() {
             .contains('\n')
     );
     let checks = record["checks"].as_array().unwrap();
-    assert_eq!(checks.len(), 22);
+    assert_eq!(checks.len(), 24);
     assert!(checks.iter().all(|c| c["failed"] == 0));
     let signatures = checks
         .iter()

@@ -9,6 +9,10 @@
 #[path = "support/cli.rs"]
 mod support;
 
+use fairtally_election::authority::read_election;
+use fairtally_election::ceremony::ShareMessage;
+use fairtally_election::guardian::GuardianSecret;
+use fairtally_election::parameters::ceremony_context;
 use support::{fairtally, finish_ceremony, ok, start_ceremony};
 
 fn code_of(encrypt_output: &str) -> String {
@@ -406,11 +410,16 @@ fn an_election_runs_end_to_end_on_the_command_line() {
         "every item was posted as it was published: {posted}"
     );
     let verified = ok(d, &["verify", "record"]);
-    for check in ["board contents", "ballot order"] {
+    for check in [
+        "board contents",
+        "ballot order",
+        "ceremony shares",
+        "ceremony complaints",
+    ] {
         assert!(verified.contains(&format!("ok     {check}")), "{verified}");
     }
     assert!(
-        verified.contains("VERIFIED") && verified.contains("all 22 checks passed"),
+        verified.contains("VERIFIED") && verified.contains("all 24 checks passed"),
         "{verified}"
     );
     assert!(
@@ -431,14 +440,23 @@ fn a_bad_share_gives_a_complaint_anyone_can_check() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     start_ceremony(d, 3, 2);
-    // Guardian 2 publishes, as its share for guardian 3, the ciphertext it made for guardian 1.
+    // Guardian 2 publishes, as its share for guardian 3, the ciphertext it made for guardian 1
+    // (signed, as a cheating guardian would: an unsigned message is refused, not complained of).
     let path = d.join("shares-2.json");
-    let mut messages: serde_json::Value =
+    let mut messages: Vec<ShareMessage> =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let list = messages.as_array_mut().unwrap();
-    let to_1 = list.iter().find(|m| m["to"] == 1).unwrap()["encrypted"].clone();
-    for m in list.iter_mut().filter(|m| m["to"] == 3) {
-        m["encrypted"] = to_1.clone();
+    let secret: GuardianSecret =
+        serde_json::from_str(&std::fs::read_to_string(d.join("g2.secret.json")).unwrap()).unwrap();
+    let (manifest, parameters) = read_election(&d.join("record")).unwrap();
+    let context = ceremony_context(&manifest, &parameters).unwrap();
+    let to_1 = messages
+        .iter()
+        .find(|m| m.to == 1)
+        .unwrap()
+        .encrypted
+        .clone();
+    for m in messages.iter_mut().filter(|m| m.to == 3) {
+        *m = ShareMessage::signed(&context, &secret, 3, to_1.clone());
     }
     std::fs::write(&path, serde_json::to_string(&messages).unwrap()).unwrap();
 
@@ -483,6 +501,30 @@ fn a_bad_share_gives_a_complaint_anyone_can_check() {
     assert!(
         verdict.contains("upheld: guardian 2 is at fault"),
         "{verdict}"
+    );
+
+    // The authority publishes the ceremony with the complaint: it says the ceremony did not
+    // finish (exit 1), and the record says so too.
+    let out = fairtally(
+        d,
+        &[
+            "authority",
+            "add-ceremony",
+            "--record",
+            "record",
+            "--shares",
+            "shares-1.json",
+            "shares-2.json",
+            "shares-3.json",
+            "--complaints",
+            "g3.complaints.json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Complaint by guardian 3 against guardian 2: upheld"),
+        "{stderr}"
     );
 }
 

@@ -27,9 +27,10 @@ fn ballots(c: &mut Criterion) {
     let Ok(ceremony) = ceremony_context(&manifest, &parameters) else {
         return;
     };
-    let Ok((guardians, _)) = run_all_in_one(&ceremony, &parameters, &names) else {
+    let Ok(ceremony) = run_all_in_one(&ceremony, &parameters, &names) else {
         return;
     };
+    let guardians = ceremony.guardians;
     let Ok((credentials, list)) = issue(100) else {
         return;
     };

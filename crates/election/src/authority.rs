@@ -129,6 +129,7 @@ pub(crate) fn write_context(dir: &Path) -> Result<ElectionContext> {
     if dir.join(files::CONTEXT).exists() {
         return Err(ElectionError::Record("voting was already opened".into()));
     }
+    crate::ceremony::check_finished(dir, &ceremony_context(&manifest, &parameters)?, &guardians)?;
     let context = ElectionContext::compute(&manifest, &parameters, &guardians, &credentials)?;
     JsonLinesWriter::create(&dir.join(files::BALLOTS))?.finish()?;
     write_json(&dir.join(files::CONTEXT), &context)?;

@@ -733,12 +733,13 @@ mod tests {
             let manifest = Manifest::default_demo().unwrap();
             let parameters = crate::parameters::for_tests(3, 2).unwrap();
             let names = vec!["A".to_string(), "B".to_string(), "C".to_string()];
-            let (guardians, keys) = run_all_in_one(
+            let ceremony = run_all_in_one(
                 &ceremony_context(&manifest, &parameters).unwrap(),
                 &parameters,
                 &names,
             )
             .unwrap();
+            let (guardians, keys) = (ceremony.guardians, ceremony.key_shares);
             let (credentials, list) = issue(4).unwrap();
             let context =
                 ElectionContext::compute(&manifest, &parameters, &guardians, &list).unwrap();

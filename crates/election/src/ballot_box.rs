@@ -788,6 +788,8 @@ fn is_setup(kind: ItemKind) -> bool {
             | ItemKind::Manifest
             | ItemKind::Parameters
             | ItemKind::Guardian
+            | ItemKind::ShareMessage
+            | ItemKind::Complaint
             | ItemKind::Credential
             | ItemKind::Context
     )
@@ -871,12 +873,13 @@ mod tests {
         let policy = TrustPolicy::operator_only(operator.verifier());
         let parameters = ElectionParameters::new(1, 1, &policy)?;
         authority::create_election(&record, &manifest, &parameters)?;
-        let (guardians, _) = run_all_in_one(
+        let ceremony = run_all_in_one(
             &ceremony_context(&manifest, &parameters)?,
             &parameters,
             &["Guardian".to_string()],
         )?;
-        authority::publish_guardians(&record, &guardians)?;
+        authority::publish_guardians(&record, &ceremony.guardians)?;
+        crate::ceremony::publish(&record, &ceremony.messages, &[])?;
         let (voters, list) = credential::issue(3)?;
         authority::publish_credentials(&record, &list)?;
         let board = dir.path().join("board");

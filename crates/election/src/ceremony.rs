@@ -2,11 +2,16 @@
 //! their recipients, checked against the commitments, complaints that anyone can check, and
 //! each guardian's key share. Every step is a pure function over the files' contents, so
 //! each guardian can run it on an offline machine; [`run_all_in_one`] chains them for demos.
+//! The share messages and complaints are published in the record ([`publish`]), so that anyone
+//! can audit the ceremony from it.
+
+use std::path::Path;
 
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use curve25519_dalek::traits::Identity;
 use fairtally_crypto::encoding::hex_scalar;
 use fairtally_crypto::hash::Digest;
+use fairtally_crypto::proofs::SchnorrProof;
 use fairtally_crypto::share_transport::{
     EncryptedShare, KeyDisclosure, decrypt_share, disclose_key, encrypt_share, open_disclosed,
 };
@@ -15,12 +20,18 @@ use fairtally_crypto::{RistrettoPoint, Scalar};
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+use crate::authority::read_election;
 use crate::error::{ElectionError, Result};
 use crate::guardian::{self, GuardianPublic, GuardianSecret};
-use crate::parameters::ElectionParameters;
+use crate::parameters::{ElectionParameters, ceremony_context};
+use crate::record::{
+    Access, ItemKind, JsonLinesReader, RecordItem, canonical_json, files, write_file_atomically,
+};
 
-/// A share P_from(to), encrypted by guardian `from` to guardian `to`'s transport key. These
-/// messages are published (they are encrypted), so a complaint can point at one.
+/// A share P_from(to), encrypted by guardian `from` to guardian `to`'s transport key and signed
+/// by `from`. These messages are published (they are encrypted), so a complaint can point at
+/// one, and the signature shows who sent it: nobody else can put a bad share in a guardian's
+/// name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ShareMessage {
@@ -30,6 +41,84 @@ pub struct ShareMessage {
     pub to: u32,
     /// The encrypted share.
     pub encrypted: EncryptedShare,
+    /// The sender's signature: a Schnorr proof of knowledge of its transport secret, bound to
+    /// the ceremony context and [`message_binding`] (sender, recipient and the encrypted share).
+    pub signature: SchnorrProof,
+}
+
+impl RecordItem for ShareMessage {
+    const KIND: ItemKind = ItemKind::ShareMessage;
+}
+
+/// The statement a share message's signature binds: `"share-message" ‖ from ‖ to ‖ E ‖
+/// ciphertext` (indices as 4 bytes big-endian, E compressed).
+pub fn message_binding(from: u32, to: u32, encrypted: &EncryptedShare) -> Vec<u8> {
+    let mut binding = b"share-message".to_vec();
+    binding.extend_from_slice(&from.to_be_bytes());
+    binding.extend_from_slice(&to.to_be_bytes());
+    binding.extend_from_slice(encrypted.ephemeral.compress().as_bytes());
+    binding.extend_from_slice(&encrypted.ciphertext);
+    binding
+}
+
+/// The length of an encrypted share's ciphertext: a 32-byte scalar and a 16-byte tag.
+pub const SHARE_CIPHERTEXT_BYTES: usize = 48;
+
+impl ShareMessage {
+    /// The message of `encrypted` from the guardian of `secret` to guardian `to`, signed.
+    pub fn signed(
+        context: &Digest,
+        secret: &GuardianSecret,
+        to: u32,
+        encrypted: EncryptedShare,
+    ) -> Self {
+        let signature = SchnorrProof::prove(
+            context,
+            &message_binding(secret.index, to, &encrypted),
+            secret.transport_secret(),
+            &(RISTRETTO_BASEPOINT_TABLE * secret.transport_secret()),
+        );
+        ShareMessage {
+            from: secret.index,
+            to,
+            encrypted,
+            signature,
+        }
+    }
+
+    /// Checks what anyone can check of a message: that `sender` (the published guardian
+    /// `from`) signed it for this recipient in this ceremony, and that it has a share's size.
+    pub fn check_signed(&self, context: &Digest, sender: &GuardianPublic) -> Result<()> {
+        let fail = |reason: String| ElectionError::Ceremony {
+            guardian: self.from,
+            reason,
+        };
+        if sender.index != self.from {
+            return Err(fail(format!(
+                "the message is checked against guardian {}",
+                sender.index
+            )));
+        }
+        if self.encrypted.ciphertext.len() != SHARE_CIPHERTEXT_BYTES {
+            return Err(fail(format!(
+                "its share to guardian {} is {} bytes, an encrypted share is {SHARE_CIPHERTEXT_BYTES}",
+                self.to,
+                self.encrypted.ciphertext.len()
+            )));
+        }
+        self.signature
+            .verify(
+                context,
+                &message_binding(self.from, self.to, &self.encrypted),
+                &sender.transport_key,
+            )
+            .map_err(|e| {
+                fail(format!(
+                    "its share to guardian {} is not signed by it: {e}",
+                    self.to
+                ))
+            })
+    }
 }
 
 /// A guardian's share s_i = Σ_j P_j(i) of the joint secret: what it decrypts with. Lives only in
@@ -72,6 +161,10 @@ pub struct Complaint {
     pub encrypted: EncryptedShare,
     /// The disclosed shared key (ephemeral^transport_secret) with its proof.
     pub disclosure: KeyDisclosure,
+}
+
+impl RecordItem for Complaint {
+    const KIND: ItemKind = ItemKind::Complaint;
 }
 
 /// What checking a complaint shows.
@@ -128,18 +221,21 @@ pub fn encrypt_shares(
                 ),
             })?;
         let ad = share_associated_data(secret.index, recipient.index);
-        messages.push(ShareMessage {
-            from: secret.index,
-            to: recipient.index,
-            encrypted: encrypt_share(context, &ad, &recipient.transport_key, share),
-        });
+        let encrypted = encrypt_share(context, &ad, &recipient.transport_key, share);
+        messages.push(ShareMessage::signed(
+            context,
+            secret,
+            recipient.index,
+            encrypted,
+        ));
     }
     Ok(messages)
 }
 
 /// Third ceremony step: guardian `secret.index` decrypts the shares sent to it, checks each
 /// against its sender's commitments and either derives its key share or files complaints.
-/// `messages` may hold messages for other guardians; those are ignored.
+/// `messages` may hold messages for other guardians; those are ignored. A message its sender
+/// did not sign is refused (an error, not a complaint: someone else made it).
 pub fn receive_shares(
     context: &Digest,
     parameters: &ElectionParameters,
@@ -186,6 +282,7 @@ pub fn receive_shares(
                 });
             }
         };
+        message.check_signed(context, sender)?;
         let ad = share_associated_data(sender.index, me);
         let good = decrypt_share(context, &ad, secret.transport_secret(), &message.encrypted)
             .ok()
@@ -329,13 +426,237 @@ impl KeyShare {
     }
 }
 
+/// One problem with the ceremony's published messages or complaints, named by the sending
+/// and the receiving guardian.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The sender of the share (the accused, for a complaint).
+    pub from: u32,
+    /// Its recipient (the complainer, for a complaint).
+    pub to: u32,
+    /// The line of the file, when the problem is with a line.
+    pub line: Option<u64>,
+    /// Why.
+    pub reason: String,
+}
+
+/// Every (sender, recipient) pair of a ceremony of `n` guardians, in the canonical order of
+/// the published messages: by sender, then by recipient.
+pub fn message_pairs(n: u32) -> impl Iterator<Item = (u32, u32)> {
+    (1..=n).flat_map(move |from| {
+        (1..=n)
+            .filter(move |&to| to != from)
+            .map(move |to| (from, to))
+    })
+}
+
+/// Checks that `messages` (as published, in order) are the ceremony's complete set: exactly
+/// one message from every guardian to every other, in [`message_pairs`] order, each signed by
+/// its sender for its recipient in this ceremony. Returns every problem found.
+pub fn audit_messages(
+    context: &Digest,
+    guardians: &[GuardianPublic],
+    messages: &[ShareMessage],
+) -> Vec<Problem> {
+    let n = guardians.len() as u32;
+    let known = |i: u32| (1..=n).contains(&i);
+    let mut problems = Vec::new();
+    let mut seen = std::collections::HashMap::new();
+    let mut previous = None;
+    for (message, line) in messages.iter().zip(1u64..) {
+        let pair = (message.from, message.to);
+        let mut problem = |reason: String| {
+            problems.push(Problem {
+                from: pair.0,
+                to: pair.1,
+                line: Some(line),
+                reason,
+            })
+        };
+        if pair.0 == pair.1 || !known(pair.0) || !known(pair.1) {
+            problem(format!(
+                "no such pair of guardians (the ceremony has guardians 1 to {n}, each sending to \
+                 every other)"
+            ));
+        } else if let Some(first) = seen.get(&pair) {
+            problem(format!(
+                "a second message for this pair (the first is at line {first})"
+            ));
+        } else {
+            seen.insert(pair, line);
+            if let Some((from, to)) = previous.replace(pair).filter(|&p| p > pair) {
+                problem(format!(
+                    "out of order: it follows the share from guardian {from} to guardian {to} \
+                     (messages are listed by sender, then recipient)"
+                ));
+            } else if let Err(e) = guardians
+                .iter()
+                .find(|g| g.index == pair.0)
+                .map_or(Ok(()), |sender| message.check_signed(context, sender))
+            {
+                problem(e.to_string());
+            }
+        }
+    }
+    for (from, to) in message_pairs(n).filter(|pair| !seen.contains_key(pair)) {
+        problems.push(Problem {
+            from,
+            to,
+            line: None,
+            reason: "missing: the ceremony needs a share from every guardian to every other".into(),
+        });
+    }
+    problems
+}
+
+/// Judges every published complaint (in order) against the guardians and the published
+/// messages. Any complaint is a problem: an upheld one means the named sender sent a bad share,
+/// so no joint key may be made with it; an unfounded one means the complainer did not derive
+/// its key share (it complained instead), so the ceremony did not finish either. Complaints
+/// are listed by sender, then recipient, at most one per pair.
+pub fn audit_complaints(
+    context: &Digest,
+    guardians: &[GuardianPublic],
+    messages: &[ShareMessage],
+    complaints: &[Complaint],
+) -> Vec<Problem> {
+    let mut previous: Option<(u32, u32)> = None;
+    complaints
+        .iter()
+        .zip(1u64..)
+        .map(|(complaint, line)| {
+            let pair = (complaint.from, complaint.to);
+            let verdict = match check_complaint(context, guardians, Some(messages), complaint) {
+                Ok(Verdict::SenderAtFault { guardian, reason }) => format!(
+                    "upheld: guardian {guardian} is at fault ({reason}); the joint key must not \
+                     be made with its share"
+                ),
+                Ok(Verdict::Unfounded { reason, .. }) => format!(
+                    "unfounded ({reason}); the complainer derived no key share, so the ceremony \
+                     did not finish"
+                ),
+                Err(e) => format!("cannot be judged: {e}"),
+            };
+            let order = match previous.replace(pair) {
+                Some(p) if p >= pair => {
+                    "; listed out of order or twice (complaints are listed by \
+                                         sender, then recipient)"
+                }
+                _ => "",
+            };
+            Problem {
+                from: pair.0,
+                to: pair.1,
+                line: Some(line),
+                reason: format!("{verdict}{order}"),
+            }
+        })
+        .collect()
+}
+
+/// What the authority publishes of the key ceremony: the share messages in their canonical
+/// order (after checking they are the complete set, each signed by its sender) and the
+/// complaints, each with its verdict. Writes `ceremony-shares.jsonl` and
+/// `ceremony-complaints.jsonl` of the record in `dir` (the guardians must be published, and
+/// voting not yet open). Complaints are published too, because they are the evidence: a record
+/// that holds any does not verify, and the ceremony is held again without the guardian at fault.
+pub fn publish(
+    dir: &Path,
+    messages: &[ShareMessage],
+    complaints: &[Complaint],
+) -> Result<Vec<Problem>> {
+    if dir.join(files::CONTEXT).exists() {
+        return Err(ElectionError::Record(format!(
+            "voting is open in {}: the key ceremony can no longer change",
+            dir.display()
+        )));
+    }
+    let (manifest, parameters) = read_election(dir)?;
+    let context = ceremony_context(&manifest, &parameters)?;
+    let guardians: Vec<GuardianPublic> =
+        JsonLinesReader::open(&dir.join(files::GUARDIANS))?.read_all()?;
+    guardian::verify_all(&context, &parameters, &guardians)?;
+    let mut messages = messages.to_vec();
+    messages.sort_by_key(|m| (m.from, m.to));
+    messages.dedup();
+    if let Some(problem) = audit_messages(&context, &guardians, &messages).first() {
+        return Err(ElectionError::Ceremony {
+            guardian: problem.from,
+            reason: format!(
+                "the share messages are not the ceremony's complete set: the share from \
+                 guardian {} to guardian {}: {}",
+                problem.from, problem.to, problem.reason
+            ),
+        });
+    }
+    let mut complaints = complaints.to_vec();
+    complaints.sort_by_key(|c| (c.from, c.to));
+    complaints.dedup();
+    let verdicts = audit_complaints(&context, &guardians, &messages, &complaints);
+    write_lines(&dir.join(files::CEREMONY_SHARES), &messages)?;
+    write_lines(&dir.join(files::CEREMONY_COMPLAINTS), &complaints)?;
+    Ok(verdicts)
+}
+
+/// Checks, before voting opens, that the record in `dir` holds a finished key ceremony: the
+/// complete set of share messages, each signed by its sender, and no complaint.
+pub fn check_finished(dir: &Path, context: &Digest, guardians: &[GuardianPublic]) -> Result<()> {
+    let read = |file: &str| {
+        let path = dir.join(file);
+        if path.exists() {
+            Ok(path)
+        } else {
+            Err(ElectionError::Record(format!(
+                "{} is missing: publish the key ceremony first (`fairtally authority add-ceremony`)",
+                path.display()
+            )))
+        }
+    };
+    let messages: Vec<ShareMessage> =
+        JsonLinesReader::open(&read(files::CEREMONY_SHARES)?)?.read_all()?;
+    let complaints: Vec<Complaint> =
+        JsonLinesReader::open(&read(files::CEREMONY_COMPLAINTS)?)?.read_all()?;
+    let problems = audit_messages(context, guardians, &messages);
+    let complained = audit_complaints(context, guardians, &messages, &complaints);
+    match problems.iter().chain(&complained).next() {
+        None => Ok(()),
+        Some(problem) => Err(ElectionError::Ceremony {
+            guardian: problem.from,
+            reason: format!(
+                "the key ceremony did not finish (guardian {} to guardian {}: {})",
+                problem.from, problem.to, problem.reason
+            ),
+        }),
+    }
+}
+
+/// Writes `items` as a JSON Lines file in one atomic write (the ceremony's files are small).
+fn write_lines<T: Serialize>(path: &Path, items: &[T]) -> Result<()> {
+    let mut bytes = Vec::new();
+    for item in items {
+        bytes.extend(canonical_json(item)?);
+        bytes.push(b'\n');
+    }
+    write_file_atomically(path, &bytes, Access::Public)
+}
+
+/// The whole ceremony on one machine, as [`run_all_in_one`] runs it.
+pub struct AllInOne {
+    /// The guardians' public records, in order.
+    pub guardians: Vec<GuardianPublic>,
+    /// Every share message, in their canonical order ([`message_pairs`]).
+    pub messages: Vec<ShareMessage>,
+    /// Every guardian's key share, in order.
+    pub key_shares: Vec<KeyShare>,
+}
+
 /// The whole ceremony on one machine (for demos and tests): every guardian generates, sends and
 /// receives its shares. Guardian i is named `names[i - 1]`.
 pub fn run_all_in_one(
     context: &Digest,
     parameters: &ElectionParameters,
     names: &[String],
-) -> Result<(Vec<GuardianPublic>, Vec<KeyShare>)> {
+) -> Result<AllInOne> {
     if names.len() != parameters.guardians as usize {
         return Err(ElectionError::Parameters(format!(
             "{} guardian names for {} guardians",
@@ -366,14 +687,17 @@ pub fn run_all_in_one(
             }
         }
     }
-    Ok((publics, key_shares))
+    Ok(AllInOne {
+        guardians: publics,
+        messages,
+        key_shares,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::manifest::Manifest;
-    use crate::parameters::ceremony_context;
     use fairtally_crypto::sharing::lagrange_at_zero;
 
     fn setup(n: u32, k: u32) -> (Digest, ElectionParameters) {
@@ -388,7 +712,11 @@ mod tests {
     fn any_k_key_shares_interpolate_the_joint_secret() -> Result<()> {
         let (ctx, params) = setup(5, 3);
         let names: Vec<String> = (1..=5).map(|i| format!("Guardian {i}")).collect();
-        let (publics, shares) = run_all_in_one(&ctx, &params, &names)?;
+        let AllInOne {
+            guardians: publics,
+            key_shares: shares,
+            ..
+        } = run_all_in_one(&ctx, &params, &names)?;
         let key = joint_key(&publics);
         for present in [[1u32, 2, 3], [2, 4, 5], [1, 3, 5]] {
             let mut secret = Scalar::ZERO;
@@ -424,7 +752,7 @@ mod tests {
             &Scalar::from(7u64),
         );
         for m in messages.iter_mut().filter(|m| m.from == 2 && m.to == 3) {
-            m.encrypted = bad.clone();
+            *m = ShareMessage::signed(&ctx, &secrets[1], 3, bad.clone());
         }
         assert!(matches!(
             receive_shares(&ctx, &params, &secrets[0], &publics, &messages)?,
@@ -436,6 +764,17 @@ mod tests {
             panic!("guardian 3 should complain");
         };
         assert_eq!(complaints.len(), 1);
+        // Guardian 2 signed its bad share, so the set of messages is complete, and the
+        // published complaint is upheld against it.
+        assert_eq!(audit_messages(&ctx, &publics, &messages), vec![]);
+        let judged = audit_complaints(&ctx, &publics, &messages, &complaints);
+        assert_eq!((judged.len(), judged[0].from, judged[0].to), (1, 2, 3));
+        assert!(judged[0].reason.starts_with("upheld"), "{judged:?}");
+        let mut fewer = messages.clone();
+        fewer.retain(|m| (m.from, m.to) != (3, 1));
+        let missing = audit_messages(&ctx, &publics, &fewer);
+        assert_eq!((missing.len(), missing[0].from, missing[0].to), (1, 3, 1));
+        assert!(missing[0].reason.starts_with("missing"), "{missing:?}");
         let verdict = check_complaint(&ctx, &publics, Some(&messages), &complaints[0])?;
         assert!(
             matches!(verdict, Verdict::SenderAtFault { guardian: 2, .. }),

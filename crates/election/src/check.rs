@@ -16,6 +16,11 @@ pub enum Check {
     Parameters,
     /// Each guardian's commitments and transport key carry valid Schnorr proofs.
     GuardianCommitments,
+    /// The key ceremony's encrypted share messages are the complete set, one from every
+    /// guardian to every other in their canonical order, each signed by its sender.
+    CeremonyShares,
+    /// No complaint was filed in the key ceremony; each one found is judged and named.
+    CeremonyComplaints,
     /// The credential list holds valid, distinct keys.
     CredentialList,
     /// `context.json` matches the base hash and joint key recomputed from the set-up.
@@ -57,12 +62,14 @@ pub enum Check {
 
 impl Check {
     /// Every check, in the order they run and are printed.
-    pub const ALL: [Check; 22] = [
+    pub const ALL: [Check; 24] = [
         Check::RecordFiles,
         Check::RecordFormat,
         Check::Manifest,
         Check::Parameters,
         Check::GuardianCommitments,
+        Check::CeremonyShares,
+        Check::CeremonyComplaints,
         Check::CredentialList,
         Check::ElectionContext,
         Check::Fingerprint,
@@ -90,6 +97,8 @@ impl Check {
             Check::Manifest => "manifest",
             Check::Parameters => "parameters",
             Check::GuardianCommitments => "guardian commitments",
+            Check::CeremonyShares => "ceremony shares",
+            Check::CeremonyComplaints => "ceremony complaints",
             Check::CredentialList => "credential list",
             Check::ElectionContext => "election context",
             Check::Fingerprint => "fingerprint",

@@ -30,6 +30,11 @@ pub mod files {
     pub const PARAMETERS: &str = "parameters.json";
     /// One guardian's public commitments and proofs per line, in guardian order.
     pub const GUARDIANS: &str = "guardians.jsonl";
+    /// The key ceremony's encrypted share messages, one per line, by sender then recipient.
+    pub const CEREMONY_SHARES: &str = "ceremony-shares.jsonl";
+    /// The key ceremony's complaints, one per line, by sender then recipient (empty when the
+    /// ceremony succeeded).
+    pub const CEREMONY_COMPLAINTS: &str = "ceremony-complaints.jsonl";
     /// One credential public key per line.
     pub const CREDENTIALS: &str = "credentials.jsonl";
     /// The election context: base hash and joint key.
@@ -44,11 +49,13 @@ pub mod files {
     pub const RESULT: &str = "result.json";
 
     /// Every file of a complete record, in publication order.
-    pub const ALL: [&str; 10] = [
+    pub const ALL: [&str; 12] = [
         HEADER,
         MANIFEST,
         PARAMETERS,
         GUARDIANS,
+        CEREMONY_SHARES,
+        CEREMONY_COMPLAINTS,
         CREDENTIALS,
         CONTEXT,
         BALLOTS,
@@ -73,6 +80,10 @@ pub enum ItemKind {
     Parameters,
     /// [`crate::guardian::GuardianPublic`].
     Guardian,
+    /// [`crate::ceremony::ShareMessage`].
+    ShareMessage,
+    /// [`crate::ceremony::Complaint`].
+    Complaint,
     /// [`crate::credential::CredentialKey`].
     Credential,
     /// [`crate::context::ElectionContext`].
@@ -89,11 +100,13 @@ pub enum ItemKind {
 
 impl ItemKind {
     /// Every kind, in publication order.
-    pub const ALL: [ItemKind; 10] = [
+    pub const ALL: [ItemKind; 12] = [
         ItemKind::Header,
         ItemKind::Manifest,
         ItemKind::Parameters,
         ItemKind::Guardian,
+        ItemKind::ShareMessage,
+        ItemKind::Complaint,
         ItemKind::Credential,
         ItemKind::Context,
         ItemKind::Ballot,
@@ -109,6 +122,8 @@ impl ItemKind {
             ItemKind::Manifest => "manifest",
             ItemKind::Parameters => "parameters",
             ItemKind::Guardian => "guardian",
+            ItemKind::ShareMessage => "share-message",
+            ItemKind::Complaint => "complaint",
             ItemKind::Credential => "credential",
             ItemKind::Context => "context",
             ItemKind::Ballot => "ballot",

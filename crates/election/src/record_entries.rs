@@ -1,11 +1,12 @@
 //! The election record as a sequence of bulletin-board entries: every item with its kind and
-//! canonical bytes, in publication order (header, manifest, parameters, guardians, credentials,
-//! context, ballots, encrypted tally, decryption shares, result). Ballots and credentials are
+//! canonical bytes, in publication order (header, manifest, parameters, guardians, ceremony
+//! share messages and complaints, credentials, context, ballots, encrypted tally, decryption shares, result). Ballots and credentials are
 //! streamed, so a record of any size can be posted entry by entry.
 
 use std::path::Path;
 
 use crate::ballot::BallotEntry;
+use crate::ceremony::{Complaint, ShareMessage};
 use crate::context::ElectionContext;
 use crate::credential::CredentialEntry;
 use crate::error::Result;
@@ -43,6 +44,8 @@ pub fn for_each_entry_except(
         && one::<Manifest>(dir, files::MANIFEST, skip, post)?
         && one::<ElectionParameters>(dir, files::PARAMETERS, skip, post)?
         && lines::<GuardianPublic>(dir, files::GUARDIANS, skip, post)?
+        && lines::<ShareMessage>(dir, files::CEREMONY_SHARES, skip, post)?
+        && lines::<Complaint>(dir, files::CEREMONY_COMPLAINTS, skip, post)?
         && lines::<CredentialEntry>(dir, files::CREDENTIALS, skip, post)?
         && one::<ElectionContext>(dir, files::CONTEXT, skip, post)?
         && lines::<BallotEntry>(dir, files::BALLOTS, skip, post)?
@@ -138,6 +141,8 @@ mod tests {
             "parameters",
             "guardian",
             "guardian",
+            "share-message",
+            "share-message",
             "credential",
             "credential",
             "credential",

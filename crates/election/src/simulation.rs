@@ -305,8 +305,10 @@ pub fn run_demo(config: &DemoConfig, out: &Path, progress: &dyn Progress) -> Res
     authority::create_election(&record, &config.manifest, &config.parameters)?;
     let names: Vec<String> = (1..=n).map(|i| format!("Guardian {i}")).collect();
     let ceremony = ceremony_context(&config.manifest, &config.parameters)?;
-    let (guardians, key_shares) = run_all_in_one(&ceremony, &config.parameters, &names)?;
-    authority::publish_guardians(&record, &guardians)?;
+    let ceremony = run_all_in_one(&ceremony, &config.parameters, &names)?;
+    authority::publish_guardians(&record, &ceremony.guardians)?;
+    crate::ceremony::publish(&record, &ceremony.messages, &[])?;
+    let key_shares = ceremony.key_shares;
     for share in &key_shares {
         write_secret_json(
             &private.join(format!("guardian-{}-key-share.json", share.index)),

@@ -9,6 +9,7 @@
 
 mod ballots;
 mod board;
+mod ceremony;
 pub mod floor;
 mod inventory;
 
@@ -248,6 +249,7 @@ pub fn verify_record_to(
             result,
         );
     }
+    ceremony::check_ceremony(&mut report, dir, &ceremony, &guardians)?;
 
     let credentials = match read_credentials(&dir.join(files::CREDENTIALS))? {
         Ok(list) => {

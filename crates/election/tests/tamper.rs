@@ -17,12 +17,14 @@ use fairtally_board::note::NoteSigner;
 use fairtally_crypto::elgamal::{EncodedCiphertext, Nonce, encrypt};
 use fairtally_crypto::proofs::{RangeProof, ZeroOneProof};
 use fairtally_crypto::random::random_scalar;
+use fairtally_crypto::share_transport::disclose_key;
 use fairtally_crypto::{RistrettoPoint, Scalar};
 use fairtally_election::authority::load_setup;
 use fairtally_election::ballot::{
     BallotEntry, Choices, PreparedBallot, Selections, contest_binding, encrypt_ballot,
     selection_binding,
 };
+use fairtally_election::ceremony::{Complaint, ShareMessage, share_associated_data};
 use fairtally_election::check::Check;
 use fairtally_election::credential::Credential;
 use fairtally_election::progress::Silent;
@@ -104,6 +106,8 @@ fn encode(file: &str, value: &Value, compact: bool) -> String {
     let encoded = match file {
         files::BALLOTS => typed::<BallotEntry>(value, compact),
         files::GUARDIANS => typed::<guardian::GuardianPublic>(value, compact),
+        files::CEREMONY_SHARES => typed::<ShareMessage>(value, compact),
+        files::CEREMONY_COMPLAINTS => typed::<Complaint>(value, compact),
         files::DECRYPTION_SHARES => typed::<tally::DecryptionShare>(value, compact),
         files::CONTEXT => typed::<context::ElectionContext>(value, compact),
         files::ENCRYPTED_TALLY => typed::<tally::EncryptedTally>(value, compact),
@@ -220,6 +224,16 @@ fn assert_only(report: &Report, check: Check, item: &str) {
     assert_caught(report, check, item);
     assert!(
         report.failures.iter().all(|f| f.check == check),
+        "{:#?}",
+        report.failures
+    );
+}
+
+/// Only `check` fails, first on `item` because of `reason` (a part of its text).
+fn assert_only_because(report: &Report, check: Check, item: &str, reason: &str) {
+    assert_only(report, check, item);
+    assert!(
+        report.failures[0].item.contains(item) && report.failures[0].reason.contains(reason),
         "{:#?}",
         report.failures
     );
@@ -387,6 +401,125 @@ fn a_modified_guardian_proof_is_caught() {
     let report = verify(&record);
     assert_caught(&report, Check::GuardianCommitments, "guardian 2");
     assert_caught(&report, Check::ElectionContext, "context.json");
+}
+
+/// The ceremony's share messages, as published.
+fn share_messages(record: &Path) -> Vec<ShareMessage> {
+    JsonLinesReader::open(&record.join(files::CEREMONY_SHARES))
+        .unwrap()
+        .read_all()
+        .unwrap()
+}
+
+#[test]
+fn a_removed_share_message_is_caught() {
+    let (_t, record) = copy();
+    let path = record.join(files::CEREMONY_SHARES);
+    let mut all = lines(&path);
+    assert_eq!(all.len(), 6, "3 guardians send 3 × 2 messages");
+    all.remove(1);
+    write_lines(&path, &all);
+    assert_only_because(
+        &verify(&record),
+        Check::CeremonyShares,
+        "share from guardian 1 to guardian 3",
+        "missing",
+    );
+}
+
+#[test]
+fn an_altered_share_message_is_caught_by_its_senders_signature() {
+    let (_t, record) = copy();
+    // The authority swaps guardian 2's share for guardian 3 for another ciphertext: a
+    // recipient would then find it bad and accuse guardian 2, who never sent it.
+    let other = share_messages(&record)[0].encrypted.clone();
+    edit_line(&record.join(files::CEREMONY_SHARES), 3, |v| {
+        v["encrypted"] = serde_json::to_value(&other).unwrap();
+    });
+    let report = verify(&record);
+    assert_only_because(
+        &report,
+        Check::CeremonyShares,
+        "share from guardian 2 to guardian 3 (line 4)",
+        "not signed",
+    );
+
+    // A message relabelled for another recipient fails the same way.
+    let (_t, record) = copy();
+    edit_line(&record.join(files::CEREMONY_SHARES), 0, |v| {
+        v["to"] = 1.into()
+    });
+    assert_caught(
+        &verify(&record),
+        Check::CeremonyShares,
+        "share from guardian 1 to guardian 1",
+    );
+}
+
+#[test]
+fn a_duplicated_or_reordered_share_message_is_caught() {
+    let (_t, record) = copy();
+    let path = record.join(files::CEREMONY_SHARES);
+    let mut all = lines(&path);
+    all.push(all[2].clone());
+    write_lines(&path, &all);
+    // (The board holds an item once, so the board's contents fail too.)
+    let report = verify(&record);
+    assert_caught(
+        &report,
+        Check::CeremonyShares,
+        "share from guardian 2 to guardian 1 (line 7)",
+    );
+    assert!(
+        report.failures[0].reason.contains("second message"),
+        "{:#?}",
+        report.failures
+    );
+
+    let (_t, record) = copy();
+    let mut all = lines(&record.join(files::CEREMONY_SHARES));
+    all.swap(0, 5);
+    write_lines(&record.join(files::CEREMONY_SHARES), &all);
+    let report = verify(&record);
+    assert_only_because(
+        &report,
+        Check::CeremonyShares,
+        "share from guardian 1 to guardian 3 (line 2)",
+        "out of order",
+    );
+}
+
+#[test]
+fn a_forged_complaint_is_caught_and_judged_unfounded() {
+    let (_t, record) = copy();
+    // A complaint "by guardian 3" against guardian 2's real message, with a disclosure made
+    // without guardian 3's transport secret.
+    let message = share_messages(&record)
+        .into_iter()
+        .find(|m| m.from == 2 && m.to == 3)
+        .unwrap();
+    let ad = share_associated_data(2, 3);
+    let setup = load_setup(&record).unwrap();
+    let ceremony =
+        fairtally_election::parameters::ceremony_context(&setup.manifest, &setup.parameters)
+            .unwrap();
+    let complaint = Complaint {
+        from: 2,
+        to: 3,
+        disclosure: disclose_key(&ceremony, &ad, &random_scalar(), &message.encrypted),
+        encrypted: message.encrypted,
+    };
+    write_lines(
+        &record.join(files::CEREMONY_COMPLAINTS),
+        &[String::from_utf8(canonical_json(&complaint).unwrap()).unwrap()],
+    );
+    let report = verify(&record);
+    assert_only_because(
+        &report,
+        Check::CeremonyComplaints,
+        "complaint by guardian 3 against guardian 2 (line 1)",
+        "unfounded",
+    );
 }
 
 #[test]
@@ -816,6 +949,11 @@ fn every_single_byte_change_and_every_line_change_is_rejected() {
     let source = original().join("record");
     let mut all_files = Vec::new();
     collect_files(&source, &mut all_files);
+    // The ceremony's files are among them: its messages are changed like any other file's; its
+    // complaints file is empty (a complaint added is `a_forged_complaint_is_caught...`).
+    for file in [files::CEREMONY_SHARES, files::CEREMONY_COMPLAINTS] {
+        assert!(all_files.contains(&source.join(file)), "{file}");
+    }
     let mut tried = 0;
     for file in &all_files {
         let relative = file.strip_prefix(&source).unwrap().to_path_buf();

@@ -152,6 +152,34 @@ fn recompute(record: &Path) -> Value {
         point(&proof["commitment"]) + guardians[0].commitments[0] * schnorr_c
     );
 
+    // Signature challenge of the first share message (guardian 1 to guardian 2), from the
+    // documented binding, and its equation against guardian 1's transport key.
+    let shares = std::fs::read_to_string(record.join(files::CEREMONY_SHARES)).unwrap();
+    let message: Value = serde_json::from_str(shares.lines().next().unwrap()).unwrap();
+    assert_eq!((&message["from"], &message["to"]), (&json!(1), &json!(2)));
+    let mut binding = b"share-message".to_vec();
+    binding.extend_from_slice(&1u32.to_be_bytes());
+    binding.extend_from_slice(&2u32.to_be_bytes());
+    binding.extend_from_slice(
+        point(&message["encrypted"]["ephemeral"])
+            .compress()
+            .as_bytes(),
+    );
+    binding.extend_from_slice(
+        &hex::decode(message["encrypted"]["ciphertext"].as_str().unwrap()).unwrap(),
+    );
+    let signature = &message["signature"];
+    let mut t = Transcript::new("fairtally/proof/schnorr/v1", &ceremony);
+    t.append_bytes("binding", &binding);
+    t.append_point("public", &guardians[0].transport_key);
+    t.append_point("commitment", &point(&signature["commitment"]));
+    let share_c = t.challenge_scalar("challenge");
+    let u = scalar_from_hex(signature["response"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        RISTRETTO_BASEPOINT_POINT * u,
+        point(&signature["commitment"]) + guardians[0].transport_key * share_c
+    );
+
     // Ballots: hash, code, signed message; challenges of the first ballot's proofs.
     let mut ballots = Vec::new();
     let lines = std::fs::read_to_string(record.join(files::BALLOTS)).unwrap();
@@ -294,6 +322,7 @@ fn recompute(record: &Path) -> Value {
         "joint_key": hex::encode(joint_key.compress().as_bytes()),
         "base_hash": base_hash.to_hex(),
         "schnorr_challenge_guardian_1_coefficient_0": hex::encode(schnorr_c.as_bytes()),
+        "signature_challenge_share_1_to_2": hex::encode(share_c.as_bytes()),
         "ballots": ballots,
         "first_ballot_challenges": first_challenges,
         "decryption_challenge_first_share_first_option": hex::encode(decryption_c.as_bytes()),

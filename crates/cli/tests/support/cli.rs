@@ -91,9 +91,19 @@ fn share_files(n: u32) -> Vec<String> {
     (1..=n).map(|i| format!("shares-{i}.json")).collect()
 }
 
-/// Every guardian receives its shares and writes `g{i}.key-share.json`.
+/// Every guardian receives its shares and writes `g{i}.key-share.json`; the authority
+/// publishes the share messages in the record.
 pub fn finish_ceremony(dir: &Path, n: u32) {
     let shares = share_files(n);
+    let mut publish = vec![
+        "authority",
+        "add-ceremony",
+        "--record",
+        "record",
+        "--shares",
+    ];
+    publish.extend(shares.iter().map(String::as_str));
+    ok(dir, &publish);
     for i in 1..=n {
         let (secret, key, complaints) = (
             format!("g{i}.secret.json"),
