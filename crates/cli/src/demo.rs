@@ -12,7 +12,7 @@ use fairtally_election::verifier::{Pins, verify_record};
 
 use crate::progress::Bars;
 use crate::record_board;
-use crate::report::{print_checks, print_result, verdict};
+use crate::report::{print_anchors, print_checks, print_result, verdict};
 
 /// Arguments of `fairtally demo`.
 #[derive(Args)]
@@ -122,6 +122,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         outcome.record.display(),
         outcome.private.display()
     );
+    print_anchors(&report);
     println!("{}", verdict(&report));
     Ok(if report.is_valid() && matches {
         ExitCode::SUCCESS
