@@ -5,6 +5,7 @@ use num_bigint::BigUint;
 use num_traits::One;
 
 use crate::constants::Standard;
+use crate::group::IntegerGroup;
 use crate::report::Tally;
 
 /// What the caller accepts beyond the standard parameters.
@@ -108,6 +109,18 @@ fn is_probable_prime(n: &BigUint) -> bool {
         return false;
     }
     true
+}
+
+/// Step 1 for either version: checks the record's group parameters against `standard` (see
+/// [`check`]) and builds the group every later step computes in.
+pub fn checked_group(
+    standard: Standard,
+    (p, q, r, g): (&BigUint, &BigUint, &BigUint, &BigUint),
+    options: Options,
+) -> (Tally, Option<String>, IntegerGroup) {
+    let (tally, note) = check(standard, (p, q, r, g), options);
+    let group = IntegerGroup::new(p.clone(), q.clone(), r.clone(), g.clone());
+    (tally, note, group)
 }
 
 #[cfg(test)]

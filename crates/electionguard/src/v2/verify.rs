@@ -62,19 +62,13 @@ struct Context<'a> {
 pub fn verify(record: &Record, options: Options) -> Report {
     let mut steps = Steps::default();
     let mut notes = Vec::new();
-    let (v1, note) = parameters::check(
+    let (v1, note, group) = parameters::checked_group(
         Standard::V2,
         (&record.p, &record.q, &record.r, &record.g),
         options,
     );
     *steps.at(1) = v1;
     notes.extend(note);
-    let group = IntegerGroup::new(
-        record.p.clone(),
-        record.q.clone(),
-        record.r.clone(),
-        record.g.clone(),
-    );
     let key_table = group.fixed_base(&record.public_key);
     let cx = Context {
         record,
