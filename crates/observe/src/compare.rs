@@ -199,6 +199,9 @@ pub struct MapStation {
     pub id: String,
     /// Region, if known.
     pub region: Option<String>,
+    /// The station's page at the commission's site (a source link), if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     /// Where it is, if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coordinates: Option<Coordinates>,
@@ -557,6 +560,7 @@ fn map_stations(results: &ElectionResults, flags: &[Flag]) -> Vec<MapStation> {
                 MapStation {
                     id: st.id.clone(),
                     region: st.region.clone(),
+                    url: st.url.clone(),
                     coordinates: st.coordinates,
                     reasons: why,
                     findings: st.findings.clone(),

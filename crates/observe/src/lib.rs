@@ -24,6 +24,7 @@ pub mod keys;
 mod output;
 pub mod pvt;
 mod report;
+mod report_map;
 mod sample_size;
 pub mod signed;
 pub mod store;

@@ -408,6 +408,14 @@ fn read_csv<R: Read>(
                 .insert(kind.name().to_owned(), empty);
         }
     }
+    let names = &mapping.station.region_names;
+    if !names.is_empty() {
+        for s in &mut importer.results.stations {
+            if let Some(name) = s.station.region.as_ref().and_then(|r| names.get(r)) {
+                s.station.region = Some(name.clone());
+            }
+        }
+    }
     Ok((importer.results, importer.summary))
 }
 

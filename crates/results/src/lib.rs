@@ -38,6 +38,7 @@ mod import;
 mod join;
 mod mapping;
 mod protocol;
+mod provenance;
 mod station;
 mod summary;
 
@@ -50,6 +51,7 @@ pub use mapping::{
     FormatSpec, JoinSpec, Mapping, SourceKind, SourceSpec, StationSpec, TextSpec,
 };
 pub use protocol::{Field, StationProtocol};
+pub use provenance::{InputFile, Provenance, utc_minute};
 pub use station::{Coordinates, Finding, Report, Source, Station, StationResults};
 pub use summary::{
     Action, EXAMPLES_KEPT, ImportSummary, Issue, IssueCount, JoinSummary, QUOTED_CHARS,

@@ -179,6 +179,10 @@ pub struct StationSpec {
     /// Region.
     #[serde(default)]
     pub region: Option<TextSpec>,
+    /// Names of the regions by the value `region` reads (`"07" = "Minsk city"`), for reports;
+    /// a region without a name here keeps its value.
+    #[serde(default)]
+    pub region_names: BTreeMap<String, String>,
     /// District or territorial commission.
     #[serde(default)]
     pub district: Option<TextSpec>,
