@@ -394,8 +394,20 @@ fn stalled_request(url: &str, head: &str) -> Result<String, Box<dyn std::error::
 #[test]
 fn slow_and_malformed_requests_are_refused_and_the_server_keeps_serving() -> TestResult {
     let election = OpenElection::new(2)?;
-    let server = ServeProcess::start(&election.dir, &["--request-timeout", "1"])?;
+    let server = ServeProcess::start(
+        &election.dir,
+        &["--request-timeout", "1", "--header-timeout", "1"],
+    )?;
     let mut api = Checker::new(&server.url)?;
+
+    // Headers that never end: the connection is closed.
+    let started = std::time::Instant::now();
+    let answer = stalled_request(&server.url, "POST /api/v1/ballots HTTP/1.1\r\nHost: x\r\n")?;
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "{answer}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
 
     // A body that never arrives.
     let started = std::time::Instant::now();
