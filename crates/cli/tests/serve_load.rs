@@ -4,7 +4,8 @@
 //! rate for latency. Prints ballots per second and latency percentiles.
 //!
 //! `cargo test -p fairtally --release --test serve_load -- --ignored --nocapture`
-//! (`SERVE_LOAD_BALLOTS`, default 1500, and `SERVE_LOAD_CLIENTS`, default 32).
+//! (`SERVE_LOAD_BALLOTS`, default 1500, `SERVE_LOAD_CLIENTS`, default 32, and
+//! `SERVE_LOAD_CHECKPOINT_INTERVAL` in seconds, default 1).
 
 mod serve_support;
 
@@ -100,7 +101,8 @@ fn measure_ballots_per_second_and_latency() -> TestResult {
     println!("offline check_ballot: {count} ballots, {offline:.0} ballots/s on {cores} cores");
 
     let half = count / 2;
-    let server = ServeProcess::start(&election.dir, &[])?;
+    let interval = std::env::var("SERVE_LOAD_CHECKPOINT_INTERVAL").unwrap_or_else(|_| "1".into());
+    let server = ServeProcess::start(&election.dir, &["--checkpoint-interval", &interval])?;
     let (elapsed, latencies) = submit(&server.url, &ballots[..half], clients, None);
     let online = half as f64 / elapsed.as_secs_f64();
     println!(
