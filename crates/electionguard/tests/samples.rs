@@ -379,13 +379,3 @@ fn unusable_input_is_an_error_naming_the_file_and_item() {
     assert!(!fairtally_electionguard::looks_like_record(empty.path()));
     assert!(verify_path(empty.path(), None, TEST_GROUP).is_err());
 }
-
-#[test]
-fn the_1_91_sample_is_named_as_unsupported() {
-    let error = verify_path(&data().join("1.91/sample"), None, TEST_GROUP).expect_err("an error");
-    assert!(
-        matches!(error, fairtally_electionguard::Error::Unsupported(_)),
-        "{error}"
-    );
-    assert!(error.to_string().contains("1.91"));
-}
