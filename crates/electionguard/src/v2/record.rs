@@ -49,6 +49,8 @@ pub struct Ballot {
     pub confirmation_code: BigUint,
     /// CAST or CHALLENGED (SPOILED) as written.
     pub state: String,
+    /// The device that encrypted it (`encrypting_device`).
+    pub device: String,
     /// Whether the ballot was pre-encrypted.
     pub preencrypted: bool,
     /// Its contests.
@@ -78,6 +80,26 @@ pub struct Decryption {
     /// contest_id and its selections.
     pub contests: Vec<(String, Vec<DecryptedSelection>)>,
 }
+
+/// One device's chain of confirmation codes, as electionguard-kotlin-multiplatform publishes
+/// it beside the device's ballots (`encrypted_ballots/DEVICE/ballot_chain.json`).
+pub struct Chain {
+    /// The file it came from.
+    pub file: String,
+    /// encrypting_device.
+    pub device: String,
+    /// B_aux,0: the device information that starts the chain.
+    pub baux0: Vec<u8>,
+    /// The ballots in chain order.
+    pub ballot_ids: Vec<String>,
+    /// H(B_ℓ) as published.
+    pub last_code: BigUint,
+    /// The closing hash H = H(H_E; 0x24, H(B_ℓ) ∥ B_aux,0 ∥ "CLOSE"), if the chain was closed.
+    pub closing_hash: Option<BigUint>,
+}
+
+/// The file name of a device's chain of codes.
+const CHAIN_FILE: &str = "ballot_chain.json";
 
 /// A guardian's public key proofs: per coefficient K_ij with (c_ij, v_ij).
 pub struct Guardian {
@@ -115,6 +137,8 @@ pub struct Record {
     pub extended_base_hash: BigUint,
     /// Whether ballots are chained.
     pub chained: bool,
+    /// The devices' chains of codes.
+    pub chains: Vec<Chain>,
     /// K.
     pub public_key: BigUint,
     /// The manifest file's bytes, and its contests.
@@ -193,12 +217,30 @@ fn ballot(node: &Node) -> Result<Ballot> {
         code_baux,
         confirmation_code: node.get("confirmation_code")?.hex()?,
         state: node.get("state")?.str()?.to_string(),
+        device: node.get("encrypting_device")?.str()?.to_string(),
         preencrypted: node
             .opt("is_preencrypt")
             .map(|n| n.bool())
             .transpose()?
             .unwrap_or(false),
         contests,
+    })
+}
+
+fn chain(node: &Node, file: &str) -> Result<Chain> {
+    let baux0 = node.get("baux0")?;
+    Ok(Chain {
+        file: file.to_string(),
+        device: node.get("encrypting_device")?.str()?.to_string(),
+        baux0: hex_bytes(baux0.str()?).ok_or_else(|| baux0.error("is not hexadecimal"))?,
+        ballot_ids: node
+            .get("ballot_ids")?
+            .array()?
+            .iter()
+            .map(|n| n.str().map(str::to_string))
+            .collect::<Result<_>>()?,
+        last_code: node.get("last_confirmation_code")?.hex()?,
+        closing_hash: node.opt("closing_hash").map(|n| n.hex()).transpose()?,
     })
 }
 
@@ -262,9 +304,15 @@ pub fn read(files: &Files) -> Result<Record> {
     }
 
     let mut ballots = Vec::new();
+    let mut chains = Vec::new();
     for file in files.json_under("encrypted_ballots") {
         let value = files.json(file)?;
-        ballots.push(ballot(&Node::root(&value, file))?);
+        let node = Node::root(&value, file);
+        if file.rsplit('/').next() == Some(CHAIN_FILE) {
+            chains.push(chain(&node, file)?);
+        } else {
+            ballots.push(ballot(&node)?);
+        }
     }
 
     let et_value = files.json("encrypted_tally.json")?;
@@ -309,6 +357,7 @@ pub fn read(files: &Files) -> Result<Record> {
         base_hash: hex(&config, "election_base_hash")?,
         extended_base_hash: hex(&init, "extended_base_hash")?,
         chained: config.get("chain_confirmation_codes")?.bool()?,
+        chains,
         public_key: hex(&init, "joint_public_key")?,
         manifest_bytes: files.get("manifest.json")?.to_vec(),
         manifest: crate::manifest::read(files)?,
