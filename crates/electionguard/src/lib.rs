@@ -46,7 +46,9 @@ impl Version {
         match self {
             Version::One(layout) => layout.name(),
             Version::OneNinetyOne => v1_91::verify::NAME,
-            Version::Two => "ElectionGuard 2.0 (electionguard-kotlin-multiplatform)",
+            Version::Two => {
+                "ElectionGuard 2.0 (electionguard-kotlin-multiplatform, or egk-ec in its 2.1 layout)"
+            }
         }
     }
 }

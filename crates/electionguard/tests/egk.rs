@@ -254,3 +254,86 @@ fn chained_confirmation_codes_are_checked_device_by_device() {
     // link and end; the 5 codes and the 5 ballots' own hashes.
     assert!(v7.passed >= 5 + 3 + 3, "{}", v7.passed);
 }
+
+fn egk_ec(group: &str) -> PathBuf {
+    egk().join("../egk-ec-2.1").join(group)
+}
+
+/// contest id → selection id → count of an egk tally.json (2.0 and egk-ec layouts alike).
+fn egk_tally(record: &Path) -> BTreeMap<String, BTreeMap<String, u64>> {
+    let tally = json(&record.join("tally.json"));
+    tally["contests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let sels = c["selections"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| {
+                    (
+                        s["selection_id"].as_str().unwrap().to_string(),
+                        s["tally"].as_u64().unwrap(),
+                    )
+                })
+                .collect();
+            (c["contest_id"].as_str().unwrap().to_string(), sels)
+        })
+        .collect()
+}
+
+/// egk-ec's 2.1 layout in the integer group (base64 values, `protocolVersion` v2.0.0): every
+/// step of the 2.0 specification passes and the result is its tally.json; a changed
+/// confirmation code fails V7 with its ballot named.
+#[test]
+fn the_egk_ec_integer_record_verifies_and_a_changed_code_is_rejected() {
+    let record = egk_ec("allAvailable");
+    let mut files = Files::read(&record).unwrap();
+    assert_eq!(
+        fairtally_electionguard::detect(&files).unwrap(),
+        Some(Version::Two)
+    );
+    let report = verify_files(&files, None, Options::default()).unwrap();
+    for step in &report.steps {
+        assert!(step.ok(), "{} failed: {:?}", step.id, step.failures);
+    }
+    assert!(report.format.contains("egk-ec"), "{}", report.format);
+    assert_eq!((report.cast_ballots, report.spoiled_ballots), (33, 9));
+    assert_eq!(
+        report.steps[4].passed, 700,
+        "V5: every selection of the 42 ballots"
+    );
+    assert_eq!(report.result(), egk_tally(&record));
+
+    // The modified copy keeps ballot id-7 alone (V7 concerns it only), so it verifies fast.
+    let file = "encrypted_ballots/runWorkflowDevice/eballot-id-7.json";
+    for other in (1..=42).filter(|n| *n != 7) {
+        files.remove(&format!(
+            "encrypted_ballots/runWorkflowDevice/eballot-id-{other}.json"
+        ));
+    }
+    let mut ballot = files.json(file).unwrap();
+    let code = ballot["confirmation_code"].as_str().unwrap().to_string();
+    let changed = if code.starts_with('A') { "B" } else { "A" };
+    ballot["confirmation_code"] = Value::from(format!("{changed}{}", &code[1..]));
+    files.insert(file, serde_json::to_vec(&ballot).unwrap());
+    let report = verify_files(&files, None, Options::default()).unwrap();
+    let v7: Vec<&str> = report.steps[6]
+        .failures
+        .iter()
+        .map(|f| f.item.as_str())
+        .collect();
+    assert_eq!(v7, ["ballot id-7"]);
+}
+
+#[test]
+fn the_egk_ec_p256_record_is_refused_by_name() {
+    let files = Files::read(&egk_ec("allAvailableEc")).unwrap();
+    let error = fairtally_electionguard::detect(&files).expect_err("P-256 is not verified");
+    assert!(
+        matches!(error, fairtally_electionguard::Error::Unsupported(_)),
+        "{error}"
+    );
+    assert!(error.to_string().contains("P-256"), "{error}");
+}

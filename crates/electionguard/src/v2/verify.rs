@@ -129,10 +129,7 @@ pub fn verify(record: &Record, options: Options) -> Report {
     let cast = r.ballots.iter().filter(|b| b.state == "CAST").count() as u64;
     let exponentiations = cx.group.exponentiations();
     Report {
-        format: format!(
-            "ElectionGuard {} (electionguard-kotlin-multiplatform)",
-            r.version
-        ),
+        format: format!("ElectionGuard {} ({})", r.version, r.layout),
         steps: steps.finish(&STEPS),
         notes,
         contests: result(r),
@@ -338,10 +335,11 @@ fn ballot(cx: &Context, ballot: &Ballot) -> Steps {
         let reason = match m {
             None => Some("the contest is not in the manifest".to_string()),
             Some(m)
-                if m.sequence != contest.sequence || m.votes_allowed != contest.votes_allowed =>
+                if m.sequence != contest.sequence
+                    || contest.votes_allowed.is_some_and(|l| l != m.votes_allowed) =>
             {
                 Some(format!(
-                    "its index or vote limit ({}, {}) differs from the manifest's ({}, {})",
+                    "its index or vote limit ({}, {:?}) differs from the manifest's ({}, {})",
                     contest.sequence, contest.votes_allowed, m.sequence, m.votes_allowed
                 ))
             }
