@@ -19,7 +19,7 @@ use crate::report::{ContestResult, Report, Steps, Tally};
 use crate::v1::hash::{Hasher, Item};
 use crate::v1::record::{BallotState, DisjunctiveProof};
 use crate::v1_91::record::{Ballot, Decryption, RangeProof, Record};
-use crate::v2::verify::STEPS;
+use crate::v2::verify::{STEPS, merge_pair, proof_and_value, value_reason};
 
 /// The format named in reports.
 pub const NAME: &str = "ElectionGuard 1.91 (electionguard-core2; 1.x files, 2.0 equations)";
@@ -547,27 +547,10 @@ fn decryption(
                     (!wrong.is_empty()).then(|| wrong.join("; "))
                 }
             };
-            let value = if g.fixed_pow(&cx.key, &BigUint::from(s.tally)) != s.value {
-                Some(format!("T ≠ K^{}", s.tally))
-            } else if limit.is_some_and(|l| s.tally > l) {
-                Some(format!(
-                    "the selection decrypts to {}, above the limit",
-                    s.tally
-                ))
-            } else {
-                None
-            };
-            let mut t9 = Tally::default();
-            let mut t10 = Tally::default();
-            t9.item(|| name.clone(), proof);
-            t10.item(|| name, value);
-            (t9, t10)
+            let value = value_reason(g, &cx.key, s.tally, &s.value, limit);
+            proof_and_value(name, proof, value)
         })
-        .reduce(Default::default, |(mut a9, mut a10), (b9, b10)| {
-            a9.merge(b9);
-            a10.merge(b10);
-            (a9, a10)
-        })
+        .reduce(Default::default, merge_pair)
 }
 
 /// V10 (continued): tally.json has exactly the manifest's contests and selections.

@@ -596,27 +596,48 @@ fn decryption(
                 );
                 (c != s.challenge).then(|| "c ≠ H(H_E; 0x30, K, A, B, a, b, M)".into())
             };
-            let value = if g.fixed_pow(&cx.key_table, &BigUint::from(s.tally)) != s.b_over_m {
-                Some(format!("T ≠ K^{}", s.tally))
-            } else if limit.is_some_and(|l| s.tally > l) {
-                Some(format!(
-                    "the selection decrypts to {}, above the limit",
-                    s.tally
-                ))
-            } else {
-                None
-            };
-            let mut t9 = Tally::default();
-            let mut t10 = Tally::default();
-            t9.item(|| name.clone(), proof);
-            t10.item(|| name, value);
-            (t9, t10)
+            let value = value_reason(g, &cx.key_table, s.tally, &s.b_over_m, limit);
+            proof_and_value(name, proof, value)
         })
-        .reduce(Default::default, |(mut a9, mut a10), (b9, b10)| {
-            a9.merge(b9);
-            a10.merge(b10);
-            (a9, a10)
-        })
+        .reduce(Default::default, merge_pair)
+}
+
+/// V10's (or V13's) check of one decrypted value: T = K^t, and t within the limit of a
+/// challenged ballot's selection.
+pub(crate) fn value_reason(
+    g: &IntegerGroup,
+    key: &FixedBase,
+    t: u64,
+    value: &BigUint,
+    limit: Option<u64>,
+) -> Option<String> {
+    if g.fixed_pow(key, &BigUint::from(t)) != *value {
+        Some(format!("T ≠ K^{t}"))
+    } else if limit.is_some_and(|l| t > l) {
+        Some(format!("the selection decrypts to {t}, above the limit"))
+    } else {
+        None
+    }
+}
+
+/// One decrypted selection's items of the proof step (V9, V12) and the value step (V10, V13).
+pub(crate) fn proof_and_value(
+    name: String,
+    proof: Option<String>,
+    value: Option<String>,
+) -> (Tally, Tally) {
+    let mut proofs = Tally::default();
+    let mut values = Tally::default();
+    proofs.item(|| name.clone(), proof);
+    values.item(|| name, value);
+    (proofs, values)
+}
+
+/// Two such pairs of tallies merged step by step.
+pub(crate) fn merge_pair(mut a: (Tally, Tally), b: (Tally, Tally)) -> (Tally, Tally) {
+    a.0.merge(b.0);
+    a.1.merge(b.1);
+    a
 }
 
 /// V10.B–E: the tally's contests and options are the manifest's, and every contest on a
