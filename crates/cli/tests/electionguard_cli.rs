@@ -101,3 +101,11 @@ fn a_folder_with_a_manifest_and_a_context_alone_is_left_to_fairtally() {
     assert_eq!(code, 2, "{text}");
     assert!(!text.contains("ElectionGuard"), "{text}");
 }
+
+#[test]
+fn a_p256_record_is_refused_by_name() {
+    let record = data().join("../egk-ec-2.1/allAvailableEc");
+    let (code, text) = verify(&[record.to_str().unwrap()]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("P-256"), "{text}");
+}
