@@ -11,7 +11,7 @@ use fairtally_electionguard::{Options, Report};
 /// Which verifier `fairtally verify` runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// An electionguard-python 0.95 or 1.x record.
+    /// An electionguard-python 0.95 or 1.x record (or the 1.91 sample's layout).
     #[value(name = "electionguard-1")]
     ElectionGuard1,
     /// An ElectionGuard 2.0 record.
@@ -65,7 +65,7 @@ pub fn hook(path: &Path, args: &ElectionGuardArgs, json: bool) -> anyhow::Result
 /// A version forced by `--format`.
 #[derive(Clone, Copy)]
 pub enum Kind {
-    /// electionguard-python 0.95 / 1.x.
+    /// electionguard-python 0.95 / 1.x, and the 1.91 layout.
     One,
     /// ElectionGuard 2.0.
     Two,
@@ -130,9 +130,10 @@ pub fn run(
 
 impl Kind {
     fn matches(self, version: fairtally_electionguard::Version) -> bool {
+        use fairtally_electionguard::Version;
         matches!(
             (self, version),
-            (Kind::One, fairtally_electionguard::Version::One(_))
+            (Kind::One, Version::One(_) | Version::OneNinetyOne) | (Kind::Two, Version::Two)
         )
     }
 }

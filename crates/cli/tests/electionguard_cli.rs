@@ -74,9 +74,20 @@ fn unusable_input_exits_2_and_names_the_file() {
     let (code, text) = verify(&[dir.path().to_str().unwrap()]);
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("context.json"), "{text}");
-    let (code, text) = verify(&[data().join("1.91/sample").to_str().unwrap()]);
-    assert_eq!(code, 2, "{text}");
+}
+
+#[test]
+fn the_1_91_sample_is_read_and_fails_the_steps_its_proofs_fail() {
+    let record = data().join("1.91/sample");
+    let record = record.to_str().unwrap();
+    let (code, text) = verify(&[record, "--format", "electionguard-1"]);
+    assert_eq!(code, 1, "{text}");
     assert!(text.contains("1.91"), "{text}");
+    assert!(
+        text.contains("FAILED   V6 Adherence to vote limits: 0 passed, 10 failed"),
+        "{text}"
+    );
+    assert!(text.contains("first failed step: V1"), "{text}");
 }
 
 #[test]
@@ -89,4 +100,12 @@ fn a_folder_with_a_manifest_and_a_context_alone_is_left_to_fairtally() {
     let (code, text) = verify(&[dir.path().to_str().unwrap()]);
     assert_eq!(code, 2, "{text}");
     assert!(!text.contains("ElectionGuard"), "{text}");
+}
+
+#[test]
+fn a_p256_record_is_refused_by_name() {
+    let record = data().join("../egk-ec-2.1/allAvailableEc");
+    let (code, text) = verify(&[record.to_str().unwrap()]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("P-256"), "{text}");
 }

@@ -2,7 +2,9 @@
 //! equations count them) times the cost of one exponentiation in the record's own group,
 //! measured in the same run. Medians of a few runs; `cargo bench -p fairtally-electionguard`.
 //!
-//! Set `EG_BENCH_SKIP_2=1` to leave out the ElectionGuard 2.0 record (about 15 s of CPU a run).
+//! Set `EG_BENCH_SKIP_2=1` to leave out the two 2.0 records (egk 2.0 and egk-ec's integer
+//! record, about 15 s of CPU a run each), and `EG_BENCH_RECORD=PATH` to add a record of your
+//! own, such as one written by electionguard 1.4 (`tools/electionguard-1.4-record.sh`).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -34,6 +36,18 @@ fn exponentiation_cost(group: &IntegerGroup) -> Duration {
     median(times)
 }
 
+/// CPU time this process has used, all threads together: utime + stime of /proc/self/stat,
+/// in the kernel's USER_HZ ticks (100 a second on Linux). On a loaded machine the wall time
+/// measures the machine; the CPU time measures the verifier. `None` off Linux.
+fn cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
 fn bench(name: &str, path: &Path, runs: usize) {
     let files = match Files::read(path) {
         Ok(files) => files,
@@ -43,6 +57,7 @@ fn bench(name: &str, path: &Path, runs: usize) {
         allow_test_group: true,
     };
     let mut last = None;
+    let cpu_start = cpu_time();
     let times = (0..runs)
         .map(|_| {
             let start = Instant::now();
@@ -52,6 +67,9 @@ fn bench(name: &str, path: &Path, runs: usize) {
             t
         })
         .collect();
+    let cpu = cpu_start
+        .zip(cpu_time())
+        .map(|(a, b)| (b - a) / runs as u32);
     let time = median(times);
     let Some(report) = last else {
         return println!("{name}: the record could not be verified");
@@ -77,6 +95,14 @@ fn bench(name: &str, path: &Path, runs: usize) {
         time.as_secs_f64() / (floor.as_secs_f64() / threads as f64),
         ballots as f64 / time.as_secs_f64(),
     );
+    if let Some(cpu) = cpu {
+        println!(
+            "    CPU {:.3} s a run (mean), CPU/one-core floor = {:.2}; {:.1} ballots per CPU second",
+            cpu.as_secs_f64(),
+            cpu.as_secs_f64() / floor.as_secs_f64(),
+            ballots as f64 / cpu.as_secs_f64(),
+        );
+    }
 }
 
 /// p, q, r, g of the record, read as the verifier reads them.
@@ -90,7 +116,10 @@ fn constants(files: &Files) -> (BigUint, BigUint, BigUint, BigUint) {
             _ => BigUint::default(),
         }
     };
-    if value["large_prime"].is_string() {
+    if value["type"] == "IntegerGroup" {
+        // egk-ec's layout: the 2.0 standard group, checked against the record by V1.
+        fairtally_electionguard::constants::Standard::V2.constants()
+    } else if value["large_prime"].is_string() {
         (
             get("large_prime"),
             get("small_prime"),
@@ -115,11 +144,24 @@ fn main() {
         &d.join("python-1.x/0.95.0/sample/minimal"),
         5,
     );
+    bench(
+        "sample (1.91, 4096-bit group)",
+        &d.join("python-1.x/1.91/sample"),
+        3,
+    );
     if std::env::var_os("EG_BENCH_SKIP_2").is_none() {
         bench(
             "egk workflow (2.0, 4096-bit group)",
             &d.join("egk-2.0/workflow/allAvailableJson"),
             1,
         );
+        bench(
+            "egk-ec allAvailable (2.1 layout, 4096-bit group)",
+            &d.join("egk-ec-2.1/allAvailable"),
+            1,
+        );
+    }
+    if let Some(path) = std::env::var_os("EG_BENCH_RECORD") {
+        bench("EG_BENCH_RECORD", Path::new(&path), 3);
     }
 }

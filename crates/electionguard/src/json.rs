@@ -12,6 +12,9 @@ pub struct Node<'a> {
     pub value: &'a Value,
     file: &'a str,
     path: String,
+    /// Whether numbers and byte strings are base64 (electionguard-kotlin's 2.1 layout) rather
+    /// than hexadecimal; inherited by every child.
+    base64: bool,
 }
 
 impl<'a> Node<'a> {
@@ -21,6 +24,15 @@ impl<'a> Node<'a> {
             value,
             file,
             path: String::new(),
+            base64: false,
+        }
+    }
+
+    /// The root of a file whose numbers and byte strings are base64 (see [`Node::int`]).
+    pub fn root_base64(value: &'a Value, file: &'a str) -> Node<'a> {
+        Node {
+            base64: true,
+            ..Node::root(value, file)
         }
     }
 
@@ -52,6 +64,7 @@ impl<'a> Node<'a> {
                 value,
                 file: self.file,
                 path: self.child_path(key),
+                base64: self.base64,
             }),
             _ => Err(self.error(format!("has no member \"{key}\""))),
         }
@@ -66,6 +79,7 @@ impl<'a> Node<'a> {
                 value,
                 file: self.file,
                 path: self.child_path(key),
+                base64: self.base64,
             })
     }
 
@@ -82,6 +96,7 @@ impl<'a> Node<'a> {
                 value,
                 file: self.file,
                 path: format!("{}[{i}]", self.path),
+                base64: self.base64,
             })
             .collect())
     }
@@ -101,6 +116,7 @@ impl<'a> Node<'a> {
                         value,
                         file: self.file,
                         path: self.child_path(k),
+                        base64: self.base64,
                     },
                 )
             })
@@ -150,6 +166,43 @@ impl<'a> Node<'a> {
         };
         parse_hex(text)
             .ok_or_else(|| self.error(format!("\"{}\" is not a hexadecimal number", shorten(text))))
+    }
+}
+
+impl Node<'_> {
+    /// A big integer in the file's encoding: hexadecimal (see [`Node::hex`]) or, in a base64
+    /// file, the big-endian bytes in base64 (at most 1,024 bytes).
+    pub fn int(&self) -> Result<BigUint> {
+        use base64::Engine;
+        if !self.base64 {
+            return self.hex();
+        }
+        let text = self.str()?;
+        if text.len() > 1400 {
+            return Err(self.error("is longer than any number of ElectionGuard"));
+        }
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(|_| self.error(format!("\"{}\" is not base64", shorten(text))))?;
+        Ok(BigUint::from_bytes_be(&bytes))
+    }
+
+    /// A byte string written as hexadecimal digits, in either layout (at most 64 KiB).
+    pub fn hex_bytes(&self) -> Result<Vec<u8>> {
+        let text = self.str()?;
+        if text.len() > 1 << 17
+            || !text.len().is_multiple_of(2)
+            || !text.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Err(self.error(format!("\"{}\" is not hexadecimal bytes", shorten(text))));
+        }
+        (0..text.len())
+            .step_by(2)
+            .map(|i| {
+                u8::from_str_radix(&text[i..i + 2], 16)
+                    .map_err(|_| self.error("is not hexadecimal bytes"))
+            })
+            .collect()
     }
 }
 

@@ -1,6 +1,6 @@
 //! Reading and verifying ElectionGuard election records as other implementations write them:
 //! electionguard-python 0.95 and 1.x records (the ElectionGuard 1.0 specification's
-//! verification steps V1–V12) and ElectionGuard 2.0 records as electionguard-kotlin-multiplatform
+//! verification steps V1–V12), the 1.91 sample (the 2.0 steps over 1.x files) and ElectionGuard 2.0 records as electionguard-kotlin-multiplatform
 //! writes them (the 2.0 specification's steps V1–V18).
 //!
 //! The verifier reads a record directory or `.zip` archive, detects its version, runs every
@@ -19,6 +19,7 @@ pub mod parameters;
 pub mod report;
 pub mod source;
 pub mod v1;
+pub mod v1_91;
 pub mod v2;
 
 use std::path::Path;
@@ -33,6 +34,8 @@ pub use source::Files;
 pub enum Version {
     /// electionguard-python 0.95 or 1.x, in one of its layouts.
     One(v1::record::Layout),
+    /// The 1.91 sample: 1.x files with the 2.0 equations (electionguard-core2).
+    OneNinetyOne,
     /// ElectionGuard 2.0, as electionguard-kotlin-multiplatform writes it.
     Two,
 }
@@ -42,7 +45,10 @@ impl Version {
     pub fn name(self) -> &'static str {
         match self {
             Version::One(layout) => layout.name(),
-            Version::Two => "ElectionGuard 2.0 (electionguard-kotlin-multiplatform)",
+            Version::OneNinetyOne => v1_91::verify::NAME,
+            Version::Two => {
+                "ElectionGuard 2.0 (electionguard-kotlin-multiplatform, or egk-ec in its 2.1 layout)"
+            }
         }
     }
 }
@@ -51,6 +57,9 @@ impl Version {
 pub fn detect(files: &Files) -> Result<Option<Version>> {
     if v2::record::detect(files)? {
         return Ok(Some(Version::Two));
+    }
+    if v1_91::record::detect(files)? {
+        return Ok(Some(Version::OneNinetyOne));
     }
     Ok(v1::record::detect(files)?.map(Version::One))
 }
@@ -83,6 +92,7 @@ pub fn verify_files(files: &Files, version: Option<Version>, options: Options) -
             let record = v1::record::read(files, layout)?;
             Ok(v1::verify::verify(&record, options))
         }
+        Version::OneNinetyOne => Ok(v1_91::verify::verify(&v1_91::record::read(files)?, options)),
         Version::Two => Ok(v2::verify::verify(&v2::record::read(files)?, options)),
     }
 }

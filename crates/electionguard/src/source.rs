@@ -90,6 +90,11 @@ impl Files {
     pub fn insert(&mut self, name: &str, bytes: Vec<u8>) {
         self.files.insert(name.to_string(), bytes);
     }
+
+    /// Drop a file (used, like [`Files::insert`], to build modified copies in memory).
+    pub fn remove(&mut self, name: &str) -> Option<Vec<u8>> {
+        self.files.remove(name)
+    }
 }
 
 fn add(

@@ -46,23 +46,8 @@ fn the_workflow_record_verifies_and_a_changed_decryption_proof_is_rejected() {
         report.steps[4].passed, 1100,
         "V5: every selection of the 11 ballots"
     );
+    assert_eq!(report.result(), egk_tally(&record));
     let tally = json(&record.join("tally.json"));
-    let mut expected = BTreeMap::new();
-    for c in tally["contests"].as_array().unwrap() {
-        let sels: BTreeMap<String, u64> = c["selections"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| {
-                (
-                    s["selection_id"].as_str().unwrap().to_string(),
-                    s["tally"].as_u64().unwrap(),
-                )
-            })
-            .collect();
-        expected.insert(c["contest_id"].as_str().unwrap().to_string(), sels);
-    }
-    assert_eq!(report.result(), expected);
 
     // The same record with one decryption proof's response changed.
     let mut modified = tally.clone();
@@ -161,4 +146,179 @@ fn ballot_aggregation_vector_reproduces() {
         }
     }
     assert_eq!(checked, sums.len());
+}
+
+/// The workflow's first five ballots re-chained (V7.D–G), with their codes recomputed:
+/// device A's two ballots form a closed chain, device B's second ballot has a broken B_aux and
+/// B's chain is not closed, and device C publishes no chain at all.
+#[test]
+fn chained_confirmation_codes_are_checked_device_by_device() {
+    let record = egk().join("workflow/allAvailableJson");
+    let mut files = Files::read(&record).unwrap();
+    let init = files.json("election_initialized.json").unwrap();
+    let he = key(&hex(&init["extended_base_hash"]));
+    let mut config = files.json("election_config.json").unwrap();
+    config["chain_confirmation_codes"] = Value::Bool(true);
+    files.insert("election_config.json", serde_json::to_vec(&config).unwrap());
+    let dir = "encrypted_ballots/runWorkflowAllAvailableJson";
+    for n in 6..=11 {
+        files.remove(&format!("{dir}/eballot-id-{n}.json")).unwrap();
+    }
+    let code = |ballot: &Value, baux: &[u8]| {
+        let hashes: Vec<BigUint> = ballot["contests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| hex(&c["contest_hash"]))
+            .collect();
+        let mut parts = vec![Part::Tag(0x24)];
+        parts.extend(hashes.iter().map(Part::Q));
+        parts.push(Part::Bytes(baux));
+        hash(&he, &parts)
+    };
+    let to_hex = |b: &[u8]| b.iter().map(|x| format!("{x:02X}")).collect::<String>();
+    let mut chain = |device: &str, ids: &[u32], broken: Option<u32>, close: bool| {
+        let baux0 = format!("device {device}").into_bytes();
+        let mut previous = hash(&he, &[Part::Tag(0x24), Part::Bytes(&baux0)]);
+        for &n in ids {
+            let file = format!("{dir}/eballot-id-{n}.json");
+            let mut ballot = files.json(&file).unwrap();
+            let mut baux = key(&previous).to_vec();
+            baux.extend_from_slice(&baux0);
+            if broken == Some(n) {
+                baux[0] ^= 1;
+            }
+            previous = code(&ballot, &baux);
+            ballot["encrypting_device"] = Value::from(device);
+            ballot["code_baux"] = Value::from(to_hex(&baux));
+            ballot["confirmation_code"] = Value::from(format!("{previous:064X}"));
+            files.insert(&file, serde_json::to_vec(&ballot).unwrap());
+        }
+        let mut closing = key(&previous).to_vec();
+        closing.extend_from_slice(&baux0);
+        closing.extend_from_slice(b"CLOSE");
+        let closing = hash(&he, &[Part::Tag(0x24), Part::Bytes(&closing)]);
+        let chain = serde_json::json!({
+            "encrypting_device": device,
+            "baux0": to_hex(&baux0),
+            "ballot_ids": ids.iter().map(|n| format!("id-{n}")).collect::<Vec<_>>(),
+            "last_confirmation_code": format!("{previous:064X}"),
+            "chaining": true,
+            "closing_hash": close.then(|| format!("{closing:064X}")),
+        });
+        files.insert(
+            &format!("encrypted_ballots/{device}/ballot_chain.json"),
+            serde_json::to_vec(&chain).unwrap(),
+        );
+    };
+    chain("A", &[2, 1], None, true);
+    chain("B", &[3, 4], Some(4), false);
+    // Ballot 5 moves to device C, which publishes no chain.
+    let file = format!("{dir}/eballot-id-5.json");
+    let mut ballot = files.json(&file).unwrap();
+    ballot["encrypting_device"] = Value::from("C");
+    files.insert(&file, serde_json::to_vec(&ballot).unwrap());
+
+    let report = verify_files(&files, None, Options::default()).unwrap();
+    let v7 = &report.steps[6];
+    assert_eq!(v7.id, "V7");
+    let mut failed: Vec<&str> = v7.failures.iter().map(|f| f.item.as_str()).collect();
+    failed.sort_unstable();
+    assert_eq!(
+        failed,
+        [
+            "ballot id-4 chain",
+            "ballot id-5 chain",
+            "device B chain closing",
+            "device C chain"
+        ],
+        "{:?}",
+        v7.failures
+    );
+    // Every other chain item passed: A's start, two links, end and closing; B's start, first
+    // link and end; the 5 codes and the 5 ballots' own hashes.
+    assert!(v7.passed >= 5 + 3 + 3, "{}", v7.passed);
+}
+
+fn egk_ec(group: &str) -> PathBuf {
+    egk().join("../egk-ec-2.1").join(group)
+}
+
+/// contest id → selection id → count of an egk tally.json (2.0 and egk-ec layouts alike).
+fn egk_tally(record: &Path) -> BTreeMap<String, BTreeMap<String, u64>> {
+    let tally = json(&record.join("tally.json"));
+    tally["contests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let sels = c["selections"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| {
+                    (
+                        s["selection_id"].as_str().unwrap().to_string(),
+                        s["tally"].as_u64().unwrap(),
+                    )
+                })
+                .collect();
+            (c["contest_id"].as_str().unwrap().to_string(), sels)
+        })
+        .collect()
+}
+
+/// egk-ec's 2.1 layout in the integer group (base64 values, `protocolVersion` v2.0.0): every
+/// step of the 2.0 specification passes and the result is its tally.json; a changed
+/// confirmation code fails V7 with its ballot named.
+#[test]
+fn the_egk_ec_integer_record_verifies_and_a_changed_code_is_rejected() {
+    let record = egk_ec("allAvailable");
+    let mut files = Files::read(&record).unwrap();
+    assert_eq!(
+        fairtally_electionguard::detect(&files).unwrap(),
+        Some(Version::Two)
+    );
+    let report = verify_files(&files, None, Options::default()).unwrap();
+    for step in &report.steps {
+        assert!(step.ok(), "{} failed: {:?}", step.id, step.failures);
+    }
+    assert!(report.format.contains("egk-ec"), "{}", report.format);
+    assert_eq!((report.cast_ballots, report.spoiled_ballots), (33, 9));
+    assert_eq!(
+        report.steps[4].passed, 700,
+        "V5: every selection of the 42 ballots"
+    );
+    assert_eq!(report.result(), egk_tally(&record));
+
+    // The modified copy keeps ballot id-7 alone (V7 concerns it only), so it verifies fast.
+    let file = "encrypted_ballots/runWorkflowDevice/eballot-id-7.json";
+    for other in (1..=42).filter(|n| *n != 7) {
+        files.remove(&format!(
+            "encrypted_ballots/runWorkflowDevice/eballot-id-{other}.json"
+        ));
+    }
+    let mut ballot = files.json(file).unwrap();
+    let code = ballot["confirmation_code"].as_str().unwrap().to_string();
+    let changed = if code.starts_with('A') { "B" } else { "A" };
+    ballot["confirmation_code"] = Value::from(format!("{changed}{}", &code[1..]));
+    files.insert(file, serde_json::to_vec(&ballot).unwrap());
+    let report = verify_files(&files, None, Options::default()).unwrap();
+    let v7: Vec<&str> = report.steps[6]
+        .failures
+        .iter()
+        .map(|f| f.item.as_str())
+        .collect();
+    assert_eq!(v7, ["ballot id-7"]);
+}
+
+#[test]
+fn the_egk_ec_p256_record_is_refused_by_name() {
+    let files = Files::read(&egk_ec("allAvailableEc")).unwrap();
+    let error = fairtally_electionguard::detect(&files).expect_err("P-256 is not verified");
+    assert!(
+        matches!(error, fairtally_electionguard::Error::Unsupported(_)),
+        "{error}"
+    );
+    assert!(error.to_string().contains("P-256"), "{error}");
 }

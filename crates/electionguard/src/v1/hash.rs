@@ -5,14 +5,22 @@
 //! an integer in decimal, a string as it is, a list as the hexadecimal of its own hash, and
 //! an empty string or list as `null`. The digest is read big-endian and reduced modulo `q`
 //! (1.0) or `q − 1` (0.95, whose `hash_elems` reduced modulo `Q_MINUS_ONE`).
+//!
+//! electionguard-core2, which wrote the 1.91 sample, keeps this text hash but writes every
+//! element at its full width (512 bytes of Z_p as 1,024 digits, 32 bytes of Z_q as 64, leading
+//! zeros kept): [`Item::P`] and [`Item::Q`], and lists hashed as 64 digits ([`Hasher::fixed`]).
 
 use num_bigint::BigUint;
 use sha2::{Digest, Sha256};
 
 /// One argument of `hash_elems`.
 pub enum Item<'a> {
-    /// A group element, exponent or earlier hash.
+    /// A group element, exponent or earlier hash, without leading zeros.
     E(&'a BigUint),
+    /// An element of Z_p at its full width: 1,024 hexadecimal digits.
+    P(&'a BigUint),
+    /// An element of Z_q or a hash at its full width: 64 hexadecimal digits.
+    Q(&'a BigUint),
     /// A string (object ids).
     S(&'a str),
     /// An integer (timestamps, sequence numbers, device data).
@@ -33,6 +41,8 @@ pub enum Reduction {
 /// The hash function of one record.
 pub struct Hasher {
     modulus: BigUint,
+    /// Whether a list's hash is written at its full width (electionguard-core2).
+    fixed: bool,
 }
 
 impl Hasher {
@@ -42,7 +52,19 @@ impl Hasher {
             Reduction::Q => q.clone(),
             Reduction::QMinusOne => q - 1u32,
         };
-        Hasher { modulus }
+        Hasher {
+            modulus,
+            fixed: false,
+        }
+    }
+
+    /// electionguard-core2's hash for a record whose small prime is `q`: reduced modulo `q`,
+    /// lists hashed as 64 digits.
+    pub fn fixed(q: &BigUint) -> Hasher {
+        Hasher {
+            modulus: q.clone(),
+            fixed: true,
+        }
     }
 
     /// `hash_elems(items...)`.
@@ -52,11 +74,14 @@ impl Hasher {
         for item in items {
             let text = match item {
                 Item::E(x) => hex(x),
+                Item::P(x) => format!("{x:01024X}"),
+                Item::Q(x) => format!("{x:064X}"),
                 Item::S("") => "null".to_string(),
                 Item::S(s) => (*s).to_string(),
                 Item::I(0) => "null".to_string(),
                 Item::I(n) => n.to_string(),
                 Item::Seq(list) if list.is_empty() => "null".to_string(),
+                Item::Seq(list) if self.fixed => format!("{:064X}", self.hash(list)),
                 Item::Seq(list) => hex(&self.hash(list)),
             };
             h.update(text.as_bytes());

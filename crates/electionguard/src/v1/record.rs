@@ -279,15 +279,10 @@ pub fn detect(files: &Files) -> Result<Option<Layout>> {
     if !files.has("context.json") || !files.has("constants.json") {
         return Ok(None);
     }
-    // electionguard-python 1.91 keeps the 1.x file names with 2.0 cryptography: its guardians
-    // publish `coefficient_proofs`, and its challenges are not reproducible (the docs say why).
-    if let Some(guardian) = files.json_under("guardians").first()
-        && files.json(guardian)?.get("coefficient_proofs").is_some()
-    {
-        return Err(Error::Unsupported(format!(
-            "{} is an electionguard-python 1.91 record (1.x files, 2.0 cryptography), which this verifier does not verify: see docs/ELECTIONGUARD.md",
-            files.origin.display()
-        )));
+    // The 1.91 sample keeps the 1.x file names with 2.0 cryptography: its guardians publish
+    // `coefficient_proofs`. It is `crate::v1_91`'s.
+    if crate::v1_91::record::detect(files)? {
+        return Ok(None);
     }
     let context = files.json("context.json")?;
     Ok(match context.get("elgamal_public_key") {
@@ -297,14 +292,16 @@ pub fn detect(files: &Files) -> Result<Option<Layout>> {
     })
 }
 
-fn ciphertext(node: &Node) -> Result<Ciphertext> {
+/// `{"pad": ..., "data": ...}`.
+pub(crate) fn ciphertext(node: &Node) -> Result<Ciphertext> {
     Ok(Ciphertext {
         pad: node.get("pad")?.hex()?,
         data: node.get("data")?.hex()?,
     })
 }
 
-fn chaum_pedersen(node: &Node) -> Result<ChaumPedersen> {
+/// `{"pad", "data", "challenge", "response"}`.
+pub(crate) fn chaum_pedersen(node: &Node) -> Result<ChaumPedersen> {
     Ok(ChaumPedersen {
         pad: node.get("pad")?.hex()?,
         data: node.get("data")?.hex()?,
@@ -313,7 +310,8 @@ fn chaum_pedersen(node: &Node) -> Result<ChaumPedersen> {
     })
 }
 
-fn state(node: &Node) -> Result<BallotState> {
+/// A submitted ballot's `state`.
+pub(crate) fn state(node: &Node) -> Result<BallotState> {
     // electionguard-python's BallotBoxState: CAST = 1, SPOILED = 2; written as its value
     // (or, by some versions, its name).
     Ok(match node.value {
@@ -327,29 +325,33 @@ fn state(node: &Node) -> Result<BallotState> {
     })
 }
 
+/// A selection's proof of 0 or 1, with its commitments (`proof_zero_pad`, ...).
+pub(crate) fn disjunctive(p: &Node) -> Result<DisjunctiveProof> {
+    Ok(DisjunctiveProof {
+        zero_pad: p.get("proof_zero_pad")?.hex()?,
+        zero_data: p.get("proof_zero_data")?.hex()?,
+        one_pad: p.get("proof_one_pad")?.hex()?,
+        one_data: p.get("proof_one_data")?.hex()?,
+        zero_challenge: p.get("proof_zero_challenge")?.hex()?,
+        one_challenge: p.get("proof_one_challenge")?.hex()?,
+        challenge: p.get("challenge")?.hex()?,
+        zero_response: p.get("proof_zero_response")?.hex()?,
+        one_response: p.get("proof_one_response")?.hex()?,
+    })
+}
+
 fn ballot(node: &Node, file: &str) -> Result<Ballot> {
     let mut contests = Vec::new();
     for c in node.get("contests")?.array()? {
         let mut selections = Vec::new();
         for s in c.get("ballot_selections")?.array()? {
-            let p = s.get("proof")?;
             selections.push(Selection {
                 id: s.get("object_id")?.str()?.to_string(),
                 description_hash: s.get("description_hash")?.hex()?,
                 ciphertext: ciphertext(&s.get("ciphertext")?)?,
                 crypto_hash: s.get("crypto_hash")?.hex()?,
                 placeholder: s.get("is_placeholder_selection")?.bool()?,
-                proof: DisjunctiveProof {
-                    zero_pad: p.get("proof_zero_pad")?.hex()?,
-                    zero_data: p.get("proof_zero_data")?.hex()?,
-                    one_pad: p.get("proof_one_pad")?.hex()?,
-                    one_data: p.get("proof_one_data")?.hex()?,
-                    zero_challenge: p.get("proof_zero_challenge")?.hex()?,
-                    one_challenge: p.get("proof_one_challenge")?.hex()?,
-                    challenge: p.get("challenge")?.hex()?,
-                    zero_response: p.get("proof_zero_response")?.hex()?,
-                    one_response: p.get("proof_one_response")?.hex()?,
-                },
+                proof: disjunctive(&s.get("proof")?)?,
             });
         }
         let proof = c.get("proof")?;
@@ -421,7 +423,7 @@ fn decryption(node: &Node, file: &str) -> Result<Decryption> {
 }
 
 /// A constant of `constants.json`: hexadecimal in a string, or a decimal JSON number (0.95).
-fn constant(raw: &BTreeMap<String, Box<RawValue>>, key: &str) -> Result<BigUint> {
+pub(crate) fn constant(raw: &BTreeMap<String, Box<RawValue>>, key: &str) -> Result<BigUint> {
     let bad = |reason: &str| Error::Format {
         file: "constants.json".into(),
         item: key.into(),

@@ -830,12 +830,30 @@ fn spoiled_ballots(cx: &Context) -> Tally {
                 })
                 .collect();
             let mut t = Tally::default();
-            let expected = messages.len();
-            let got: usize = d.contests.iter().map(|(_, s)| s.len()).sum();
-            if got != expected {
+            // Every selection of the ballot must be decrypted; placeholders may be (the 1.0
+            // sample decrypts them, electionguard 1.4 does not). A decrypted selection that
+            // is not on the ballot fails V11 with its name.
+            let decrypted: BTreeSet<(&str, &str)> = d
+                .contests
+                .iter()
+                .flat_map(|(c, sels)| sels.iter().map(move |s| (c.as_str(), s.id.as_str())))
+                .collect();
+            let missing: Vec<String> = ballot
+                .contests
+                .iter()
+                .flat_map(|c| {
+                    c.selections
+                        .iter()
+                        .filter(|s| !s.placeholder)
+                        .map(move |s| (c.id.as_str(), s.id.as_str()))
+                })
+                .filter(|key| !decrypted.contains(key))
+                .map(|(c, s)| format!("{c}/{s}"))
+                .collect();
+            if !missing.is_empty() {
                 t.fail(
                     name.clone(),
-                    format!("{got} selections are decrypted, the ballot has {expected}"),
+                    format!("selections of the ballot are not decrypted: {missing:?}"),
                 );
             }
             t.merge(decryption(cx, d, &messages, &name).flatten());

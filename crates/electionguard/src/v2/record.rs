@@ -2,7 +2,7 @@
 
 use num_bigint::BigUint;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 pub use crate::group::Ciphertext;
 use crate::json::Node;
 use crate::source::Files;
@@ -29,8 +29,8 @@ pub struct Contest {
     pub id: String,
     /// Its index in the manifest (the `l` of χ_l).
     pub sequence: u32,
-    /// The vote limit the ballot claims.
-    pub votes_allowed: u64,
+    /// The vote limit the ballot claims (egk-ec's 2.1 layout does not state it).
+    pub votes_allowed: Option<u64>,
     /// χ_l as published.
     pub contest_hash: BigUint,
     /// Its selections.
@@ -49,6 +49,8 @@ pub struct Ballot {
     pub confirmation_code: BigUint,
     /// CAST or CHALLENGED (SPOILED) as written.
     pub state: String,
+    /// The device that encrypted it (`encrypting_device`).
+    pub device: String,
     /// Whether the ballot was pre-encrypted.
     pub preencrypted: bool,
     /// Its contests.
@@ -79,6 +81,26 @@ pub struct Decryption {
     pub contests: Vec<(String, Vec<DecryptedSelection>)>,
 }
 
+/// One device's chain of confirmation codes, as electionguard-kotlin-multiplatform publishes
+/// it beside the device's ballots (`encrypted_ballots/DEVICE/ballot_chain.json`).
+pub struct Chain {
+    /// The file it came from.
+    pub file: String,
+    /// encrypting_device.
+    pub device: String,
+    /// B_aux,0: the device information that starts the chain.
+    pub baux0: Vec<u8>,
+    /// The ballots in chain order.
+    pub ballot_ids: Vec<String>,
+    /// H(B_ℓ) as published.
+    pub last_code: BigUint,
+    /// The closing hash H = H(H_E; 0x24, H(B_ℓ) ∥ B_aux,0 ∥ "CLOSE"), if the chain was closed.
+    pub closing_hash: Option<BigUint>,
+}
+
+/// The file name of a device's chain of codes.
+const CHAIN_FILE: &str = "ballot_chain.json";
+
 /// A guardian's public key proofs: per coefficient K_ij with (c_ij, v_ij).
 pub struct Guardian {
     /// guardian_id.
@@ -89,10 +111,16 @@ pub struct Guardian {
     pub proofs: Vec<(BigUint, BigUint, BigUint)>,
 }
 
+/// The writer and layout named in reports.
+const EGK_LAYOUT_NAME: &str = "electionguard-kotlin-multiplatform";
+const EC_LAYOUT_NAME: &str = "egk-ec, in its 2.1 layout";
+
 /// A whole 2.0 record.
 pub struct Record {
-    /// config_version.
+    /// The protocol version: `config_version`, or egk-ec's `protocolVersion`.
     pub version: String,
+    /// The writer and layout (for reports).
+    pub layout: &'static str,
     /// p, q, r, g as published.
     pub p: BigUint,
     #[allow(missing_docs)]
@@ -115,6 +143,8 @@ pub struct Record {
     pub extended_base_hash: BigUint,
     /// Whether ballots are chained.
     pub chained: bool,
+    /// The devices' chains of codes.
+    pub chains: Vec<Chain>,
     /// K.
     pub public_key: BigUint,
     /// The manifest file's bytes, and its contests.
@@ -135,29 +165,46 @@ pub struct Record {
     pub challenged: Vec<Decryption>,
 }
 
-/// Whether `files` is a 2.0 record in this layout.
+/// egk-ec's `config_version`: the 2.1 layout (base64 values, `constants.json` with a
+/// `protocolVersion`).
+const EC_LAYOUT: &str = "2.1.0";
+
+/// Whether `files` is a 2.0 record in this layout, or in egk-ec's 2.1 layout. The P-256 records
+/// of that layout are recognised and refused: this verifier computes in the integer group only.
 pub fn detect(files: &Files) -> Result<bool> {
     if !files.has("election_config.json") || !files.has("election_initialized.json") {
         return Ok(false);
     }
     let config = files.json("election_config.json")?;
-    Ok(config
-        .get("config_version")
-        .and_then(|v| v.as_str())
-        .is_some_and(|v| v.starts_with("v2.0")))
+    let version = config.get("config_version").and_then(|v| v.as_str());
+    if version == Some(EC_LAYOUT) {
+        let constants = files.json("constants.json")?;
+        if constants.get("type").and_then(|t| t.as_str()) != Some("IntegerGroup") {
+            return Err(Error::Unsupported(format!(
+                "{} is an egk-ec 2.1 record in the group {}; this verifier computes in the 4096-bit integer group only (docs/ELECTIONGUARD.md)",
+                files.origin.display(),
+                constants
+                    .get("name")
+                    .and_then(|n| n.as_str())
+                    .unwrap_or("(unnamed)")
+            )));
+        }
+        return Ok(true);
+    }
+    Ok(version.is_some_and(|v| v.starts_with("v2.0")))
 }
 
 fn ciphertext(node: &Node) -> Result<Ciphertext> {
     Ok(Ciphertext {
-        pad: node.get("pad")?.hex()?,
-        data: node.get("data")?.hex()?,
+        pad: node.get("pad")?.int()?,
+        data: node.get("data")?.int()?,
     })
 }
 
 fn range_proof(node: &Node) -> Result<RangeProof> {
     let mut parts = Vec::new();
     for p in node.get("proofs")?.array()? {
-        parts.push((p.get("challenge")?.hex()?, p.get("response")?.hex()?));
+        parts.push((p.get("challenge")?.int()?, p.get("response")?.int()?));
     }
     Ok(RangeProof { parts })
 }
@@ -180,19 +227,19 @@ fn ballot(node: &Node) -> Result<Ballot> {
         contests.push(Contest {
             id: c.get("contest_id")?.str()?.to_string(),
             sequence: index(&c.get("sequence_order")?)?,
-            votes_allowed: c.get("votes_allowed")?.u64()?,
-            contest_hash: c.get("contest_hash")?.hex()?,
+            votes_allowed: c.opt("votes_allowed").map(|n| n.u64()).transpose()?,
+            contest_hash: c.get("contest_hash")?.int()?,
             selections,
             proof: range_proof(&c.get("proof")?)?,
         });
     }
-    let baux = node.get("code_baux")?;
-    let code_baux = hex_bytes(baux.str()?).ok_or_else(|| baux.error("is not hexadecimal"))?;
+    let code_baux = node.get("code_baux")?.hex_bytes()?;
     Ok(Ballot {
         id: node.get("ballot_id")?.str()?.to_string(),
         code_baux,
-        confirmation_code: node.get("confirmation_code")?.hex()?,
+        confirmation_code: node.get("confirmation_code")?.int()?,
         state: node.get("state")?.str()?.to_string(),
+        device: node.get("encrypting_device")?.str()?.to_string(),
         preencrypted: node
             .opt("is_preencrypt")
             .map(|n| n.bool())
@@ -202,14 +249,20 @@ fn ballot(node: &Node) -> Result<Ballot> {
     })
 }
 
-fn hex_bytes(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) || text.len() > 1 << 16 {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
+fn chain(node: &Node, file: &str) -> Result<Chain> {
+    Ok(Chain {
+        file: file.to_string(),
+        device: node.get("encrypting_device")?.str()?.to_string(),
+        baux0: node.get("baux0")?.hex_bytes()?,
+        ballot_ids: node
+            .get("ballot_ids")?
+            .array()?
+            .iter()
+            .map(|n| n.str().map(str::to_string))
+            .collect::<Result<_>>()?,
+        last_code: node.get("last_confirmation_code")?.int()?,
+        closing_hash: node.opt("closing_hash").map(|n| n.int()).transpose()?,
+    })
 }
 
 fn decryption(node: &Node) -> Result<Decryption> {
@@ -221,10 +274,10 @@ fn decryption(node: &Node) -> Result<Decryption> {
             selections.push(DecryptedSelection {
                 id: s.get("selection_id")?.str()?.to_string(),
                 tally: s.get("tally")?.u64()?,
-                b_over_m: s.get("b_over_m")?.hex()?,
+                b_over_m: s.get("b_over_m")?.int()?,
                 vote: ciphertext(&s.get("encrypted_vote")?)?,
-                challenge: proof.get("challenge")?.hex()?,
-                response: proof.get("response")?.hex()?,
+                challenge: proof.get("challenge")?.int()?,
+                response: proof.get("response")?.int()?,
             });
         }
         contests.push((c.get("contest_id")?.str()?.to_string(), selections));
@@ -235,23 +288,47 @@ fn decryption(node: &Node) -> Result<Decryption> {
     })
 }
 
+/// The root of one of the record's files, in the layout's encoding.
+fn root<'a>(base64: bool, value: &'a serde_json::Value, file: &'a str) -> Node<'a> {
+    if base64 {
+        Node::root_base64(value, file)
+    } else {
+        Node::root(value, file)
+    }
+}
+
 /// Read a 2.0 record.
 pub fn read(files: &Files) -> Result<Record> {
-    let constants = files.json("constants.json")?;
-    let constants = Node::root(&constants, "constants.json");
     let config_value = files.json("election_config.json")?;
-    let config = Node::root(&config_value, "election_config.json");
+    let ec = config_value.get("config_version").and_then(|v| v.as_str()) == Some(EC_LAYOUT);
+    let config = root(ec, &config_value, "election_config.json");
     let init_value = files.json("election_initialized.json")?;
-    let init = Node::root(&init_value, "election_initialized.json");
+    let init = root(ec, &init_value, "election_initialized.json");
+    // The constants are hexadecimal in both layouts; egk-ec nests them and names the protocol.
+    let constants_value = files.json("constants.json")?;
+    let top = Node::root(&constants_value, "constants.json");
+    let (constants, names, version) = if ec {
+        (
+            top.get("constants")?,
+            ["largePrime", "smallPrime", "cofactor", "generator"],
+            top.get("protocolVersion")?.str()?.to_string(),
+        )
+    } else {
+        (
+            top.clone(),
+            ["large_prime", "small_prime", "cofactor", "generator"],
+            config.get("config_version")?.str()?.to_string(),
+        )
+    };
 
     let mut guardians = Vec::new();
     for g in init.get("guardians")?.array()? {
         let mut proofs = Vec::new();
         for p in g.get("coefficient_proofs")?.array()? {
             proofs.push((
-                p.get("public_key")?.hex()?,
-                p.get("challenge")?.hex()?,
-                p.get("response")?.hex()?,
+                p.get("public_key")?.int()?,
+                p.get("challenge")?.int()?,
+                p.get("response")?.int()?,
             ));
         }
         guardians.push(Guardian {
@@ -262,13 +339,19 @@ pub fn read(files: &Files) -> Result<Record> {
     }
 
     let mut ballots = Vec::new();
+    let mut chains = Vec::new();
     for file in files.json_under("encrypted_ballots") {
         let value = files.json(file)?;
-        ballots.push(ballot(&Node::root(&value, file))?);
+        let node = root(ec, &value, file);
+        if file.rsplit('/').next() == Some(CHAIN_FILE) {
+            chains.push(chain(&node, file)?);
+        } else {
+            ballots.push(ballot(&node)?);
+        }
     }
 
     let et_value = files.json("encrypted_tally.json")?;
-    let et = Node::root(&et_value, "encrypted_tally.json");
+    let et = root(ec, &et_value, "encrypted_tally.json");
     let mut encrypted_tally = Vec::new();
     for c in et.get("contests")?.array()? {
         let mut selections = Vec::new();
@@ -288,28 +371,31 @@ pub fn read(files: &Files) -> Result<Record> {
         .collect::<Result<_>>()?;
 
     let tally_value = files.json("tally.json")?;
-    let tally = decryption(&Node::root(&tally_value, "tally.json"))?;
+    let tally = decryption(&root(ec, &tally_value, "tally.json"))?;
     let mut challenged = Vec::new();
     for file in files.json_under("challenged_ballots") {
         let value = files.json(file)?;
-        challenged.push(decryption(&Node::root(&value, file))?);
+        challenged.push(decryption(&root(ec, &value, file))?);
     }
 
-    let hex = |node: &Node, key: &str| node.get(key)?.hex();
+    let hex = |key: &str| constants.get(key)?.hex();
+    let int = |node: &Node, key: &str| node.get(key)?.int();
     Ok(Record {
-        version: config.get("config_version")?.str()?.to_string(),
-        p: hex(&constants, "large_prime")?,
-        q: hex(&constants, "small_prime")?,
-        r: hex(&constants, "cofactor")?,
-        g: hex(&constants, "generator")?,
+        version,
+        layout: if ec { EC_LAYOUT_NAME } else { EGK_LAYOUT_NAME },
+        p: hex(names[0])?,
+        q: hex(names[1])?,
+        r: hex(names[2])?,
+        g: hex(names[3])?,
         guardians_count: config.get("number_of_guardians")?.u64()?,
         quorum: config.get("quorum")?.u64()?,
-        parameter_base_hash: hex(&config, "parameter_base_hash")?,
-        manifest_hash: hex(&config, "manifest_hash")?,
-        base_hash: hex(&config, "election_base_hash")?,
-        extended_base_hash: hex(&init, "extended_base_hash")?,
+        parameter_base_hash: int(&config, "parameter_base_hash")?,
+        manifest_hash: int(&config, "manifest_hash")?,
+        base_hash: int(&config, "election_base_hash")?,
+        extended_base_hash: int(&init, "extended_base_hash")?,
         chained: config.get("chain_confirmation_codes")?.bool()?,
-        public_key: hex(&init, "joint_public_key")?,
+        chains,
+        public_key: int(&init, "joint_public_key")?,
         manifest_bytes: files.get("manifest.json")?.to_vec(),
         manifest: crate::manifest::read(files)?,
         guardians,

@@ -129,10 +129,7 @@ pub fn verify(record: &Record, options: Options) -> Report {
     let cast = r.ballots.iter().filter(|b| b.state == "CAST").count() as u64;
     let exponentiations = cx.group.exponentiations();
     Report {
-        format: format!(
-            "ElectionGuard {} (electionguard-kotlin-multiplatform)",
-            r.version
-        ),
+        format: format!("ElectionGuard {} ({})", r.version, r.layout),
         steps: steps.finish(&STEPS),
         notes,
         contests: result(r),
@@ -338,10 +335,11 @@ fn ballot(cx: &Context, ballot: &Ballot) -> Steps {
         let reason = match m {
             None => Some("the contest is not in the manifest".to_string()),
             Some(m)
-                if m.sequence != contest.sequence || m.votes_allowed != contest.votes_allowed =>
+                if m.sequence != contest.sequence
+                    || contest.votes_allowed.is_some_and(|l| l != m.votes_allowed) =>
             {
                 Some(format!(
-                    "its index or vote limit ({}, {}) differs from the manifest's ({}, {})",
+                    "its index or vote limit ({}, {:?}) differs from the manifest's ({}, {})",
                     contest.sequence, contest.votes_allowed, m.sequence, m.votes_allowed
                 ))
             }
@@ -383,8 +381,7 @@ fn ballot(cx: &Context, ballot: &Ballot) -> Steps {
     steps
 }
 
-/// V7.C (no two ballots share a code) and V7.D–G (the hash chain, when the record says the
-/// codes are chained: not implemented, so such a record fails here).
+/// V7.C: no two ballots share a code; and V7.D–G when the record chains the codes.
 fn unique_codes(cx: &Context, tally: &mut Tally) {
     let r = cx.record;
     let mut seen: BTreeMap<&BigUint, &str> = BTreeMap::new();
@@ -395,10 +392,103 @@ fn unique_codes(cx: &Context, tally: &mut Tally) {
         tally.item(|| format!("ballot {} code", b.id), reason);
     }
     if r.chained {
+        chains(cx, tally);
+    }
+}
+
+/// V7.D–G for every device: H_0 = H(H_E; 0x24, B_aux,0) with B_aux,0 unique to the device;
+/// ballot j's B_aux is H(B_(j−1)) ∥ B_aux,0 (H(B_0) = H_0); every ballot of the device is on
+/// its chain once; the chain ends at H(B_ℓ) and closes with H(H_E; 0x24, H(B_ℓ) ∥ B_aux,0 ∥
+/// "CLOSE").
+fn chains(cx: &Context, tally: &mut Tally) {
+    let r = cx.record;
+    let by_id: HashMap<&str, &Ballot> = r.ballots.iter().map(|b| (b.id.as_str(), b)).collect();
+    let devices: BTreeSet<&str> = r.ballots.iter().map(|b| b.device.as_str()).collect();
+    let mut baux0s: BTreeMap<&[u8], &str> = BTreeMap::new();
+    let mut chained: BTreeSet<&str> = BTreeSet::new();
+    for device in &devices {
+        if !r.chains.iter().any(|c| c.device == *device) {
+            tally.fail(
+                format!("device {device} chain"),
+                "the record chains confirmation codes but publishes no ballot_chain.json for this device".into(),
+            );
+        }
+    }
+    for chain in &r.chains {
+        let name = format!("device {} chain", chain.device);
+        // 7.D
+        let reason = if chain.baux0.is_empty() {
+            Some("B_aux,0 is empty: it must hold the device's information".to_string())
+        } else if let Some(other) = baux0s.insert(&chain.baux0, &chain.device) {
+            Some(format!("B_aux,0 is also device {other}'s"))
+        } else if !devices.contains(chain.device.as_str()) {
+            Some(format!(
+                "{} names a device that encrypted no ballot",
+                chain.file
+            ))
+        } else {
+            None
+        };
+        tally.item(|| format!("{name} start"), reason);
+        // 7.E
+        let mut previous = hash(&cx.he, &[Part::Tag(0x24), Part::Bytes(&chain.baux0)]);
+        let mut on_chain: BTreeSet<&str> = BTreeSet::new();
+        for id in &chain.ballot_ids {
+            let item = || format!("ballot {id} chain");
+            let Some(ballot) = by_id.get(id.as_str()) else {
+                tally.fail(
+                    item(),
+                    format!("is on {} but is not a submitted ballot", chain.file),
+                );
+                continue;
+            };
+            let mut expected = key(&previous).to_vec();
+            expected.extend_from_slice(&chain.baux0);
+            let reason = if ballot.device != chain.device {
+                Some(format!(
+                    "was encrypted by device {}, not {}",
+                    ballot.device, chain.device
+                ))
+            } else if !on_chain.insert(id) {
+                Some("is on the chain twice".to_string())
+            } else if ballot.code_baux != expected {
+                Some("B_aux ≠ H(B_(j−1)) ∥ B_aux,0".into())
+            } else {
+                None
+            };
+            tally.item(item, reason);
+            chained.insert(id);
+            previous = ballot.confirmation_code.clone();
+        }
+        // 7.F
+        tally.item(
+            || format!("{name} end"),
+            (chain.last_code != previous).then(|| {
+                "last_confirmation_code is not the code of the chain's last ballot".into()
+            }),
+        );
+        // 7.G
+        let mut closing = key(&previous).to_vec();
+        closing.extend_from_slice(&chain.baux0);
+        closing.extend_from_slice(b"CLOSE");
+        let expected = hash(&cx.he, &[Part::Tag(0x24), Part::Bytes(&closing)]);
+        let reason = match &chain.closing_hash {
+            None => Some("the chain is not closed (no closing_hash)".to_string()),
+            Some(h) if *h != expected => {
+                Some("closing_hash ≠ H(H_E; 0x24, H(B_ℓ) ∥ B_aux,0 ∥ \"CLOSE\")".into())
+            }
+            _ => None,
+        };
+        tally.item(|| format!("{name} closing"), reason);
+    }
+    for b in r
+        .ballots
+        .iter()
+        .filter(|b| !chained.contains(b.id.as_str()))
+    {
         tally.fail(
-            "hash chain".into(),
-            "the record chains confirmation codes; checking the chain (7.D–7.G) is not implemented"
-                .into(),
+            format!("ballot {} chain", b.id),
+            format!("is not on device {}'s chain", b.device),
         );
     }
 }
@@ -506,27 +596,48 @@ fn decryption(
                 );
                 (c != s.challenge).then(|| "c ≠ H(H_E; 0x30, K, A, B, a, b, M)".into())
             };
-            let value = if g.fixed_pow(&cx.key_table, &BigUint::from(s.tally)) != s.b_over_m {
-                Some(format!("T ≠ K^{}", s.tally))
-            } else if limit.is_some_and(|l| s.tally > l) {
-                Some(format!(
-                    "the selection decrypts to {}, above the limit",
-                    s.tally
-                ))
-            } else {
-                None
-            };
-            let mut t9 = Tally::default();
-            let mut t10 = Tally::default();
-            t9.item(|| name.clone(), proof);
-            t10.item(|| name, value);
-            (t9, t10)
+            let value = value_reason(g, &cx.key_table, s.tally, &s.b_over_m, limit);
+            proof_and_value(name, proof, value)
         })
-        .reduce(Default::default, |(mut a9, mut a10), (b9, b10)| {
-            a9.merge(b9);
-            a10.merge(b10);
-            (a9, a10)
-        })
+        .reduce(Default::default, merge_pair)
+}
+
+/// V10's (or V13's) check of one decrypted value: T = K^t, and t within the limit of a
+/// challenged ballot's selection.
+pub(crate) fn value_reason(
+    g: &IntegerGroup,
+    key: &FixedBase,
+    t: u64,
+    value: &BigUint,
+    limit: Option<u64>,
+) -> Option<String> {
+    if g.fixed_pow(key, &BigUint::from(t)) != *value {
+        Some(format!("T ≠ K^{t}"))
+    } else if limit.is_some_and(|l| t > l) {
+        Some(format!("the selection decrypts to {t}, above the limit"))
+    } else {
+        None
+    }
+}
+
+/// One decrypted selection's items of the proof step (V9, V12) and the value step (V10, V13).
+pub(crate) fn proof_and_value(
+    name: String,
+    proof: Option<String>,
+    value: Option<String>,
+) -> (Tally, Tally) {
+    let mut proofs = Tally::default();
+    let mut values = Tally::default();
+    proofs.item(|| name.clone(), proof);
+    values.item(|| name, value);
+    (proofs, values)
+}
+
+/// Two such pairs of tallies merged step by step.
+pub(crate) fn merge_pair(mut a: (Tally, Tally), b: (Tally, Tally)) -> (Tally, Tally) {
+    a.0.merge(b.0);
+    a.1.merge(b.1);
+    a
 }
 
 /// V10.B–E: the tally's contests and options are the manifest's, and every contest on a
