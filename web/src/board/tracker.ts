@@ -72,14 +72,14 @@ function json(entry: Entry): unknown {
 }
 
 /** The size a checkpoint note claims, before it can be verified (to read the tiles). */
-function claimedSize(note: string): number {
+export function claimedSize(note: string): number {
   const size = Number(note.split('\n')[1]);
   if (!Number.isSafeInteger(size) || size < 0) throw new ProtocolError('checkpoint: no tree size');
   return size;
 }
 
 /** Reads the election's set-up from the board's first entries (they precede every ballot). */
-async function electionFromBoard(tiles: Tiles): Promise<ElectionFiles> {
+export async function electionFromBoard(tiles: Tiles): Promise<ElectionFiles> {
   const found: Record<string, unknown> = {};
   const guardians: string[] = [];
   for (let b = 0; 256 * b < tiles.size; b++) {
