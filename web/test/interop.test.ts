@@ -14,6 +14,8 @@ import { parseCredential } from '../src/protocol/credential.ts';
 import { type Election, fingerprint, loadElection } from '../src/protocol/election.ts';
 // @ts-expect-error: plain JavaScript shared with the end-to-end tests
 import { BIN, accept, fairtally, finishAndVerify, openElection, tempDir } from '../e2e/support/fairtally.mjs';
+// @ts-expect-error: plain JavaScript shared with the end-to-end tests
+import { forkWithout } from '../e2e/support/fork.mjs';
 
 const dir: string = tempDir();
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -73,5 +75,18 @@ describe('ballots from this encoder in the Rust ballot box', () => {
       statuses.push(report.status);
     }
     expect(statuses).toEqual(['superseded', 'challenged', 'cast', 'cast', 'cast']);
+
+    // The operator forks the log without the re-vote: a device that kept its proof says so.
+    const board = join(election.record, 'board');
+    const kept = (await trackBallot({ read, code: revote.code, fingerprint: fingerprint(e), nowSecs: Date.now() / 1000 })).keep!;
+    const forkDir = join(dir, 'fork');
+    forkWithout(board, kept.index, join(election.board, 'operator.key'), forkDir);
+    const forked = await trackBallot({ read: readDir(forkDir), code: revote.code, kept, nowSecs: Date.now() / 1000 });
+    expect(forked.alarms.map((a) => a.kind).sort()).toEqual(['forked', 'removed']);
+    expect(forked.status).toBe('not-found');
+    expect(forked.keep).toEqual(kept);
+    // A device that never saw the ballot finds the fork self-consistent: only a kept proof tells.
+    const fresh = await trackBallot({ read: readDir(forkDir), code: third.code, fingerprint: fingerprint(e), nowSecs: Date.now() / 1000 });
+    expect([fresh.status, fresh.proof, fresh.alarms]).toEqual(['cast', 'verified', []]);
   }, 120_000);
 });
