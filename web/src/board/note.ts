@@ -84,12 +84,13 @@ function parseNote(note: string, what: string): { text: string; signatures: Note
   return { text, signatures };
 }
 
-function verifyLine(v: Verifier, text: string, s: NoteSignature, nowSecs: number): boolean {
-  if (v.role === 'operator') return verifyStrict(s.bytes, utf8(text), v.key);
-  if (s.bytes.length !== 72) return false;
+/** Why a signature line by a listed key fails, or null when it verifies. */
+function lineFailure(v: Verifier, text: string, s: NoteSignature, nowSecs: number): string | null {
+  if (v.role === 'operator') return verifyStrict(s.bytes, utf8(text), v.key) ? null : 'does not verify';
+  if (s.bytes.length !== 72) return 'is not 8 bytes of time and 64 of signature';
   const time = new DataView(s.bytes.buffer, s.bytes.byteOffset).getBigUint64(0, false);
-  if (time > BigInt(nowSecs + MAX_CLOCK_SKEW_SECS)) return false;
-  return verifyStrict(s.bytes.slice(8), utf8(`cosignature/v1\ntime ${time}\n${text}`), v.key);
+  if (time > BigInt(Math.floor(nowSecs) + MAX_CLOCK_SKEW_SECS)) return `is dated ${time}, more than ten minutes ahead of this device's clock`;
+  return verifyStrict(s.bytes.slice(8), utf8(`cosignature/v1\ntime ${time}\n${text}`), v.key) ? null : 'does not verify';
 }
 
 /**
@@ -115,7 +116,8 @@ export function verifyCheckpoint(note: string, policy: BoardPolicy, nowSecs: num
   for (const s of signatures) {
     for (const v of [operator, ...witnesses]) {
       if (v.name !== s.name || v.keyId !== s.keyId) continue;
-      if (!verifyLine(v, text, s, nowSecs)) throw new ProtocolError(`${what}: the signature by ${v.name} does not verify`);
+      const failure = lineFailure(v, text, s, nowSecs);
+      if (failure) throw new ProtocolError(`${what}: the signature by ${v.name} ${failure}`);
       if (v === operator) operatorSigned = true;
       else signers.add(v.name);
     }
