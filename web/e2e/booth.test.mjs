@@ -83,6 +83,13 @@ test('a challenge flow ends with a re-vote', async () => {
     await page.getByTestId('proof-status').filter({ hasText: 'verified' }).waitFor({ timeout: 30_000 });
     assert.equal(await page.getByTestId('ballot-status').textContent(), 'challenged');
     assert.deepEqual(errors, []);
+    // A second device reads the challenged ballot from the board and checks its opening itself.
+    const other = await browser.newContext();
+    const second = await other.newPage();
+    await second.goto(`${server.url}/track?code=${challengedCode}`);
+    await second.getByTestId('opened').filter({ hasText: 'Boris Baker' }).waitFor({ timeout: 30_000 });
+    assert.match(await second.getByTestId('opened').textContent(), /Schools/);
+    await other.close();
     await page.close();
   } finally {
     await server.stop();

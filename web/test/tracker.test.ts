@@ -80,6 +80,8 @@ describe('tracking the vector ballots', () => {
       expect(report.proof).toBe('verified');
       expect(report.pinned).toBe(true);
       expect(report.alarms).toEqual([]);
+      if (want[i] === 'challenged') expect(Array.isArray(report.opened)).toBe(true);
+      else expect(report.opened).toBeUndefined();
     }
   });
 

@@ -1,7 +1,7 @@
 // The ballot tracker's verdict, from the board's static files alone: find the ballot, prove
 // it is under a checkpoint signed as the election's pinned policy demands, say its status,
 // and check that the board still extends what this device saw on earlier visits.
-import { ballotHash } from '../protocol/ballot.ts';
+import { type OpenedChoices, ballotHash, checkChallenged } from '../protocol/ballot.ts';
 import { ProtocolError, bytesEqual, fromHex, toHex } from '../protocol/bytes.ts';
 import { confirmationCode } from '../protocol/code.ts';
 import { type Election, type ElectionFiles, fingerprint, loadElection } from '../protocol/election.ts';
@@ -42,6 +42,8 @@ export interface TrackReport {
   /** Whether the fingerprint was compared with one the voter holds (kept, or given). */
   pinned: boolean;
   election: Election;
+  /** For a challenged ballot: what its published opening shows it encrypts, checked here. */
+  opened?: OpenedChoices | { error: string };
   alarms: Alarm[];
   /** What to keep for the next visit (the old state when an alarm rang: it is the evidence). */
   keep: KeptBallot | null;
@@ -178,9 +180,18 @@ export async function trackBallot(req: TrackRequest): Promise<TrackReport> {
     }
     if (found && found.intent !== 'cast') break;
   }
+  let opened: TrackReport['opened'];
   if (found) {
     proof = await proveEntry(tiles, cp, found.index, found.entry.leafHash);
     status = found.intent === 'challenge' ? 'challenged' : supersededBy ? 'superseded' : 'cast';
+    if (status === 'challenged') {
+      // The second device of a Benaloh challenge: the opening, checked away from the booth.
+      try {
+        opened = checkChallenged(election, json(found.entry) as Parameters<typeof checkChallenged>[1]);
+      } catch (e) {
+        opened = { error: e instanceof Error ? e.message : String(e) };
+      }
+    }
   }
   const keep: KeptBallot | null =
     alarms.length > 0
@@ -205,6 +216,7 @@ export async function trackBallot(req: TrackRequest): Promise<TrackReport> {
     fingerprint: fp,
     pinned: pinnedFp !== undefined,
     election,
+    opened,
     alarms,
     keep,
   };

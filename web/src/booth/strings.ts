@@ -43,7 +43,7 @@ const en = {
   challengedHeading: 'Challenged ballot',
   challengeOk: 'This device checked the opening: the ballot encrypted exactly these choices.',
   challengeBad: 'The opening does NOT check: {reason}. This device may be cheating: do not vote with it.',
-  challengeSecond: 'On a second device, or with the fairtally program, anyone can check the same thing: the challenged ballot is on the bulletin board with code {code}. Run: fairtally voter lookup --record RECORD --code {code}, then fairtally verify RECORD (check 13, challenged ballots). The challenged ballot itself:',
+  challengeSecond: 'Check it on a second device too: open the ballot tracker there with code {code}; it reads the challenged ballot from the bulletin board and checks its opening itself. With the fairtally program: fairtally voter lookup --record RECORD --code {code}, then fairtally verify RECORD (check 13, challenged ballots). The challenged ballot itself:',
   blank: '(blank)',
   voteAgain: 'Vote again',
   code: 'Confirmation code',
@@ -69,6 +69,7 @@ const en = {
   consistent: 'The board still extends the checkpoint this device kept from an earlier visit.',
   trackFailed: 'The check failed: {reason}',
   keptCodes: 'Ballots this device keeps',
+  openedHere: 'This challenged ballot’s published opening was checked on this device. The ballot encrypted:',
 };
 
 const ru: Partial<typeof en> = {
@@ -112,7 +113,7 @@ const ru: Partial<typeof en> = {
   challengedHeading: 'Оспоренный бюллетень',
   challengeOk: 'Устройство проверило раскрытие: бюллетень зашифровал именно этот выбор.',
   challengeBad: 'Раскрытие НЕ сходится: {reason}. Устройство может обманывать: не голосуйте с него.',
-  challengeSecond: 'На другом устройстве или программой fairtally любой может проверить то же самое: оспоренный бюллетень на доске с кодом {code}. Выполните: fairtally voter lookup --record RECORD --code {code}, затем fairtally verify RECORD (проверка 13). Сам бюллетень:',
+  challengeSecond: 'Проверьте и на другом устройстве: откройте там проверку бюллетеня с кодом {code}; она прочтёт оспоренный бюллетень с доски и сама проверит раскрытие. Программой fairtally: fairtally voter lookup --record RECORD --code {code}, затем fairtally verify RECORD (проверка 13). Сам бюллетень:',
   blank: '(пусто)',
   voteAgain: 'Проголосовать снова',
   code: 'Код подтверждения',
@@ -138,6 +139,7 @@ const ru: Partial<typeof en> = {
   consistent: 'Доска продолжает контрольную точку, сохранённую при прошлой проверке.',
   trackFailed: 'Проверка не удалась: {reason}',
   keptCodes: 'Бюллетени, сохранённые на этом устройстве',
+  openedHere: 'Опубликованное раскрытие этого оспоренного бюллетеня проверено на этом устройстве. Бюллетень зашифровал:',
 };
 
 /** Keys of the booth's and tracker's strings. */

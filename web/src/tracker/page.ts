@@ -76,6 +76,24 @@ async function check(): Promise<void> {
     $('checkpoint').textContent = t('checkpoint', { origin: report.checkpoint.origin, size: report.checkpoint.size, signers: report.checkpoint.signers.join(', ') });
     $('position').textContent = report.index === null ? '' : t('position', { index: report.index });
     $('consistency').textContent = kept && !report.alarms.length ? t('consistent') : '';
+    const opened = $('opened');
+    opened.replaceChildren();
+    if (report.opened && 'error' in report.opened) {
+      opened.className = 'verdict bad';
+      opened.textContent = t('challengeBad', { reason: report.opened.error });
+    } else if (report.opened) {
+      opened.className = '';
+      const intro = document.createElement('p');
+      intro.textContent = t('openedHere');
+      const list = document.createElement('ul');
+      for (const [i, c] of report.election.manifest.contests.entries()) {
+        const li = document.createElement('li');
+        const titles = c.options.filter((o) => report.opened && !('error' in report.opened) && report.opened[i]!.options.includes(o.id)).map((o) => o.title);
+        li.textContent = `${c.title}: ${titles.length ? titles.join(', ') : t('blank')}`;
+        list.append(li);
+      }
+      opened.append(intro, list);
+    }
     $('result').hidden = false;
     $('result-heading').focus();
   } catch (e) {
