@@ -1,0 +1,244 @@
+// The public observation page (/observation): official against observed, the flagged
+// stations with the reason in words, per-region tables with rates, and a map of stations.
+//
+// Data (docs/WEB.md): `?summary=URL` (default `summary.json`) and `?flagged=URL` (default
+// `flagged.csv`), as `fairtally observe compare` writes them; `?stations=URL` (default
+// `stations.json`, optional), the stations' regions and coordinates.
+
+import { languagePicker, pageLanguage, translatePage, translator } from '../i18n/i18n';
+import { dataUrl, el, fetchText, parseJson, showDataError, table } from './data';
+import { COLOURS, type Dot, drawMap } from './map';
+import {
+  type Flag,
+  type ItemComparison,
+  type StationPlace,
+  type Summary,
+  flagsByStation,
+  readFlags,
+  readStations,
+  readSummary,
+  regionRows,
+} from './observation-data';
+import { PUBLIC_STRINGS, type PublicKey } from './strings';
+
+const language = pageLanguage();
+const t = translator(PUBLIC_STRINGS, language);
+translatePage(document, t, language);
+const picker = document.getElementById('language');
+if (picker instanceof HTMLSelectElement) languagePicker(picker, language);
+
+const number = new Intl.NumberFormat(language);
+const percent = new Intl.NumberFormat(language, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 });
+/** Findings listed before "Show all". */
+const FIRST_FINDINGS = 300;
+
+function section(id: string, heading: string): HTMLElement {
+  const s = el('section');
+  s.setAttribute('aria-labelledby', id);
+  const h = el('h2', heading);
+  h.id = id;
+  s.append(h);
+  return s;
+}
+
+/** A figure's name in words: `votes:ID` is the option's votes, else a result-sheet field. */
+function itemName(item: string, summary: Summary): string {
+  if (item.startsWith('votes:')) {
+    const id = item.slice(6);
+    return t('votesFor', { option: summary.options.find((o) => o.id === id)?.name ?? id });
+  }
+  const field = `field_${item}` as PublicKey;
+  return field in PUBLIC_STRINGS.en ? t(field) : item;
+}
+
+/** Why a station is flagged, in words. */
+function reasonText(f: Flag, summary: Summary): string {
+  const key = `reason_${f.reason}` as PublicKey;
+  if (!(key in PUBLIC_STRINGS.en)) return f.reason;
+  const check = `check_${f.item}` as PublicKey;
+  const item = f.reason === 'inconsistent_protocol' && check in PUBLIC_STRINGS.en ? t(check) : itemName(f.item, summary);
+  const source = f.source === 'official' ? t('sourceOfficial') : f.source === 'voters' ? t('sourceVoters') : t('sourceObserver');
+  return t(key, { item, source });
+}
+
+function overview(summary: Summary): HTMLElement {
+  const s = section('overview-heading', t('overviewHeading'));
+  s.append(
+    el('p', t('overview', {
+      stations: number.format(summary.stations),
+      official: number.format(summary.stations_with_official),
+      observers: number.format(summary.stations_with_observers),
+      voters: number.format(summary.stations_with_voters),
+    })),
+  );
+  const flagged = el('p', t('flaggedOverview', { flagged: number.format(summary.flagged_stations) }), 'verdict warn');
+  flagged.dataset.testid = 'flagged-stations';
+  s.append(flagged);
+  return s;
+}
+
+function comparisons(summary: Summary): HTMLElement {
+  const s = section('comparison-heading', t('comparisonHeading'));
+  const kinds = ['confirmed_exceeds_official', 'reported_exceeds_official', 'observed_vs_official'] as const;
+  for (const kind of kinds) {
+    const rows: ItemComparison[] = summary[kind];
+    if (rows.length === 0 && kind === 'observed_vs_official' && summary.stations_with_observers === 0) continue;
+    const caption = t(`comparison_${kind}` as PublicKey);
+    if (rows.length === 0) {
+      s.append(el('h3', caption), el('p', t('noComparison')));
+      continue;
+    }
+    s.append(
+      table(
+        caption,
+        [t('item'), t('compared'), t('flaggedStations'), t('officialTotal'), t('otherTotal'), t('excessTotal')],
+        rows.map((r) => [itemName(r.item, summary), ...[r.compared, r.flagged, r.official_total, r.other_total, r.excess_total].map((n) => number.format(n))]),
+        [false, true, true, true, true, true],
+      ),
+    );
+  }
+  if (summary.checks.length > 0) {
+    const sourceName = (x: string) => (x === 'official' ? t('sourceOfficial') : x === 'voters' ? t('sourceVoters') : t('sourceObserver'));
+    s.append(
+      table(
+        t('checksTitle'),
+        [t('source'), t('rule'), t('applied'), t('failed')],
+        summary.checks.map((c) => {
+          const rule = `check_${c.check}` as PublicKey;
+          return [sourceName(c.source), rule in PUBLIC_STRINGS.en ? t(rule) : c.rule, number.format(c.applied), number.format(c.failed)];
+        }),
+        [false, false, true, true],
+      ),
+    );
+  }
+  return s;
+}
+
+function regions(summary: Summary, stations: StationPlace[] | undefined): HTMLElement {
+  const s = section('regions-heading', t('regionsHeading'));
+  const rows = regionRows(summary, stations, t('unknownRegion'));
+  const headers = stations
+    ? [t('region'), t('stationsInRegion'), t('withOfficial'), t('flaggedInRegion'), t('rate')]
+    : [t('region'), t('flaggedInRegion')];
+  const body = rows.map((r) =>
+    stations
+      ? [r.region, number.format(r.stations ?? 0), number.format(r.withOfficial ?? 0), number.format(r.flagged), r.rate === undefined ? '—' : percent.format(r.rate)]
+      : [r.region, number.format(r.flagged)],
+  );
+  const wrap = table(t('regionsHeading'), headers, body, headers.map((_, i) => i > 0), 'regions-heading');
+  wrap.dataset.testid = 'regions';
+  s.append(wrap);
+  return s;
+}
+
+function mapSection(flags: Flag[], stations: StationPlace[] | undefined, stationsUrl: URL): HTMLElement {
+  const s = section('map-heading', t('mapHeading'));
+  if (!stations || stations.length === 0) {
+    s.append(el('p', t('noCoordinates', { url: stationsUrl.href })));
+    return s;
+  }
+  const flagged = new Set(flags.map((f) => f.station));
+  const dots: Dot[] = stations.map((st) => ({
+    id: st.id,
+    latitude: st.latitude,
+    longitude: st.longitude,
+    kind: flagged.has(st.id) ? 'flagged' : st.official ? 'clean' : 'other',
+  }));
+  const n = (k: Dot['kind']) => number.format(dots.filter((d) => d.kind === k).length);
+  const description = t('mapDescription', { shown: number.format(dots.length), flagged: n('flagged'), compared: n('clean'), other: n('other') });
+  const { element } = drawMap(dots, t('mapHeading'), description);
+  const legend = el('ul', undefined, 'legend');
+  for (const [kind, label] of [['flagged', 'legendFlagged'], ['clean', 'legendClean'], ['other', 'legendOther']] as const) {
+    const li = el('li');
+    const dot = el('span', undefined, 'dot');
+    dot.style.background = COLOURS[kind];
+    dot.setAttribute('aria-hidden', 'true');
+    li.append(dot, t(label));
+    legend.append(li);
+  }
+  const details = el('details');
+  details.append(el('summary', t('mapTableSummary')));
+  const placed = new Map(stations.map((st) => [st.id, st]));
+  details.append(
+    table(
+      t('mapTableSummary'),
+      [t('station'), t('region'), t('latitude'), t('longitude')],
+      [...flagged].map((id) => {
+        const p = placed.get(id);
+        return [id, p?.region ?? '', p ? p.latitude.toFixed(4) : '—', p ? p.longitude.toFixed(4) : '—'];
+      }),
+      [false, false, true, true],
+    ),
+  );
+  s.append(element, legend, el('p', description), el('p', t('mapNote')), details);
+  return s;
+}
+
+function findings(summary: Summary, flags: Flag[]): HTMLElement {
+  const s = section('flags-heading', t('flagsHeading'));
+  const byStation = flagsByStation(flags);
+  const render = (limit: number) => {
+    const rows: string[][] = [];
+    for (const [station, list] of byStation) {
+      for (const f of list) {
+        if (rows.length >= limit) break;
+        const figures =
+          f.official !== '' || f.other !== '' ? t('officialAndOther', { official: f.official || '—', other: f.other || '—' }) : f.detail;
+        rows.push([station, f.region, reasonText(f, summary), figures]);
+      }
+    }
+    return rows;
+  };
+  const holder = el('div');
+  const show = (limit: number) => {
+    const rows = render(limit);
+    const wrap = table(t('flagsHeading'), [t('station'), t('region'), t('reason'), t('detail')], rows, [], 'flags-heading');
+    wrap.querySelectorAll('tbody td:first-child').forEach((td) => td.classList.add('id'));
+    wrap.dataset.testid = 'findings';
+    holder.replaceChildren(wrap, el('p', t('showing', { shown: number.format(rows.length), total: number.format(flags.length) })));
+    if (rows.length < flags.length) {
+      const more = el('button', t('showAll'));
+      more.type = 'button';
+      more.addEventListener('click', () => show(flags.length));
+      holder.append(more);
+    }
+  };
+  show(FIRST_FINDINGS);
+  s.append(holder);
+  return s;
+}
+
+async function start(): Promise<void> {
+  const content = document.getElementById('content');
+  if (!content) return;
+  try {
+    const summaryUrl = dataUrl('summary', 'summary.json');
+    const flaggedUrl = dataUrl('flagged', 'flagged.csv');
+    const stationsUrl = dataUrl('stations', 'stations.json');
+    const [summaryText, flaggedText, stationsText] = await Promise.all([
+      fetchText(summaryUrl),
+      fetchText(flaggedUrl),
+      fetchText(stationsUrl, true),
+    ]);
+    const summary = readSummary(parseJson(summaryText ?? '', summaryUrl.href), summaryUrl.href);
+    const flags = readFlags(flaggedText ?? '', flaggedUrl.href);
+    const stations = stationsText === undefined ? undefined : readStations(parseJson(stationsText, stationsUrl.href), stationsUrl.href);
+    document.title = `${summary.election}: ${t('observationTitle')}`;
+    const title = document.getElementById('title');
+    if (title) title.textContent = `${summary.election}: ${t('observationTitle')}`;
+    content.replaceChildren(
+      overview(summary),
+      comparisons(summary),
+      regions(summary, stations),
+      mapSection(flags, stations, stationsUrl),
+      findings(summary, flags),
+      el('p', t('sourcesNote', { summary: summaryUrl.href, flagged: flaggedUrl.href, stations: stationsText === undefined ? '—' : stationsUrl.href })),
+    );
+  } catch (e) {
+    showDataError(content, e);
+  } finally {
+    content.removeAttribute('aria-busy');
+  }
+}
+
+void start();
