@@ -1,16 +1,15 @@
 // End to end, in Chromium: the public pages render real data. /observation shows the Belarus
-// 2020 comparison (`fairtally observe compare` on voice.csv, coordinates from
-// geo-categorized.csv); /results shows a demo election verified by `fairtally verify --json`.
+// 2020 comparison (`fairtally observe compare` on voice.csv; the mapping joins the stations'
+// coordinates from geo-categorized.csv and the Zubr observers' findings); /results shows a demo election verified by `fairtally verify --json`.
 // Each page is looked at on a desktop and a phone viewport; its screenshot must not be blank.
 // SCREENSHOTS=DIR keeps the screenshots.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { DATA, REPO, VIEWPORTS, WEB, buildPages, fairtally, inkShare, launch, serve, tempDir } from './public-support.mjs';
+import { DATA, REPO, VIEWPORTS, buildPages, fairtally, inkShare, launch, serve, tempDir } from './public-support.mjs';
 
 const tmp = tempDir('fairtally-public-');
 const shots = process.env.SCREENSHOTS;
@@ -20,14 +19,8 @@ let browser;
 before(async () => {
   const dist = join(tmp.dir, 'dist');
   await buildPages(dist);
-  // Observation data: the comparison, the imported results, the stations file derived from both.
   const by = join(tmp.dir, 'by');
-  const map = join(REPO, 'mappings/belarus-2020-voice.toml');
-  const voice = join(DATA, 'belarus-2020/voice.csv');
-  fairtally('observe', 'compare', voice, '--map', map, '--out', by);
-  fairtally('observe', 'import', voice, '--map', map, '--out', join(tmp.dir, 'results.json'));
-  const stations = execFileSync('node', [join(WEB, 'src/public/stations.mjs'), join(tmp.dir, 'results.json'), join(DATA, 'belarus-2020/geo-categorized.csv')], { maxBuffer: 64 << 20 });
-  writeFileSync(join(by, 'stations.json'), stations);
+  fairtally('observe', 'compare', join(DATA, 'belarus-2020/voice.csv'), '--map', join(REPO, 'mappings/belarus-2020-voice.toml'), '--out', by);
   // A demo election and its verification record.
   const demo = join(tmp.dir, 'demo');
   fairtally('demo', '--voters', '60', '--out', demo, '--quiet');
@@ -77,18 +70,20 @@ async function look(name, url, ready) {
 }
 
 test('/observation renders Belarus 2020: comparison, regions with rates, map, findings in words', async () => {
-  await look('observation', `${server.url}/observation?summary=by/summary.json&flagged=by/flagged.csv&stations=by/stations.json`, async (page) => {
+  await look('observation', `${server.url}/observation?summary=by/summary.json&flagged=by/flagged.csv`, async (page) => {
     await page.getByTestId('findings').waitFor();
     assert.match(await page.getByTestId('flagged-stations').textContent(), /448/);
     const regions = await page.getByTestId('regions').locator('tbody tr').count();
     assert.equal(regions, 7);
-    const minsk = await page.getByTestId('regions').locator('tbody tr', { hasText: /^07/ }).textContent();
-    assert.match(minsk, /283/);
+    // Minsk (07): 283 of its 731 stations flagged.
+    const minsk = await page.getByTestId('regions').locator('tbody tr').filter({ hasText: /^07/ }).locator('td').allTextContents();
+    assert.deepEqual(minsk.slice(0, 4), ['07', '731', '283', '38.7%']);
     assert.match(await page.locator('main').textContent(), /More votes for Sviatlana Tsikhanouskaya are proved by voters’ photos of their ballots than the official protocol counts/);
     assert.match(await page.locator('main').textContent(), /breaks its own arithmetic: no more ballots in the boxes than were issued/);
-    const flaggedDots = await page.locator('svg.map g[data-kind=flagged] circle').count();
-    console.log('flagged dots', flaggedDots);
-    assert.ok(flaggedDots > 400);
+    // Every flagged station is on the map (none of them is abroad).
+    assert.equal(await page.locator('svg.map g[data-kind=flagged] circle').count(), 448);
+    assert.ok((await page.locator('svg.map g[data-kind=finding] circle').count()) > 1000);
+    assert.match(await page.locator('main').textContent(), /Findings of observer networks \(Zubr observers\)/);
     assert.equal(await page.getByRole('img', { name: 'Map of stations' }).count(), 1);
   });
 });
@@ -96,7 +91,7 @@ test('/observation renders Belarus 2020: comparison, regions with rates, map, fi
 test('/observation in Russian', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto(`${server.url}/observation?lang=ru&summary=by/summary.json&flagged=by/flagged.csv&stations=by/stations.json`);
+  await page.goto(`${server.url}/observation?lang=ru&summary=by/summary.json&flagged=by/flagged.csv`);
   await page.getByTestId('findings').waitFor();
   assert.equal(await page.evaluate(() => document.documentElement.lang), 'ru');
   assert.match(await page.locator('main').textContent(), /Отмеченные участки по областям/);

@@ -261,7 +261,8 @@ async function submit(event: SubmitEvent): Promise<void> {
       byId<HTMLFormElement>('protocol-form').reset();
       photos = [];
       byId('photo-list').replaceChildren();
-      showChecks();
+      byId('checks').replaceChildren();
+      show('force-box', false);
     }
     await refreshOutbox();
     void send();

@@ -8,7 +8,7 @@ export interface Dot {
   id: string;
   latitude: number;
   longitude: number;
-  kind: 'other' | 'clean' | 'flagged';
+  kind: 'other' | 'finding' | 'flagged';
 }
 
 /** The part of the world the map shows. */
@@ -50,8 +50,8 @@ export function projection(extent: Extent, width: number): { project: (lat: numb
   };
 }
 
-/** Colours of the classes: red for flagged, the brand blue for clean, grey for no protocol. */
-export const COLOURS: Record<Dot['kind'], string> = { flagged: '#c62828', clean: '#1d4e89', other: '#9e9e9e' };
+/** Colours of the classes: red for flagged, amber for an observer network's finding, blue-grey for the others. */
+export const COLOURS: Record<Dot['kind'], string> = { flagged: '#c62828', finding: '#e09100', other: '#7b8a9a' };
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -89,7 +89,7 @@ export function drawMap(dots: Dot[], title: string, description: string): { elem
   }
   root.append(grid);
   let outside = 0;
-  for (const kind of ['other', 'clean', 'flagged'] as const) {
+  for (const kind of ['other', 'finding', 'flagged'] as const) {
     const g = svg('g', { fill: COLOURS[kind], 'fill-opacity': kind === 'other' ? 0.5 : 0.85 });
     g.dataset.kind = kind;
     for (const dot of dots.filter((x) => x.kind === kind)) {

@@ -1,7 +1,6 @@
 // What the observation page reads: `summary.json` and `flagged.csv` as `fairtally observe
-// compare` / `report` write them (crates/observe/src/compare.rs), and a stations file with
-// each station's region, coordinates and whether it has an official protocol (docs/WEB.md).
-// Shapes are checked here; the findings are the Rust comparison's, shown as they are.
+// compare` / `report` write them (crates/observe/src/compare.rs; docs/OBSERVE.md). Shapes are
+// checked here; the flags are the Rust comparison's, shown as they are.
 
 import { DataError, csvRecords } from './data';
 
@@ -24,6 +23,22 @@ export interface CheckSummary {
   failed: number;
 }
 
+/** What an observer network found at a station, in words, and who found it. */
+export interface Finding {
+  source: string;
+  finding: string;
+}
+
+/** One station of the summary's `map`: every station with coordinates, a flag or a finding. */
+export interface MapStation {
+  id: string;
+  region: string | null;
+  coordinates?: { latitude: number; longitude: number };
+  /** Why fairtally flags it; empty when it is not flagged. */
+  reasons: string[];
+  findings?: Finding[];
+}
+
 /** `summary.json`. */
 export interface Summary {
   election: string;
@@ -39,6 +54,11 @@ export interface Summary {
   flagged_stations: number;
   flagged_by_region: Record<string, number>;
   flagged_by_reason: Record<string, number>;
+  /** Stations per region: the denominators of the rates (absent from older summaries). */
+  stations_by_region: Record<string, number>;
+  stations_with_findings: number;
+  findings_by_kind: Record<string, number>;
+  map: MapStation[];
 }
 
 /** One finding of `flagged.csv`. */
@@ -51,16 +71,6 @@ export interface Flag {
   other: string;
   source: string;
   detail: string;
-}
-
-/** One station of the stations file. */
-export interface StationPlace {
-  id: string;
-  region: string | null;
-  latitude: number;
-  longitude: number;
-  /** The station has an official protocol, so it could be compared. */
-  official: boolean;
 }
 
 const isCount = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -107,7 +117,35 @@ export function readSummary(value: unknown, url: string): Summary {
     observed_vs_official: comparisons(s.observed_vs_official, url, 'observed_vs_official'),
     flagged_by_region: counts(s.flagged_by_region, url, 'flagged_by_region'),
     flagged_by_reason: counts(s.flagged_by_reason, url, 'flagged_by_reason'),
+    stations_by_region: counts(s.stations_by_region ?? {}, url, 'stations_by_region'),
+    stations_with_findings: isCount(s.stations_with_findings) ? (s.stations_with_findings as number) : 0,
+    findings_by_kind: counts(s.findings_by_kind ?? {}, url, 'findings_by_kind'),
+    map: mapStations(s.map ?? [], url),
   };
+}
+
+const isText = (v: unknown) => typeof v === 'string';
+
+/** Checks the summary's `map`; a station with coordinates out of range is refused. */
+function mapStations(value: unknown, url: string): MapStation[] {
+  if (!Array.isArray(value)) throw new DataError(url, 'map is not a list');
+  for (const [i, m] of (value as Record<string, unknown>[]).entries()) {
+    const bad = (why: string) => new DataError(url, `map, station ${i + 1}: ${why}`);
+    if (typeof m !== 'object' || m === null || !isText(m.id)) throw bad('no id');
+    if (m.region !== null && !isText(m.region)) throw bad('region is not text');
+    if (!Array.isArray(m.reasons) || !m.reasons.every(isText)) throw bad('reasons are not a list of names');
+    if (m.coordinates !== undefined) {
+      const c = m.coordinates as Record<string, unknown> | null;
+      const { latitude, longitude } = c ?? {};
+      if (typeof latitude !== 'number' || typeof longitude !== 'number' || Math.abs(latitude) > 90 || Math.abs(longitude) > 180) {
+        throw bad('coordinates out of range');
+      }
+    }
+    if (m.findings !== undefined && !(Array.isArray(m.findings) && m.findings.every((f: Record<string, unknown>) => isText(f?.source) && isText(f?.finding)))) {
+      throw bad('findings are malformed');
+    }
+  }
+  return value as MapStation[];
 }
 
 /** Reads `flagged.csv`. */
@@ -116,63 +154,37 @@ export function readFlags(text: string, url: string): Flag[] {
   return csvRecords(text, url, columns) as unknown as Flag[];
 }
 
-/** The format tag of a stations file. */
-export const STATIONS_FORMAT = 'fairtally-stations/1';
-
-/** Reads a stations file; stations without usable coordinates are left out. */
-export function readStations(value: unknown, url: string): StationPlace[] {
-  const v = value as Record<string, unknown> | null;
-  if (v?.format !== STATIONS_FORMAT || !Array.isArray(v.stations)) {
-    throw new DataError(url, `not a stations file (format ${STATIONS_FORMAT})`);
-  }
-  return (v.stations as Record<string, unknown>[]).flatMap((s) => {
-    const { id, region, latitude, longitude, official } = s ?? {};
-    const ok =
-      typeof id === 'string' &&
-      (region === null || typeof region === 'string') &&
-      typeof latitude === 'number' && Math.abs(latitude) <= 90 &&
-      typeof longitude === 'number' && Math.abs(longitude) <= 180 &&
-      typeof official === 'boolean';
-    return ok ? [{ id, region, latitude, longitude, official } as StationPlace] : [];
-  });
-}
-
 /** One row of the per-region table. */
 export interface RegionRow {
   region: string;
-  /** Stations of the region in the stations file (undefined without one). */
+  /** Stations of the region (undefined when the summary does not say). */
   stations?: number;
-  /** Of them, with an official protocol. */
-  withOfficial?: number;
-  /** Flagged stations (summary.json). */
+  /** Flagged stations. */
   flagged: number;
-  /** flagged / withOfficial, when there is a denominator. */
+  /** flagged / stations. */
   rate?: number;
+  /** Stations with a finding of an observer network. */
+  withFindings: number;
 }
 
-/** The per-region table: every region of the summary or of the stations, in name order. */
-export function regionRows(summary: Summary, stations: StationPlace[] | undefined, unknown: string): RegionRow[] {
-  const names = new Set(Object.keys(summary.flagged_by_region));
-  const per = new Map<string, { stations: number; withOfficial: number }>();
-  for (const s of stations ?? []) {
-    const r = s.region ?? unknown;
-    names.add(r);
-    const row = per.get(r) ?? { stations: 0, withOfficial: 0 };
-    row.stations++;
-    if (s.official) row.withOfficial++;
-    per.set(r, row);
+/** The per-region table: every region of the summary, in name order. */
+export function regionRows(summary: Summary): RegionRow[] {
+  const names = new Set([...Object.keys(summary.flagged_by_region), ...Object.keys(summary.stations_by_region)]);
+  const findings = new Map<string, number>();
+  for (const m of summary.map) {
+    if (!m.findings?.length) continue;
+    const r = m.region ?? '(unknown)';
+    findings.set(r, (findings.get(r) ?? 0) + 1);
   }
   return [...names].sort().map((region) => {
     const flagged = summary.flagged_by_region[region] ?? 0;
-    const p = per.get(region);
-    if (!stations) return { region, flagged };
-    const withOfficial = p?.withOfficial ?? 0;
+    const stations = summary.stations_by_region[region];
     return {
       region,
-      stations: p?.stations ?? 0,
-      withOfficial,
+      stations,
       flagged,
-      rate: withOfficial > 0 ? flagged / withOfficial : undefined,
+      rate: stations ? flagged / stations : undefined,
+      withFindings: findings.get(region) ?? 0,
     };
   });
 }

@@ -2,8 +2,8 @@
 // stations with the reason in words, per-region tables with rates, and a map of stations.
 //
 // Data (docs/WEB.md): `?summary=URL` (default `summary.json`) and `?flagged=URL` (default
-// `flagged.csv`), as `fairtally observe compare` writes them; `?stations=URL` (default
-// `stations.json`, optional), the stations' regions and coordinates.
+// `flagged.csv`), as `fairtally observe compare` writes them; the map and the regions' station
+// counts come from the summary's `map` and `stations_by_region`.
 
 import { languagePicker, pageLanguage, translatePage, translator } from '../i18n/i18n';
 import { dataUrl, el, fetchText, parseJson, showDataError, table } from './data';
@@ -11,11 +11,9 @@ import { COLOURS, type Dot, drawMap } from './map';
 import {
   type Flag,
   type ItemComparison,
-  type StationPlace,
   type Summary,
   flagsByStation,
   readFlags,
-  readStations,
   readSummary,
   regionRows,
 } from './observation-data';
@@ -114,41 +112,55 @@ function comparisons(summary: Summary): HTMLElement {
   return s;
 }
 
-function regions(summary: Summary, stations: StationPlace[] | undefined): HTMLElement {
+function regions(summary: Summary): HTMLElement {
   const s = section('regions-heading', t('regionsHeading'));
-  const rows = regionRows(summary, stations, t('unknownRegion'));
-  const headers = stations
-    ? [t('region'), t('stationsInRegion'), t('withOfficial'), t('flaggedInRegion'), t('rate')]
-    : [t('region'), t('flaggedInRegion')];
-  const body = rows.map((r) =>
-    stations
-      ? [r.region, number.format(r.stations ?? 0), number.format(r.withOfficial ?? 0), number.format(r.flagged), r.rate === undefined ? '—' : percent.format(r.rate)]
-      : [r.region, number.format(r.flagged)],
-  );
+  const rows = regionRows(summary);
+  const counted = Object.keys(summary.stations_by_region).length > 0;
+  const networks = summary.stations_with_findings > 0;
+  const headers = [t('region'), ...(counted ? [t('stationsInRegion')] : []), t('flaggedInRegion'), ...(counted ? [t('rate')] : []), ...(networks ? [t('withFindings')] : [])];
+  const body = rows.map((r) => [
+    r.region,
+    ...(counted ? [number.format(r.stations ?? 0)] : []),
+    number.format(r.flagged),
+    ...(counted ? [r.rate === undefined ? '—' : percent.format(r.rate)] : []),
+    ...(networks ? [number.format(r.withFindings)] : []),
+  ]);
   const wrap = table(t('regionsHeading'), headers, body, headers.map((_, i) => i > 0), 'regions-heading');
   wrap.dataset.testid = 'regions';
   s.append(wrap);
+  const kinds = Object.entries(summary.findings_by_kind).sort((a, b) => b[1] - a[1]);
+  if (kinds.length > 0) {
+    const sources = [...new Set(summary.map.flatMap((m) => (m.findings ?? []).map((f) => f.source)))].join(', ');
+    s.append(
+      table(
+        t('networkFindings', { sources }),
+        [t('finding'), t('stationsWithFinding')],
+        kinds.map(([kind, n]) => [kind, number.format(n)]),
+        [false, true],
+      ),
+    );
+  }
   return s;
 }
 
-function mapSection(flags: Flag[], stations: StationPlace[] | undefined, stationsUrl: URL): HTMLElement {
+function mapSection(summary: Summary): HTMLElement {
   const s = section('map-heading', t('mapHeading'));
-  if (!stations || stations.length === 0) {
-    s.append(el('p', t('noCoordinates', { url: stationsUrl.href })));
+  const placed = summary.map.filter((m) => m.coordinates);
+  if (placed.length === 0) {
+    s.append(el('p', t('noCoordinates')));
     return s;
   }
-  const flagged = new Set(flags.map((f) => f.station));
-  const dots: Dot[] = stations.map((st) => ({
-    id: st.id,
-    latitude: st.latitude,
-    longitude: st.longitude,
-    kind: flagged.has(st.id) ? 'flagged' : st.official ? 'clean' : 'other',
+  const dots: Dot[] = placed.map((m) => ({
+    id: m.id,
+    latitude: m.coordinates?.latitude ?? 0,
+    longitude: m.coordinates?.longitude ?? 0,
+    kind: m.reasons.length > 0 ? 'flagged' : m.findings?.length ? 'finding' : 'other',
   }));
   const n = (k: Dot['kind']) => number.format(dots.filter((d) => d.kind === k).length);
-  const description = t('mapDescription', { shown: number.format(dots.length), flagged: n('flagged'), compared: n('clean'), other: n('other') });
-  const { element } = drawMap(dots, t('mapHeading'), description);
+  const description = t('mapDescription', { shown: number.format(dots.length), flagged: n('flagged'), finding: n('finding'), other: n('other') });
+  const { element, outside } = drawMap(dots, t('mapHeading'), description);
   const legend = el('ul', undefined, 'legend');
-  for (const [kind, label] of [['flagged', 'legendFlagged'], ['clean', 'legendClean'], ['other', 'legendOther']] as const) {
+  for (const [kind, label] of [['flagged', 'legendFlagged'], ['finding', 'legendFinding'], ['other', 'legendOther']] as const) {
     const li = el('li');
     const dot = el('span', undefined, 'dot');
     dot.style.background = COLOURS[kind];
@@ -158,19 +170,25 @@ function mapSection(flags: Flag[], stations: StationPlace[] | undefined, station
   }
   const details = el('details');
   details.append(el('summary', t('mapTableSummary')));
-  const placed = new Map(stations.map((st) => [st.id, st]));
   details.append(
     table(
       t('mapTableSummary'),
-      [t('station'), t('region'), t('latitude'), t('longitude')],
-      [...flagged].map((id) => {
-        const p = placed.get(id);
-        return [id, p?.region ?? '', p ? p.latitude.toFixed(4) : '—', p ? p.longitude.toFixed(4) : '—'];
-      }),
-      [false, false, true, true],
+      [t('station'), t('region'), t('latitude'), t('longitude'), t('reason')],
+      placed
+        .filter((m) => m.reasons.length > 0)
+        .map((m) => [
+          m.id,
+          m.region ?? '',
+          m.coordinates?.latitude.toFixed(4) ?? '',
+          m.coordinates?.longitude.toFixed(4) ?? '',
+          m.reasons.map((r) => t(`reasonShort_${r}` as PublicKey)).join('; '),
+        ]),
+      [false, false, true, true, false],
     ),
   );
-  s.append(element, legend, el('p', description), el('p', t('mapNote')), details);
+  s.append(element, legend, el('p', description));
+  if (outside > 0) s.append(el('p', t('outsideMap', { outside: number.format(outside) })));
+  s.append(el('p', t('mapNote')), details);
   return s;
 }
 
@@ -214,25 +232,19 @@ async function start(): Promise<void> {
   try {
     const summaryUrl = dataUrl('summary', 'summary.json');
     const flaggedUrl = dataUrl('flagged', 'flagged.csv');
-    const stationsUrl = dataUrl('stations', 'stations.json');
-    const [summaryText, flaggedText, stationsText] = await Promise.all([
-      fetchText(summaryUrl),
-      fetchText(flaggedUrl),
-      fetchText(stationsUrl, true),
-    ]);
+    const [summaryText, flaggedText] = await Promise.all([fetchText(summaryUrl), fetchText(flaggedUrl)]);
     const summary = readSummary(parseJson(summaryText ?? '', summaryUrl.href), summaryUrl.href);
     const flags = readFlags(flaggedText ?? '', flaggedUrl.href);
-    const stations = stationsText === undefined ? undefined : readStations(parseJson(stationsText, stationsUrl.href), stationsUrl.href);
     document.title = `${summary.election}: ${t('observationTitle')}`;
     const title = document.getElementById('title');
     if (title) title.textContent = `${summary.election}: ${t('observationTitle')}`;
     content.replaceChildren(
       overview(summary),
       comparisons(summary),
-      regions(summary, stations),
-      mapSection(flags, stations, stationsUrl),
+      regions(summary),
+      mapSection(summary),
       findings(summary, flags),
-      el('p', t('sourcesNote', { summary: summaryUrl.href, flagged: flaggedUrl.href, stations: stationsText === undefined ? '—' : stationsUrl.href })),
+      el('p', t('sourcesNote', { summary: summaryUrl.href, flagged: flaggedUrl.href })),
     );
   } catch (e) {
     showDataError(content, e);
