@@ -1,95 +1,10 @@
-// Support for the end-to-end tests of the observers' and public pages: a build of those pages,
-// a loopback server that serves them as `fairtally serve` does (/observe, /results,
-// /observation) with extra routes, Debian's Chromium, and the fairtally binary.
+// Support for the end-to-end tests of the observers' and public pages, on top of the shared
+// harness (support/servers.mjs, support/fairtally.mjs): the viewports every page is looked
+// at in, a check that a screenshot is not blank, and a stand-in for the observations endpoint.
 
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import { extname, join, resolve } from 'node:path';
 
-import { chromium } from 'playwright-core';
-import { build } from 'vite';
-
-export const WEB = resolve(import.meta.dirname, '..');
-export const REPO = resolve(WEB, '..');
-export const BIN = process.env.FAIRTALLY_BIN ?? resolve(process.env.CARGO_TARGET_DIR ?? join(REPO, 'target'), 'release/fairtally');
-export const DATA = resolve(REPO, '../shared/data');
-
-/** Runs the fairtally binary; returns stdout. */
-export function fairtally(...args) {
-  if (!existsSync(BIN)) throw new Error(`no ${BIN}: run cargo build --release -p fairtally, or set FAIRTALLY_BIN`);
-  return execFileSync(BIN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
-}
-
-/** A fresh temporary directory, removed by the returned function. */
-export function tempDir(prefix) {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-/** Builds the observers' and public pages into `outDir` (the pages only: nothing else is needed). */
-export async function buildPages(outDir) {
-  const pages = ['observe', 'results', 'observation'];
-  await build({
-    root: WEB,
-    configFile: false,
-    base: './',
-    logLevel: 'warn',
-    build: { outDir, emptyOutDir: true, rollupOptions: { input: Object.fromEntries(pages.map((p) => [p, join(WEB, `${p}.html`)])) } },
-  });
-}
-
-const TYPES = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript',
-  '.css': 'text/css',
-  '.json': 'application/json',
-  '.webmanifest': 'application/manifest+json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.csv': 'text/csv; charset=utf-8',
-  '.toml': 'text/plain; charset=utf-8',
-};
-
-/**
- * Serves `root` on 127.0.0.1 (any free port): `/observe` is `observe.html` and so on, files
- * under `mounts` (URL prefix → directory) are served from there, and `handle(req, res, body)`
- * answers first when it returns true.
- */
-export async function serve(root, { mounts = {}, handle } = {}) {
-  const server = createServer(async (req, res) => {
-    const chunks = [];
-    for await (const c of req) chunks.push(c);
-    const body = Buffer.concat(chunks);
-    if (handle && (await handle(req, res, body))) return;
-    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    let file = join(root, ['/observe', '/results', '/observation'].includes(path) ? `${path}.html` : path);
-    for (const [prefix, dir] of Object.entries(mounts)) {
-      if (path.startsWith(prefix)) file = join(dir, path.slice(prefix.length));
-    }
-    if (!file.startsWith('/') || file.includes('..') || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404).end('not found');
-      return;
-    }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
-    res.end(readFileSync(file));
-  });
-  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address();
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise((ok) => { server.closeAllConnections(); server.close(ok); }),
-  };
-}
-
-/** Debian's Chromium, headless. */
-export function launch() {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-}
+import { DIST, startStatic } from './support/servers.mjs';
 
 /** Viewports every page is looked at in. */
 export const VIEWPORTS = {
@@ -119,4 +34,40 @@ export async function inkShare(browser, png) {
   } finally {
     await page.close();
   }
+}
+
+/**
+ * The built pages and `mounts` on one loopback origin, with a stand-in for
+ * `POST /api/v1/observations` as docs/API.md describes it: 201 and `{"board_index"}`, the same
+ * bytes always at the same index. `received.posts` holds every body that arrived, in order.
+ */
+export async function startObservations(mounts = {}) {
+  const files = await startStatic({ '/': DIST, ...mounts });
+  const received = { posts: [], board: [] };
+  const server = createServer(async (req, res) => {
+    if (req.url === '/api/v1/observations' && req.method === 'POST') {
+      const chunks = [];
+      for await (const c of req) chunks.push(c);
+      const body = Buffer.concat(chunks);
+      received.posts.push(body);
+      let index = received.board.findIndex((b) => b.equals(body));
+      if (index < 0) index = received.board.push(body) - 1;
+      res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ board_index: index }));
+      return;
+    }
+    // Everything else from the static files, as they are.
+    const upstream = await fetch(files.url + req.url, { method: req.method });
+    res.writeHead(upstream.status, Object.fromEntries(upstream.headers));
+    res.end(Buffer.from(await upstream.arrayBuffer()));
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    received,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await files.stop();
+    },
+  };
 }

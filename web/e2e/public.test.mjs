@@ -5,43 +5,44 @@
 // SCREENSHOTS=DIR keeps the screenshots.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { DATA, REPO, VIEWPORTS, buildPages, fairtally, inkShare, launch, serve, tempDir } from './public-support.mjs';
+import { VIEWPORTS, inkShare } from './public-support.mjs';
+import { fairtally, tempDir } from './support/fairtally.mjs';
+import { DIST, collectErrors, launchBrowser, startStatic } from './support/servers.mjs';
 
+const REPO = resolve(import.meta.dirname, '../..');
+const DATA = resolve(REPO, '../shared/data');
 const tmp = tempDir('fairtally-public-');
 const shots = process.env.SCREENSHOTS;
 let server;
 let browser;
 
 before(async () => {
-  const dist = join(tmp.dir, 'dist');
-  await buildPages(dist);
-  const by = join(tmp.dir, 'by');
-  fairtally('observe', 'compare', join(DATA, 'belarus-2020/voice.csv'), '--map', join(REPO, 'mappings/belarus-2020-voice.toml'), '--out', by);
+  const by = join(tmp, 'by');
+  fairtally(['observe', 'compare', join(DATA, 'belarus-2020/voice.csv'), '--map', join(REPO, 'mappings/belarus-2020-voice.toml'), '--out', by]);
   // A demo election and its verification record.
-  const demo = join(tmp.dir, 'demo');
-  fairtally('demo', '--voters', '60', '--out', demo, '--quiet');
-  writeFileSync(join(demo, 'verification.json'), fairtally('verify', join(demo, 'record'), '--json', '--quiet'));
-  server = await serve(dist, { mounts: { '/by/': by, '/demo/': demo } });
-  browser = await launch();
+  const demo = join(tmp, 'demo');
+  fairtally(['demo', '--voters', '60', '--out', demo, '--quiet']);
+  writeFileSync(join(demo, 'verification.json'), fairtally(['verify', join(demo, 'record'), '--json', '--quiet']));
+  server = await startStatic({ '/': DIST, '/by/': by, '/demo/': demo });
+  browser = await launchBrowser();
   if (shots) mkdirSync(shots, { recursive: true });
 });
 
 after(async () => {
   await browser?.close();
-  await server?.close();
-  tmp.remove();
+  await server?.stop();
+  rmSync(tmp, { recursive: true, force: true });
 });
 
 async function look(name, url, ready) {
   for (const [viewport, options] of Object.entries(VIEWPORTS)) {
     const context = await browser.newContext(options);
     const page = await context.newPage();
-    const errors = [];
-    page.on('pageerror', (e) => errors.push(e.message));
+    const errors = collectErrors(page);
     const offsite = [];
     page.on('request', (r) => {
       if (!r.url().startsWith(server.url)) offsite.push(r.url());
@@ -99,7 +100,7 @@ test('/observation in Russian', async () => {
 });
 
 test('/results renders the verified demo result with its fingerprint', async () => {
-  const verification = JSON.parse(readFileSync(join(tmp.dir, 'demo/verification.json'), 'utf8'));
+  const verification = JSON.parse(readFileSync(join(tmp, 'demo/verification.json'), 'utf8'));
   await look('results', `${server.url}/results?verification=demo/verification.json&record=demo/record/`, async (page) => {
     await page.getByTestId('verdict').waitFor();
     assert.equal(await page.getByTestId('verdict').getAttribute('data-result'), 'verified-not-pinned');
@@ -111,7 +112,7 @@ test('/results renders the verified demo result with its fingerprint', async () 
 });
 
 test('/results warns when result.json is not the verified tally', async () => {
-  const record = join(tmp.dir, 'demo/record');
+  const record = join(tmp, 'demo/record');
   const original = readFileSync(join(record, 'result.json'), 'utf8');
   const changed = JSON.parse(original);
   changed.contests[0].options[0].votes += 1000;
