@@ -106,6 +106,7 @@ test('/results renders the verified demo result with its fingerprint', async () 
     assert.equal(await page.getByTestId('verdict').getAttribute('data-result'), 'verified-not-pinned');
     const fp = (await page.getByTestId('fingerprint').textContent()).replace(/\s/g, '');
     assert.equal(fp, verification.fingerprint);
+    assert.match(await page.getByTestId('fingerprint-check').textContent(), /recomputed it from the record’s manifest, parameters, guardians and context: the same/);
     assert.match(await page.locator('main').textContent(), /Ana Adams/);
     assert.match(await page.locator('main').textContent(), new RegExp(`fairtally verify record --expect ${verification.fingerprint}`));
   });

@@ -92,13 +92,36 @@ export function csvRecords(text: string, url: string, required: string[]): Recor
     .map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] ?? ''])));
 }
 
-/** Puts a message where the page's content would be, for a reader who cannot get the data. */
-export function showDataError(container: HTMLElement, e: unknown): void {
-  const p = document.createElement('p');
-  p.className = 'error';
-  p.setAttribute('role', 'alert');
-  p.textContent = e instanceof Error ? e.message : String(e);
-  container.replaceChildren(p);
+/**
+ * Renders a public page: `#content` gets the sections `build` returns (or, for a reader who
+ * cannot get the data, the reason in its place), `#title` and the document the title.
+ */
+export async function renderPage(build: () => Promise<{ title: string; sections: HTMLElement[] }>): Promise<void> {
+  const content = document.getElementById('content');
+  if (!content) return;
+  try {
+    const { title, sections } = await build();
+    document.title = title;
+    const h1 = document.getElementById('title');
+    if (h1) h1.textContent = title;
+    content.replaceChildren(...sections);
+  } catch (e) {
+    const p = el('p', e instanceof Error ? e.message : String(e), 'error');
+    p.setAttribute('role', 'alert');
+    content.replaceChildren(p);
+  } finally {
+    content.removeAttribute('aria-busy');
+  }
+}
+
+/** A section named by its heading (`id` is the heading's, for aria-labelledby). */
+export function section(id: string, heading: string): HTMLElement {
+  const s = el('section');
+  s.setAttribute('aria-labelledby', id);
+  const h = el('h2', heading);
+  h.id = id;
+  s.append(h);
+  return s;
 }
 
 /** An element with text, for building tables. */

@@ -5,8 +5,8 @@
 // `flagged.csv`), as `fairtally observe compare` writes them; the map and the regions' station
 // counts come from the summary's `map` and `stations_by_region`.
 
-import { languagePicker, pageLanguage, translatePage, translator } from '../i18n/i18n';
-import { dataUrl, el, fetchText, parseJson, showDataError, table } from './data';
+import { startPage } from '../i18n/i18n';
+import { dataUrl, el, fetchText, parseJson, renderPage, section, table } from './data';
 import { COLOURS, type Dot, drawMap } from './map';
 import {
   type Flag,
@@ -19,25 +19,12 @@ import {
 } from './observation-data';
 import { PUBLIC_STRINGS, type PublicKey } from './strings';
 
-const language = pageLanguage();
-const t = translator(PUBLIC_STRINGS, language);
-translatePage(document, t, language);
-const picker = document.getElementById('language');
-if (picker instanceof HTMLSelectElement) languagePicker(picker, language);
+const { language, t } = startPage(PUBLIC_STRINGS);
 
 const number = new Intl.NumberFormat(language);
 const percent = new Intl.NumberFormat(language, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 });
 /** Findings listed before "Show all". */
 const FIRST_FINDINGS = 300;
-
-function section(id: string, heading: string): HTMLElement {
-  const s = el('section');
-  s.setAttribute('aria-labelledby', id);
-  const h = el('h2', heading);
-  h.id = id;
-  s.append(h);
-  return s;
-}
 
 /** A figure's name in words: `votes:ID` is the option's votes, else a result-sheet field. */
 function itemName(item: string, summary: Summary): string {
@@ -226,31 +213,21 @@ function findings(summary: Summary, flags: Flag[]): HTMLElement {
   return s;
 }
 
-async function start(): Promise<void> {
-  const content = document.getElementById('content');
-  if (!content) return;
-  try {
-    const summaryUrl = dataUrl('summary', 'summary.json');
-    const flaggedUrl = dataUrl('flagged', 'flagged.csv');
-    const [summaryText, flaggedText] = await Promise.all([fetchText(summaryUrl), fetchText(flaggedUrl)]);
-    const summary = readSummary(parseJson(summaryText ?? '', summaryUrl.href), summaryUrl.href);
-    const flags = readFlags(flaggedText ?? '', flaggedUrl.href);
-    document.title = `${summary.election}: ${t('observationTitle')}`;
-    const title = document.getElementById('title');
-    if (title) title.textContent = `${summary.election}: ${t('observationTitle')}`;
-    content.replaceChildren(
+void renderPage(async () => {
+  const summaryUrl = dataUrl('summary', 'summary.json');
+  const flaggedUrl = dataUrl('flagged', 'flagged.csv');
+  const [summaryText, flaggedText] = await Promise.all([fetchText(summaryUrl), fetchText(flaggedUrl)]);
+  const summary = readSummary(parseJson(summaryText ?? '', summaryUrl.href), summaryUrl.href);
+  const flags = readFlags(flaggedText ?? '', flaggedUrl.href);
+  return {
+    title: `${summary.election}: ${t('observationTitle')}`,
+    sections: [
       overview(summary),
       comparisons(summary),
       regions(summary),
       mapSection(summary),
       findings(summary, flags),
       el('p', t('sourcesNote', { summary: summaryUrl.href, flagged: flaggedUrl.href })),
-    );
-  } catch (e) {
-    showDataError(content, e);
-  } finally {
-    content.removeAttribute('aria-busy');
-  }
-}
-
-void start();
+    ],
+  };
+});

@@ -5,16 +5,13 @@
 // `fairtally verify RECORD --json`; `?record=URL` (default `record/`), the public record
 // directory, for the manifest's titles, the parameters and result.json.
 
-import { languagePicker, pageLanguage, translatePage, translator } from '../i18n/i18n';
-import { dataUrl, el, fetchText, parseJson, showDataError, table } from './data';
+import { startPage } from '../i18n/i18n';
+import { dataUrl, el, fetchText, parseJson, renderPage, section, table } from './data';
+import { fingerprint, loadElection } from '../protocol/election';
 import { PUBLIC_STRINGS, type PublicKey } from './strings';
 import { readTally, readVerification, sameTally, type Verification, verdictTone } from './verification';
 
-const language = pageLanguage();
-const t = translator(PUBLIC_STRINGS, language);
-translatePage(document, t, language);
-const picker = document.getElementById('language');
-if (picker instanceof HTMLSelectElement) languagePicker(picker, language);
+const { language, t } = startPage(PUBLIC_STRINGS);
 
 interface Manifest {
   title?: string;
@@ -32,19 +29,35 @@ async function optionalJson(url: URL): Promise<unknown> {
   return text === undefined ? undefined : parseJson(text, url.href);
 }
 
-function section(id: string, heading: string): HTMLElement {
-  const s = el('section');
-  s.setAttribute('aria-labelledby', id);
-  const h = el('h2', heading);
-  h.id = id;
-  s.append(h);
-  return s;
-}
-
 const percent = new Intl.NumberFormat(language, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 });
 const number = new Intl.NumberFormat(language);
 
-function verdictSection(v: Verification, mismatch: boolean): HTMLElement {
+/**
+ * The fingerprint this page recomputes from the record's own files (manifest, parameters,
+ * guardians, context), with the browser's implementation of docs/PROTOCOL.md; undefined when
+ * the record's files are not published next to the verification; an Error when they do not
+ * add up.
+ */
+async function recomputedFingerprint(recordUrl: URL, manifest: unknown, parameters: unknown): Promise<string | Error | undefined> {
+  const [context, guardians] = await Promise.all([
+    fetchText(new URL('context.json', recordUrl), true),
+    fetchText(new URL('guardians.jsonl', recordUrl), true),
+  ]);
+  if (manifest === undefined || parameters === undefined || context === undefined) return undefined;
+  try {
+    const election = loadElection({
+      manifest,
+      parameters,
+      context: parseJson(context, new URL('context.json', recordUrl).href),
+      guardians: guardians?.split('\n').filter((l) => l !== ''),
+    });
+    return fingerprint(election);
+  } catch (e) {
+    return e instanceof Error ? e : new Error(String(e));
+  }
+}
+
+function verdictSection(v: Verification, mismatch: boolean, recomputed: string | Error | undefined): HTMLElement {
   const s = section('verdict-heading', t('verdictHeading'));
   const known = ['verified', 'verified-not-pinned', 'not-verified'].includes(v.result);
   const verdict = el(
@@ -65,7 +78,19 @@ function verdictSection(v: Verification, mismatch: boolean): HTMLElement {
     const fp = el('p', v.fingerprint.replace(/(.{8})(?=.)/g, '$1 '), 'mono fingerprint');
     fp.dataset.testid = 'fingerprint';
     fp.setAttribute('aria-label', `${t('fingerprint')}: ${v.fingerprint}`);
-    s.append(fp, el('p', t('fingerprintNote')));
+    s.append(fp);
+    if (recomputed !== undefined) {
+      const same = recomputed === v.fingerprint;
+      const check = el(
+        'p',
+        same ? t('fingerprintRecomputed') : t('fingerprintDiffers', { reason: recomputed instanceof Error ? recomputed.message : recomputed }),
+        same ? 'ok' : 'verdict bad',
+      );
+      check.dataset.testid = 'fingerprint-check';
+      if (!same) check.setAttribute('role', 'alert');
+      s.append(check);
+    }
+    s.append(el('p', t('fingerprintNote')));
   } else {
     s.append(el('p', t('noFingerprint'), 'error'));
   }
@@ -168,38 +193,27 @@ function howSection(recordUrl: URL, v: Verification): HTMLElement {
   return s;
 }
 
-async function start(): Promise<void> {
-  const content = document.getElementById('content');
-  if (!content) return;
-  try {
-    const verificationUrl = dataUrl('verification', 'verification.json');
-    const recordUrl = dataUrl('record', 'record/');
-    const text = await fetchText(verificationUrl);
-    const v = readVerification(parseJson(text ?? '', verificationUrl.href), verificationUrl.href);
-    const [manifest, parameters, result] = await Promise.all(
-      ['manifest.json', 'parameters.json', 'result.json'].map((f) => optionalJson(new URL(f, recordUrl)).catch(() => undefined)),
-    );
-    const m = manifest as Manifest | undefined;
-    if (m?.title) {
-      document.title = `${m.title}: ${t('resultsTitle')}`;
-      const title = document.getElementById('title');
-      if (title) title.textContent = `${m.title}: ${t('resultsTitle')}`;
-    }
-    const published = result === undefined ? undefined : readTally(result, new URL('result.json', recordUrl).href, 'result.json');
-    const mismatch = !!(published && v.tally && !sameTally(published, v.tally));
-    const parts = [
-      verdictSection(v, mismatch),
-      resultSection(v.tally, m),
-      ...ballotsAndChecks(v),
-      parametersSection(parameters as Parameters | undefined),
-      howSection(recordUrl, v),
-    ];
-    content.replaceChildren(...parts.filter((p): p is HTMLElement => p !== undefined));
-  } catch (e) {
-    showDataError(content, e);
-  } finally {
-    content.removeAttribute('aria-busy');
-  }
-}
-
-void start();
+void renderPage(async () => {
+  const verificationUrl = dataUrl('verification', 'verification.json');
+  const recordUrl = dataUrl('record', 'record/');
+  const text = await fetchText(verificationUrl);
+  const v = readVerification(parseJson(text ?? '', verificationUrl.href), verificationUrl.href);
+  const [manifest, parameters, result] = await Promise.all(
+    ['manifest.json', 'parameters.json', 'result.json'].map((f) => optionalJson(new URL(f, recordUrl)).catch(() => undefined)),
+  );
+  const m = manifest as Manifest | undefined;
+  const published = result === undefined ? undefined : readTally(result, new URL('result.json', recordUrl).href, 'result.json');
+  const mismatch = !!(published && v.tally && !sameTally(published, v.tally));
+  const recomputed = await recomputedFingerprint(recordUrl, manifest, parameters);
+  const sections = [
+    verdictSection(v, mismatch, recomputed),
+    resultSection(v.tally, m),
+    ...ballotsAndChecks(v),
+    parametersSection(parameters as Parameters | undefined),
+    howSection(recordUrl, v),
+  ];
+  return {
+    title: m?.title ? `${m.title}: ${t('resultsTitle')}` : t('resultsTitle'),
+    sections: sections.filter((p): p is HTMLElement => p !== undefined),
+  };
+});
