@@ -29,7 +29,8 @@ pub mod signed;
 pub mod store;
 
 pub use compare::{
-    CheckSummary, Comparison, Flag, Item, ItemComparison, Point, Reason, Summary, compare,
+    CheckSummary, Comparison, Flag, Item, ItemComparison, MapStation, Point, Reason, Summary,
+    compare,
 };
 pub use error::ObserveError;
 pub use fairtally_results::spreadsheet_safe;

@@ -99,3 +99,16 @@ export function languagePicker(select: HTMLSelectElement, current: string): void
     location.assign(url);
   });
 }
+
+/**
+ * Sets a page up in the reader's language: chooses it (pageLanguage), fills the static
+ * strings and `<html lang>`, and fills the language picker `#language` if the page has one.
+ */
+export function startPage<K extends string>(catalogues: Catalogues<K>): { language: string; t: Translate<K> } {
+  const language = pageLanguage();
+  const t = translator(catalogues, language);
+  translatePage(document, t, language);
+  const picker = document.getElementById('language');
+  if (picker instanceof HTMLSelectElement) languagePicker(picker, language);
+  return { language, t };
+}

@@ -5,7 +5,7 @@
 // Data: `?election=URL` names the election's mapping (TOML), relative to the page; without
 // it the observer loads the file. The endpoint is `api/v1/observations` next to the page.
 
-import { languagePicker, pageLanguage, translatePage, translator } from '../i18n/i18n';
+import { startPage } from '../i18n/i18n';
 import { checkProtocol, isEmptyProtocol, missingVotes } from './checks';
 import { type Election, parseMappingElection } from './election';
 import { protocolOf, type Entered } from './form';
@@ -24,10 +24,7 @@ import {
 } from './signed';
 import { OBSERVE_STRINGS, type ObserveKey } from './strings';
 
-const language = pageLanguage();
-const t = translator(OBSERVE_STRINGS, language);
-translatePage(document, t, language);
-languagePicker(byId('language'), language);
+const { language, t } = startPage(OBSERVE_STRINGS);
 
 /** How often a waiting outbox tries again while the page is open. */
 const RETRY_MS = 15_000;
@@ -261,7 +258,8 @@ async function submit(event: SubmitEvent): Promise<void> {
       byId<HTMLFormElement>('protocol-form').reset();
       photos = [];
       byId('photo-list').replaceChildren();
-      showChecks();
+      byId('checks').replaceChildren();
+      show('force-box', false);
     }
     await refreshOutbox();
     void send();

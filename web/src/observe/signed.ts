@@ -11,6 +11,8 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 
+import { type Json, canonical } from '../protocol/canonical';
+
 /** Domain separator of accreditation signatures (`ACCREDITATION_DOMAIN`). */
 export const ACCREDITATION_DOMAIN = 'fairtally observe accreditation v1\0';
 /** Domain separator of protocol signatures (`PROTOCOL_DOMAIN`). */
@@ -111,8 +113,7 @@ function count(value: number | null, what: string): number | null {
 }
 
 // Each function below builds a fresh object with its keys in the declaration order of the
-// Rust struct, so JSON.stringify writes exactly what serde_json writes: compact, in order,
-// the same string escapes (\" \\ \b \f \n \r \t, \u00xx in lower case for other controls).
+// Rust struct, so the protocol's canonical JSON writes exactly what serde_json writes.
 
 function accreditationBodyValue(b: AccreditationBody): AccreditationBody {
   return {
@@ -153,16 +154,18 @@ function protocolBodyValue(b: ProtocolBody): ProtocolBody {
   };
 }
 
+function json(value: object): string {
+  return canonical(value as unknown as Json);
+}
+
 /** Canonical bytes of the accreditation item: `{"type":"accreditation","body":…,"signature":…}`. */
 export function accreditationItemBytes(a: Accreditation): Uint8Array {
-  return utf8ToBytes(JSON.stringify({ type: 'accreditation', ...accreditationValue(a) }));
+  return utf8ToBytes(json({ type: 'accreditation', ...accreditationValue(a) }));
 }
 
 /** Canonical bytes of the protocol item: `{"type":"protocol","body":…,"signature":…}`. */
 export function protocolItemBytes(p: SignedProtocol): Uint8Array {
-  return utf8ToBytes(
-    JSON.stringify({ type: 'protocol', body: protocolBodyValue(p.body), signature: p.signature }),
-  );
+  return utf8ToBytes(json({ type: 'protocol', body: protocolBodyValue(p.body), signature: p.signature }));
 }
 
 /** SHA-256 (hex) of an item's canonical bytes: its name in an outbox and its board identity. */
@@ -171,7 +174,7 @@ export function itemDigest(canonical: Uint8Array): string {
 }
 
 function signedMessage(domain: string, body: object): Uint8Array {
-  return utf8ToBytes(domain + JSON.stringify(body));
+  return utf8ToBytes(domain + json(body));
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
