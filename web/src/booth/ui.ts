@@ -1,17 +1,13 @@
 // What the booth and the tracker pages share: their strings in the page's language, and the
 // list of what an opened ballot encrypts.
-import { languagePicker, pageLanguage, translatePage, translator } from '../i18n/i18n';
+import { startPage } from '../i18n/i18n';
 import type { OpenedChoices } from '../protocol/ballot.ts';
 import type { Election } from '../protocol/election.ts';
 import { BOOTH_STRINGS, type BoothKey } from './strings.ts';
 
 /** Translates the page into its language (with the picker in `#language`); returns `t`. */
 export function setUpPage() {
-  const language = pageLanguage();
-  const t = translator<BoothKey>(BOOTH_STRINGS, language);
-  translatePage(document, t, language);
-  languagePicker(document.querySelector<HTMLSelectElement>('#language')!, language);
-  return t;
+  return startPage<BoothKey>(BOOTH_STRINGS).t;
 }
 
 /** The element with id `id`. */
