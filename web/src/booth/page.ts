@@ -191,7 +191,12 @@ async function cast(): Promise<void> {
     credentialField.value = '';
     prepared = null;
     $('send-status').textContent = '';
+    // Nothing of the vote stays on the screen once it is cast.
+    form.reset();
+    form.hidden = true;
+    credentialMessage.textContent = '';
     $('decision').hidden = true;
+    $('receipt-code').textContent = code;
     $('receipt').hidden = false;
     $('receipt-verdict').textContent = `${t('castDone', { index: receipt.board_index })} ${t('castKept')}`;
     $<HTMLAnchorElement>('track-link').href = trackHref(code);
