@@ -91,6 +91,21 @@ describe('tracking the vector ballots', () => {
     expect((await trackBallot({ read, code, nowSecs: now })).pinned).toBe(false);
   });
 
+  it('refuses a copy whose entry bundle was doctored, rather than say "not found"', async () => {
+    const doctored: FileReader = async (path, limit) => {
+      const bytes = await read(path, limit);
+      if (bytes && path.startsWith('tile/entries/')) bytes[bytes.length - 3] = bytes[bytes.length - 3]! ^ 1;
+      return bytes;
+    };
+    await expect(trackBallot({ read: doctored, code: expected.ballots.at(-1).code, fingerprint: expected.base_hash, nowSecs: now })).rejects.toThrow(/not the entry of its hash tile/);
+    const tiles: FileReader = async (path, limit) => {
+      const bytes = await read(path, limit);
+      if (bytes && path.startsWith('tile/0/')) bytes[40] = bytes[40]! ^ 1;
+      return bytes;
+    };
+    await expect(trackBallot({ read: tiles, code: expected.ballots.at(-1).code, fingerprint: expected.base_hash, nowSecs: now })).rejects.toThrow(/signed checkpoint|hash tile/);
+  });
+
   it('reports an unknown code as not found', async () => {
     const report = await trackBallot({ read, code: '0000-0000-0000-0000-0000-0000-0000', fingerprint: expected.base_hash, nowSecs: now });
     expect(report.status).toBe('not-found');

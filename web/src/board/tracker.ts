@@ -116,6 +116,25 @@ async function proveEntry(tiles: Tiles, cp: Checkpoint, index: number, leaf: Uin
   return verifyInclusion(index, cp.size, leaf, proof, cp.root) ? proof : null;
 }
 
+/**
+ * The entries of bundle `b`, each checked against the signed tree: their leaf hashes must be
+ * the level-0 tile's, and the inclusion proof of the bundle's first leaf (whose lower eight
+ * siblings are computed from that same tile, so it covers every leaf of it) must lead to the
+ * checkpoint's root. A copy can then neither hide nor swap an entry the scan reads.
+ */
+async function verifiedBundle(tiles: Tiles, cp: Checkpoint, b: number): Promise<Entry[]> {
+  const entries = await tiles.bundle(b);
+  for (const [i, entry] of entries.entries()) {
+    if (!bytesEqual(entry.leafHash, await tiles.node(0, 256 * b + i))) {
+      throw new ProtocolError(`entry ${256 * b + i} of the board's files is not the entry of its hash tile`);
+    }
+  }
+  if (!(await proveEntry(tiles, cp, 256 * b, entries[0]!.leafHash))) {
+    throw new ProtocolError(`the board's files for entries ${256 * b}… do not lead to the signed checkpoint`);
+  }
+  return entries;
+}
+
 async function entryAt(tiles: Tiles, index: number): Promise<Entry> {
   return (await tiles.bundle(Math.floor(index / 256)))[index % 256]!;
 }
@@ -166,7 +185,7 @@ export async function trackBallot(req: TrackRequest): Promise<TrackReport> {
   let supersededBy: BallotAt | null = null;
   const start = found ? Math.floor(found.index / 256) : 0;
   for (let b = start; 256 * b < cp.size && !supersededBy; b++) {
-    const entries = await tiles.bundle(b);
+    const entries = await verifiedBundle(tiles, cp, b);
     for (let i = 0; i < entries.length; i++) {
       const index = 256 * b + i;
       const ballot = readBallot(index, entries[i]!);
@@ -174,11 +193,8 @@ export async function trackBallot(req: TrackRequest): Promise<TrackReport> {
       if (!found) {
         if (codeOf(ballot.entry) === code) found = ballot;
       } else if (index > found.index && ballot.credential === found.credential && ballot.intent === 'cast' && found.intent === 'cast') {
-        // Believed only once proved under the checkpoint: a copy cannot invent a re-vote.
-        if (await proveEntry(tiles, cp, index, ballot.entry.leafHash)) {
-          supersededBy = ballot;
-          break;
-        }
+        supersededBy = ballot;
+        break;
       }
     }
     if (found && found.intent !== 'cast') break;
