@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { type KeptBallot, trackBallot } from '../src/board/tracker.ts';
-import { consistencyProof, inclusionProof, verifyConsistency, verifyInclusion } from '../src/board/merkle.ts';
+import { type NodeSource, consistencyProof, inclusionProof, leafHash, nodeHash, subtreeHash, verifyConsistency, verifyInclusion } from '../src/board/merkle.ts';
 import { verifyCheckpoint } from '../src/board/note.ts';
 import { type FileReader, Tiles, tilePath } from '../src/board/tiles.ts';
 
@@ -38,6 +38,40 @@ function statuses(): string[] {
     return later ? 'superseded' : 'cast';
   });
 }
+
+describe('RFC 9162 proofs', () => {
+  // Complete subtrees straight from the leaves: the definition, with no tiles involved.
+  const leaves = Array.from({ length: 70 }, (_, i) => leafHash(new Uint8Array([i])));
+  const memo = new Map<string, Uint8Array>();
+  const mth = (lo: number, hi: number): Uint8Array => {
+    if (hi - lo === 1) return leaves[lo]!;
+    const key = `${lo}-${hi}`;
+    if (!memo.has(key)) {
+      let k = 1;
+      while (k * 2 < hi - lo) k *= 2;
+      memo.set(key, nodeHash(mth(lo, lo + k), mth(lo + k, hi)));
+    }
+    return memo.get(key)!;
+  };
+  const src: NodeSource = { node: async (level, index) => mth(index * 2 ** level, (index + 1) * 2 ** level) };
+
+  it('inclusion and consistency hold for every size up to 70 and fail for a wrong root', async () => {
+    for (let n = 1; n <= 70; n++) {
+      const root = mth(0, n);
+      expect(await subtreeHash(src, 0, n)).toEqual(root);
+      for (let i = 0; i < n; i++) {
+        const proof = await inclusionProof(src, i, n);
+        expect(verifyInclusion(i, n, leaves[i]!, proof, root)).toBe(true);
+        expect(verifyInclusion(i, n, leaves[(i + 1) % 70]!, proof, root)).toBe(false);
+      }
+      for (let m = 1; m <= n; m++) {
+        const proof = await consistencyProof(src, m, n);
+        expect(verifyConsistency(m, n, mth(0, m), root, proof)).toBe(true);
+        if (m < n) expect(verifyConsistency(m, n, mth(1, m + 1), root, proof)).toBe(false);
+      }
+    }
+  }, 60_000);
+});
 
 describe('tiles and proofs', () => {
   it('spells tile paths as tlog-tiles does', () => {

@@ -59,29 +59,34 @@ export async function consistencyProof(src: NodeSource, m: number, n: number): P
   return m === 0 || m === n ? [] : sub(m, 0, n, true);
 }
 
-/** RFC 9162 2.1.3.2: whether `proof` shows leaf `hash` at `index` under `root` of `size`. */
-export function verifyInclusion(index: number, size: number, hash: Uint8Array, proof: Uint8Array[], root: Uint8Array): boolean {
-  if (index >= size) return false;
-  let fn = index;
-  let sn = size - 1;
-  let r = hash;
-  for (const p of proof) {
+/**
+ * The walk up a proof path shared by RFC 9162's two checks: `left(p)` for a sibling on the
+ * left, `right(p)` for one on the right. False when the path is too long or too short.
+ */
+function walkPath(fn: number, sn: number, path: Uint8Array[], left: (p: Uint8Array) => void, right: (p: Uint8Array) => void): boolean {
+  for (const p of path) {
     if (sn === 0) return false;
     if (fn % 2 === 1 || fn === sn) {
-      r = nodeHash(p, r);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
+      left(p);
+      while (fn % 2 === 0 && fn !== 0) {
+        fn = Math.floor(fn / 2);
+        sn = Math.floor(sn / 2);
       }
     } else {
-      r = nodeHash(r, p);
+      right(p);
     }
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);
   }
-  return sn === 0 && bytesEqual(r, root);
+  return sn === 0;
+}
+
+/** RFC 9162 2.1.3.2: whether `proof` shows leaf `hash` at `index` under `root` of `size`. */
+export function verifyInclusion(index: number, size: number, hash: Uint8Array, proof: Uint8Array[], root: Uint8Array): boolean {
+  if (index >= size) return false;
+  let r = hash;
+  const complete = walkPath(index, size - 1, proof, (p) => (r = nodeHash(p, r)), (p) => (r = nodeHash(r, p)));
+  return complete && bytesEqual(r, root);
 }
 
 /** RFC 9162 2.1.4.2: whether `proof` shows the tree of size `m` is a prefix of that of size `n`. */
@@ -99,22 +104,15 @@ export function verifyConsistency(m: number, n: number, rootM: Uint8Array, rootN
   }
   let fr = path[0]!;
   let sr = path[0]!;
-  for (const c of path.slice(1)) {
-    if (sn === 0) return false;
-    if (fn % 2 === 1 || fn === sn) {
+  const complete = walkPath(
+    fn,
+    sn,
+    path.slice(1),
+    (c) => {
       fr = nodeHash(c, fr);
       sr = nodeHash(c, sr);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
-    } else {
-      sr = nodeHash(sr, c);
-    }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  return sn === 0 && bytesEqual(fr, rootM) && bytesEqual(sr, rootN);
+    },
+    (c) => (sr = nodeHash(sr, c)),
+  );
+  return complete && bytesEqual(fr, rootM) && bytesEqual(sr, rootN);
 }
