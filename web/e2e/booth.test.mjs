@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { cast, encrypt, fillBallot } from './support/booth.mjs';
-import { finishAndVerify, openElection } from './support/fairtally.mjs';
+import { demoFinish, demoOpen, finishAndVerify, openElection } from './support/fairtally.mjs';
 import { collectErrors, startServe, testBed } from './support/servers.mjs';
 
 const bed = testBed({ before, after });
@@ -15,7 +15,7 @@ function votes(verified) {
 
 test('a voter casts a ballot in the booth, and the finished record verifies with it counted', async () => {
   const dir = bed.dir();
-  const election = openElection(dir, 2);
+  const election = demoOpen(dir, 2);
   const server = await startServe(dir);
   try {
     const page = await bed.browser.newPage();
@@ -34,7 +34,7 @@ test('a voter casts a ballot in the booth, and the finished record verifies with
   } finally {
     await server.stop();
   }
-  const verified = finishAndVerify(election);
+  const verified = demoFinish(election);
   assert.equal(verified.valid, true, JSON.stringify(verified.checks.filter((c) => c.failed)));
   assert.equal(verified.ballots.counted, 1);
   assert.equal(votes(verified)['president/chen'], 1);

@@ -47,8 +47,31 @@ export function openElection(dir, voters = 3) {
   return { dir, record, board, voters: credentials(dir) };
 }
 
-/** The voters' credential files of an election directory, as their text. */
+/**
+ * An election left open by `fairtally demo --open` in `dir` (5 guardians, `voters`
+ * credentials in DIR/private/credentials.jsonl); `fairtally demo --finish` closes it.
+ */
+export function demoOpen(dir, voters = 2) {
+  fairtally(['demo', '--open', '--voters', String(voters), '--out', dir, '-q']);
+  return { dir, record: join(dir, 'record'), board: join(dir, 'board'), voters: credentials(dir) };
+}
+
+/** `fairtally demo --finish`, then the record's verification (JSON). */
+export function demoFinish(election) {
+  fairtally(['demo', '--finish', election.dir, '-q']);
+  return verify(election.record);
+}
+
+/**
+ * The voters' credentials of an election directory, each as the registrar's file for that
+ * voter holds it: a voter-N.json file, or one line of the demo's credentials.jsonl.
+ */
 export function credentials(dir) {
+  try {
+    return readFileSync(join(dir, 'private/credentials.jsonl'), 'utf8').split('\n').filter((l) => l !== '');
+  } catch {
+    // not a demo: the registrar's one file per voter
+  }
   for (const sub of ['private/voters', 'private']) {
     try {
       const files = readdirSync(join(dir, sub)).filter((f) => /^voter-\d+\.json$/.test(f)).sort();
