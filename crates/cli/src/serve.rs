@@ -1,6 +1,7 @@
 //! `fairtally serve ELECTION_DIR --listen ADDR`: the election's live ballot box and public
 //! board over HTTP (the server itself is the `fairtally-server` crate).
 
+use std::io::IsTerminal as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -75,6 +76,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let mut options = ServeOptions::new(args.election_dir.clone(), args.listen);
     options.checkpoint_interval = seconds(args.checkpoint_interval, "--checkpoint-interval")?;

@@ -216,3 +216,184 @@ pub fn post_ballot(
     let status = response.status().as_u16();
     Ok((status, response.json()?))
 }
+
+/// The OpenAPI description the server is checked against.
+pub struct OpenApi {
+    spec: serde_json::Value,
+}
+
+impl OpenApi {
+    pub fn load() -> Result<Self, Box<dyn std::error::Error>> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");
+        Ok(OpenApi {
+            spec: serde_json::from_str(&std::fs::read_to_string(path)?)?,
+        })
+    }
+
+    /// Every documented (path, method, status).
+    pub fn operations(&self) -> Vec<(String, String, u16)> {
+        let mut out = Vec::new();
+        let paths = self.spec["paths"].as_object().cloned().unwrap_or_default();
+        for (path, item) in paths {
+            for (method, operation) in item.as_object().cloned().unwrap_or_default() {
+                for status in operation["responses"]
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default()
+                    .keys()
+                {
+                    if let Ok(status) = status.parse() {
+                        out.push((path.clone(), method.clone(), status));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn resolve<'a>(&'a self, value: &'a serde_json::Value) -> &'a serde_json::Value {
+        match value["$ref"].as_str() {
+            Some(reference) => {
+                let mut target = &self.spec;
+                for part in reference.trim_start_matches("#/").split('/') {
+                    target = &target[part];
+                }
+                self.resolve(target)
+            }
+            None => value,
+        }
+    }
+
+    /// Checks a response (status, headers, body) against the documented response of `path`
+    /// (the template, e.g. `/api/v1/ballots/{code}`) and `method`; the reasons it does not
+    /// match, empty when it does.
+    pub fn check(
+        &self,
+        path: &str,
+        method: &str,
+        status: u16,
+        headers: &reqwest::header::HeaderMap,
+        body: &[u8],
+    ) -> Vec<String> {
+        let operation = &self.spec["paths"][path][method];
+        if operation.is_null() {
+            return vec![format!("{method} {path} is not documented")];
+        }
+        let response = self.resolve(&operation["responses"][status.to_string()]);
+        if response.is_null() {
+            return vec![format!(
+                "{method} {path}: status {status} is not documented"
+            )];
+        }
+        let mut problems = Vec::new();
+        for (name, header) in response["headers"].as_object().cloned().unwrap_or_default() {
+            let value = headers.get(name.as_str()).and_then(|v| v.to_str().ok());
+            match (value, header["schema"]["const"].as_str()) {
+                (None, _)
+                    if header["required"] == true || header["schema"]["const"].is_string() =>
+                {
+                    problems.push(format!("{method} {path} {status}: no {name} header"))
+                }
+                (Some(v), Some(c)) if v != c => problems.push(format!(
+                    "{method} {path} {status}: {name} is {v:?}, not {c:?}"
+                )),
+                _ => {}
+            }
+        }
+        let Some((media, content)) = response["content"]
+            .as_object()
+            .and_then(|c| c.iter().next())
+        else {
+            return problems;
+        };
+        let content_type = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if !content_type.starts_with(media.as_str()) {
+            problems.push(format!(
+                "{method} {path} {status}: content type {content_type:?}, documented {media}"
+            ));
+        }
+        if media == "application/json" {
+            match serde_json::from_slice::<serde_json::Value>(body) {
+                Ok(value) => self.validate(&content["schema"], &value, "body", &mut problems),
+                Err(e) => problems.push(format!("{method} {path} {status}: not JSON: {e}")),
+            }
+        }
+        problems
+    }
+
+    fn validate(
+        &self,
+        schema: &serde_json::Value,
+        value: &serde_json::Value,
+        at: &str,
+        problems: &mut Vec<String>,
+    ) {
+        let schema = self.resolve(schema);
+        if let Some(options) = schema["oneOf"].as_array() {
+            let matching = options
+                .iter()
+                .filter(|s| {
+                    let mut p = Vec::new();
+                    self.validate(s, value, at, &mut p);
+                    p.is_empty()
+                })
+                .count();
+            if matching != 1 {
+                problems.push(format!("{at}: matches {matching} of oneOf"));
+            }
+            return;
+        }
+        let ok = match schema["type"].as_str() {
+            Some("object") => value.is_object(),
+            Some("string") => value.is_string(),
+            Some("integer") => value.is_u64() || value.is_i64(),
+            Some("boolean") => value.is_boolean(),
+            Some("array") => value.is_array(),
+            Some("null") => value.is_null(),
+            _ => true,
+        };
+        if !ok {
+            problems.push(format!("{at}: {value} is not of type {}", schema["type"]));
+            return;
+        }
+        if let Some(c) = schema.get("const")
+            && c != value
+        {
+            problems.push(format!("{at}: {value} is not {c}"));
+        }
+        if let Some(options) = schema["enum"].as_array()
+            && !options.contains(value)
+        {
+            problems.push(format!("{at}: {value} is not one of {options:?}"));
+        }
+        if let Some(min) = schema["minimum"].as_u64()
+            && value.as_u64().is_some_and(|v| v < min)
+        {
+            problems.push(format!("{at}: {value} is below {min}"));
+        }
+        for required in schema["required"].as_array().cloned().unwrap_or_default() {
+            if let Some(name) = required.as_str()
+                && value.get(name).is_none()
+            {
+                problems.push(format!("{at}: no {name}"));
+            }
+        }
+        for (name, property) in schema["properties"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default()
+        {
+            if let Some(v) = value.get(&name) {
+                self.validate(&property, v, &format!("{at}.{name}"), problems);
+            }
+        }
+        if let (Some(items), Some(values)) = (schema.get("items"), value.as_array()) {
+            for (i, v) in values.iter().enumerate() {
+                self.validate(items, v, &format!("{at}[{i}]"), problems);
+            }
+        }
+    }
+}
