@@ -40,6 +40,21 @@ after(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
+/** Sets the page up: a key made on the device, accredited by the organisation with the binary. */
+async function accredit(page) {
+  await page.getByRole('button', { name: 'Create a key' }).click();
+  const observer = (await page.getByTestId('public-key').textContent()).trim();
+  assert.match(observer, /^[0-9a-f]{64}$/);
+  const accreditationPath = fairtally([
+    'observe', 'accredit', '--org-key', join(tmp, 'org.key'), '--observer', observer,
+    '--name', 'Ann', '--map', join(REPO, 'mappings/belarus-2020-voice.toml'), '--outbox', join(tmp, 'received'),
+  ]).trim();
+  await page.getByLabel('Accreditation', { exact: true }).fill(readFileSync(accreditationPath, 'utf8'));
+  await page.getByRole('button', { name: 'Use this accreditation' }).click();
+  await page.getByTestId('accredited').waitFor();
+  await page.getByLabel('Station', { exact: true }).waitFor();
+}
+
 /** Fills the figures of station 01-010-0001 as its official protocol gives them. */
 async function fillProtocol(page) {
   await page.getByLabel('Station', { exact: true }).fill('01-010-0001');
@@ -58,18 +73,7 @@ test('an observer submits a protocol offline; it arrives exactly once after reco
   await page.goto(`${server.url}/observe?election=mappings/belarus-2020-voice.toml`);
   assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
 
-  // Setup: a key made on the device, accredited by the organisation with the Rust CLI.
-  await page.getByRole('button', { name: 'Create a key' }).click();
-  const observer = (await page.getByTestId('public-key').textContent()).trim();
-  assert.match(observer, /^[0-9a-f]{64}$/);
-  const accreditationPath = fairtally([
-    'observe', 'accredit', '--org-key', join(tmp, 'org.key'), '--observer', observer,
-    '--name', 'Ann', '--map', join(REPO, 'mappings/belarus-2020-voice.toml'), '--outbox', join(tmp, 'received'),
-  ]).trim();
-  await page.getByLabel('Accreditation', { exact: true }).fill(readFileSync(accreditationPath, 'utf8'));
-  await page.getByRole('button', { name: 'Use this accreditation' }).click();
-  await page.getByTestId('accredited').waitFor();
-  await page.getByLabel('Station', { exact: true }).waitFor();
+  await accredit(page);
   // The service worker has the page and its assets before the network goes.
   await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
 
@@ -129,6 +133,36 @@ test('an observer submits a protocol offline; it arrives exactly once after reco
   }
   const png = await page.screenshot({ fullPage: true });
   assert.ok((await inkShare(browser, png)) > 0.03, 'the observer page is not blank');
+  await context.close();
+});
+
+test('the protocol can be entered and signed with the keyboard alone', async () => {
+  const context = await browser.newContext(VIEWPORTS.desktop);
+  const page = await context.newPage();
+  await page.goto(`${server.url}/observe?election=mappings/belarus-2020-voice.toml`);
+  await accredit(page);
+  const before = server.received.posts.length;
+  // From the top of the page, Tab reaches the station field; then one Tab per field.
+  for (let i = 0; i < 40 && (await page.evaluate(() => document.activeElement?.id)) !== 'station'; i++) await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'station');
+  const typed = ['02-020-0002', '', '', '900', '', '850', '840', '10', '500', '300', '10', '10', '10', '10'];
+  for (const [i, text] of typed.entries()) {
+    if (i > 0) await page.keyboard.press('Tab');
+    if (text) await page.keyboard.type(text);
+  }
+  await page.getByTestId('protocol-checks').getByText('The figures add up.').waitFor();
+  await page.keyboard.press('Enter');
+  await page.getByText('Signed and queued: protocol of station 02-020-0002.').waitFor();
+  await page.getByText('on the board, entry').first().waitFor();
+  const item = JSON.parse(server.received.posts.at(-1).toString('utf8'));
+  assert.equal(server.received.posts.length, before + 1);
+  assert.deepEqual(
+    [item.body.station, item.body.protocol.ballots_issued, item.body.protocol.valid, item.body.protocol.votes],
+    ['02-020-0002', 900, 840, [500, 300, 10, 10, 10, 10]],
+  );
+  // The focused control is visibly marked.
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  assert.notEqual(outline, 'none');
   await context.close();
 });
 
