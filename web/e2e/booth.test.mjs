@@ -1,34 +1,24 @@
 // The booth in real Chromium against `fairtally serve`: a cast ballot is counted in the
 // finished record, and a challenge ends with a re-vote.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 
 import { cast, encrypt, fillBallot } from './support/booth.mjs';
-import { finishAndVerify, openElection, tempDir } from './support/fairtally.mjs';
-import { collectErrors, launchBrowser, startServe } from './support/servers.mjs';
+import { finishAndVerify, openElection } from './support/fairtally.mjs';
+import { collectErrors, startServe, testBed } from './support/servers.mjs';
 
-let browser;
-const dirs = [];
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const bed = testBed({ before, after });
 
 function votes(verified) {
   return Object.fromEntries(verified.tally.contests.flatMap((c) => c.options.map((o) => [`${c.contest}/${o.option}`, o.votes])));
 }
 
 test('a voter casts a ballot in the booth, and the finished record verifies with it counted', async () => {
-  const dir = tempDir();
-  dirs.push(dir);
+  const dir = bed.dir();
   const election = openElection(dir, 2);
   const server = await startServe(dir);
   try {
-    const page = await browser.newPage();
+    const page = await bed.browser.newPage();
     const errors = collectErrors(page);
     await page.goto(`${server.url}/vote`);
     assert.equal(await page.locator('html').getAttribute('lang'), 'en');
@@ -54,13 +44,12 @@ test('a voter casts a ballot in the booth, and the finished record verifies with
 });
 
 test('a challenge flow ends with a re-vote', async () => {
-  const dir = tempDir();
-  dirs.push(dir);
+  const dir = bed.dir();
   const election = openElection(dir, 2);
   const server = await startServe(dir);
   let challengedCode;
   try {
-    const page = await browser.newPage();
+    const page = await bed.browser.newPage();
     const errors = collectErrors(page);
     await page.goto(`${server.url}/vote`);
     await fillBallot(page, election.voters[1], ['Boris Baker', 'Schools']);
@@ -84,7 +73,7 @@ test('a challenge flow ends with a re-vote', async () => {
     assert.equal(await page.getByTestId('ballot-status').textContent(), 'challenged');
     assert.deepEqual(errors, []);
     // A second device reads the challenged ballot from the board and checks its opening itself.
-    const other = await browser.newContext();
+    const other = await bed.browser.newContext();
     const second = await other.newPage();
     await second.goto(`${server.url}/track?code=${challengedCode}`);
     await second.getByTestId('opened').filter({ hasText: 'Boris Baker' }).waitFor({ timeout: 30_000 });
@@ -104,12 +93,11 @@ test('a challenge flow ends with a re-vote', async () => {
 });
 
 test('the booth refuses a choice beyond a contest\'s limit and says why', async () => {
-  const dir = tempDir();
-  dirs.push(dir);
+  const dir = bed.dir();
   openElection(dir, 1);
   const server = await startServe(dir);
   try {
-    const page = await browser.newPage();
+    const page = await bed.browser.newPage();
     await page.goto(`${server.url}/vote?lang=ru`);
     assert.equal(await page.locator('html').getAttribute('lang'), 'ru');
     await page.goto(`${server.url}/vote?lang=en`);

@@ -1,30 +1,22 @@
 // The tracker in real Chromium: it verifies a ballot from a static copy of the board with no
 // fairtally server at all, and a device that kept a proof catches a fork that removed it.
 import assert from 'node:assert/strict';
-import { cpSync, rmSync } from 'node:fs';
+import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { cast, encrypt, fillBallot, shownFingerprint } from './support/booth.mjs';
-import { openElection, tempDir } from './support/fairtally.mjs';
+import { openElection } from './support/fairtally.mjs';
 import { forkWithout } from './support/fork.mjs';
-import { DIST, collectErrors, launchBrowser, startServe, startStatic } from './support/servers.mjs';
+import { DIST, collectErrors, startServe, startStatic, testBed } from './support/servers.mjs';
 
-let browser;
-const dirs = [];
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const bed = testBed({ before, after });
 
 /** Casts one ballot through the booth; returns its code, the fingerprint and the board's index. */
 async function castOne(dir, election) {
   const server = await startServe(dir);
   try {
-    const page = await browser.newPage();
+    const page = await bed.browser.newPage();
     await page.goto(`${server.url}/vote`);
     await fillBallot(page, election.voters[0], ['Eva Evans', 'Public transit']);
     const code = await encrypt(page);
@@ -39,8 +31,7 @@ async function castOne(dir, election) {
 }
 
 test('the tracker verifies a cast ballot from a static copy of the board with the server stopped', async () => {
-  const dir = tempDir();
-  dirs.push(dir);
+  const dir = bed.dir();
   const election = openElection(dir, 1);
   const { code, fingerprint } = await castOne(dir, election);
   // The server is stopped: a plain static host (a USB stick would do) has the bundle and the board.
@@ -48,7 +39,7 @@ test('the tracker verifies a cast ballot from a static copy of the board with th
   cpSync(join(election.board, 'public'), copy, { recursive: true });
   const site = await startStatic({ '/': DIST, '/mirror/': copy });
   try {
-    const context = await browser.newContext(); // another device: nothing kept
+    const context = await bed.browser.newContext(); // another device: nothing kept
     const page = await context.newPage();
     const errors = collectErrors(page);
     await page.goto(`${site.url}/track?code=${code.toLowerCase()}&board=${encodeURIComponent(`${site.url}/mirror/`)}&fingerprint=${fingerprint}`);
@@ -64,15 +55,14 @@ test('the tracker verifies a cast ballot from a static copy of the board with th
 });
 
 test('the tracker detects a ballot removed from a forked log', async () => {
-  const dir = tempDir();
-  dirs.push(dir);
+  const dir = bed.dir();
   const election = openElection(dir, 1);
   const { code, fingerprint, index } = await castOne(dir, election);
   const honest = join(dir, 'honest');
   cpSync(join(election.board, 'public'), honest, { recursive: true });
   const site = await startStatic({ '/': DIST, '/board/': honest });
   try {
-    const context = await browser.newContext();
+    const context = await bed.browser.newContext();
     const page = await context.newPage();
     const url = `${site.url}/track?code=${code}&fingerprint=${fingerprint}`;
     await page.goto(url);

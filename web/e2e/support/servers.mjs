@@ -1,13 +1,13 @@
 // What the end-to-end tests start, and stop again: `fairtally serve` on a free loopback port,
 // a plain static file server (the "no fairtally server" case), and headless Chromium.
 import { spawn } from 'node:child_process';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize, resolve } from 'node:path';
 
 import { chromium } from 'playwright-core';
 
-import { BIN } from './fairtally.mjs';
+import { BIN, tempDir } from './fairtally.mjs';
 
 /** The built front end (`npm run build`). */
 export const DIST = resolve(import.meta.dirname, '../../dist');
@@ -95,6 +95,30 @@ export function launchBrowser() {
 export function collectErrors(page) {
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('console', (m) => m.type() === 'error' && errors.push(`${m.text()} ${m.location().url ?? ''}`.trim()));
   return errors;
+}
+
+/**
+ * The shared set-up of a test file: one browser for its tests, and temporary directories,
+ * all removed after the file's last test. `bed.browser` is set once the tests start.
+ */
+export function testBed({ before, after }) {
+  const dirs = [];
+  const bed = {
+    browser: null,
+    dir() {
+      const d = tempDir();
+      dirs.push(d);
+      return d;
+    },
+  };
+  before(async () => {
+    bed.browser = await launchBrowser();
+  });
+  after(async () => {
+    await bed.browser?.close();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  return bed;
 }

@@ -127,6 +127,9 @@ export async function trackBallot(req: TrackRequest): Promise<TrackReport> {
   const files = req.kept?.election ?? req.election ?? (await electionFromBoard(tiles));
   const election = loadElection(files);
   const fp = fingerprint(election);
+  if (req.kept && req.fingerprint !== undefined && req.fingerprint.toLowerCase() !== req.kept.fingerprint) {
+    throw new ProtocolError(`this device kept ballot ${req.code} for election ${req.kept.fingerprint}, not ${req.fingerprint}`);
+  }
   const pinnedFp = req.kept?.fingerprint ?? req.fingerprint;
   if (pinnedFp !== undefined && pinnedFp.toLowerCase() !== fp) {
     throw new ProtocolError(`this board is for another election: fingerprint ${fp}, not ${pinnedFp}`);

@@ -2,21 +2,15 @@
 // ballot encrypted and proved on this device, then cast or challenged (Benaloh). Only the
 // signed ballot leaves the device; the credential and the nonces of a cast ballot never do.
 import { trackBallot } from '../board/tracker.ts';
-import { languagePicker, pageLanguage, translatePage, translator } from '../i18n/i18n';
 import { type PreparedBallot, castBallot, challengeBallot, checkChallenged, contestLimits, encryptBallot, forgetOpening } from '../protocol/ballot.ts';
 import { canonical, type Json } from '../protocol/canonical.ts';
 import { type Credential, forget, parseCredential, publicHex } from '../protocol/credential.ts';
 import { type Contest, type Election, type ElectionFiles, fingerprint, loadElection } from '../protocol/election.ts';
 import { keepBallot } from '../tracker/kept.ts';
 import { boardReader, electionFiles, pinnedFingerprint } from './source.ts';
-import { BOOTH_STRINGS, type BoothKey } from './strings.ts';
+import { $, choiceItems, setUpPage } from './ui.ts';
 
-const language = pageLanguage();
-const t = translator<BoothKey>(BOOTH_STRINGS, language);
-translatePage(document, t, language);
-languagePicker(document.querySelector<HTMLSelectElement>('#language')!, language);
-
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const t = setUpPage();
 const form = $<HTMLFormElement>('booth');
 const credentialField = $<HTMLTextAreaElement>('credential');
 const credentialMessage = $('credential-message');
@@ -197,7 +191,12 @@ async function cast(): Promise<void> {
     credentialField.value = '';
     prepared = null;
     $('send-status').textContent = '';
+    // Nothing of the vote stays on the screen once it is cast.
+    form.reset();
+    form.hidden = true;
+    credentialMessage.textContent = '';
     $('decision').hidden = true;
+    $('receipt-code').textContent = code;
     $('receipt').hidden = false;
     $('receipt-verdict').textContent = `${t('castDone', { index: receipt.board_index })} ${t('castKept')}`;
     $<HTMLAnchorElement>('track-link').href = trackHref(code);
@@ -223,12 +222,7 @@ async function challenge(): Promise<void> {
     const opened = checkChallenged(election, line);
     verdict.className = 'verdict good';
     verdict.textContent = t('challengeOk');
-    for (const [i, c] of election.manifest.contests.entries()) {
-      const li = document.createElement('li');
-      const titles = c.options.filter((o) => opened[i]!.options.includes(o.id)).map((o) => o.title);
-      li.textContent = `${c.title}: ${titles.length ? titles.join(', ') : t('blank')}`;
-      list.append(li);
-    }
+    list.replaceChildren(...choiceItems(election, opened, t('blank')));
   } catch (e) {
     verdict.className = 'verdict bad';
     verdict.textContent = t('challengeBad', { reason: reason(e) });

@@ -4,17 +4,12 @@
 import { trackBallot } from '../board/tracker.ts';
 import { type FileReader, httpReader } from '../board/tiles.ts';
 import { boardUrl, pinnedFingerprint } from '../booth/source.ts';
-import { BOOTH_STRINGS, type BoothKey } from '../booth/strings.ts';
-import { languagePicker, pageLanguage, translatePage, translator } from '../i18n/i18n';
+import type { BoothKey } from '../booth/strings.ts';
+import { $, choiceItems, setUpPage } from '../booth/ui.ts';
 import { parseCode } from '../protocol/code.ts';
 import { keepBallot, keepEvidence, keptBallot, keptCodes } from './kept.ts';
 
-const language = pageLanguage();
-const t = translator<BoothKey>(BOOTH_STRINGS, language);
-translatePage(document, t, language);
-languagePicker(document.querySelector<HTMLSelectElement>('#language')!, language);
-
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const t = setUpPage();
 const codeField = $<HTMLInputElement>('code');
 const boardField = $<HTMLInputElement>('board');
 const params = new URLSearchParams(location.search);
@@ -86,12 +81,7 @@ async function check(): Promise<void> {
       const intro = document.createElement('p');
       intro.textContent = t('openedHere');
       const list = document.createElement('ul');
-      for (const [i, c] of report.election.manifest.contests.entries()) {
-        const li = document.createElement('li');
-        const titles = c.options.filter((o) => report.opened && !('error' in report.opened) && report.opened[i]!.options.includes(o.id)).map((o) => o.title);
-        li.textContent = `${c.title}: ${titles.length ? titles.join(', ') : t('blank')}`;
-        list.append(li);
-      }
+      list.append(...choiceItems(report.election, report.opened, t('blank')));
       opened.append(intro, list);
     }
     $('result').hidden = false;
