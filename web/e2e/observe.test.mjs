@@ -42,6 +42,7 @@ after(async () => {
 /** Sets the page up: a key made on the device, accredited by the organisation with the binary. */
 async function accredit(page) {
   await page.getByRole('button', { name: 'Create a key' }).click();
+  await page.getByTestId('public-key').filter({ hasText: /^[0-9a-f]{64}$/ }).waitFor();
   const observer = (await page.getByTestId('public-key').textContent()).trim();
   assert.match(observer, /^[0-9a-f]{64}$/);
   const accreditationPath = fairtally([
