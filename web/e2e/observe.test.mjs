@@ -1,12 +1,9 @@
-// End to end, in Chromium: an accredited observer enters a station's protocol while offline
-// (Playwright's setOffline), the page checks its arithmetic while they type, signs it and
-// queues it in IndexedDB; the page is reloaded offline (the service worker serves it, the
-// outbox is still there); when the network returns the protocol reaches
-// POST /api/v1/observations exactly once, and `fairtally observe verify` accepts what arrived.
-//
-// The server here is a loopback stand-in with the contract of docs/API.md (201 and
-// {"board_index"}; the same bytes get the same index), counting every request it receives.
-// SCREENSHOTS=DIR keeps screenshots of the page.
+// End to end, in Chromium against `fairtally serve`: an accredited observer enters a station's
+// protocol while offline (Playwright's setOffline), the page checks its arithmetic while they
+// type, signs it and queues it in IndexedDB; the page is reloaded offline (the service worker
+// serves it, the outbox is still there); when the network returns the protocol reaches
+// POST /api/v1/observations exactly once (the server's own request counter) and the board
+// grows by exactly one entry. SCREENSHOTS=DIR keeps screenshots of the page.
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -14,12 +11,13 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { VIEWPORTS, inkShare, startObservations } from './public-support.mjs';
-import { fairtally, tempDir } from './support/fairtally.mjs';
-import { collectErrors, launchBrowser } from './support/servers.mjs';
+import { VIEWPORTS, inkShare } from './public-support.mjs';
+import { fairtally, openElection, tempDir } from './support/fairtally.mjs';
+import { collectErrors, launchBrowser, startServe } from './support/servers.mjs';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const tmp = tempDir('fairtally-observe-');
+const MAPPING = join(REPO, 'mappings/belarus-2020-voice.toml');
 const shots = process.env.SCREENSHOTS;
 const sha256 = (b) => createHash('sha256').update(b).digest('hex');
 
@@ -29,7 +27,8 @@ let org;
 
 before(async () => {
   org = fairtally(['observe', 'keygen', '--out', join(tmp, 'org.key')]).trim();
-  server = await startObservations({ '/mappings/': join(REPO, 'mappings') });
+  openElection(tmp, 1);
+  server = await startServe(tmp);
   browser = await launchBrowser();
   if (shots) mkdirSync(shots, { recursive: true });
 });
@@ -39,6 +38,37 @@ after(async () => {
   await server?.stop();
   rmSync(tmp, { recursive: true, force: true });
 });
+
+/** Sets the page up: a key made on the device, accredited by the organisation with the binary. */
+async function accredit(page) {
+  await page.getByRole('button', { name: 'Create a key' }).click();
+  await page.getByTestId('public-key').filter({ hasText: /^[0-9a-f]{64}$/ }).waitFor();
+  const observer = (await page.getByTestId('public-key').textContent()).trim();
+  assert.match(observer, /^[0-9a-f]{64}$/);
+  const accreditationPath = fairtally([
+    'observe', 'accredit', '--org-key', join(tmp, 'org.key'), '--observer', observer,
+    '--name', 'Ann', '--map', MAPPING, '--outbox', join(tmp, 'accreditations'),
+  ]).trim();
+  await page.getByLabel('Accreditation', { exact: true }).fill(readFileSync(accreditationPath, 'utf8'));
+  await page.getByRole('button', { name: 'Use this accreditation' }).click();
+  await page.getByTestId('accredited').waitFor();
+  await page.getByLabel("Load the election's mapping (TOML)").setInputFiles(MAPPING);
+  await page.getByLabel('Station', { exact: true }).waitFor();
+}
+
+/** Requests that reached POST /api/v1/observations, by the server's own count (/metrics). */
+async function observationRequests() {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('fairtally_http_requests_total{') && l.includes('route="/api/v1/observations"'))
+    .reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
+}
+
+/** The number of entries of the board's latest checkpoint. */
+async function boardSize() {
+  return Number((await (await fetch(`${server.url}/board/checkpoint`)).text()).split('\n')[1]);
+}
 
 /** Fills the figures of station 01-010-0001 as its official protocol gives them. */
 async function fillProtocol(page) {
@@ -55,24 +85,20 @@ test('an observer submits a protocol offline; it arrives exactly once after reco
   const context = await browser.newContext(VIEWPORTS.phone);
   const page = await context.newPage();
   const errors = collectErrors(page);
-  await page.goto(`${server.url}/observe?election=mappings/belarus-2020-voice.toml`);
+  await page.goto(`${server.url}/observe`);
   assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
 
-  // Setup: a key made on the device, accredited by the organisation with the Rust CLI.
-  await page.getByRole('button', { name: 'Create a key' }).click();
-  const observer = (await page.getByTestId('public-key').textContent()).trim();
-  assert.match(observer, /^[0-9a-f]{64}$/);
-  const accreditationPath = fairtally([
-    'observe', 'accredit', '--org-key', join(tmp, 'org.key'), '--observer', observer,
-    '--name', 'Ann', '--map', join(REPO, 'mappings/belarus-2020-voice.toml'), '--outbox', join(tmp, 'received'),
-  ]).trim();
-  await page.getByLabel('Accreditation', { exact: true }).fill(readFileSync(accreditationPath, 'utf8'));
-  await page.getByRole('button', { name: 'Use this accreditation' }).click();
-  await page.getByTestId('accredited').waitFor();
-  await page.getByLabel('Station', { exact: true }).waitFor();
+  await accredit(page);
   // The service worker has the page and its assets before the network goes.
   await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
 
+  // Every request to the endpoint that left the browser and was answered, from any tab
+  // (attempts while offline fail inside the browser).
+  const sent = [];
+  context.on('requestfinished', (r) => {
+    if (r.method() === 'POST' && r.url().endsWith('/api/v1/observations')) sent.push(r.postDataBuffer());
+  });
+  const sizeBefore = await boardSize();
   await context.setOffline(true);
   await page.getByText('Offline:').waitFor();
   await fillProtocol(page);
@@ -95,11 +121,11 @@ test('an observer submits a protocol offline; it arrives exactly once after reco
   await page.getByTestId('outbox-summary').getByText('1 waiting, 0 on the board').waitFor();
   await page.getByRole('button', { name: 'Send now' }).click();
   await page.waitForTimeout(500);
-  assert.equal(server.received.posts.length, 0, 'nothing can leave while offline');
+  assert.equal(await observationRequests(), 0, 'nothing can leave while offline');
 
   await context.setOffline(false);
   await page.getByTestId('outbox-summary').getByText('0 waiting, 1 on the board').waitFor({ timeout: 30_000 });
-  await page.getByText('on the board, entry 0').waitFor();
+  await page.getByText(/on the board, entry \d+/).waitFor();
   // More chances to send it twice: another round, another tab, a reload.
   await page.getByRole('button', { name: 'Send now' }).click();
   const second = await context.newPage();
@@ -107,19 +133,21 @@ test('an observer submits a protocol offline; it arrives exactly once after reco
   await second.getByTestId('outbox-summary').getByText('0 waiting, 1 on the board').waitFor();
   await page.reload();
   await page.getByTestId('outbox-summary').getByText('0 waiting, 1 on the board').waitFor();
-  await page.waitForTimeout(1000);
-  assert.equal(server.received.posts.length, 1, 'the protocol arrives exactly once');
+  await page.waitForTimeout(1500);
+  assert.equal(await observationRequests(), 1, 'the protocol arrives exactly once');
+  assert.equal(sent.length, 1, 'the browser sent it once');
+  assert.equal(await boardSize(), sizeBefore + 1, 'the board holds it once');
   // Attempts to send while offline are logged by the browser; nothing else may be.
   assert.deepEqual(errors.filter((e) => !e.includes('net::ERR_INTERNET_DISCONNECTED')), []);
 
-  // What arrived is a protocol the Rust side accepts, naming the photo by its hash.
-  const [body] = server.received.posts;
+  // What was sent is a protocol the Rust side accepts, naming the photo by its hash.
+  const [body] = sent;
   const item = JSON.parse(body.toString('utf8'));
   assert.equal(item.type, 'protocol');
   assert.equal(item.body.station, '01-010-0001');
   assert.deepEqual(item.body.protocol.votes, [464, 701, 21, 16, 16, 96]);
   assert.deepEqual(item.body.photos, [sha256(photo)]);
-  const store = join(tmp, 'received');
+  const store = join(tmp, 'accreditations');
   writeFileSync(join(store, 'items', `${sha256(body)}.json`), body);
   const verified = fairtally(['observe', 'verify', store, '--trust', org]);
   assert.match(verified, new RegExp(`${sha256(body)} observe/protocol/v1 station 01-010-0001: ok`));
@@ -129,6 +157,38 @@ test('an observer submits a protocol offline; it arrives exactly once after reco
   }
   const png = await page.screenshot({ fullPage: true });
   assert.ok((await inkShare(browser, png)) > 0.03, 'the observer page is not blank');
+  await context.close();
+});
+
+test('the protocol can be entered and signed with the keyboard alone', async () => {
+  const context = await browser.newContext(VIEWPORTS.desktop);
+  const page = await context.newPage();
+  await page.goto(`${server.url}/observe`);
+  await accredit(page);
+  const before = await observationRequests();
+  // From the top of the page, Tab reaches the station field; then one Tab per field.
+  for (let i = 0; i < 40 && (await page.evaluate(() => document.activeElement?.id)) !== 'station'; i++) await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'station');
+  const typed = ['02-020-0002', '', '', '900', '', '850', '840', '10', '500', '300', '10', '10', '10', '10'];
+  for (const [i, text] of typed.entries()) {
+    if (i > 0) await page.keyboard.press('Tab');
+    if (text) await page.keyboard.type(text);
+  }
+  await page.getByTestId('protocol-checks').getByText('The figures add up.').waitFor();
+  const posted = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/api/v1/observations'));
+  await page.keyboard.press('Enter');
+  await page.getByText('Signed and queued: protocol of station 02-020-0002.').waitFor();
+  await page.getByText(/on the board, entry \d+/).first().waitFor();
+  const item = JSON.parse((await posted).postDataBuffer().toString('utf8'));
+  assert.equal(await observationRequests(), before + 1);
+  assert.deepEqual(
+    [item.body.station, item.body.protocol.ballots_issued, item.body.protocol.valid, item.body.protocol.votes],
+    ['02-020-0002', 900, 840, [500, 300, 10, 10, 10, 10]],
+  );
+  if (shots) writeFileSync(join(shots, 'observe-desktop-signed.png'), await page.screenshot({ fullPage: true }));
+  // The focused control is visibly marked.
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  assert.notEqual(outline, 'none');
   await context.close();
 });
 

@@ -89,6 +89,20 @@ test('/observation renders Belarus 2020: comparison, regions with rates, map, fi
   });
 });
 
+test('/observation: all findings with the keyboard', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${server.url}/observation?summary=by/summary.json&flagged=by/flagged.csv`);
+  const rows = page.getByTestId('findings').locator('tbody tr');
+  await rows.first().waitFor();
+  assert.equal(await rows.count(), 300);
+  const total = readFileSync(join(tmp, 'by/flagged.csv'), 'utf8').trim().split('\n').length - 1;
+  for (let i = 0; i < 200 && (await page.evaluate(() => document.activeElement?.textContent)) !== 'Show all'; i++) await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid=findings] tbody tr').length === n, total);
+  await context.close();
+});
+
 test('/observation in Russian', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();

@@ -164,13 +164,14 @@ function fakeServer() {
   const board: string[] = [];
   const server = {
     posts: [] as string[],
-    mode: 'up' as 'up' | 'offline' | 'unavailable' | 'lose-answer' | 'refuse',
+    mode: 'up' as 'up' | 'offline' | 'unavailable' | 'lose-answer' | 'refuse' | 'no-endpoint',
     board,
     fetch: (async (_url: string, init?: RequestInit) => {
       if (server.mode === 'offline') throw new TypeError('Failed to fetch');
       const body = String(init?.body);
       server.posts.push(body);
       if (server.mode === 'unavailable') return new Response('busy', { status: 503 });
+      if (server.mode === 'no-endpoint') return new Response('not found', { status: 404 });
       if (server.mode === 'refuse') return Response.json({ error: 'bad signature' }, { status: 422 });
       let index = board.indexOf(body);
       if (index < 0) index = board.push(body) - 1;
@@ -232,12 +233,14 @@ describe('the outbox', () => {
     await store.add(item(1), []);
     server.mode = 'unavailable';
     expect(await sendPending(store, '/api', lock, server.fetch)).toMatchObject({ pending: 1, stopped: 'the server answered 503' });
+    server.mode = 'no-endpoint';
+    expect(await sendPending(store, '/api', lock, server.fetch)).toMatchObject({ pending: 1, stopped: 'the server answered 404' });
     server.mode = 'refuse';
     expect(await sendPending(store, '/api', lock, server.fetch)).toMatchObject({ refused: 1, pending: 0 });
     expect((await store.list())[0]).toMatchObject({ state: 'refused', reason: 'bad signature' });
     server.mode = 'up';
     await sendPending(store, '/api', lock, server.fetch);
-    expect(server.posts).toHaveLength(2);
+    expect(server.posts).toHaveLength(3);
   });
 
   it('reads the board index only from a well-formed answer', () => {

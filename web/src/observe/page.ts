@@ -318,6 +318,7 @@ async function start(): Promise<void> {
   try {
     db = await openDatabase();
   } catch {
+    show('setup', true);
     setupError(t('noStorage'));
     return;
   }
@@ -373,6 +374,9 @@ async function start(): Promise<void> {
   window.addEventListener('offline', showNetwork);
   setInterval(() => void send(), RETRY_MS);
   await refreshOutbox();
+  // Only now does every control do something: show the setup.
+  show('setup', true);
+  document.querySelector('main')?.removeAttribute('aria-busy');
   void send();
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register(new URL('sw.js', location.href)).catch(() => undefined);

@@ -73,6 +73,13 @@ export interface SendReport {
   stopped?: string;
 }
 
+/**
+ * Answers that refuse the item itself (malformed, too large, a signature that does not
+ * verify): sending it again would be refused again. Any other failure (no such endpoint, not
+ * allowed now, busy, down) is retried later, so a misconfigured or old server loses nothing.
+ */
+const ITEM_REFUSED = [400, 413, 415, 422];
+
 /** The most bytes of a refusal kept to show the observer. */
 const MAX_REASON = 2000;
 
@@ -121,9 +128,7 @@ async function sendOne(
     }
     return { item: { ...item, state: 'delivered', boardIndex: index, reason: undefined } };
   }
-  // 408 and 429 are "try again later"; other 4xx mean the item itself is refused, and sending
-  // it again would be refused again.
-  if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
+  if (ITEM_REFUSED.includes(res.status)) {
     return { item: { ...item, state: 'refused', reason: await refusalReason(res) } };
   }
   return { stop: `the server answered ${res.status}` };

@@ -12,6 +12,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 
 import { type Json, canonical } from '../protocol/canonical';
+import { verifyStrict } from '../protocol/signature';
 
 /** Domain separator of accreditation signatures (`ACCREDITATION_DOMAIN`). */
 export const ACCREDITATION_DOMAIN = 'fairtally observe accreditation v1\0';
@@ -202,13 +203,9 @@ export function parsePublicKey(hex: string, what: string): Uint8Array {
   return bytes;
 }
 
+// Only lower-case hex: one signature, one spelling, one item hash (as signed.rs).
 function verifySignature(signature: string, message: Uint8Array, key: Uint8Array): boolean {
-  if (!HEX128.test(signature)) return false;
-  try {
-    return ed25519.verify(hexToBytes(signature), message, key, { zip215: false });
-  } catch {
-    return false;
-  }
+  return HEX128.test(signature) && verifyStrict(hexToBytes(signature), message, key);
 }
 
 /** The observer's secret key: the 32-byte Ed25519 seed. */
