@@ -1,15 +1,24 @@
-//! `fairtally demo`: a whole election on the embedded default manifest, then verification.
+//! `fairtally demo`: a whole election on the embedded default manifest, then verification;
+//! or its two halves, `--open` and `--finish`, with real ballots coming in between.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::Args;
+use fairtally_board::board::Board;
+use fairtally_board::note::NoteSigner;
+use fairtally_election::authority;
 use fairtally_election::manifest::Manifest;
 use fairtally_election::parameters::ElectionParameters;
-use fairtally_election::simulation::{DEMO_ORIGIN, DemoConfig, VotingPlan, run_demo};
+use fairtally_election::simulation::{
+    CREDENTIALS_FILE, DEMO_ORIGIN, DemoConfig, OpenDemo, PhaseTime, VotingPlan, finish_demo,
+    open_demo, run_demo,
+};
+use fairtally_election::tally::ElectionResult;
 use fairtally_election::verifier::{Pins, verify_record};
 
+use crate::board::operator_key;
 use crate::progress::Bars;
 use crate::record_board;
 use crate::report::{print_anchors, print_checks, print_result, verdict};
@@ -43,10 +52,24 @@ pub struct DemoArgs {
     /// writes); only then is the earlier demo replaced.
     #[arg(long, default_value = "fairtally-demo")]
     pub out: PathBuf,
+    /// Stop once voting is open (no simulated voters): ballots then come in through
+    /// `fairtally serve DIR` or `fairtally authority accept`, and `fairtally demo --finish DIR`
+    /// closes, decrypts, publishes and verifies.
+    #[arg(long, conflicts_with = "finish")]
+    pub open: bool,
+    /// Finish a demo opened with `--open` in DIR: close voting (counting every ballot that
+    /// arrived, re-votes and challenges included), decrypt with the demo's guardians, publish
+    /// DIR/record and verify it.
+    #[arg(long, value_name = "DIR")]
+    pub finish: Option<PathBuf>,
 }
 
-/// Run the demo, print the phases' times, verify and print the verified result.
+/// Run the demo (whole, or one half of it), print the phases' times, verify and print the
+/// verified result.
 pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    if let Some(dir) = &args.finish {
+        return finish(dir);
+    }
     // The board comes first: its keys are part of the election's parameters.
     let (mut board, operator) = fairtally_election::simulation::demo_board(&args.out, DEMO_ORIGIN)?;
     let parameters = ElectionParameters::new(args.guardians, args.threshold, board.policy())?;
@@ -79,49 +102,130 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         args.absent,
         args.out.display()
     );
+    if args.open {
+        let open = open_demo(&config, &args.out)?;
+        print_phases(&open.phases);
+        print_open(&args.out, &open);
+        return Ok(ExitCode::SUCCESS);
+    }
     let bars = Bars::default();
     let outcome = run_demo(&config, &args.out, &bars)?;
+    let published = Published {
+        record: &outcome.record,
+        phases: &outcome.phases,
+        present: &outcome.present,
+        expected: Some(&outcome.expected),
+    };
+    publish_and_verify(&published, &mut board, &operator, &bars)
+}
+
+/// What to do with a demo whose voting is open.
+fn print_open(out: &Path, open: &OpenDemo) {
+    println!(
+        "Voting is open: {} voters' credentials in {}, the guardians' key shares beside them.",
+        open.credentials.len(),
+        open.private.join(CREDENTIALS_FILE).display()
+    );
+    println!(
+        "The authority's board is {} (operator key {}).",
+        open.board.display(),
+        open.operator_key.display()
+    );
+    println!("Next:");
+    let steps = [
+        (
+            format!("fairtally serve {}", out.display()),
+            "accept ballots over HTTP",
+        ),
+        (
+            format!("fairtally demo --finish {}", out.display()),
+            "close voting, decrypt, publish and verify",
+        ),
+    ];
+    let width = steps.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
+    for (command, what) in &steps {
+        println!("  {command:<width$}   {what}");
+    }
+}
+
+/// Finish the demo opened in `dir`, then post, verify and report.
+fn finish(dir: &Path) -> anyhow::Result<ExitCode> {
+    let bars = Bars::default();
+    let finished = finish_demo(dir, &bars)?;
+    let mut board = Board::open(&finished.board)?;
+    let operator = operator_key(&finished.board, None)?;
+    println!(
+        "Voting is closed: {} ballots counted (each voter's last cast ballot).",
+        finished.counted
+    );
+    let published = Published {
+        record: &finished.record,
+        phases: &finished.phases,
+        present: &finished.present,
+        expected: None,
+    };
+    publish_and_verify(&published, &mut board, &operator, &bars)
+}
+
+/// A demo's published election, to post and verify.
+struct Published<'a> {
+    record: &'a Path,
+    phases: &'a [PhaseTime],
+    present: &'a [u32],
+    /// The simulation's plain-text count, when the demo's own voters voted.
+    expected: Option<&'a ElectionResult>,
+}
+
+fn print_phases(phases: &[PhaseTime]) {
+    println!("Phases:");
+    for phase in phases {
+        print_phase(phase.phase, phase.elapsed);
+    }
+}
+
+fn print_phase(phase: &str, elapsed: Duration) {
+    println!("  {:<28} {:>9.3} s", phase, elapsed.as_secs_f64());
+}
+
+/// Copies the board's public files into the record, verifies the record and prints the
+/// verdict; success only when it verifies (and equals the plain-text count, if there is one).
+fn publish_and_verify(
+    published: &Published<'_>,
+    board: &mut Board,
+    operator: &NoteSigner,
+    bars: &Bars,
+) -> anyhow::Result<ExitCode> {
     let post_start = Instant::now();
     // Every item is on the board already (ballots as they were accepted); this copies the
     // board's public files into the record.
-    record_board::post_with(&outcome.record, &mut board, &operator)?;
+    record_board::post_with(published.record, board, operator)?;
     let post_time = post_start.elapsed();
     let start = Instant::now();
-    let report = verify_record(&outcome.record, &Pins::default(), &bars)?;
+    let report = verify_record(published.record, &Pins::default(), bars)?;
     let verify_time = start.elapsed();
 
-    println!("Phases:");
-    for phase in &outcome.phases {
-        println!(
-            "  {:<28} {:>9.3} s",
-            phase.phase,
-            phase.elapsed.as_secs_f64()
-        );
-    }
-    println!(
-        "  {:<28} {:>9.3} s",
-        "posting to the board",
-        post_time.as_secs_f64()
-    );
-    println!(
-        "  {:<28} {:>9.3} s",
-        "verification",
-        verify_time.as_secs_f64()
-    );
-    println!("Decrypted by guardians {:?}.", outcome.present);
-    println!("Verification of {}:", outcome.record.display());
+    print_phases(published.phases);
+    print_phase("posting to the board", post_time);
+    print_phase("verification", verify_time);
+    println!("Decrypted by guardians {:?}.", published.present);
+    println!("Verification of {}:", published.record.display());
     print_checks(&report);
-    print_result(&config.manifest, &outcome.result);
-    let matches = report.result.as_ref() == Some(&outcome.expected);
-    println!(
-        "The verified result {} the simulation's plain-text count.",
-        if matches { "equals" } else { "DIFFERS FROM" }
-    );
-    println!(
-        "Public record: {}   Secrets: {}",
-        outcome.record.display(),
-        outcome.private.display()
-    );
+    let (manifest, _) = authority::read_election(published.record)?;
+    if let Some(result) = &report.result {
+        print_result(&manifest, result);
+    }
+    let matches = match published.expected {
+        Some(expected) => {
+            let matches = report.result.as_ref() == Some(expected);
+            println!(
+                "The verified result {} the simulation's plain-text count.",
+                if matches { "equals" } else { "DIFFERS FROM" }
+            );
+            matches
+        }
+        None => true,
+    };
+    println!("Public record: {}", published.record.display());
     print_anchors(&report);
     println!("{}", verdict(&report));
     Ok(if report.is_valid() && matches {

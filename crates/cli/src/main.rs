@@ -13,6 +13,7 @@ mod electionguard;
 mod files;
 mod forensics;
 mod guardian;
+mod load;
 mod manifest;
 mod manual;
 mod observe;
@@ -59,6 +60,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Measure verification speed on a large generated (or given) record.
     Bench(bench::BenchArgs),
+    /// Load generator: encrypt real ballots for a demo's voters, submit them to a server, report.
+    Load(load::LoadArgs),
     /// Election authority: create the election, open and close voting, publish the result.
     #[command(subcommand)]
     Authority(authority::AuthorityCommand),
@@ -97,6 +100,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => demo::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Load(args) => load::run(args),
         Command::Authority(command) => authority::run(command),
         Command::Guardian(command) => guardian::run(command),
         Command::Registrar(command) => registrar::run(command),

@@ -23,7 +23,7 @@ use crate::error::{ElectionError, Result};
 use crate::manifest::Manifest;
 use crate::parameters::{ElectionParameters, ceremony_context};
 use crate::progress::Progress;
-use crate::record::{JsonLinesWriter, write_secret_json};
+use crate::record::{JsonLinesReader, JsonLinesWriter, read_json, write_secret_json};
 use crate::tally::{ElectionResult, decrypt_share};
 
 /// Voters encrypted per parallel block (bounds memory for large runs); each block's ballots go
@@ -260,11 +260,92 @@ fn prepare_output(out: &Path) -> Result<(PathBuf, PathBuf)> {
     Ok((record, private))
 }
 
-/// Run a whole election into `out/record` (public) and `out/private` (guardian key shares, the
-/// simulated voters' credentials), posting every item to the board in `out/board` as it is
-/// published (ballots as they are accepted). The board must exist, with its operator key in
-/// `out/board/operator.key` and its policy in the parameters (see [`demo_board`]).
-pub fn run_demo(config: &DemoConfig, out: &Path, progress: &dyn Progress) -> Result<DemoOutcome> {
+/// The file in a demo's private directory that holds what finishing it needs besides the
+/// guardians' key shares (how many guardians stay away from the decryption).
+pub const DEMO_PLAN_FILE: &str = "demo.json";
+
+/// What [`finish_demo`] reads back from `DIR/private/demo.json`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoPlan {
+    /// `fairtally-demo/1`.
+    format: DemoFormat,
+    /// Guardians absent at the decryption (the first `n - absent` decrypt).
+    absent: u32,
+}
+
+/// The format tag of [`DemoPlan`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+enum DemoFormat {
+    #[serde(rename = "fairtally-demo/1")]
+    V1,
+}
+
+/// A demo election whose voting is open ([`open_demo`]): everything a ballot box, a server
+/// and later [`finish_demo`] need is in its directory.
+#[derive(Debug)]
+pub struct OpenDemo {
+    /// Where the public record is.
+    pub record: PathBuf,
+    /// Where the secrets are (guardian key shares, `credentials.jsonl`, the demo's plan).
+    pub private: PathBuf,
+    /// The authority's bulletin board (its public files are in `board/public`).
+    pub board: PathBuf,
+    /// The board operator's signing key.
+    pub operator_key: PathBuf,
+    /// The voters' credentials, in list order (also in `private/credentials.jsonl`).
+    pub credentials: Vec<Credential>,
+    /// Per-phase times.
+    pub phases: Vec<PhaseTime>,
+}
+
+/// A demo election closed, decrypted and published ([`finish_demo`]).
+#[derive(Clone, Debug)]
+pub struct FinishedDemo {
+    /// Where the public record is.
+    pub record: PathBuf,
+    /// The authority's bulletin board.
+    pub board: PathBuf,
+    /// Per-phase times.
+    pub phases: Vec<PhaseTime>,
+    /// The published result.
+    pub result: ElectionResult,
+    /// The guardians who decrypted.
+    pub present: Vec<u32>,
+    /// The ballots counted (the last cast ballot of each credential that voted).
+    pub counted: u64,
+}
+
+/// Records how long each phase took.
+struct Laps {
+    phases: Vec<PhaseTime>,
+    clock: Instant,
+}
+
+impl Laps {
+    fn start() -> Self {
+        Laps {
+            phases: Vec::new(),
+            clock: Instant::now(),
+        }
+    }
+
+    fn lap(&mut self, phase: &'static str) {
+        self.phases.push(PhaseTime {
+            phase,
+            elapsed: self.clock.elapsed(),
+        });
+        self.clock = Instant::now();
+    }
+}
+
+/// The first half of a demo: create the election in `out/record`, run the key ceremony, issue
+/// the credentials and open voting, leaving the guardians' key shares, the voters'
+/// credentials (`credentials.jsonl`) and the demo's plan in `out/private`. The board must
+/// exist, with its operator key in `out/board/operator.key` and its policy in the parameters
+/// (see [`demo_board`]). Ballots then go into the ballot box (a [`BallotBox`] on the record
+/// and board, e.g. through `fairtally serve`) until [`finish_demo`].
+pub fn open_demo(config: &DemoConfig, out: &Path) -> Result<OpenDemo> {
     config.manifest.validate()?;
     config.parameters.validate()?;
     if config.voters == 0 || config.voters > MAX_VOTERS {
@@ -292,15 +373,7 @@ pub fn run_demo(config: &DemoConfig, out: &Path, progress: &dyn Progress) -> Res
         )));
     }
     let (record, private) = prepare_output(out)?;
-    let mut phases = Vec::new();
-    let mut clock = Instant::now();
-    let mut lap = |phase: &'static str, clock: &mut Instant| {
-        phases.push(PhaseTime {
-            phase,
-            elapsed: clock.elapsed(),
-        });
-        *clock = Instant::now();
-    };
+    let mut laps = Laps::start();
 
     authority::create_election(&record, &config.manifest, &config.parameters)?;
     let names: Vec<String> = (1..=n).map(|i| format!("Guardian {i}")).collect();
@@ -308,55 +381,123 @@ pub fn run_demo(config: &DemoConfig, out: &Path, progress: &dyn Progress) -> Res
     let ceremony = run_all_in_one(&ceremony, &config.parameters, &names)?;
     authority::publish_guardians(&record, &ceremony.guardians)?;
     crate::ceremony::publish(&record, &ceremony.messages, &[])?;
-    let key_shares = ceremony.key_shares;
-    for share in &key_shares {
-        write_secret_json(
-            &private.join(format!("guardian-{}-key-share.json", share.index)),
-            share,
-        )?;
+    for share in &ceremony.key_shares {
+        write_secret_json(&key_share_path(&private, share.index), share)?;
     }
-    lap("key ceremony", &mut clock);
+    write_secret_json(
+        &private.join(DEMO_PLAN_FILE),
+        &DemoPlan {
+            format: DemoFormat::V1,
+            absent: config.absent,
+        },
+    )?;
+    laps.lap("key ceremony");
 
     let (credentials, list) = credential::issue(config.voters)?;
     authority::publish_credentials(&record, &list)?;
     let mut secrets =
-        JsonLinesWriter::create_with(&private.join("credentials.jsonl"), Access::OwnerOnly)?;
+        JsonLinesWriter::create_with(&private.join(CREDENTIALS_FILE), Access::OwnerOnly)?;
     for c in &credentials {
         secrets.write(c)?;
     }
     secrets.finish()?;
-    lap("credentials", &mut clock);
+    laps.lap("credentials");
 
-    let setup = ballot_box::open_voting(&record, board, &operator)?;
-    let mut ballot_box = BallotBox::open(&record, Board::open(&board_dir)?, &operator)?;
-    let (totals, ballots, voted) =
-        cast_ballots(&mut ballot_box, &credentials, &config.plan, progress)?;
-    lap("voting", &mut clock);
-
-    let tally = ballot_box.close(progress)?;
-    lap("closing and encrypted tally", &mut clock);
-
-    let mut board = Board::open(&board_dir)?;
-    let present: Vec<&KeyShare> = key_shares
-        .iter()
-        .take((n - config.absent) as usize)
-        .collect();
-    for key in &present {
-        let share = decrypt_share(&setup.context.base_hash, &setup.manifest, key, &tally)?;
-        authority::accept_decryption_share(&record, &share, &mut board, &operator)?;
-    }
-    let result = authority::publish_result(&record, &mut board, &operator)?;
-    lap("decryption and result", &mut clock);
-
-    Ok(DemoOutcome {
+    ballot_box::open_voting(&record, board, &operator)?;
+    laps.lap("opening voting");
+    Ok(OpenDemo {
         record,
         private,
         board: board_dir,
         operator_key,
+        credentials,
+        phases: laps.phases,
+    })
+}
+
+/// The voters' credentials in a demo's private directory, one JSON line each, in list order.
+pub const CREDENTIALS_FILE: &str = "credentials.jsonl";
+
+fn key_share_path(private: &Path, index: u32) -> PathBuf {
+    private.join(format!("guardian-{index}-key-share.json"))
+}
+
+/// Reads the voters' credentials of the demo in `out` (`out/private/credentials.jsonl`).
+pub fn demo_credentials(out: &Path) -> Result<Vec<Credential>> {
+    JsonLinesReader::open(&out.join("private").join(CREDENTIALS_FILE))?.read_all()
+}
+
+/// The second half of a demo opened with [`open_demo`] in `out`: close voting (the ballot box
+/// sums every ballot it accepted, re-votes and challenges by the verifier's rule), have the
+/// demo's guardians (all but the absent ones) decrypt, and publish the result, every item
+/// posted to the board. Waits for the record's lock, so a server still holding the ballot
+/// box open is waited for.
+pub fn finish_demo(out: &Path, progress: &dyn Progress) -> Result<FinishedDemo> {
+    let (record, private, board_dir) = (out.join("record"), out.join("private"), out.join("board"));
+    let plan: DemoPlan = read_json(&private.join(DEMO_PLAN_FILE))?;
+    let operator = read_operator(&board_dir.join(bulletin::OPERATOR_KEY_FILE))?;
+    let setup = authority::load_setup(&record)?;
+    let n = setup.parameters.guardians;
+    let present = n.checked_sub(plan.absent).ok_or_else(|| {
+        ElectionError::Parameters(format!(
+            "{}: {} absent guardians of {n}",
+            private.join(DEMO_PLAN_FILE).display(),
+            plan.absent
+        ))
+    })?;
+    let mut laps = Laps::start();
+    let tally = BallotBox::open(&record, Board::open(&board_dir)?, &operator)?.close(progress)?;
+    laps.lap("closing and encrypted tally");
+
+    let mut board = Board::open(&board_dir)?;
+    let mut decrypted = Vec::new();
+    for index in 1..=present {
+        let key: KeyShare = read_json(&key_share_path(&private, index))?;
+        let share = decrypt_share(&setup.context.base_hash, &setup.manifest, &key, &tally)?;
+        authority::accept_decryption_share(&record, &share, &mut board, &operator)?;
+        decrypted.push(index);
+    }
+    let result = authority::publish_result(&record, &mut board, &operator)?;
+    laps.lap("decryption and result");
+    Ok(FinishedDemo {
+        record,
+        board: board_dir,
+        phases: laps.phases,
+        result,
+        present: decrypted,
+        counted: tally.ballots,
+    })
+}
+
+/// Run a whole election into `out/record` (public) and `out/private` (guardian key shares, the
+/// simulated voters' credentials), posting every item to the board in `out/board` as it is
+/// published (ballots as they are accepted): [`open_demo`], the simulated voters voting
+/// ([`cast_ballots`]), then [`finish_demo`]. The board must exist, with its operator key in
+/// `out/board/operator.key` and its policy in the parameters (see [`demo_board`]).
+pub fn run_demo(config: &DemoConfig, out: &Path, progress: &dyn Progress) -> Result<DemoOutcome> {
+    let open = open_demo(config, out)?;
+    let operator = read_operator(&open.operator_key)?;
+    let mut phases = open.phases;
+    let clock = Instant::now();
+    let mut ballot_box = BallotBox::open(&open.record, Board::open(&open.board)?, &operator)?;
+    let (totals, ballots, voted) =
+        cast_ballots(&mut ballot_box, &open.credentials, &config.plan, progress)?;
+    drop(ballot_box);
+    phases.push(PhaseTime {
+        phase: "voting",
+        elapsed: clock.elapsed(),
+    });
+    let finished = finish_demo(out, progress)?;
+    phases.extend(finished.phases);
+    Ok(DemoOutcome {
+        record: finished.record,
+        private: open.private,
+        board: finished.board,
+        operator_key: open.operator_key,
         phases,
         expected: ElectionResult::from_totals(&config.manifest, voted, &totals),
-        result,
-        present: present.iter().map(|k| k.index).collect(),
+        result: finished.result,
+        present: finished.present,
         ballots,
     })
 }
