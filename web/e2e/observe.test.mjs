@@ -7,18 +7,18 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { VIEWPORTS, inkShare } from './public-support.mjs';
+import { VIEWPORTS, inkShare, screenshotDir, stopAll } from './public-support.mjs';
 import { fairtally, openElection, tempDir } from './support/fairtally.mjs';
 import { collectErrors, launchBrowser, startServe } from './support/servers.mjs';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const tmp = tempDir('fairtally-observe-');
 const MAPPING = join(REPO, 'mappings/belarus-2020-voice.toml');
-const shots = process.env.SCREENSHOTS;
+const shots = screenshotDir();
 const sha256 = (b) => createHash('sha256').update(b).digest('hex');
 
 let server;
@@ -30,14 +30,9 @@ before(async () => {
   openElection(tmp, 1);
   server = await startServe(tmp);
   browser = await launchBrowser();
-  if (shots) mkdirSync(shots, { recursive: true });
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  rmSync(tmp, { recursive: true, force: true });
-});
+after(() => stopAll({ browser, server, dir: tmp }));
 
 /** Sets the page up: a key made on the device, accredited by the organisation with the binary. */
 async function accredit(page) {

@@ -1,6 +1,8 @@
 // Support for the end-to-end tests of the observers' and public pages, on top of the shared
 // harness (support/servers.mjs, support/fairtally.mjs): the viewports every page is looked
-// at in, and a check that a screenshot is not blank.
+// at in, a check that a screenshot is not blank, and the end of a test file.
+
+import { mkdirSync, rmSync } from 'node:fs';
 
 /** Viewports every page is looked at in. */
 export const VIEWPORTS = {
@@ -30,4 +32,18 @@ export async function inkShare(browser, png) {
   } finally {
     await page.close();
   }
+}
+
+/** Where to keep screenshots (`SCREENSHOTS=DIR`, created), or undefined. */
+export function screenshotDir() {
+  const dir = process.env.SCREENSHOTS;
+  if (dir) mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Stops what a test file started: the browser, the server, and its temporary directory. */
+export async function stopAll({ browser, server, dir }) {
+  await browser?.close();
+  await server?.stop();
+  rmSync(dir, { recursive: true, force: true });
 }

@@ -5,18 +5,18 @@
 // SCREENSHOTS=DIR keeps the screenshots.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { VIEWPORTS, inkShare } from './public-support.mjs';
+import { VIEWPORTS, inkShare, screenshotDir, stopAll } from './public-support.mjs';
 import { fairtally, tempDir } from './support/fairtally.mjs';
 import { DIST, collectErrors, launchBrowser, startStatic } from './support/servers.mjs';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const DATA = resolve(REPO, '../shared/data');
 const tmp = tempDir('fairtally-public-');
-const shots = process.env.SCREENSHOTS;
+const shots = screenshotDir();
 let server;
 let browser;
 
@@ -29,14 +29,9 @@ before(async () => {
   writeFileSync(join(demo, 'verification.json'), fairtally(['verify', join(demo, 'record'), '--json', '--quiet']));
   server = await startStatic({ '/': DIST, '/by/': by, '/demo/': demo });
   browser = await launchBrowser();
-  if (shots) mkdirSync(shots, { recursive: true });
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  rmSync(tmp, { recursive: true, force: true });
-});
+after(() => stopAll({ browser, server, dir: tmp }));
 
 async function look(name, url, ready) {
   for (const [viewport, options] of Object.entries(VIEWPORTS)) {
