@@ -13,6 +13,7 @@ use fairtally_election::verifier::{Pins, parse_fingerprint};
 use serde::de::DeserializeOwned;
 
 use crate::files::{read, write_new, write_new_secret};
+use crate::output::counted;
 use crate::progress::Bars;
 
 /// The guardians' commands.
@@ -126,9 +127,9 @@ pub fn publish_ceremony(
     let complaints: Vec<Complaint> = read_lists(complaints)?;
     let problems = ceremony::publish(record, &messages, &complaints)?;
     println!(
-        "Published the key ceremony: {} encrypted shares, the complete set, each signed by its sender; {} complaint(s).",
-        messages.len(),
-        complaints.len()
+        "Published the key ceremony: {}, the complete set, each signed by its sender; {}.",
+        counted(messages.len() as u64, "encrypted share", "encrypted shares"),
+        counted(complaints.len() as u64, "complaint", "complaints")
     );
     for problem in &problems {
         eprintln!(
@@ -254,9 +255,9 @@ pub fn run(command: GuardianCommand) -> anyhow::Result<ExitCode> {
             let (share, tally) = steps::decrypt(&record, &key, &pins, &Bars::default())?;
             write_new(&out, &share)?;
             println!(
-                "Guardian {}: the record verifies up to its encrypted tally, which is the sum of the counted ballots; decryption share of {} ballots in {}.",
+                "Guardian {}: the record verifies up to its encrypted tally, which is the sum of the counted ballots; decryption share of {} in {}.",
                 key.index,
-                tally.ballots,
+                counted(tally.ballots, "ballot", "ballots"),
                 out.display()
             );
         }

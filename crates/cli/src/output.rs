@@ -60,6 +60,12 @@ pub fn status(text: &str) {
     }
 }
 
+/// `n` and the noun in the right number: `counted(1, "witness", "witnesses")` is "1 witness".
+pub fn counted(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// A verdict's tone, for colour.
 #[derive(Clone, Copy)]
 pub enum Tone {
@@ -86,7 +92,14 @@ pub fn paint(text: &str, tone: Tone) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::ColorWhen;
+    use super::{ColorWhen, counted};
+
+    #[test]
+    fn one_is_singular_and_every_other_count_plural() {
+        assert_eq!(counted(1u32, "witness", "witnesses"), "1 witness");
+        assert_eq!(counted(0u32, "witness", "witnesses"), "0 witnesses");
+        assert_eq!(counted(2u64, "stratum", "strata"), "2 strata");
+    }
 
     #[test]
     fn no_color_turns_automatic_colour_off() {

@@ -472,3 +472,178 @@ fn one_name_per_concept_with_the_old_spellings_kept() {
         "{help}"
     );
 }
+
+/// The names of the checks of a verification record with `status`.
+fn checks_with(record: &Value, status: &str) -> Vec<String> {
+    record["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == status)
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn verify_on_a_record_in_progress_checks_what_is_there_and_claims_no_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    support::init_board(d);
+    ok(
+        d,
+        &[
+            "authority",
+            "create",
+            "--record",
+            "record",
+            "--board",
+            "board",
+            "--guardians",
+            "1",
+            "--threshold",
+            "1",
+        ],
+    );
+    // Before voting opens there is nothing to verify: unusable input, and it says why.
+    let (code, stderr) = status(d, &["verify", "--record", "record"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("guardians.jsonl") && stderr.contains("set-up is not complete"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(d.join("record")).unwrap();
+    std::fs::remove_dir_all(d.join("board")).unwrap();
+    support::open_election(d, (1, 1), 2);
+    std::fs::write(d.join("c.json"), r#"{"president": ["chen"]}"#).unwrap();
+    support::cast(d, "voters/voter-00001.json", "c.json");
+    let post = [
+        "authority",
+        "post",
+        "--record",
+        "record",
+        "--board",
+        "board",
+    ];
+    ok(d, &post);
+
+    // Voting open: every check of the set-up, the board and the ballots so far runs and
+    // passes; the tally, the shares and the result wait; exit 0, and never "VERIFIED".
+    let human = ok(d, &["verify", "--record", "record"]);
+    assert!(!human.contains("VERIFIED:"), "{human}");
+    assert!(human.contains("NO RESULT YET, VALID SO FAR"), "{human}");
+    assert!(human.contains("voting is still open"), "{human}");
+    assert!(
+        human.contains("--     encrypted tally") && human.contains("not yet"),
+        "{human}"
+    );
+    assert!(!human.contains("Verified result"), "{human}");
+    let record = json(d, &["verify", "--record", "record", "--json"], 0);
+    assert_eq!(record["result"], "valid-so-far-not-pinned");
+    assert_eq!(record["phase"], "voting");
+    assert_eq!(
+        record["missing"],
+        serde_json::json!([
+            "encrypted-tally.json",
+            "decryption-shares.jsonl",
+            "result.json"
+        ])
+    );
+    assert_eq!(
+        checks_with(&record, "pending"),
+        ["encrypted tally", "decryption shares", "result"]
+    );
+    assert!(checks_with(&record, "failed").is_empty());
+    assert!(checks_with(&record, "passed").contains(&"selection proofs".to_string()));
+    assert_eq!(record["ballots"]["total"], 1);
+    assert!(record["tally"].is_null());
+    let fingerprint = record["fingerprint"].as_str().unwrap().to_string();
+    let pinned = json(
+        d,
+        &["verify", "record", "--json", "--expect", &fingerprint],
+        0,
+    );
+    assert_eq!(pinned["result"], "valid-so-far");
+
+    // A guardian has nothing to decrypt yet, and says so.
+    let (code, stderr) = status(
+        d,
+        &[
+            "guardian",
+            "decrypt",
+            "--record",
+            "record",
+            "--key-share",
+            "g1.key-share.json",
+            "--out",
+            "d.json",
+        ],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("voting is still open"), "{stderr}");
+
+    // A ballot in the record that the board copy does not hold yet is a failure, not "so far".
+    let kept = std::fs::read(d.join("record/ballots.jsonl")).unwrap();
+    support::cast(d, "voters/voter-00002.json", "c.json");
+    let stale_board = d.join("record/board");
+    let fresh = std::fs::read(d.join("record/ballots.jsonl")).unwrap();
+    assert!(fresh.len() > kept.len() && stale_board.is_dir());
+    let record = json(d, &["verify", "record", "--json"], 1);
+    assert_eq!(record["result"], "not-verified");
+    ok(d, &post);
+
+    // Closed: the tally is checked; the shares and result wait.
+    ok(
+        d,
+        &[
+            "authority",
+            "close",
+            "--record",
+            "record",
+            "--board",
+            "board",
+        ],
+    );
+    ok(d, &post);
+    let record = json(d, &["verify", "record", "--json"], 0);
+    assert_eq!(record["phase"], "tallied");
+    // `close` starts an empty list of decryption shares: checked (none yet), not pending.
+    assert_eq!(checks_with(&record, "pending"), ["result"]);
+    let tally = &record["checks"][21];
+    assert_eq!(
+        (&tally["name"], &tally["status"]),
+        (&"encrypted tally".into(), &"passed".into())
+    );
+
+    // A file after a missing one is a gap: not read, and a failure.
+    std::fs::remove_file(d.join("record/decryption-shares.jsonl")).unwrap();
+    std::fs::write(d.join("record/result.json"), "{}\n").unwrap();
+    let record = json(d, &["verify", "record", "--json"], 1);
+    let files = &record["checks"][0];
+    assert_eq!(files["failures"][0]["item"], "result.json");
+    assert!(
+        files["failures"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("decryption-shares.jsonl before it is not"),
+        "{files}"
+    );
+    std::fs::remove_file(d.join("record/result.json")).unwrap();
+
+    // Removing the tally from a record whose board holds it does not turn it back to "voting".
+    std::fs::remove_file(d.join("record/encrypted-tally.json")).unwrap();
+    let record = json(d, &["verify", "record", "--json"], 1);
+    let contents = record["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "board contents")
+        .unwrap()
+        .clone();
+    assert!(
+        contents["failures"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("on the board but not in the record"),
+        "{contents}"
+    );
+}

@@ -614,5 +614,5 @@ fn two_processes_accepting_the_same_ballot_at_once_accept_it_once() {
             "board",
         ],
     );
-    assert!(closed.contains("of 1 counted ballots"), "{closed}");
+    assert!(closed.contains("of 1 counted ballot "), "{closed}");
 }
