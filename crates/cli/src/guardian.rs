@@ -30,8 +30,8 @@ pub enum GuardianCommand {
         /// This guardian's name, e.g. "Electoral commission".
         #[arg(long)]
         name: String,
-        /// Where to write the secret file (keep it offline).
-        #[arg(long)]
+        /// Where to write this guardian's secret key file (keep it offline).
+        #[arg(long = "key", alias = "secret", value_name = "FILE")]
         secret: PathBuf,
         /// Where to write the public file (give it to the authority).
         #[arg(long)]
@@ -42,8 +42,8 @@ pub enum GuardianCommand {
         /// The record directory (guardians.jsonl is read).
         #[arg(long)]
         record: PathBuf,
-        /// This guardian's secret file.
-        #[arg(long)]
+        /// This guardian's secret key file (from `guardian generate --key`).
+        #[arg(long = "key", alias = "secret", value_name = "FILE")]
         secret: PathBuf,
         /// Where to write the encrypted shares (publish them; they are encrypted).
         #[arg(long)]
@@ -55,8 +55,8 @@ pub enum GuardianCommand {
         /// The record directory.
         #[arg(long)]
         record: PathBuf,
-        /// This guardian's secret file.
-        #[arg(long)]
+        /// This guardian's secret key file (from `guardian generate --key`).
+        #[arg(long = "key", alias = "secret", value_name = "FILE")]
         secret: PathBuf,
         /// Every guardian's encrypted shares file from step 2.
         #[arg(long, required = true, num_args = 1..)]
@@ -68,7 +68,8 @@ pub enum GuardianCommand {
         #[arg(long)]
         complaints: PathBuf,
     },
-    /// Anyone: check a guardian's complaints against the published shares.
+    /// Anyone: check a guardian's complaints against the published shares. Exit 1 if a
+    /// complaint is upheld (the ceremony must be held again), 0 if every one is unfounded.
     CheckComplaint {
         /// The record directory.
         #[arg(long)]
@@ -220,9 +221,14 @@ pub fn run(command: GuardianCommand) -> anyhow::Result<ExitCode> {
             let messages = read_messages(&shares)?;
             let list: Vec<Complaint> = read(&complaints)?;
             let verdicts = steps::check_complaints(&record, &list, &messages)?;
+            if list.is_empty() {
+                println!("{} holds no complaint.", complaints.display());
+            }
+            let mut upheld = 0;
             for (complaint, verdict) in list.iter().zip(verdicts) {
                 match verdict {
                     Verdict::SenderAtFault { guardian, reason } => {
+                        upheld += 1;
                         println!(
                             "Complaint by guardian {} upheld: guardian {guardian} is at fault: {reason}.",
                             complaint.to
@@ -235,6 +241,11 @@ pub fn run(command: GuardianCommand) -> anyhow::Result<ExitCode> {
                         );
                     }
                 }
+            }
+            // An upheld complaint is a check that failed (the ceremony must be held again);
+            // complaints that are all unfounded leave the ceremony standing.
+            if upheld > 0 {
+                return Ok(ExitCode::from(1));
             }
         }
         GuardianCommand::Decrypt {
