@@ -90,10 +90,12 @@ pub fn run(args: ForensicsArgs) -> anyhow::Result<ExitCode> {
     let mut title = results.name.clone();
     let per_region = match &args.region {
         Some(Some(name)) => {
-            election = election.region(name).with_context(|| {
-                format!(
-                    "choosing a region of {}; the regions are: {}",
+            // What went wrong first, then the choices (there may be a hundred).
+            election = election.region(name).map_err(|e| {
+                anyhow::anyhow!(
+                    "{e} ({}); the {} regions are: {}",
                     args.results.display(),
+                    election.regions.len(),
                     election.regions.join(", ")
                 )
             })?;

@@ -61,8 +61,17 @@ fn verify_reports_missing_garbled_and_tampered_records() {
         &["ballots.jsonl", "truncated"],
     );
     std::fs::write(&ballots, &text).unwrap();
+    // Without result.json the record looks unfinished, but its board holds the result: a
+    // failure naming the board's entry, never "no result yet".
     std::fs::remove_file(d.join("demo/record/result.json")).unwrap();
-    fails(d, &["verify", "demo/record"], &["result.json"]);
+    let out = fairtally(d, &["verify", "demo/record"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("election/result #1): on the board but not in the record")
+            && stdout.contains("NOT VERIFIED"),
+        "{stdout}"
+    );
 
     // A tampered result: exit 1, naming the check and the contest.
     small_demo(d);
@@ -209,7 +218,11 @@ fn usage_errors_exit_64_and_a_closed_pipe_ends_quietly() {
     drop(child.stdout.take());
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.is_empty(), "{stderr}");
+    // The notes for people are on stderr; nothing else is.
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("error"),
+        "{stderr}"
+    );
     assert_eq!(out.status.code(), Some(0));
     assert!(d.join("k.json").exists());
 }
@@ -957,4 +970,80 @@ fn voter_and_ballot_box_reject_bad_ballots() {
         ],
         &["already published"],
     );
+}
+
+#[test]
+fn an_unknown_region_says_what_is_wrong_before_listing_the_regions() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("mapping.toml"),
+        r#"
+[election]
+name = "Test"
+options = [{ id = "a", name = "A" }, { id = "b", name = "B" }]
+[station]
+id = "id"
+region = "region"
+registered = "registered"
+[[source]]
+kind = "official"
+[source.fields]
+registered = "registered"
+ballots_issued = "issued"
+ballots_counted = "counted"
+[source.votes]
+a = "a"
+b = "b"
+"#,
+    )
+    .unwrap();
+    let mut csv = String::from("id,region,registered,issued,counted,a,b\n");
+    for i in 0..30 {
+        let region = ["North", "South", "East"][i % 3];
+        csv.push_str(&format!(
+            "{i},{region},1000,600,590,{},{}\n",
+            300 + i,
+            290 - i
+        ));
+    }
+    std::fs::write(d.join("results.csv"), csv).unwrap();
+    let out = fairtally(
+        d,
+        &[
+            "forensics",
+            "results.csv",
+            "--map",
+            "mapping.toml",
+            "--out",
+            "out",
+            "--region=Atlantis",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let reason = stderr.find("\"Atlantis\" does not occur").expect(&stderr);
+    let list = stderr.find("the 3 regions are:").expect(&stderr);
+    assert!(reason < list, "the reason comes first: {stderr}");
+    assert!(stderr.contains("North"), "{stderr}");
+}
+
+#[test]
+fn a_garbled_json_line_names_its_line_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    small_demo(d);
+    let path = d.join("demo/record/ballots.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let cut = &lines[2][..lines[2].len() / 2];
+    let garbled = format!("{cut}x");
+    lines[2] = &garbled;
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let out = fairtally(d, &["verify", "demo/record"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("ballots.jsonl, line 3"), "{stderr}");
+    assert!(stderr.contains("at column"), "{stderr}");
+    assert!(!stderr.contains("line 1 column"), "{stderr}");
 }
