@@ -308,7 +308,8 @@ fn read_entries(kind: &EntryKind, files: &[PathBuf]) -> anyhow::Result<Vec<Entry
 /// [`print_signers`]).
 pub(crate) fn print_checkpoint(signed: &SignedCheckpoint) {
     let cp = signed.checkpoint();
-    println!("checkpoint: {} entries, root {}", cp.size, hex_root(signed));
+    let entries = crate::output::counted(cp.size, "entry", "entries");
+    println!("checkpoint: {entries}, root {}", hex_root(signed));
 }
 
 /// Prints a checkpoint with the signature lines that verified under `policy`: only those are
@@ -703,8 +704,8 @@ fn verify(public: &Path, policy: Option<&Path>, json: bool) -> anyhow::Result<Ex
     let size = mirror.size();
     if !json {
         println!(
-            "checkpoint signatures valid under the policy ({} witnesses required)",
-            policy.quorum
+            "checkpoint signatures valid under the policy ({} required)",
+            crate::output::counted(policy.quorum as u64, "witness", "witnesses")
         );
     }
     let progress = Bars::default();

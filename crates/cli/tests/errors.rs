@@ -976,38 +976,7 @@ fn voter_and_ballot_box_reject_bad_ballots() {
 fn an_unknown_region_says_what_is_wrong_before_listing_the_regions() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(
-        d.join("mapping.toml"),
-        r#"
-[election]
-name = "Test"
-options = [{ id = "a", name = "A" }, { id = "b", name = "B" }]
-[station]
-id = "id"
-region = "region"
-registered = "registered"
-[[source]]
-kind = "official"
-[source.fields]
-registered = "registered"
-ballots_issued = "issued"
-ballots_counted = "counted"
-[source.votes]
-a = "a"
-b = "b"
-"#,
-    )
-    .unwrap();
-    let mut csv = String::from("id,region,registered,issued,counted,a,b\n");
-    for i in 0..30 {
-        let region = ["North", "South", "East"][i % 3];
-        csv.push_str(&format!(
-            "{i},{region},1000,600,590,{},{}\n",
-            300 + i,
-            290 - i
-        ));
-    }
-    std::fs::write(d.join("results.csv"), csv).unwrap();
+    support::write_station_results(d);
     let out = fairtally(
         d,
         &[

@@ -647,3 +647,73 @@ fn verify_on_a_record_in_progress_checks_what_is_there_and_claims_no_result() {
         "{contents}"
     );
 }
+
+#[test]
+fn observe_compare_pvt_and_forensics_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    support::write_station_results(d);
+    let base = ["results.csv", "--map", "mapping.toml"];
+    let with = |command: &[&str], rest: &[&str]| -> Vec<String> {
+        command
+            .iter()
+            .chain(&base)
+            .chain(rest)
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let args = with(&["observe", "compare"], &["--out", "cmp", "--json"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let compared = json(d, &args, 0);
+    assert_eq!(compared["format"], "fairtally-observe-compare/1");
+    assert_eq!(compared["stations"], 30);
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("cmp/summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(compared["flagged_stations"], summary["flagged_stations"]);
+    assert!(
+        compared["written"][0]
+            .as_str()
+            .unwrap()
+            .ends_with("summary.json")
+    );
+
+    let args = with(
+        &["observe", "pvt"],
+        &[
+            "--seed",
+            "s",
+            "--stations",
+            "10",
+            "--source",
+            "official",
+            "--json",
+        ],
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let pvt = json(d, &args, 0);
+    assert_eq!(pvt["format"], "fairtally-pvt/1");
+    assert_eq!(pvt["sample"].as_array().unwrap().len(), 10);
+    assert!(!pvt["estimates"].as_array().unwrap().is_empty(), "{pvt}");
+    // No figures from observers: exit 1, as without --json, and still one JSON document.
+    let args = with(
+        &["observe", "pvt"],
+        &["--seed", "s", "--stations", "10", "--json"],
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let empty = json(d, &args, 1);
+    assert!(empty["estimates"].as_array().unwrap().is_empty());
+
+    let args = with(
+        &["forensics"],
+        &["--out", "f", "--reps", "200", "--bootstrap", "50", "--json"],
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let forensics = json(d, &args, 0);
+    assert_eq!(forensics["format"], "fairtally-forensics/1");
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("f/summary.json")).unwrap()).unwrap();
+    for (key, value) in written.as_object().unwrap() {
+        assert_eq!(&forensics[key], value, "{key}");
+    }
+}

@@ -229,3 +229,40 @@ pub fn cast(dir: &Path, credential: &str, choices: &str) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+/// Station-level results of 30 stations in 3 regions (`results.csv`) and their column mapping
+/// (`mapping.toml`), for the observation and forensics commands.
+pub fn write_station_results(d: &Path) {
+    std::fs::write(
+        d.join("mapping.toml"),
+        r#"
+[election]
+name = "Test"
+options = [{ id = "a", name = "A" }, { id = "b", name = "B" }]
+[station]
+id = "id"
+region = "region"
+registered = "registered"
+[[source]]
+kind = "official"
+[source.fields]
+registered = "registered"
+ballots_issued = "issued"
+ballots_counted = "counted"
+[source.votes]
+a = "a"
+b = "b"
+"#,
+    )
+    .unwrap();
+    let mut csv = String::from("id,region,registered,issued,counted,a,b\n");
+    for i in 0..30 {
+        let region = ["North", "South", "East"][i % 3];
+        csv.push_str(&format!(
+            "{i},{region},1000,600,590,{},{}\n",
+            300 + i,
+            290 - i
+        ));
+    }
+    std::fs::write(d.join("results.csv"), csv).unwrap();
+}
