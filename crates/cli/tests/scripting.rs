@@ -465,6 +465,30 @@ fn one_name_per_concept_with_the_old_spellings_kept() {
         ],
     );
     assert!(d.join("voters/voter-00002.json").is_file());
+    // `--board DIR` in the board's own commands, as in `authority` (old: the positional DIR,
+    // still accepted, hidden); not both.
+    ok(
+        d,
+        &["board", "init", "--board", "b", "--origin", "example.org/b"],
+    );
+    for args in [
+        &["board", "status", "--board", "b"][..],
+        &["board", "status", "b"],
+    ] {
+        assert!(
+            ok(d, args).contains("log example.org/b: 0 entries"),
+            "{args:?}"
+        );
+    }
+    assert_eq!(status(d, &["board", "status", "b", "--board", "b"]).0, 64);
+    let help = ok(d, &["board", "checkpoint", "--help"]);
+    assert!(help.contains("--board <DIR>"), "{help}");
+    // `--key` for a guardian's secret key file (old: `--secret`, hidden).
+    let help = ok(d, &["guardian", "send-shares", "--help"]);
+    assert!(
+        help.contains("--key <FILE>") && !help.contains("--secret"),
+        "{help}"
+    );
     // `--key` for an organisation's key (old: `--org-key`) is accepted by the parser.
     let help = ok(d, &["observe", "accredit", "--help"]);
     assert!(
