@@ -1016,3 +1016,77 @@ fn a_garbled_json_line_names_its_line_once() {
     assert!(stderr.contains("at column"), "{stderr}");
     assert!(!stderr.contains("line 1 column"), "{stderr}");
 }
+
+#[test]
+fn what_is_pinned_is_read_before_any_verification_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    small_demo(d);
+    for (flag, value, expected) in [
+        (
+            "--board-policy",
+            "no-such-policy",
+            "reading the pinned board policy no-such-policy",
+        ),
+        ("--policy", "no-such-policy", "no-such-policy"),
+        ("--expect", "abc", "--expect needs 64 hex digits"),
+    ] {
+        let out = fairtally(d, &["verify", "demo/record", flag, value]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
+        assert!(stderr.contains(expected), "{flag}: {stderr}");
+        assert!(
+            !stderr.contains("Verifying the election record"),
+            "{flag}: it failed before starting: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{flag}");
+    }
+}
+
+#[test]
+fn counts_of_one_are_singular() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(
+        d,
+        &["board", "init", "--board", "b", "--origin", "example.org/b"],
+    );
+    std::fs::write(d.join("entry.txt"), "hello").unwrap();
+    let appended = ok(d, &["board", "append", "b", "--kind", "note", "entry.txt"]);
+    assert!(appended.contains("checkpoint: 1 entry,"), "{appended}");
+    let audit = ok(d, &["board", "verify", "b/public"]);
+    assert!(
+        audit.contains("(0 witnesses required)") || audit.contains("(0 required)"),
+        "{audit}"
+    );
+    start_ceremony(d, 1, 1);
+    let ceremony = ok(
+        d,
+        &[
+            "authority",
+            "add-ceremony",
+            "--record",
+            "record",
+            "--shares",
+            "shares-1.json",
+        ],
+    );
+    assert!(
+        ceremony.contains("0 encrypted shares") && ceremony.contains("0 complaints"),
+        "{ceremony}"
+    );
+    let issued = ok(
+        d,
+        &[
+            "registrar",
+            "issue",
+            "--record",
+            "record",
+            "--voters",
+            "1",
+            "--out",
+            "v",
+        ],
+    );
+    assert!(issued.contains("Published 1 credential in"), "{issued}");
+}
