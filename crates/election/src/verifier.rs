@@ -520,3 +520,67 @@ pub fn read_credentials(path: &Path) -> Result<Result<CredentialList>> {
         None => Ok(list),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::progress::Progress;
+    use crate::simulation::{DemoConfig, VotingPlan, run_demo};
+
+    /// Records every phase with its total and the units reported done.
+    #[derive(Default)]
+    struct Recorded(Mutex<Vec<(String, u64, u64)>>);
+
+    impl Progress for Recorded {
+        fn begin(&self, phase: &str, total: u64) {
+            if let Ok(mut phases) = self.0.lock() {
+                phases.push((phase.to_string(), total, 0));
+            }
+        }
+        fn advance(&self, done: u64) {
+            if let Ok(mut phases) = self.0.lock()
+                && let Some(last) = phases.last_mut()
+            {
+                last.2 += done;
+            }
+        }
+        fn end(&self) {}
+    }
+
+    #[test]
+    fn ballot_verification_reports_progress_in_ballots() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| ElectionError::io("tmp", e))?;
+        let (board, _) =
+            crate::bulletin::create_board(&dir.path().join("board"), "board.example/test")?;
+        let config = DemoConfig {
+            manifest: Manifest::default_demo()?,
+            voters: 5,
+            parameters: ElectionParameters::new(1, 1, board.policy())?,
+            absent: 0,
+            plan: VotingPlan {
+                turnout_percent: 100.0,
+                challenge_percent: 50.0,
+                revote_percent: 0.0,
+            },
+        };
+        let outcome = run_demo(&config, dir.path(), &crate::progress::Silent)?;
+        let recorded = Recorded::default();
+        let report = verify_record(&outcome.record, &Pins::default(), &recorded)?;
+        // (The demo's board has no shares or result yet: the CLI posts them; not at issue here.)
+        assert_eq!(report.failures_of(Check::BallotSignatures).count(), 0);
+        let phases = recorded.0.lock().map(|p| p.clone()).unwrap_or_default();
+        let ballots = phases
+            .iter()
+            .find(|(phase, ..)| phase == "verifying ballots")
+            .cloned();
+        let total = report.ballots.total;
+        assert!(total > 5, "challenged ballots too: {total}");
+        assert_eq!(
+            ballots,
+            Some(("verifying ballots".to_string(), total, total))
+        );
+        Ok(())
+    }
+}
