@@ -512,43 +512,49 @@ fn checks_with(record: &Value, status: &str) -> Vec<String> {
 fn verify_on_a_record_in_progress_checks_what_is_there_and_claims_no_result() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    support::init_board(d);
-    ok(
-        d,
-        &[
-            "authority",
-            "create",
-            "--record",
-            "record",
-            "--board",
-            "board",
-            "--guardians",
-            "1",
-            "--threshold",
-            "1",
-        ],
-    );
     // Before voting opens there is nothing to verify: unusable input, and it says why.
-    let (code, stderr) = status(d, &["verify", "--record", "record"]);
+    let early = d.join("early");
+    std::fs::create_dir(&early).unwrap();
+    support::start_ceremony(&early, 1, 1);
+    let (code, stderr) = status(&early, &["verify", "--record", "record"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(
-        stderr.contains("guardians.jsonl") && stderr.contains("set-up is not complete"),
+        stderr.contains("ceremony-shares.jsonl") && stderr.contains("set-up is not complete"),
         "{stderr}"
     );
-    std::fs::remove_dir_all(d.join("record")).unwrap();
-    std::fs::remove_dir_all(d.join("board")).unwrap();
+    support::finish_ceremony(&early, 1);
+    ok(
+        &early,
+        &[
+            "registrar",
+            "issue",
+            "--record",
+            "record",
+            "--voters",
+            "1",
+            "--out",
+            "v",
+        ],
+    );
+    let (code, stderr) = status(&early, &["verify", "--record", "record"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("context.json") && stderr.contains("voting has not opened yet"),
+        "{stderr}"
+    );
+    support::authority(&early, "open");
+    std::fs::remove_file(early.join("record/credentials.jsonl")).unwrap();
+    let (code, stderr) = status(&early, &["verify", "--record", "record"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("credentials.jsonl")
+            && stderr.contains("a file of the set-up is missing, but later ones (context.json"),
+        "{stderr}"
+    );
     support::open_election(d, (1, 1), 2);
     std::fs::write(d.join("c.json"), r#"{"president": ["chen"]}"#).unwrap();
     support::cast(d, "voters/voter-00001.json", "c.json");
-    let post = [
-        "authority",
-        "post",
-        "--record",
-        "record",
-        "--board",
-        "board",
-    ];
-    ok(d, &post);
+    support::authority(d, "post");
 
     // Voting open: every check of the set-up, the board and the ballots so far runs and
     // passes; the tally, the shares and the result wait; exit 0, and never "VERIFIED".
@@ -613,21 +619,11 @@ fn verify_on_a_record_in_progress_checks_what_is_there_and_claims_no_result() {
     assert!(fresh.len() > kept.len() && stale_board.is_dir());
     let record = json(d, &["verify", "record", "--json"], 1);
     assert_eq!(record["result"], "not-verified");
-    ok(d, &post);
+    support::authority(d, "post");
 
     // Closed: the tally is checked; the shares and result wait.
-    ok(
-        d,
-        &[
-            "authority",
-            "close",
-            "--record",
-            "record",
-            "--board",
-            "board",
-        ],
-    );
-    ok(d, &post);
+    support::authority(d, "close");
+    support::authority(d, "post");
     let record = json(d, &["verify", "record", "--json"], 0);
     assert_eq!(record["phase"], "tallied");
     // `close` starts an empty list of decryption shares: checked (none yet), not pending.

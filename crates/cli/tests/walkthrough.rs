@@ -640,16 +640,6 @@ fn two_processes_accepting_the_same_ballot_at_once_accept_it_once() {
     assert_eq!((new, repeated), (1, 1), "{stdout:?}");
     let lines = std::fs::read_to_string(d.join("record/ballots.jsonl")).unwrap();
     assert_eq!(lines.lines().count(), 1, "{lines}");
-    let closed = ok(
-        d,
-        &[
-            "authority",
-            "close",
-            "--record",
-            "record",
-            "--board",
-            "board",
-        ],
-    );
+    let closed = support::authority(d, "close");
     assert!(closed.contains("of 1 counted ballot "), "{closed}");
 }

@@ -25,6 +25,15 @@ pub fn ok(dir: &Path, args: &[&str]) -> String {
     stdout
 }
 
+/// Run the authority's `step` (`open`, `close`, `post`, ...) on `dir/record` with the board
+/// `dir/board`, which must succeed; its standard output.
+pub fn authority(dir: &Path, step: &str) -> String {
+    ok(
+        dir,
+        &["authority", step, "--record", "record", "--board", "board"],
+    )
+}
+
 /// Create the authority's bulletin board in `dir/board` (operator key `board/operator.key`).
 pub fn init_board(dir: &Path) {
     ok(
@@ -147,17 +156,7 @@ pub fn open_election(dir: &Path, (n, k): (u32, u32), voters: u32) {
             "voters",
         ],
     );
-    ok(
-        dir,
-        &[
-            "authority",
-            "open",
-            "--record",
-            "record",
-            "--board",
-            "board",
-        ],
-    );
+    authority(dir, "open");
 }
 
 /// A demo election of 6 voters and 3 guardians (threshold 2) in `dir/demo`.
