@@ -129,10 +129,7 @@ pub fn run(args: ForensicsArgs) -> anyhow::Result<ExitCode> {
     let analysis_time = analysis_started.elapsed();
     let mut inputs = vec![args.results.as_path()];
     inputs.extend(args.map.as_deref());
-    let command = std::iter::once("fairtally".to_owned())
-        .chain(std::env::args().skip(1))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let command = Provenance::this_command();
     let source = args
         .results
         .file_name()

@@ -16,7 +16,7 @@ use fairtally_observe::{
     Accreditation, ObservationItem, Store, Submission, compare, sample_size, write_comparison,
     write_pvt,
 };
-use fairtally_results::{ElectionResults, Mapping, import};
+use fairtally_results::{ElectionResults, Mapping, Provenance, import};
 
 /// Independent observation: observers' signed protocols, voters' reports, confrontation with
 /// the official results, parallel vote tabulation.
@@ -342,9 +342,9 @@ pub fn run(args: ObserveArgs) -> anyhow::Result<ExitCode> {
         ObserveCommand::Compare { input, out, json } => {
             let results = load(&input)?;
             if json {
-                return compare_json(&results, &out);
+                return compare_json(&input, &results, &out);
             }
-            publish(&results, None, &out)?;
+            publish(&input, &results, None, &out)?;
         }
         ObserveCommand::PvtCommit { out } => {
             let secret = fairtally_observe::pvt::new_secret()?;
@@ -392,7 +392,7 @@ pub fn run(args: ObserveArgs) -> anyhow::Result<ExitCode> {
             let result = pvt_of(&results, &pvt)?;
             print_pvt(&result);
             write_pvt(&out, &result)?;
-            publish(&results, Some(&result), &out)?;
+            publish(&input, &results, Some(&result), &out)?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -670,9 +670,15 @@ fn print_pvt(p: &PvtResult) {
     }
 }
 
-fn publish(results: &ElectionResults, pvt: Option<&PvtResult>, out: &Path) -> anyhow::Result<()> {
+fn publish(
+    input: &Input,
+    results: &ElectionResults,
+    pvt: Option<&PvtResult>,
+    out: &Path,
+) -> anyhow::Result<()> {
     let c = compare(results);
-    let written = write_comparison(out, &c, pvt)?;
+    let provenance = provenance(input)?;
+    let written = write_comparison(out, &c, pvt, Some(&provenance))?;
     let s = &c.summary;
     println!("{} stations, {} flagged", s.stations, s.flagged_stations);
     for i in &s.confirmed_exceeds_official {
@@ -690,20 +696,53 @@ fn publish(results: &ElectionResults, pvt: Option<&PvtResult>, out: &Path) -> an
     for (reason, n) in &s.flagged_by_reason {
         println!("  {reason}: {n} stations");
     }
-    for path in [written.summary, written.flagged, written.report] {
+    for path in [
+        written.summary,
+        written.flagged,
+        written.regions,
+        written.report,
+    ] {
         eprintln!("wrote {}", path.display());
     }
     Ok(())
 }
 
+/// The report's provenance: the results file, the mapping and the files it joins, hashed,
+/// with the command line (a store of submissions is named there).
+fn provenance(input: &Input) -> anyhow::Result<Provenance> {
+    let mut inputs: Vec<PathBuf> = vec![input.results.clone()];
+    if let Some(map) = &input.map {
+        inputs.push(map.clone());
+        let folder = input.results.parent().unwrap_or_else(|| Path::new(""));
+        inputs.extend(
+            Mapping::from_file(map)?
+                .joins
+                .iter()
+                .map(|j| folder.join(&j.file)),
+        );
+    }
+    let paths: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    let source = input
+        .results
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    Ok(Provenance::new(&paths, Provenance::this_command(), source)?)
+}
+
 /// `observe compare --json`: the files written as without it, the summary on stdout.
-fn compare_json(results: &ElectionResults, out: &Path) -> anyhow::Result<ExitCode> {
+fn compare_json(input: &Input, results: &ElectionResults, out: &Path) -> anyhow::Result<ExitCode> {
     let c = compare(results);
-    let written = write_comparison(out, &c, None)?;
+    let provenance = provenance(input)?;
+    let written = write_comparison(out, &c, None, Some(&provenance))?;
     crate::output::print_document(
         "fairtally-observe-compare/1",
         &c.summary,
-        &[&written.summary, &written.flagged, &written.report],
+        &[
+            &written.summary,
+            &written.flagged,
+            &written.regions,
+            &written.report,
+        ],
     )?;
     Ok(ExitCode::SUCCESS)
 }

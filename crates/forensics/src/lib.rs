@@ -39,6 +39,7 @@ pub use digits::{
     MIN_SECOND_DIGIT_COUNT, OptionDigitTests, digit_tests, digit_tests_by_region,
     second_digit_probabilities,
 };
+pub use fairtally_results::{InputFile, Provenance};
 pub use fingerprint::{FINGERPRINT_BINS, Fingerprint, fingerprint};
 pub use fraud_model::{
     CleanParameters, FE_ALARM, FI_ALARM, FitSettings, FraudModelFit, fit_fraud_model,
@@ -48,7 +49,7 @@ pub use histograms::{BINS, BINS_PER_POINT, Histogram, Histograms, histograms, in
 pub use klimek_published::{
     Loss, ModelUncertainty, PUBLISHED_ALPHAS, ShareHistogramFit, fit_share_histogram,
 };
-pub use report::{InputFile, Outputs, Provenance, write_outputs};
+pub use report::{Outputs, write_outputs};
 pub use shpilkin::{ShpilkinEstimate, TurnoutBin, shpilkin_estimate};
 
 pub use election::{Election, MAX_STATION_FIGURE, Station};

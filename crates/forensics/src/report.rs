@@ -6,10 +6,8 @@
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde::Serialize;
-use sha2::{Digest, Sha256};
+use fairtally_results::Provenance;
 
 use crate::figures::{FigureCaption, write_figures};
 use crate::{Analysis, DigitTest, ForensicsError, Outcome, TestResults};
@@ -25,84 +23,6 @@ pub struct Outputs {
     pub figures: Vec<PathBuf>,
     /// The tables as CSV (`digits.csv`, and `regions.csv` with regions).
     pub tables: Vec<PathBuf>,
-}
-
-/// One input file and its SHA-256.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct InputFile {
-    /// The path as given.
-    pub path: String,
-    /// SHA-256 of its bytes, hex.
-    pub sha256: String,
-}
-
-/// Where a report comes from: enough to reproduce it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Provenance {
-    /// fairtally's version.
-    pub version: String,
-    /// When the report was made (UTC, `YYYY-MM-DD HH:MM`).
-    pub generated: String,
-    /// The input files with their SHA-256.
-    pub inputs: Vec<InputFile>,
-    /// The command line that made it.
-    pub command: String,
-    /// Where the data come from, in words (shown under every figure).
-    pub source: String,
-}
-
-impl Provenance {
-    /// Hashes the `inputs` and records the time, the version and the `command`. `source`
-    /// names where the data come from.
-    pub fn new(
-        inputs: &[&Path],
-        command: String,
-        source: String,
-    ) -> Result<Provenance, ForensicsError> {
-        let inputs = inputs
-            .iter()
-            .map(|path| {
-                let bytes = fs::read(path).map_err(|source| ForensicsError::Read {
-                    path: path.to_path_buf(),
-                    source,
-                })?;
-                Ok(InputFile {
-                    path: path.display().to_string(),
-                    sha256: hex::encode(Sha256::digest(&bytes)),
-                })
-            })
-            .collect::<Result<_, ForensicsError>>()?;
-        let seconds = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        Ok(Provenance {
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            generated: utc_minute(seconds),
-            inputs,
-            command,
-            source,
-        })
-    }
-}
-
-/// `YYYY-MM-DD HH:MM` (UTC) of a Unix time (Howard Hinnant's civil-from-days).
-fn utc_minute(seconds: u64) -> String {
-    let days = (seconds / 86_400) as i64;
-    let minute = seconds % 86_400 / 60;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        minute / 60,
-        minute % 60
-    )
 }
 
 fn write(path: &Path, contents: &[u8]) -> Result<(), ForensicsError> {
@@ -736,29 +656,6 @@ fn region_table(rows: &[Vec<String>], html: &mut String) {
     let _ = writeln!(html, "</table></div>");
 }
 
-fn provenance_footer(p: &Provenance, html: &mut String) {
-    let _ = write!(
-        html,
-        "<footer><h2>Provenance</h2><p>Made by fairtally {} on {}, with <code>{}</code>.</p><ul>",
-        escape(&p.version),
-        escape(&p.generated),
-        escape(&p.command)
-    );
-    for input in &p.inputs {
-        let _ = write!(
-            html,
-            "<li><code>{}</code>: SHA-256 <code class=hash>{}</code></li>",
-            escape(&input.path),
-            input.sha256
-        );
-    }
-    let _ = writeln!(
-        html,
-        "</ul><p class=note>Source of the data: {}. Anyone with the same files and version can rerun the command and get the same figures.</p></footer>",
-        escape(&p.source)
-    );
-}
-
 /// Writes `summary.json`, the figures (PNG and SVG), `digits.csv`, `regions.csv` (with
 /// regions) and `report.html` into `dir` (created if needed). `title` names the election in
 /// the report; `provenance` goes in its footer and under every figure.
@@ -859,7 +756,7 @@ pub fn write_outputs(
         int(analysis.settings.bootstrap as u64),
         analysis.settings.seed
     );
-    provenance_footer(provenance, &mut html);
+    html.push_str(&provenance.footer_html());
     html.push_str("</body></html>\n");
     let report = dir.join("report.html");
     write(&report, html.as_bytes())?;
@@ -896,7 +793,7 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let provenance = Provenance {
             version: "0".into(),
-            generated: utc_minute(1_764_590_400),
+            generated: fairtally_results::utc_minute(1_764_590_400),
             inputs: vec![],
             command: "fairtally forensics =cmd".into(),
             source: "simulated".into(),
@@ -941,8 +838,6 @@ mod tests {
         assert_eq!(csv_cell("a\"b"), "\"a\"\"b\"");
         assert_eq!(thousands(1_234_567.4), "1,234,567");
         assert_eq!(thousands(-38_942.0), "-38,942");
-        assert_eq!(utc_minute(0), "1970-01-01 00:00 UTC");
-        assert_eq!(utc_minute(951_782_400), "2000-02-29 00:00 UTC");
     }
 
     #[test]

@@ -102,13 +102,13 @@ fn pipeline(c: &mut Criterion) {
     group.bench_function("synthetic 100,000 stations, 3 sources", |b| {
         b.iter(|| {
             let (results, _) = import(&data, &mapping).expect("import");
-            write_comparison(&out, &compare(&results), None).expect("write")
+            write_comparison(&out, &compare(&results), None, None).expect("write")
         })
     });
     group.bench_function("russia 2012, 95,415 stations (zip)", |b| {
         b.iter(|| {
             let (results, _) = import(&russia, &russia_mapping).expect("import");
-            write_comparison(&out, &compare(&results), None).expect("write")
+            write_comparison(&out, &compare(&results), None, None).expect("write")
         })
     });
     group.finish();

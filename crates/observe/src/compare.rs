@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use fairtally_results::{ElectionOption, ElectionResults, Field, StationProtocol, StationResults};
+use fairtally_results::{
+    Coordinates, ElectionOption, ElectionResults, Field, Finding, StationProtocol, StationResults,
+};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -176,6 +178,38 @@ pub struct Summary {
     pub flagged_by_region: BTreeMap<String, u64>,
     /// Flagged stations per reason.
     pub flagged_by_reason: BTreeMap<String, u64>,
+    /// Stations per region (the denominator of the rates per region).
+    #[serde(default)]
+    pub stations_by_region: BTreeMap<String, u64>,
+    /// Stations with at least one finding from a joined observer network.
+    #[serde(default)]
+    pub stations_with_findings: u64,
+    /// Findings from joined observer networks, per finding.
+    #[serde(default)]
+    pub findings_by_kind: BTreeMap<String, u64>,
+    /// Every station that has coordinates, a flag or a finding, for maps and station tables.
+    #[serde(default)]
+    pub map: Vec<MapStation>,
+}
+
+/// One station as a map or a station table shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MapStation {
+    /// Station id.
+    pub id: String,
+    /// Region, if known.
+    pub region: Option<String>,
+    /// The station's page at the commission's site (a source link), if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Where it is, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordinates: Option<Coordinates>,
+    /// Why fairtally flags it (empty: not flagged).
+    pub reasons: Vec<Reason>,
+    /// What joined observer networks found there, in words, with who found it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
 }
 
 /// The whole confrontation: summary, flags and chart points.
@@ -459,7 +493,29 @@ pub fn compare(results: &ElectionResults) -> Comparison {
         .filter(|(_, n)| **n > 0)
         .map(|(i, n)| (i.label(options), *n))
         .collect();
+    let map = map_stations(results, &tally.flags);
+    let mut stations_by_region = BTreeMap::new();
+    let mut findings_by_kind = BTreeMap::new();
+    for s in &results.stations {
+        let region = s
+            .station
+            .region
+            .clone()
+            .unwrap_or_else(|| "(unknown)".to_owned());
+        *stations_by_region.entry(region).or_insert(0) += 1;
+        for f in &s.station.findings {
+            *findings_by_kind.entry(f.finding.clone()).or_insert(0) += 1;
+        }
+    }
     let summary = Summary {
+        stations_by_region,
+        stations_with_findings: results
+            .stations
+            .iter()
+            .filter(|s| !s.station.findings.is_empty())
+            .count() as u64,
+        findings_by_kind,
+        map,
         election: results.name.clone(),
         options: options.clone(),
         stations: results.stations.len() as u64,
@@ -480,6 +536,38 @@ pub fn compare(results: &ElectionResults) -> Comparison {
         flags: tally.flags,
         points: tally.points,
     }
+}
+
+/// The stations a map or station table shows: those with coordinates, a flag or a finding,
+/// in the results' order, each with its reasons (sorted, once each).
+fn map_stations(results: &ElectionResults, flags: &[Flag]) -> Vec<MapStation> {
+    let mut reasons: std::collections::HashMap<&str, Vec<Reason>> = Default::default();
+    for f in flags {
+        reasons
+            .entry(f.station.as_str())
+            .or_default()
+            .push(f.reason);
+    }
+    results
+        .stations
+        .iter()
+        .filter_map(|s| {
+            let st = &s.station;
+            let mut why = reasons.remove(st.id.as_str()).unwrap_or_default();
+            why.sort();
+            why.dedup();
+            (st.coordinates.is_some() || !why.is_empty() || !st.findings.is_empty()).then(|| {
+                MapStation {
+                    id: st.id.clone(),
+                    region: st.region.clone(),
+                    url: st.url.clone(),
+                    coordinates: st.coordinates,
+                    reasons: why,
+                    findings: st.findings.clone(),
+                }
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -544,6 +632,36 @@ mod tests {
         assert!(c.flags.is_empty(), "{:?}", c.flags);
         assert_eq!(c.summary.flagged_stations, 0);
         assert_eq!(c.points.len(), 6); // 2 options × (2 observers + photo-confirmed)
+    }
+
+    #[test]
+    fn the_map_lists_each_flagged_station_once_with_its_reasons() {
+        let mut results = election(vec![
+            report(Source::Official, [60, 40], None),
+            report(observer("ann"), [50, 40], None),
+            report(Source::Voters, [70, 45], Some([65, 41])),
+        ]);
+        let c = compare(&results);
+        assert_eq!(c.summary.map.len(), 1);
+        let s = &c.summary.map[0];
+        assert_eq!(
+            s.reasons,
+            [
+                Reason::ConfirmedExceedsOfficial,
+                Reason::DiffersFromOfficial
+            ]
+        );
+        assert_eq!(s.coordinates, None);
+        assert_eq!(c.summary.stations_by_region.get("R"), Some(&1));
+        // A station with neither flag, finding nor coordinates is left out of the map; one
+        // with coordinates is in it.
+        results.stations[0].reports.truncate(1);
+        assert!(compare(&results).summary.map.is_empty());
+        results.stations[0].station.coordinates = Some(Coordinates {
+            latitude: 53.9,
+            longitude: 27.6,
+        });
+        assert_eq!(compare(&results).summary.map.len(), 1);
     }
 
     #[test]

@@ -24,12 +24,14 @@ pub mod keys;
 mod output;
 pub mod pvt;
 mod report;
+mod report_map;
 mod sample_size;
 pub mod signed;
 pub mod store;
 
 pub use compare::{
-    CheckSummary, Comparison, Flag, Item, ItemComparison, Point, Reason, Summary, compare,
+    CheckSummary, Comparison, Flag, Item, ItemComparison, MapStation, Point, Reason, Summary,
+    compare,
 };
 pub use error::ObserveError;
 pub use fairtally_results::spreadsheet_safe;

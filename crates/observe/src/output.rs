@@ -1,15 +1,16 @@
-//! Writing a confrontation to a directory: `summary.json`, `flagged.csv` and `report.html`,
-//! every CSV cell through [`spreadsheet_safe`].
+//! Writing a confrontation to a directory: `summary.json`, `flagged.csv`, `regions.csv` and
+//! `report.html`, every CSV cell through [`spreadsheet_safe`].
 
 use std::path::{Path, PathBuf};
 
 use fairtally_files::{Access, write_atomic};
-use fairtally_results::spreadsheet_safe;
+use fairtally_results::{Provenance, spreadsheet_safe};
 
 use crate::compare::Comparison;
 use crate::error::ObserveError;
 use crate::pvt::PvtResult;
 use crate::report::render_report;
+use crate::report_map::region_rows;
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> ObserveError + '_ {
     move |source| ObserveError::Io {
@@ -58,21 +59,25 @@ pub struct Written {
     pub summary: PathBuf,
     /// `flagged.csv`.
     pub flagged: PathBuf,
+    /// `regions.csv`: the rates per region.
+    pub regions: PathBuf,
     /// `report.html`.
     pub report: PathBuf,
 }
 
-/// Writes `summary.json`, `flagged.csv` and `report.html` into `dir` (created if needed).
-/// `pvt`, when given, is added to the report.
+/// Writes `summary.json`, `flagged.csv`, `regions.csv` and `report.html` into `dir` (created
+/// if needed). `pvt`, when given, is added to the report, and `provenance` to its footer.
 pub fn write_comparison(
     dir: &Path,
     comparison: &Comparison,
     pvt: Option<&PvtResult>,
+    provenance: Option<&Provenance>,
 ) -> Result<Written, ObserveError> {
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let written = Written {
         summary: dir.join("summary.json"),
         flagged: dir.join("flagged.csv"),
+        regions: dir.join("regions.csv"),
         report: dir.join("report.html"),
     };
     let json = serde_json::to_vec_pretty(&comparison.summary)
@@ -83,7 +88,12 @@ pub fn write_comparison(
         &flagged_csv(comparison, &written.flagged)?,
         Access::Public,
     )?;
-    let html = render_report(comparison, pvt)?;
+    write_atomic(
+        &written.regions,
+        &regions_csv(comparison, &written.regions)?,
+        Access::Public,
+    )?;
+    let html = render_report(comparison, pvt, provenance)?;
     write_atomic(&written.report, html.as_bytes(), Access::Public)?;
     Ok(written)
 }
@@ -109,6 +119,35 @@ pub fn write_pvt(dir: &Path, pvt: &PvtResult) -> Result<[PathBuf; 2], ObserveErr
     }
     write_atomic(&csv_path, &csv.into_bytes()?, Access::Public)?;
     Ok([json_path, csv_path])
+}
+
+/// `regions.csv`: per region, stations, flagged stations and stations with observers'
+/// findings, with their shares, the highest share flagged first.
+fn regions_csv(comparison: &Comparison, path: &Path) -> Result<Vec<u8>, ObserveError> {
+    let mut out = SafeCsv::new(path);
+    out.row([
+        "region",
+        "stations",
+        "flagged",
+        "percent_flagged",
+        "with_findings",
+        "percent_with_findings",
+    ])?;
+    // Percentages as plain numbers, so a spreadsheet reads them as numbers.
+    let percent =
+        |part: u64, whole: u64| format!("{:.2}", 100.0 * part as f64 / whole.max(1) as f64);
+    for r in region_rows(&comparison.summary) {
+        let cells = [
+            r.region.clone(),
+            r.stations.to_string(),
+            r.flagged.to_string(),
+            percent(r.flagged, r.stations),
+            r.with_findings.to_string(),
+            percent(r.with_findings, r.stations),
+        ];
+        out.row(cells.iter().map(String::as_str))?;
+    }
+    out.into_bytes()
 }
 
 /// `flagged.csv`: one row per finding, with the station, region, reason, figure, official and

@@ -1,5 +1,6 @@
 //! `report.html`: one self-contained page (inline SVG charts drawn with plotters, no external
-//! files or scripts) with the confrontation's tables and charts, and the PVT if there is one.
+//! files or scripts) with the confrontation's tables and charts, the map of the stations and
+//! the rates per region ([`crate::report_map`]), the PVT if there is one, and the provenance.
 
 use std::fmt::Write as _;
 
@@ -8,6 +9,8 @@ use plotters::prelude::*;
 use crate::compare::{Comparison, ItemComparison, Point};
 use crate::error::ObserveError;
 use crate::pvt::PvtResult;
+use crate::report_map::{findings_table, map_section, region_table};
+use fairtally_results::Provenance;
 
 /// Most points drawn per scatter chart; beyond that, stations above the diagonal are kept and
 /// the rest thinned evenly (the tables count them all).
@@ -17,7 +20,7 @@ const MAX_FLAG_ROWS: usize = 300;
 /// Most regions in the bar chart.
 const MAX_REGIONS: usize = 40;
 
-fn chart_error(chart: &str) -> impl Fn(String) -> ObserveError + '_ {
+pub(crate) fn chart_error(chart: &str) -> impl Fn(String) -> ObserveError + '_ {
     move |reason| ObserveError::Chart {
         chart: chart.to_owned(),
         reason,
@@ -162,7 +165,7 @@ fn pvt_chart(p: &PvtResult) -> Result<String, ObserveError> {
 }
 
 /// HTML-escapes text.
-fn esc(text: &str) -> String {
+pub(crate) fn esc(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -280,7 +283,7 @@ fn region_bars(regions: &[(&String, &u64)]) -> Result<String, ObserveError> {
 }
 
 /// A count with thousands separators.
-fn thousands(value: u64) -> String {
+pub(crate) fn thousands(value: u64) -> String {
     let digits = value.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
@@ -408,8 +411,12 @@ fn headline(c: &Comparison) -> String {
     text
 }
 
-/// Renders the page.
-pub fn render_report(c: &Comparison, pvt: Option<&PvtResult>) -> Result<String, ObserveError> {
+/// Renders the page; `provenance` (inputs, command, date) goes in its footer.
+pub fn render_report(
+    c: &Comparison,
+    pvt: Option<&PvtResult>,
+    provenance: Option<&Provenance>,
+) -> Result<String, ObserveError> {
     let s = &c.summary;
     let mut html = String::with_capacity(1 << 20);
     let _ = write!(
@@ -527,6 +534,9 @@ pub fn render_report(c: &Comparison, pvt: Option<&PvtResult>) -> Result<String, 
         }
         html.push_str("</table>");
     }
+    html.push_str(&region_table(s));
+    html.push_str(&map_section(s)?);
+    html.push_str(&findings_table(s));
     if let Some(p) = pvt {
         html.push_str(&pvt_section(p, &s.options)?);
     }
@@ -536,18 +546,33 @@ pub fn render_report(c: &Comparison, pvt: Option<&PvtResult>) -> Result<String, 
             "<h2>Findings</h2><p>The first {} of {} findings, the most serious first; \
              <a href=flagged.csv>flagged.csv</a> lists them all.</p><table><tr><th>station</th>\
              <th>region</th><th>reason</th><th>figure</th><th>official</th><th>other</th>\
-             <th>source</th><th>detail</th></tr>",
+             <th>source</th><th>detail</th>{}</tr>",
             c.flags.len().min(MAX_FLAG_ROWS),
-            c.flags.len()
+            c.flags.len(),
+            if s.stations_with_findings > 0 {
+                "<th>observers' findings at the station</th>"
+            } else {
+                ""
+            }
         );
+        let stations: std::collections::HashMap<&str, &crate::MapStation> =
+            s.map.iter().map(|m| (m.id.as_str(), m)).collect();
         let number = |v: Option<u64>| v.map(thousands).unwrap_or_default();
         let mut flags: Vec<&crate::Flag> = c.flags.iter().collect();
         flags.sort_by_key(|f| reason_words(f.reason).0);
         for f in flags.into_iter().take(MAX_FLAG_ROWS) {
+            let station = stations.get(f.station.as_str());
+            // The station's page at the commission's site, where the data gives one.
+            let name = match station.and_then(|m| m.url.as_deref()) {
+                Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                    format!("<a href=\"{}\">{}</a>", esc(url), esc(&f.station))
+                }
+                _ => esc(&f.station),
+            };
             let _ = write!(
                 html,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&f.station),
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+                name,
                 esc(f.region.as_deref().unwrap_or("")),
                 reason_words(f.reason).1,
                 esc(&item_name(&f.item, &s.options)),
@@ -556,8 +581,18 @@ pub fn render_report(c: &Comparison, pvt: Option<&PvtResult>) -> Result<String, 
                 esc(&f.source),
                 esc(&f.detail)
             );
+            if s.stations_with_findings > 0 {
+                let words: Vec<String> = station
+                    .map(|m| m.findings.iter().map(|x| esc(&x.finding)).collect())
+                    .unwrap_or_default();
+                let _ = write!(html, "<td>{}</td>", words.join("; "));
+            }
+            html.push_str("</tr>");
         }
         html.push_str("</table>");
+    }
+    if let Some(p) = provenance {
+        html.push_str(&p.footer_html());
     }
     let _ = writeln!(
         html,

@@ -50,7 +50,7 @@ fn belarus_photo_confirmed_ballots_exceed_official_votes() {
     );
     assert_eq!(c.summary.stations_with_voters, 5_709);
     let dir = tempfile::tempdir().unwrap();
-    let written = write_comparison(dir.path(), &c, None).unwrap();
+    let written = write_comparison(dir.path(), &c, None, None).unwrap();
     let html = std::fs::read_to_string(&written.report).unwrap();
     assert!(html.contains("<svg"));
     let csv = std::fs::read_to_string(&written.flagged).unwrap();
@@ -122,7 +122,7 @@ fn russia_2012_official_protocols_mostly_add_up() {
 #[test]
 fn reports_use_names_and_open_with_a_headline() {
     let results = load("belarus-2020/voice.csv", "belarus-2020-voice.toml");
-    let html = fairtally_observe::render_report(&compare(&results), None).unwrap();
+    let html = fairtally_observe::render_report(&compare(&results), None, None).unwrap();
     assert!(html.contains("<html lang=en>") && html.contains("name=viewport"));
     assert!(html.contains(
         "448 of 5,709 stations are flagged. At 441 stations more voters photographed their ballot"
@@ -140,10 +140,60 @@ fn reports_use_names_and_open_with_a_headline() {
         base: ShareBase::Counted,
     };
     let pvt = run_pvt(&results, &plan).unwrap();
-    let html = fairtally_observe::render_report(&compare(&results), Some(&pvt)).unwrap();
+    let html = fairtally_observe::render_report(&compare(&results), Some(&pvt), None).unwrap();
     assert!(html.contains("<b>REHEARSAL.</b>"));
     assert!(html.contains("<td>Путин Владимир Владимирович</td>"));
     // No observers' or voters' figures: no empty sections.
     assert!(!html.contains("Proof without statistics"));
     assert!(!html.contains("Official against observed, per station"));
+    // The Russian data has no coordinates and no findings: no map, no findings column; its
+    // stations link to their page at the commission's site.
+    assert!(!html.contains("Where the stations are") && !html.contains("Observers' findings"));
+    assert!(
+        html.contains("<td><a href=\"http"),
+        "a flagged station links to its page"
+    );
+}
+
+/// Belarus: the stations on a map drawn from their coordinates, the Zubr observers' findings
+/// joined by station and shown beside fairtally's flags, rates per region with their
+/// denominators (also as regions.csv), and the provenance of every input.
+#[test]
+fn belarus_report_has_the_map_the_zubr_findings_and_the_rates_per_region() {
+    let results = load("belarus-2020/voice.csv", "belarus-2020-voice.toml");
+    let c = compare(&results);
+    let s = &c.summary;
+    assert_eq!(s.stations_by_region.get("Minsk city"), Some(&731));
+    assert_eq!(s.flagged_by_region.get("Minsk city"), Some(&283));
+    assert_eq!(s.stations_with_findings, 1_438);
+    assert_eq!(s.map.len(), 5_709, "every station has coordinates");
+    let flagged_on_map = s.map.iter().filter(|m| !m.reasons.is_empty()).count() as u64;
+    assert_eq!(flagged_on_map, s.flagged_stations);
+    let data =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/belarus-2020/voice.csv");
+    let provenance = fairtally_results::Provenance::new(
+        &[&data],
+        "fairtally observe compare".into(),
+        "voice.csv".into(),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let written = write_comparison(dir.path(), &c, None, Some(&provenance)).unwrap();
+    let html = std::fs::read_to_string(&written.report).unwrap();
+    assert!(html.contains("<h2>Where the stations are</h2>"));
+    assert!(
+        html.contains("role=img aria-label=\"Map of "),
+        "the map has an accessible name"
+    );
+    assert!(html.contains("40 stations far from the others (abroad) are not drawn"));
+    assert!(html.contains("<th>observers' findings at the station</th>"));
+    assert!(html.contains("observers not let in (no-let-observer-in)"));
+    assert!(html.contains("<h3>Rates per region</h3>") && html.contains("38.7 %"));
+    assert!(
+        html.contains("<footer><h2>Provenance</h2>") && html.contains(&provenance.inputs[0].sha256)
+    );
+    let regions = std::fs::read_to_string(&written.regions).unwrap();
+    let lines: Vec<&str> = regions.lines().collect();
+    assert_eq!(lines.len(), 8, "a header and 7 regions: {regions}");
+    assert_eq!(lines[1], "Minsk city,731,283,38.71,538,73.60");
 }

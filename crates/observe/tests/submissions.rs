@@ -233,7 +233,7 @@ fn flagged_csv_neutralises_formulas_but_keeps_numbers() {
         .0;
     let c = compare(&results);
     let dir = tempfile::tempdir().unwrap();
-    let written = fairtally_observe::write_comparison(dir.path(), &c, None).unwrap();
+    let written = fairtally_observe::write_comparison(dir.path(), &c, None, None).unwrap();
     let mut reader = csv::Reader::from_path(&written.flagged).unwrap();
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     let by_station = |station: &str| {

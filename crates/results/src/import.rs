@@ -64,6 +64,18 @@ pub fn import_with_limits(
     mapping: &Mapping,
     limits: &ImportLimits,
 ) -> Result<(ElectionResults, ImportSummary), ResultsError> {
+    let (mut results, mut summary) = import_file(path, mapping, limits)?;
+    let folder = path.parent().unwrap_or_else(|| Path::new(""));
+    crate::join::apply(&mut results, &mut summary, mapping, folder, limits)?;
+    Ok((results, summary))
+}
+
+/// The results file alone, before joins.
+fn import_file(
+    path: &Path,
+    mapping: &Mapping,
+    limits: &ImportLimits,
+) -> Result<(ElectionResults, ImportSummary), ResultsError> {
     let file = File::open(path).map_err(|source| ResultsError::Io {
         path: path.to_path_buf(),
         source,
@@ -126,12 +138,23 @@ pub fn import_with_limits(
     read_csv(reader, &origin, mapping, Some(size), limits)
 }
 
-/// Imports CSV from any reader; `origin` names it in errors and in the summary.
+/// Imports CSV from any reader; `origin` names it in errors and in the summary. A mapping
+/// that joins other files (`[[join]]`) needs the results' folder: use [`import`].
 pub fn import_reader<R: Read>(
     reader: R,
     origin: &Path,
     mapping: &Mapping,
 ) -> Result<(ElectionResults, ImportSummary), ResultsError> {
+    if !mapping.joins.is_empty() {
+        return Err(ResultsError::MappingInvalid {
+            path: mapping.origin.clone(),
+            item: "join".to_owned(),
+            reason: format!(
+                "joins files beside the results, but {} is read from a stream, not a folder",
+                origin.display()
+            ),
+        });
+    }
     read_csv(
         Bounded::new(reader, None),
         origin,
@@ -383,6 +406,14 @@ fn read_csv<R: Read>(
                 .summary
                 .rows_without_figures
                 .insert(kind.name().to_owned(), empty);
+        }
+    }
+    let names = &mapping.station.region_names;
+    if !names.is_empty() {
+        for s in &mut importer.results.stations {
+            if let Some(name) = s.station.region.as_ref().and_then(|r| names.get(r)) {
+                s.station.region = Some(name.clone());
+            }
         }
     }
     Ok((importer.results, importer.summary))
@@ -836,6 +867,8 @@ impl Importer<'_> {
                 .registered
                 .as_ref()
                 .and_then(|c| count(record, c, &mut problems)),
+            coordinates: None,
+            findings: Vec::new(),
         };
         let mut reports = Vec::with_capacity(plan.sources.len());
         let mut without_figures = Vec::new();

@@ -24,6 +24,9 @@
 //! # Ok::<(), fairtally_results::ResultsError>(())
 //! ```
 //!
+//! A mapping may also join other files to the stations by id (`[[join]]`): their coordinates,
+//! or the findings of an observer network, each row checked like the results' own.
+//!
 //! Nothing is dropped silently: the [`ImportSummary`] counts rows read, imported and skipped,
 //! every kind of problem with its first occurrences (line and column), the rows in which a
 //! source had no figures, and the columns the mapping does not use.
@@ -32,8 +35,10 @@ mod csv_cell;
 mod election;
 mod error;
 mod import;
+mod join;
 mod mapping;
 mod protocol;
+mod provenance;
 mod station;
 mod summary;
 
@@ -42,9 +47,12 @@ pub use election::{ElectionOption, ElectionResults};
 pub use error::ResultsError;
 pub use import::{ImportLimits, import, import_reader, import_with_limits};
 pub use mapping::{
-    BadValuePolicy, CountSpec, CountsSpec, ElectionSpec, FieldsSpec, FormatSpec, Mapping,
-    SourceKind, SourceSpec, StationSpec, TextSpec,
+    BadValuePolicy, CoordinatesSpec, CountSpec, CountsSpec, ElectionSpec, FieldsSpec, FindingsSpec,
+    FormatSpec, JoinSpec, Mapping, SourceKind, SourceSpec, StationSpec, TextSpec,
 };
 pub use protocol::{Field, StationProtocol};
-pub use station::{Report, Source, Station, StationResults};
-pub use summary::{Action, EXAMPLES_KEPT, ImportSummary, Issue, IssueCount, QUOTED_CHARS};
+pub use provenance::{InputFile, Provenance, utc_minute};
+pub use station::{Coordinates, Finding, Report, Source, Station, StationResults};
+pub use summary::{
+    Action, EXAMPLES_KEPT, ImportSummary, Issue, IssueCount, JoinSummary, QUOTED_CHARS,
+};

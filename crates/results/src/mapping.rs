@@ -27,6 +27,9 @@ pub struct Mapping {
     /// the voters' reports.
     #[serde(rename = "source")]
     pub sources: Vec<SourceSpec>,
+    /// Other files joined to the stations by id (`[[join]]` tables): coordinates, findings.
+    #[serde(default, rename = "join")]
+    pub joins: Vec<JoinSpec>,
     /// The file the mapping was read from, for error messages.
     #[serde(skip)]
     pub origin: PathBuf,
@@ -176,6 +179,10 @@ pub struct StationSpec {
     /// Region.
     #[serde(default)]
     pub region: Option<TextSpec>,
+    /// Names of the regions by the value `region` reads (`"07" = "Minsk city"`), for reports;
+    /// a region without a name here keeps its value.
+    #[serde(default)]
+    pub region_names: BTreeMap<String, String>,
     /// District or territorial commission.
     #[serde(default)]
     pub district: Option<TextSpec>,
@@ -191,6 +198,42 @@ pub struct StationSpec {
     /// Voters on the register.
     #[serde(default)]
     pub registered: Option<CountSpec>,
+}
+
+/// `[[join]]`: another CSV file with one row per station, joined by the station's id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JoinSpec {
+    /// The file, relative to the folder of the results file (a `.zip`'s folder for archives).
+    pub file: PathBuf,
+    /// Its column holding the station id, as `station.id` gives it.
+    pub key: String,
+    /// Where its columns give each station's coordinates.
+    #[serde(default)]
+    pub coordinates: Option<CoordinatesSpec>,
+    /// Its true/false columns, each a finding about the station.
+    #[serde(default)]
+    pub findings: Option<FindingsSpec>,
+}
+
+/// `coordinates = { latitude = "…", longitude = "…" }`: decimal degrees.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoordinatesSpec {
+    /// The latitude column.
+    pub latitude: String,
+    /// The longitude column.
+    pub longitude: String,
+}
+
+/// `findings`: who found them, and per true/false column the finding in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FindingsSpec {
+    /// Who reports them (e.g. `Zubr observers`).
+    pub source: String,
+    /// Column → the finding in words, for a station where the column is true.
+    pub columns: BTreeMap<String, String>,
 }
 
 /// The kind of a source of figures in a row.
@@ -321,6 +364,46 @@ impl Mapping {
         }
     }
 
+    /// A join must bring something, from a file beside the results (no absolute path, no
+    /// `..`: a mapping names data, it does not reach elsewhere on the disk).
+    fn check_joins(&self) -> Result<(), ResultsError> {
+        for (i, j) in self.joins.iter().enumerate() {
+            let item = format!("join[{i}]");
+            let plain = j
+                .file
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+            if j.file.as_os_str().is_empty() || !plain {
+                return Err(self.invalid(
+                    format!("{item}.file"),
+                    format!(
+                        "must name a file beside the results (no absolute path or `..`), not {:?}",
+                        j.file.display().to_string()
+                    ),
+                ));
+            }
+            if j.key.is_empty() {
+                return Err(self.invalid(format!("{item}.key"), "empty column name"));
+            }
+            match (&j.coordinates, &j.findings) {
+                (None, None) => {
+                    return Err(self.invalid(
+                        item,
+                        "joins nothing: give `coordinates` or `findings` (or both)",
+                    ));
+                }
+                (_, Some(f)) if f.columns.is_empty() || f.source.is_empty() => {
+                    return Err(self.invalid(
+                        format!("{item}.findings"),
+                        "needs a `source` and at least one column",
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     /// Checks what TOML cannot: known and unique options, a usable delimiter, at least one
     /// source, observers named, no empty column lists.
     fn check(&self) -> Result<(), ResultsError> {
@@ -351,6 +434,7 @@ impl Mapping {
         if self.sources.is_empty() {
             return Err(self.invalid("source", "the mapping has no [[source]] table"));
         }
+        self.check_joins()?;
         let mut texts: Vec<(String, &TextSpec)> = vec![("station.id".into(), &self.station.id)];
         for (name, t) in [
             ("region", &self.station.region),

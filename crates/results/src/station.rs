@@ -23,6 +23,34 @@ pub struct Station {
     pub url: Option<String>,
     /// Voters on the register, as the station list gives it (a protocol may repeat it).
     pub registered: Option<u64>,
+    /// Where the station is, from a joined file (`[[join]]` with `coordinates`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordinates: Option<Coordinates>,
+    /// What others found at the station, from joined files (`[[join]]` with `findings`), e.g.
+    /// an observer network's violation reports.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
+}
+
+/// A point on the Earth in decimal degrees (WGS 84), checked to lie within range.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Coordinates {
+    /// Latitude, -90 to 90.
+    pub latitude: f64,
+    /// Longitude, -180 to 180.
+    pub longitude: f64,
+}
+
+// Coordinates are only ever read from text and checked to be finite, so equality is total.
+impl Eq for Coordinates {}
+
+/// One finding about a station from a source outside the results (an observer network).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Who found it, as the mapping names them (e.g. `Zubr observers`).
+    pub source: String,
+    /// What was found, in words.
+    pub finding: String,
 }
 
 /// Who produced a protocol.

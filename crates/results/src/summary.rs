@@ -101,6 +101,28 @@ pub struct ImportSummary {
     pub issues: BTreeMap<String, IssueCount>,
     /// Header columns the mapping does not use.
     pub unused_columns: Vec<String>,
+    /// What each joined file (`[[join]]`) brought.
+    #[serde(default)]
+    pub joined: Vec<JoinSummary>,
+}
+
+/// The account of one joined file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinSummary {
+    /// The file.
+    pub file: PathBuf,
+    /// Data rows read.
+    pub rows: u64,
+    /// Stations of the results that got a row.
+    pub stations: u64,
+    /// Rows whose station is not in the results (skipped).
+    pub unknown_stations: u64,
+    /// Stations of the results without a row in the file.
+    pub stations_without_row: u64,
+    /// Stations given coordinates.
+    pub with_coordinates: u64,
+    /// Findings attached to stations.
+    pub findings: u64,
 }
 
 impl ImportSummary {
@@ -175,6 +197,20 @@ impl fmt::Display for ImportSummary {
         }
         if !self.unused_columns.is_empty() {
             writeln!(f, "  columns not used: {}", self.unused_columns.join(", "))?;
+        }
+        for j in &self.joined {
+            writeln!(
+                f,
+                "  joined {}: rows {}, stations matched {} (with coordinates {}, findings {}), \
+                 rows for no station {}, stations without a row {}",
+                j.file.display(),
+                j.rows,
+                j.stations,
+                j.with_coordinates,
+                j.findings,
+                j.unknown_stations,
+                j.stations_without_row
+            )?;
         }
         Ok(())
     }

@@ -125,7 +125,7 @@ fn belarus_voice_carries_official_figures_and_voters_reports() {
             .contains(&"ignore_registered".to_owned())
     );
     let first = &results.stations[0];
-    assert_eq!(first.station.region.as_deref(), Some("01"));
+    assert_eq!(first.station.region.as_deref(), Some("Brest"));
     assert_eq!(first.station.district.as_deref(), Some("010"));
     let voters = first.voters().map(|r| (&r.source, r.confirmed.clone()));
     let tihanovkaja = results.option_index("tihanovkaja").unwrap_or(usize::MAX);
