@@ -17,6 +17,7 @@ use fairtally_election::{authority, bulletin};
 
 use crate::board::{operator_key, print_checkpoint};
 use crate::files::read;
+use crate::output::counted;
 use crate::progress::Bars;
 use crate::report::print_result;
 
@@ -189,10 +190,11 @@ pub fn run(command: AuthorityCommand) -> anyhow::Result<ExitCode> {
             let parameters = ElectionParameters::new(guardians, threshold, &policy)?;
             authority::create_election(&record, &manifest, &parameters)?;
             println!(
-                "Created election {:?} in {}: {} contests, {guardians} guardians, threshold {threshold}.",
+                "Created election {:?} in {}: {}, {}, threshold {threshold}.",
                 manifest.election,
                 record.display(),
-                manifest.contests.len()
+                counted(manifest.contests.len() as u64, "contest", "contests"),
+                counted(guardians, "guardian", "guardians")
             );
         }
         AuthorityCommand::AddGuardians { record, publics } => {
@@ -203,8 +205,8 @@ pub fn run(command: AuthorityCommand) -> anyhow::Result<ExitCode> {
             guardians.sort_by_key(|g| g.index);
             authority::publish_guardians(&record, &guardians)?;
             println!(
-                "Published {} guardians; their proofs verify.",
-                guardians.len()
+                "Published {}; their proofs verify.",
+                counted(guardians.len() as u64, "guardian", "guardians")
             );
         }
         AuthorityCommand::AddCeremony {
@@ -216,8 +218,9 @@ pub fn run(command: AuthorityCommand) -> anyhow::Result<ExitCode> {
             let (board, operator) = board.open()?;
             let setup = ballot_box::open_voting(&record, board, &operator)?;
             println!(
-                "Voting is open. {} credentials. Election base hash {}. The set-up is on the board.",
-                setup.context.credentials, setup.context.base_hash
+                "Voting is open. {}. Election base hash {}. The set-up is on the board.",
+                counted(setup.context.credentials, "credential", "credentials"),
+                setup.context.base_hash
             );
         }
         AuthorityCommand::Accept {
@@ -261,8 +264,8 @@ pub fn run(command: AuthorityCommand) -> anyhow::Result<ExitCode> {
             let (board, operator) = board.open()?;
             let tally = BallotBox::open(&record, board, &operator)?.close(&Bars::default())?;
             println!(
-                "Voting is closed. Encrypted tally of {} counted ballots published and posted.",
-                tally.ballots
+                "Voting is closed. Encrypted tally of {} published and posted.",
+                counted(tally.ballots, "counted ballot", "counted ballots")
             );
         }
         AuthorityCommand::AddShare {

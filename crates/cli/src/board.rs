@@ -34,8 +34,8 @@ const OPERATOR_KEY: &str = "operator.key";
 pub enum BoardCommand {
     /// Create a new board: an operator key (DIR/operator.key), an empty signed log, its public files.
     Init {
-        /// Board directory to create.
-        dir: PathBuf,
+        #[command(flatten)]
+        dir: BoardDir,
         /// The log's name, e.g. `board.example.org/election-2026`.
         #[arg(long)]
         origin: String,
@@ -53,8 +53,8 @@ pub enum BoardCommand {
     },
     /// Set the witnesses a checkpoint needs (m of n) for this board and its mirrors.
     Policy {
-        /// Board directory.
-        dir: PathBuf,
+        #[command(flatten)]
+        dir: BoardDir,
         /// A witness's public key (vkey); repeat for each witness.
         #[arg(long = "witness")]
         witnesses: Vec<String>,
@@ -76,26 +76,26 @@ pub enum BoardCommand {
     },
     /// Sign a checkpoint of the board as it is and publish it.
     Checkpoint {
-        /// Board directory.
-        dir: PathBuf,
+        #[command(flatten)]
+        dir: BoardDir,
         /// Operator key (default DIR/operator.key).
         #[arg(long)]
         key: Option<PathBuf>,
     },
     /// Bring the static files in DIR/public up to the latest checkpoint.
     Publish {
-        /// Board directory.
-        dir: PathBuf,
+        #[command(flatten)]
+        dir: BoardDir,
     },
     /// Show the board's size, latest checkpoint and cosignatures.
     Status {
-        /// Board directory.
-        dir: PathBuf,
+        #[command(flatten)]
+        dir: BoardDir,
     },
     /// Write a bundle of the entries from SIZE on, with the latest checkpoint and proofs.
     Export {
-        /// Board directory.
-        dir: PathBuf,
+        #[command(flatten)]
+        dir: BoardDir,
         /// First entry to include (the size the receiver already has).
         #[arg(long, default_value_t = 0)]
         from: u64,
@@ -169,6 +169,35 @@ pub enum BoardCommand {
     /// Offline outbox: keep submissions until they are on the board.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+}
+
+/// The board directory: `--board DIR`, as in `authority` and `observe post`; the positional DIR
+/// of earlier releases is still accepted (hidden).
+#[derive(Args)]
+pub struct BoardDir {
+    /// The board directory.
+    #[arg(
+        long = "board",
+        id = "board_flag",
+        value_name = "DIR",
+        required_unless_present = "board_dir"
+    )]
+    flag: Option<PathBuf>,
+    /// The board directory (old spelling of --board).
+    #[arg(
+        id = "board_dir",
+        value_name = "DIR",
+        hide = true,
+        conflicts_with = "board_flag"
+    )]
+    positional: Option<PathBuf>,
+}
+
+impl BoardDir {
+    /// The directory, however it was given.
+    pub fn path(self) -> PathBuf {
+        self.flag.or(self.positional).unwrap_or_default()
+    }
 }
 
 /// Arguments of `fairtally board append`.
@@ -308,7 +337,8 @@ fn read_entries(kind: &EntryKind, files: &[PathBuf]) -> anyhow::Result<Vec<Entry
 /// [`print_signers`]).
 pub(crate) fn print_checkpoint(signed: &SignedCheckpoint) {
     let cp = signed.checkpoint();
-    println!("checkpoint: {} entries, root {}", cp.size, hex_root(signed));
+    let entries = crate::output::counted(cp.size, "entry", "entries");
+    println!("checkpoint: {entries}, root {}", hex_root(signed));
 }
 
 /// Prints a checkpoint with the signature lines that verified under `policy`: only those are
@@ -349,6 +379,7 @@ fn now() -> u64 {
 pub fn run(command: BoardCommand) -> anyhow::Result<ExitCode> {
     match command {
         BoardCommand::Init { dir, origin } => {
+            let dir = dir.path();
             let signer = NoteSigner::generate(&origin, KeyRole::Operator)?;
             let policy = TrustPolicy::operator_only(signer.verifier());
             let mut board = Board::create(&dir, &policy)?;
@@ -382,6 +413,7 @@ pub fn run(command: BoardCommand) -> anyhow::Result<ExitCode> {
             witnesses,
             quorum,
         } => {
+            let dir = dir.path();
             let mut board = Board::open(&dir)?;
             let witnesses = witnesses
                 .iter()
@@ -413,12 +445,14 @@ pub fn run(command: BoardCommand) -> anyhow::Result<ExitCode> {
             print_checkpoint(&posted.checkpoint);
         }
         BoardCommand::Checkpoint { dir, key } => {
+            let dir = dir.path();
             let signer = operator_key(&dir, key.as_deref())?;
             let mut board = Board::open(&dir)?;
             print_checkpoint(&board.sign_checkpoint(&signer)?);
             board.publish()?;
         }
         BoardCommand::Publish { dir } => {
+            let dir = dir.path();
             let report = Board::open(&dir)?.publish()?;
             println!(
                 "published {} entries to {} ({} files written)",
@@ -428,6 +462,7 @@ pub fn run(command: BoardCommand) -> anyhow::Result<ExitCode> {
             );
         }
         BoardCommand::Status { dir } => {
+            let dir = dir.path();
             let board = Board::open(&dir)?;
             println!("log {}: {} entries", board.origin(), board.size()?);
             match board.latest_checkpoint()? {
@@ -441,6 +476,7 @@ pub fn run(command: BoardCommand) -> anyhow::Result<ExitCode> {
             }
         }
         BoardCommand::Export { dir, from, out } => {
+            let dir = dir.path();
             let report = Board::open(&dir)?.export_bundle(from, &out)?;
             println!(
                 "wrote {}: entries {}..{} with the checkpoint of size {}",
@@ -703,8 +739,8 @@ fn verify(public: &Path, policy: Option<&Path>, json: bool) -> anyhow::Result<Ex
     let size = mirror.size();
     if !json {
         println!(
-            "checkpoint signatures valid under the policy ({} witnesses required)",
-            policy.quorum
+            "checkpoint signatures valid under the policy ({} required)",
+            crate::output::counted(policy.quorum as u64, "witness", "witnesses")
         );
     }
     let progress = Bars::default();

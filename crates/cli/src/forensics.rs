@@ -43,6 +43,10 @@ pub struct ForensicsArgs {
     /// with the most votes).
     #[arg(long)]
     leader: Option<String>,
+    /// Print summary.json as JSON on stdout (`fairtally-forensics/1`: its fields and
+    /// `written`) instead of the lines for people.
+    #[arg(long)]
+    json: bool,
 }
 
 /// The results: JSON from `observe import --out`, or CSV through the mapping.
@@ -90,10 +94,12 @@ pub fn run(args: ForensicsArgs) -> anyhow::Result<ExitCode> {
     let mut title = results.name.clone();
     let per_region = match &args.region {
         Some(Some(name)) => {
-            election = election.region(name).with_context(|| {
-                format!(
-                    "choosing a region of {}; the regions are: {}",
+            // What went wrong first, then the choices (there may be a hundred).
+            election = election.region(name).map_err(|e| {
+                anyhow::anyhow!(
+                    "{e} ({}); the {} regions are: {}",
                     args.results.display(),
+                    election.regions.len(),
                     election.regions.join(", ")
                 )
             })?;
@@ -131,6 +137,13 @@ pub fn run(args: ForensicsArgs) -> anyhow::Result<ExitCode> {
     let provenance = Provenance::new(&inputs, command, source).context("recording the inputs")?;
     let outputs =
         write_outputs(&analysis, &title, &provenance, &args.out).context("writing the outputs")?;
+    if args.json {
+        return crate::output::print_summary_file(
+            "fairtally-forensics/1",
+            &outputs.summary,
+            &[&outputs.summary, &outputs.report],
+        );
+    }
     if let Some(test) = analysis.national.integer_percentage.done() {
         println!(
             "integer percentages: {} observed, {:.1} ± {:.1} expected, excess {:.1} (p = {:.4})",

@@ -13,6 +13,7 @@ use fairtally_election::verifier::{Pins, parse_fingerprint};
 use serde::de::DeserializeOwned;
 
 use crate::files::{read, write_new, write_new_secret};
+use crate::output::counted;
 use crate::progress::Bars;
 
 /// The guardians' commands.
@@ -29,8 +30,8 @@ pub enum GuardianCommand {
         /// This guardian's name, e.g. "Electoral commission".
         #[arg(long)]
         name: String,
-        /// Where to write the secret file (keep it offline).
-        #[arg(long)]
+        /// Where to write this guardian's secret key file (keep it offline).
+        #[arg(long = "key", alias = "secret", value_name = "FILE")]
         secret: PathBuf,
         /// Where to write the public file (give it to the authority).
         #[arg(long)]
@@ -41,8 +42,8 @@ pub enum GuardianCommand {
         /// The record directory (guardians.jsonl is read).
         #[arg(long)]
         record: PathBuf,
-        /// This guardian's secret file.
-        #[arg(long)]
+        /// This guardian's secret key file (from `guardian generate --key`).
+        #[arg(long = "key", alias = "secret", value_name = "FILE")]
         secret: PathBuf,
         /// Where to write the encrypted shares (publish them; they are encrypted).
         #[arg(long)]
@@ -54,8 +55,8 @@ pub enum GuardianCommand {
         /// The record directory.
         #[arg(long)]
         record: PathBuf,
-        /// This guardian's secret file.
-        #[arg(long)]
+        /// This guardian's secret key file (from `guardian generate --key`).
+        #[arg(long = "key", alias = "secret", value_name = "FILE")]
         secret: PathBuf,
         /// Every guardian's encrypted shares file from step 2.
         #[arg(long, required = true, num_args = 1..)]
@@ -67,7 +68,8 @@ pub enum GuardianCommand {
         #[arg(long)]
         complaints: PathBuf,
     },
-    /// Anyone: check a guardian's complaints against the published shares.
+    /// Anyone: check a guardian's complaints against the published shares. Exit 1 if a
+    /// complaint is upheld (the ceremony must be held again), 0 if every one is unfounded.
     CheckComplaint {
         /// The record directory.
         #[arg(long)]
@@ -126,9 +128,9 @@ pub fn publish_ceremony(
     let complaints: Vec<Complaint> = read_lists(complaints)?;
     let problems = ceremony::publish(record, &messages, &complaints)?;
     println!(
-        "Published the key ceremony: {} encrypted shares, the complete set, each signed by its sender; {} complaint(s).",
-        messages.len(),
-        complaints.len()
+        "Published the key ceremony: {}, the complete set, each signed by its sender; {}.",
+        counted(messages.len() as u64, "encrypted share", "encrypted shares"),
+        counted(complaints.len() as u64, "complaint", "complaints")
     );
     for problem in &problems {
         eprintln!(
@@ -219,9 +221,14 @@ pub fn run(command: GuardianCommand) -> anyhow::Result<ExitCode> {
             let messages = read_messages(&shares)?;
             let list: Vec<Complaint> = read(&complaints)?;
             let verdicts = steps::check_complaints(&record, &list, &messages)?;
+            if list.is_empty() {
+                println!("{} holds no complaint.", complaints.display());
+            }
+            let mut upheld = 0;
             for (complaint, verdict) in list.iter().zip(verdicts) {
                 match verdict {
                     Verdict::SenderAtFault { guardian, reason } => {
+                        upheld += 1;
                         println!(
                             "Complaint by guardian {} upheld: guardian {guardian} is at fault: {reason}.",
                             complaint.to
@@ -234,6 +241,11 @@ pub fn run(command: GuardianCommand) -> anyhow::Result<ExitCode> {
                         );
                     }
                 }
+            }
+            // An upheld complaint is a check that failed (the ceremony must be held again);
+            // complaints that are all unfounded leave the ceremony standing.
+            if upheld > 0 {
+                return Ok(ExitCode::from(1));
             }
         }
         GuardianCommand::Decrypt {
@@ -254,9 +266,9 @@ pub fn run(command: GuardianCommand) -> anyhow::Result<ExitCode> {
             let (share, tally) = steps::decrypt(&record, &key, &pins, &Bars::default())?;
             write_new(&out, &share)?;
             println!(
-                "Guardian {}: the record verifies up to its encrypted tally, which is the sum of the counted ballots; decryption share of {} ballots in {}.",
+                "Guardian {}: the record verifies up to its encrypted tally, which is the sum of the counted ballots; decryption share of {} in {}.",
                 key.index,
-                tally.ballots,
+                counted(tally.ballots, "ballot", "ballots"),
                 out.display()
             );
         }

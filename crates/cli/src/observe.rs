@@ -103,6 +103,10 @@ enum ObserveCommand {
         /// Output directory.
         #[arg(long)]
         out: PathBuf,
+        /// Print the summary as JSON on stdout (`fairtally-observe-compare/1`: summary.json's
+        /// fields and `written`) instead of the lines for people.
+        #[arg(long)]
+        json: bool,
     },
     /// Before election day: draw the PVT's secret into a new file (keep it confidential) and
     /// print the commitment to publish (see docs/OBSERVE.md, "Seeds by commit–reveal").
@@ -121,6 +125,10 @@ enum ObserveCommand {
         /// Also write pvt.json and sample.csv into this directory.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Print the result as JSON on stdout (`fairtally-pvt/1`: pvt.json's fields and
+        /// `written`) instead of the table for people.
+        #[arg(long)]
+        json: bool,
     },
     /// How many stations a PVT needs. With --past, measured on past station-level results
     /// (ratio estimator of the option's share, its design effect measured); without, the
@@ -331,8 +339,11 @@ pub fn run(args: ObserveArgs) -> anyhow::Result<ExitCode> {
                 eprintln!("results written to {}", out.display());
             }
         }
-        ObserveCommand::Compare { input, out } => {
+        ObserveCommand::Compare { input, out, json } => {
             let results = load(&input)?;
+            if json {
+                return compare_json(&input, &results, &out);
+            }
             publish(&input, &results, None, &out)?;
         }
         ObserveCommand::PvtCommit { out } => {
@@ -349,14 +360,27 @@ pub fn run(args: ObserveArgs) -> anyhow::Result<ExitCode> {
                 out.display()
             );
         }
-        ObserveCommand::Pvt { input, pvt, out } => {
+        ObserveCommand::Pvt {
+            input,
+            pvt,
+            out,
+            json,
+        } => {
             let results = load(&input)?;
             let result = pvt_of(&results, &pvt)?;
-            print_pvt(&result);
+            if !json {
+                print_pvt(&result);
+            }
+            let mut written = Vec::new();
             if let Some(out) = out {
                 for path in write_pvt(&out, &result)? {
                     eprintln!("wrote {}", path.display());
+                    written.push(path);
                 }
+            }
+            if json {
+                let paths: Vec<&Path> = written.iter().map(PathBuf::as_path).collect();
+                crate::output::print_document("fairtally-pvt/1", &result, &paths)?;
             }
             if result.estimates.is_empty() {
                 return Ok(ExitCode::FAILURE);
@@ -594,10 +618,10 @@ fn print_pvt(p: &PvtResult) {
         );
     }
     println!(
-        "PVT: {} of {} stations in {} strata, {} without figures; {:.0} % intervals",
+        "PVT: {} of {} stations in {}, {} without figures; {:.0} % intervals",
         p.sample.len(),
         p.population,
-        p.strata,
+        crate::output::counted(p.strata as u64, "stratum", "strata"),
         p.missing.len(),
         p.plan.confidence * 100.0
     );
@@ -616,9 +640,9 @@ fn print_pvt(p: &PvtResult) {
     }
     if !p.thin_strata.is_empty() {
         println!(
-            "warning: fewer than 2 sampled stations with figures in {} strata ({}): the margins \
+            "warning: fewer than 2 sampled stations with figures in {} ({}): the margins \
              understate the uncertainty",
-            p.thin_strata.len(),
+            crate::output::counted(p.thin_strata.len() as u64, "stratum", "strata"),
             p.thin_strata.join(", ")
         );
     }
@@ -703,6 +727,24 @@ fn provenance(input: &Input) -> anyhow::Result<Provenance> {
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     Ok(Provenance::new(&paths, Provenance::this_command(), source)?)
+}
+
+/// `observe compare --json`: the files written as without it, the summary on stdout.
+fn compare_json(input: &Input, results: &ElectionResults, out: &Path) -> anyhow::Result<ExitCode> {
+    let c = compare(results);
+    let provenance = provenance(input)?;
+    let written = write_comparison(out, &c, None, Some(&provenance))?;
+    crate::output::print_document(
+        "fairtally-observe-compare/1",
+        &c.summary,
+        &[
+            &written.summary,
+            &written.flagged,
+            &written.regions,
+            &written.report,
+        ],
+    )?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Parses every `NAME=N` of a repeated flag.

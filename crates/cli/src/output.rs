@@ -5,6 +5,7 @@ use std::io::IsTerminal as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::ValueEnum;
+use serde::Serialize;
 
 static QUIET: AtomicBool = AtomicBool::new(false);
 static COLOR: AtomicBool = AtomicBool::new(false);
@@ -60,6 +61,52 @@ pub fn status(text: &str) {
     }
 }
 
+/// `n` and the noun in the right number: `counted(1, "witness", "witnesses")` is "1 witness".
+pub fn counted(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A JSON document for scripts: `format` (a name and a major version) first, then the fields
+/// of `body`, and the files the command wrote.
+#[derive(Serialize)]
+struct Document<'a, T: Serialize> {
+    format: &'static str,
+    #[serde(flatten)]
+    body: &'a T,
+    written: Vec<String>,
+}
+
+/// Print `body` as the JSON document `format` on stdout (the only thing there with `--json`),
+/// naming the files the command `written`.
+pub fn print_document<T: Serialize>(
+    format: &'static str,
+    body: &T,
+    written: &[&std::path::Path],
+) -> anyhow::Result<()> {
+    let document = Document {
+        format,
+        body,
+        written: written.iter().map(|p| p.display().to_string()).collect(),
+    };
+    crate::report::print_json(&document)
+}
+
+/// Print the JSON file `summary` that a command wrote as the JSON document `format` on stdout:
+/// exactly what the file holds, so scripts need not read it back.
+pub fn print_summary_file(
+    format: &'static str,
+    summary: &std::path::Path,
+    written: &[&std::path::Path],
+) -> anyhow::Result<std::process::ExitCode> {
+    let text = std::fs::read_to_string(summary)
+        .map_err(|e| anyhow::anyhow!("reading back {}: {e}", summary.display()))?;
+    let body: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("reading back {}: {e}", summary.display()))?;
+    print_document(format, &body, written)?;
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
 /// A verdict's tone, for colour.
 #[derive(Clone, Copy)]
 pub enum Tone {
@@ -86,7 +133,14 @@ pub fn paint(text: &str, tone: Tone) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::ColorWhen;
+    use super::{ColorWhen, counted};
+
+    #[test]
+    fn one_is_singular_and_every_other_count_plural() {
+        assert_eq!(counted(1u32, "witness", "witnesses"), "1 witness");
+        assert_eq!(counted(0u32, "witness", "witnesses"), "0 witnesses");
+        assert_eq!(counted(2u64, "stratum", "strata"), "2 strata");
+    }
 
     #[test]
     fn no_color_turns_automatic_colour_off() {

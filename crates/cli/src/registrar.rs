@@ -9,6 +9,7 @@ use fairtally_election::authority;
 use fairtally_election::credential::{self, CredentialKey, CredentialList, MAX_CREDENTIALS};
 
 use crate::files::write_new_secret;
+use crate::output::counted;
 
 /// The registrar's commands.
 #[derive(Subcommand)]
@@ -96,11 +97,11 @@ pub fn run(command: RegistrarCommand) -> anyhow::Result<ExitCode> {
             }
             authority::publish_credentials(&record, &list)?;
             println!(
-                "Published {} credentials in {} ({} generated, {} voters' own keys).",
-                list.len(),
+                "Published {} in {} ({} generated, {}).",
+                counted(list.len() as u64, "credential", "credentials"),
                 list_path.display(),
                 voters,
-                own.len()
+                counted(own.len() as u64, "voter's own key", "voters' own keys")
             );
             if let Some(dir) = out_dir.filter(|_| voters > 0) {
                 println!(

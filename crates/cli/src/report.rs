@@ -10,14 +10,24 @@ use fairtally_election::tally::ElectionResult;
 use fairtally_election::verifier::Report;
 use serde::Serialize;
 
+use crate::output::counted;
+
 /// Failures printed per check before "and N more".
 const SHOWN_FAILURES: usize = 10;
 
-/// Print each named check with its count of passed items, and every failure (up to a limit).
+/// Print each named check with its count of passed items, and every failure (up to a limit);
+/// a check that waits for files a record in progress does not hold yet says so.
 pub fn print_checks(report: &Report) {
     for check in Check::ALL {
         let passed = report.passed.get(&check).copied().unwrap_or(0);
         let failures: Vec<_> = report.failures_of(check).collect();
+        if failures.is_empty() && report.is_pending(check) {
+            println!(
+                "  --     {:<22}   not yet: the record does not hold it yet",
+                check.name()
+            );
+            continue;
+        }
         let status = if failures.is_empty() {
             "ok    "
         } else {
@@ -48,7 +58,11 @@ pub fn print_checks(report: &Report) {
 
 /// Print the result with option titles from the manifest and percentages.
 pub fn print_result(manifest: &Manifest, result: &ElectionResult) {
-    println!("{} — {} counted ballots", manifest.title, result.counted);
+    println!(
+        "{} — {}",
+        manifest.title,
+        counted(result.counted, "counted ballot", "counted ballots")
+    );
     for contest in &result.contests {
         let m = manifest.contest(&contest.contest);
         println!(
@@ -72,8 +86,24 @@ pub fn print_result(manifest: &Manifest, result: &ElectionResult) {
     }
 }
 
-/// The one-line verdict naming the failed checks and their first items.
+/// The one-line verdict naming the failed checks and their first items. A record in progress
+/// is never "VERIFIED": no result exists to verify.
 pub fn verdict(report: &Report) -> String {
+    if report.is_valid() && !report.is_complete() {
+        let ran = Check::ALL.len() - report.pending.len();
+        let pinned = if report.is_pinned() {
+            ""
+        } else {
+            ", self-consistent but not pinned"
+        };
+        return format!(
+            "NO RESULT YET, VALID SO FAR{pinned}: {}; the {} that apply passed, {} for {}.",
+            report.phase.describe(),
+            counted(ran as u64, "check", "checks"),
+            counted(report.pending.len() as u64, "waits", "wait"),
+            report.missing.join(", ")
+        );
+    }
     if report.is_valid() && report.is_pinned() {
         return format!("VERIFIED: all {} checks passed.", Check::ALL.len());
     }
@@ -90,8 +120,8 @@ pub fn verdict(report: &Report) -> String {
         }
     }
     format!(
-        "NOT VERIFIED: {} failure(s) in: {}",
-        report.failures.len(),
+        "NOT VERIFIED: {} in: {}",
+        counted(report.failures.len() as u64, "failure", "failures"),
         named.join("; ")
     )
 }
@@ -107,6 +137,13 @@ pub fn print_anchors(report: &Report) {
         for line in signed.checkpoint().to_text().lines() {
             println!("  {line}");
         }
+    }
+    if !report.is_complete() {
+        println!(
+            "IN PROGRESS: {}. Not there yet: {}.",
+            report.phase.describe(),
+            report.missing.join(", ")
+        );
     }
     if report.is_valid() && !report.is_pinned() {
         println!(
@@ -136,9 +173,14 @@ pub const VERIFICATION_FORMAT: &str = "fairtally-verification/1";
 pub struct VerificationRecord<'a> {
     format: &'static str,
     record: String,
-    /// `verified`, `verified-not-pinned` or `not-verified`.
+    /// `verified`, `verified-not-pinned`, `valid-so-far`, `valid-so-far-not-pinned` (a record
+    /// in progress: no result exists yet) or `not-verified`.
     result: &'static str,
     valid: bool,
+    /// `voting`, `tallied` or `complete`.
+    phase: &'static str,
+    /// The record's files that are not there yet.
+    missing: &'a [&'static str],
     pinned: Pinned,
     fingerprint: Option<String>,
     checkpoint: Option<CheckpointView>,
@@ -179,6 +221,8 @@ impl CheckpointView {
 #[derive(Serialize)]
 struct CheckView<'a> {
     name: &'static str,
+    /// `passed`, `failed` or `pending` (waits for files the record does not hold yet).
+    status: &'static str,
     passed: u64,
     failed: usize,
     failures: Vec<FailureView<'a>>,
@@ -213,8 +257,16 @@ impl<'a> VerificationRecord<'a> {
                         reason: &f.reason,
                     })
                     .collect();
+                let status = if !failures.is_empty() {
+                    "failed"
+                } else if report.is_pending(check) {
+                    "pending"
+                } else {
+                    "passed"
+                };
                 CheckView {
                     name: check.name(),
+                    status,
                     passed: report.passed.get(&check).copied().unwrap_or(0),
                     failed: failures.len(),
                     failures,
@@ -225,12 +277,16 @@ impl<'a> VerificationRecord<'a> {
         VerificationRecord {
             format: VERIFICATION_FORMAT,
             record: record.display().to_string(),
-            result: match (report.is_valid(), report.is_pinned()) {
-                (true, true) => "verified",
-                (true, false) => "verified-not-pinned",
-                (false, _) => "not-verified",
+            result: match (report.is_valid(), report.is_complete(), report.is_pinned()) {
+                (true, true, true) => "verified",
+                (true, true, false) => "verified-not-pinned",
+                (true, false, true) => "valid-so-far",
+                (true, false, false) => "valid-so-far-not-pinned",
+                (false, _, _) => "not-verified",
             },
             valid: report.is_valid(),
+            phase: report.phase.name(),
+            missing: &report.missing,
             pinned: Pinned {
                 fingerprint: report.fingerprint_pinned,
                 board_policy: report.policy_pinned,

@@ -51,6 +51,8 @@ pub struct VerifyArgs {
 }
 
 /// Verify, print every check, the anchors and the result; exit 0 only if everything passed.
+/// A record in progress is verified as far as it goes: exit 0 if all of that passed, and the
+/// verdict says that no result exists yet.
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let Some(record) = args.record.clone().or_else(|| args.record_flag.clone()) else {
         anyhow::bail!("no record directory given");
@@ -99,9 +101,12 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         println!("Verified result:");
         print_result(manifest, result);
     }
-    println!("Verified in {elapsed:.2} s.");
+    println!("Checked in {elapsed:.2} s.");
     print_anchors(&report);
-    let tone = match (report.is_valid(), report.is_pinned()) {
+    let tone = match (
+        report.is_valid(),
+        report.is_complete() && report.is_pinned(),
+    ) {
         (true, true) => Tone::Good,
         (true, false) => Tone::Caution,
         (false, _) => Tone::Bad,

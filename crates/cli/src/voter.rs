@@ -12,6 +12,7 @@ use fairtally_election::ballot_box::{BallotStatus, ballot_status};
 use fairtally_election::credential::Credential;
 
 use crate::files::{read, replace_secret, write_new, write_new_secret};
+use crate::output::status;
 use crate::report::print_json;
 
 /// The voter's commands.
@@ -96,11 +97,12 @@ pub fn run(command: VoterCommand) -> anyhow::Result<ExitCode> {
         VoterCommand::Keygen { out } => {
             let credential = Credential::generate();
             write_new_secret(&out, &credential)?;
-            println!(
+            // Only the public key on stdout, so that `> my-public-key.txt` is the file to give.
+            status(&format!(
                 "Your secret credential is in {} (owner-only; keep it).",
                 out.display()
-            );
-            println!("Your public credential, for the registrar:");
+            ));
+            status("Your public credential, for the registrar (one line of hex):");
             println!("{}", credential.public().to_hex());
         }
         VoterCommand::Encrypt {

@@ -175,7 +175,7 @@ fn observers_submit_offline_and_the_report_confronts_everything() {
     );
     assert!(
         out.starts_with("REHEARSAL")
-            && out.contains("\nPVT: 5 of 40 stations in 1 strata, 0 without figures"),
+            && out.contains("\nPVT: 5 of 40 stations in 1 stratum, 0 without figures"),
         "{out}"
     );
     let out = ok(d, "import results.csv --map map.toml --out results.json");

@@ -465,10 +465,275 @@ fn one_name_per_concept_with_the_old_spellings_kept() {
         ],
     );
     assert!(d.join("voters/voter-00002.json").is_file());
+    // `--board DIR` in the board's own commands, as in `authority` (old: the positional DIR,
+    // still accepted, hidden); not both.
+    ok(
+        d,
+        &["board", "init", "--board", "b", "--origin", "example.org/b"],
+    );
+    for args in [
+        &["board", "status", "--board", "b"][..],
+        &["board", "status", "b"],
+    ] {
+        assert!(
+            ok(d, args).contains("log example.org/b: 0 entries"),
+            "{args:?}"
+        );
+    }
+    assert_eq!(status(d, &["board", "status", "b", "--board", "b"]).0, 64);
+    let help = ok(d, &["board", "checkpoint", "--help"]);
+    assert!(help.contains("--board <DIR>"), "{help}");
+    // `--key` for a guardian's secret key file (old: `--secret`, hidden).
+    let help = ok(d, &["guardian", "send-shares", "--help"]);
+    assert!(
+        help.contains("--key <FILE>") && !help.contains("--secret"),
+        "{help}"
+    );
     // `--key` for an organisation's key (old: `--org-key`) is accepted by the parser.
     let help = ok(d, &["observe", "accredit", "--help"]);
     assert!(
         help.contains("--org-key") && help.contains("[alias: --key]"),
         "{help}"
     );
+}
+
+/// The names of the checks of a verification record with `status`.
+fn checks_with(record: &Value, status: &str) -> Vec<String> {
+    record["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == status)
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn verify_on_a_record_in_progress_checks_what_is_there_and_claims_no_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Before voting opens there is nothing to verify: unusable input, and it says why.
+    let early = d.join("early");
+    std::fs::create_dir(&early).unwrap();
+    support::start_ceremony(&early, 1, 1);
+    let (code, stderr) = status(&early, &["verify", "--record", "record"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("ceremony-shares.jsonl") && stderr.contains("set-up is not complete"),
+        "{stderr}"
+    );
+    support::finish_ceremony(&early, 1);
+    ok(
+        &early,
+        &[
+            "registrar",
+            "issue",
+            "--record",
+            "record",
+            "--voters",
+            "1",
+            "--out",
+            "v",
+        ],
+    );
+    let (code, stderr) = status(&early, &["verify", "--record", "record"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("context.json") && stderr.contains("voting has not opened yet"),
+        "{stderr}"
+    );
+    support::authority(&early, "open");
+    std::fs::remove_file(early.join("record/credentials.jsonl")).unwrap();
+    let (code, stderr) = status(&early, &["verify", "--record", "record"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("credentials.jsonl")
+            && stderr.contains("a file of the set-up is missing, but later ones (context.json"),
+        "{stderr}"
+    );
+    support::open_election(d, (1, 1), 2);
+    std::fs::write(d.join("c.json"), r#"{"president": ["chen"]}"#).unwrap();
+    support::cast(d, "voters/voter-00001.json", "c.json");
+    support::authority(d, "post");
+
+    // Voting open: every check of the set-up, the board and the ballots so far runs and
+    // passes; the tally, the shares and the result wait; exit 0, and never "VERIFIED".
+    let human = ok(d, &["verify", "--record", "record"]);
+    assert!(!human.contains("VERIFIED:"), "{human}");
+    assert!(human.contains("NO RESULT YET, VALID SO FAR"), "{human}");
+    assert!(human.contains("voting is still open"), "{human}");
+    assert!(
+        human.contains("--     encrypted tally") && human.contains("not yet"),
+        "{human}"
+    );
+    assert!(!human.contains("Verified result"), "{human}");
+    let record = json(d, &["verify", "--record", "record", "--json"], 0);
+    assert_eq!(record["result"], "valid-so-far-not-pinned");
+    assert_eq!(record["phase"], "voting");
+    assert_eq!(
+        record["missing"],
+        serde_json::json!([
+            "encrypted-tally.json",
+            "decryption-shares.jsonl",
+            "result.json"
+        ])
+    );
+    assert_eq!(
+        checks_with(&record, "pending"),
+        ["encrypted tally", "decryption shares", "result"]
+    );
+    assert!(checks_with(&record, "failed").is_empty());
+    assert!(checks_with(&record, "passed").contains(&"selection proofs".to_string()));
+    assert_eq!(record["ballots"]["total"], 1);
+    assert!(record["tally"].is_null());
+    let fingerprint = record["fingerprint"].as_str().unwrap().to_string();
+    let pinned = json(
+        d,
+        &["verify", "record", "--json", "--expect", &fingerprint],
+        0,
+    );
+    assert_eq!(pinned["result"], "valid-so-far");
+
+    // A guardian has nothing to decrypt yet, and says so.
+    let (code, stderr) = status(
+        d,
+        &[
+            "guardian",
+            "decrypt",
+            "--record",
+            "record",
+            "--key-share",
+            "g1.key-share.json",
+            "--out",
+            "d.json",
+        ],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("voting is still open"), "{stderr}");
+
+    // A ballot in the record that the board copy does not hold yet is a failure, not "so far".
+    let kept = std::fs::read(d.join("record/ballots.jsonl")).unwrap();
+    support::cast(d, "voters/voter-00002.json", "c.json");
+    let stale_board = d.join("record/board");
+    let fresh = std::fs::read(d.join("record/ballots.jsonl")).unwrap();
+    assert!(fresh.len() > kept.len() && stale_board.is_dir());
+    let record = json(d, &["verify", "record", "--json"], 1);
+    assert_eq!(record["result"], "not-verified");
+    support::authority(d, "post");
+
+    // Closed: the tally is checked; the shares and result wait.
+    support::authority(d, "close");
+    support::authority(d, "post");
+    let record = json(d, &["verify", "record", "--json"], 0);
+    assert_eq!(record["phase"], "tallied");
+    // `close` starts an empty list of decryption shares: checked (none yet), not pending.
+    assert_eq!(checks_with(&record, "pending"), ["result"]);
+    let tally = &record["checks"][21];
+    assert_eq!(
+        (&tally["name"], &tally["status"]),
+        (&"encrypted tally".into(), &"passed".into())
+    );
+
+    // A file after a missing one is a gap: not read, and a failure.
+    std::fs::remove_file(d.join("record/decryption-shares.jsonl")).unwrap();
+    std::fs::write(d.join("record/result.json"), "{}\n").unwrap();
+    let record = json(d, &["verify", "record", "--json"], 1);
+    let files = &record["checks"][0];
+    assert_eq!(files["failures"][0]["item"], "result.json");
+    assert!(
+        files["failures"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("decryption-shares.jsonl before it is not"),
+        "{files}"
+    );
+    std::fs::remove_file(d.join("record/result.json")).unwrap();
+
+    // Removing the tally from a record whose board holds it does not turn it back to "voting".
+    std::fs::remove_file(d.join("record/encrypted-tally.json")).unwrap();
+    let record = json(d, &["verify", "record", "--json"], 1);
+    let contents = record["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "board contents")
+        .unwrap()
+        .clone();
+    assert!(
+        contents["failures"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("on the board but not in the record"),
+        "{contents}"
+    );
+}
+
+#[test]
+fn observe_compare_pvt_and_forensics_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    support::write_station_results(d);
+    let base = ["results.csv", "--map", "mapping.toml"];
+    let with = |command: &[&str], rest: &[&str]| -> Vec<String> {
+        command
+            .iter()
+            .chain(&base)
+            .chain(rest)
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let args = with(&["observe", "compare"], &["--out", "cmp", "--json"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let compared = json(d, &args, 0);
+    assert_eq!(compared["format"], "fairtally-observe-compare/1");
+    assert_eq!(compared["stations"], 30);
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("cmp/summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(compared["flagged_stations"], summary["flagged_stations"]);
+    assert!(
+        compared["written"][0]
+            .as_str()
+            .unwrap()
+            .ends_with("summary.json")
+    );
+
+    let args = with(
+        &["observe", "pvt"],
+        &[
+            "--seed",
+            "s",
+            "--stations",
+            "10",
+            "--source",
+            "official",
+            "--json",
+        ],
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let pvt = json(d, &args, 0);
+    assert_eq!(pvt["format"], "fairtally-pvt/1");
+    assert_eq!(pvt["sample"].as_array().unwrap().len(), 10);
+    assert!(!pvt["estimates"].as_array().unwrap().is_empty(), "{pvt}");
+    // No figures from observers: exit 1, as without --json, and still one JSON document.
+    let args = with(
+        &["observe", "pvt"],
+        &["--seed", "s", "--stations", "10", "--json"],
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let empty = json(d, &args, 1);
+    assert!(empty["estimates"].as_array().unwrap().is_empty());
+
+    let args = with(
+        &["forensics"],
+        &["--out", "f", "--reps", "200", "--bootstrap", "50", "--json"],
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let forensics = json(d, &args, 0);
+    assert_eq!(forensics["format"], "fairtally-forensics/1");
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("f/summary.json")).unwrap()).unwrap();
+    for (key, value) in written.as_object().unwrap() {
+        assert_eq!(&forensics[key], value, "{key}");
+    }
 }

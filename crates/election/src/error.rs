@@ -93,12 +93,21 @@ impl ElectionError {
         }
     }
 
-    /// A parse error in `path`, at `line` of a JSON Lines file if given.
+    /// A parse error in `path`, at `line` of a JSON Lines file if given. A JSON parser's
+    /// position within that one line ("at line 1 column 397") is said as "at column 397", so
+    /// the message names one line, the file's.
     pub fn parse(path: impl Into<PathBuf>, line: Option<u64>, reason: impl ToString) -> Self {
+        let mut reason = reason.to_string();
+        if line.is_some()
+            && let Some(at) = reason.rfind(" at line 1 column ")
+        {
+            reason.replace_range(at..at + " at line 1".len(), "");
+            reason.insert_str(at, " at");
+        }
         Self::Parse {
             path: path.into(),
             line,
-            reason: reason.to_string(),
+            reason,
         }
     }
 
@@ -113,3 +122,20 @@ impl ElectionError {
 
 /// Result alias of the election crate.
 pub type Result<T, E = ElectionError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::ElectionError;
+
+    #[test]
+    fn a_json_lines_error_names_the_file_line_once() {
+        let error = serde_json::from_str::<serde_json::Value>("{\"a\": x}").unwrap_err();
+        let text = ElectionError::parse("ballots.jsonl", Some(3), error).to_string();
+        assert!(text.contains("line 3"), "{text}");
+        assert!(!text.contains("line 1"), "{text}");
+        assert!(text.contains("at column 7"), "{text}");
+        let error = serde_json::from_str::<serde_json::Value>("{\n\"a\": x}").unwrap_err();
+        let text = ElectionError::parse("manifest.json", None, error).to_string();
+        assert!(text.contains("at line 2 column"), "{text}");
+    }
+}

@@ -6,6 +6,10 @@
 //! file, the line and the reason. Everything else is a named [`Check`] that either passes on
 //! every item or reports [`Failure`]s naming the item: a ballot by its confirmation code, a
 //! contest, a guardian.
+//!
+//! A record still in progress (voting open, or closed but not yet decrypted) is verified as far
+//! as it goes: the [`Report`] says which [`Phase`] it is in, which files are not there yet and
+//! which checks wait for them, and never holds a result that was not published.
 
 mod ballots;
 mod board;
@@ -68,6 +72,47 @@ pub struct Report {
     pub fingerprint_pinned: bool,
     /// Whether the board's policy was compared with one given by the person verifying.
     pub policy_pinned: bool,
+    /// How far the election has come, judged by the files the record holds.
+    pub phase: Phase,
+    /// The record's files that are not there yet (a record in progress), in publication order.
+    pub missing: Vec<&'static str>,
+    /// The checks that did not run because the files they check are not there yet.
+    pub pending: Vec<Check>,
+}
+
+/// How far the election has come: which of the files of later steps the record holds. The
+/// files come in publication order; one published after a missing one is a failure of
+/// [`Check::RecordFiles`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    /// Voting is open: the set-up and the ballots accepted so far; no encrypted tally yet.
+    Voting,
+    /// Voting is closed: the encrypted tally (and maybe some decryption shares); no result yet.
+    Tallied,
+    /// The result is published: the record is complete.
+    Complete,
+}
+
+impl Phase {
+    /// The phase's name in the verification record (`voting`, `tallied`, `complete`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Voting => "voting",
+            Phase::Tallied => "tallied",
+            Phase::Complete => "complete",
+        }
+    }
+
+    /// What the phase means, for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Phase::Voting => "voting is still open: no encrypted tally yet, so no result exists",
+            Phase::Tallied => {
+                "voting is closed, but the result is not published yet: the guardians are decrypting"
+            }
+            Phase::Complete => "the result is published",
+        }
+    }
 }
 
 /// How many ballots of each kind the record holds.
@@ -110,12 +155,31 @@ impl Report {
             checkpoint: None,
             fingerprint_pinned: false,
             policy_pinned: false,
+            phase: Phase::Complete,
+            missing: Vec::new(),
+            pending: Vec::new(),
         }
     }
 
-    /// Whether every check passed.
+    /// Whether every check that ran passed. For a record in progress that is "valid so far":
+    /// see [`Report::is_complete`].
     pub fn is_valid(&self) -> bool {
         self.failures.is_empty()
+    }
+
+    /// Whether the record is complete (its result published), so every check ran.
+    pub fn is_complete(&self) -> bool {
+        self.phase == Phase::Complete
+    }
+
+    /// Whether the whole election verified: every check ran and passed, up to the result.
+    pub fn is_verified(&self) -> bool {
+        self.is_valid() && self.is_complete()
+    }
+
+    /// Whether `check` waits for files the record does not hold yet.
+    pub fn is_pending(&self, check: Check) -> bool {
+        self.pending.contains(&check)
     }
 
     /// Whether the record was tied to something the person verifying obtained out of band
@@ -168,7 +232,9 @@ pub enum Stage {
 }
 
 /// Verify the whole record in `dir`: every file, every check, the bulletin board among them,
-/// against what the person verifying pinned. The one verdict: callers only show it.
+/// against what the person verifying pinned. The one verdict: callers only show it. A record in
+/// progress is verified as far as it goes ([`Report::phase`]); one whose voting has not opened
+/// yet (no `context.json`) is an error.
 pub fn verify_record(dir: &Path, pins: &Pins, progress: &dyn Progress) -> Result<Report> {
     verify_record_to(dir, pins, Stage::Result, progress)
 }
@@ -187,7 +253,14 @@ pub fn verify_record_to(
             std::io::Error::new(std::io::ErrorKind::NotFound, "no such record directory"),
         ));
     }
-    inventory::check_files(&mut report, dir, stage)?;
+    let phase = inventory::check_files(&mut report, dir, stage)?;
+    if stage == Stage::EncryptedTally && phase == Phase::Voting {
+        return Err(ElectionError::Record(format!(
+            "{}: voting is still open: there is no encrypted tally ({}) to check yet",
+            dir.display(),
+            files::ENCRYPTED_TALLY
+        )));
+    }
 
     let header: RecordHeader = read_record_json(&dir.join(files::HEADER))?;
     let format_ok = header.format == RECORD_FORMAT && header.version == RECORD_VERSION;
@@ -318,6 +391,9 @@ pub fn verify_record_to(
         counted: summary.tally.count,
     };
 
+    if phase == Phase::Voting {
+        return Ok(report);
+    }
     let published_tally: EncryptedTally = read_record_json(&dir.join(files::ENCRYPTED_TALLY))?;
     let recomputed = summary.tally.to_tally(&manifest);
     check_tally(&mut report, &manifest, &published_tally, &recomputed);
@@ -325,8 +401,12 @@ pub fn verify_record_to(
         return Ok(report);
     }
 
-    let shares: Vec<DecryptionShare> =
-        JsonLinesReader::open(&dir.join(files::DECRYPTION_SHARES))?.read_all()?;
+    let shares_path = dir.join(files::DECRYPTION_SHARES);
+    let shares: Vec<DecryptionShare> = if shares_path.exists() {
+        JsonLinesReader::open(&shares_path)?.read_all()?
+    } else {
+        Vec::new()
+    };
     let mut valid_shares = Vec::new();
     for share in &shares {
         let mut result = tally::verify_share(
@@ -352,6 +432,9 @@ pub fn verify_record_to(
         }
     }
 
+    if phase == Phase::Tallied {
+        return Ok(report);
+    }
     let result: ElectionResult = read_record_json(&dir.join(files::RESULT))?;
     let checked = published_tally
         .flat(&manifest)
@@ -435,5 +518,69 @@ pub fn read_credentials(path: &Path) -> Result<Result<CredentialList>> {
     match failure {
         Some(e) => Err(e),
         None => Ok(list),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::progress::Progress;
+    use crate::simulation::{DemoConfig, VotingPlan, run_demo};
+
+    /// Records every phase with its total and the units reported done.
+    #[derive(Default)]
+    struct Recorded(Mutex<Vec<(String, u64, u64)>>);
+
+    impl Progress for Recorded {
+        fn begin(&self, phase: &str, total: u64) {
+            if let Ok(mut phases) = self.0.lock() {
+                phases.push((phase.to_string(), total, 0));
+            }
+        }
+        fn advance(&self, done: u64) {
+            if let Ok(mut phases) = self.0.lock()
+                && let Some(last) = phases.last_mut()
+            {
+                last.2 += done;
+            }
+        }
+        fn end(&self) {}
+    }
+
+    #[test]
+    fn ballot_verification_reports_progress_in_ballots() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| ElectionError::io("tmp", e))?;
+        let (board, _) =
+            crate::bulletin::create_board(&dir.path().join("board"), "board.example/test")?;
+        let config = DemoConfig {
+            manifest: Manifest::default_demo()?,
+            voters: 5,
+            parameters: ElectionParameters::new(1, 1, board.policy())?,
+            absent: 0,
+            plan: VotingPlan {
+                turnout_percent: 100.0,
+                challenge_percent: 50.0,
+                revote_percent: 0.0,
+            },
+        };
+        let outcome = run_demo(&config, dir.path(), &crate::progress::Silent)?;
+        let recorded = Recorded::default();
+        let report = verify_record(&outcome.record, &Pins::default(), &recorded)?;
+        // (The demo's board has no shares or result yet: the CLI posts them; not at issue here.)
+        assert_eq!(report.failures_of(Check::BallotSignatures).count(), 0);
+        let phases = recorded.0.lock().map(|p| p.clone()).unwrap_or_default();
+        let ballots = phases
+            .iter()
+            .find(|(phase, ..)| phase == "verifying ballots")
+            .cloned();
+        let total = report.ballots.total;
+        assert!(total > 5, "challenged ballots too: {total}");
+        assert_eq!(
+            ballots,
+            Some(("verifying ballots".to_string(), total, total))
+        );
+        Ok(())
     }
 }

@@ -149,7 +149,10 @@ fn reports_use_names_and_open_with_a_headline() {
     // The Russian data has no coordinates and no findings: no map, no findings column; its
     // stations link to their page at the commission's site.
     assert!(!html.contains("Where the stations are") && !html.contains("Observers' findings"));
-    assert!(html.contains("<td><a href=\"http"), "a flagged station links to its page");
+    assert!(
+        html.contains("<td><a href=\"http"),
+        "a flagged station links to its page"
+    );
 }
 
 /// Belarus: the stations on a map drawn from their coordinates, the Zubr observers' findings
@@ -166,8 +169,8 @@ fn belarus_report_has_the_map_the_zubr_findings_and_the_rates_per_region() {
     assert_eq!(s.map.len(), 5_709, "every station has coordinates");
     let flagged_on_map = s.map.iter().filter(|m| !m.reasons.is_empty()).count() as u64;
     assert_eq!(flagged_on_map, s.flagged_stations);
-    let data = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/belarus-2020/voice.csv");
+    let data =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/belarus-2020/voice.csv");
     let provenance = fairtally_results::Provenance::new(
         &[&data],
         "fairtally observe compare".into(),

@@ -25,6 +25,15 @@ pub fn ok(dir: &Path, args: &[&str]) -> String {
     stdout
 }
 
+/// Run the authority's `step` (`open`, `close`, `post`, ...) on `dir/record` with the board
+/// `dir/board`, which must succeed; its standard output.
+pub fn authority(dir: &Path, step: &str) -> String {
+    ok(
+        dir,
+        &["authority", step, "--record", "record", "--board", "board"],
+    )
+}
+
 /// Create the authority's bulletin board in `dir/board` (operator key `board/operator.key`).
 pub fn init_board(dir: &Path) {
     ok(
@@ -147,17 +156,7 @@ pub fn open_election(dir: &Path, (n, k): (u32, u32), voters: u32) {
             "voters",
         ],
     );
-    ok(
-        dir,
-        &[
-            "authority",
-            "open",
-            "--record",
-            "record",
-            "--board",
-            "board",
-        ],
-    );
+    authority(dir, "open");
 }
 
 /// A demo election of 6 voters and 3 guardians (threshold 2) in `dir/demo`.
@@ -228,4 +227,41 @@ pub fn cast(dir: &Path, credential: &str, choices: &str) -> String {
         .find_map(|l| l.strip_prefix("Confirmation code: "))
         .unwrap_or_default()
         .to_string()
+}
+
+/// Station-level results of 30 stations in 3 regions (`results.csv`) and their column mapping
+/// (`mapping.toml`), for the observation and forensics commands.
+pub fn write_station_results(d: &Path) {
+    std::fs::write(
+        d.join("mapping.toml"),
+        r#"
+[election]
+name = "Test"
+options = [{ id = "a", name = "A" }, { id = "b", name = "B" }]
+[station]
+id = "id"
+region = "region"
+registered = "registered"
+[[source]]
+kind = "official"
+[source.fields]
+registered = "registered"
+ballots_issued = "issued"
+ballots_counted = "counted"
+[source.votes]
+a = "a"
+b = "b"
+"#,
+    )
+    .unwrap();
+    let mut csv = String::from("id,region,registered,issued,counted,a,b\n");
+    for i in 0..30 {
+        let region = ["North", "South", "East"][i % 3];
+        csv.push_str(&format!(
+            "{i},{region},1000,600,590,{},{}\n",
+            300 + i,
+            290 - i
+        ));
+    }
+    std::fs::write(d.join("results.csv"), csv).unwrap();
 }
