@@ -90,8 +90,8 @@ fn the_load_generator_resumes_after_the_server_is_killed_and_every_acked_code_is
     assert!(opened.status.success(), "{opened:?}");
     let demo = dir.join("demo");
     let listen = format!("127.0.0.1:{}", free_port());
-    let serve_args = ["--listen", listen.as_str(), "--checkpoint-interval", "0.2"];
-    let mut server = ServeProcess::start(&demo, &serve_args).unwrap();
+    let serve_args = ["--checkpoint-interval", "0.2"];
+    let mut server = ServeProcess::start_on(&demo, &listen, &serve_args).unwrap();
     let url = server.url.clone();
     assert_eq!(url, format!("http://{listen}"));
 
@@ -135,7 +135,7 @@ fn the_load_generator_resumes_after_the_server_is_killed_and_every_acked_code_is
     let at_kill = lines(&acked).len();
     assert!(at_kill < BALLOTS, "the run ended before the kill");
     std::thread::sleep(Duration::from_millis(500));
-    let mut server = ServeProcess::start(&demo, &serve_args).unwrap();
+    let mut server = ServeProcess::start_on(&demo, &listen, &serve_args).unwrap();
 
     assert!(
         wait_for(Duration::from_secs(240), || matches!(
