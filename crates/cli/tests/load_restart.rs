@@ -200,3 +200,26 @@ fn the_load_generator_resumes_after_the_server_is_killed_and_every_acked_code_is
     );
     assert!(text.contains("8 challenged"), "{text}");
 }
+
+#[test]
+fn mistakes_are_reported_before_any_ballot_is_prepared() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = ["load", "--acked", "acked.txt", "--demo", "nowhere"];
+    for (extra, expected) in [
+        (&["https://example.invalid"][..], "must start with http://"),
+        (
+            &["http://127.0.0.1:1", "--concurrency", "0"][..],
+            "--concurrency",
+        ),
+        (&["http://127.0.0.1:1", "--rate", "0"][..], "--rate"),
+        (&["http://127.0.0.1:1"][..], "nowhere"),
+    ] {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        let out = fairtally(tmp.path(), &args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    assert!(!tmp.path().join("acked.txt").exists());
+}
