@@ -1,10 +1,12 @@
 //! `fairtally demo`: a whole election on the embedded default manifest, then verification;
 //! or its two halves, `--open` and `--finish`, with real ballots coming in between.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use clap::Args;
 use fairtally_board::board::Board;
 use fairtally_board::note::NoteSigner;
@@ -17,11 +19,13 @@ use fairtally_election::simulation::{
 };
 use fairtally_election::tally::ElectionResult;
 use fairtally_election::verifier::{Pins, verify_record};
+use fairtally_server::{ServeOptions, Server};
 
 use crate::board::operator_key;
 use crate::progress::Bars;
 use crate::record_board;
 use crate::report::{print_anchors, print_checks, print_result, verdict};
+use crate::serve::shutdown_signal;
 
 /// Arguments of `fairtally demo`.
 #[derive(Args)]
@@ -55,8 +59,15 @@ pub struct DemoArgs {
     /// Stop once voting is open (no simulated voters): ballots then come in through
     /// `fairtally serve DIR` or `fairtally authority accept`, and `fairtally demo --finish DIR`
     /// closes, decrypts, publishes and verifies.
-    #[arg(long, conflicts_with = "finish")]
+    #[arg(long, conflicts_with_all = ["finish", "serve"])]
     pub open: bool,
+    /// Open voting, serve the election live (`fairtally serve`) on --listen until Ctrl-C or
+    /// SIGTERM, then finish: close, decrypt, publish and verify what arrived.
+    #[arg(long, conflicts_with = "finish")]
+    pub serve: bool,
+    /// The address `--serve` listens on (port 0: any free port, printed at start).
+    #[arg(long, default_value = "127.0.0.1:8080", requires = "serve")]
+    pub listen: SocketAddr,
     /// Finish a demo opened with `--open` in DIR: close voting (counting every ballot that
     /// arrived, re-votes and challenges included), decrypt with the demo's guardians, publish
     /// DIR/record and verify it.
@@ -102,10 +113,15 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         args.absent,
         args.out.display()
     );
-    if args.open {
+    if args.open || args.serve {
         let open = open_demo(&config, &args.out)?;
         print_phases(&open.phases);
-        print_open(&args.out, &open);
+        print_open(&args.out, &open, !args.serve);
+        if args.serve {
+            drop(board);
+            serve_until_stopped(&args.out, args.listen)?;
+            return finish(&args.out);
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let bars = Bars::default();
@@ -119,8 +135,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     publish_and_verify(&published, &mut board, &operator, &bars)
 }
 
-/// What to do with a demo whose voting is open.
-fn print_open(out: &Path, open: &OpenDemo) {
+/// Where a demo whose voting is open keeps what, and (with `next`) what to do with it.
+fn print_open(out: &Path, open: &OpenDemo, next: bool) {
     println!(
         "Voting is open: {} voters' credentials in {}, the guardians' key shares beside them.",
         open.credentials.len(),
@@ -131,6 +147,9 @@ fn print_open(out: &Path, open: &OpenDemo) {
         open.board.display(),
         open.operator_key.display()
     );
+    if !next {
+        return;
+    }
     println!("Next:");
     let steps = [
         (
@@ -146,6 +165,30 @@ fn print_open(out: &Path, open: &OpenDemo) {
     for (command, what) in &steps {
         println!("  {command:<width$}   {what}");
     }
+}
+
+/// Serves the open demo in `dir` on `listen` until Ctrl-C or SIGTERM; returns once the server
+/// has shut down gracefully (every acknowledged ballot committed).
+fn serve_until_stopped(dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
+    let options = ServeOptions::new(dir.to_path_buf(), listen);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let server = Server::bind(options)
+            .await
+            .with_context(|| format!("serving {}", dir.display()))?;
+        println!(
+            "Serving {} on http://{} until Ctrl-C or SIGTERM; then the demo finishes.",
+            dir.display(),
+            server.local_addr()?
+        );
+        server.run(shutdown_signal()).await?;
+        anyhow::Ok(())
+    })?;
+    println!("Stopped serving; finishing the demo.");
+    Ok(())
 }
 
 /// Finish the demo opened in `dir`, then post, verify and report.

@@ -178,3 +178,95 @@ fn finishing_a_directory_that_is_no_open_demo_names_the_missing_file() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("demo.json"), "{stderr}");
 }
+
+/// `demo --serve` in a child process, killed when dropped.
+struct DemoServe(std::process::Child);
+
+impl Drop for DemoServe {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn demo_serve_serves_until_sigterm_then_finishes_and_verifies() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    use std::time::Duration;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fairtally"))
+        .current_dir(dir)
+        .args([
+            "demo",
+            "--serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--voters",
+            "10",
+        ])
+        .args(["--guardians", "2", "--threshold", "2", "--absent", "0"])
+        .args(["--out", "demo"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut serve = DemoServe(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) {
+                let _ = tx.send(url.to_owned());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    let url = rx.recv_timeout(Duration::from_secs(120)).unwrap();
+    let load = fairtally(
+        dir,
+        &[
+            "--quiet",
+            "load",
+            &url,
+            "--demo",
+            "demo",
+            "--ballots",
+            "12",
+            "--revote-percent",
+            "10",
+            "--challenge-percent",
+            "10",
+            "--acked",
+            "acked.txt",
+            "--offline-sample",
+            "0",
+        ],
+    );
+    assert!(load.status.success(), "{load:?}");
+    let killed = Command::new("kill")
+        .args(["-TERM", &serve.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut status = None;
+    for _ in 0..1200 {
+        status = serve.0.try_wait().unwrap();
+        if status.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let output = reader.join().unwrap();
+    assert!(status.is_some_and(|s| s.success()), "{status:?}\n{output}");
+    // 12 ballots: 1 re-vote, 1 challenge, 10 first ballots of the 10 voters.
+    assert!(output.contains("10 ballots counted"), "{output}");
+    assert!(output.contains("1 challenged"), "{output}");
+    assert!(output.contains("VERIFIED"), "{output}");
+}

@@ -5,7 +5,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 
@@ -64,9 +64,9 @@ impl AckedFile {
     }
 }
 
-fn append_lines(mut file: File, path: &PathBuf, codes: Receiver<String>) -> Result<u64> {
+fn append_lines(mut file: File, path: &Path, codes: Receiver<String>) -> Result<u64> {
     let io = |source| LoadError::Io {
-        path: path.clone(),
+        path: path.to_path_buf(),
         source,
     };
     let mut written = 0u64;

@@ -75,6 +75,7 @@ impl LoadReport {
 
 /// Prepares the ballots, times the offline verifier, submits, and reports.
 pub fn run(options: &LoadOptions, progress: &dyn Progress) -> Result<LoadReport> {
+    options.submit.ballots_url()?;
     let clock = Instant::now();
     let prepared = prepare(&options.demo, &options.plan, progress)?;
     let preparing = clock.elapsed();

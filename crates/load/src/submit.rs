@@ -42,6 +42,30 @@ pub struct SubmitOptions {
     pub timeout: Duration,
 }
 
+impl SubmitOptions {
+    /// The ballots endpoint, after checking every option (so that a mistake is reported
+    /// before any ballot is prepared).
+    pub fn ballots_url(&self) -> Result<String> {
+        if self.concurrency == 0 {
+            return Err(LoadError::Options(
+                "--concurrency must be at least 1".into(),
+            ));
+        }
+        if self.rate.is_some_and(|r| !(r > 0.0 && r.is_finite())) {
+            return Err(LoadError::Options(
+                "--rate must be a positive number".into(),
+            ));
+        }
+        let base = self.url.trim_end_matches('/');
+        if !base.starts_with("http://") {
+            return Err(LoadError::Options(format!(
+                "{base}: the server's URL must start with http://"
+            )));
+        }
+        Ok(format!("{base}{BALLOTS_PATH}"))
+    }
+}
+
 /// Why an attempt failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
@@ -170,23 +194,7 @@ pub fn submit(
     acked: Arc<AtomicU64>,
     progress: &dyn Progress,
 ) -> Result<SubmitOutcome> {
-    if options.concurrency == 0 {
-        return Err(LoadError::Options(
-            "--concurrency must be at least 1".into(),
-        ));
-    }
-    if options.rate.is_some_and(|r| !(r > 0.0 && r.is_finite())) {
-        return Err(LoadError::Options(
-            "--rate must be a positive number".into(),
-        ));
-    }
-    let base = options.url.trim_end_matches('/');
-    if !base.starts_with("http://") {
-        return Err(LoadError::Options(format!(
-            "{base}: the server's URL must start with http://"
-        )));
-    }
-    let url = format!("{base}{BALLOTS_PATH}");
+    let url = options.ballots_url()?;
     let client_error = |e: &dyn std::fmt::Display| LoadError::Client {
         reason: e.to_string(),
     };

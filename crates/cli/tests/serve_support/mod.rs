@@ -130,10 +130,19 @@ impl ServeProcess {
     /// Starts `fairtally serve DIR --listen 127.0.0.1:0 EXTRA...` and waits (at most 60 s)
     /// for the line that names its address.
     pub fn start(dir: &Path, extra: &[&str]) -> Result<Self, Box<dyn std::error::Error>> {
+        Self::start_on(dir, "127.0.0.1:0", extra)
+    }
+
+    /// As [`ServeProcess::start`], listening on `listen` (a restart on the same address).
+    pub fn start_on(
+        dir: &Path,
+        listen: &str,
+        extra: &[&str],
+    ) -> Result<Self, Box<dyn std::error::Error>> {
         let mut child = Command::new(env!("CARGO_BIN_EXE_fairtally"))
             .arg("serve")
             .arg(dir)
-            .args(["--listen", "127.0.0.1:0"])
+            .args(["--listen", listen])
             .args(extra)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
