@@ -40,7 +40,7 @@ use crate::progress::Progress;
 use crate::record::{ItemKind, JsonLinesReader, canonical_json, files, read_json, write_json};
 use crate::record_entries::{self, for_each_entry};
 use crate::tally::{Accumulator, EncryptedTally, RevoteRule};
-use crate::verifier::check_ballot;
+use crate::verifier::check_ballots;
 
 /// The ballot box's index, inside the authority's board directory (not part of the record).
 pub const INDEX_FILE: &str = "ballot-box.sqlite";
@@ -540,27 +540,29 @@ impl<'a> BallotBox<'a> {
             }
             answers.push(None);
         }
-        let context = &self.context;
-        let failures: Vec<Result<()>> = fresh
-            .par_iter()
-            .map(|&(i, position)| {
-                let entry = &entries[i];
-                // Eligibility was looked up in the index: the list passed holds just this
-                // ballot's key when it is listed.
-                let list = match position {
-                    Some(_) => CredentialList::new([entry.ballot.credential])?,
-                    None => CredentialList::default(),
-                };
-                match check_ballot(context, &list, entry)?.first() {
-                    None => Ok(()),
-                    Some(f) => Err(ElectionError::Ballot {
-                        code: entry.ballot.code().to_string(),
-                        reason: format!("{}: {}", f.check, f.reason),
-                    }),
-                }
-            })
+        // Eligibility was looked up in the index: the list the checks see holds just the listed
+        // credentials of these ballots. The ballots are checked as the verifier checks them, in
+        // groups whose proofs share one batch.
+        let mut listed: Vec<CredentialKey> = fresh
+            .iter()
+            .filter(|(_, position)| position.is_some())
+            .map(|&(i, _)| entries[i].ballot.credential)
             .collect();
-        failures.into_iter().collect::<Result<Vec<()>>>()?;
+        listed.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+        listed.dedup_by(|a, b| a.as_bytes() == b.as_bytes());
+        let list = CredentialList::new(listed)?;
+        let to_check: Vec<BallotEntry> = fresh.iter().map(|&(i, _)| entries[i].clone()).collect();
+        let failures = check_ballots(&self.context, &list, &to_check)?;
+        if let Some((entry, f)) = to_check
+            .iter()
+            .zip(&failures)
+            .find_map(|(e, f)| f.first().map(|f| (e, f)))
+        {
+            return Err(ElectionError::Ballot {
+                code: entry.ballot.code().to_string(),
+                reason: format!("{}: {}", f.check, f.reason),
+            });
+        }
         if !fresh.is_empty() {
             self.append(entries, &lines, &fresh)?;
         }
