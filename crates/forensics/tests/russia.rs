@@ -77,6 +77,14 @@ fn russia_2011_and_2012_reproduce_the_published_figures() -> Result<(), Box<dyn 
 
         // The integer-percentage excess, within 3 % of the published value.
         let test = integer_percentage_test(&election, 1000, 42)?.ok_or("insufficient data")?;
+        eprintln!(
+            "{year}: integer {} observed, {} ± {} simulated, exact expectation {}, excess {}",
+            test.observed_integer,
+            test.simulated_mean,
+            test.simulated_sd,
+            test.expected_exact,
+            test.excess
+        );
         assert!(
             (test.excess - excess).abs() <= 0.03 * excess,
             "{year}: excess {} against the published {excess}",
@@ -120,8 +128,10 @@ fn russia_2011_and_2012_reproduce_the_published_figures() -> Result<(), Box<dyn 
 
 /// Klimek et al.'s own fits (PNAS 2012): fi, fe, alpha and theta. Ours must give fi within
 /// ±0.1, fe within a factor of 2, and theta (computed from the data, not fitted) within 0.01.
-const KLIMEK: [(u32, f64, f64, f64, f64); 2] =
-    [(2011, 0.64, 0.033, 2.3, 0.56), (2012, 0.39, 0.021, 1.5, 0.42)];
+const KLIMEK: [(u32, f64, f64, f64, f64); 2] = [
+    (2011, 0.64, 0.033, 2.3, 0.56),
+    (2012, 0.39, 0.021, 1.5, 0.42),
+];
 
 #[test]
 fn the_published_fraud_model_reproduces_klimek_et_al() -> Result<(), Box<dyn std::error::Error>> {
@@ -146,7 +156,10 @@ fn the_published_fraud_model_reproduces_klimek_et_al() -> Result<(), Box<dyn std
             failures.push(format!("{year}: fe {:.4} against {fe}", published.fe));
         }
         if (published.theta - theta).abs() > 0.01 {
-            failures.push(format!("{year}: theta {:.3} against {theta}", published.theta));
+            failures.push(format!(
+                "{year}: theta {:.3} against {theta}",
+                published.theta
+            ));
         }
     }
     assert!(failures.is_empty(), "{failures:?}");
