@@ -158,9 +158,12 @@ fn first_peak(values: &[f64]) -> Option<(f64, f64)> {
 
 /// `theta` from the data, as Klimek et al.'s code computes it: `v_max` is the centre of the
 /// most populated bin of the share histogram `observed`, and `theta` the square root of the
-/// root mean square distance `v − v_max` of the shares right of it.
+/// root mean square distance `v − v_max` of the shares right of it. On a tie the lowest bin
+/// is taken, as the code does.
 fn theta_from_data(shares: &[f64], observed: &[f64]) -> Option<f64> {
-    let top = (0..observed.len()).max_by(|&a, &b| observed[a].total_cmp(&observed[b]))?;
+    let top = (0..observed.len())
+        .rev()
+        .max_by(|&a, &b| observed[a].total_cmp(&observed[b]))?;
     let v_max = top as f64 / 100.0;
     let (sum, n) = shares
         .iter()
