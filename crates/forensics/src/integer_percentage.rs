@@ -20,8 +20,8 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 use serde::Serialize;
-use statrs::function::gamma::ln_gamma;
 
+use crate::binomial::for_each_term;
 use crate::{Election, ForensicsError, Station};
 
 /// Stations with fewer registered voters are left out (as in the reference).
@@ -97,52 +97,30 @@ fn remainder_is_integer(k: u64, remainder: u64, n: u64) -> bool {
     }
 }
 
-/// Probability that `k ~ Binomial(n, p)` gives an integer percentage `100 k / n` (n > 0).
+/// Probability that `k ~ Binomial(n, p)` gives an integer percentage `100 k / n` (n > 0): the
+/// sum of the binomial terms, walked out from the mode by [`for_each_term`], whose outcomes
+/// are integer.
 fn integer_probability(n: u64, p: f64) -> f64 {
-    let is_integer = |k: u64| remainder_is_integer(k, (100 * k) % n, n);
-    if p <= 0.0 {
-        return f64::from(u8::from(is_integer(0)));
-    }
-    if p >= 1.0 {
-        return f64::from(u8::from(is_integer(n)));
-    }
-    let nf = n as f64;
-    // Walk out from the mode until the terms fall below 1e-14 of the mode's mass (beyond 7.9
-    // standard deviations): what is left changes the sum by less than 1e-12.
-    let mode = (((n + 1) as f64) * p).floor().min(nf) as u64;
-    let mf = mode as f64;
-    let ln_mode = ln_gamma(nf + 1.0) - ln_gamma(mf + 1.0) - ln_gamma(nf - mf + 1.0)
-        + mf * p.ln()
-        + (nf - mf) * (-p).ln_1p();
-    let pmf_mode = ln_mode.exp();
-    let ratio = p / (1.0 - p);
-    let cutoff = pmf_mode * 1e-14;
+    // The walk visits the mode, then k + 1, k + 2, …, then mode − 1, mode − 2, …: between
+    // neighbours the remainder `100 k mod n` moves by `100 mod n`, so it is computed afresh
+    // only when the walk turns.
     let step = 100 % n;
-    let mode_remainder = (100 * mode) % n;
-    let mut total = if is_integer(mode) { pmf_mode } else { 0.0 };
-    // Upwards: the remainder of 100 k mod n grows by 100 mod n at each step.
-    let (mut pmf, mut k, mut remainder) = (pmf_mode, mode, mode_remainder);
-    while k < n {
-        pmf *= (nf - k as f64) / (k as f64 + 1.0) * ratio;
-        k += 1;
-        remainder += step;
-        remainder -= n * u64::from(remainder >= n);
-        if pmf < cutoff {
-            break;
+    let mut last: Option<(u64, u64)> = None;
+    let mut total = 0.0;
+    for_each_term(n, p, |k, probability| {
+        let remainder = match last {
+            Some((previous, r)) if k == previous + 1 => {
+                let r = r + step;
+                r - n * u64::from(r >= n)
+            }
+            Some((previous, r)) if k + 1 == previous => r + n * u64::from(r < step) - step,
+            _ => (100 * k) % n,
+        };
+        last = Some((k, remainder));
+        if remainder_is_integer(k, remainder, n) {
+            total += probability;
         }
-        total += pmf * f64::from(u8::from(remainder_is_integer(k, remainder, n)));
-    }
-    // Downwards: it shrinks by the same step.
-    let (mut pmf, mut k, mut remainder) = (pmf_mode, mode, mode_remainder);
-    while k > 0 {
-        pmf *= k as f64 / (nf - k as f64 + 1.0) / ratio;
-        k -= 1;
-        remainder = remainder + n * u64::from(remainder < step) - step;
-        if pmf < cutoff {
-            break;
-        }
-        total += pmf * f64::from(u8::from(remainder_is_integer(k, remainder, n)));
-    }
+    });
     total.min(1.0)
 }
 

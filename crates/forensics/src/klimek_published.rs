@@ -1,14 +1,17 @@
 //! Klimek, Yegorov, Hanel & Thurner's fraud model fitted as they published it (PNAS 109(41),
 //! 2012), beside the 2D fit of [`crate::fit_fraud_model`]:
 //!
-//! - the data are the 1-D histogram of the leader's share over stations, in 1-point bins;
+//! - the data are the 1-D histogram of the leader's share over stations, in 101 1-point bins
+//!   centred on 0, 1, …, 100 % (so stations at 99.5 % and above, where extreme fraud lands,
+//!   have a bin of their own);
 //! - the loss is the relative error `Σ (observed − model)² / (observed + 1)²`;
-//! - the clean peaks are the first local maximum above 0.3 of the smoothed (5-point)
+//! - the clean peaks are the first local maximum above 0.3 of the smoothed (9-point)
 //!   histograms of turnout and share, and the clean spreads the root mean square distance
 //!   below each peak;
-//! - `theta` comes from the data: a station whose leader's share `v` lies right of the clean
-//!   peak `v0` (below 99 %) is read as moved a fraction `x = (v − v0) / (1 − v0)` of the way
-//!   to 100 %, and `theta` is the half-normal scale of those fractions, `√(mean x²)`;
+//! - `theta` comes from the data as in Klimek et al.'s own code (`ElectionFitter.m`, as
+//!   ported to R by Mebane & Egami): the square root of the root mean square distance
+//!   `v − v_max` of the shares right of the histogram's most populated bin `v_max`
+//!   (0.560 in 2011 and 0.415 in 2012, where the paper gives 0.56 and 0.42);
 //! - `alpha` is searched from 0.5 to 3 in steps of 0.25; `fi` and `fe` are the exact
 //!   constrained minimum of the loss (a weighted least squares), so their resolution is far
 //!   finer than 0.001.
@@ -30,8 +33,8 @@ use crate::fraud_model::{
 /// Values of `alpha` searched: 0.5 to 3 in steps of 0.25.
 pub const PUBLISHED_ALPHAS: [f64; 11] =
     [0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 2.75, 3.0];
-/// Share bins: one per percentage point.
-const BINS: usize = 100;
+/// Share bins: one per percentage point, centred on 0, 1, …, 100 %.
+const BINS: usize = 101;
 /// Quadrature points per axis (turnout, share) and of the fraud size.
 const AXIS_POINTS: usize = 200;
 const FRAUD_POINTS: usize = 32;
@@ -67,7 +70,7 @@ pub struct ShareHistogramFit {
     pub fe: f64,
     /// The loss at the fit over the loss of the fair model (`fi = fe = 0`).
     pub loss_ratio: f64,
-    /// The observed share histogram (stations per 1-point bin), for the figure.
+    /// The observed share histogram (stations per 1-point bin centred on 0, 1, …, 100 %).
     #[serde(skip)]
     pub observed: Vec<f64>,
     /// The fitted histogram.
@@ -153,24 +156,31 @@ fn first_peak(values: &[f64]) -> Option<(f64, f64)> {
         .filter(|(_, sd)| *sd > 0.0)
 }
 
-/// `theta` from the data: the half-normal scale of how far towards 100 % the stations right
-/// of the clean share peak have moved.
-fn theta_from_data(shares: &[f64], clean: &CleanParameters) -> Option<f64> {
-    let v0 = clean.share_peak;
-    let fractions: Vec<f64> = shares
+/// `theta` from the data, as Klimek et al.'s code computes it: `v_max` is the centre of the
+/// most populated bin of the share histogram `observed`, and `theta` the square root of the
+/// root mean square distance `v − v_max` of the shares right of it. On a tie the lowest bin
+/// is taken, as the code does.
+fn theta_from_data(shares: &[f64], observed: &[f64]) -> Option<f64> {
+    let top = (0..observed.len())
+        .rev()
+        .max_by(|&a, &b| observed[a].total_cmp(&observed[b]))?;
+    let v_max = top as f64 / 100.0;
+    let (sum, n) = shares
         .iter()
-        .filter(|&&v| v > v0 && v < 0.99)
-        .map(|&v| (v - v0) / (1.0 - v0))
-        .collect();
-    if fractions.len() < 10 {
+        .filter(|&&v| v > v_max)
+        .fold((0.0, 0usize), |(sum, n), &v| {
+            (sum + (v - v_max).powi(2), n + 1)
+        });
+    if n < 10 {
         return None;
     }
-    let theta = (fractions.iter().map(|x| x * x).sum::<f64>() / fractions.len() as f64).sqrt();
+    let theta = (sum / n as f64).sqrt().sqrt();
     (theta > 0.0).then_some(theta)
 }
 
+/// The bin of a share: the nearest whole percentage.
 fn share_bin(share: f64) -> usize {
-    ((share * BINS as f64).max(0.0) as usize).min(BINS - 1)
+    ((share * 100.0).round().max(0.0) as usize).min(BINS - 1)
 }
 
 /// The expected share histogram of `stations` stations, all under `fraud`.
@@ -199,7 +209,7 @@ fn expected_shares(stations: usize, clean: &CleanParameters, fraud: Fraud) -> Ve
 /// Fits the model to the share histogram with each loss: the published relative-error loss
 /// first, then the unweighted one. Empty ("insufficient data") with fewer than
 /// [`MIN_STATIONS`] stations, or without a clean peak of turnout and share above 0.3, or too
-/// few stations right of the turnout peak to estimate `theta`.
+/// few stations right of the share histogram's top bin to estimate `theta`.
 pub fn fit_share_histogram(election: &Election) -> Vec<ShareHistogramFit> {
     let points: Vec<(f64, f64)> = election
         .stations
@@ -223,12 +233,12 @@ pub fn fit_share_histogram(election: &Election) -> Vec<ShareHistogramFit> {
         share_peak,
         share_spread,
     };
-    let Some(theta) = theta_from_data(&shares, &clean) else {
-        return Vec::new();
-    };
     let n = points.len();
     let mut observed = vec![0.0; BINS];
     shares.iter().for_each(|&v| observed[share_bin(v)] += 1.0);
+    let Some(theta) = theta_from_data(&shares, &observed) else {
+        return Vec::new();
+    };
     let fair = expected_shares(n, &clean, Fraud::None);
     let models: Vec<(f64, Vec<f64>, Vec<f64>)> = PUBLISHED_ALPHAS
         .par_iter()
