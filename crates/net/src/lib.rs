@@ -1,0 +1,20 @@
+//! fairtally's bulletin board over HTTP: what a mirror, an observer and a witness do with a
+//! board that is served on the network, checked exactly as a local copy is checked.
+//!
+//! - [`http`]: the one HTTP client (timeouts, bounded retries, answers read within the size
+//!   limit of what was asked).
+//! - [`mirror`]: `fairtally board mirror URL DIR`, a plain copy of a board served in the
+//!   C2SP tlog-tiles layout, audited like a local copy before it replaces anything.
+//! - [`remote`]: reading single tiles of a served board, and inclusion proofs from them.
+//! - [`outbox`]: `fairtally board outbox send URL`, delivery of an observer outbox, marked
+//!   delivered only once its inclusion is proven against a checkpoint that verified.
+//! - [`witness_service`] and [`witness_client`]: both sides of C2SP tlog-witness.
+//!
+//! The formats are described in `docs/BOARD.md` ("The board on the network").
+
+pub mod error;
+pub mod http;
+pub mod witness_client;
+pub mod witness_service;
+
+pub use error::NetError;
