@@ -14,7 +14,24 @@
 
 pub mod error;
 pub mod http;
+pub mod mirror;
+pub mod outbox;
+pub mod remote;
 pub mod witness_client;
 pub mod witness_service;
 
 pub use error::NetError;
+
+/// Runs `future` to completion on a runtime of its own: how a command-line tool, which has
+/// none, calls this crate's asynchronous functions.
+///
+/// # Errors
+/// [`NetError::Io`] when the runtime cannot be started.
+pub fn block_on<F: Future>(future: F) -> Result<F::Output, NetError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(NetError::io("the async runtime"))?;
+    Ok(runtime.block_on(future))
+}

@@ -353,3 +353,19 @@ fn unix_now() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
 }
+
+/// Serves `service` on `listener` until `shutdown` completes, then finishes the requests in
+/// flight (a cosignature whose state was recorded is still sent).
+///
+/// # Errors
+/// [`NetError::Io`] when the server fails.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    service: Arc<WitnessService>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), NetError> {
+    axum::serve(listener, router(service))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(NetError::io("the witness's listener"))
+}
