@@ -16,10 +16,10 @@ use serde::{Deserialize, Serialize};
 use fairtally_files::{Access, write_atomic};
 
 use crate::board::{Appended, Board};
+use crate::checkpoint::TrustPolicy;
 use crate::entry::Entry;
 use crate::error::BoardError;
 use crate::hashstore::open_database;
-use crate::checkpoint::TrustPolicy;
 use crate::mirror::{Inclusion, Mirror};
 use crate::proof::verify_inclusion;
 
@@ -398,8 +398,10 @@ mod tests {
         // A checkpoint signed by another key.
         let other = NoteSigner::generate("board.example/outbox", KeyRole::Operator)?;
         let mut forged = genuine.clone();
-        forged.checkpoint =
-            crate::checkpoint::SignedCheckpoint::sign(genuine.checkpoint.checkpoint().clone(), &other)?;
+        forged.checkpoint = crate::checkpoint::SignedCheckpoint::sign(
+            genuine.checkpoint.checkpoint().clone(),
+            &other,
+        )?;
         assert!(outbox.confirm_inclusions(&[forged], &policy).is_err());
         assert_eq!(outbox.pending()?, vec![entries[3].clone()]);
         assert_eq!(outbox.confirm_inclusions(&[genuine.clone()], &policy)?, 1);

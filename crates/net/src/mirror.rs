@@ -23,8 +23,7 @@ use fairtally_board::BoardError;
 use fairtally_board::audit::AuditReport;
 use fairtally_board::checkpoint::{Checkpoint, SignedCheckpoint, TrustPolicy};
 use fairtally_board::layout::{
-    CHECKPOINT_FILE, CHECKPOINTS_DIR, MAX_ENTRY_BUNDLE_LEN, MAX_NOTE_LEN, MAX_TILE_LEN,
-    POLICY_FILE,
+    CHECKPOINT_FILE, CHECKPOINTS_DIR, MAX_ENTRY_BUNDLE_LEN, MAX_NOTE_LEN, MAX_TILE_LEN, POLICY_FILE,
 };
 use fairtally_board::mirror::Mirror;
 use fairtally_board::proof::verify_consistency;
@@ -116,10 +115,7 @@ pub async fn mirror(
             .collect();
         return Err(NetError::Refused {
             item: dir.display().to_string(),
-            reason: format!(
-                "files that are not part of the board: {}",
-                files.join("; ")
-            ),
+            reason: format!("files that are not part of the board: {}", files.join("; ")),
         });
     }
 
@@ -288,7 +284,12 @@ fn install(stage: &Path, dir: &Path, fetched: &BTreeSet<String>) -> Result<(), N
         std::fs::create_dir_all(&parent).map_err(NetError::io(&parent))?;
         std::fs::rename(stage.join(relative), &target).map_err(NetError::io(&target))?;
         // The new file's directory, and every directory above it that may be new.
-        touched.extend(parent.ancestors().take_while(|a| a.starts_with(dir)).map(Path::to_owned));
+        touched.extend(
+            parent
+                .ancestors()
+                .take_while(|a| a.starts_with(dir))
+                .map(Path::to_owned),
+        );
     }
     for parent in touched.iter().rev() {
         sync_dir(parent)?;

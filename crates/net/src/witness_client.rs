@@ -213,8 +213,8 @@ async fn ask(
             .await?;
         match answer.status {
             200 => {
-                let cosigned = verified_cosignatures(signed, &endpoint.key, &answer.body)
-                    .map_err(fail)?;
+                let cosigned =
+                    verified_cosignatures(signed, &endpoint.key, &answer.body).map_err(fail)?;
                 if let Ok(mut known) = tracked.known.lock() {
                     *known = new;
                 }

@@ -195,13 +195,9 @@ impl WitnessService {
                 return Reply::Conflict(last_size);
             }
             Some(last) if last.size > 0 => {
-                if let Err(e) = verify_consistency(
-                    last.size,
-                    new.size,
-                    &request.proof,
-                    &last.root,
-                    &new.root,
-                ) {
+                if let Err(e) =
+                    verify_consistency(last.size, new.size, &request.proof, &last.root, &new.root)
+                {
                     return refused(
                         &log,
                         422,
@@ -287,7 +283,9 @@ fn parse_request(body: &[u8]) -> Result<Request, String> {
             break;
         }
         if proof.len() == MAX_PROOF_LINES {
-            return Err(format!("more than {MAX_PROOF_LINES} consistency proof lines"));
+            return Err(format!(
+                "more than {MAX_PROOF_LINES} consistency proof lines"
+            ));
         }
         let hash = BASE64
             .decode(line)
