@@ -11,8 +11,6 @@
 
 use std::sync::{Arc, Mutex};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use fairtally_board::BoardError;
 use fairtally_board::checkpoint::{SignedCheckpoint, TrustPolicy};
 use fairtally_board::merkle::Hash;
@@ -21,7 +19,7 @@ use tokio::task::JoinSet;
 
 use crate::error::NetError;
 use crate::http::{HttpClient, directory_url};
-use crate::witness_service::{MAX_REQUEST_LEN, SIZE_CONTENT_TYPE};
+use crate::witness_service::{MAX_REQUEST_LEN, SIZE_CONTENT_TYPE, request_body};
 
 /// How many 409 answers (the witness knows another size) a checkpoint may meet per witness.
 pub const MAX_CONFLICTS: usize = 2;
@@ -194,15 +192,11 @@ async fn ask(
         let proof = if old == 0 || old == new {
             Vec::new()
         } else {
-            proofs.consistency_proof(old, new)?
+            proofs
+                .consistency_proof(old, new)
+                .map_err(|e| fail(format!("no consistency proof from size {old}: {e}")))?
         };
-        let mut body = format!("old {old}\n");
-        for hash in &proof {
-            body.push_str(&BASE64.encode(hash));
-            body.push('\n');
-        }
-        body.push('\n');
-        body.push_str(&signed.to_text());
+        let body = request_body(old, &proof, signed);
         let answer = http
             .post(
                 &url,
@@ -210,7 +204,8 @@ async fn ask(
                 body.into_bytes(),
                 MAX_REQUEST_LEN as u64,
             )
-            .await?;
+            .await
+            .map_err(|e| fail(e.to_string()))?;
         match answer.status {
             200 => {
                 let cosigned =
@@ -279,4 +274,143 @@ fn verified_cosignatures(
         return Err(format!("the answer holds no cosignature by {}", key.name()));
     }
     Ok(answered)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::witness_service::{WitnessService, serve};
+    use fairtally_board::board::Board;
+    use fairtally_board::entry::{Entry, EntryKind};
+    use fairtally_board::note::NoteSigner;
+    use std::time::Duration;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    /// Starts a witness for `operator`'s log on a free loopback port; its URL and key.
+    async fn start_witness(
+        name: &str,
+        state: &std::path::Path,
+        operator: &NoteVerifier,
+    ) -> Result<WitnessEndpoint, Box<dyn std::error::Error>> {
+        let key = NoteSigner::generate(name, KeyRole::Witness)?;
+        let service = Arc::new(WitnessService::open(&key, state, &[operator.clone()])?);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}/", listener.local_addr()?);
+        tokio::spawn(serve(listener, service, std::future::pending()));
+        Ok(WitnessEndpoint {
+            url,
+            key: key.verifier(),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_quorum_cosigns_despite_a_dead_witness_and_a_fork_gets_none() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let operator = NoteSigner::generate("board.example/q", KeyRole::Operator)?;
+        let mut endpoints = Vec::new();
+        for i in 0..2 {
+            let state = dir.path().join(format!("w{i}"));
+            endpoints.push(
+                start_witness(&format!("w{i}.example/w"), &state, &operator.verifier()).await?,
+            );
+        }
+        // A third witness that never answers: nothing listens on its port any more.
+        let dead = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let dead_url = format!("http://{}/", dead.local_addr()?);
+        drop(dead);
+        let dead_key = NoteSigner::generate("dead.example/w", KeyRole::Witness)?.verifier();
+        endpoints.push(WitnessEndpoint {
+            url: dead_url,
+            key: dead_key,
+        });
+        let policy = TrustPolicy {
+            operator: operator.verifier(),
+            witnesses: endpoints.iter().map(|e| e.key.clone()).collect(),
+            quorum: 2,
+        };
+        let http =
+            HttpClient::new(Duration::from_secs(2), 2)?.with_backoff(Duration::from_millis(10));
+        let witnesses = Witnesses::new(endpoints, http);
+
+        let board = Arc::new(Mutex::new(Board::create(&dir.path().join("b"), &policy)?));
+        let kind = EntryKind::new("test/item")?;
+        let proofs: Arc<dyn ConsistencyProofs> = {
+            let board = board.clone();
+            Arc::new(move |old, new| {
+                board
+                    .lock()
+                    .map_err(|_| BoardError::Batch {
+                        reason: "poisoned".into(),
+                    })?
+                    .consistency_proof(old, new)
+            })
+        };
+        for round in 0..3u32 {
+            let signed = {
+                let mut board = board.lock().map_err(|_| "poisoned")?;
+                let batch: Vec<Entry> = (0..50u32)
+                    .map(|i| Entry::new(kind.clone(), (round * 100 + i).to_be_bytes().to_vec()))
+                    .collect::<Result<_, _>>()?;
+                board.append_batch(&batch)?;
+                board.sign_checkpoint(&operator)?
+            };
+            let cosigned = witnesses.cosign(&signed, &policy, proofs.clone()).await?;
+            let signers = policy.verify_signers(&cosigned)?;
+            assert_eq!(signers.verified.len(), 3, "the operator and two witnesses");
+        }
+
+        // A fork of the log (same key, other entries) gets no cosignature from either.
+        let mut fork = Board::create(&dir.path().join("fork"), &policy)?;
+        let batch: Vec<Entry> = (0..200u32)
+            .map(|i| Entry::new(kind.clone(), (1_000_000 + i).to_be_bytes().to_vec()))
+            .collect::<Result<_, _>>()?;
+        fork.append_batch(&batch)?;
+        let forked = fork.sign_checkpoint(&operator)?;
+        let fork = Arc::new(Mutex::new(fork));
+        let fork_proofs: Arc<dyn ConsistencyProofs> = Arc::new(move |old, new| {
+            fork.lock()
+                .map_err(|_| BoardError::Batch {
+                    reason: "poisoned".into(),
+                })?
+                .consistency_proof(old, new)
+        });
+        let err = witnesses.cosign(&forked, &policy, fork_proofs).await;
+        let Err(NetError::NoQuorum {
+            got: 0,
+            need: 2,
+            failures,
+        }) = &err
+        else {
+            panic!("expected no quorum, got {err:?}");
+        };
+        assert!(failures.contains("422"), "{failures}");
+        assert!(failures.contains("dead.example/w"), "{failures}");
+        Ok(())
+    }
+
+    #[test]
+    fn witness_arguments_are_checked() -> Result<(), NetError> {
+        let key = NoteSigner::generate("w.example/w", KeyRole::Witness)?.verifier();
+        let endpoint = WitnessEndpoint::parse(&format!("http://127.0.0.1:7380={}", key.to_vkey()))?;
+        assert_eq!(endpoint.url, "http://127.0.0.1:7380/");
+        assert_eq!(endpoint.key, key);
+        let operator = NoteSigner::generate("op.example/log", KeyRole::Operator)?.verifier();
+        for (spec, says) in [
+            (format!("127.0.0.1:7380={}", key.to_vkey()), "not an http"),
+            ("http://127.0.0.1:7380".to_owned(), "expected URL=KEY"),
+            (
+                format!("http://x={}", operator.to_vkey()),
+                "not a witness key",
+            ),
+            ("http://x=nonsense".to_owned(), "--witness"),
+        ] {
+            let err = WitnessEndpoint::parse(&spec);
+            assert!(
+                err.as_ref().is_err_and(|e| e.to_string().contains(says)),
+                "{spec}: {err:?}"
+            );
+        }
+        Ok(())
+    }
 }

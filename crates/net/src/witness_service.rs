@@ -261,6 +261,19 @@ impl WitnessedLog {
     }
 }
 
+/// The body of an `add-checkpoint` request: `old <size>`, one base64 proof hash a line, an
+/// empty line, the signed checkpoint.
+pub fn request_body(old: u64, proof: &[Hash], signed: &SignedCheckpoint) -> String {
+    let mut body = format!("old {old}\n");
+    for hash in proof {
+        body.push_str(&BASE64.encode(hash));
+        body.push('\n');
+    }
+    body.push('\n');
+    body.push_str(&signed.to_text());
+    body
+}
+
 /// Parses `old <size>`, proof lines, an empty line and the checkpoint note.
 fn parse_request(body: &[u8]) -> Result<Request, String> {
     let text = std::str::from_utf8(body).map_err(|_| "the request is not UTF-8".to_owned())?;
@@ -366,4 +379,198 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(NetError::io("the witness's listener"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fairtally_board::board::Board;
+    use fairtally_board::entry::{Entry, EntryKind};
+    use fairtally_board::note::KeyRole;
+
+    /// A log of `sizes.last()` entries with a checkpoint signed at each of `sizes`.
+    struct Log {
+        _dir: tempfile::TempDir,
+        board: Board,
+        operator: NoteSigner,
+        checkpoints: Vec<SignedCheckpoint>,
+    }
+
+    fn log(name: &str, sizes: &[u64], salt: u8) -> Result<Log, BoardError> {
+        let dir = tempfile::tempdir().map_err(|e| BoardError::Io {
+            path: "tempdir".into(),
+            source: e,
+        })?;
+        let operator = NoteSigner::generate(name, KeyRole::Operator)?;
+        let policy = TrustPolicy::operator_only(operator.verifier());
+        let mut board = Board::create(&dir.path().join("b"), &policy)?;
+        let kind = EntryKind::new("test/item")?;
+        let mut checkpoints = Vec::new();
+        let mut next = 0u64;
+        for &size in sizes {
+            let batch: Vec<Entry> = (next..size)
+                .map(|i| Entry::new(kind.clone(), [&[salt][..], &i.to_be_bytes()].concat()))
+                .collect::<Result<_, _>>()?;
+            board.append_batch(&batch)?;
+            checkpoints.push(board.sign_checkpoint(&operator)?);
+            next = size;
+        }
+        Ok(Log {
+            _dir: dir,
+            board,
+            operator,
+            checkpoints,
+        })
+    }
+
+    impl Log {
+        fn body(&self, old: u64, n: usize) -> Result<Vec<u8>, BoardError> {
+            let signed = &self.checkpoints[n];
+            let new = signed.checkpoint().size;
+            let proof = if old == 0 || old >= new {
+                Vec::new()
+            } else {
+                self.board.consistency_proof(old, new)?
+            };
+            Ok(request_body(old, &proof, signed).into_bytes())
+        }
+    }
+
+    fn witness(state: &Path, logs: &[&Log]) -> Result<(WitnessService, NoteSigner), NetError> {
+        let key = NoteSigner::generate("witness.example/w1", KeyRole::Witness)?;
+        let operators: Vec<NoteVerifier> = logs.iter().map(|l| l.operator.verifier()).collect();
+        let service = WitnessService::open(&key, state, &operators)?.with_clock(|| 1_700_000_000);
+        Ok((service, key))
+    }
+
+    #[test]
+    fn cosigns_extensions_and_answers_every_refusal_with_the_specs_code()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let state = tempfile::tempdir()?;
+        let a = log("board.example/a", &[3, 300, 700], 0)?;
+        let (service, key) = witness(state.path(), &[&a])?;
+
+        // The first checkpoint is cosigned on trust; the answer is one verifying line.
+        let Reply::Cosigned(lines) = service.add_checkpoint(&a.body(0, 0)?) else {
+            panic!("not cosigned");
+        };
+        let text = a.checkpoints[0].note().text();
+        let note = SignedCheckpoint::parse(&format!("{text}\n{lines}"), "answer")?;
+        assert_eq!(note.note().signatures().len(), 1);
+        assert_eq!(
+            key.verifier().verify(text, &note.note().signatures()[0])?,
+            Some(1_700_000_000)
+        );
+        // A log that thinks the witness saw nothing learns its size.
+        assert_eq!(service.add_checkpoint(&a.body(0, 1)?), Reply::Conflict(3));
+        // With the right old size and proof: cosigned.
+        assert!(matches!(
+            service.add_checkpoint(&a.body(3, 1)?),
+            Reply::Cosigned(_)
+        ));
+        // The same checkpoint again is fine (a lost answer is asked again).
+        assert!(matches!(
+            service.add_checkpoint(&a.body(300, 1)?),
+            Reply::Cosigned(_)
+        ));
+        // A rollback: the old checkpoint with the witness's size as old, or with its own.
+        assert!(matches!(
+            service.add_checkpoint(&a.body(300, 0)?),
+            Reply::Refused(400, _)
+        ));
+        assert_eq!(service.add_checkpoint(&a.body(3, 0)?), Reply::Conflict(300));
+        // A wrong proof.
+        let mut bad = a.board.consistency_proof(300, 700)?;
+        bad[0][0] ^= 1;
+        let body = request_body(300, &bad, &a.checkpoints[2]);
+        assert!(matches!(
+            service.add_checkpoint(body.as_bytes()),
+            Reply::Refused(422, _)
+        ));
+
+        // A fork: the same operator key signs another log of 700 entries, and of 300.
+        let mut fork = log("board.example/a", &[300, 700], 1)?;
+        fork.operator = NoteSigner::from_skey(&a.operator.to_skey(), "k")?;
+        let forked: Vec<SignedCheckpoint> = [300u64, 700]
+            .iter()
+            .map(|&s| {
+                let cp = fairtally_board::checkpoint::Checkpoint {
+                    origin: "board.example/a".into(),
+                    size: s,
+                    root: fork.board.root_at(s)?,
+                };
+                SignedCheckpoint::sign(cp, &a.operator)
+            })
+            .collect::<Result<_, _>>()?;
+        let proof = fork.board.consistency_proof(300, 700)?;
+        let body = request_body(300, &proof, &forked[1]);
+        assert!(matches!(
+            service.add_checkpoint(body.as_bytes()),
+            Reply::Refused(422, _)
+        ));
+        let body = request_body(300, &[], &forked[0]);
+        assert_eq!(
+            service.add_checkpoint(body.as_bytes()),
+            Reply::Conflict(300)
+        );
+        assert_eq!(service.last("board.example/a").map(|l| l.0), Some(300));
+        // Both forked checkpoints were kept as evidence.
+        let evidence = std::fs::read_dir(state.path().join("refused"))?
+            .flat_map(|d| d.map(|d| std::fs::read_dir(d.path())).into_iter().flatten())
+            .flatten()
+            .count();
+        assert_eq!(
+            evidence, 3,
+            "the bad proof's, and the two forked checkpoints"
+        );
+
+        // Not the operator's signature: 403. An unknown log: 404. Garbage: 400.
+        let other = log("board.example/b", &[5], 0)?;
+        assert!(matches!(
+            service.add_checkpoint(&other.body(0, 0)?),
+            Reply::Refused(404, _)
+        ));
+        let impostor = NoteSigner::generate("board.example/a", KeyRole::Operator)?;
+        let cp = a.checkpoints[2].checkpoint().clone();
+        let body = request_body(
+            300,
+            &a.board.consistency_proof(300, 700)?,
+            &SignedCheckpoint::sign(cp, &impostor)?,
+        );
+        assert!(matches!(
+            service.add_checkpoint(body.as_bytes()),
+            Reply::Refused(403, _)
+        ));
+        for garbage in [
+            &b"old 01\n\n"[..],
+            b"new 3\n\n",
+            b"old 3\nnot base64\n\n",
+            b"old 3\n",
+            b"\xff",
+        ] {
+            assert!(
+                matches!(service.add_checkpoint(garbage), Reply::Refused(400, _)),
+                "{garbage:?}"
+            );
+        }
+        let too_long = format!(
+            "old 300\n{}\n{}",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n".repeat(64),
+            a.checkpoints[2].to_text()
+        );
+        assert!(matches!(
+            service.add_checkpoint(too_long.as_bytes()),
+            Reply::Refused(400, _)
+        ));
+
+        // Restarted, the witness remembers 300 and still cosigns the extension to 700.
+        drop(service);
+        let service = WitnessService::open(&key, state.path(), &[a.operator.verifier()])?;
+        assert_eq!(service.add_checkpoint(&a.body(0, 2)?), Reply::Conflict(300));
+        assert!(matches!(
+            service.add_checkpoint(&a.body(300, 2)?),
+            Reply::Cosigned(_)
+        ));
+        Ok(())
+    }
 }
