@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use fairtally_board::BoardError;
+use fairtally_board::board::Board;
 use fairtally_board::checkpoint::{SignedCheckpoint, TrustPolicy};
 use fairtally_board::layout::read_note;
 use fairtally_board::note::{NoteSigner, NoteVerifier};
@@ -18,7 +19,11 @@ use fairtally_board::outbox::Outbox;
 use fairtally_net::NetError;
 use fairtally_net::http::HttpClient;
 use fairtally_net::remote::RemoteBoard;
+use fairtally_net::witness_client::{ConsistencyProofs, ProofFuture, WitnessEndpoint, Witnesses};
 use fairtally_net::witness_service::WitnessService;
+use fairtally_server::checkpoints::CosignFuture;
+use fairtally_server::election_dir::ElectionDir;
+use fairtally_server::{CheckpointRequest, Cosigner, ServerError};
 
 use crate::board::{print_checkpoint, public_policy};
 use crate::output::{Tone, paint};
@@ -232,4 +237,80 @@ pub fn send(
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The witnesses of `fairtally serve --witness URL=KEY ...`: every checkpoint the server signs
+/// is submitted to them and published once the board policy's quorum has cosigned. `None`
+/// without witnesses. Each key must be one of the board policy's witnesses (`fairtally board
+/// policy`), or its cosignatures would count for nothing.
+pub fn witness_cosigner(
+    election_dir: &Path,
+    specs: &[String],
+) -> anyhow::Result<Option<Arc<dyn Cosigner>>> {
+    if specs.is_empty() {
+        return Ok(None);
+    }
+    let election = ElectionDir::new(election_dir)?;
+    let policy = Board::open(&election.board)?.policy().clone();
+    let endpoints = specs
+        .iter()
+        .map(|spec| WitnessEndpoint::parse(spec))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(stranger) = endpoints
+        .iter()
+        .find(|e| !policy.witnesses.contains(&e.key))
+    {
+        anyhow::bail!(
+            "--witness {}: the key {} is not a witness of the board's policy; add it with `fairtally board policy {} --witness KEY ... --quorum M`",
+            stranger.url,
+            stranger.key.to_vkey(),
+            election.board.display()
+        );
+    }
+    if endpoints.len() < policy.quorum {
+        anyhow::bail!(
+            "the board's policy needs {} witnesses' cosignatures, but only {} --witness given",
+            policy.quorum,
+            endpoints.len()
+        );
+    }
+    let http = HttpClient::new(WITNESS_TIMEOUT, fairtally_net::http::DEFAULT_ATTEMPTS)?;
+    Ok(Some(Arc::new(WitnessCosigner {
+        witnesses: Witnesses::new(endpoints, http),
+        policy,
+    })))
+}
+
+/// How long one request to a witness may take.
+const WITNESS_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The server's [`Cosigner`] seam, answered by networked witnesses.
+struct WitnessCosigner {
+    witnesses: Witnesses,
+    policy: TrustPolicy,
+}
+
+/// The server's consistency proofs, as the witness client asks for them.
+struct ServerProofs(fairtally_server::checkpoints::ConsistencyProofs);
+
+impl ConsistencyProofs for ServerProofs {
+    fn consistency_proof(&self, old: u64, new: u64) -> ProofFuture<'_> {
+        Box::pin(async move { self.0.between(old, new).await.map_err(|e| e.to_string()) })
+    }
+}
+
+impl Cosigner for WitnessCosigner {
+    fn cosign(&self, request: CheckpointRequest) -> CosignFuture<'_> {
+        Box::pin(async move {
+            let size = request.checkpoint.checkpoint().size;
+            let proofs: Arc<dyn ConsistencyProofs> = Arc::new(ServerProofs(request.proofs));
+            self.witnesses
+                .cosign(&request.checkpoint, &self.policy, proofs)
+                .await
+                .map_err(|e| ServerError::Cosign {
+                    size,
+                    reason: e.to_string(),
+                })
+        })
+    }
 }

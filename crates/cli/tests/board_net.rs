@@ -469,7 +469,8 @@ async fn observe(
 ) -> (axum::http::StatusCode, String) {
     use axum::http::StatusCode;
     state.posts.fetch_add(1, Ordering::SeqCst);
-    let Ok(entry) = Entry::from_leaf_data(&body, "request") else {
+    let entry = EntryKind::new("observe/protocol").and_then(|k| Entry::new(k, body.to_vec()));
+    let Ok(entry) = entry else {
         return (
             StatusCode::BAD_REQUEST,
             r#"{"error":"not an entry"}"#.into(),

@@ -4,10 +4,12 @@
 //! pinned policy. The server's answer (`201 {"board_index": N}`) only says where to look: a
 //! server that acknowledges and then drops or moves the entry confirms nothing.
 //!
-//! Each request body is one submission as the outbox holds it: the entry's leaf data
-//! (`u8 kind length || kind || body`, `application/octet-stream`). The server stores identical
-//! entries once and answers a repeat with the same index, so a request whose answer was lost
-//! is simply sent again.
+//! Each request body is one submission as the outbox holds it: the body of its entry (for an
+//! observer, the signed item's canonical bytes; the server derives the entry's kind from the
+//! item, `application/octet-stream`). The server stores identical entries once and answers a
+//! repeat with the same index, so a request whose answer was lost is simply sent again. The
+//! proof is checked for the entry exactly as the outbox holds it, kind included: a server that
+//! files it under another kind has not put it on the board.
 
 use std::time::{Duration, Instant};
 
@@ -117,7 +119,7 @@ async fn deliver(http: &HttpClient, url: &str, entry: &Entry) -> Result<u64, Net
         .post(
             url,
             "application/octet-stream",
-            entry.to_leaf_data(),
+            entry.body().to_vec(),
             MAX_ANSWER_LEN,
         )
         .await?;

@@ -9,6 +9,8 @@
 //! of attempts ([`crate::http::HttpClient`]); the witnesses are asked at once, and the answer
 //! comes as soon as the quorum is reached.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use fairtally_board::BoardError;
@@ -65,21 +67,25 @@ impl WitnessEndpoint {
     }
 }
 
-/// Where the consistency proofs come from: the log's own tree.
+/// The future [`ConsistencyProofs::consistency_proof`] returns: the proof, or why there is
+/// none.
+pub type ProofFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Hash>, String>> + Send + 'a>>;
+
+/// Where the consistency proofs come from: the log's own tree (a server computes them off its
+/// async threads; a closure over a [`fairtally_board::board::Board`] does it at once).
 pub trait ConsistencyProofs: Send + Sync {
     /// The RFC 9162 consistency proof from the tree of `old` entries to that of `new`.
-    ///
-    /// # Errors
-    /// The board's errors (sizes out of range, storage).
-    fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, BoardError>;
+    fn consistency_proof(&self, old: u64, new: u64) -> ProofFuture<'_>;
 }
 
 impl<F> ConsistencyProofs for F
 where
     F: Fn(u64, u64) -> Result<Vec<Hash>, BoardError> + Send + Sync,
 {
-    fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, BoardError> {
-        self(old, new)
+    fn consistency_proof(&self, old: u64, new: u64) -> ProofFuture<'_> {
+        Box::pin(std::future::ready(
+            self(old, new).map_err(|e| e.to_string()),
+        ))
     }
 }
 
@@ -194,6 +200,7 @@ async fn ask(
         } else {
             proofs
                 .consistency_proof(old, new)
+                .await
                 .map_err(|e| fail(format!("no consistency proof from size {old}: {e}")))?
         };
         let body = request_body(old, &proof, signed);
