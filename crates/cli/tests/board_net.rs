@@ -5,6 +5,8 @@
 //! to a server, delivering exactly once when an answer is lost and confirming nothing a
 //! server merely claims. Everything listens on loopback, on ports the system picks.
 
+mod serve_support;
+
 use std::io::BufRead as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -644,5 +646,239 @@ fn outbox_send_delivers_exactly_once_and_only_proofs_confirm() -> TestResult {
     let (code, _, err) = run(d, &["board", "outbox", "send", "ob", &server.url("")])?;
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("needs --policy"), "{err}");
+    Ok(())
+}
+
+/// Copies the directory `from` to `to`, but its `board/` (the test replaces it by a mirror).
+fn copy_without_board(from: &Path, to: &Path) -> TestResult {
+    std::fs::create_dir_all(to)?;
+    for item in std::fs::read_dir(from)? {
+        let item = item?;
+        if item.file_name() == "board" {
+            continue;
+        }
+        if item.file_type()?.is_dir() {
+            copy_without_board(&item.path(), &to.join(item.file_name()))?;
+        } else {
+            std::fs::copy(item.path(), to.join(item.file_name()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Fetches the served checkpoint until it verifies under `policy` at `size` or more (at most
+/// 30 s); its size.
+fn wait_for_cosigned(url: &str, policy: &TrustPolicy, size: u64) -> Fallible<u64> {
+    let board = fairtally_net::remote::RemoteBoard::new(url, HttpClient::standard()?);
+    for _ in 0..150 {
+        if let Ok(Ok(signed)) = fairtally_net::block_on(board.checkpoint(policy))
+            && signed.checkpoint().size >= size
+        {
+            return Ok(signed.checkpoint().size);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Err(format!("no checkpoint of size {size} cosigned by the quorum at {url} within 30 s").into())
+}
+
+#[test]
+fn fairtally_serve_with_witnesses_publishes_cosigned_checkpoints_that_mirror_and_verify()
+-> TestResult {
+    use fairtally_election::ballot::Intent;
+    use fairtally_observe::keys::generate_key;
+    use fairtally_observe::signed::{Accreditation, ObservationItem};
+    use serve_support::{OpenElection, ServeProcess, client, post_ballot};
+
+    let election = OpenElection::new(3)?;
+    let tmp = tempfile::tempdir()?;
+    let d = tmp.path();
+    let board_dir = election.board();
+    let operator_vkey = Board::open(&board_dir)?.policy().operator.to_vkey();
+    let mut vkeys = Vec::new();
+    let mut guards = Vec::new();
+    let mut specs = Vec::new();
+    for w in ["w1", "w2"] {
+        let name = format!("{w}.example.org/witness");
+        let out = ok(d, &["board", "keygen", &name, "--out", &format!("{w}.key")])?;
+        let vkey = out.trim().to_owned();
+        let (guard, url) = start_witness(
+            d,
+            &format!("{w}.key"),
+            &format!("{w}.state"),
+            &operator_vkey,
+        )?;
+        guards.push(guard);
+        specs.push(format!("{url}={vkey}"));
+        vkeys.push(vkey);
+    }
+    let board_arg = board_dir.to_string_lossy().into_owned();
+    ok(
+        d,
+        &[
+            "board",
+            "policy",
+            &board_arg,
+            "--witness",
+            &vkeys[0],
+            "--witness",
+            &vkeys[1],
+            "--quorum",
+            "2",
+        ],
+    )?;
+    let policy_file = d.join("witnessed.policy");
+    std::fs::copy(board_dir.join("public/policy"), &policy_file)?;
+    let policy = TrustPolicy::parse(&std::fs::read_to_string(&policy_file)?, "policy")?;
+    let pinned = policy_file.to_string_lossy().into_owned();
+    let serve_args = [
+        "--checkpoint-interval",
+        "0.2",
+        "--witness",
+        &specs[0],
+        "--witness",
+        &specs[1],
+    ];
+
+    // A witness key the board's policy does not list is refused at start.
+    let stranger = ok(
+        d,
+        &["board", "keygen", "x.example.org/witness", "--out", "x.key"],
+    )?;
+    let (code, _, err) = run(
+        d,
+        &[
+            "serve",
+            &election.dir.to_string_lossy(),
+            "--listen",
+            "127.0.0.1:0",
+            "--witness",
+            &format!("http://127.0.0.1:9/={}", stranger.trim()),
+        ],
+    )?;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not a witness of the board's policy"), "{err}");
+
+    let server = ServeProcess::start(&election.dir, &serve_args)?;
+    let http = client();
+    for voter in 0..3 {
+        let (status, answer) =
+            post_ballot(&http, &server.url, &election.ballot(voter, Intent::Cast)?)?;
+        assert_eq!(status, 201, "{answer}");
+    }
+    let board_url = format!("{}/board/", server.url);
+    let size = wait_for_cosigned(&board_url, &policy, Board::open(&board_dir)?.size()?)?;
+    assert!(size >= 3);
+
+    // An observer's accreditation, delivered through a connection that loses the first answer.
+    let (organisation, observer) = (generate_key()?, generate_key()?);
+    let item = ObservationItem::Accreditation(Accreditation::sign(
+        &organisation,
+        "E",
+        &observer.verifying_key(),
+        "Ann",
+    ));
+    let mut outbox = fairtally_board::outbox::Outbox::open(&d.join("ob"))?;
+    outbox.push(&fairtally_observe::bulletin::board_entry(&item)?)?;
+    drop(outbox);
+    let runtime = tokio::runtime::Runtime::new()?;
+    let proxy = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let proxy_url = format!("http://{}/", proxy.local_addr()?);
+    let upstream: SocketAddr = server.url.trim_start_matches("http://").parse()?;
+    runtime.spawn(drop_first_answer(proxy, upstream));
+    let out = ok(
+        d,
+        &[
+            "board", "outbox", "send", "ob", &proxy_url, "--policy", &pinned, "--wait", "20",
+        ],
+    )?;
+    assert!(out.contains("1 entries acknowledged"), "{out}");
+    assert!(
+        out.contains("1 proven on the board and marked delivered; 0 still pending"),
+        "{out}"
+    );
+    assert!(
+        out.contains("signed by w1.example.org/witness")
+            && out.contains("signed by w2.example.org/witness"),
+        "{out}"
+    );
+
+    // The served board, mirrored over HTTP, verifies offline under the witnessed policy.
+    let mirror = d.join("witnessed-mirror");
+    let out = ok(
+        d,
+        &[
+            "board",
+            "mirror",
+            &board_url,
+            &mirror.to_string_lossy(),
+            "--policy",
+            &pinned,
+        ],
+    )?;
+    assert!(out.contains("VERIFIED"), "{out}");
+    let out = ok(
+        d,
+        &[
+            "board",
+            "verify",
+            &mirror.to_string_lossy(),
+            "--policy",
+            &pinned,
+        ],
+    )?;
+    assert!(out.contains("VERIFIED"), "{out}");
+    drop(server);
+    drop(guards);
+    Ok(())
+}
+
+#[test]
+fn a_finished_election_served_by_fairtally_serve_mirrors_into_a_record_that_verifies() -> TestResult
+{
+    use fairtally_election::ballot::Intent;
+    use serve_support::{OpenElection, ServeProcess, client, post_ballot};
+
+    let election = OpenElection::new(2)?;
+    let tmp = tempfile::tempdir()?;
+    let d = tmp.path();
+    let policy_file = d.join("pinned.policy");
+    std::fs::copy(election.board().join("public/policy"), &policy_file)?;
+    let pinned = policy_file.to_string_lossy().into_owned();
+    let mut server = ServeProcess::start(&election.dir, &["--checkpoint-interval", "0.2"])?;
+    for voter in 0..2 {
+        let ballot = election.ballot(voter, Intent::Cast)?;
+        let (status, answer) = post_ballot(&client(), &server.url, &ballot)?;
+        assert_eq!(status, 201, "{answer}");
+    }
+    assert!(server.terminate()?);
+    // Voting closes, the record is posted; served again, the final board is mirrored over
+    // HTTP into a copy of the record (beside everything but its board/), which verifies.
+    assert!(election.finish()?);
+    let server = ServeProcess::start(&election.dir, &["--checkpoint-interval", "0.2"])?;
+    let board_url = format!("{}/board/", server.url);
+    let policy = TrustPolicy::parse(&std::fs::read_to_string(&policy_file)?, "policy")?;
+    wait_for_cosigned(&board_url, &policy, Board::open(&election.board())?.size()?)?;
+    let copy = d.join("record-copy");
+    copy_without_board(&election.record(), &copy)?;
+    let mirror = copy.join("board");
+    let out = ok(
+        d,
+        &[
+            "board",
+            "mirror",
+            &board_url,
+            &mirror.to_string_lossy(),
+            "--policy",
+            &pinned,
+        ],
+    )?;
+    assert!(out.contains("VERIFIED"), "{out}");
+    drop(server);
+    let (code, out, err) = run(
+        d,
+        &["verify", &copy.to_string_lossy(), "--board-policy", &pinned],
+    )?;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!out.contains("NOT VERIFIED"), "{out}");
     Ok(())
 }
