@@ -404,7 +404,10 @@ mod tests {
         )?;
         assert!(outbox.confirm_inclusions(&[forged], &policy).is_err());
         assert_eq!(outbox.pending()?, vec![entries[3].clone()]);
-        assert_eq!(outbox.confirm_inclusions(&[genuine.clone()], &policy)?, 1);
+        assert_eq!(
+            outbox.confirm_inclusions(std::slice::from_ref(&genuine), &policy)?,
+            1
+        );
         assert_eq!(outbox.delivered()?, vec![(entries[3].clone(), 3)]);
         assert_eq!(outbox.confirm_inclusions(&[genuine], &policy)?, 0);
         Ok(())

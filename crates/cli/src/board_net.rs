@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use fairtally_board::BoardError;
 use fairtally_board::board::Board;
 use fairtally_board::checkpoint::{SignedCheckpoint, TrustPolicy};
 use fairtally_board::layout::read_note;
@@ -74,30 +73,17 @@ pub fn is_url(target: &Path) -> bool {
         .is_some_and(|t| t.starts_with("http://") || t.starts_with("https://"))
 }
 
-/// Errors that mean a check failed (exit 1), not that the input was unusable (exit 2).
-fn failed_check(error: &NetError) -> bool {
-    match error {
-        NetError::Refused { .. } | NetError::Witness { .. } | NetError::NoQuorum { .. } => true,
-        NetError::Board(e) => matches!(
-            e,
-            BoardError::Signature { .. }
-                | BoardError::NotEnoughWitnesses { .. }
-                | BoardError::Fork { .. }
-                | BoardError::Proof(_)
-                | BoardError::Inconsistent { .. }
-                | BoardError::WrongLog { .. }
-        ),
-        _ => false,
-    }
-}
-
-/// Prints a failed check's verdict (exit 1), or passes on any other error (exit 2).
+/// Prints the verdict of a check that failed on what the network served (exit 1); any other
+/// error is passed on, and `main` gives the board's own errors their exit codes.
 fn verdict(error: NetError) -> anyhow::Result<ExitCode> {
-    if failed_check(&error) {
-        println!("{}", paint(&format!("FAILED: {error}"), Tone::Bad));
-        return Ok(ExitCode::from(1));
+    match error {
+        NetError::Refused { .. } | NetError::Witness { .. } | NetError::NoQuorum { .. } => {
+            println!("{}", paint(&format!("FAILED: {error}"), Tone::Bad));
+            Ok(ExitCode::from(1))
+        }
+        NetError::Board(e) => Err(e.into()),
+        other => Err(other.into()),
     }
-    Err(error.into())
 }
 
 fn signers_line(signed: &SignedCheckpoint, policy: &TrustPolicy) -> anyhow::Result<()> {

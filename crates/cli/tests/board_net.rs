@@ -666,6 +666,20 @@ fn copy_without_board(from: &Path, to: &Path) -> TestResult {
     Ok(())
 }
 
+/// `fairtally board mirror URL MIRROR`, then `fairtally board verify MIRROR`, both under the
+/// pinned policy; both must say VERIFIED.
+fn mirror_and_verify(d: &Path, url: &str, mirror: &Path, pinned: &str) -> TestResult {
+    let mirror = mirror.to_string_lossy();
+    for args in [
+        ["board", "mirror", url, &mirror, "--policy", pinned].as_slice(),
+        ["board", "verify", &mirror, "--policy", pinned].as_slice(),
+    ] {
+        let out = ok(d, args)?;
+        assert!(out.contains("VERIFIED"), "{args:?}: {out}");
+    }
+    Ok(())
+}
+
 /// Fetches the served checkpoint until it verifies under `policy` at `size` or more (at most
 /// 30 s); its size.
 fn wait_for_cosigned(url: &str, policy: &TrustPolicy, size: u64) -> Fallible<u64> {
@@ -804,29 +818,7 @@ fn fairtally_serve_with_witnesses_publishes_cosigned_checkpoints_that_mirror_and
 
     // The served board, mirrored over HTTP, verifies offline under the witnessed policy.
     let mirror = d.join("witnessed-mirror");
-    let out = ok(
-        d,
-        &[
-            "board",
-            "mirror",
-            &board_url,
-            &mirror.to_string_lossy(),
-            "--policy",
-            &pinned,
-        ],
-    )?;
-    assert!(out.contains("VERIFIED"), "{out}");
-    let out = ok(
-        d,
-        &[
-            "board",
-            "verify",
-            &mirror.to_string_lossy(),
-            "--policy",
-            &pinned,
-        ],
-    )?;
-    assert!(out.contains("VERIFIED"), "{out}");
+    mirror_and_verify(d, &board_url, &mirror, &pinned)?;
     drop(server);
     drop(guards);
     Ok(())
@@ -861,18 +853,7 @@ fn a_finished_election_served_by_fairtally_serve_mirrors_into_a_record_that_veri
     let copy = d.join("record-copy");
     copy_without_board(&election.record(), &copy)?;
     let mirror = copy.join("board");
-    let out = ok(
-        d,
-        &[
-            "board",
-            "mirror",
-            &board_url,
-            &mirror.to_string_lossy(),
-            "--policy",
-            &pinned,
-        ],
-    )?;
-    assert!(out.contains("VERIFIED"), "{out}");
+    mirror_and_verify(d, &board_url, &mirror, &pinned)?;
     drop(server);
     let (code, out, err) = run(
         d,

@@ -301,7 +301,11 @@ mod tests {
         operator: &NoteVerifier,
     ) -> Result<WitnessEndpoint, Box<dyn std::error::Error>> {
         let key = NoteSigner::generate(name, KeyRole::Witness)?;
-        let service = Arc::new(WitnessService::open(&key, state, &[operator.clone()])?);
+        let service = Arc::new(WitnessService::open(
+            &key,
+            state,
+            std::slice::from_ref(operator),
+        )?);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}/", listener.local_addr()?);
         tokio::spawn(serve(listener, service, std::future::pending()));
