@@ -319,11 +319,12 @@ impl Server {
     }
 }
 
-/// The board's public files under `/board/`, and a copy of them under `/old/`.
-fn static_board(public: &Path, old: &Path) -> axum::Router {
-    axum::Router::new()
-        .nest_service("/board", tower_http::services::ServeDir::new(public))
-        .nest_service("/old", tower_http::services::ServeDir::new(old))
+/// Each directory's files under its prefix (`/board`: `dir/...`).
+fn static_files(dirs: &[(&str, &Path)]) -> axum::Router {
+    dirs.iter()
+        .fold(axum::Router::new(), |router, (prefix, dir)| {
+            router.nest_service(prefix, tower_http::services::ServeDir::new(dir))
+        })
 }
 
 fn flip(path: &Path, at: usize) -> TestResult {
@@ -353,7 +354,18 @@ fn a_mirror_made_over_http_verifies_offline_and_refuses_what_was_tampered_with()
     fairtally_board::mirror::copy_mirror(&public, &old)?;
     let policy = d.join("pinned.policy");
     std::fs::copy(&op.policy_file, &policy)?;
-    let server = Server::start(static_board(&public, &old))?;
+    // A fork: the operator's key signs another log of 900 entries.
+    let mut fork = Board::create(&d.join("fork"), &op.policy()?)?;
+    let kind = EntryKind::new("test/line")?;
+    let forked: Vec<Entry> = (0..900u32)
+        .map(|i| Entry::new(kind.clone(), format!("forked {i}").into_bytes()))
+        .collect::<Result<_, _>>()?;
+    fork.post(forked, &op.operator()?)?;
+    let server = Server::start(static_files(&[
+        ("/board", &public),
+        ("/old", &old),
+        ("/fork", &d.join("fork").join(PUBLIC_DIR)),
+    ]))?;
     let board_url = server.url("board/");
     let pinned = policy.to_string_lossy().into_owned();
 
@@ -401,6 +413,20 @@ fn a_mirror_made_over_http_verifies_offline_and_refuses_what_was_tampered_with()
     )?;
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("the board went back"), "{out}");
+    assert_eq!(std::fs::read(d.join("m/checkpoint"))?, before);
+    let (code, out, _) = run(
+        d,
+        &[
+            "board",
+            "mirror",
+            &server.url("fork/"),
+            "m",
+            "--policy",
+            &pinned,
+        ],
+    )?;
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("another root: the log is forked"), "{out}");
     assert_eq!(std::fs::read(d.join("m/checkpoint"))?, before);
 
     // One flipped byte in a served entry bundle: refused, naming the URL and the reason, and

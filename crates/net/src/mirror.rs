@@ -63,15 +63,20 @@ pub async fn mirror(
     let previous = previous_checkpoint(dir, policy)?;
     let signed = remote.checkpoint(policy).await?;
     let new = signed.checkpoint().clone();
-    if let Some(old) = &previous
-        && new.size < old.size
-    {
-        return Err(NetError::Refused {
-            item: remote.url(CHECKPOINT_FILE),
-            reason: format!(
-                "the served {new} is older than the {old} this mirror holds: the board went back"
-            ),
-        });
+    if let Some(old) = &previous {
+        let reason = if new.size < old.size {
+            Some("is older than the one this mirror holds: the board went back")
+        } else if new.size == old.size && new.root != old.root {
+            Some("has the size of the one this mirror holds but another root: the log is forked")
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            return Err(NetError::Refused {
+                item: remote.url(CHECKPOINT_FILE),
+                reason: format!("the served {new} {reason} ({old})"),
+            });
+        }
     }
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
