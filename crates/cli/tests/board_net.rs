@@ -334,6 +334,16 @@ fn flip(path: &Path, at: usize) -> TestResult {
     Ok(())
 }
 
+/// `fairtally board mirror URL DIR` fails a check (exit 1) saying each of `expect`.
+fn mirror_fails(d: &Path, url: &str, dir: &str, pinned: &str, expect: &[&str]) -> TestResult {
+    let (code, out, err) = run(d, &["board", "mirror", url, dir, "--policy", pinned])?;
+    assert_eq!(code, 1, "{out}{err}");
+    for words in expect {
+        assert!(out.contains(words), "{words:?} not in {out}");
+    }
+    Ok(())
+}
+
 /// "N files (M bytes) fetched": N.
 fn files_fetched(out: &str) -> Fallible<u64> {
     let line = out
@@ -398,61 +408,41 @@ fn a_mirror_made_over_http_verifies_offline_and_refuses_what_was_tampered_with()
     )?;
     assert!(out.contains("up to date: 900 entries"), "{out}");
 
-    // A server that went back (it serves the copy of size 600) is refused; m is unchanged.
+    // A server that went back (it serves the copy of size 600), or a fork of the same size:
+    // refused, and m is unchanged.
     let before = std::fs::read(d.join("m/checkpoint"))?;
-    let (code, out, _) = run(
+    mirror_fails(
         d,
-        &[
-            "board",
-            "mirror",
-            &server.url("old/"),
-            "m",
-            "--policy",
-            &pinned,
-        ],
+        &server.url("old/"),
+        "m",
+        &pinned,
+        &["the board went back"],
     )?;
-    assert_eq!(code, 1, "{out}");
-    assert!(out.contains("the board went back"), "{out}");
-    assert_eq!(std::fs::read(d.join("m/checkpoint"))?, before);
-    let (code, out, _) = run(
+    mirror_fails(
         d,
-        &[
-            "board",
-            "mirror",
-            &server.url("fork/"),
-            "m",
-            "--policy",
-            &pinned,
-        ],
+        &server.url("fork/"),
+        "m",
+        &pinned,
+        &["another root: the log is forked"],
     )?;
-    assert_eq!(code, 1, "{out}");
-    assert!(out.contains("another root: the log is forked"), "{out}");
     assert_eq!(std::fs::read(d.join("m/checkpoint"))?, before);
 
-    // One flipped byte in a served entry bundle: refused, naming the URL and the reason, and
-    // nothing is written to the new mirror.
+    // One flipped byte in a served entry bundle, or in a hash tile: refused, naming the URL
+    // and the reason, and nothing is written to the new mirror.
     flip(&public.join("tile/entries/001"), 100)?;
-    let (code, out, _) = run(
+    let bundle = format!("{board_url}tile/entries/001: entry");
+    mirror_fails(
         d,
-        &["board", "mirror", &board_url, "m2", "--policy", &pinned],
+        &board_url,
+        "m2",
+        &pinned,
+        &[&bundle, "does not match its leaf hash"],
     )?;
-    assert_eq!(code, 1, "{out}");
-    assert!(
-        out.contains(&format!("{board_url}tile/entries/001: entry")),
-        "{out}"
-    );
-    assert!(out.contains("does not match its leaf hash"), "{out}");
     assert!(!d.join("m2/checkpoint").exists());
     flip(&public.join("tile/entries/001"), 100)?;
-
-    // A forged hash tile: refused by name as well.
     flip(&public.join("tile/1/000.p/3"), 5)?;
-    let (code, out, _) = run(
-        d,
-        &["board", "mirror", &board_url, "m3", "--policy", &pinned],
-    )?;
-    assert_eq!(code, 1, "{out}");
-    assert!(out.contains(&format!("{board_url}tile/1/000.p/3")), "{out}");
+    let tile = format!("{board_url}tile/1/000.p/3: hash 0 is not the hash of the 256 nodes");
+    mirror_fails(d, &board_url, "m3", &pinned, &[&tile])?;
     flip(&public.join("tile/1/000.p/3"), 5)?;
 
     // A policy the served checkpoint does not satisfy (another operator key) is refused.
