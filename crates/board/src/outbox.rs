@@ -278,10 +278,19 @@ impl Outbox {
 /// I/O errors; [`BoardError::Malformed`] or [`BoardError::EntryTooLarge`] naming the file and
 /// the entry.
 pub fn read_submissions(path: &Path) -> Result<Vec<Entry>, BoardError> {
-    let name = path.display().to_string();
     let bytes = crate::layout::read_capped(path, MAX_SUBMISSIONS_LEN)?;
-    let file: SubmissionsFile = serde_json::from_slice(&bytes)
-        .map_err(|e| BoardError::malformed(&name, format!("not a submissions file: {e}")))?;
+    parse_submissions(&bytes, &path.display().to_string())
+}
+
+/// Parses the bytes of a submissions file (as [`Outbox::export`] writes it, or as a server
+/// receives it), checking every entry before anything is returned; `name` names the source in
+/// errors.
+///
+/// # Errors
+/// [`BoardError::Malformed`] or [`BoardError::EntryTooLarge`] naming the source and the entry.
+pub fn parse_submissions(bytes: &[u8], name: &str) -> Result<Vec<Entry>, BoardError> {
+    let file: SubmissionsFile = serde_json::from_slice(bytes)
+        .map_err(|e| BoardError::malformed(name, format!("not a submissions file: {e}")))?;
     if file.format != SUBMISSIONS_FORMAT {
         return Err(BoardError::malformed(
             format!("{name}: format"),

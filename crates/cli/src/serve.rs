@@ -34,6 +34,12 @@ pub struct ServeArgs {
     /// Longest time a request may take, its body included, in seconds.
     #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
     pub request_timeout: f64,
+    /// Longest time a client may take to send a request's headers, in seconds.
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub header_timeout: f64,
+    /// Most connections open at once; more wait to be accepted.
+    #[arg(long, default_value_t = 1024)]
+    pub max_connections: usize,
     /// Most ballots waiting for the ballot box before clients get 503.
     #[arg(long, default_value_t = 4096)]
     pub max_pending: usize,
@@ -85,6 +91,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut options = ServeOptions::new(args.election_dir.clone(), args.listen);
     options.checkpoint_interval = seconds(args.checkpoint_interval, "--checkpoint-interval")?;
     options.limits.request_timeout = seconds(args.request_timeout, "--request-timeout")?;
+    options.limits.header_timeout = seconds(args.header_timeout, "--header-timeout")?;
+    options.limits.max_connections = args.max_connections;
     options.limits.max_body_bytes = args.max_body;
     options.limits.max_pending_ballots = args.max_pending;
     options.limits.rate_per_second = args.rate;

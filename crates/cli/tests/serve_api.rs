@@ -67,9 +67,13 @@ impl Checker {
     }
 
     fn post(&self, path: &str, body: Vec<u8>) -> RequestBuilder {
+        self.post_as(path, body, "application/json")
+    }
+
+    fn post_as(&self, path: &str, body: Vec<u8>, content_type: &str) -> RequestBuilder {
         self.http
             .post(format!("{}{path}", self.url))
-            .header("content-type", "application/json")
+            .header("content-type", content_type)
             .body(body)
     }
 }
@@ -199,6 +203,43 @@ fn the_running_server_answers_as_its_openapi_description_says() -> TestResult {
         201,
     )?);
     assert_eq!(posted, reposted);
+    // The same item as an outbox holds it (leaf data), and in a submissions file.
+    let entry = fairtally_observe::bulletin::board_entry(&item)?;
+    let as_entry = json(&api.expect(
+        "/api/v1/observations",
+        "post",
+        api.post_as(
+            "/api/v1/observations",
+            entry.to_leaf_data(),
+            "application/octet-stream",
+        ),
+        201,
+    )?);
+    assert_eq!(as_entry, posted);
+    let other = ObservationItem::Accreditation(Accreditation::sign(
+        &organisation,
+        "E",
+        &generate_key()?.verifying_key(),
+        "Cy",
+    ));
+    let encoded = [&item, &other]
+        .iter()
+        .map(|i| {
+            fairtally_observe::bulletin::board_entry(i).map(|e| BASE64.encode(e.to_leaf_data()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let file = serde_json::json!({
+        "format": fairtally_board::outbox::SUBMISSIONS_FORMAT,
+        "entries": encoded,
+    });
+    let batch = json(&api.expect(
+        "/api/v1/observations",
+        "post",
+        api.post("/api/v1/observations", serde_json::to_vec(&file)?),
+        201,
+    )?);
+    assert_eq!(batch["board_indexes"][0], posted["board_index"]);
+    assert!(batch["board_indexes"][1].as_u64() > posted["board_index"].as_u64());
     api.expect(
         "/api/v1/observations",
         "post",
@@ -353,8 +394,20 @@ fn stalled_request(url: &str, head: &str) -> Result<String, Box<dyn std::error::
 #[test]
 fn slow_and_malformed_requests_are_refused_and_the_server_keeps_serving() -> TestResult {
     let election = OpenElection::new(2)?;
-    let server = ServeProcess::start(&election.dir, &["--request-timeout", "1"])?;
+    let server = ServeProcess::start(
+        &election.dir,
+        &["--request-timeout", "1", "--header-timeout", "1"],
+    )?;
     let mut api = Checker::new(&server.url)?;
+
+    // Headers that never end: the connection is closed.
+    let started = std::time::Instant::now();
+    let answer = stalled_request(&server.url, "POST /api/v1/ballots HTTP/1.1\r\nHost: x\r\n")?;
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "{answer}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
 
     // A body that never arrives.
     let started = std::time::Instant::now();

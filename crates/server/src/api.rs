@@ -6,16 +6,19 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use ed25519_dalek::VerifyingKey;
 use fairtally_board::board::Board;
 use fairtally_board::checkpoint::SignedCheckpoint;
+use fairtally_board::entry::Entry;
+use fairtally_board::outbox::parse_submissions;
 use fairtally_election::ballot::{BallotEntry, Intent};
 use fairtally_election::confirmation_code::ConfirmationCode;
 use fairtally_observe::signed::ObservationItem;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
@@ -189,39 +192,125 @@ pub async fn get_ballot(
     }))
 }
 
-/// `POST /api/v1/observations`: one observer's signed item (accreditation or protocol) in its
-/// canonical bytes, as the observer's store and outbox hold it; checked as `fairtally
-/// observe post` checks it, then put on the board.
-pub async fn post_observation(
-    State(app): State<Arc<App>>,
-    request: Result<Bytes, BytesRejection>,
-) -> Result<impl IntoResponse, ApiError> {
-    let bytes = body(request)?;
-    let item = ObservationItem::from_canonical_bytes(&bytes).map_err(ApiError::bad_request)?;
-    let verified = if app.trusted_organisations.is_empty() {
+/// `201` answer to `POST /api/v1/observations` with a submissions file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObservationsReceipt {
+    /// Each submission's entry on the board, in the order of the file.
+    pub board_indexes: Vec<u64>,
+}
+
+/// Checks one observer's submission as `fairtally observe post` does (canonical form, shape,
+/// signatures) and returns its board entry. `entry` is set when the submission came as a
+/// board entry (an outbox's form): its kind must be the item's.
+fn checked_observation(
+    body: &[u8],
+    entry: Option<&Entry>,
+    trusted: &[VerifyingKey],
+) -> Result<Entry, ApiError> {
+    let item = ObservationItem::from_canonical_bytes(body).map_err(ApiError::bad_request)?;
+    if let Some(entry) = entry
+        && entry.kind().as_str() != item.kind()
+    {
+        return Err(ApiError::unprocessable(format!(
+            "an entry of kind {} holds an item of kind {}",
+            entry.kind(),
+            item.kind()
+        )));
+    }
+    let verified = if trusted.is_empty() {
         item.verify_signatures()
     } else {
-        item.verify(&app.trusted_organisations)
+        item.verify(trusted)
     };
     verified.map_err(|e| ApiError::unprocessable(e.to_string()))?;
-    let entry = fairtally_observe::bulletin::board_entry(&item)
-        .map_err(|e| ApiError::unprocessable(e.to_string()))?;
+    fairtally_observe::bulletin::board_entry(&item)
+        .map_err(|e| ApiError::unprocessable(e.to_string()))
+}
+
+/// The checked entries of a request's body and whether it was a submissions file.
+fn checked_observations(
+    bytes: &[u8],
+    binary: bool,
+    trusted: &[VerifyingKey],
+) -> Result<(Vec<Entry>, bool), ApiError> {
+    if binary {
+        let entry = Entry::from_leaf_data(bytes, "the request body")
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        return Ok((
+            vec![checked_observation(entry.body(), Some(&entry), trusted)?],
+            false,
+        ));
+    }
+    /// A submissions file has a `format` member; an observation item has none.
+    #[derive(Deserialize)]
+    struct Probe {
+        format: Option<serde::de::IgnoredAny>,
+    }
+    let is_file = serde_json::from_slice::<Probe>(bytes).is_ok_and(|p| p.format.is_some());
+    if !is_file {
+        return Ok((vec![checked_observation(bytes, None, trusted)?], false));
+    }
+    let submitted = parse_submissions(bytes, "the request body")
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let checked = submitted
+        .par_iter()
+        .enumerate()
+        .map(|(i, entry)| {
+            checked_observation(entry.body(), Some(entry), trusted).map_err(|e| ApiError {
+                reason: format!("entries[{i}]: {}", e.reason),
+                ..e
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((checked, true))
+}
+
+/// `POST /api/v1/observations`: observers' signed items (accreditations, station protocols),
+/// checked as `fairtally observe post` checks them, then put on the board. The body is one
+/// item's canonical bytes (`application/json`, as the observer's store holds it), one board
+/// entry's leaf data (`application/octet-stream`, as an outbox holds it), or a submissions file
+/// (`fairtally board outbox export`) whose entries all go on the board in one commit.
+pub async fn post_observation(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    request: Result<Bytes, BytesRejection>,
+) -> Result<axum::response::Response, ApiError> {
+    let bytes = body(request)?;
+    let binary = headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/octet-stream"));
+    let trusted = app.trusted_organisations.clone();
+    // Checking signatures is CPU work: off the async threads, a batch on every core.
+    let checked =
+        tokio::task::spawn_blocking(move || checked_observations(&bytes, binary, &trusted))
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+    let (entries, batch) = checked?;
     let board = app.board.clone();
-    let appended = blocking(move || Ok(lock(&board).append_batch(&[entry])?))
+    let appended = blocking(move || Ok(lock(&board).append_batch(&entries)?))
         .await
         .map_err(|e| ApiError::internal(&e))?;
-    let appended = appended
-        .first()
-        .ok_or_else(|| ApiError::internal(&"the board returned no index"))?;
-    if appended.new {
-        app.metrics.observations_accepted.inc();
+    let new = appended.iter().filter(|a| a.new).count();
+    app.metrics.observations_accepted.inc_by(new as u64);
+    let indexes: Vec<u64> = appended.iter().map(|a| a.index).collect();
+    if batch {
+        return Ok((
+            StatusCode::CREATED,
+            Json(ObservationsReceipt {
+                board_indexes: indexes,
+            }),
+        )
+            .into_response());
     }
+    let index = indexes
+        .first()
+        .copied()
+        .ok_or_else(|| ApiError::internal(&"the board returned no index"))?;
     Ok((
         StatusCode::CREATED,
-        Json(ObservationReceipt {
-            board_index: appended.index,
-        }),
-    ))
+        Json(ObservationReceipt { board_index: index }),
+    )
+        .into_response())
 }
 
 /// `GET /healthz`.

@@ -37,6 +37,7 @@ pub mod api;
 pub mod ballot_queue;
 pub mod board_files;
 pub mod checkpoints;
+pub mod connections;
 pub mod election_dir;
 pub mod error;
 pub mod limits;

@@ -1,7 +1,6 @@
 //! The router, built in one function from the handlers, and the running server's parts.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -135,12 +134,7 @@ impl Running {
         if let Some(address) = address {
             tracing::info!("serving on http://{address}");
         }
-        let served = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        crate::connections::serve_connections(listener, router, &options.limits, shutdown).await;
         tracing::info!("shutting down: committing queued ballots");
         // Every handle on the queue went with the router: the thread drains it and stops.
         let joined = tokio::task::spawn_blocking(move || thread.join())
@@ -151,10 +145,6 @@ impl Running {
         let last = sequencer.sequence().await;
         joined?;
         last?;
-        served.map_err(|source| ServerError::Bind {
-            address: options.listen,
-            source,
-        })?;
         tracing::info!("shut down cleanly");
         Ok(())
     }
