@@ -487,8 +487,7 @@ async fn observe(
 ) -> (axum::http::StatusCode, String) {
     use axum::http::StatusCode;
     state.posts.fetch_add(1, Ordering::SeqCst);
-    let entry = EntryKind::new("observe/protocol").and_then(|k| Entry::new(k, body.to_vec()));
-    let Ok(entry) = entry else {
+    let Ok(entry) = Entry::from_leaf_data(&body, "the request body") else {
         return (
             StatusCode::BAD_REQUEST,
             r#"{"error":"not an entry"}"#.into(),

@@ -4,12 +4,10 @@
 //! pinned policy. The server's answer (`201 {"board_index": N}`) only says where to look: a
 //! server that acknowledges and then drops or moves the entry confirms nothing.
 //!
-//! Each request body is one submission as the outbox holds it: the body of its entry (for an
-//! observer, the signed item's canonical bytes; the server derives the entry's kind from the
-//! item, `application/octet-stream`). The server stores identical entries once and answers a
-//! repeat with the same index, so a request whose answer was lost is simply sent again. The
-//! proof is checked for the entry exactly as the outbox holds it, kind included: a server that
-//! files it under another kind has not put it on the board.
+//! Each request body is one submission as the outbox holds it: the entry's leaf data
+//! (`u8 kind length || kind || body`, `application/octet-stream`), so the server files it under
+//! the very kind the observer gave it. The server stores identical entries once and answers a
+//! repeat with the same index, so a request whose answer was lost is simply sent again.
 
 use std::time::{Duration, Instant};
 
@@ -119,7 +117,7 @@ async fn deliver(http: &HttpClient, url: &str, entry: &Entry) -> Result<u64, Net
         .post(
             url,
             "application/octet-stream",
-            entry.body().to_vec(),
+            entry.to_leaf_data(),
             MAX_ANSWER_LEN,
         )
         .await?;
