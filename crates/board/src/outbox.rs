@@ -16,10 +16,12 @@ use serde::{Deserialize, Serialize};
 use fairtally_files::{Access, write_atomic};
 
 use crate::board::{Appended, Board};
+use crate::checkpoint::TrustPolicy;
 use crate::entry::Entry;
 use crate::error::BoardError;
 use crate::hashstore::open_database;
-use crate::mirror::Mirror;
+use crate::mirror::{Inclusion, Mirror};
+use crate::proof::verify_inclusion;
 
 /// Format tag of a submissions file (the outbox's export).
 pub const SUBMISSIONS_FORMAT: &str = "fairtally-board-submissions/1";
@@ -229,6 +231,47 @@ impl Outbox {
     }
 }
 
+impl Outbox {
+    /// Marks as delivered every pending entry that one of `proven` shows on the board (what
+    /// a client that fetched proofs from a board over the network has): each inclusion's
+    /// checkpoint must verify under `policy`, and its proof must lead from the entry's leaf
+    /// hash at its index to that checkpoint's root. Inclusions of entries that are not pending
+    /// are ignored. Returns the number marked.
+    ///
+    /// # Errors
+    /// The first inclusion whose checkpoint or proof does not verify (nothing is marked then);
+    /// database errors.
+    pub fn confirm_inclusions(
+        &mut self,
+        proven: &[Inclusion],
+        policy: &TrustPolicy,
+    ) -> Result<usize, BoardError> {
+        let pending: std::collections::HashSet<_> =
+            self.pending()?.iter().map(Entry::leaf_hash).collect();
+        let mut found = Vec::new();
+        for inclusion in proven {
+            policy.verify(&inclusion.checkpoint)?;
+            let cp = inclusion.checkpoint.checkpoint();
+            verify_inclusion(
+                inclusion.index,
+                cp.size,
+                &inclusion.leaf_hash,
+                &inclusion.proof,
+                &cp.root,
+            )?;
+            if pending.contains(&inclusion.leaf_hash) {
+                found.push(Appended {
+                    index: inclusion.index,
+                    leaf_hash: inclusion.leaf_hash,
+                    new: false,
+                });
+            }
+        }
+        self.mark(&found)?;
+        Ok(found.len())
+    }
+}
+
 /// Reads a submissions file, checking every entry before anything is returned.
 ///
 /// # Errors
@@ -336,6 +379,46 @@ mod tests {
         ));
         assert_eq!(outbox.pending()?, vec![suppressed]);
         assert!(outbox.delivered()?.is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn only_proven_inclusions_confirm_entries() -> Result<(), BoardError> {
+        let dir = tempfile::tempdir().map_err(BoardError::io("tempdir"))?;
+        let op = NoteSigner::generate("board.example/outbox", KeyRole::Operator)?;
+        let policy = TrustPolicy::operator_only(op.verifier());
+        let mut board = Board::create(&dir.path().join("b"), &policy)?;
+        let kind = EntryKind::new("observe/protocol")?;
+        let entries: Vec<Entry> = (0..5u8)
+            .map(|i| Entry::new(kind.clone(), vec![i]))
+            .collect::<Result<_, _>>()?;
+        board.post(entries.iter().cloned(), &op)?;
+        let mut outbox = Outbox::open(&dir.path().join("outbox.sqlite"))?;
+        outbox.push(&entries[3])?;
+        let mut mirror = Mirror::open(&board.dir().join(PUBLIC_DIR), &policy)?;
+        let genuine = mirror.prove(&entries[3])?;
+        // A server claiming another index for the entry, with the proof of that index.
+        let mut wrong_index = mirror.prove(&entries[2])?;
+        wrong_index.leaf_hash = entries[3].leaf_hash();
+        assert!(matches!(
+            outbox.confirm_inclusions(&[wrong_index], &policy),
+            Err(BoardError::Proof(_))
+        ));
+        // A checkpoint signed by another key.
+        let other = NoteSigner::generate("board.example/outbox", KeyRole::Operator)?;
+        let mut forged = genuine.clone();
+        forged.checkpoint = crate::checkpoint::SignedCheckpoint::sign(
+            genuine.checkpoint.checkpoint().clone(),
+            &other,
+        )?;
+        assert!(outbox.confirm_inclusions(&[forged], &policy).is_err());
+        assert_eq!(outbox.pending()?, vec![entries[3].clone()]);
+        assert_eq!(
+            outbox.confirm_inclusions(std::slice::from_ref(&genuine), &policy)?,
+            1
+        );
+        assert_eq!(outbox.delivered()?, vec![(entries[3].clone(), 3)]);
+        assert_eq!(outbox.confirm_inclusions(&[genuine], &policy)?, 0);
         Ok(())
     }
 

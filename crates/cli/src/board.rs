@@ -113,23 +113,31 @@ pub enum BoardCommand {
         #[arg(long)]
         policy: Option<PathBuf>,
     },
-    /// Witness a log: check its checkpoint extends the last one you cosigned, then cosign.
+    /// Witness a log: check its checkpoint extends the last one you cosigned, then cosign
+    /// (or `witness serve`: do so for logs that submit their checkpoints over HTTP).
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Witness {
+        /// The witness on the network.
+        #[command(subcommand)]
+        serve: Option<crate::board_net::WitnessCommand>,
         /// The log's public directory (a mirror copy is fine).
-        public: PathBuf,
+        #[arg(required = true)]
+        public: Option<PathBuf>,
         /// Witness private key.
-        #[arg(long)]
-        key: PathBuf,
+        #[arg(long, required = true)]
+        key: Option<PathBuf>,
         /// File remembering the last cosigned checkpoint.
-        #[arg(long)]
-        state: PathBuf,
+        #[arg(long, required = true)]
+        state: Option<PathBuf>,
         /// Trust policy file with the operator's key.
-        #[arg(long)]
-        policy: PathBuf,
+        #[arg(long, required = true)]
+        policy: Option<PathBuf>,
         /// Where to write the cosigned checkpoint (give it to the operator).
-        #[arg(long)]
-        out: PathBuf,
+        #[arg(long, required = true)]
+        out: Option<PathBuf>,
     },
+    /// Mirror a board served over HTTP into a directory, checking every file it fetches.
+    Mirror(crate::board_net::MirrorArgs),
     /// Add cosignatures a witness returned to the board's checkpoint and publish.
     Cosign {
         /// Board directory.
@@ -234,12 +242,19 @@ pub enum OutboxCommand {
         /// Files whose contents are entries.
         files: Vec<PathBuf>,
     },
-    /// Send the pending entries to a board directory.
+    /// Send the pending entries to a board directory, or to a server's URL.
     Send {
         /// Outbox file.
         outbox: PathBuf,
-        /// Board directory.
+        /// Board directory, or a server's URL (`http://...`: delivered to its
+        /// `api/v1/observations`, confirmed by inclusion proofs from its `board/`).
         dir: PathBuf,
+        /// Trust policy file (needed for a URL; pin your own copy).
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// Seconds to wait for a checkpoint covering the entries sent to a URL.
+        #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+        wait: u64,
     },
     /// Write the pending entries to a submissions file for `fairtally board submit`.
     Export {
@@ -536,11 +551,17 @@ pub fn run(command: BoardCommand) -> anyhow::Result<ExitCode> {
             );
         }
         BoardCommand::Witness {
-            public,
-            key,
-            state,
-            policy,
-            out,
+            serve: Some(command),
+            ..
+        } => return crate::board_net::witness(command),
+        BoardCommand::Mirror(args) => return crate::board_net::mirror(args),
+        BoardCommand::Witness {
+            public: Some(public),
+            key: Some(key),
+            state: Some(state),
+            policy: Some(policy),
+            out: Some(out),
+            ..
         } => {
             let signer = load_signer(&key)?;
             let policy = load_policy(&policy)?;
@@ -562,6 +583,9 @@ pub fn run(command: BoardCommand) -> anyhow::Result<ExitCode> {
                 "cosigned checkpoint written to {}; give it to the operator",
                 out.display()
             );
+        }
+        BoardCommand::Witness { .. } => {
+            bail!("board witness needs PUBLIC, --key, --state, --policy and --out")
         }
         BoardCommand::Cosign { dir, file } => {
             let cosigned =
@@ -630,6 +654,14 @@ pub fn run(command: BoardCommand) -> anyhow::Result<ExitCode> {
             policy,
             json,
         } => return verify(&public, policy.as_deref(), json),
+        BoardCommand::Outbox(OutboxCommand::Send {
+            outbox,
+            dir: url,
+            policy,
+            wait,
+        }) if crate::board_net::is_url(&url) => {
+            return crate::board_net::send(&outbox, &url, policy.as_deref(), wait);
+        }
         BoardCommand::Outbox(command) => outbox(command)?,
     }
     Ok(ExitCode::SUCCESS)
@@ -833,7 +865,7 @@ fn outbox(command: OutboxCommand) -> anyhow::Result<()> {
                 files.len() - added
             );
         }
-        OutboxCommand::Send { outbox, dir } => {
+        OutboxCommand::Send { outbox, dir, .. } => {
             let mut queue = Outbox::open_existing(&outbox)?;
             let mut board = Board::open(&dir)?;
             let acks = queue.send(&mut board)?;

@@ -8,6 +8,7 @@ mod audit;
 mod authority;
 mod bench;
 mod board;
+mod board_net;
 mod demo;
 mod electionguard;
 mod files;

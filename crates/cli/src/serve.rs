@@ -54,6 +54,10 @@ pub struct ServeArgs {
     /// names, as `fairtally observe post` does.
     #[arg(long, value_name = "ORGANISATION_PUBLIC_KEY")]
     pub trust: Vec<String>,
+    /// A witness that cosigns every checkpoint, as `URL=KEY` (its C2SP tlog-witness URL and
+    /// vkey); repeatable. Checkpoints are published once the board policy's quorum cosigned.
+    #[arg(long = "witness", value_name = "URL=KEY")]
+    pub witnesses: Vec<String>,
 }
 
 fn seconds(value: f64, flag: &str) -> anyhow::Result<Duration> {
@@ -95,6 +99,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     options.limits.rate_burst = args.burst;
     options.trusted_organisations =
         fairtally_observe::keys::parse_public_keys(&args.trust, "--trust")?;
+    if let Some(cosigner) = crate::board_net::witness_cosigner(&args.election_dir, &args.witnesses)?
+    {
+        options.cosigner = cosigner;
+    }
     options.web_dir = web_dir(args.web);
     if options.web_dir.is_none() {
         note(&format!(
