@@ -18,8 +18,8 @@ use fairtally_files::{Access, write_atomic};
 use crate::board::{Appended, Board};
 use crate::entry::Entry;
 use crate::error::BoardError;
-use crate::hashstore::open_database;
 use crate::mirror::Mirror;
+use crate::store::open_sqlite;
 
 /// Format tag of a submissions file (the outbox's export).
 pub const SUBMISSIONS_FORMAT: &str = "fairtally-board-submissions/1";
@@ -52,7 +52,7 @@ impl Outbox {
     /// # Errors
     /// Database errors naming the file.
     pub fn open(path: &Path) -> Result<Self, BoardError> {
-        let conn = open_database(path)?;
+        let conn = open_sqlite(path)?;
         conn.execute_batch(SCHEMA)
             .map_err(|source| BoardError::Database {
                 path: path.to_owned(),
