@@ -184,7 +184,7 @@ enum Backend {
         conn: rusqlite::Connection,
         path: PathBuf,
     },
-    Postgres(RefCell<Pg>),
+    Postgres(Box<RefCell<Pg>>),
 }
 
 struct Pg {
@@ -213,7 +213,7 @@ impl Store {
                 };
                 let connected = pg.client().map(drop);
                 connected.map_err(pg.error())?;
-                Backend::Postgres(RefCell::new(pg))
+                Backend::Postgres(Box::new(RefCell::new(pg)))
             }
         };
         Ok(Self { backend })

@@ -138,7 +138,7 @@ fn deduplication(backend: Backend) -> TestResult {
     drop((board, other));
     // And after reopening.
     let mut board = test.open()?;
-    let again = board.append_batch(&[c.clone()])?;
+    let again = board.append_batch(std::slice::from_ref(&c))?;
     assert_eq!((again[0].index, again[0].new), (2, false));
     check_consistent(&mut board, &test.operator)?;
     // A second board in the same place is refused.
