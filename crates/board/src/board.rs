@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! DIR/board.sqlite   entries, tree tiles, checkpoints (WAL mode, synchronous=FULL)
-//!                    or the same tables in PostgreSQL (see crate::store::Database)
+//! DIR/database       or: the URL of the PostgreSQL database holding the same tables
+//!                    (owner-only: it may hold a password; see crate::store::Database)
 //! DIR/public/        the static mirror: checkpoint, tiles, entry bundles (C2SP tlog-tiles)
 //! ```
 //!
@@ -25,6 +26,10 @@ use crate::store::{Column, Database, Dialects, Param, Store, WriteTx};
 
 /// File name of the database inside a board directory.
 pub const DATABASE_FILE: &str = "board.sqlite";
+
+/// File inside a board directory whose board is in PostgreSQL: the database's URL, so that
+/// [`Board::open`] finds it (readable by its owner only, as the URL may hold a password).
+pub const DATABASE_POINTER: &str = "database";
 
 /// Name of the static mirror directory inside a board directory.
 pub const PUBLIC_DIR: &str = "public";
@@ -112,6 +117,7 @@ impl Board {
             meta_set(&tx, "size", "0")?;
             tx.commit()?;
         }
+        point_to(dir, database)?;
         Ok(Self {
             dir: dir.to_owned(),
             store: HashStore::over(store),
@@ -126,7 +132,27 @@ impl Board {
     /// [`BoardError::Malformed`] when `dir` holds no board or its tree does not match its
     /// latest checkpoint; database errors.
     pub fn open(dir: &Path) -> Result<Self, BoardError> {
-        Self::open_with(dir, &Database::Sqlite)
+        Self::open_with(dir, &Self::database_of(dir)?)
+    }
+
+    /// Whether `dir` holds a board (a SQLite database or a pointer to PostgreSQL).
+    pub fn exists(dir: &Path) -> bool {
+        dir.join(DATABASE_FILE).exists() || dir.join(DATABASE_POINTER).exists()
+    }
+
+    /// The database the board in `dir` is kept in: the one its [`DATABASE_POINTER`] names,
+    /// or SQLite.
+    ///
+    /// # Errors
+    /// The pointer file cannot be read or holds no database URL.
+    pub fn database_of(dir: &Path) -> Result<Database, BoardError> {
+        let pointer = dir.join(DATABASE_POINTER);
+        match std::fs::read_to_string(&pointer) {
+            Ok(text) => Database::parse(text.trim())
+                .map_err(|e| BoardError::malformed(pointer.display().to_string(), e.to_string())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Database::Sqlite),
+            Err(e) => Err(BoardError::io(pointer)(e)),
+        }
     }
 
     /// Opens an existing board with its public files in `dir` and its entries in `database`,
@@ -136,7 +162,19 @@ impl Board {
     /// [`BoardError::Malformed`] when there is no board or its tree does not match its latest
     /// checkpoint; database errors ([`BoardError::is_unavailable`] when PostgreSQL cannot be
     /// reached).
+    ///
+    /// When `database` is PostgreSQL and holds no board yet while `dir` holds one in SQLite,
+    /// the board is moved there first: its entries, tree, checkpoints and settings copied
+    /// verbatim in one transaction, after which `dir` points to PostgreSQL (see
+    /// [`DATABASE_POINTER`]) and `DIR/board.sqlite` is no longer used.
     pub fn open_with(dir: &Path, database: &Database) -> Result<Self, BoardError> {
+        if database.url().is_some() && dir.join(DATABASE_FILE).exists() {
+            let store = open_store(dir, database)?;
+            if meta_get(&store, "format")?.is_none() {
+                Self::open_with(dir, &Database::Sqlite)?.copy_into(&store)?;
+            }
+            point_to(dir, database)?;
+        }
         if matches!(database, Database::Sqlite) && !dir.join(DATABASE_FILE).exists() {
             return Err(BoardError::malformed(
                 dir.display().to_string(),
@@ -158,7 +196,7 @@ impl Board {
             None => {
                 return Err(BoardError::malformed(
                     &item,
-                    "no board in this database; create one with `fairtally board init --database URL`",
+                    "no board in this database, and none in SQLite in the board directory to move here",
                 ));
             }
         }
@@ -441,6 +479,57 @@ impl Board {
         };
         store_checkpoint(tx, &merged)
     }
+}
+
+impl Board {
+    /// Copies this board verbatim into the empty database `store`, in one transaction.
+    fn copy_into(&self, store: &Store) -> Result<(), BoardError> {
+        let tx = store.write()?;
+        if meta_get(&tx, "format")?.is_some() {
+            return Err(BoardError::malformed(
+                tx.name(),
+                "a board already exists here",
+            ));
+        }
+        for key in ["format", "policy", "published_size"] {
+            if let Some(value) = meta_get(self.store.store(), key)? {
+                meta_set(&tx, key, &value)?;
+            }
+        }
+        meta_set(&tx, "size", "0")?;
+        let size = self.size()?;
+        let mut from = 0;
+        while from < size {
+            let to = size.min(from + 10_000);
+            append_in(&tx, &self.leaf_data(from, to)?, false)?;
+            from = to;
+        }
+        for signed in self.checkpoints_from(0)? {
+            store_checkpoint(&tx, &signed)?;
+        }
+        tx.commit()
+    }
+}
+
+/// Records in `dir` which database holds its board, when it is not SQLite there.
+fn point_to(dir: &Path, database: &Database) -> Result<(), BoardError> {
+    let Some(url) = database.url() else {
+        return Ok(());
+    };
+    let pointer = dir.join(DATABASE_POINTER);
+    if std::fs::read_to_string(&pointer)
+        .ok()
+        .as_deref()
+        .map(str::trim)
+        != Some(url)
+    {
+        fairtally_files::write_atomic(
+            &pointer,
+            format!("{url}\n").as_bytes(),
+            fairtally_files::Access::OwnerOnly,
+        )?;
+    }
+    Ok(())
 }
 
 /// Opens the board's database in `dir` or elsewhere and creates the tables it lacks.

@@ -49,6 +49,9 @@ pub enum Database {
 #[derive(Clone)]
 pub struct PostgresDatabase {
     config: postgres::Config,
+    /// The URL as given (it may hold the password): written to the board's
+    /// [`crate::board::DATABASE_POINTER`] file, never shown.
+    url: String,
     shown: String,
 }
 
@@ -80,7 +83,19 @@ impl Database {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
         let shown = shown_url(&config);
-        Ok(Self::Postgres(Box::new(PostgresDatabase { config, shown })))
+        Ok(Self::Postgres(Box::new(PostgresDatabase {
+            config,
+            url: text.to_owned(),
+            shown,
+        })))
+    }
+
+    /// The URL as given, password included (for the board's pointer file); `None` for SQLite.
+    pub(crate) fn url(&self) -> Option<&str> {
+        match self {
+            Self::Sqlite => None,
+            Self::Postgres(pg) => Some(&pg.url),
+        }
     }
 }
 

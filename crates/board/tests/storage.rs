@@ -403,3 +403,46 @@ fn postgres_restart_while_appending() -> TestResult {
     );
     Ok(())
 }
+
+/// A board made in SQLite, opened with a PostgreSQL database that holds none, is moved there
+/// verbatim; its directory then points to PostgreSQL, so a plain `Board::open` finds it.
+#[test]
+fn a_sqlite_board_moves_to_postgres() -> TestResult {
+    use std::os::unix::fs::PermissionsExt as _;
+    let schema = pg_server::TestSchema::new()?;
+    let test = TestBoard::create(None)?;
+    let mut board = test.open()?;
+    board.append_batch(
+        &(0..300)
+            .map(|i| entry(&format!("e{i}")))
+            .collect::<Result<Vec<_>, _>>()?,
+    )?;
+    let first = board.sign_checkpoint(&test.operator)?;
+    board.append_batch(&[entry("e300")?])?;
+    let second = board.sign_checkpoint(&test.operator)?;
+    board.publish()?;
+    drop(board);
+
+    let moved = Board::open_with(test.dir.path(), &Database::parse(&schema.url)?)?;
+    assert_eq!(moved.checkpoints_from(0)?, vec![first, second.clone()]);
+    assert_eq!(moved.root_at(301)?, second.checkpoint().root);
+    assert_eq!(moved.index_of(&entry("e7")?.leaf_hash())?, Some(7));
+    drop(moved);
+    let pointer = test
+        .dir
+        .path()
+        .join(fairtally_board::board::DATABASE_POINTER);
+    assert_eq!(std::fs::metadata(&pointer)?.permissions().mode() & 0o077, 0);
+
+    // Board::open follows the pointer: what is appended now is in PostgreSQL.
+    let mut board = Board::open(test.dir.path())?;
+    board.append_batch(&[entry("e301")?])?;
+    check_consistent(&mut board, &test.operator)?;
+    drop(board);
+    assert_eq!(Board::open(test.dir.path())?.size()?, 302);
+    assert_eq!(
+        Board::open_with(test.dir.path(), &Database::parse(&schema.url)?)?.size()?,
+        302
+    );
+    Ok(())
+}
