@@ -21,6 +21,7 @@ mod progress;
 mod record_board;
 mod registrar;
 mod report;
+mod serve;
 mod verify;
 mod voter;
 
@@ -82,6 +83,8 @@ enum Command {
     /// Manifests: a template to edit, and what a manifest holds (contests, option ids, limits).
     #[command(subcommand)]
     Manifest(manifest::ManifestCommand),
+    /// Serve an election live: the ballot box, the board and the web front end over HTTP.
+    Serve(serve::ServeArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
     Completions(manual::CompletionsArgs),
     /// Write man pages, one per command, generated from these definitions.
@@ -103,6 +106,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Observe(args) => observe::run(args),
         Command::Audit(args) => audit::run(args),
         Command::Manifest(command) => manifest::run(command),
+        Command::Serve(args) => serve::run(args),
         Command::Completions(args) => manual::completions(args),
         Command::Man(args) => manual::man(args),
     }

@@ -1,0 +1,130 @@
+//! `fairtally serve ELECTION_DIR --listen ADDR`: the election's live ballot box and public
+//! board over HTTP (the server itself is the `fairtally-server` crate).
+
+use std::io::IsTerminal as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use fairtally_server::{ServeOptions, Server};
+
+use crate::output::{note, quiet};
+
+/// Arguments of `fairtally serve`.
+#[derive(Args)]
+pub struct ServeArgs {
+    /// The authority's election directory: DIR/record (voting open) and DIR/board (with
+    /// DIR/board/operator.key), as `fairtally demo` and the walkthrough lay it out.
+    pub election_dir: PathBuf,
+    /// The address to listen on (port 0: any free port, printed at start).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Seconds between checkpoints (fractions allowed).
+    #[arg(long, default_value_t = 1.0, value_name = "SECONDS")]
+    pub checkpoint_interval: f64,
+    /// The built web front end (default: web/dist of this checkout, when built).
+    #[arg(long, value_name = "DIR")]
+    pub web: Option<PathBuf>,
+    /// Largest request body, in bytes.
+    #[arg(long, default_value_t = 1 << 20, value_name = "BYTES")]
+    pub max_body: usize,
+    /// Longest time a request may take, its body included, in seconds.
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    pub request_timeout: f64,
+    /// Most ballots waiting for the ballot box before clients get 503.
+    #[arg(long, default_value_t = 4096)]
+    pub max_pending: usize,
+    /// Requests per second each client address may make to the POST endpoints, on average.
+    #[arg(long, default_value_t = 2000.0)]
+    pub rate: f64,
+    /// Burst of POST requests a client address may make at once.
+    #[arg(long, default_value_t = 4000.0)]
+    pub burst: f64,
+    /// An observer organisation's public key (hex) whose accreditations are accepted;
+    /// repeatable. Without it, an item's signatures are checked against the organisation it
+    /// names, as `fairtally observe post` does.
+    #[arg(long, value_name = "ORGANISATION_PUBLIC_KEY")]
+    pub trust: Vec<String>,
+}
+
+fn seconds(value: f64, flag: &str) -> anyhow::Result<Duration> {
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .with_context(|| format!("{flag} must be a positive number of seconds, not {value}"))
+}
+
+/// The web front end: the one given, else `web/dist` here or in this checkout.
+fn web_dir(given: Option<PathBuf>) -> Option<PathBuf> {
+    if given.is_some() {
+        return given;
+    }
+    let checkout = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/dist");
+    [PathBuf::from("web/dist"), checkout]
+        .into_iter()
+        .find(|dir| fairtally_server::web::is_built(dir))
+}
+
+/// Serves until SIGTERM or Ctrl-C, then shuts down gracefully.
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(if quiet() { "warn" } else { "info" })
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    let mut options = ServeOptions::new(args.election_dir.clone(), args.listen);
+    options.checkpoint_interval = seconds(args.checkpoint_interval, "--checkpoint-interval")?;
+    options.limits.request_timeout = seconds(args.request_timeout, "--request-timeout")?;
+    options.limits.max_body_bytes = args.max_body;
+    options.limits.max_pending_ballots = args.max_pending;
+    options.limits.rate_per_second = args.rate;
+    options.limits.rate_burst = args.burst;
+    options.trusted_organisations =
+        fairtally_observe::keys::parse_public_keys(&args.trust, "--trust")?;
+    options.web_dir = web_dir(args.web);
+    if options.web_dir.is_none() {
+        note(&format!(
+            "the web front end is not built; run `{}` (the API is served)",
+            fairtally_server::web::BUILD_COMMAND
+        ));
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let server = Server::bind(options)
+            .await
+            .with_context(|| format!("serving {}", args.election_dir.display()))?;
+        println!(
+            "Serving {} on http://{}",
+            args.election_dir.display(),
+            server.local_addr()?
+        );
+        server.run(shutdown_signal()).await?;
+        println!("Stopped; every acknowledged ballot is on the board.");
+        anyhow::Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,455 @@
+//! `fairtally serve` against its OpenAPI description (docs/openapi.json), with the real binary:
+//! every documented path answers, every status the test can provoke is documented and its body
+//! parses as documented; malformed, oversized and slow requests; concurrent duplicates.
+
+mod serve_support;
+
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use fairtally_election::ballot::Intent;
+use fairtally_observe::keys::generate_key;
+use fairtally_observe::signed::{Accreditation, ObservationItem};
+use reqwest::blocking::{Client, RequestBuilder};
+use serve_support::{OpenApi, OpenElection, ServeProcess, TestResult, client, post_ballot};
+
+/// Sends requests and checks each answer against the description, remembering what was
+/// exercised.
+struct Checker {
+    api: OpenApi,
+    http: Client,
+    url: String,
+    seen: BTreeSet<(String, String, u16)>,
+}
+
+impl Checker {
+    fn new(url: &str) -> Result<Self, Box<dyn std::error::Error>> {
+        Ok(Checker {
+            api: OpenApi::load()?,
+            http: client(),
+            url: url.to_owned(),
+            seen: BTreeSet::new(),
+        })
+    }
+
+    /// Sends `request` (to `template`, e.g. `/api/v1/ballots/{code}`), checks it answers
+    /// `expected` as documented, returns the body.
+    fn expect(
+        &mut self,
+        template: &str,
+        method: &str,
+        request: RequestBuilder,
+        expected: u16,
+    ) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+        let response = request.send()?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.bytes()?.to_vec();
+        assert_eq!(
+            status,
+            expected,
+            "{method} {template}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        let problems = self.api.check(template, method, status, &headers, &body);
+        assert!(problems.is_empty(), "{problems:#?}");
+        self.seen
+            .insert((template.to_owned(), method.to_owned(), status));
+        Ok(body)
+    }
+
+    fn get(&self, path: &str) -> RequestBuilder {
+        self.http.get(format!("{}{path}", self.url))
+    }
+
+    fn post(&self, path: &str, body: Vec<u8>) -> RequestBuilder {
+        self.http
+            .post(format!("{}{path}", self.url))
+            .header("content-type", "application/json")
+            .body(body)
+    }
+}
+
+fn json(body: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(body).unwrap_or_default()
+}
+
+#[test]
+fn the_running_server_answers_as_its_openapi_description_says() -> TestResult {
+    let election = OpenElection::new(4)?;
+    let mut server = ServeProcess::start(
+        &election.dir,
+        &[
+            "--checkpoint-interval",
+            "0.1",
+            "--max-body",
+            "200000",
+            "--rate",
+            "1000",
+        ],
+    )?;
+    let mut api = Checker::new(&server.url)?;
+
+    // Ballots: accepted, the same again, unreadable, invalid, oversized.
+    let ballot = election.ballot(0, Intent::Cast)?;
+    let receipt = json(&api.expect(
+        "/api/v1/ballots",
+        "post",
+        api.post("/api/v1/ballots", serde_json::to_vec(&ballot)?),
+        201,
+    )?);
+    let again = json(&api.expect(
+        "/api/v1/ballots",
+        "post",
+        api.post("/api/v1/ballots", serde_json::to_vec(&ballot)?),
+        201,
+    )?);
+    assert_eq!(receipt, again);
+    assert_eq!(
+        receipt["confirmation_code"],
+        ballot.ballot.code().to_string()
+    );
+    api.expect(
+        "/api/v1/ballots",
+        "post",
+        api.post("/api/v1/ballots", b"{\"ballot\":".to_vec()),
+        400,
+    )?;
+    let mut forged = election.ballot(1, Intent::Cast)?;
+    forged.signature = election.ballot(2, Intent::Cast)?.signature;
+    let refused = json(&api.expect(
+        "/api/v1/ballots",
+        "post",
+        api.post("/api/v1/ballots", serde_json::to_vec(&forged)?),
+        422,
+    )?);
+    assert!(
+        refused["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("signature")),
+        "{refused}"
+    );
+    api.expect(
+        "/api/v1/ballots",
+        "post",
+        api.post("/api/v1/ballots", vec![b' '; 300_000]),
+        413,
+    )?;
+
+    // Tracking: found with a proof once a checkpoint covers it, unknown, unreadable.
+    let code = ballot.ballot.code().to_string();
+    let mut tracked = serde_json::Value::Null;
+    for _ in 0..100 {
+        tracked = json(&api.expect(
+            "/api/v1/ballots/{code}",
+            "get",
+            api.get(&format!("/api/v1/ballots/{code}")),
+            200,
+        )?);
+        if !tracked["proof"].is_null() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(tracked["status"], "cast");
+    assert_eq!(tracked["board_index"], receipt["board_index"]);
+    let entry = BASE64.decode(tracked["entry"].as_str().unwrap_or_default())?;
+    let kind = b"election/ballot";
+    assert_eq!(entry[0] as usize, kind.len());
+    assert_eq!(&entry[1..=kind.len()], kind);
+    let body: fairtally_election::ballot::BallotEntry =
+        serde_json::from_slice(&entry[1 + kind.len()..])?;
+    assert_eq!(body, ballot);
+    let unknown = election.ballot(3, Intent::Cast)?.ballot.code();
+    api.expect(
+        "/api/v1/ballots/{code}",
+        "get",
+        api.get(&format!("/api/v1/ballots/{unknown}")),
+        404,
+    )?;
+    api.expect(
+        "/api/v1/ballots/{code}",
+        "get",
+        api.get("/api/v1/ballots/not-a-code"),
+        400,
+    )?;
+
+    // Observations: accepted, the same again, not canonical, a broken signature.
+    let (organisation, observer) = (generate_key()?, generate_key()?);
+    let item = ObservationItem::Accreditation(Accreditation::sign(
+        &organisation,
+        "E",
+        &observer.verifying_key(),
+        "Ann",
+    ));
+    let posted = json(&api.expect(
+        "/api/v1/observations",
+        "post",
+        api.post("/api/v1/observations", item.canonical_bytes()),
+        201,
+    )?);
+    let reposted = json(&api.expect(
+        "/api/v1/observations",
+        "post",
+        api.post("/api/v1/observations", item.canonical_bytes()),
+        201,
+    )?);
+    assert_eq!(posted, reposted);
+    api.expect(
+        "/api/v1/observations",
+        "post",
+        api.post("/api/v1/observations", b"{\"type\":\"nonsense\"}".to_vec()),
+        400,
+    )?;
+    let ObservationItem::Accreditation(mut bad) = item.clone() else {
+        return Err("not an accreditation".into());
+    };
+    bad.body.observer_name = "Bob".into();
+    api.expect(
+        "/api/v1/observations",
+        "post",
+        api.post(
+            "/api/v1/observations",
+            ObservationItem::Accreditation(bad).canonical_bytes(),
+        ),
+        422,
+    )?;
+
+    // The board's files, with the tlog-tiles caching.
+    std::thread::sleep(Duration::from_millis(300));
+    let checkpoint = String::from_utf8(api.expect(
+        "/board/checkpoint",
+        "get",
+        api.get("/board/checkpoint"),
+        200,
+    )?)?;
+    let size: u64 = checkpoint.lines().nth(1).unwrap_or_default().parse()?;
+    api.expect("/board/policy", "get", api.get("/board/policy"), 200)?;
+    api.expect(
+        "/board/checkpoints/{size}",
+        "get",
+        api.get(&format!("/board/checkpoints/{size}")),
+        200,
+    )?;
+    api.expect(
+        "/board/checkpoints/{size}",
+        "get",
+        api.get("/board/checkpoints/999999"),
+        404,
+    )?;
+    // The board is small: its level-0 tile and entry bundle are partial.
+    for (template, path, missing) in [
+        (
+            "/board/tile/{level}/{index}",
+            format!("/board/tile/0/000.p/{size}"),
+            "/board/tile/0/x999/999",
+        ),
+        (
+            "/board/tile/entries/{index}",
+            format!("/board/tile/entries/000.p/{size}"),
+            "/board/tile/entries/x999/999",
+        ),
+    ] {
+        let response = api.get(&path).send()?;
+        assert_eq!(
+            response
+                .headers()
+                .get("cache-control")
+                .and_then(|v| v.to_str().ok()),
+            Some("public, max-age=60")
+        );
+        api.expect(template, "get", api.get(&path), 200)?;
+        api.expect(template, "get", api.get(missing), 404)?;
+    }
+    assert_eq!(
+        api.get("/board/.fairtally-x.tmp").send()?.status().as_u16(),
+        404
+    );
+
+    // Health, metrics, the front end (not built here: the pages say what to run).
+    let health = json(&api.expect("/healthz", "get", api.get("/healthz"), 200)?);
+    assert_eq!(health["ballots"], 1);
+    let metrics = String::from_utf8(api.expect("/metrics", "get", api.get("/metrics"), 200)?)?;
+    assert!(
+        metrics.contains("fairtally_ballots_accepted_total 1"),
+        "{metrics}"
+    );
+    api.expect("/", "get", api.get("/"), 200)?;
+    for page in ["/vote", "/track", "/observe", "/results", "/observation"] {
+        let body = api.expect(page, "get", api.get(page), 404)?;
+        assert!(String::from_utf8_lossy(&body).contains("npm run build"));
+    }
+
+    // Voting closed: 503 with Retry-After, after a clean shutdown and the finished record.
+    assert!(
+        server.terminate()?,
+        "fairtally serve did not exit cleanly on SIGTERM"
+    );
+    assert!(election.finish()?, "the finished record does not verify");
+    let server = ServeProcess::start(&election.dir, &[])?;
+    api.url = server.url.clone();
+    api.expect(
+        "/api/v1/ballots",
+        "post",
+        api.post("/api/v1/ballots", serde_json::to_vec(&ballot)?),
+        503,
+    )?;
+
+    // Every documented path was exercised.
+    let documented: BTreeSet<(String, String)> = api
+        .api
+        .operations()
+        .into_iter()
+        .map(|(path, method, _)| (path, method))
+        .collect();
+    let exercised: BTreeSet<(String, String)> = api
+        .seen
+        .iter()
+        .map(|(path, method, _)| (path.clone(), method.clone()))
+        .collect();
+    assert_eq!(documented, exercised);
+    Ok(())
+}
+
+#[test]
+fn clients_past_their_rate_get_429_with_retry_after() -> TestResult {
+    let election = OpenElection::new(1)?;
+    let server = ServeProcess::start(&election.dir, &["--rate", "0.5", "--burst", "2"])?;
+    let mut api = Checker::new(&server.url)?;
+    for _ in 0..2 {
+        api.expect(
+            "/api/v1/ballots",
+            "post",
+            api.post("/api/v1/ballots", b"{}".to_vec()),
+            400,
+        )?;
+    }
+    api.expect(
+        "/api/v1/ballots",
+        "post",
+        api.post("/api/v1/ballots", b"{}".to_vec()),
+        429,
+    )?;
+    // Reads are not limited.
+    api.expect("/healthz", "get", api.get("/healthz"), 200)?;
+    Ok(())
+}
+
+/// Sends `head` and then nothing; the server's answer within 20 s.
+fn stalled_request(url: &str, head: &str) -> Result<String, Box<dyn std::error::Error>> {
+    let address = url.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(address)?;
+    stream.set_read_timeout(Some(Duration::from_secs(20)))?;
+    stream.write_all(head.as_bytes())?;
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    Ok(answer)
+}
+
+#[test]
+fn slow_and_malformed_requests_are_refused_and_the_server_keeps_serving() -> TestResult {
+    let election = OpenElection::new(2)?;
+    let server = ServeProcess::start(&election.dir, &["--request-timeout", "1"])?;
+    let mut api = Checker::new(&server.url)?;
+
+    // A body that never arrives.
+    let started = std::time::Instant::now();
+    let answer = stalled_request(
+        &server.url,
+        "POST /api/v1/ballots HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{\"ballot\"",
+    )?;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"error\""), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+
+    // Garbage and mangled ballots: always a 4xx with a reason, never a failure of the server.
+    let line = serde_json::to_vec(&election.ballot(0, Intent::Cast)?)?;
+    let mut bodies: Vec<Vec<u8>> = vec![
+        Vec::new(),
+        b"null".to_vec(),
+        b"[]".to_vec(),
+        vec![0xff, 0xfe, 0x00],
+        b"{\"ballot\":{},\"intent\":\"cast\",\"signature\":\"00\"}".to_vec(),
+    ];
+    for cut in (1..line.len()).step_by(line.len() / 20 + 1) {
+        bodies.push(line[..cut].to_vec());
+    }
+    for at in (1..line.len()).step_by(line.len() / 20 + 1) {
+        let mut mangled = line.clone();
+        mangled[at] = if mangled[at] == b'0' { b'1' } else { b'0' };
+        bodies.push(mangled);
+    }
+    for body in bodies {
+        let response = api.post("/api/v1/ballots", body.clone()).send()?;
+        let status = response.status().as_u16();
+        let answer = json(&response.bytes()?);
+        // A mangled byte may land where it changes nothing that is checked (e.g. inside a
+        // number's leading zero it cannot); then the ballot is simply valid.
+        assert!(
+            (400..500).contains(&status) || status == 201,
+            "{status} for {}",
+            String::from_utf8_lossy(&body)
+        );
+        if status != 201 {
+            assert!(
+                answer["error"].as_str().is_some_and(|e| !e.is_empty()),
+                "{answer}"
+            );
+        }
+    }
+    api.expect("/healthz", "get", api.get("/healthz"), 200)?;
+    Ok(())
+}
+
+#[test]
+fn concurrent_duplicates_get_one_answer_and_a_bad_ballot_fails_alone() -> TestResult {
+    let election = OpenElection::new(6)?;
+    let server = ServeProcess::start(&election.dir, &[])?;
+    let good: Vec<_> = (0..5)
+        .map(|v| election.ballot(v, Intent::Cast))
+        .collect::<Result<_, _>>()?;
+    let mut forged = election.ballot(5, Intent::Cast)?;
+    forged.signature = good[0].signature;
+    // Each good ballot four times and the forged one, all at once.
+    let mut submissions: Vec<(bool, fairtally_election::ballot::BallotEntry)> = Vec::new();
+    for _ in 0..4 {
+        submissions.extend(good.iter().map(|b| (true, b.clone())));
+    }
+    submissions.push((false, forged));
+    let answers: Vec<(bool, String, u16, serde_json::Value)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = submissions
+            .iter()
+            .map(|(valid, ballot)| {
+                let url = server.url.clone();
+                scope.spawn(move || {
+                    let (status, answer) = post_ballot(&client(), &url, ballot)
+                        .unwrap_or((0, serde_json::Value::Null));
+                    (*valid, ballot.ballot.code().to_string(), status, answer)
+                })
+            })
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    assert_eq!(answers.len(), submissions.len());
+    let mut indices = std::collections::HashMap::new();
+    for (valid, code, status, answer) in &answers {
+        if *valid {
+            assert_eq!(*status, 201, "{answer}");
+            let index = answer["board_index"].as_u64().ok_or("no board index")?;
+            assert_eq!(*indices.entry(code.clone()).or_insert(index), index);
+        } else {
+            assert_eq!(*status, 422, "{answer}");
+        }
+    }
+    assert_eq!(indices.len(), 5);
+    let distinct: BTreeSet<u64> = indices.values().copied().collect();
+    assert_eq!(distinct.len(), 5, "two ballots share a board entry");
+    drop(server);
+    let lines = std::fs::read_to_string(election.record().join("ballots.jsonl"))?;
+    assert_eq!(lines.lines().count(), 5, "each ballot once in the box");
+    Ok(())
+}

@@ -1,0 +1,271 @@
+//! The API's handlers (documented in `docs/API.md` and `docs/openapi.json`).
+
+use std::sync::{Arc, Mutex};
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use ed25519_dalek::VerifyingKey;
+use fairtally_board::board::Board;
+use fairtally_board::checkpoint::SignedCheckpoint;
+use fairtally_election::ballot::{BallotEntry, Intent};
+use fairtally_election::confirmation_code::ConfirmationCode;
+use fairtally_observe::signed::ObservationItem;
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use crate::ballot_queue::BallotQueue;
+use crate::checkpoints::{blocking, lock};
+use crate::election_dir::ElectionDir;
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::status_index::StatusIndex;
+
+/// What the handlers share.
+pub struct App {
+    /// The election's directories.
+    pub election: ElectionDir,
+    /// The ballot box's queue.
+    pub queue: BallotQueue,
+    /// Accepted ballots by confirmation code.
+    pub status: Arc<StatusIndex>,
+    /// A board handle for reads (proofs) and observers' submissions.
+    pub board: Arc<Mutex<Board>>,
+    /// The latest published checkpoint.
+    pub published: watch::Receiver<Option<SignedCheckpoint>>,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// Organisations observers' accreditations must come from (empty: any, see
+    /// [`crate::ServeOptions::trusted_organisations`]).
+    pub trusted_organisations: Vec<VerifyingKey>,
+}
+
+/// Seconds a client is told to wait when voting is closed.
+const CLOSED_RETRY_SECONDS: u64 = 3600;
+
+/// `201` answer to `POST /api/v1/ballots`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BallotReceipt {
+    /// The ballot's confirmation code, as the voter's device shows it.
+    pub confirmation_code: String,
+    /// Its entry on the bulletin board.
+    pub board_index: u64,
+}
+
+/// `200` answer to `GET /api/v1/ballots/{code}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BallotTracking {
+    /// The confirmation code, canonically spelt.
+    pub confirmation_code: String,
+    /// `cast`, `superseded` or `challenged`.
+    pub status: String,
+    /// `cast` or `challenge`: what the voter asked for.
+    pub intent: String,
+    /// The ballot's entry on the board.
+    pub board_index: u64,
+    /// Its position in the ballot box (0-based line of `ballots.jsonl`).
+    pub position: u64,
+    /// The board entry's leaf data, base64 (`u8 kind length ‖ kind ‖ body`); its leaf hash
+    /// is `SHA-256(0x00 ‖ leaf data)`.
+    pub entry: String,
+    /// The inclusion proof against the latest published checkpoint; `null` until a
+    /// checkpoint covers the ballot (at most one checkpoint interval after it was accepted).
+    pub proof: Option<InclusionProof>,
+}
+
+/// An RFC 9162 inclusion proof of one board entry under a signed checkpoint.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InclusionProof {
+    /// The signed checkpoint (a C2SP signed note: origin, tree size, base64 root hash, blank
+    /// line, signature lines), as published in `/board/checkpoint`.
+    pub checkpoint: String,
+    /// The checkpoint's tree size.
+    pub tree_size: u64,
+    /// The entry's index (= `board_index`).
+    pub leaf_index: u64,
+    /// The audit path, base64 32-byte hashes, from the leaf's sibling up.
+    pub hashes: Vec<String>,
+}
+
+/// `201` answer to `POST /api/v1/observations`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObservationReceipt {
+    /// The submission's entry on the board.
+    pub board_index: u64,
+}
+
+fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| {
+        ApiError::new(
+            rejection.status(),
+            format!("cannot read the request body: {}", rejection.body_text()),
+        )
+    })
+}
+
+/// `POST /api/v1/ballots`: one signed ballot as `fairtally voter cast` (or `challenge`)
+/// writes it; answered once it is durably on the board.
+pub async fn post_ballot(
+    State(app): State<Arc<App>>,
+    request: Result<Bytes, BytesRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let bytes = body(request)?;
+    if app.election.voting_closed() {
+        return Err(ApiError::unavailable(
+            "voting is closed",
+            CLOSED_RETRY_SECONDS,
+        ));
+    }
+    let entry: BallotEntry = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("not a signed ballot: {e}")))?;
+    let accepted = app.queue.submit(entry).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(BallotReceipt {
+            confirmation_code: accepted.code.to_string(),
+            board_index: accepted.board_index,
+        }),
+    ))
+}
+
+/// `GET /api/v1/ballots/{code}`: a ballot's status and its inclusion proof.
+pub async fn get_ballot(
+    State(app): State<Arc<App>>,
+    Path(code): Path<String>,
+) -> Result<Json<BallotTracking>, ApiError> {
+    let code: ConfirmationCode = code
+        .parse()
+        .map_err(|e| ApiError::bad_request(format!("not a confirmation code: {e}")))?;
+    let (located, status) = app.status.lookup(&code).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no ballot with confirmation code {code} is in the ballot box"),
+        )
+    })?;
+    let checkpoint = app
+        .published
+        .borrow()
+        .clone()
+        .filter(|c| c.checkpoint().size > located.board_index);
+    let board = app.board.clone();
+    let index = located.board_index;
+    let (entry, proof) = blocking(move || {
+        let board = lock(&board);
+        let entry = board.leaf_data(index, index + 1)?.concat();
+        let proof = match checkpoint {
+            Some(signed) => {
+                let size = signed.checkpoint().size;
+                let hashes = board.inclusion_proof(index, size)?;
+                Some(InclusionProof {
+                    checkpoint: signed.to_text(),
+                    tree_size: size,
+                    leaf_index: index,
+                    hashes: hashes.iter().map(|h| BASE64.encode(h)).collect(),
+                })
+            }
+            None => None,
+        };
+        Ok((entry, proof))
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?;
+    Ok(Json(BallotTracking {
+        confirmation_code: code.to_string(),
+        status: status.name().to_owned(),
+        intent: match located.intent {
+            Intent::Cast => "cast",
+            Intent::Challenge => "challenge",
+        }
+        .to_owned(),
+        board_index: located.board_index,
+        position: located.position,
+        entry: BASE64.encode(entry),
+        proof,
+    }))
+}
+
+/// `POST /api/v1/observations`: one observer's signed item (accreditation or protocol) in its
+/// canonical bytes, as the observer's store and outbox hold it; checked as `fairtally
+/// observe post` checks it, then put on the board.
+pub async fn post_observation(
+    State(app): State<Arc<App>>,
+    request: Result<Bytes, BytesRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let bytes = body(request)?;
+    let item = ObservationItem::from_canonical_bytes(&bytes).map_err(ApiError::bad_request)?;
+    let verified = if app.trusted_organisations.is_empty() {
+        item.verify_signatures()
+    } else {
+        item.verify(&app.trusted_organisations)
+    };
+    verified.map_err(|e| ApiError::unprocessable(e.to_string()))?;
+    let entry = fairtally_observe::bulletin::board_entry(&item)
+        .map_err(|e| ApiError::unprocessable(e.to_string()))?;
+    let board = app.board.clone();
+    let appended = blocking(move || Ok(lock(&board).append_batch(&[entry])?))
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    let appended = appended
+        .first()
+        .ok_or_else(|| ApiError::internal(&"the board returned no index"))?;
+    if appended.new {
+        app.metrics.observations_accepted.inc();
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(ObservationReceipt {
+            board_index: appended.index,
+        }),
+    ))
+}
+
+/// `GET /healthz`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// Always `ok` when the server answers.
+    pub status: String,
+    /// Whether ballots are accepted.
+    pub voting_open: bool,
+    /// Ballots in the box.
+    pub ballots: u64,
+    /// Ballots waiting for the ballot box.
+    pub pending: u64,
+    /// Tree size of the latest published checkpoint (0 before the first).
+    pub checkpoint_size: u64,
+}
+
+/// `GET /healthz`: the server is up; how many ballots it holds and waits for.
+pub async fn healthz(State(app): State<Arc<App>>) -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        voting_open: !app.election.voting_closed(),
+        ballots: app.status.len() as u64,
+        pending: app.queue.pending() as u64,
+        checkpoint_size: app
+            .published
+            .borrow()
+            .as_ref()
+            .map_or(0, |c| c.checkpoint().size),
+    })
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        app.metrics.encode(),
+    )
+}
+
+/// Any other path under `/api/`: a JSON `404`.
+pub async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "no such API endpoint")
+}

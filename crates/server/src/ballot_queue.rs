@@ -1,0 +1,282 @@
+//! The ballot box's one owner: a dedicated thread that drains a bounded queue of submissions
+//! in batches (group commit) and answers each through its own oneshot channel.
+//!
+//! [`BallotBox`] holds the record's lock and is not `Sync`, so exactly one thread owns it.
+//! Whatever waits in the queue when the thread is free goes into one
+//! [`BallotBox::accept_all`]: every ballot checked in parallel, then one board transaction and
+//! one fsync for the whole batch. Requests that arrive while a batch commits make up the next
+//! one, so the batch grows with the load and no request waits for more than one commit ahead
+//! of its own.
+//!
+//! `accept_all` refuses a whole batch when one ballot is invalid. The thread then answers that
+//! ballot's client with the reason and retries the others; if a second ballot of the same
+//! batch fails it falls back to one ballot per call, so a batch never costs more than three
+//! verifications per ballot and every client gets its own ballot's verdict.
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use fairtally_board::board::Board;
+use fairtally_election::ElectionError;
+use fairtally_election::ballot::BallotEntry;
+use fairtally_election::ballot_box::{Accepted, BallotBox};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::ServeLimits;
+use crate::election_dir::ElectionDir;
+use crate::error::{ApiError, ServerError};
+use crate::metrics::Metrics;
+use crate::status_index::StatusIndex;
+
+/// Seconds a client is told to wait when the queue is full.
+const BUSY_RETRY_SECONDS: u64 = 1;
+
+/// Seconds a client is told to wait when voting is closed (it will not reopen soon).
+const CLOSED_RETRY_SECONDS: u64 = 3600;
+
+type Reply = oneshot::Sender<Result<Accepted, ApiError>>;
+
+struct Submission {
+    entry: BallotEntry,
+    reply: Reply,
+}
+
+/// The handle requests use to submit ballots to the ballot box's thread.
+#[derive(Clone)]
+pub struct BallotQueue {
+    sender: mpsc::Sender<Submission>,
+}
+
+/// The running ballot box thread; [`BallotBoxThread::join`] waits until it has committed every
+/// queued ballot (after every [`BallotQueue`] handle is dropped).
+pub struct BallotBoxThread {
+    handle: JoinHandle<()>,
+}
+
+impl BallotBoxThread {
+    /// Waits for the thread to finish the queue and release the ballot box.
+    ///
+    /// # Errors
+    /// [`ServerError::BallotBoxStopped`] when the thread panicked.
+    pub fn join(self) -> Result<(), ServerError> {
+        self.handle
+            .join()
+            .map_err(|_| ServerError::BallotBoxStopped("its thread panicked".into()))
+    }
+}
+
+impl BallotQueue {
+    /// Opens the ballot box of `election` on its own thread (taking the record's lock,
+    /// repairing an interrupted accept), fills `status` from the board, and starts draining
+    /// the queue. Returns once the box is open, or with the reason it could not be.
+    ///
+    /// # Errors
+    /// The election's or the board's error when the box cannot be opened.
+    pub fn start(
+        election: &ElectionDir,
+        limits: &ServeLimits,
+        status: Arc<StatusIndex>,
+        metrics: Arc<Metrics>,
+    ) -> Result<(BallotQueue, BallotBoxThread), ServerError> {
+        let (sender, receiver) = mpsc::channel(limits.max_pending_ballots.max(1));
+        let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
+        let owner = Owner {
+            election: election.clone(),
+            status,
+            metrics,
+            max_batch: limits.max_batch.max(1),
+        };
+        let handle = std::thread::Builder::new()
+            .name("ballot-box".into())
+            .spawn(move || owner.run(receiver, ready_tx))
+            .map_err(|e| ServerError::BallotBoxStopped(format!("cannot start its thread: {e}")))?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok((BallotQueue { sender }, BallotBoxThread { handle })),
+            Ok(Err(e)) => {
+                let _ = handle.join();
+                Err(e)
+            }
+            Err(_) => Err(ServerError::BallotBoxStopped(
+                "its thread stopped while opening the box".into(),
+            )),
+        }
+    }
+
+    /// Submits one ballot and waits until it is durably on the board (or refused).
+    ///
+    /// # Errors
+    /// `503` when the queue is full or the server is shutting down; the ballot's refusal.
+    pub async fn submit(&self, entry: BallotEntry) -> Result<Accepted, ApiError> {
+        let (reply, answer) = oneshot::channel();
+        self.sender
+            .try_send(Submission { entry, reply })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => ApiError::unavailable(
+                    "the ballot box is busy; retry shortly",
+                    BUSY_RETRY_SECONDS,
+                ),
+                mpsc::error::TrySendError::Closed(_) => {
+                    ApiError::unavailable("the server is shutting down", BUSY_RETRY_SECONDS)
+                }
+            })?;
+        answer.await.map_err(|_| {
+            ApiError::unavailable(
+                "the ballot box stopped before answering",
+                BUSY_RETRY_SECONDS,
+            )
+        })?
+    }
+
+    /// Ballots waiting in the queue.
+    pub fn pending(&self) -> usize {
+        self.sender.max_capacity() - self.sender.capacity()
+    }
+}
+
+/// What the ballot box's thread owns besides the box.
+struct Owner {
+    election: ElectionDir,
+    status: Arc<StatusIndex>,
+    metrics: Arc<Metrics>,
+    max_batch: usize,
+}
+
+impl Owner {
+    fn run(
+        self,
+        mut receiver: mpsc::Receiver<Submission>,
+        ready: std::sync::mpsc::SyncSender<Result<(), ServerError>>,
+    ) {
+        let opened = self.election.operator().and_then(|operator| {
+            let board = Board::open(&self.election.board)?;
+            Ok((operator, board))
+        });
+        let (operator, board) = match opened {
+            Ok(parts) => parts,
+            Err(e) => {
+                let _ = ready.send(Err(e));
+                return;
+            }
+        };
+        let mut ballot_box = match BallotBox::open(&self.election.record, board, &operator) {
+            Ok(ballot_box) => ballot_box,
+            Err(e) => {
+                let _ = ready.send(Err(e.into()));
+                return;
+            }
+        };
+        // The box is repaired: the board now holds exactly its ballots.
+        let loaded = Board::open(&self.election.board)
+            .map_err(ServerError::from)
+            .and_then(|board| self.status.load_from(&board));
+        if let Err(e) = loaded {
+            let _ = ready.send(Err(e));
+            return;
+        }
+        tracing::info!(
+            ballots = ballot_box.len(),
+            "ballot box open: {}",
+            self.election.record.display()
+        );
+        if ready.send(Ok(())).is_err() {
+            return;
+        }
+        while let Some(first) = receiver.blocking_recv() {
+            let mut batch = vec![first];
+            while batch.len() < self.max_batch {
+                match receiver.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+            self.accept_batch(&mut ballot_box, batch);
+        }
+        tracing::info!(ballots = ballot_box.len(), "ballot box closed for this run");
+    }
+
+    /// Accepts a batch, isolating invalid ballots (see the module documentation).
+    fn accept_batch(&self, ballot_box: &mut BallotBox<'_>, batch: Vec<Submission>) {
+        let (mut entries, mut replies): (Vec<BallotEntry>, Vec<Reply>) =
+            batch.into_iter().map(|s| (s.entry, s.reply)).unzip();
+        let mut failures = 0;
+        while !entries.is_empty() {
+            let started = Instant::now();
+            let outcome = ballot_box.accept_all(&entries);
+            self.metrics.observe_batch(entries.len(), started.elapsed());
+            let error = match outcome {
+                Ok(accepted) => {
+                    self.answer(&entries, replies, accepted);
+                    return;
+                }
+                Err(error) => error,
+            };
+            failures += 1;
+            let culprit = match &error {
+                ElectionError::Ballot { code, .. } => entries
+                    .iter()
+                    .position(|e| e.ballot.code().to_string() == *code),
+                _ => None,
+            };
+            match culprit {
+                _ if entries.len() == 1 => {
+                    self.refuse(replies.remove(0), &error);
+                    return;
+                }
+                Some(i) if failures < 2 => {
+                    entries.remove(i);
+                    self.refuse(replies.remove(i), &error);
+                }
+                _ => {
+                    // Not attributable to one ballot, or a second failure: one at a time.
+                    for (entry, reply) in entries.into_iter().zip(replies) {
+                        let started = Instant::now();
+                        let outcome = ballot_box.accept(&entry);
+                        self.metrics.observe_batch(1, started.elapsed());
+                        match outcome {
+                            Ok(accepted) => self.answer(&[entry], vec![reply], vec![accepted]),
+                            Err(error) => self.refuse(reply, &error),
+                        }
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    fn answer(&self, entries: &[BallotEntry], replies: Vec<Reply>, accepted: Vec<Accepted>) {
+        for ((entry, reply), accepted) in entries.iter().zip(replies).zip(accepted) {
+            if accepted.new {
+                self.status.accepted(
+                    accepted.code,
+                    *entry.ballot.credential.as_bytes(),
+                    accepted.board_index,
+                    accepted.position,
+                    accepted.intent,
+                );
+                self.metrics.ballots_accepted.inc();
+            }
+            // A client that gave up is not an error: its ballot is on the board, and sending
+            // it again gets the same answer.
+            let _ = reply.send(Ok(accepted));
+        }
+    }
+
+    fn refuse(&self, reply: Reply, error: &ElectionError) {
+        let refusal = if self.election.voting_closed() {
+            ApiError::unavailable("voting is closed", CLOSED_RETRY_SECONDS)
+        } else {
+            match error {
+                ElectionError::Ballot { .. }
+                | ElectionError::Credential(_)
+                | ElectionError::Crypto { .. }
+                | ElectionError::Choices(_)
+                | ElectionError::Board(fairtally_board::BoardError::EntryTooLarge { .. }) => {
+                    ApiError::unprocessable(error.to_string())
+                }
+                other => ApiError::internal(other),
+            }
+        };
+        let _ = reply.send(Err(refusal));
+    }
+}
