@@ -226,7 +226,7 @@ impl Store {
                     statements: HashMap::new(),
                     in_transaction: false,
                 };
-                let connected = pg.client().map(drop);
+                let connected = outside_async(|| pg.client().map(drop));
                 connected.map_err(pg.error())?;
                 Backend::Postgres(Box::new(RefCell::new(pg)))
             }
@@ -257,13 +257,14 @@ impl Store {
                 .map_err(Self::sqlite_error(path)),
             Backend::Postgres(pg) => {
                 let mut pg = pg.borrow_mut();
+                let pg = &mut *pg;
                 // `CREATE TABLE IF NOT EXISTS` races with itself; a transaction-scoped advisory
                 // lock (any constant) serialises the creators.
                 let sql = format!(
                     "BEGIN; SELECT pg_advisory_xact_lock(4230861); {} COMMIT;",
                     schema.postgres
                 );
-                let result = pg.client().and_then(|c| c.batch_execute(&sql));
+                let result = outside_async(|| pg.client().and_then(|c| c.batch_execute(&sql)));
                 result.map_err(pg.error())
             }
         }
@@ -285,8 +286,11 @@ impl Store {
                 .map_err(Self::sqlite_error(path)),
             Backend::Postgres(pg) => {
                 let mut pg = pg.borrow_mut();
-                let result = pg.run(sql, |client, statement| {
-                    client.execute(statement, &postgres_params(params))
+                let pg = &mut *pg;
+                let result = outside_async(|| {
+                    pg.run(sql, |client, statement| {
+                        client.execute(statement, &postgres_params(params))
+                    })
                 });
                 result.map_err(pg.error())
             }
@@ -318,7 +322,8 @@ impl Store {
             }
             Backend::Postgres(pg) => {
                 let mut pg = pg.borrow_mut();
-                let result = pg.query(sql, &postgres_params(params));
+                let pg = &mut *pg;
+                let result = outside_async(|| pg.query(sql, &postgres_params(params)));
                 result.map_err(pg.error())
             }
         }
@@ -368,6 +373,7 @@ impl Store {
             }
             Backend::Postgres(pg) => {
                 let mut pg = pg.borrow_mut();
+                let pg = &mut *pg;
                 let arrays: Vec<&(dyn ToSql + Sync)> = columns
                     .iter()
                     .map(|c| match c {
@@ -375,8 +381,10 @@ impl Store {
                         Column::Blobs(v) => v as &(dyn ToSql + Sync),
                     })
                     .collect();
-                let result = pg.run(sql.postgres, |client, statement| {
-                    client.execute(statement, &arrays)
+                let result = outside_async(|| {
+                    pg.run(sql.postgres, |client, statement| {
+                        client.execute(statement, &arrays)
+                    })
                 });
                 result.map(drop).map_err(pg.error())
             }
@@ -396,7 +404,8 @@ impl Store {
             }
             Backend::Postgres(pg) => {
                 let mut pg = pg.borrow_mut();
-                let result = pg.query(sql.postgres, &[&keys]);
+                let pg = &mut *pg;
+                let result = outside_async(|| pg.query(sql.postgres, &[&keys]));
                 result.map_err(pg.error())
             }
         }
@@ -411,15 +420,19 @@ impl Store {
                 .map_err(Self::sqlite_error(path))?,
             Backend::Postgres(pg) => {
                 let mut pg = pg.borrow_mut();
-                let result = pg
-                    .client()
-                    .and_then(|c| c.batch_execute("BEGIN; LOCK TABLE meta IN EXCLUSIVE MODE"));
+                let pg = &mut *pg;
+                let result = outside_async(|| {
+                    pg.once_more_if_broken(|pg| {
+                        pg.client()?
+                            .batch_execute("BEGIN; LOCK TABLE meta IN EXCLUSIVE MODE")
+                    })
+                });
                 match result {
                     Ok(()) => pg.in_transaction = true,
                     Err(e) => {
                         // A failed LOCK leaves the transaction open and aborted.
                         if let Some(c) = pg.client.as_mut() {
-                            c.batch_execute("ROLLBACK").ok();
+                            outside_async(|| c.batch_execute("ROLLBACK").ok());
                         }
                         return Err(pg.error()(e));
                     }
@@ -439,9 +452,10 @@ impl Store {
             }
             Backend::Postgres(pg) => {
                 let mut pg = pg.borrow_mut();
+                let pg = &mut *pg;
                 pg.in_transaction = false;
                 let result = match pg.client.as_mut() {
-                    Some(c) => c.batch_execute(sql),
+                    Some(c) => outside_async(|| c.batch_execute(sql)),
                     None => Ok(()),
                 };
                 result.map_err(pg.error())
@@ -533,20 +547,70 @@ impl Pg {
     fn run<T>(
         &mut self,
         sql: &'static str,
-        f: impl FnOnce(&mut postgres::Client, &postgres::Statement) -> Result<T, postgres::Error>,
+        mut f: impl FnMut(&mut postgres::Client, &postgres::Statement) -> Result<T, postgres::Error>,
     ) -> Result<T, postgres::Error> {
-        self.client()?;
-        let statement = match self.statements.get(sql) {
-            Some(s) => s.clone(),
-            None => {
-                let text = postgres_placeholders(sql);
-                let prepared = self.client()?.prepare(&text)?;
-                self.statements.insert(sql, prepared.clone());
-                prepared
-            }
-        };
-        f(self.client()?, &statement)
+        self.once_more_if_broken(|pg| {
+            pg.client()?;
+            let statement = match pg.statements.get(sql) {
+                Some(s) => s.clone(),
+                None => {
+                    let text = postgres_placeholders(sql);
+                    let prepared = pg.client()?.prepare(&text)?;
+                    pg.statements.insert(sql, prepared.clone());
+                    prepared
+                }
+            };
+            f(pg.client()?, &statement)
+        })
     }
+
+    /// Runs `f`, and once more on a new connection when the connection turns out to have
+    /// broken since its last use (a server restarted in between) outside a transaction: every
+    /// statement run outside one is a read or an upsert, so running it again is harmless.
+    fn once_more_if_broken<T>(
+        &mut self,
+        mut f: impl FnMut(&mut Pg) -> Result<T, postgres::Error>,
+    ) -> Result<T, postgres::Error> {
+        match f(self) {
+            Err(e)
+                if !self.in_transaction
+                    && (e.is_closed()
+                        || self
+                            .client
+                            .as_ref()
+                            .is_some_and(postgres::Client::is_closed)) =>
+            {
+                self.client = None;
+                f(self)
+            }
+            other => other,
+        }
+    }
+}
+
+impl Drop for Pg {
+    fn drop(&mut self) {
+        // Closing the connection blocks as every call does.
+        if let Some(client) = self.client.take() {
+            outside_async(move || drop(client));
+        }
+    }
+}
+
+/// Runs `f` where the PostgreSQL client may block. The client drives its connection on a
+/// runtime of its own, which tokio refuses to start on a thread that drives an async runtime
+/// (a server calling the board outside `spawn_blocking`): there `f` runs on a thread of its
+/// own.
+fn outside_async<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|scope| {
+        scope
+            .spawn(f)
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
 
 /// `?1` → `$1`: the statements here are written in SQLite's placeholders.

@@ -48,6 +48,11 @@ pub struct ServeArgs {
     /// names, as `fairtally observe post` does.
     #[arg(long, value_name = "ORGANISATION_PUBLIC_KEY")]
     pub trust: Vec<String>,
+    /// Where the board keeps its entries: `sqlite` (DIR/board/board.sqlite, the default) or a
+    /// PostgreSQL database, postgres://USER:PASSWORD@HOST:PORT/DATABASE. A board in SQLite is
+    /// moved into an empty PostgreSQL database the first time; DIR/board then points to it.
+    #[arg(long, value_name = "URL")]
+    pub database: Option<fairtally_board::store::Database>,
 }
 
 fn seconds(value: f64, flag: &str) -> anyhow::Result<Duration> {
@@ -93,6 +98,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             "the web front end is not built; run `{}` (the API is served)",
             fairtally_server::web::BUILD_COMMAND
         ));
+    }
+    if let Some(database) = &args.database {
+        let election = fairtally_server::election_dir::ElectionDir::new(&args.election_dir)?;
+        fairtally_board::board::Board::open_with(&election.board, database)
+            .with_context(|| format!("opening the board in {database}"))?;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
