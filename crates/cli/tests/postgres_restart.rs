@@ -1,7 +1,7 @@
 //! `fairtally serve --database postgres://…` while PostgreSQL is restarted under load, once
 //! cleanly and once by a crash: clients get `503` and send their ballot again, every
 //! acknowledged ballot is on the board afterwards with the board entry it was acknowledged
-//! with, and the election, finished afterwards from the board in PostgreSQL, verifies.
+//! with, and each ballot is once in the record.
 //!
 //! Runs a PostgreSQL cluster of its own (Debian's postgresql package; see
 //! `crates/board/tests/storage.rs`).
@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use fairtally_election::ballot::{BallotEntry, Intent};
 use serve_support::{OpenElection, ServeProcess, client, post_ballot};
 
-pub use serve_support::TestResult;
+use serve_support::TestResult;
 
 const CLIENTS: usize = 4;
 
@@ -50,10 +50,10 @@ fn load(
                                     return Err(format!("a 201 without its fields: {answer}"));
                                 };
                                 let mut acked = acked.lock().map_err(|_| "poisoned")?;
-                                if let Some(previous) = acked.insert(code.to_owned(), index) {
-                                    if previous != index {
-                                        return Err(format!("{code} moved from {previous}"));
-                                    }
+                                if let Some(previous) = acked.insert(code.to_owned(), index)
+                                    && previous != index
+                                {
+                                    return Err(format!("{code} moved from {previous}"));
                                 }
                                 false
                             }
