@@ -1,13 +1,13 @@
-//! Board benchmarks: durable appends in batches (group commit), inclusion proof generation in
-//! a tree of 10 million entries, and proof verification.
+//! Board benchmarks: group commit of single entries, inclusion proof generation in a tree of
+//! 10 million entries, and proof verification (durable appends in batches: `benches/storage.rs`).
 //!
 //! Run: `CARGO_TARGET_DIR=... cargo bench -p fairtally-board --bench board`. The 10-million
 //! leaf hash store is built once per run in a temporary directory (about half a minute).
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use fairtally_board::board::Board;
 use fairtally_board::checkpoint::TrustPolicy;
 use fairtally_board::entry::{Entry, EntryKind};
@@ -29,48 +29,6 @@ impl Indexes {
         self.0 ^= self.0 << 17;
         self.0 % n
     }
-}
-
-fn appends(c: &mut Criterion) {
-    let Ok(dir) = tempfile::tempdir() else { return };
-    let Ok(op) = NoteSigner::generate("bench.example/board", KeyRole::Operator) else {
-        return;
-    };
-    let Ok(mut board) = Board::create(dir.path(), &TrustPolicy::operator_only(op.verifier()))
-    else {
-        return;
-    };
-    let Ok(kind) = EntryKind::new("election/ballot") else {
-        return;
-    };
-    let mut counter = 0u64;
-    let mut group = c.benchmark_group("append_durable");
-    group.sample_size(20);
-    for batch in [1_000usize, 10_000] {
-        group.throughput(Throughput::Elements(batch as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(batch), &batch, |b, &batch| {
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    // 100-byte entries, all distinct (identical ones would be de-duplicated).
-                    let entries: Vec<Entry> = (0..batch)
-                        .filter_map(|_| {
-                            counter += 1;
-                            let mut body = format!("ballot {counter:020} ").into_bytes();
-                            body.resize(100, b'.');
-                            Entry::new(kind.clone(), body).ok()
-                        })
-                        .collect();
-                    let start = Instant::now();
-                    let acks = board.append_batch(&entries);
-                    total += start.elapsed();
-                    black_box(acks.ok());
-                }
-                total
-            });
-        });
-    }
-    group.finish();
 }
 
 /// Eight threads each appending single entries through one [`GroupCommit`].
@@ -168,5 +126,5 @@ fn proofs(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, appends, group_commit, proofs);
+criterion_group!(benches, group_commit, proofs);
 criterion_main!(benches);

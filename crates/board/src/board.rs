@@ -1,39 +1,67 @@
-//! The board: a log of typed entries in one directory, durable in SQLite, with signed
-//! checkpoints and a static-file public form (see [`crate::publish`]).
+//! The board: a log of typed entries, durable in a database, with signed checkpoints and a
+//! static-file public form (see [`crate::publish`]).
 //!
 //! ```text
 //! DIR/board.sqlite   entries, tree tiles, checkpoints (WAL mode, synchronous=FULL)
+//! DIR/database       or: the URL of the PostgreSQL database holding the same tables
+//!                    (owner-only: it may hold a password; see crate::store::Database)
 //! DIR/public/        the static mirror: checkpoint, tiles, entry bundles (C2SP tlog-tiles)
 //! ```
 //!
 //! Appends are group commits: a batch is one transaction and one fsync. Identical entries are
 //! stored once: appending an entry that is already on the board returns its existing index.
-//! Several processes may append at once; SQLite serialises the transactions.
+//! Several processes (or servers, with PostgreSQL) may append at once; the database serialises
+//! the transactions.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use rusqlite::{OptionalExtension as _, params};
-
 use crate::checkpoint::{Checkpoint, SignedCheckpoint, TrustPolicy};
 use crate::entry::Entry;
 use crate::error::BoardError;
-use crate::hashstore::{HashStore, append_leaves, meta_get, meta_set, stored_size};
+use crate::hashstore::{self, HashStore, append_leaves, meta_get, meta_set, stored_size};
 use crate::merkle::Hash;
 use crate::note::{NoteSigner, NoteVerifier};
+use crate::store::{Column, Database, Dialects, Param, Store, WriteTx};
 
 /// File name of the database inside a board directory.
 pub const DATABASE_FILE: &str = "board.sqlite";
 
+/// File inside a board directory whose board is in PostgreSQL: the database's URL, so that
+/// [`Board::open`] finds it (readable by its owner only, as the URL may hold a password).
+pub const DATABASE_POINTER: &str = "database";
+
 /// Name of the static mirror directory inside a board directory.
 pub const PUBLIC_DIR: &str = "public";
 
-const SCHEMA: &str = "
+/// The value of the `format` setting in every board's database.
+const FORMAT: &str = "fairtally-board/1";
+
+const SCHEMA: Dialects = Dialects {
+    sqlite: "
 CREATE TABLE IF NOT EXISTS entries(
     idx INTEGER PRIMARY KEY, leaf_key INTEGER NOT NULL, leaf_hash BLOB NOT NULL, data BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS entries_by_leaf_key ON entries(leaf_key);
 CREATE TABLE IF NOT EXISTS checkpoints(size INTEGER PRIMARY KEY, note TEXT NOT NULL);
-";
+",
+    postgres: "
+CREATE TABLE IF NOT EXISTS entries(
+    idx BIGINT PRIMARY KEY, leaf_key BIGINT NOT NULL, leaf_hash BYTEA NOT NULL, data BYTEA NOT NULL);
+CREATE INDEX IF NOT EXISTS entries_by_leaf_key ON entries(leaf_key);
+CREATE TABLE IF NOT EXISTS checkpoints(size BIGINT PRIMARY KEY, note TEXT NOT NULL);
+",
+};
+
+const INSERT_ENTRIES: Dialects = Dialects {
+    sqlite: "INSERT INTO entries(idx, leaf_key, leaf_hash, data) VALUES (?1, ?2, ?3, ?4)",
+    postgres: "INSERT INTO entries(idx, leaf_key, leaf_hash, data)
+               SELECT * FROM UNNEST(?1::BIGINT[], ?2::BIGINT[], ?3::BYTEA[], ?4::BYTEA[])",
+};
+
+const ENTRIES_BY_KEY: Dialects = Dialects {
+    sqlite: "SELECT idx, leaf_hash FROM entries WHERE leaf_key = ?1",
+    postgres: "SELECT idx, leaf_hash FROM entries WHERE leaf_key = ANY(?1)",
+};
 
 /// What happened to one entry of an appended batch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,45 +83,99 @@ pub struct Board {
 
 impl Board {
     /// Creates a new, empty board in `dir` (created if missing) for the log whose checkpoints
-    /// are accepted under `policy` (the operator's key names the log).
+    /// are accepted under `policy` (the operator's key names the log), in SQLite.
     ///
     /// # Errors
     /// [`BoardError::Malformed`] when `dir` already holds a board; I/O or database errors.
     pub fn create(dir: &Path, policy: &TrustPolicy) -> Result<Self, BoardError> {
+        Self::create_with(dir, policy, &Database::Sqlite)
+    }
+
+    /// Creates a new, empty board with its public files in `dir` and its entries in
+    /// `database`.
+    ///
+    /// # Errors
+    /// [`BoardError::Malformed`] when the database already holds a board; I/O or database
+    /// errors.
+    pub fn create_with(
+        dir: &Path,
+        policy: &TrustPolicy,
+        database: &Database,
+    ) -> Result<Self, BoardError> {
         std::fs::create_dir_all(dir).map_err(BoardError::io(dir))?;
-        let path = dir.join(DATABASE_FILE);
-        if path.exists() {
-            return Err(BoardError::malformed(
-                path.display().to_string(),
-                "a board already exists here",
-            ));
+        let store = open_store(dir, database)?;
+        {
+            let tx = store.write()?;
+            if meta_get(&tx, "format")?.is_some() {
+                return Err(BoardError::malformed(
+                    tx.name(),
+                    "a board already exists here",
+                ));
+            }
+            meta_set(&tx, "format", FORMAT)?;
+            meta_set(&tx, "policy", &policy.to_text())?;
+            meta_set(&tx, "size", "0")?;
+            tx.commit()?;
         }
-        let mut store = HashStore::open(&path)?;
-        let tx = store.write()?;
-        let db = |source| BoardError::Database {
-            path: path.clone(),
-            source,
-        };
-        tx.execute_batch(SCHEMA).map_err(db)?;
-        meta_set(&tx, "format", "fairtally-board/1").map_err(db)?;
-        meta_set(&tx, "policy", &policy.to_text()).map_err(db)?;
-        meta_set(&tx, "size", "0").map_err(db)?;
-        tx.commit().map_err(db)?;
+        point_to(dir, database)?;
         Ok(Self {
             dir: dir.to_owned(),
-            store,
+            store: HashStore::over(store),
             policy: policy.clone(),
         })
     }
 
-    /// Opens an existing board and checks that its tree matches its latest checkpoint.
+    /// Opens an existing board in SQLite and checks that its tree matches its latest
+    /// checkpoint.
     ///
     /// # Errors
     /// [`BoardError::Malformed`] when `dir` holds no board or its tree does not match its
     /// latest checkpoint; database errors.
     pub fn open(dir: &Path) -> Result<Self, BoardError> {
-        let path = dir.join(DATABASE_FILE);
-        if !path.exists() {
+        Self::open_with(dir, &Self::database_of(dir)?)
+    }
+
+    /// Whether `dir` holds a board (a SQLite database or a pointer to PostgreSQL).
+    pub fn exists(dir: &Path) -> bool {
+        dir.join(DATABASE_FILE).exists() || dir.join(DATABASE_POINTER).exists()
+    }
+
+    /// The database the board in `dir` is kept in: the one its [`DATABASE_POINTER`] names,
+    /// or SQLite.
+    ///
+    /// # Errors
+    /// The pointer file cannot be read or holds no database URL.
+    pub fn database_of(dir: &Path) -> Result<Database, BoardError> {
+        let pointer = dir.join(DATABASE_POINTER);
+        match std::fs::read_to_string(&pointer) {
+            Ok(text) => Database::parse(text.trim())
+                .map_err(|e| BoardError::malformed(pointer.display().to_string(), e.to_string())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Database::Sqlite),
+            Err(e) => Err(BoardError::io(pointer)(e)),
+        }
+    }
+
+    /// Opens an existing board with its public files in `dir` and its entries in `database`,
+    /// and checks that its tree matches its latest checkpoint.
+    ///
+    /// # Errors
+    /// [`BoardError::Malformed`] when there is no board or its tree does not match its latest
+    /// checkpoint; database errors ([`BoardError::is_unavailable`] when PostgreSQL cannot be
+    /// reached).
+    ///
+    /// When `database` is PostgreSQL and holds no board yet while `dir` holds one in SQLite,
+    /// the board is moved there first: its entries, tree, checkpoints and settings copied
+    /// verbatim in one transaction, after which `dir` points to PostgreSQL (see
+    /// [`DATABASE_POINTER`]) and `DIR/board.sqlite` is no longer used.
+    pub fn open_with(dir: &Path, database: &Database) -> Result<Self, BoardError> {
+        if database.url().is_some() && dir.join(DATABASE_FILE).exists() {
+            let store = open_store(dir, database)?;
+            if meta_get(&store, "format")?.is_none() {
+                Self::open_with(dir, &Database::Sqlite)?.copy_into(&store)?;
+            }
+            point_to(dir, database)?;
+        }
+        if matches!(database, Database::Sqlite) && !dir.join(DATABASE_FILE).exists() {
             return Err(BoardError::malformed(
                 dir.display().to_string(),
                 format!(
@@ -101,27 +183,28 @@ impl Board {
                 ),
             ));
         }
-        let store = HashStore::open(&path)?;
-        let item = path.display().to_string();
-        let db = |source| BoardError::Database {
-            path: path.clone(),
-            source,
-        };
-        store.connection().execute_batch(SCHEMA).map_err(db)?;
-        let format = meta_get(store.connection(), "format").map_err(db)?;
-        if format.as_deref() != Some("fairtally-board/1") {
-            return Err(BoardError::malformed(
-                &item,
-                "not a fairtally board database",
-            ));
+        let store = open_store(dir, database)?;
+        let item = store.name();
+        match meta_get(&store, "format")? {
+            Some(format) if format == FORMAT => {}
+            Some(_) => {
+                return Err(BoardError::malformed(
+                    &item,
+                    "not a fairtally board database",
+                ));
+            }
+            None => {
+                return Err(BoardError::malformed(
+                    &item,
+                    "no board in this database, and none in SQLite in the board directory to move here",
+                ));
+            }
         }
-        let policy = meta_get(store.connection(), "policy")
-            .map_err(db)?
-            .unwrap_or_default();
+        let policy = meta_get(&store, "policy")?.unwrap_or_default();
         let policy = TrustPolicy::parse(&policy, &format!("{item}: stored policy"))?;
         let board = Self {
             dir: dir.to_owned(),
-            store,
+            store: HashStore::over(store),
             policy,
         };
         if let Some(latest) = board.latest_checkpoint()? {
@@ -158,12 +241,7 @@ impl Board {
                 expected: self.policy.origin().to_owned(),
             });
         }
-        meta_set(self.store.connection(), "policy", &policy.to_text()).map_err(|source| {
-            BoardError::Database {
-                path: self.store.path().to_owned(),
-                source,
-            }
-        })?;
+        meta_set(self.store.store(), "policy", &policy.to_text())?;
         self.policy = policy.clone();
         Ok(())
     }
@@ -176,13 +254,6 @@ impl Board {
     /// The operator's verifier key.
     pub fn operator(&self) -> &NoteVerifier {
         &self.policy.operator
-    }
-
-    fn db(&self) -> impl Fn(rusqlite::Error) -> BoardError + '_ {
-        |source| BoardError::Database {
-            path: self.store.path().to_owned(),
-            source,
-        }
     }
 
     /// Number of entries on the board.
@@ -210,11 +281,9 @@ impl Board {
 
     /// Appends leaf data (already checked); `dedup` is off when a mirror copies a log verbatim.
     fn append(&mut self, leaves: Vec<Vec<u8>>, dedup: bool) -> Result<Vec<Appended>, BoardError> {
-        let path = self.store.path().to_owned();
-        let tx = self.store.write()?;
-        let out = append_in(&tx, &path, &leaves, dedup)?;
-        tx.commit()
-            .map_err(|source| BoardError::Database { path, source })?;
+        let tx = self.store.store().write()?;
+        let out = append_in(&tx, &leaves, dedup)?;
+        tx.commit()?;
         Ok(out)
     }
 
@@ -223,7 +292,12 @@ impl Board {
     /// # Errors
     /// Database errors.
     pub fn index_of(&self, leaf_hash: &Hash) -> Result<Option<u64>, BoardError> {
-        find_index(self.store.connection(), leaf_hash).map_err(self.db())
+        let row = self.store.store().first_value(
+            "SELECT idx FROM entries WHERE leaf_key = ?1 AND leaf_hash = ?2 LIMIT 1",
+            &[Param::Int(leaf_key(leaf_hash)), Param::Blob(leaf_hash)],
+        )?;
+        row.map(|v| v.int(self.store.store(), "entry index").map(|i| i as u64))
+            .transpose()
     }
 
     /// The leaf data of entries `from .. to`.
@@ -239,17 +313,15 @@ impl Board {
                 size,
             });
         }
-        let mut stmt = self
-            .store
-            .connection()
-            .prepare_cached("SELECT data FROM entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx")
-            .map_err(self.db())?;
-        let rows = stmt
-            .query_map(params![from as i64, to as i64], |row| {
-                row.get::<_, Vec<u8>>(0)
-            })
-            .map_err(self.db())?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(self.db())
+        let store = self.store.store();
+        store
+            .query(
+                "SELECT data FROM entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
+                &[Param::Int(from as i64), Param::Int(to as i64)],
+            )?
+            .into_iter()
+            .map(|row| single(row).into_blob(store, "entry"))
+            .collect()
     }
 
     /// The entry at `index`.
@@ -301,13 +373,11 @@ impl Board {
                 reason: format!("key {:?} is not this log's operator key", operator.name()),
             });
         }
-        let path = self.store.path().to_owned();
-        let tx = self.store.write()?;
-        let size = stored_size(&tx, &path)?;
+        let tx = self.store.store().write()?;
+        let size = stored_size(&tx)?;
         let root = crate::merkle::root_at(
-            &mut crate::hashstore::TileNodes {
-                conn: &tx,
-                path: &path,
+            &mut hashstore::TileNodes {
+                store: &tx,
                 size,
                 cache: &mut Default::default(),
             },
@@ -321,9 +391,8 @@ impl Board {
             },
             operator,
         )?;
-        store_checkpoint(&tx, &path, &signed)?;
-        tx.commit()
-            .map_err(|source| BoardError::Database { path, source })?;
+        store_checkpoint(&tx, &signed)?;
+        tx.commit()?;
         Ok(signed)
     }
 
@@ -332,13 +401,13 @@ impl Board {
     /// # Errors
     /// Database errors or a corrupt stored note.
     pub fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>, BoardError> {
-        let note: Option<String> = self
-            .store
-            .connection()
-            .prepare_cached("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1")
-            .and_then(|mut s| s.query_row([], |row| row.get(0)).optional())
-            .map_err(self.db())?;
-        note.map(|n| SignedCheckpoint::parse(&n, "stored checkpoint"))
+        let store = self.store.store();
+        store
+            .first_value(
+                "SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1",
+                &[],
+            )?
+            .map(|note| parse_checkpoint(store, note))
             .transpose()
     }
 
@@ -347,19 +416,14 @@ impl Board {
     /// # Errors
     /// Database errors or a corrupt stored note.
     pub fn checkpoints_from(&self, from: u64) -> Result<Vec<SignedCheckpoint>, BoardError> {
-        let mut stmt = self
-            .store
-            .connection()
-            .prepare_cached("SELECT note FROM checkpoints WHERE size >= ?1 ORDER BY size")
-            .map_err(self.db())?;
-        let notes = stmt
-            .query_map([from as i64], |row| row.get::<_, String>(0))
-            .map_err(self.db())?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(self.db())?;
-        notes
-            .iter()
-            .map(|n| SignedCheckpoint::parse(n, "stored checkpoint"))
+        let store = self.store.store();
+        store
+            .query(
+                "SELECT note FROM checkpoints WHERE size >= ?1 ORDER BY size",
+                &[Param::Int(from as i64)],
+            )?
+            .into_iter()
+            .map(|row| parse_checkpoint(store, single(row)))
             .collect()
     }
 
@@ -375,10 +439,9 @@ impl Board {
     ) -> Result<SignedCheckpoint, BoardError> {
         let lenient = self.policy.operator_signature_only();
         lenient.verify(cosigned)?;
-        let path = self.store.path().to_owned();
-        let tx = self.store.write()?;
+        let tx = self.store.store().write()?;
         let size = cosigned.checkpoint().size;
-        let stored = load_checkpoint(&tx, &path, size)?.ok_or_else(|| {
+        let stored = load_checkpoint(&tx, size)?.ok_or_else(|| {
             BoardError::malformed(
                 cosigned.checkpoint().to_string(),
                 "this board never issued a checkpoint of that size",
@@ -389,20 +452,18 @@ impl Board {
         merged.retain_signatures(|s| {
             self.policy.operator.matches(s) || self.policy.witnesses.iter().any(|w| w.matches(s))
         });
-        store_checkpoint(&tx, &path, &merged)?;
-        tx.commit()
-            .map_err(|source| BoardError::Database { path, source })?;
+        store_checkpoint(&tx, &merged)?;
+        tx.commit()?;
         Ok(merged)
     }
 
     /// Stores a checkpoint received from the operator (mirrors), merging signatures with a
     /// stored checkpoint of the same size. The caller has verified it.
     pub(crate) fn store_received_checkpoint(
-        tx: &rusqlite::Transaction<'_>,
-        path: &Path,
+        tx: &WriteTx<'_>,
         signed: &SignedCheckpoint,
     ) -> Result<(), BoardError> {
-        let merged = match load_checkpoint(tx, path, signed.checkpoint().size)? {
+        let merged = match load_checkpoint(tx, signed.checkpoint().size)? {
             Some(mut stored) if stored.note().text() == signed.note().text() => {
                 stored.merge_signatures(signed)?;
                 stored
@@ -416,12 +477,79 @@ impl Board {
             }
             None => signed.clone(),
         };
-        store_checkpoint(tx, path, &merged)
+        store_checkpoint(tx, &merged)
     }
+}
 
-    pub(crate) fn store_mut(&mut self) -> &mut HashStore {
-        &mut self.store
+impl Board {
+    /// Copies this board verbatim into the empty database `store`, in one transaction.
+    fn copy_into(&self, store: &Store) -> Result<(), BoardError> {
+        let tx = store.write()?;
+        if meta_get(&tx, "format")?.is_some() {
+            return Err(BoardError::malformed(
+                tx.name(),
+                "a board already exists here",
+            ));
+        }
+        for key in ["format", "policy", "published_size"] {
+            if let Some(value) = meta_get(self.store.store(), key)? {
+                meta_set(&tx, key, &value)?;
+            }
+        }
+        meta_set(&tx, "size", "0")?;
+        let size = self.size()?;
+        let mut from = 0;
+        while from < size {
+            let to = size.min(from + 10_000);
+            append_in(&tx, &self.leaf_data(from, to)?, false)?;
+            from = to;
+        }
+        for signed in self.checkpoints_from(0)? {
+            store_checkpoint(&tx, &signed)?;
+        }
+        tx.commit()
     }
+}
+
+/// Records in `dir` which database holds its board, when it is not SQLite there.
+fn point_to(dir: &Path, database: &Database) -> Result<(), BoardError> {
+    let Some(url) = database.url() else {
+        return Ok(());
+    };
+    let pointer = dir.join(DATABASE_POINTER);
+    if std::fs::read_to_string(&pointer)
+        .ok()
+        .as_deref()
+        .map(str::trim)
+        != Some(url)
+    {
+        fairtally_files::write_atomic(
+            &pointer,
+            format!("{url}\n").as_bytes(),
+            fairtally_files::Access::OwnerOnly,
+        )?;
+    }
+    Ok(())
+}
+
+/// Opens the board's database in `dir` or elsewhere and creates the tables it lacks.
+fn open_store(dir: &Path, database: &Database) -> Result<Store, BoardError> {
+    let store = Store::open(database, &dir.join(DATABASE_FILE))?;
+    store.create_schema(hashstore::SCHEMA)?;
+    store.create_schema(SCHEMA)?;
+    Ok(store)
+}
+
+/// The one column of a row.
+fn single(row: crate::store::Row) -> crate::store::Value {
+    row.into_iter().next().unwrap_or(crate::store::Value::Null)
+}
+
+fn parse_checkpoint(
+    store: &Store,
+    note: crate::store::Value,
+) -> Result<SignedCheckpoint, BoardError> {
+    SignedCheckpoint::parse(&note.into_text(store, "checkpoint")?, "stored checkpoint")
 }
 
 /// The first 8 bytes of a leaf hash: the indexed key for de-duplication. An 8-byte integer keeps
@@ -433,108 +561,105 @@ fn leaf_key(leaf_hash: &Hash) -> i64 {
     i64::from_be_bytes(key)
 }
 
-fn find_index(conn: &rusqlite::Connection, leaf_hash: &Hash) -> rusqlite::Result<Option<u64>> {
-    conn.prepare_cached("SELECT idx FROM entries WHERE leaf_key = ?1 AND leaf_hash = ?2 LIMIT 1")?
-        .query_row(params![leaf_key(leaf_hash), leaf_hash.as_slice()], |row| {
-            row.get::<_, i64>(0)
-        })
-        .optional()
-        .map(|i| i.map(|i| i as u64))
+/// The entries of `hashes` already on the board, with their indexes (one query for all).
+fn find_indexes(tx: &Store, hashes: &[Hash]) -> Result<HashMap<Hash, u64>, BoardError> {
+    let keys: Vec<i64> = hashes.iter().map(leaf_key).collect();
+    let wanted: std::collections::HashSet<&Hash> = hashes.iter().collect();
+    let mut found = HashMap::new();
+    for row in tx.query_keys(ENTRIES_BY_KEY, &keys)? {
+        let mut values = row.into_iter();
+        let (Some(index), Some(hash)) = (values.next(), values.next()) else {
+            continue;
+        };
+        let index = index.int(tx, "entry index")? as u64;
+        let Ok(hash) = Hash::try_from(hash.into_blob(tx, "leaf hash")?) else {
+            continue;
+        };
+        if wanted.contains(&hash) {
+            // A verbatim mirror may hold an entry twice: the first one answers.
+            let known = found.entry(hash).or_insert(index);
+            *known = (*known).min(index);
+        }
+    }
+    Ok(found)
 }
 
 /// Appends leaf data inside a write transaction: entries, their tree nodes and the new size.
 pub(crate) fn append_in(
-    tx: &rusqlite::Transaction<'_>,
-    path: &Path,
+    tx: &WriteTx<'_>,
     leaves: &[Vec<u8>],
     dedup: bool,
 ) -> Result<Vec<Appended>, BoardError> {
-    let db = |source| BoardError::Database {
-        path: path.to_owned(),
-        source,
-    };
-    let mut size = stored_size(tx, path)?;
+    let mut size = stored_size(tx)?;
     let start = size;
+    let hashes: Vec<Hash> = leaves.iter().map(|d| crate::merkle::leaf_hash(d)).collect();
+    let mut known = if dedup {
+        find_indexes(tx, &hashes)?
+    } else {
+        HashMap::new()
+    };
     let mut out = Vec::with_capacity(leaves.len());
-    let mut fresh: Vec<Hash> = Vec::with_capacity(leaves.len());
-    let mut in_batch: HashMap<Hash, u64> = HashMap::new();
-    {
-        let mut insert = tx
-            .prepare_cached(
-                "INSERT INTO entries(idx, leaf_key, leaf_hash, data) VALUES (?1, ?2, ?3, ?4)",
-            )
-            .map_err(db)?;
-        for data in leaves {
-            let leaf_hash = crate::merkle::leaf_hash(data);
-            if dedup {
-                let existing = match in_batch.get(&leaf_hash) {
-                    Some(index) => Some(*index),
-                    None => find_index(tx, &leaf_hash).map_err(db)?,
-                };
-                if let Some(index) = existing {
-                    out.push(Appended {
-                        index,
-                        leaf_hash,
-                        new: false,
-                    });
-                    continue;
-                }
-                in_batch.insert(leaf_hash, size);
-            }
-            let index = i64::try_from(size).map_err(|_| BoardError::OutOfRange {
-                what: "entry",
-                value: size,
-                size,
-            })?;
-            insert
-                .execute(params![
-                    index,
-                    leaf_key(&leaf_hash),
-                    leaf_hash.as_slice(),
-                    data
-                ])
-                .map_err(db)?;
+    let (mut indexes, mut keys, mut fresh, mut data) = (vec![], vec![], vec![], vec![]);
+    for (leaf, leaf_hash) in leaves.iter().zip(hashes) {
+        if let Some(&index) = known.get(&leaf_hash) {
             out.push(Appended {
-                index: size,
+                index,
                 leaf_hash,
-                new: true,
+                new: false,
             });
-            fresh.push(leaf_hash);
-            size += 1;
+            continue;
         }
+        if dedup {
+            known.insert(leaf_hash, size);
+        }
+        indexes.push(i64::try_from(size).map_err(|_| BoardError::OutOfRange {
+            what: "entry",
+            value: size,
+            size,
+        })?);
+        keys.push(leaf_key(&leaf_hash));
+        data.push(leaf.as_slice());
+        out.push(Appended {
+            index: size,
+            leaf_hash,
+            new: true,
+        });
+        fresh.push(leaf_hash);
+        size += 1;
     }
-    append_leaves(tx, path, start, &fresh)?;
+    let hash_bytes: Vec<&[u8]> = fresh.iter().map(|h| h.as_slice()).collect();
+    tx.write_rows(
+        INSERT_ENTRIES,
+        &[
+            Column::Ints(&indexes),
+            Column::Ints(&keys),
+            Column::Blobs(&hash_bytes),
+            Column::Blobs(&data),
+        ],
+    )?;
+    append_leaves(tx, start, &fresh)?;
     Ok(out)
 }
 
-fn load_checkpoint(
-    conn: &rusqlite::Connection,
-    path: &Path,
-    size: u64,
-) -> Result<Option<SignedCheckpoint>, BoardError> {
-    let note: Option<String> = conn
-        .prepare_cached("SELECT note FROM checkpoints WHERE size = ?1")
-        .and_then(|mut s| s.query_row([size as i64], |row| row.get(0)).optional())
-        .map_err(|source| BoardError::Database {
-            path: path.to_owned(),
-            source,
-        })?;
-    note.map(|n| SignedCheckpoint::parse(&n, "stored checkpoint"))
-        .transpose()
+fn load_checkpoint(tx: &Store, size: u64) -> Result<Option<SignedCheckpoint>, BoardError> {
+    tx.first_value(
+        "SELECT note FROM checkpoints WHERE size = ?1",
+        &[Param::Int(size as i64)],
+    )?
+    .map(|note| parse_checkpoint(tx, note))
+    .transpose()
 }
 
-fn store_checkpoint(
-    conn: &rusqlite::Connection,
-    path: &Path,
-    signed: &SignedCheckpoint,
-) -> Result<(), BoardError> {
-    conn.prepare_cached("INSERT OR REPLACE INTO checkpoints(size, note) VALUES (?1, ?2)")
-        .and_then(|mut s| s.execute(params![signed.checkpoint().size as i64, signed.to_text()]))
-        .map(|_| ())
-        .map_err(|source| BoardError::Database {
-            path: path.to_owned(),
-            source,
-        })
+fn store_checkpoint(tx: &Store, signed: &SignedCheckpoint) -> Result<(), BoardError> {
+    tx.execute(
+        "INSERT INTO checkpoints(size, note) VALUES (?1, ?2)
+         ON CONFLICT(size) DO UPDATE SET note = excluded.note",
+        &[
+            Param::Int(signed.checkpoint().size as i64),
+            Param::Text(&signed.to_text()),
+        ],
+    )
+    .map(drop)
 }
 
 #[cfg(test)]

@@ -268,15 +268,13 @@ impl Board {
         let mut head = head.clone();
         let dropped_signatures = head.keep_verified(self.policy())?;
         let latest = self.latest_checkpoint()?;
-        let db_path = self.hashes().path().to_owned();
-        let tx = self.store_mut().write()?;
-        let local_size = stored_size(&tx, &db_path)?;
+        let tx = self.hashes().store().write()?;
+        let local_size = stored_size(&tx)?;
         let mut cache = TileCache::default();
         let mut local_root = |size: u64| {
             root_at(
                 &mut TileNodes {
-                    conn: &tx,
-                    path: &db_path,
+                    store: &tx,
                     size,
                     cache: &mut cache,
                 },
@@ -314,16 +312,13 @@ impl Board {
             if local_root(local_size)? != at_local.root() {
                 return Err(fork(format!("the trees differ at size {local_size}")));
             }
-            appended = append_in(&tx, &db_path, &leaves[have..], false)?.len() as u64;
+            appended = append_in(&tx, &leaves[have..], false)?.len() as u64;
         } else if local_root(cp.size)? != cp.root {
             return Err(fork(format!("the trees differ at size {}", cp.size)));
         }
-        Board::store_received_checkpoint(&tx, &db_path, &head)?;
-        let size = stored_size(&tx, &db_path)?;
-        tx.commit().map_err(|source| BoardError::Database {
-            path: db_path,
-            source,
-        })?;
+        Board::store_received_checkpoint(&tx, &head)?;
+        let size = stored_size(&tx)?;
+        tx.commit()?;
         Ok(ImportReport {
             appended,
             size,

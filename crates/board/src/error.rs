@@ -45,6 +45,15 @@ pub enum BoardError {
         /// SQLite's error.
         source: rusqlite::Error,
     },
+    /// The PostgreSQL database failed: unreachable or restarting (see
+    /// [`BoardError::is_unavailable`]), a lock held beyond the timeout, a refused statement.
+    #[error("{database}: database error: {source}")]
+    Postgres {
+        /// The database (its URL without the password).
+        database: String,
+        /// The PostgreSQL client's error.
+        source: postgres::Error,
+    },
     /// Input is not in the expected format (a key, a note, a bundle, an entry).
     #[error("{item}: {reason}")]
     Malformed {
@@ -144,6 +153,29 @@ pub enum BoardError {
 }
 
 impl BoardError {
+    /// Whether the database is unavailable for now (a PostgreSQL server restarting or
+    /// unreachable, a connection lost, a lock held by another writer beyond the timeout), so
+    /// that the same call may succeed when retried later. A retried append is stored once.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Postgres { source, .. } => {
+                source.is_closed()
+                    || source.as_db_error().is_none()
+                    || source.code().is_some_and(|code| {
+                        let code = code.code();
+                        // Connection exceptions, operator intervention (shutdown, recovery),
+                        // lock timeouts.
+                        code.starts_with("08") || code.starts_with("57") || code == "55P03"
+                    })
+            }
+            Self::Database { source, .. } => matches!(
+                source.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            ),
+            _ => false,
+        }
+    }
+
     /// Wraps an I/O error with the path it concerns.
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
         let path = path.into();

@@ -1,64 +1,55 @@
-//! The durable hash store: every node of the tree, kept in SQLite as height-4 tiles that also
-//! hold the tile's interior nodes (960 bytes, one row in one page), so that any node is one
-//! (often cached) row read away and an inclusion proof in a tree of 10 million leaves takes
-//! about six.
+//! The durable hash store: every node of the tree, kept in the board's database
+//! ([`crate::store`]: SQLite or PostgreSQL) as height-4 tiles that also hold the tile's
+//! interior nodes (960 bytes, one row in one page), so that any node is one (often cached) row
+//! read away and an inclusion proof in a tree of 10 million leaves takes about six.
 //!
-//! Durability: SQLite in WAL mode with `synchronous=FULL`; an append is one transaction (group
-//! commit), so after a crash the store holds exactly the committed appends. The tree size is
-//! stored in the same transaction as the tiles and entries it covers.
+//! Durability: an append is one transaction (group commit), so after a crash the store holds
+//! exactly the committed appends. The tree size is stored in the same transaction as the tiles
+//! and entries it covers.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-use rusqlite::{Connection, OptionalExtension as _, Transaction, TransactionBehavior, params};
+use std::path::Path;
 
 use crate::error::BoardError;
 use crate::merkle::{Frontier, HASH_LEN, Hash, NewNode, NodeSource, root_at};
 use crate::proof;
+use crate::store::{Column, Database, Dialects, Param, Store, WriteTx};
 use crate::tiles::{NodeSlot, STORED_TILE_HASHES};
-
-/// How long a writer waits for another writer's transaction before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Cached upper tiles before the cache is emptied (about 1 KiB each). Bottom tiles are not
 /// kept beyond the last one: a random proof reads a different one each time.
 const CACHE_TILES: usize = 65_536;
 
-const SCHEMA: &str = "
+/// The tables of the tree: settings (the tree size among them) and tiles.
+pub(crate) const SCHEMA: Dialects = Dialects {
+    sqlite: "
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tiles(id INTEGER PRIMARY KEY, hashes BLOB NOT NULL);
-";
-
-/// Opens (creating if needed) a SQLite database with the durability settings of the board.
-pub(crate) fn open_database(path: &Path) -> Result<Connection, BoardError> {
-    let db = |source| BoardError::Database {
-        path: path.to_owned(),
-        source,
-    };
-    let conn = Connection::open(path).map_err(db)?;
-    conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
-    conn.pragma_update(None, "journal_mode", "WAL")
-        .map_err(db)?;
-    conn.pragma_update(None, "synchronous", "FULL")
-        .map_err(db)?;
-    conn.execute_batch(SCHEMA).map_err(db)?;
-    Ok(conn)
-}
+",
+    postgres: "
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tiles(id BIGINT PRIMARY KEY, hashes BYTEA NOT NULL);
+",
+};
 
 /// Reads a `meta` value.
-pub(crate) fn meta_get(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
-    conn.prepare_cached("SELECT value FROM meta WHERE key = ?1")?
-        .query_row([key], |row| row.get(0))
-        .optional()
+pub(crate) fn meta_get(store: &Store, key: &str) -> Result<Option<String>, BoardError> {
+    store
+        .first_value("SELECT value FROM meta WHERE key = ?1", &[Param::Text(key)])?
+        .map(|v| v.into_text(store, "setting"))
+        .transpose()
 }
 
 /// Writes a `meta` value.
-pub(crate) fn meta_set(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
-    conn.prepare_cached("INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)")?
-        .execute([key, value])?;
-    Ok(())
+pub(crate) fn meta_set(store: &Store, key: &str, value: &str) -> Result<(), BoardError> {
+    store
+        .execute(
+            "INSERT INTO meta(key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            &[Param::Text(key), Param::Text(value)],
+        )
+        .map(drop)
 }
 
 /// Tiles read from the database, each with the tree size up to which its nodes are known to be
@@ -102,8 +93,7 @@ type CachedTile = (Box<[u8]>, u64);
 
 /// A [`NodeSource`] over the tiles of one database, for the tree of `size` leaves.
 pub(crate) struct TileNodes<'a> {
-    pub conn: &'a Connection,
-    pub path: &'a Path,
+    pub store: &'a Store,
     pub size: u64,
     pub cache: &'a mut TileCache,
 }
@@ -124,12 +114,7 @@ impl NodeSource for TileNodes<'_> {
         let tile = match cached {
             Some((tile, _)) => tile,
             None => {
-                let blob = read_tile(self.conn, key)
-                    .map_err(|source| BoardError::Database {
-                        path: self.path.to_owned(),
-                        source,
-                    })?
-                    .ok_or(missing)?;
+                let blob = read_tile(self.store, key)?.ok_or(missing)?;
                 &self.cache.insert(key, (blob, self.size)).0
             }
         };
@@ -145,38 +130,31 @@ fn tile_id((level, index): (u8, u64)) -> Option<i64> {
     (index < 1 << 56).then(|| (i64::from(level) << 56) | index as i64)
 }
 
-fn read_tile(conn: &Connection, key: (u8, u64)) -> rusqlite::Result<Option<Box<[u8]>>> {
+fn read_tile(store: &Store, key: (u8, u64)) -> Result<Option<Box<[u8]>>, BoardError> {
     let Some(id) = tile_id(key) else {
         return Ok(None);
     };
-    conn.prepare_cached("SELECT hashes FROM tiles WHERE id = ?1")?
-        .query_row([id], |row| row.get::<_, Vec<u8>>(0))
-        .optional()
-        .map(|blob| {
-            blob.filter(|b| b.len() == STORED_TILE_HASHES * HASH_LEN)
-                .map(Vec::into_boxed_slice)
-        })
+    let blob = store.first_value("SELECT hashes FROM tiles WHERE id = ?1", &[Param::Int(id)])?;
+    Ok(blob
+        .map(|v| v.into_blob(store, "tile"))
+        .transpose()?
+        .filter(|b| b.len() == STORED_TILE_HASHES * HASH_LEN)
+        .map(Vec::into_boxed_slice))
 }
 
 /// Appends leaf hashes to the tree of `size` leaves inside a write transaction: writes every
 /// node that becomes complete into its tile and records the new size. Returns the frontier of
 /// the new tree.
 pub(crate) fn append_leaves(
-    tx: &Transaction<'_>,
-    path: &Path,
+    tx: &WriteTx<'_>,
     size: u64,
     leaves: &[Hash],
 ) -> Result<Frontier, BoardError> {
-    let db = |source| BoardError::Database {
-        path: path.to_owned(),
-        source,
-    };
     // A private cache: nothing read inside a transaction that may still roll back is shared.
     let mut cache = TileCache::default();
     let mut frontier = Frontier::load(
         &mut TileNodes {
-            conn: tx,
-            path,
+            store: tx,
             size,
             cache: &mut cache,
         },
@@ -193,41 +171,40 @@ pub(crate) fn append_leaves(
         let tile = match dirty.entry(key) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => {
-                let existing = read_tile(tx, key).map_err(db)?;
+                let existing = read_tile(tx, key)?;
                 e.insert(existing.unwrap_or_else(|| vec![0; STORED_TILE_HASHES * HASH_LEN].into()))
             }
         };
         tile[slot.slot * HASH_LEN..(slot.slot + 1) * HASH_LEN].copy_from_slice(&node.hash);
     }
-    let mut insert = tx
-        .prepare_cached("INSERT OR REPLACE INTO tiles(id, hashes) VALUES (?1, ?2)")
-        .map_err(db)?;
-    for (key, tile) in dirty {
-        let id = tile_id(key).ok_or(BoardError::OutOfRange {
+    let mut ids = Vec::with_capacity(dirty.len());
+    let mut tiles: Vec<&[u8]> = Vec::with_capacity(dirty.len());
+    for (key, tile) in &dirty {
+        ids.push(tile_id(*key).ok_or(BoardError::OutOfRange {
             what: "tile index",
             value: key.1,
             size,
-        })?;
-        insert.execute(params![id, &tile[..]]).map_err(db)?;
+        })?);
+        tiles.push(tile);
     }
-    meta_set(tx, "size", &frontier.size().to_string()).map_err(db)?;
+    tx.write_rows(WRITE_TILES, &[Column::Ints(&ids), Column::Blobs(&tiles)])?;
+    meta_set(tx, "size", &frontier.size().to_string())?;
     Ok(frontier)
 }
 
+const WRITE_TILES: Dialects = Dialects {
+    sqlite: "INSERT OR REPLACE INTO tiles(id, hashes) VALUES (?1, ?2)",
+    postgres: "INSERT INTO tiles(id, hashes) SELECT * FROM UNNEST(?1::BIGINT[], ?2::BYTEA[])
+               ON CONFLICT(id) DO UPDATE SET hashes = excluded.hashes",
+};
+
 /// Reads the committed tree size.
-pub(crate) fn stored_size(conn: &Connection, path: &Path) -> Result<u64, BoardError> {
-    let value = meta_get(conn, "size").map_err(|source| BoardError::Database {
-        path: path.to_owned(),
-        source,
-    })?;
-    match value {
+pub(crate) fn stored_size(store: &Store) -> Result<u64, BoardError> {
+    match meta_get(store, "size")? {
         None => Ok(0),
-        Some(text) => text.parse().map_err(|_| {
-            BoardError::malformed(
-                path.display().to_string(),
-                "stored tree size is not a number",
-            )
-        }),
+        Some(text) => text
+            .parse()
+            .map_err(|_| BoardError::malformed(store.name(), "stored tree size is not a number")),
     }
 }
 
@@ -235,64 +212,54 @@ pub(crate) fn stored_size(conn: &Connection, path: &Path) -> Result<u64, BoardEr
 /// [`crate::board::Board`] keeps its tree in the same tables; this type lets benchmarks and
 /// tools build and query a large tree directly from leaf hashes.
 pub struct HashStore {
-    conn: Connection,
-    path: PathBuf,
+    store: Store,
     cache: RefCell<TileCache>,
     /// The committed size last read: sizes up to it need no database round trip to check.
     known_size: Cell<u64>,
 }
 
 impl HashStore {
-    /// Opens the store at `path`, creating it if needed.
+    /// Opens the SQLite store at `path`, creating it if needed.
     ///
     /// # Errors
     /// [`BoardError::Database`] when the file cannot be opened as a SQLite database.
     pub fn open(path: &Path) -> Result<Self, BoardError> {
-        Ok(Self {
-            conn: open_database(path)?,
-            path: path.to_owned(),
+        let store = Store::open(&Database::Sqlite, path)?;
+        store.create_schema(SCHEMA)?;
+        Ok(Self::over(store))
+    }
+
+    /// A hash store over a board's open database.
+    pub(crate) fn over(store: Store) -> Self {
+        Self {
+            store,
             cache: RefCell::default(),
             known_size: Cell::new(0),
-        })
+        }
     }
 
-    pub(crate) fn connection(&self) -> &Connection {
-        &self.conn
-    }
-
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Starts a write transaction that holds the database's write lock until it ends.
-    pub(crate) fn write(&mut self) -> Result<Transaction<'_>, BoardError> {
-        self.conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|source| BoardError::Database {
-                path: self.path.clone(),
-                source,
-            })
+    /// The database.
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
     }
 
     /// The committed number of leaves.
     ///
     /// # Errors
-    /// [`BoardError::Database`] when the store cannot be read.
+    /// Database errors.
     pub fn size(&self) -> Result<u64, BoardError> {
-        stored_size(&self.conn, &self.path)
+        stored_size(&self.store)
     }
 
     /// Appends leaf hashes durably in one transaction and returns the new root.
     ///
     /// # Errors
-    /// [`BoardError::Database`] when the store cannot be written; nothing is appended then.
+    /// Database errors; nothing is appended then.
     pub fn append(&mut self, leaves: &[Hash]) -> Result<Hash, BoardError> {
-        let path = self.path.clone();
-        let tx = self.write()?;
-        let size = stored_size(&tx, &path)?;
-        let frontier = append_leaves(&tx, &path, size, leaves)?;
-        tx.commit()
-            .map_err(|source| BoardError::Database { path, source })?;
+        let tx = self.store.write()?;
+        let size = stored_size(&tx)?;
+        let frontier = append_leaves(&tx, size, leaves)?;
+        tx.commit()?;
         Ok(frontier.root())
     }
 
@@ -315,8 +282,7 @@ impl HashStore {
         }
         let mut cache = self.cache.borrow_mut();
         f(&mut TileNodes {
-            conn: &self.conn,
-            path: &self.path,
+            store: &self.store,
             size,
             cache: &mut cache,
         })

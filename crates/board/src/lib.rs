@@ -6,8 +6,8 @@
 //! - [`note`] and [`checkpoint`]: C2SP signed notes with Ed25519, tlog-checkpoint,
 //!   tlog-cosignature, and the [`checkpoint::TrustPolicy`] (operator key, m of n witnesses).
 //! - [`entry`]: typed, size-limited entries and their leaf encoding.
-//! - [`board`]: the durable store ([`board::Board`], SQLite) with group-commit appends and
-//!   de-duplication; [`post`] is the one way to post entries (append, sign, publish); [`group`] shares one board among threads with group commit;
+//! - [`board`]: the durable store ([`board::Board`], in SQLite or PostgreSQL, see [`store`])
+//!   with group-commit appends and de-duplication; [`post`] is the one way to post entries (append, sign, publish); [`group`] shares one board among threads with group commit;
 //!   [`hashstore`] keeps its tree; [`publish`] writes its static files.
 //! - [`mirror`]: reads a copy of the static files alone: proofs and the [`audit`] of every
 //!   file against the signed root; [`layout`] names the files and caps their sizes.
@@ -53,6 +53,7 @@ pub mod outbox;
 pub mod post;
 pub mod proof;
 pub mod publish;
+pub mod store;
 pub mod tiles;
 pub mod witness;
 

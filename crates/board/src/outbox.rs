@@ -19,9 +19,9 @@ use crate::board::{Appended, Board};
 use crate::checkpoint::TrustPolicy;
 use crate::entry::Entry;
 use crate::error::BoardError;
-use crate::hashstore::open_database;
 use crate::mirror::{Inclusion, Mirror};
 use crate::proof::verify_inclusion;
+use crate::store::open_sqlite;
 
 /// Format tag of a submissions file (the outbox's export).
 pub const SUBMISSIONS_FORMAT: &str = "fairtally-board-submissions/1";
@@ -54,7 +54,7 @@ impl Outbox {
     /// # Errors
     /// Database errors naming the file.
     pub fn open(path: &Path) -> Result<Self, BoardError> {
-        let conn = open_database(path)?;
+        let conn = open_sqlite(path)?;
         conn.execute_batch(SCHEMA)
             .map_err(|source| BoardError::Database {
                 path: path.to_owned(),

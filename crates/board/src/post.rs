@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use crate::board::{Appended, Board, DATABASE_FILE};
+use crate::board::{Appended, Board};
 use crate::checkpoint::{SignedCheckpoint, TrustPolicy};
 use crate::entry::Entry;
 use crate::error::BoardError;
@@ -65,7 +65,7 @@ impl Board {
     /// [`BoardError::WrongLog`] when the existing board belongs to another operator key; as
     /// [`Board::open`] and [`Board::create`].
     pub fn open_or_create(dir: &Path, policy: &TrustPolicy) -> Result<Self, BoardError> {
-        if !dir.join(DATABASE_FILE).exists() {
+        if !Board::exists(dir) {
             return Self::create(dir, policy);
         }
         let board = Self::open(dir)?;

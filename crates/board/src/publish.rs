@@ -42,22 +42,10 @@ impl Board {
     pub fn publish(&mut self) -> Result<PublishReport, BoardError> {
         // Hold the database's write lock so that concurrent publishers (other processes
         // appending to the same board) take turns and the checkpoint file never goes back.
-        let conn = self.hashes().connection();
-        let db = |source| BoardError::Database {
-            path: self.hashes().path().to_owned(),
-            source,
-        };
-        conn.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
-        let result = self.publish_locked();
-        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-        self.hashes()
-            .connection()
-            .execute_batch(end)
-            .map_err(|source| BoardError::Database {
-                path: self.hashes().path().to_owned(),
-                source,
-            })?;
-        result
+        let lock = self.hashes().store().write()?;
+        let report = self.publish_locked()?;
+        lock.commit()?;
+        Ok(report)
     }
 
     fn publish_locked(&self) -> Result<PublishReport, BoardError> {
@@ -78,12 +66,7 @@ impl Board {
             });
         };
         let size = latest.checkpoint().size;
-        let db = |source| BoardError::Database {
-            path: self.hashes().path().to_owned(),
-            source,
-        };
-        let published: u64 = meta_get(self.hashes().connection(), "published_size")
-            .map_err(db)?
+        let published: u64 = meta_get(self.hashes().store(), "published_size")?
             .and_then(|s| s.parse().ok())
             .filter(|p| *p <= size)
             // A public directory deleted or replaced by hand is rewritten from the start.
@@ -138,12 +121,7 @@ impl Board {
             latest.to_text().as_bytes(),
             Access::Public,
         )?;
-        meta_set(
-            self.hashes().connection(),
-            "published_size",
-            &size.to_string(),
-        )
-        .map_err(db)?;
+        meta_set(self.hashes().store(), "published_size", &size.to_string())?;
         Ok(PublishReport {
             size,
             files_written: written + 2,

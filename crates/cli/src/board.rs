@@ -507,7 +507,7 @@ pub fn run(command: BoardCommand) -> anyhow::Result<ExitCode> {
             policy,
         } => {
             // Check the bundle on its own before touching (or creating) the mirror.
-            let existing = dir.join(fairtally_board::board::DATABASE_FILE).exists();
+            let existing = Board::exists(&dir);
             let mut board = if existing {
                 Some(Board::open(&dir)?)
             } else {

@@ -58,6 +58,11 @@ pub struct ServeArgs {
     /// vkey); repeatable. Checkpoints are published once the board policy's quorum cosigned.
     #[arg(long = "witness", value_name = "URL=KEY")]
     pub witnesses: Vec<String>,
+    /// Where the board keeps its entries: `sqlite` (DIR/board/board.sqlite, the default) or a
+    /// PostgreSQL database, postgres://USER:PASSWORD@HOST:PORT/DATABASE. A board in SQLite is
+    /// moved into an empty PostgreSQL database the first time; DIR/board then points to it.
+    #[arg(long, value_name = "URL")]
+    pub database: Option<fairtally_board::store::Database>,
 }
 
 fn seconds(value: f64, flag: &str) -> anyhow::Result<Duration> {
@@ -99,6 +104,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     options.limits.rate_burst = args.burst;
     options.trusted_organisations =
         fairtally_observe::keys::parse_public_keys(&args.trust, "--trust")?;
+    // The board is moved or pointed to its database first: everything after opens it there.
+    if let Some(database) = &args.database {
+        let election = fairtally_server::election_dir::ElectionDir::new(&args.election_dir)?;
+        fairtally_board::board::Board::open_with(&election.board, database)
+            .with_context(|| format!("opening the board in {database}"))?;
+    }
     if let Some(cosigner) = crate::board_net::witness_cosigner(&args.election_dir, &args.witnesses)?
     {
         options.cosigner = cosigner;

@@ -376,7 +376,7 @@ impl<'a> BallotBox<'a> {
         } else if synced != size {
             self.set_synced(size)?;
         }
-        self.repair_file()
+        self.repair_file(&HashMap::new())
     }
 
     /// The number of indexed ballots and the file length they make.
@@ -438,8 +438,10 @@ impl<'a> BallotBox<'a> {
     }
 
     /// Makes `ballots.jsonl` hold exactly the indexed ballots: a line cut short or missing
-    /// after a crash is rewritten from the board. Bytes the box did not write are an error.
-    fn repair_file(&mut self) -> Result<()> {
+    /// after a crash is rewritten from the board, or from `known` (the lines just appended to
+    /// the board, by board index), which spares reading them back. Bytes the box did not write
+    /// are an error.
+    fn repair_file(&mut self, known: &HashMap<u64, &[u8]>) -> Result<()> {
         let path = self.record.join(files::BALLOTS);
         let length = std::fs::metadata(&path)
             .map_err(|e| ElectionError::io(&path, e))?
@@ -482,7 +484,10 @@ impl<'a> BallotBox<'a> {
             .map_err(|e| ElectionError::io(&path, e))?;
         let mut bytes = Vec::new();
         for (_, board_index) in rows {
-            bytes.extend_from_slice(self.board.entry(board_index)?.body());
+            match known.get(&board_index) {
+                Some(line) => bytes.extend_from_slice(line),
+                None => bytes.extend_from_slice(self.board.entry(board_index)?.body()),
+            }
             bytes.push(b'\n');
         }
         file.write_all(&bytes)
@@ -625,7 +630,12 @@ impl<'a> BallotBox<'a> {
             .collect();
         let synced = appended.iter().map(|a| a.index + 1).max().unwrap_or(0);
         self.insert_rows(&rows, synced)?;
-        self.repair_file()
+        let known = fresh
+            .iter()
+            .zip(&appended)
+            .map(|(&(i, _), appended)| (appended.index, lines[i].as_slice()))
+            .collect();
+        self.repair_file(&known)
     }
 
     /// Signs a checkpoint of the board as it is now and publishes the board's static files

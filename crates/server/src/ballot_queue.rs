@@ -246,14 +246,16 @@ impl Owner {
 
     fn answer(&self, entries: &[BallotEntry], replies: Vec<Reply>, accepted: Vec<Accepted>) {
         for ((entry, reply), accepted) in entries.iter().zip(replies).zip(accepted) {
+            // Also when not new: an accept that failed after the ballot was in the box (the
+            // board's database lost mid-way) leaves it to the retry to tell (idempotent).
+            self.status.accepted(
+                accepted.code,
+                *entry.ballot.credential.as_bytes(),
+                accepted.board_index,
+                accepted.position,
+                accepted.intent,
+            );
             if accepted.new {
-                self.status.accepted(
-                    accepted.code,
-                    *entry.ballot.credential.as_bytes(),
-                    accepted.board_index,
-                    accepted.position,
-                    accepted.intent,
-                );
                 self.metrics.ballots_accepted.inc();
             }
             // A client that gave up is not an error: its ballot is on the board, and sending
@@ -273,6 +275,11 @@ impl Owner {
                 | ElectionError::Choices(_)
                 | ElectionError::Board(fairtally_board::BoardError::EntryTooLarge { .. }) => {
                     ApiError::unprocessable(error.to_string())
+                }
+                // PostgreSQL restarting or out of reach: the client sends the ballot again.
+                ElectionError::Board(board) if board.is_unavailable() => {
+                    tracing::warn!("board database unavailable: {board}");
+                    ApiError::unavailable("the board's database is unavailable; retry", 1)
                 }
                 other => ApiError::internal(other),
             }
