@@ -181,6 +181,11 @@ pub struct BallotBox<'a> {
     count: u64,
     /// The length `ballots.jsonl` has when it holds exactly the box's ballots.
     end: u64,
+    /// Set when an append to the board failed: the board may have committed it all the same
+    /// (a database whose answer was lost), so the index and `ballots.jsonl` are brought back to
+    /// the board ([`BallotBox::repair`]) before anything else is accepted. Otherwise a ballot
+    /// retried later would take a place in the file after ballots that follow it on the board.
+    unsure: bool,
     _lock: RecordLock,
 }
 
@@ -216,6 +221,7 @@ impl<'a> BallotBox<'a> {
             context: VotingContext::new(manifest, &context),
             count: 0,
             end: 0,
+            unsure: false,
             _lock: lock,
         };
         let fingerprint = String::from_utf8(canonical_json(&context)?).unwrap_or_default();
@@ -319,6 +325,15 @@ impl<'a> BallotBox<'a> {
             )
             .optional()
             .map_err(sqlite(&self.index_path))
+    }
+
+    /// After a failed append, [`BallotBox::repair`] first; it stays to do while it fails.
+    fn resync(&mut self) -> Result<()> {
+        if self.unsure {
+            self.repair()?;
+            self.unsure = false;
+        }
+        Ok(())
     }
 
     /// Brings the index up to the board and `ballots.jsonl` up to the index.
@@ -511,6 +526,7 @@ impl<'a> BallotBox<'a> {
         if authority::voting_closed(&self.record) {
             return Err(ElectionError::Record("voting is closed".into()));
         }
+        self.resync()?;
         let lines: Vec<Vec<u8>> = entries
             .par_iter()
             .map(canonical_json)
@@ -568,8 +584,11 @@ impl<'a> BallotBox<'a> {
                 reason: format!("{}: {}", f.check, f.reason),
             });
         }
-        if !fresh.is_empty() {
-            self.append(entries, &lines, &fresh)?;
+        if !fresh.is_empty()
+            && let Err(e) = self.append(entries, &lines, &fresh)
+        {
+            self.unsure = true;
+            return Err(e);
         }
         // Answers for the new ballots (and repeats within this call) come from the index.
         let mut first_seen = vec![false; entries.len()];
@@ -655,6 +674,7 @@ impl<'a> BallotBox<'a> {
         if authority::voting_closed(&self.record) {
             return Err(ElectionError::Record("voting is already closed".into()));
         }
+        self.resync()?;
         let mut rows = Vec::with_capacity(self.count as usize);
         {
             let mut query = self
