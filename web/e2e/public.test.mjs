@@ -71,9 +71,9 @@ test('/observation renders Belarus 2020: comparison, regions with rates, map, fi
     assert.match(await page.getByTestId('flagged-stations').textContent(), /448/);
     const regions = await page.getByTestId('regions').locator('tbody tr').count();
     assert.equal(regions, 7);
-    // Minsk (07): 283 of its 731 stations flagged.
-    const minsk = await page.getByTestId('regions').locator('tbody tr').filter({ hasText: /^07/ }).locator('td').allTextContents();
-    assert.deepEqual(minsk.slice(0, 4), ['07', '731', '283', '38.7%']);
+    // Minsk city (region 07, named by the mapping): 283 of its 731 stations flagged.
+    const minsk = await page.getByTestId('regions').locator('tbody tr').filter({ hasText: /^Minsk city/ }).locator('td').allTextContents();
+    assert.deepEqual(minsk.slice(0, 4), ['Minsk city', '731', '283', '38.7%']);
     assert.match(await page.locator('main').textContent(), /More votes for Sviatlana Tsikhanouskaya are proved by voters’ photos of their ballots than the official protocol counts/);
     assert.match(await page.locator('main').textContent(), /breaks its own arithmetic: no more ballots in the boxes than were issued/);
     // Every flagged station is on the map (none of them is abroad).
