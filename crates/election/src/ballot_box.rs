@@ -40,7 +40,7 @@ use crate::progress::Progress;
 use crate::record::{ItemKind, JsonLinesReader, canonical_json, files, read_json, write_json};
 use crate::record_entries::{self, for_each_entry};
 use crate::tally::{Accumulator, EncryptedTally, RevoteRule};
-use crate::verifier::check_ballots;
+use crate::verifier::check_ballot_lines;
 
 /// The ballot box's index, inside the authority's board directory (not part of the record).
 pub const INDEX_FILE: &str = "ballot-box.sqlite";
@@ -572,12 +572,12 @@ impl<'a> BallotBox<'a> {
         listed.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
         listed.dedup_by(|a, b| a.as_bytes() == b.as_bytes());
         let list = CredentialList::new(listed)?;
-        let to_check: Vec<BallotEntry> = fresh.iter().map(|&(i, _)| entries[i].clone()).collect();
-        let failures = check_ballots(&self.context, &list, &to_check)?;
-        if let Some((entry, f)) = to_check
+        let to_check: Vec<&[u8]> = fresh.iter().map(|&(i, _)| lines[i].as_slice()).collect();
+        let failures = check_ballot_lines(&self.context, &list, &to_check)?;
+        if let Some((entry, f)) = fresh
             .iter()
             .zip(&failures)
-            .find_map(|(e, f)| f.first().map(|f| (e, f)))
+            .find_map(|(&(i, _), f)| f.first().map(|f| (&entries[i], f)))
         {
             return Err(ElectionError::Ballot {
                 code: entry.ballot.code().to_string(),

@@ -265,24 +265,27 @@ pub fn check_ballot(
     credentials: &CredentialList,
     entry: &BallotEntry,
 ) -> Result<Vec<Failure>> {
-    let mut failures = check_ballots(ctx, credentials, std::slice::from_ref(entry))?;
+    let line = canonical_json(entry)?;
+    let mut failures = check_ballot_lines(ctx, credentials, &[line.as_slice()])?;
     Ok(failures.pop().unwrap_or_default())
 }
 
-/// [`check_ballot`] for many ballots at once, as the verifier checks them: in parallel groups
-/// of up to [`GROUP`] (fewer when that leaves a core idle), each group's proofs in one batch (one multiscalar multiplication; a failing
-/// batch is checked ballot by ballot to name the culprit). Returns each ballot's failures, in
-/// order. A ballot box checks what arrives together this way, as fast as `fairtally verify`.
-pub fn check_ballots(
+/// [`check_ballot`] for many ballots at once, given as their canonical lines (as
+/// `ballots.jsonl` holds them, without the line end), checked as the verifier checks them: in
+/// parallel groups of up to [`GROUP`] (fewer when that leaves a core idle), each group's proofs
+/// in one batch (one multiscalar multiplication; a failing batch is checked ballot by ballot to
+/// name the culprit). Returns each ballot's failures, in order. A ballot box checks what
+/// arrives together this way, as fast as `fairtally verify`.
+pub fn check_ballot_lines(
     ctx: &VotingContext,
     credentials: &CredentialList,
-    entries: &[BallotEntry],
+    lines: &[&[u8]],
 ) -> Result<Vec<Vec<Failure>>> {
-    let raws: Vec<RawLine> = entries
+    let raws: Vec<RawLine> = lines
         .iter()
         .enumerate()
-        .map(|(i, entry)| {
-            let mut text = String::from_utf8(canonical_json(entry)?)
+        .map(|(i, line)| {
+            let mut text = String::from_utf8(line.to_vec())
                 .map_err(|e| ElectionError::Record(e.to_string()))?;
             text.push('\n');
             Ok(RawLine {
@@ -294,7 +297,7 @@ pub fn check_ballots(
         .collect::<Result<_>>()?;
     let options = ctx.manifest.option_count();
     // Few ballots are spread over every core rather than batched on one.
-    let group = entries
+    let group = lines
         .len()
         .div_ceil(rayon::current_num_threads().max(1))
         .clamp(1, GROUP);
