@@ -85,6 +85,10 @@ fn json(body: &[u8]) -> serde_json::Value {
 #[test]
 fn the_running_server_answers_as_its_openapi_description_says() -> TestResult {
     let election = OpenElection::new(4)?;
+    // A web directory that is not built, whether or not this checkout's web/dist is.
+    let unbuilt = election.dir.join("web-not-built");
+    std::fs::create_dir_all(&unbuilt)?;
+    let unbuilt = unbuilt.to_string_lossy().into_owned();
     let mut server = ServeProcess::start(
         &election.dir,
         &[
@@ -94,6 +98,8 @@ fn the_running_server_answers_as_its_openapi_description_says() -> TestResult {
             "200000",
             "--rate",
             "1000",
+            "--web",
+            &unbuilt,
         ],
     )?;
     let mut api = Checker::new(&server.url)?;
