@@ -427,7 +427,7 @@ pub fn render_report(
          .scroll{{overflow-x:auto}}table{{border-collapse:collapse;margin:.5em 0 1.5em}}td,th{{border:1px solid #bbb;\
          padding:2px 8px;text-align:right}}td:first-child,th:first-child{{text-align:left}}\
          .headline{{font-size:1.25em;font-weight:bold}}\
-         td.n{{font-weight:bold;color:#b00}}.rehearsal{{background:#fff3cd;border:2px solid #b58900;padding:.5em 1em}}.charts{{display:flex;flex-wrap:wrap;gap:8px}}\
+         td.n{{font-weight:bold;color:#b00}}.t{{text-align:left}}.rehearsal{{background:#fff3cd;border:2px solid #b58900;padding:.5em 1em}}.charts{{display:flex;flex-wrap:wrap;gap:8px}}\
          svg{{max-width:100%;height:auto}}</style></head><body><h1>{title}</h1><p class=headline>{headline}</p>\
          <p>Stations: {stations}; with an official protocol: {off}; with observers' protocols: \
          {obs}; with voters' reports: {vot}. Flagged stations: <b>{flagged}</b>.</p>",
@@ -585,7 +585,7 @@ pub fn render_report(
                 let words: Vec<String> = station
                     .map(|m| m.findings.iter().map(|x| esc(&x.finding)).collect())
                     .unwrap_or_default();
-                let _ = write!(html, "<td>{}</td>", words.join("; "));
+                let _ = write!(html, "<td class=t>{}</td>", words.join("; "));
             }
             html.push_str("</tr>");
         }
