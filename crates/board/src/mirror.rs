@@ -327,7 +327,8 @@ impl NodeSource for Mirror {
 /// Each file is read with the size limit of its kind and written durably
 /// ([`fairtally_files::write_atomic`]); the `checkpoint` file goes last, so that a copy
 /// interrupted half-way never shows a checkpoint whose files are missing. Temporary files of
-/// unfinished writes are not copied. Existing files in `to` are overwritten.
+/// unfinished writes are not copied. Existing files in `to` are overwritten, unless they
+/// already hold the same bytes.
 ///
 /// # Errors
 /// I/O errors and size limits naming the file.
@@ -351,11 +352,22 @@ fn copy_tree(from: &Path, to: &Path, top: bool) -> Result<(), BoardError> {
         if source.is_dir() {
             copy_tree(&source, &target, false)?;
         } else if !(is_temporary(name) || top && name == CHECKPOINT_FILE) {
-            let bytes = read_capped(&source, MAX_ENTRY_BUNDLE_LEN.max(MAX_NOTE_LEN))?;
-            write_atomic(&target, &bytes, Access::Public)?;
+            let limit = MAX_ENTRY_BUNDLE_LEN.max(MAX_NOTE_LEN);
+            let bytes = read_capped(&source, limit)?;
+            if !holds(&target, &bytes, limit) {
+                write_atomic(&target, &bytes, Access::Public)?;
+            }
         }
     }
     Ok(())
+}
+
+/// Whether `path` already holds exactly `bytes`: refreshing a record's copy of a large board
+/// then rewrites (and syncs) only the files that changed, the partial tiles and the checkpoint,
+/// not the gigabytes of full tiles and bundles that never change.
+fn holds(path: &Path, bytes: &[u8], limit: u64) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
+        && read_capped(path, limit).is_ok_and(|held| held == bytes)
 }
 
 #[cfg(test)]
@@ -364,6 +376,43 @@ mod tests {
     use crate::board::{Board, PUBLIC_DIR};
     use crate::entry::EntryKind;
     use crate::note::{KeyRole, NoteSigner};
+
+    #[cfg(unix)]
+    #[test]
+    fn copying_again_rewrites_only_what_differs() -> Result<(), BoardError> {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().map_err(BoardError::io("tempdir"))?;
+        let op = NoteSigner::generate("board.example/recopy", KeyRole::Operator)?;
+        let policy = TrustPolicy::operator_only(op.verifier());
+        let mut board = Board::create(&dir.path().join("board"), &policy)?;
+        let kind = EntryKind::new("test/item")?;
+        let entries: Vec<Entry> = (0..600u32)
+            .map(|i| Entry::new(kind.clone(), i.to_be_bytes().to_vec()))
+            .collect::<Result<_, _>>()?;
+        board.append_batch(&entries)?;
+        board.sign_checkpoint(&op)?;
+        board.publish()?;
+        let (public, copy) = (board.dir().join(PUBLIC_DIR), dir.path().join("copy"));
+        copy_mirror(&public, &copy)?;
+        let full = copy.join("tile/0/000");
+        let damaged = copy.join("tile/0/001");
+        let inode = |p: &Path| {
+            std::fs::metadata(p)
+                .map(|m| m.ino())
+                .map_err(BoardError::io(p))
+        };
+        let kept = inode(&full)?;
+        let mut bytes = std::fs::read(&damaged).map_err(BoardError::io(&damaged))?;
+        bytes[7] ^= 1;
+        std::fs::write(&damaged, &bytes).map_err(BoardError::io(&damaged))?;
+        copy_mirror(&public, &copy)?;
+        assert_eq!(inode(&full)?, kept, "an unchanged full tile was rewritten");
+        let repaired = std::fs::read(&damaged).map_err(BoardError::io(&damaged))?;
+        let genuine = std::fs::read(public.join("tile/0/001")).map_err(BoardError::io("tile"))?;
+        assert_eq!(repaired, genuine, "a differing file was left as it was");
+        Mirror::open(&copy, &policy)?.audit(|_| ())?;
+        Ok(())
+    }
 
     #[test]
     fn a_copied_public_directory_proves_entries_alone() -> Result<(), BoardError> {

@@ -181,8 +181,8 @@ pub(crate) fn voting_closed(dir: &Path) -> bool {
     dir.join(files::ENCRYPTED_TALLY).exists()
 }
 
-/// Add a guardian's decryption share to the record after checking its proofs, and post it to
-/// the board.
+/// Add a guardian's decryption share to the record after checking its proofs, post it to the
+/// board, and refresh the record's copy of the board.
 pub fn accept_decryption_share(
     dir: &Path,
     share: &DecryptionShare,
@@ -222,11 +222,11 @@ pub fn accept_decryption_share(
             bytes: canonical_json(share)?,
         }],
     )?;
-    Ok(())
+    crate::bulletin::refresh_record_board(dir, board)
 }
 
-/// Step 5: combine the published decryption shares (at least k), publish the result and post
-/// it to the board.
+/// Step 5: combine the published decryption shares (at least k), publish the result, post it
+/// to the board, and refresh the record's copy of the board.
 pub fn publish_result(
     dir: &Path,
     board: &mut Board,
@@ -257,5 +257,6 @@ pub fn publish_result(
             bytes: canonical_json(&result)?,
         }],
     )?;
+    crate::bulletin::refresh_record_board(dir, board)?;
     Ok(result)
 }

@@ -21,10 +21,9 @@ use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use fairtally_board::board::{Board, PUBLIC_DIR};
+use fairtally_board::board::Board;
 use fairtally_board::checkpoint::SignedCheckpoint;
 use fairtally_board::entry::Entry;
-use fairtally_board::mirror::copy_mirror;
 use fairtally_board::note::NoteSigner;
 use rayon::prelude::*;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -781,10 +780,7 @@ impl<'a> BallotBox<'a> {
             }],
         )?;
         // The guardians check the record, board included, before they decrypt.
-        copy_mirror(
-            &self.board.dir().join(PUBLIC_DIR),
-            &crate::bulletin::board_dir(&self.record),
-        )?;
+        crate::bulletin::refresh_record_board(&self.record, &self.board)?;
         Ok(encrypted)
     }
 }

@@ -106,8 +106,16 @@ pub fn post_record(record: &Path, board: &mut Board, operator: &NoteSigner) -> R
         Ok(())
     })?;
     let posted = posting.finish()?;
-    copy_mirror(&board.dir().join(PUBLIC_DIR), &board_dir(record))?;
+    refresh_record_board(record, board)?;
     Ok(posted)
+}
+
+/// Copies the board's public files into `RECORD/board/`, so that the record directory alone
+/// is a full mirror of everything posted so far. Files that are already identical are not
+/// rewritten, so refreshing the copy of a large board after a small post is cheap.
+pub fn refresh_record_board(record: &Path, board: &Board) -> Result<()> {
+    copy_mirror(&board.dir().join(PUBLIC_DIR), &board_dir(record))?;
+    Ok(())
 }
 
 /// The confirmation code of a ballot line, from the line's canonical `ballot` member as it

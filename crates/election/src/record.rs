@@ -244,17 +244,6 @@ fn write_json_with<T: Serialize + ?Sized>(path: &Path, value: &T, access: Access
     write_file_atomically(path, &pretty_json(value)?, access)
 }
 
-/// Creates (truncates) `path` for writing with the given access.
-fn create_file(path: &Path, access: Access) -> Result<File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    if access == Access::OwnerOnly {
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    }
-    options.open(path).map_err(|e| ElectionError::io(path, e))
-}
-
 /// Write a file through a synced temporary sibling and a rename (with `fairtally_files`), so
 /// that a crash never leaves a half-written file in place of a good one.
 pub fn write_file_atomically(path: &Path, bytes: &[u8], access: Access) -> Result<()> {
@@ -265,24 +254,47 @@ pub fn write_file_atomically(path: &Path, bytes: &[u8], access: Access) -> Resul
 /// Writes JSON Lines: one canonical JSON value per line.
 pub struct JsonLinesWriter {
     path: PathBuf,
-    out: BufWriter<File>,
+    out: BufWriter<Sink>,
+}
+
+/// Where a [`JsonLinesWriter`] writes: a new file that replaces the old one only when it is
+/// finished (through `fairtally_files`), or the end of an existing file.
+enum Sink {
+    Replace(fairtally_files::AtomicFile),
+    Append(File),
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::Replace(file) => file.write(buf),
+            Sink::Append(file) => file.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::Replace(file) => file.flush(),
+            Sink::Append(file) => file.flush(),
+        }
+    }
 }
 
 impl JsonLinesWriter {
-    /// Create (truncate) `path` for public items.
+    /// Starts replacing `path` with a list of public items; the old file stays until
+    /// [`JsonLinesWriter::finish`].
     pub fn create(path: &Path) -> Result<Self> {
         Self::create_with(path, Access::Public)
     }
 
-    /// Create (truncate) `path` with the given access (secret lists are owner-only).
+    /// Starts replacing `path` with the given access (secret lists are owner-only from the
+    /// first byte); the old file stays until [`JsonLinesWriter::finish`].
     pub fn create_with(path: &Path, access: Access) -> Result<Self> {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| ElectionError::io(parent, e))?;
-        }
-        let file = create_file(path, access)?;
+        let file = fairtally_files::AtomicFile::create(path, access)
+            .map_err(|e| ElectionError::io(&e.path, e.source))?;
         Ok(JsonLinesWriter {
             path: path.to_path_buf(),
-            out: BufWriter::new(file),
+            out: BufWriter::new(Sink::Replace(file)),
         })
     }
 
@@ -295,7 +307,7 @@ impl JsonLinesWriter {
             .map_err(|e| ElectionError::io(path, e))?;
         Ok(JsonLinesWriter {
             path: path.to_path_buf(),
-            out: BufWriter::new(file),
+            out: BufWriter::new(Sink::Append(file)),
         })
     }
 
@@ -308,15 +320,19 @@ impl JsonLinesWriter {
             .map_err(|e| ElectionError::io(&self.path, e))
     }
 
-    /// Flush to disk.
-    pub fn finish(mut self) -> Result<()> {
-        self.out
-            .flush()
-            .map_err(|e| ElectionError::io(&self.path, e))?;
-        self.out
-            .get_ref()
-            .sync_all()
-            .map_err(|e| ElectionError::io(&self.path, e))
+    /// Flushes to disk: a new list replaces the old file now, an appended one is synced.
+    pub fn finish(self) -> Result<()> {
+        let path = self.path;
+        let sink = self
+            .out
+            .into_inner()
+            .map_err(|e| ElectionError::io(&path, e.into_error()))?;
+        match sink {
+            Sink::Replace(file) => file
+                .commit()
+                .map_err(|e| ElectionError::io(&e.path, e.source)),
+            Sink::Append(file) => file.sync_all().map_err(|e| ElectionError::io(&path, e)),
+        }
     }
 }
 

@@ -93,6 +93,19 @@ fn synced_temporary(
     bytes: &[u8],
     access: Access,
 ) -> Result<(tempfile::NamedTempFile, PathBuf), WriteError> {
+    let (mut file, parent) = temporary(path, access)?;
+    file.write_all(bytes)
+        .and_then(|()| file.as_file().sync_all())
+        .map_err(WriteError::at(file.path()))?;
+    Ok((file, parent))
+}
+
+/// An empty temporary file beside `path` (so that the rename stays on one file system), created
+/// with `access` from the start, and the directory it lives in.
+fn temporary(
+    path: &Path,
+    access: Access,
+) -> Result<(tempfile::NamedTempFile, PathBuf), WriteError> {
     let parent = parent_of(path);
     std::fs::create_dir_all(&parent).map_err(WriteError::at(&parent))?;
     let mut builder = tempfile::Builder::new();
@@ -108,13 +121,54 @@ fn synced_temporary(
     }
     #[cfg(not(unix))]
     let _ = access;
-    let mut file = builder
+    let file = builder
         .tempfile_in(&parent)
         .map_err(WriteError::at(&parent))?;
-    file.write_all(bytes)
-        .and_then(|()| file.as_file().sync_all())
-        .map_err(WriteError::at(file.path()))?;
     Ok((file, parent))
+}
+
+/// A file written in pieces (a list of a million lines, streamed) that replaces `path` only when
+/// [`AtomicFile::commit`] returns, as [`write_atomic`] does for bytes held in memory. Until then
+/// readers see the old file; if the writer is dropped (an error, a crash) the temporary file is
+/// removed and the old file stays as it was.
+pub struct AtomicFile {
+    file: tempfile::NamedTempFile,
+    path: PathBuf,
+    parent: PathBuf,
+}
+
+impl AtomicFile {
+    /// Starts replacing `path`, with `access` from the first byte. Creates missing parents.
+    pub fn create(path: &Path, access: Access) -> Result<Self, WriteError> {
+        let (file, parent) = temporary(path, access)?;
+        Ok(AtomicFile {
+            file,
+            path: path.to_path_buf(),
+            parent,
+        })
+    }
+
+    /// Syncs what was written and renames it over `path`, then syncs the directory.
+    pub fn commit(self) -> Result<(), WriteError> {
+        self.file
+            .as_file()
+            .sync_all()
+            .map_err(WriteError::at(&self.path))?;
+        self.file
+            .persist(&self.path)
+            .map_err(|e| WriteError::at(&self.path)(e.error))?;
+        sync_dir(&self.parent)
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
 }
 
 #[cfg(test)]
@@ -176,5 +230,33 @@ mod tests {
         std::fs::write(&blocker, b"not a directory").unwrap();
         let err = write_atomic(&blocker.join("x"), b"x", Access::Public).unwrap_err();
         assert!(err.to_string().contains("file"), "{err}");
+    }
+
+    #[test]
+    fn a_streamed_file_appears_whole_at_commit_and_not_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("list.jsonl");
+        write_atomic(&path, b"old\n", Access::Public).unwrap();
+        let mut file = AtomicFile::create(&path, Access::Public).unwrap();
+        file.write_all(b"new 1\n").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"old\n");
+        file.write_all(b"new 2\n").unwrap();
+        file.commit().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new 1\nnew 2\n");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "a temporary file was left behind");
+    }
+
+    #[test]
+    fn a_dropped_streamed_file_leaves_the_old_one_and_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("list.jsonl");
+        write_atomic(&path, b"old\n", Access::Public).unwrap();
+        let mut file = AtomicFile::create(&path, Access::OwnerOnly).unwrap();
+        file.write_all(b"half a li").unwrap();
+        drop(file);
+        assert_eq!(std::fs::read(&path).unwrap(), b"old\n");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "a temporary file was left behind");
     }
 }
