@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Path as UrlPath, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -301,10 +301,13 @@ fn store(
 /// `POST /api/v1/photos?entry=N`: one photo of the protocol at board entry `N`.
 pub async fn post_photo(
     State(photos): State<Arc<Photos>>,
-    Query(query): Query<UploadQuery>,
+    query: Result<Query<UploadQuery>, QueryRejection>,
     headers: HeaderMap,
     request: Result<Bytes, BytesRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
+    let Query(query) = query.map_err(|_| {
+        ApiError::bad_request("give the board index of the photo's protocol: ?entry=N")
+    })?;
     let bytes = request.map_err(|rejection| {
         ApiError::new(
             rejection.status(),

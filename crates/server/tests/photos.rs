@@ -273,6 +273,20 @@ async fn a_protocol_naming_too_many_photos_vouches_for_none() {
 }
 
 #[tokio::test]
+async fn an_upload_names_the_protocol_by_its_board_index() {
+    let bed = Bed::new();
+    let app = bed.app(PhotoLimits::default());
+    for query in ["", "?entry=x", "?entry=-1"] {
+        let request = Request::post(format!("/api/v1/photos{query}"))
+            .body(Body::from(jpeg(1, 10)))
+            .unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query:?}");
+        assert!(text(response).await.contains("?entry=N"));
+    }
+}
+
+#[tokio::test]
 async fn a_photo_is_asked_for_by_its_hash_only() {
     let bed = Bed::new();
     let app = bed.app(PhotoLimits::default());
