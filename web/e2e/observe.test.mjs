@@ -115,6 +115,7 @@ test('an observer submits a protocol offline; it arrives exactly once after reco
   const photoState = page.locator(`li[data-photo="${sha256(photo)}"]`);
   assert.equal(await photoState.getAttribute('data-state'), 'waiting');
   if (shots) writeFileSync(join(shots, 'observe-phone-offline.png'), await page.screenshot({ fullPage: true }));
+  if (shots) writeFileSync(join(shots, 'observe-outbox-waiting.png'), await page.locator('#outbox').screenshot());
 
   // Still offline: the page comes back from the service worker, the outbox from IndexedDB.
   await page.reload();
@@ -129,7 +130,7 @@ test('an observer submits a protocol offline; it arrives exactly once after reco
   const boardIndex = Number(/entry (\d+)/.exec(await page.getByText(/on the board, entry \d+/).textContent())[1]);
   // Its photo follows it, once its board index is known.
   await page.locator(`li[data-photo="${sha256(photo)}"][data-state="uploaded"]`).waitFor({ timeout: 30_000 });
-  if (shots) writeFileSync(join(shots, 'observe-phone-uploaded.png'), await page.screenshot({ fullPage: true }));
+  if (shots) writeFileSync(join(shots, 'observe-outbox-uploaded.png'), await page.locator('#outbox').screenshot());
   // More chances to send it twice: another round, another tab, a reload.
   await page.getByRole('button', { name: 'Send now' }).click();
   const second = await context.newPage();

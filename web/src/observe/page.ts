@@ -321,7 +321,7 @@ function photoCell(item: QueuedItem): HTMLTableCellElement {
     li.dataset.photo = p.digest;
     li.dataset.state = p.state;
     const hash = document.createElement('code');
-    hash.textContent = `${p.digest.slice(0, 12)}…`;
+    hash.textContent = `${p.digest.slice(0, 8)}…`;
     hash.title = p.digest;
     li.append(hash, ` ${t(PHOTO_STATE_KEYS[p.state], { reason: p.reason ?? '' })}`);
     list.append(li);
