@@ -182,7 +182,7 @@ const be: Partial<typeof en> = {
   alreadyQueued: 'Гэты пратакол ужо ў чарзе на адпраўку.',
   outboxHeading: 'Чарга на адпраўку',
   sendNow: 'Адправіць зараз',
-  queuedAt: 'У чарзе з',
+  queuedAt: 'Пастаўлены ў чаргу',
   state: 'Стан',
   statePending: 'чакае адпраўкі',
   stateDelivered: 'на дошцы, запіс {index}',
