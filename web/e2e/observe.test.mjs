@@ -90,8 +90,10 @@ test('an observer submits a protocol offline; it arrives exactly once after reco
   // Every request to the endpoint that left the browser and was answered, from any tab
   // (attempts while offline fail inside the browser).
   const sent = [];
+  const photoPosts = [];
   context.on('requestfinished', (r) => {
     if (r.method() === 'POST' && r.url().endsWith('/api/v1/observations')) sent.push(r.postDataBuffer());
+    if (r.method() === 'POST' && r.url().includes('/api/v1/photos')) photoPosts.push({ url: r.url(), body: r.postDataBuffer() });
   });
   const sizeBefore = await boardSize();
   await context.setOffline(true);
@@ -103,13 +105,17 @@ test('an observer submits a protocol offline; it arrives exactly once after reco
   assert.equal(await page.getByLabel('Invalid ballots', { exact: true }).getAttribute('aria-invalid'), 'true');
   await page.getByLabel('Invalid ballots', { exact: true }).fill('5');
   await page.getByTestId('protocol-checks').getByText('The figures add up.').waitFor();
-  const photo = Buffer.from('a photo of the protocol, as bytes');
+  // A JPEG by its first bytes (the server takes JPEG, PNG and WebP only).
+  const photo = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from('a photo of the protocol, as bytes')]);
   await page.getByLabel('Photos of the protocol', { exact: true }).setInputFiles({ name: 'protocol.jpg', mimeType: 'image/jpeg', buffer: photo });
   await page.getByText(`SHA-256 ${sha256(photo).slice(0, 12)}`).waitFor();
   await page.getByRole('button', { name: 'Sign and queue' }).click();
   await page.getByText('Signed and queued: protocol of station 01-010-0001.').waitFor();
   await page.getByTestId('outbox-summary').getByText('1 waiting, 0 on the board').waitFor();
+  const photoState = page.locator(`li[data-photo="${sha256(photo)}"]`);
+  assert.equal(await photoState.getAttribute('data-state'), 'waiting');
   if (shots) writeFileSync(join(shots, 'observe-phone-offline.png'), await page.screenshot({ fullPage: true }));
+  if (shots) writeFileSync(join(shots, 'observe-outbox-waiting.png'), await page.locator('#outbox').screenshot());
 
   // Still offline: the page comes back from the service worker, the outbox from IndexedDB.
   await page.reload();
@@ -121,6 +127,10 @@ test('an observer submits a protocol offline; it arrives exactly once after reco
   await context.setOffline(false);
   await page.getByTestId('outbox-summary').getByText('0 waiting, 1 on the board').waitFor({ timeout: 30_000 });
   await page.getByText(/on the board, entry \d+/).waitFor();
+  const boardIndex = Number(/entry (\d+)/.exec(await page.getByText(/on the board, entry \d+/).textContent())[1]);
+  // Its photo follows it, once its board index is known.
+  await page.locator(`li[data-photo="${sha256(photo)}"][data-state="uploaded"]`).waitFor({ timeout: 30_000 });
+  if (shots) writeFileSync(join(shots, 'observe-outbox-uploaded.png'), await page.locator('#outbox').screenshot());
   // More chances to send it twice: another round, another tab, a reload.
   await page.getByRole('button', { name: 'Send now' }).click();
   const second = await context.newPage();
@@ -132,6 +142,8 @@ test('an observer submits a protocol offline; it arrives exactly once after reco
   assert.equal(await observationRequests(), 1, 'the protocol arrives exactly once');
   assert.equal(sent.length, 1, 'the browser sent it once');
   assert.equal(await boardSize(), sizeBefore + 1, 'the board holds it once');
+  assert.equal(photoPosts.length, 1, 'the photo was uploaded once');
+  assert.match(photoPosts[0].url, new RegExp(`/api/v1/photos\\?entry=${boardIndex}$`));
   // Attempts to send while offline are logged by the browser; nothing else may be.
   assert.deepEqual(errors.filter((e) => !e.includes('net::ERR_INTERNET_DISCONNECTED')), []);
 
@@ -142,6 +154,13 @@ test('an observer submits a protocol offline; it arrives exactly once after reco
   assert.equal(item.body.station, '01-010-0001');
   assert.deepEqual(item.body.protocol.votes, [464, 701, 21, 16, 16, 96]);
   assert.deepEqual(item.body.photos, [sha256(photo)]);
+  // The server has the photo under the hash the signed protocol names, and its bytes hash to it.
+  const stored = await fetch(`${server.url}/api/v1/photos/${item.body.photos[0]}`);
+  assert.equal(stored.status, 200);
+  assert.equal(stored.headers.get('content-type'), 'image/jpeg');
+  assert.equal(stored.headers.get('x-content-type-options'), 'nosniff');
+  assert.match(stored.headers.get('cache-control'), /immutable/);
+  assert.equal(sha256(Buffer.from(await stored.arrayBuffer())), item.body.photos[0]);
   const store = join(tmp, 'accreditations');
   writeFileSync(join(store, 'items', `${sha256(body)}.json`), body);
   const verified = fairtally(['observe', 'verify', store, '--trust', org]);

@@ -16,26 +16,39 @@ const here = import.meta.dirname;
 const RUNS = Number(process.env.RUNS ?? 21);
 const VECTORS = resolve(here, '../../docs/vectors');
 
-/** Every file the built page `name` loads, and their gzipped total. */
+/**
+ * The files the built page `name` loads when it opens (its HTML, and what that imports
+ * statically), and their gzipped total; `later`: the files it fetches only on demand (a
+ * dynamic `import()`, e.g. the booth's QR decoder), with theirs.
+ */
 function pageSize(name) {
   const html = readFileSync(join(DIST, `${name}.html`), 'utf8');
   const files = [`${name}.html`, ...[...html.matchAll(/(?:src|href)="\.\/(assets\/[^"]+)"/g)].map((m) => m[1])];
   const seen = new Set();
+  const onDemand = new Set();
   const queue = [...files];
   while (queue.length) {
     const f = queue.shift();
     if (seen.has(f)) continue;
     seen.add(f);
-    if (f.endsWith('.js')) for (const m of readFileSync(join(DIST, f), 'utf8').matchAll(/["'`]\.\/([\w.-]+\.js)["'`]/g)) queue.push(join(dirname(f), m[1]));
+    if (!f.endsWith('.js')) continue;
+    for (const m of readFileSync(join(DIST, f), 'utf8').matchAll(/(import\(\s*)?["'`]\.\/([\w.-]+\.js)["'`]/g)) {
+      const target = join(dirname(f), m[2]);
+      if (m[1]) onDemand.add(target);
+      else queue.push(target);
+    }
   }
-  let raw = 0;
-  let gz = 0;
-  for (const f of seen) {
-    const bytes = readFileSync(join(DIST, f));
-    raw += bytes.length;
-    gz += gzipSync(bytes, { level: 9 }).length;
-  }
-  return { files: [...seen].sort(), raw, gzip: gz };
+  const total = (set) => {
+    let raw = 0;
+    let gz = 0;
+    for (const f of set) {
+      const bytes = readFileSync(join(DIST, f));
+      raw += bytes.length;
+      gz += gzipSync(bytes, { level: 9 }).length;
+    }
+    return { files: [...set].sort(), raw, gzip: gz };
+  };
+  return { ...total(seen), later: total([...onDemand].filter((f) => !seen.has(f))) };
 }
 
 const benchDir = tempDir('fairtally-bench-');
@@ -73,6 +86,8 @@ try {
   console.log(`encrypt+prove the demo ballot (${encrypt.options} options in ${encrypt.contests} contests): median ${encrypt.median.toFixed(1)} ms over ${RUNS} runs (${fmt(encrypt.runs)})`);
   console.log(`tracker check (checkpoint signature + inclusion proof of ${track.proofLength} hashes, tree of ${track.size}): median ${track.median.toFixed(2)} ms over ${track.runs.length} runs`);
   console.log(`booth bundle (/vote): ${booth.files.length} files, ${(booth.raw / 1024).toFixed(1)} KiB, ${(booth.gzip / 1024).toFixed(1)} KiB gzipped`);
+  const later = booth.later;
+  if (later.files.length) console.log(`  fetched on demand (${later.files.join(', ')}): ${(later.raw / 1024).toFixed(1)} KiB, ${(later.gzip / 1024).toFixed(1)} KiB gzipped; with it ${((booth.gzip + later.gzip) / 1024).toFixed(1)} KiB gzipped`);
   console.log(`tracker bundle (/track): ${tracker.files.length} files, ${(tracker.raw / 1024).toFixed(1)} KiB, ${(tracker.gzip / 1024).toFixed(1)} KiB gzipped`);
 } finally {
   await browser.close();

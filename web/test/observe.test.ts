@@ -10,14 +10,17 @@ import {
   type StoredPhoto,
   boardIndexOf,
   outboxLock,
+  photoStates,
   queuedItem,
   sendPending,
+  uploadPhotos,
 } from '../src/observe/queue';
 import {
   type StationProtocol,
   generateKey,
   parsePublicKey,
   parseSecretKeyFile,
+  photoDigest,
   protocolItemBytes,
   readAccreditation,
   secretKeyFileText,
@@ -146,10 +149,15 @@ describe('keys and signatures', () => {
 /** The outbox in memory, with the same contract as IndexedDbOutbox. */
 class MemoryOutbox implements OutboxStore {
   readonly items = new Map<string, QueuedItem>();
-  async add(item: QueuedItem, _photos: StoredPhoto[]): Promise<boolean> {
+  readonly photos = new Map<string, StoredPhoto>();
+  async add(item: QueuedItem, photos: StoredPhoto[]): Promise<boolean> {
     if (this.items.has(item.digest)) return false;
     this.items.set(item.digest, { ...item });
+    for (const p of photos) this.photos.set(p.digest, p);
     return true;
+  }
+  async photo(digest: string): Promise<StoredPhoto | undefined> {
+    return this.photos.get(digest);
   }
   async list(): Promise<QueuedItem[]> {
     return [...this.items.values()].sort((a, b) => a.queuedAt - b.queuedAt).map((i) => ({ ...i }));
@@ -248,5 +256,93 @@ describe('the outbox', () => {
     for (const bad of [null, 'x', {}, { board_index: -1 }, { board_index: 1.5 }, { board_index: '7' }]) {
       expect(boardIndexOf(bad)).toBeUndefined();
     }
+  });
+});
+
+/** A photo store behind a fake fetch, content-addressed like the server, counting uploads. */
+function fakePhotoServer() {
+  const stored = new Map<string, number>();
+  const server = {
+    uploads: [] as string[],
+    mode: 'up' as 'up' | 'offline' | 'full' | 'refuse' | 'lose-answer' | 'wrong-name',
+    stored,
+    fetch: (async (url: string, init?: RequestInit) => {
+      if (server.mode === 'offline') throw new TypeError('Failed to fetch');
+      const digest = photoDigest(init?.body as Uint8Array);
+      server.uploads.push(`${url} ${digest}`);
+      if (server.mode === 'full') return Response.json({ error: 'full' }, { status: 507 });
+      if (server.mode === 'refuse') return Response.json({ error: 'not a JPEG, PNG or WebP' }, { status: 415 });
+      const again = stored.has(digest);
+      stored.set(digest, (stored.get(digest) ?? 0) + 1);
+      if (server.mode === 'lose-answer') throw new TypeError('connection reset');
+      const name = server.mode === 'wrong-name' ? '0'.repeat(64) : digest;
+      return Response.json({ sha256: name }, { status: again ? 200 : 201 });
+    }) as typeof fetch,
+  };
+  return server;
+}
+
+describe('photo uploads', () => {
+  const photo = (n: number): StoredPhoto => {
+    const bytes = new Uint8Array([0xff, 0xd8, 0xff, n]);
+    return { digest: photoDigest(bytes), type: 'image/jpeg', bytes };
+  };
+  const withPhotos = (n: number, photos: StoredPhoto[]) => queuedItem(`d${n}`, `{"n":${n}}`, `S-${n}`, photos.map((p) => p.digest), n);
+
+  it('uploads each photo once, only after its protocol is on the board, and resumes where it stopped', async () => {
+    const store = new MemoryOutbox();
+    const board = fakeServer();
+    const photos = fakePhotoServer();
+    const lock = outboxLock();
+    const [a, b, c] = [photo(1), photo(2), photo(3)];
+    await store.add(withPhotos(1, [a, b]), [a, b]);
+    await store.add(withPhotos(2, [c]), [c]);
+    // The protocols are not on the board yet: nothing to upload.
+    expect(await uploadPhotos(store, '/photos', lock, photos.fetch)).toEqual({ uploaded: 0, refused: 0, pending: 0 });
+    expect(photoStates((await store.list())[0]!).map((p) => p.state)).toEqual(['waiting', 'waiting']);
+    await sendPending(store, '/api', lock, board.fetch);
+    expect(photoStates((await store.list())[0]!).map((p) => p.state)).toEqual(['uploading', 'uploading']);
+    // The network goes after the first upload: the round stops, and the next resumes.
+    let calls = 0;
+    const flaky = (async (url: string, init?: RequestInit) => {
+      if (calls++ > 0) throw new TypeError('Failed to fetch');
+      return photos.fetch(url, init);
+    }) as typeof fetch;
+    expect(await uploadPhotos(store, '/photos', lock, flaky)).toMatchObject({ uploaded: 1, pending: 2 });
+    const [r1, r2] = await Promise.all([uploadPhotos(store, '/photos', lock, photos.fetch), uploadPhotos(store, '/photos', lock, photos.fetch)]);
+    expect(r1.uploaded + r2.uploaded).toBe(2);
+    expect(photos.uploads).toEqual([`/photos?entry=0 ${a.digest}`, `/photos?entry=0 ${b.digest}`, `/photos?entry=1 ${c.digest}`]);
+    expect([...photos.stored.values()]).toEqual([1, 1, 1]);
+    expect((await store.list()).flatMap((i) => photoStates(i).map((p) => p.state))).toEqual(['uploaded', 'uploaded', 'uploaded']);
+    expect(await uploadPhotos(store, '/photos', lock, photos.fetch)).toEqual({ uploaded: 0, refused: 0, pending: 0 });
+  });
+
+  it('a lost answer is sent again; a full store is retried; a refused photo keeps its reason; a misnamed one stops', async () => {
+    const store = new MemoryOutbox();
+    const board = fakeServer();
+    const photos = fakePhotoServer();
+    const lock = outboxLock();
+    const a = photo(1);
+    await store.add(withPhotos(1, [a]), [a]);
+    await sendPending(store, '/api', lock, board.fetch);
+    photos.mode = 'lose-answer';
+    expect((await uploadPhotos(store, '/photos', lock, photos.fetch)).pending).toBe(1);
+    photos.mode = 'full';
+    expect(await uploadPhotos(store, '/photos', lock, photos.fetch)).toMatchObject({ pending: 1, stopped: 'the server answered 507' });
+    photos.mode = 'wrong-name';
+    expect((await uploadPhotos(store, '/photos', lock, photos.fetch)).stopped).toContain('not ' + a.digest);
+    photos.mode = 'up';
+    expect(await uploadPhotos(store, '/photos', lock, photos.fetch)).toMatchObject({ uploaded: 1 });
+    expect(photos.stored.get(a.digest)).toBe(3); // idempotent on the server: still one file
+
+    const b = photo(2);
+    await store.add(withPhotos(2, [b]), [b]);
+    await sendPending(store, '/api', lock, board.fetch);
+    photos.mode = 'refuse';
+    expect(await uploadPhotos(store, '/photos', lock, photos.fetch)).toMatchObject({ refused: 1, pending: 0 });
+    const refused = photoStates((await store.list())[1]!)[0]!;
+    expect(refused).toMatchObject({ state: 'refused', reason: 'not a JPEG, PNG or WebP' });
+    photos.mode = 'up';
+    expect(await uploadPhotos(store, '/photos', lock, photos.fetch)).toEqual({ uploaded: 0, refused: 0, pending: 0 });
   });
 });

@@ -144,7 +144,7 @@ describe('verification records', () => {
 describe('translations', () => {
   it('chooses a shipped language, else English', () => {
     expect(chooseLanguage('ru', ['en-GB'])).toBe('ru');
-    expect(chooseLanguage(null, ['be-BY', 'ru-RU'])).toBe('ru');
+    expect(chooseLanguage(null, ['uk-UA', 'ru-RU'])).toBe('ru');
     expect(chooseLanguage('xx', ['de'])).toBe('en');
   });
 

@@ -9,6 +9,7 @@ mod authority;
 mod bench;
 mod board;
 mod board_net;
+mod credential_qr;
 mod demo;
 mod electionguard;
 mod files;

@@ -8,6 +8,7 @@ use clap::Subcommand;
 use fairtally_election::authority;
 use fairtally_election::credential::{self, CredentialKey, CredentialList, MAX_CREDENTIALS};
 
+use crate::credential_qr;
 use crate::files::write_new_secret;
 use crate::output::counted;
 
@@ -15,8 +16,8 @@ use crate::output::counted;
 #[derive(Subcommand)]
 pub enum RegistrarCommand {
     /// Publish the credential list into the record: fresh credentials for --voters voters
-    /// (one owner-only file each, for delivery; no combined file of secrets is kept) and/or
-    /// the public keys that voters generated themselves (`fairtally voter keygen`).
+    /// (one owner-only file each, for delivery, with its QR code beside it; no combined file
+    /// of secrets is kept) and/or the public keys that voters generated themselves (`fairtally voter keygen`).
     Issue {
         /// The record directory (credentials.jsonl is written there).
         #[arg(long)]
@@ -24,7 +25,8 @@ pub enum RegistrarCommand {
         /// Number of credentials to generate.
         #[arg(long, default_value_t = 0)]
         voters: usize,
-        /// Directory for the generated secret credential files (voter-00001.json, ...).
+        /// Directory for the generated secret credential files (voter-00001.json, ...) and their
+        /// QR codes (voter-00001.svg, ...).
         #[arg(long, visible_alias = "out")]
         out_dir: Option<PathBuf>,
         /// A file of voters' own public keys, one 64-hex-character key per line.
@@ -90,7 +92,9 @@ pub fn run(command: RegistrarCommand) -> anyhow::Result<ExitCode> {
             )?;
             if let Some(dir) = out_dir.as_ref().filter(|_| voters > 0) {
                 for (c, i) in generated.iter().zip(1..) {
-                    write_new_secret(&dir.join(format!("voter-{i:05}.json")), c)?;
+                    let file = dir.join(format!("voter-{i:05}.json"));
+                    write_new_secret(&file, c)?;
+                    credential_qr::write_beside(&file)?;
                 }
             } else if voters > 0 {
                 anyhow::bail!("--voters needs --out-dir for the voters' credential files");
@@ -105,12 +109,14 @@ pub fn run(command: RegistrarCommand) -> anyhow::Result<ExitCode> {
             );
             if let Some(dir) = out_dir.filter(|_| voters > 0) {
                 println!(
-                    "The generated secrets are in {}, one owner-only file per voter. Deliver each \
-                     file to its voter privately, then destroy every copy the registrar holds \
-                     (e.g. `shred -u {}/voter-*.json`; on SSDs and journaling or copy-on-write \
-                     file systems overwriting is not enough: keep the directory on an encrypted \
-                     or in-memory volume and destroy that). Anyone holding a file can vote in \
-                     its voter's name.",
+                    "The generated secrets are in {}, one owner-only file per voter, with a QR code \
+                     of the same content beside it (voter-N.svg, for the booth's \"Scan QR \
+                     code\"): the QR code is as secret as the file. Deliver each file or its \
+                     QR code to its voter privately, then destroy every copy the registrar \
+                     holds, both files (e.g. `shred -u {}/voter-*`; on SSDs and journaling or \
+                     copy-on-write file systems overwriting is not enough: keep the directory on \
+                     an encrypted or in-memory volume and destroy that). Anyone holding a file, or a picture \
+                     of its QR code, can vote in its voter's name.",
                     dir.display(),
                     dir.display()
                 );

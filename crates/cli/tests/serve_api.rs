@@ -13,7 +13,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use fairtally_election::ballot::Intent;
 use fairtally_observe::keys::generate_key;
-use fairtally_observe::signed::{Accreditation, ObservationItem};
+use fairtally_observe::signed::{Accreditation, ObservationItem, ProtocolBody, SignedProtocol};
 use reqwest::blocking::{Client, RequestBuilder};
 use serve_support::{OpenApi, OpenElection, ServeProcess, TestResult, client, post_ballot};
 
@@ -265,6 +265,64 @@ fn the_running_server_answers_as_its_openapi_description_says() -> TestResult {
         ),
         422,
     )?;
+
+    // Photos: stored when a protocol on the board names them, once; served immutable.
+    let photo = [&[0xFF, 0xD8, 0xFF, 0xE0][..], b"a photo of the protocol"].concat();
+    let photo_hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&photo));
+    let ObservationItem::Accreditation(accreditation) = item.clone() else {
+        return Err("not an accreditation".into());
+    };
+    let protocol = ObservationItem::Protocol(Box::new(SignedProtocol::sign(
+        &observer,
+        ProtocolBody {
+            election: "E".into(),
+            station: "001".into(),
+            observer: String::new(),
+            accreditation,
+            options: vec!["a".into()],
+            protocol: fairtally_results::StationProtocol::empty(1),
+            photos: vec![photo_hash.clone()],
+            signed_at: 1,
+        },
+    )));
+    let on_board = json(&api.expect(
+        "/api/v1/observations",
+        "post",
+        api.post("/api/v1/observations", protocol.canonical_bytes()),
+        201,
+    )?)["board_index"]
+        .as_u64()
+        .unwrap_or_default();
+    let upload = format!("/api/v1/photos?entry={on_board}");
+    let stored = json(&api.expect(
+        "/api/v1/photos",
+        "post",
+        api.post_as(&upload, photo.clone(), "image/jpeg"),
+        201,
+    )?);
+    assert_eq!(stored["sha256"], photo_hash.as_str());
+    let again = api.post_as(&upload, photo.clone(), "image/jpeg");
+    assert_eq!(
+        json(&api.expect("/api/v1/photos", "post", again, 200)?),
+        stored
+    );
+    let not_image = api.post_as(&upload, b"<html>".to_vec(), "image/jpeg");
+    api.expect("/api/v1/photos", "post", not_image, 415)?;
+    let not_named = api.post_as(&upload, [&photo[..], b"!"].concat(), "image/jpeg");
+    api.expect("/api/v1/photos", "post", not_named, 422)?;
+    let no_entry = api.post_as("/api/v1/photos?entry=x", photo.clone(), "image/jpeg");
+    api.expect("/api/v1/photos", "post", no_entry, 400)?;
+    let served = api.expect(
+        "/api/v1/photos/{sha256}",
+        "get",
+        api.get(&format!("/api/v1/photos/{photo_hash}")),
+        200,
+    )?;
+    assert_eq!(served, photo);
+    let unknown = format!("/api/v1/photos/{}", "0".repeat(64));
+    api.expect("/api/v1/photos/{sha256}", "get", api.get(&unknown), 404)?;
+    let bad = api.get("/api/v1/photos/not-a-hash");
+    api.expect("/api/v1/photos/{sha256}", "get", bad, 400)?;
 
     // The board's files, with the tlog-tiles caching.
     std::thread::sleep(Duration::from_millis(300));

@@ -42,6 +42,7 @@ pub mod election_dir;
 pub mod error;
 pub mod limits;
 pub mod metrics;
+pub mod photos;
 pub mod router;
 pub mod status_index;
 pub mod web;

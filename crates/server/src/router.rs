@@ -38,6 +38,7 @@ pub fn router(app: Arc<App>, options: &ServeOptions) -> Router {
         .with_state(app.clone());
     Router::new()
         .merge(api)
+        .merge(crate::photos::routes(&app.election, app.board.clone()))
         .nest("/board", board_files::routes(app.election.public()))
         .merge(web::routes(options.web_dir.clone()))
         .layer(DefaultBodyLimit::max(options.limits.max_body_bytes))

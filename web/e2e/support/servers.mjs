@@ -83,11 +83,11 @@ export async function startStatic(mounts) {
   };
 }
 
-/** Headless Debian chromium through playwright-core. */
-export function launchBrowser() {
+/** Headless Debian chromium through playwright-core, with `extraArgs` after the usual flags. */
+export function launchBrowser(extraArgs = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', ...extraArgs],
   });
 }
 

@@ -8,6 +8,7 @@ import { type Credential, forget, parseCredential, publicHex } from '../protocol
 import { type Contest, type Election, type ElectionFiles, fingerprint, loadElection } from '../protocol/election.ts';
 import { keepBallot } from '../tracker/kept.ts';
 import { boardReader, electionFiles, pinnedFingerprint } from './source.ts';
+import { type Scan, ScanError, startScan } from './scan.ts';
 import { $, choiceItems, setUpPage } from './ui.ts';
 
 const t = setUpPage();
@@ -287,6 +288,58 @@ $<HTMLInputElement>('credential-file').addEventListener('change', async (event) 
     readCredential();
   }
 });
+let scan: Scan | null = null;
+
+const SCAN_FAILURES = {
+  unavailable: 'scanUnavailable',
+  'no-camera': 'scanNoCamera',
+  denied: 'scanDenied',
+  busy: 'scanBusy',
+  failed: 'scanFailed',
+} as const;
+
+function stopScan(): void {
+  scan?.stop();
+  scan = null;
+  $('scanner').hidden = true;
+  $<HTMLButtonElement>('scan').hidden = false;
+}
+
+/** Opens the camera, fills the Credential field with the first QR code read, as a paste would. */
+async function scanCredential(): Promise<void> {
+  const status = $('scan-status');
+  status.className = '';
+  status.textContent = t('scanStarting');
+  $<HTMLButtonElement>('scan').hidden = true;
+  $('scanner').hidden = false;
+  try {
+    scan = await startScan($<HTMLVideoElement>('scan-video'));
+  } catch (e) {
+    stopScan();
+    status.className = 'error';
+    status.textContent = t(SCAN_FAILURES[e instanceof ScanError ? e.failure : 'failed']);
+    return;
+  }
+  status.textContent = t('scanLooking');
+  $<HTMLButtonElement>('scan-stop').focus();
+  try {
+    const text = await scan.result;
+    credentialField.value = text;
+    status.textContent = t('scanDone');
+    stopScan();
+    readCredential();
+    credentialField.focus();
+  } catch {
+    status.textContent = t('scanStopped');
+    stopScan();
+  }
+}
+
+$('scan').addEventListener('click', () => void scanCredential());
+$('scan-stop').addEventListener('click', stopScan);
+// The camera is never left on: leaving the page or encrypting stops it.
+addEventListener('pagehide', stopScan);
+form.addEventListener('submit', stopScan);
 $('cast').addEventListener('click', () => void cast());
 $('challenge').addEventListener('click', () => void challenge());
 $('vote-again').addEventListener('click', voteAgain);

@@ -1,6 +1,7 @@
 // Interface strings by language. Each page keeps its own catalogue: English, complete, is the
 // reference; every other language may lack strings, which then fall back to English. Adding
-// a language (Belarusian is next) is adding a catalogue and a line to LANGUAGES.
+// a language is adding a catalogue to each page's strings and a line to LANGUAGES. The test
+// catalogues.test.ts holds every shipped catalogue to the English keys.
 
 /** A page's strings in one language, by key. `{name}` in a string is replaced by a value. */
 export type Catalogue = Record<string, string>;
@@ -15,6 +16,7 @@ export interface Catalogues<K extends string> {
 export const LANGUAGES: { code: string; name: string }[] = [
   { code: 'en', name: 'English' },
   { code: 'ru', name: 'Русский' },
+  { code: 'be', name: 'Беларуская' },
 ];
 
 /** Translates one key, with `{name}` placeholders filled from `values`. */

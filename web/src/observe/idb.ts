@@ -57,6 +57,11 @@ export class IndexedDbOutbox implements OutboxStore {
     return all as QueuedItem[];
   }
 
+  async photo(digest: string): Promise<StoredPhoto | undefined> {
+    const tx = this.db.transaction('photos', 'readonly');
+    return (await promised(tx.objectStore('photos').get(digest))) as StoredPhoto | undefined;
+  }
+
   async update(item: QueuedItem): Promise<void> {
     const tx = this.db.transaction('items', 'readwrite', { durability: 'strict' });
     tx.objectStore('items').put(item);

@@ -10,7 +10,7 @@ import { checkProtocol, isEmptyProtocol, missingVotes } from './checks';
 import { type Election, parseMappingElection } from './election';
 import { protocolOf, type Entered } from './form';
 import { IndexedDbOutbox, getSetting, openDatabase, putSetting } from './idb';
-import { outboxLock, queuedItem, sendPending, type QueuedItem, type StoredPhoto } from './queue';
+import { outboxLock, photoStates, queuedItem, sendPending, uploadPhotos, type QueuedItem, type StoredPhoto } from './queue';
 import {
   type Accreditation,
   FIELDS,
@@ -29,6 +29,7 @@ const { language, t } = startPage(OBSERVE_STRINGS);
 /** How often a waiting outbox tries again while the page is open. */
 const RETRY_MS = 15_000;
 const ENDPOINT = new URL('api/v1/observations', location.href).href;
+const PHOTO_ENDPOINT = new URL('api/v1/photos', location.href).href;
 
 function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -278,7 +279,9 @@ async function refreshOutbox(stopped?: string): Promise<void> {
   const items = await outbox.list();
   const n = (s: QueuedItem['state']) => items.filter((i) => i.state === s).length;
   let summary = t('outboxSummary', { pending: n('pending'), delivered: n('delivered'), refused: n('refused') });
-  if (stopped && n('pending') > 0) summary += ` ${t('sendStopped', { reason: stopped })}`;
+  const uploading = items.flatMap(photoStates).filter((p) => p.state === 'uploading').length;
+  if (uploading > 0) summary += ` ${t('photosUploading', { count: uploading })}`;
+  if (stopped && n('pending') + uploading > 0) summary += ` ${t('sendStopped', { reason: stopped })}`;
   byId('outbox-summary').textContent = summary;
   const when = new Intl.DateTimeFormat(language, { dateStyle: 'short', timeStyle: 'short' });
   byId('outbox-rows').replaceChildren(
@@ -290,9 +293,41 @@ async function refreshOutbox(stopped?: string): Promise<void> {
         td.textContent = text;
         tr.append(td);
       }
+      tr.append(photoCell(item));
       return tr;
     }),
   );
+}
+
+const PHOTO_STATE_KEYS = {
+  waiting: 'photoWaiting',
+  uploading: 'photoUploading',
+  uploaded: 'photoUploaded',
+  refused: 'photoRefused',
+} as const;
+
+/** One line per photo of the item: its hash and where its upload is. */
+function photoCell(item: QueuedItem): HTMLTableCellElement {
+  const td = document.createElement('td');
+  const states = photoStates(item);
+  if (states.length === 0) {
+    td.textContent = t('noPhotos');
+    return td;
+  }
+  const list = document.createElement('ul');
+  list.className = 'photo-states';
+  for (const p of states) {
+    const li = document.createElement('li');
+    li.dataset.photo = p.digest;
+    li.dataset.state = p.state;
+    const hash = document.createElement('code');
+    hash.textContent = `${p.digest.slice(0, 8)}…`;
+    hash.title = p.digest;
+    li.append(hash, ` ${t(PHOTO_STATE_KEYS[p.state], { reason: p.reason ?? '' })}`);
+    list.append(li);
+  }
+  td.append(list);
+  return td;
 }
 
 let sending = false;
@@ -302,7 +337,9 @@ async function send(): Promise<void> {
   sending = true;
   try {
     const report = await sendPending(outbox, ENDPOINT, lock);
-    await refreshOutbox(report.stopped);
+    // Photos follow their protocols: each once the protocol's board index is known.
+    const uploads = await uploadPhotos(outbox, PHOTO_ENDPOINT, lock);
+    await refreshOutbox(report.stopped ?? uploads.stopped);
   } finally {
     sending = false;
   }

@@ -29,6 +29,10 @@ export interface QueuedItem {
   reason?: string;
   /** Failed attempts so far (network down, server unavailable). */
   attempts: number;
+  /** Photos (SHA-256) the server has stored, once the protocol is on the board. */
+  uploaded?: string[];
+  /** Photos the server refused to store, with its reason. */
+  photoRefused?: Record<string, string>;
 }
 
 /** A photo kept with the protocol that names it. */
@@ -46,6 +50,8 @@ export interface OutboxStore {
   list(): Promise<QueuedItem[]>;
   /** Replaces an item (same digest) with its new state. */
   update(item: QueuedItem): Promise<void>;
+  /** A photo stored with its protocol; undefined when there is none with that digest. */
+  photo(digest: string): Promise<StoredPhoto | undefined>;
 }
 
 /** Runs `task` while no other sender (in this tab or another) runs. */
@@ -159,6 +165,104 @@ export async function sendPending(
       }
       await store.update(sent.item);
       if (sent.item.state === 'delivered') report.delivered++;
+      else report.refused++;
+    }
+    return report;
+  });
+}
+
+/** Where one photo is: waiting for its protocol to reach the board, then uploaded or refused. */
+export type PhotoState = 'waiting' | 'uploading' | 'uploaded' | 'refused';
+
+/** The state of each photo an item names, in its order. */
+export function photoStates(item: QueuedItem): { digest: string; state: PhotoState; reason?: string }[] {
+  return item.photos.map((digest) => {
+    const reason = item.photoRefused?.[digest];
+    if (reason !== undefined) return { digest, state: 'refused', reason };
+    if (item.uploaded?.includes(digest)) return { digest, state: 'uploaded' };
+    return { digest, state: item.state === 'delivered' ? 'uploading' : 'waiting' };
+  });
+}
+
+/** What one round of photo uploads did. */
+export interface PhotoReport {
+  uploaded: number;
+  refused: number;
+  /** Photos of delivered protocols still to upload. */
+  pending: number;
+  /** Why the round stopped early. */
+  stopped?: string;
+}
+
+/**
+ * Answers that refuse the photo itself: not an image, too large, not named by the protocol.
+ * `507` (the server's store is full) is retried later, as an unavailable server is.
+ */
+const PHOTO_REFUSED = [400, 413, 415, 422];
+
+/** Posts one photo of the protocol at `boardIndex`; its new state, or the reason to stop. */
+async function uploadOne(
+  photo: StoredPhoto,
+  boardIndex: number,
+  endpoint: string,
+  fetchFn: typeof fetch,
+): Promise<'uploaded' | { refused: string } | { stop: string }> {
+  let res: Response;
+  try {
+    res = await fetchFn(`${endpoint}?entry=${boardIndex}`, {
+      method: 'POST',
+      headers: { 'content-type': photo.type || 'application/octet-stream' },
+      body: photo.bytes as Uint8Array<ArrayBuffer>,
+      cache: 'no-store',
+    });
+  } catch (e) {
+    return { stop: `network: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  if (res.ok) {
+    const body = (await res.json().catch(() => undefined)) as { sha256?: unknown } | undefined;
+    // The server names the photo by the hash it computed: it must be the one signed.
+    if (body?.sha256 !== photo.digest) return { stop: `the server stored the photo under ${String(body?.sha256)}, not ${photo.digest}` };
+    return 'uploaded';
+  }
+  if (PHOTO_REFUSED.includes(res.status)) return { refused: await refusalReason(res) };
+  return { stop: `the server answered ${res.status}` };
+}
+
+/**
+ * Uploads the photos of every delivered protocol that the server does not have yet, to
+ * `endpoint` (`POST /api/v1/photos?entry=BOARD_INDEX`), under the outbox's `lock`: each photo
+ * once, its state stored as soon as its answer arrives, so a round cut short resumes where it
+ * stopped (a repeated upload is answered as the first was, and writes nothing).
+ */
+export async function uploadPhotos(
+  store: OutboxStore,
+  endpoint: string,
+  lock: Lock,
+  fetchFn: typeof fetch = fetch,
+): Promise<PhotoReport> {
+  return lock(async () => {
+    const report: PhotoReport = { uploaded: 0, refused: 0, pending: 0 };
+    const items = (await store.list()).filter((i) => i.state === 'delivered' && i.boardIndex !== undefined);
+    const waiting = items.flatMap((item) => photoStates(item).filter((p) => p.state === 'uploading').map((p) => ({ item, digest: p.digest })));
+    let current = new Map(items.map((i) => [i.digest, i]));
+    for (const [n, { item, digest }] of waiting.entries()) {
+      const photo = await store.photo(digest);
+      const latest = current.get(item.digest)!;
+      const outcome: Awaited<ReturnType<typeof uploadOne>> = photo
+        ? await uploadOne(photo, item.boardIndex!, endpoint, fetchFn)
+        : { refused: 'the photo is no longer on this device' };
+      if (typeof outcome === 'object' && 'stop' in outcome) {
+        report.stopped = outcome.stop;
+        report.pending = waiting.length - n;
+        return report;
+      }
+      const next: QueuedItem =
+        outcome === 'uploaded'
+          ? { ...latest, uploaded: [...(latest.uploaded ?? []), digest] }
+          : { ...latest, photoRefused: { ...latest.photoRefused, [digest]: outcome.refused } };
+      await store.update(next);
+      current = current.set(item.digest, next);
+      if (outcome === 'uploaded') report.uploaded++;
       else report.refused++;
     }
     return report;
