@@ -563,7 +563,10 @@ impl<'a> BallotBox<'a> {
                 }
             } else {
                 pending.insert(ballot.hash.0, fresh.len());
-                fresh.push((i, self.credential_position(&ballot.entry.ballot.credential)?));
+                fresh.push((
+                    i,
+                    self.credential_position(&ballot.entry.ballot.credential)?,
+                ));
             }
             answers.push(None);
         }
@@ -626,7 +629,10 @@ impl<'a> BallotBox<'a> {
                                 "an accepted ballot is missing from the batch".into(),
                             )
                         })?;
-                        Ok(Accepted { new: false, ..first })
+                        Ok(Accepted {
+                            new: false,
+                            ..first
+                        })
                     }
                 },
             })
@@ -1058,6 +1064,67 @@ mod tests {
             .map(|x| x.to_string())
             .unwrap_or_default();
         assert!(err.contains("fairtally authority accept"), "{err}");
+        Ok(())
+    }
+
+    #[test]
+    fn an_append_whose_answer_was_lost_keeps_the_record_in_board_order() -> Result<()> {
+        let e = open_election()?;
+        let (a, b, c, d) = (
+            e.ballot(0, Intent::Cast)?,
+            e.ballot(1, Intent::Cast)?,
+            e.ballot(2, Intent::Challenge)?,
+            e.ballot(0, Intent::Cast)?,
+        );
+        let mut ballot_box = e.open_box()?;
+        assert_eq!(ballot_box.accept(&a)?.position, 0);
+        // The board commits b and c, then reports an error (a database whose answer was lost).
+        fairtally_board::board::fault::lose_append_answers(1);
+        let lost = ballot_box.accept_all(&[b.clone(), c.clone()]);
+        assert!(lost.is_err(), "the injected fault was not reported");
+        // Another ballot comes first: the box catches up with the board, so d follows b and c.
+        let later = ballot_box.accept(&d)?;
+        assert!(later.new);
+        assert_eq!(later.position, 3);
+        // The retry of b and c gets their places, and adds nothing.
+        let retried = ballot_box.accept_all(&[b, c])?;
+        assert!(retried.iter().all(|r| !r.new), "{retried:?}");
+        assert_eq!(
+            retried.iter().map(|r| r.position).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
+        assert!(retried.iter().all(|r| r.board_index < later.board_index));
+        drop(ballot_box);
+
+        // ballots.jsonl holds exactly the board's ballot entries, in board order ...
+        let board = Board::open(&e.board)?;
+        let kind = board_entry(record_entries::Entry {
+            kind: ItemKind::Ballot,
+            bytes: b"{}".to_vec(),
+        })?
+        .kind()
+        .clone();
+        let mut on_board = Vec::new();
+        for data in board.leaf_data(0, board.size()?)? {
+            let entry = Entry::from_leaf_data(&data, "a board entry")?;
+            if *entry.kind() == kind {
+                on_board.extend_from_slice(entry.body());
+                on_board.push(b'\n');
+            }
+        }
+        drop(board);
+        assert_eq!(e.ballots_file(), on_board);
+        // ... which verify, and close counts b and d (a is superseded, c challenged).
+        let setup = authority::load_setup(&e.record)?;
+        let summary = crate::verifier::verify_ballots(
+            &e.record.join(files::BALLOTS),
+            &setup.voting_context(),
+            &setup.credentials,
+            &Silent,
+        )?;
+        assert!(summary.failures.is_empty(), "{:?}", summary.failures);
+        assert_eq!((summary.ballots, summary.superseded), (4, 1));
+        assert_eq!(e.open_box()?.close(&Silent)?.ballots, 2);
         Ok(())
     }
 

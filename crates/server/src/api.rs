@@ -181,7 +181,7 @@ pub async fn get_ballot(
         Ok((entry, proof))
     })
     .await
-    .map_err(|e| ApiError::internal(&e))?;
+    .map_err(|e| ApiError::from_failure(&e))?;
     Ok(Json(BallotTracking {
         confirmation_code: code.to_string(),
         status: status.name().to_owned(),
@@ -294,7 +294,7 @@ pub async fn post_observation(
     let board = app.board.clone();
     let appended = blocking(move || Ok(lock(&board).append_batch(&entries)?))
         .await
-        .map_err(|e| ApiError::internal(&e))?;
+        .map_err(|e| ApiError::from_failure(&e))?;
     let new = appended.iter().filter(|a| a.new).count();
     app.metrics.observations_accepted.inc_by(new as u64);
     let indexes: Vec<u64> = appended.iter().map(|a| a.index).collect();

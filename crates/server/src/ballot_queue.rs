@@ -277,9 +277,8 @@ impl Owner {
                     ApiError::unprocessable(error.to_string())
                 }
                 // PostgreSQL restarting or out of reach: the client sends the ballot again.
-                ElectionError::Board(board) if board.is_unavailable() => {
-                    tracing::warn!("board database unavailable: {board}");
-                    ApiError::unavailable("the board's database is unavailable; retry", 1)
+                ElectionError::Board(board) => {
+                    ApiError::board_unavailable(board).unwrap_or_else(|| ApiError::internal(error))
                 }
                 other => ApiError::internal(other),
             }
