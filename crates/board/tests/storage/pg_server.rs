@@ -128,6 +128,7 @@ impl Cluster {
     }
 
     /// Stops the server (every session ends cleanly) until [`Cluster::start_again`].
+    #[allow(dead_code)] // the outage test of crates/cli/tests/postgres_restart.rs
     pub fn stop(&self) -> TestResult {
         run(as_server_user(&self.bin.join("pg_ctl"))
             .args(["stop", "-w", "-t", "30", "-m", "fast", "-D"])
