@@ -284,6 +284,13 @@ impl Board {
         let tx = self.store.store().write()?;
         let out = append_in(&tx, &leaves, dedup)?;
         tx.commit()?;
+        #[cfg(feature = "fault-injection")]
+        if fault::answer_lost() {
+            return Err(BoardError::Io {
+                path: self.dir.clone(),
+                source: std::io::Error::other("injected fault: the commit's answer was lost"),
+            });
+        }
         Ok(out)
     }
 
@@ -709,5 +716,31 @@ mod tests {
     fn opening_a_missing_board_says_so() {
         let err = Board::open(Path::new("/nonexistent/board"));
         assert!(err.is_err_and(|e| e.to_string().contains("fairtally board init")));
+    }
+}
+
+/// Fault injection for tests of what builds on the board (cargo feature `fault-injection`,
+/// never in a release build of the tools).
+#[cfg(feature = "fault-injection")]
+pub mod fault {
+    use std::cell::Cell;
+
+    thread_local! {
+        static LOST_ANSWERS: Cell<u32> = const { Cell::new(0) };
+    }
+
+    /// The next `count` appends on this thread commit, then report an error, as a database
+    /// whose answer was lost after it committed does.
+    pub fn lose_append_answers(count: u32) {
+        LOST_ANSWERS.set(count);
+    }
+
+    /// Whether this append's answer is to be lost (counting it).
+    pub(crate) fn answer_lost() -> bool {
+        LOST_ANSWERS.with(|left| {
+            let n = left.get();
+            left.set(n.saturating_sub(1));
+            n > 0
+        })
     }
 }

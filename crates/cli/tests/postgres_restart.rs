@@ -142,3 +142,48 @@ fn a_postgres_restart_under_load_loses_no_acknowledged_ballot() -> TestResult {
     assert!(election.finish()?, "the finished record does not verify");
     Ok(())
 }
+
+#[test]
+fn while_postgres_is_down_reads_answer_503_with_retry_after() -> TestResult {
+    let cluster = pg_server::Cluster::start()?;
+    let schema = pg_server::TestSchema::in_server(&cluster.url)?;
+    let election = OpenElection::new(3)?;
+    let ballot = election.ballot(0, Intent::Cast)?;
+    let server = ServeProcess::start(&election.dir, &["--database", &schema.url])?;
+    let http = client();
+    let (status, answer) = post_ballot(&http, &server.url, &ballot)?;
+    assert_eq!(status, 201, "{answer}");
+    let code = answer["confirmation_code"].as_str().ok_or("no code")?;
+    let status_url = format!("{}/api/v1/ballots/{code}", server.url);
+    assert_eq!(http.get(&status_url).send()?.status().as_u16(), 200);
+
+    cluster.stop()?;
+    let response = http.get(&status_url).send()?;
+    assert_eq!(response.status().as_u16(), 503, "a ballot's status");
+    assert!(
+        response.headers().contains_key("retry-after"),
+        "503 without Retry-After"
+    );
+    let answer: serde_json::Value = response.json()?;
+    assert!(
+        answer["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("database is unavailable")),
+        "{answer}"
+    );
+    let (status, _) = post_ballot(&http, &server.url, &election.ballot(1, Intent::Cast)?)?;
+    assert_eq!(status, 503, "a ballot while the database is down");
+
+    cluster.start_again()?;
+    // The server connects again on its next use.
+    let started = Instant::now();
+    let status = loop {
+        let status = http.get(&status_url).send()?.status().as_u16();
+        if status != 503 || started.elapsed() > Duration::from_secs(20) {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(status, 200, "the status once the database is back");
+    Ok(())
+}

@@ -39,7 +39,7 @@ use crate::progress::Progress;
 use crate::record::{ItemKind, JsonLinesReader, canonical_json, files, read_json, write_json};
 use crate::record_entries::{self, for_each_entry};
 use crate::tally::{Accumulator, EncryptedTally, RevoteRule};
-use crate::verifier::check_ballot_lines;
+use crate::verifier::{CanonicalBallot, check_canonical_ballots};
 
 /// The ballot box's index, inside the authority's board directory (not part of the record).
 pub const INDEX_FILE: &str = "ballot-box.sqlite";
@@ -517,28 +517,34 @@ impl<'a> BallotBox<'a> {
         })
     }
 
-    /// Accepts ballots in order: each is checked in full (in parallel), then all new ones are
-    /// appended to the board, indexed and appended to `ballots.jsonl`. A ballot already in the
-    /// box is answered with its position and not added again. If any ballot is invalid, or a
-    /// different ballot line with the same confirmation code is in the box, none is added.
+    /// Accepts ballots in order: see [`BallotBox::accept_canonical`], which this calls after
+    /// encoding each entry.
     pub fn accept_all(&mut self, entries: &[BallotEntry]) -> Result<Vec<Accepted>> {
+        let ballots: Vec<CanonicalBallot> = entries
+            .par_iter()
+            .map(|entry| CanonicalBallot::new(entry.clone()))
+            .collect::<Result<_>>()?;
+        self.accept_canonical(&ballots)
+    }
+
+    /// Accepts ballots in order: each is checked in full (in parallel, from the parsed entry:
+    /// its canonical line is what goes on the board), then all new ones are appended to the
+    /// board, indexed and appended to `ballots.jsonl`. A ballot already in the box is answered
+    /// with its position and not added again. If any ballot is invalid, or a different ballot
+    /// line with the same confirmation code is in the box, none is added.
+    pub fn accept_canonical(&mut self, ballots: &[CanonicalBallot]) -> Result<Vec<Accepted>> {
         if authority::voting_closed(&self.record) {
             return Err(ElectionError::Record("voting is closed".into()));
         }
         self.resync()?;
-        let lines: Vec<Vec<u8>> = entries
-            .par_iter()
-            .map(canonical_json)
-            .collect::<Result<_>>()?;
-        let mut answers: Vec<Option<Accepted>> = Vec::with_capacity(entries.len());
+        let mut answers: Vec<Option<Accepted>> = Vec::with_capacity(ballots.len());
         // Ballots of this call not yet in the box: hash → index in `fresh`.
         let mut pending: HashMap<[u8; 32], usize> = HashMap::new();
         let mut fresh: Vec<(usize, Option<u32>)> = Vec::new();
-        for (i, (entry, line)) in entries.iter().zip(&lines).enumerate() {
-            let hash = entry.ballot.hash();
-            let code = ConfirmationCode::from_hash(&hash);
-            if let Some(row) = self.row(&hash.0)? {
-                if self.board.entry(row.board_index)?.body() != line.as_slice() {
+        for (i, ballot) in ballots.iter().enumerate() {
+            let code = ballot.code();
+            if let Some(row) = self.row(&ballot.hash.0)? {
+                if self.board.entry(row.board_index)?.body() != ballot.line.as_slice() {
                     return Err(already_other(code, row.intent));
                 }
                 answers.push(Some(Accepted {
@@ -550,13 +556,16 @@ impl<'a> BallotBox<'a> {
                 }));
                 continue;
             }
-            if let Some(&j) = pending.get(&hash.0) {
-                if lines[fresh[j].0] != *line {
-                    return Err(already_other(code, entries[fresh[j].0].intent));
+            if let Some(&j) = pending.get(&ballot.hash.0) {
+                if ballots[fresh[j].0].line != ballot.line {
+                    return Err(already_other(code, ballots[fresh[j].0].entry.intent));
                 }
             } else {
-                pending.insert(hash.0, fresh.len());
-                fresh.push((i, self.credential_position(&entry.ballot.credential)?));
+                pending.insert(ballot.hash.0, fresh.len());
+                fresh.push((
+                    i,
+                    self.credential_position(&ballot.entry.ballot.credential)?,
+                ));
             }
             answers.push(None);
         }
@@ -566,70 +575,82 @@ impl<'a> BallotBox<'a> {
         let mut listed: Vec<CredentialKey> = fresh
             .iter()
             .filter(|(_, position)| position.is_some())
-            .map(|&(i, _)| entries[i].ballot.credential)
+            .map(|&(i, _)| ballots[i].entry.ballot.credential)
             .collect();
         listed.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
         listed.dedup_by(|a, b| a.as_bytes() == b.as_bytes());
         let list = CredentialList::new(listed)?;
-        let to_check: Vec<&[u8]> = fresh.iter().map(|&(i, _)| lines[i].as_slice()).collect();
-        let failures = check_ballot_lines(&self.context, &list, &to_check)?;
-        if let Some((entry, f)) = fresh
+        let to_check: Vec<&CanonicalBallot> = fresh.iter().map(|&(i, _)| &ballots[i]).collect();
+        let failures = check_canonical_ballots(&self.context, &list, &to_check)?;
+        if let Some((ballot, f)) = to_check
             .iter()
             .zip(&failures)
-            .find_map(|(&(i, _), f)| f.first().map(|f| (&entries[i], f)))
+            .find_map(|(ballot, f)| f.first().map(|f| (ballot, f)))
         {
             return Err(ElectionError::Ballot {
-                code: entry.ballot.code().to_string(),
+                code: ballot.code().to_string(),
                 reason: format!("{}: {}", f.check, f.reason),
             });
         }
-        if !fresh.is_empty()
-            && let Err(e) = self.append(entries, &lines, &fresh)
-        {
-            self.unsure = true;
-            return Err(e);
-        }
-        // Answers for the new ballots (and repeats within this call) come from the index.
-        let mut first_seen = vec![false; entries.len()];
-        for &(i, _) in &fresh {
-            first_seen[i] = true;
+        let appended = if fresh.is_empty() {
+            Vec::new()
+        } else {
+            match self.append(ballots, &fresh) {
+                Ok(appended) => appended,
+                Err(e) => {
+                    self.unsure = true;
+                    return Err(e);
+                }
+            }
+        };
+        // Answers for the new ballots come from the append, repeats within this call from
+        // their first copy.
+        let mut answers_fresh = vec![None; ballots.len()];
+        for (&(i, _), accepted) in fresh.iter().zip(appended) {
+            answers_fresh[i] = Some(accepted);
         }
         answers
             .into_iter()
-            .zip(entries)
-            .zip(first_seen)
-            .map(|((answer, entry), new)| match answer {
+            .zip(ballots)
+            .enumerate()
+            .map(|(i, (answer, ballot))| match answer {
                 Some(a) => Ok(a),
-                None => {
-                    let hash = entry.ballot.hash();
-                    let row = self.row(&hash.0)?.ok_or_else(|| {
-                        ElectionError::Record("an accepted ballot is missing from the index".into())
-                    })?;
-                    Ok(Accepted {
-                        code: ConfirmationCode::from_hash(&hash),
-                        intent: row.intent,
-                        position: row.position,
-                        board_index: row.board_index,
-                        new,
-                    })
-                }
+                None => match answers_fresh[i].clone() {
+                    Some(a) => Ok(a),
+                    None => {
+                        let j = pending.get(&ballot.hash.0).copied().ok_or_else(|| {
+                            ElectionError::Record(
+                                "an accepted ballot is missing from the batch".into(),
+                            )
+                        })?;
+                        let first = answers_fresh[fresh[j].0].clone().ok_or_else(|| {
+                            ElectionError::Record(
+                                "an accepted ballot is missing from the batch".into(),
+                            )
+                        })?;
+                        Ok(Accepted {
+                            new: false,
+                            ..first
+                        })
+                    }
+                },
             })
             .collect()
     }
 
-    /// Board, index, file: in that order, so that a crash is repaired from the board.
+    /// Board, index, file: in that order, so that a crash is repaired from the board. Returns
+    /// what accepting each of `fresh` did, in order.
     fn append(
         &mut self,
-        entries: &[BallotEntry],
-        lines: &[Vec<u8>],
+        ballots: &[CanonicalBallot],
         fresh: &[(usize, Option<u32>)],
-    ) -> Result<()> {
+    ) -> Result<Vec<Accepted>> {
         let board_entries: Vec<Entry> = fresh
             .iter()
             .map(|&(i, _)| {
                 board_entry(record_entries::Entry {
                     kind: ItemKind::Ballot,
-                    bytes: lines[i].clone(),
+                    bytes: ballots[i].line.clone(),
                 })
             })
             .collect::<Result<_>>()?;
@@ -638,22 +659,35 @@ impl<'a> BallotBox<'a> {
             .iter()
             .zip(&appended)
             .map(|(&(i, position), appended)| NewRow {
-                hash: entries[i].ballot.hash().0,
+                hash: ballots[i].hash.0,
                 // Checked above: an unlisted credential fails check_ballot.
                 credential: position.unwrap_or(u32::MAX),
-                intent: entries[i].intent,
+                intent: ballots[i].entry.intent,
                 board_index: appended.index,
-                len: lines[i].len() as u64 + 1,
+                len: ballots[i].line.len() as u64 + 1,
             })
             .collect();
         let synced = appended.iter().map(|a| a.index + 1).max().unwrap_or(0);
+        let first_position = self.count;
         self.insert_rows(&rows, synced)?;
         let known = fresh
             .iter()
             .zip(&appended)
-            .map(|(&(i, _), appended)| (appended.index, lines[i].as_slice()))
+            .map(|(&(i, _), appended)| (appended.index, ballots[i].line.as_slice()))
             .collect();
-        self.repair_file(&known)
+        self.repair_file(&known)?;
+        Ok(fresh
+            .iter()
+            .zip(&appended)
+            .zip(first_position..)
+            .map(|((&(i, _), appended), position)| Accepted {
+                code: ballots[i].code(),
+                intent: ballots[i].entry.intent,
+                position,
+                board_index: appended.index,
+                new: true,
+            })
+            .collect())
     }
 
     /// Signs a checkpoint of the board as it is now and publishes the board's static files
@@ -1026,6 +1060,67 @@ mod tests {
             .map(|x| x.to_string())
             .unwrap_or_default();
         assert!(err.contains("fairtally authority accept"), "{err}");
+        Ok(())
+    }
+
+    #[test]
+    fn an_append_whose_answer_was_lost_keeps_the_record_in_board_order() -> Result<()> {
+        let e = open_election()?;
+        let (a, b, c, d) = (
+            e.ballot(0, Intent::Cast)?,
+            e.ballot(1, Intent::Cast)?,
+            e.ballot(2, Intent::Challenge)?,
+            e.ballot(0, Intent::Cast)?,
+        );
+        let mut ballot_box = e.open_box()?;
+        assert_eq!(ballot_box.accept(&a)?.position, 0);
+        // The board commits b and c, then reports an error (a database whose answer was lost).
+        fairtally_board::board::fault::lose_append_answers(1);
+        let lost = ballot_box.accept_all(&[b.clone(), c.clone()]);
+        assert!(lost.is_err(), "the injected fault was not reported");
+        // Another ballot comes first: the box catches up with the board, so d follows b and c.
+        let later = ballot_box.accept(&d)?;
+        assert!(later.new);
+        assert_eq!(later.position, 3);
+        // The retry of b and c gets their places, and adds nothing.
+        let retried = ballot_box.accept_all(&[b, c])?;
+        assert!(retried.iter().all(|r| !r.new), "{retried:?}");
+        assert_eq!(
+            retried.iter().map(|r| r.position).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
+        assert!(retried.iter().all(|r| r.board_index < later.board_index));
+        drop(ballot_box);
+
+        // ballots.jsonl holds exactly the board's ballot entries, in board order ...
+        let board = Board::open(&e.board)?;
+        let kind = board_entry(record_entries::Entry {
+            kind: ItemKind::Ballot,
+            bytes: b"{}".to_vec(),
+        })?
+        .kind()
+        .clone();
+        let mut on_board = Vec::new();
+        for data in board.leaf_data(0, board.size()?)? {
+            let entry = Entry::from_leaf_data(&data, "a board entry")?;
+            if *entry.kind() == kind {
+                on_board.extend_from_slice(entry.body());
+                on_board.push(b'\n');
+            }
+        }
+        drop(board);
+        assert_eq!(e.ballots_file(), on_board);
+        // ... which verify, and close counts b and d (a is superseded, c challenged).
+        let setup = authority::load_setup(&e.record)?;
+        let summary = crate::verifier::verify_ballots(
+            &e.record.join(files::BALLOTS),
+            &setup.voting_context(),
+            &setup.credentials,
+            &Silent,
+        )?;
+        assert!(summary.failures.is_empty(), "{:?}", summary.failures);
+        assert_eq!((summary.ballots, summary.superseded), (4, 1));
+        assert_eq!(e.open_box()?.close(&Silent)?.ballots, 2);
         Ok(())
     }
 

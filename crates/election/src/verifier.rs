@@ -36,7 +36,9 @@ use crate::record::{
 };
 use crate::tally::{self, DecryptionShare, ElectionResult, EncryptedTally};
 
-pub use ballots::{BallotSummary, check_ballot, check_ballot_lines, verify_ballots};
+pub use ballots::{
+    BallotSummary, CanonicalBallot, check_ballot, check_canonical_ballots, verify_ballots,
+};
 
 /// What the person verifying obtained out of band, to tie the record to the real election.
 /// Without either, a record can only be found self-consistent: anyone can invent a whole

@@ -17,6 +17,7 @@ use fairtally_board::entry::Entry;
 use fairtally_board::outbox::parse_submissions;
 use fairtally_election::ballot::{BallotEntry, Intent};
 use fairtally_election::confirmation_code::ConfirmationCode;
+use fairtally_election::verifier::CanonicalBallot;
 use fairtally_observe::signed::ObservationItem;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -124,9 +125,13 @@ pub async fn post_ballot(
             CLOSED_RETRY_SECONDS,
         ));
     }
+    // Parsed (every point decoded and validated), encoded and hashed here, once, on the
+    // request's own thread: the ballot box checks and stores what this made.
     let entry: BallotEntry = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad_request(format!("not a signed ballot: {e}")))?;
-    let accepted = app.queue.submit(entry).await?;
+    drop(bytes);
+    let ballot = CanonicalBallot::new(entry).map_err(|e| ApiError::internal(&e))?;
+    let accepted = app.queue.submit(ballot).await?;
     Ok((
         StatusCode::CREATED,
         Json(BallotReceipt {
@@ -176,7 +181,7 @@ pub async fn get_ballot(
         Ok((entry, proof))
     })
     .await
-    .map_err(|e| ApiError::internal(&e))?;
+    .map_err(|e| ApiError::from_failure(&e))?;
     Ok(Json(BallotTracking {
         confirmation_code: code.to_string(),
         status: status.name().to_owned(),
@@ -289,7 +294,7 @@ pub async fn post_observation(
     let board = app.board.clone();
     let appended = blocking(move || Ok(lock(&board).append_batch(&entries)?))
         .await
-        .map_err(|e| ApiError::internal(&e))?;
+        .map_err(|e| ApiError::from_failure(&e))?;
     let new = appended.iter().filter(|a| a.new).count();
     app.metrics.observations_accepted.inc_by(new as u64);
     let indexes: Vec<u64> = appended.iter().map(|a| a.index).collect();

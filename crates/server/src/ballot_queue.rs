@@ -19,8 +19,8 @@ use std::time::Instant;
 
 use fairtally_board::board::Board;
 use fairtally_election::ElectionError;
-use fairtally_election::ballot::BallotEntry;
 use fairtally_election::ballot_box::{Accepted, BallotBox};
+use fairtally_election::verifier::CanonicalBallot;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::ServeLimits;
@@ -38,7 +38,7 @@ const CLOSED_RETRY_SECONDS: u64 = 3600;
 type Reply = oneshot::Sender<Result<Accepted, ApiError>>;
 
 struct Submission {
-    entry: BallotEntry,
+    ballot: CanonicalBallot,
     reply: Reply,
 }
 
@@ -107,10 +107,10 @@ impl BallotQueue {
     ///
     /// # Errors
     /// `503` when the queue is full or the server is shutting down; the ballot's refusal.
-    pub async fn submit(&self, entry: BallotEntry) -> Result<Accepted, ApiError> {
+    pub async fn submit(&self, ballot: CanonicalBallot) -> Result<Accepted, ApiError> {
         let (reply, answer) = oneshot::channel();
         self.sender
-            .try_send(Submission { entry, reply })
+            .try_send(Submission { ballot, reply })
             .map_err(|e| match e {
                 mpsc::error::TrySendError::Full(_) => ApiError::unavailable(
                     "the ballot box is busy; retry shortly",
@@ -197,12 +197,12 @@ impl Owner {
 
     /// Accepts a batch, isolating invalid ballots (see the module documentation).
     fn accept_batch(&self, ballot_box: &mut BallotBox<'_>, batch: Vec<Submission>) {
-        let (mut entries, mut replies): (Vec<BallotEntry>, Vec<Reply>) =
-            batch.into_iter().map(|s| (s.entry, s.reply)).unzip();
+        let (mut entries, mut replies): (Vec<CanonicalBallot>, Vec<Reply>) =
+            batch.into_iter().map(|s| (s.ballot, s.reply)).unzip();
         let mut failures = 0;
         while !entries.is_empty() {
             let started = Instant::now();
-            let outcome = ballot_box.accept_all(&entries);
+            let outcome = ballot_box.accept_canonical(&entries);
             self.metrics.observe_batch(entries.len(), started.elapsed());
             let error = match outcome {
                 Ok(accepted) => {
@@ -213,9 +213,9 @@ impl Owner {
             };
             failures += 1;
             let culprit = match &error {
-                ElectionError::Ballot { code, .. } => entries
-                    .iter()
-                    .position(|e| e.ballot.code().to_string() == *code),
+                ElectionError::Ballot { code, .. } => {
+                    entries.iter().position(|e| e.code().to_string() == *code)
+                }
                 _ => None,
             };
             match culprit {
@@ -231,10 +231,10 @@ impl Owner {
                     // Not attributable to one ballot, or a second failure: one at a time.
                     for (entry, reply) in entries.into_iter().zip(replies) {
                         let started = Instant::now();
-                        let outcome = ballot_box.accept(&entry);
+                        let outcome = ballot_box.accept_canonical(std::slice::from_ref(&entry));
                         self.metrics.observe_batch(1, started.elapsed());
                         match outcome {
-                            Ok(accepted) => self.answer(&[entry], vec![reply], vec![accepted]),
+                            Ok(accepted) => self.answer(&[entry], vec![reply], accepted),
                             Err(error) => self.refuse(reply, &error),
                         }
                     }
@@ -244,13 +244,13 @@ impl Owner {
         }
     }
 
-    fn answer(&self, entries: &[BallotEntry], replies: Vec<Reply>, accepted: Vec<Accepted>) {
+    fn answer(&self, entries: &[CanonicalBallot], replies: Vec<Reply>, accepted: Vec<Accepted>) {
         for ((entry, reply), accepted) in entries.iter().zip(replies).zip(accepted) {
             // Also when not new: an accept that failed after the ballot was in the box (the
             // board's database lost mid-way) leaves it to the retry to tell (idempotent).
             self.status.accepted(
                 accepted.code,
-                *entry.ballot.credential.as_bytes(),
+                *entry.entry.ballot.credential.as_bytes(),
                 accepted.board_index,
                 accepted.position,
                 accepted.intent,
@@ -277,9 +277,8 @@ impl Owner {
                     ApiError::unprocessable(error.to_string())
                 }
                 // PostgreSQL restarting or out of reach: the client sends the ballot again.
-                ElectionError::Board(board) if board.is_unavailable() => {
-                    tracing::warn!("board database unavailable: {board}");
-                    ApiError::unavailable("the board's database is unavailable; retry", 1)
+                ElectionError::Board(board) => {
+                    ApiError::board_unavailable(board).unwrap_or_else(|| ApiError::internal(error))
                 }
                 other => ApiError::internal(other),
             }

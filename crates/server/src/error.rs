@@ -105,6 +105,36 @@ impl ApiError {
     }
 }
 
+/// Seconds a client is told to wait while the board's database is out of reach.
+pub const DATABASE_RETRY_SECONDS: u64 = 1;
+
+impl ApiError {
+    /// `503` with `Retry-After` when `board` failed because its database is out of reach
+    /// (PostgreSQL restarting, a lock held too long): the client retries.
+    pub fn board_unavailable(board: &fairtally_board::BoardError) -> Option<Self> {
+        board.is_unavailable().then(|| {
+            tracing::warn!("board database unavailable: {board}");
+            Self::unavailable(
+                "the board's database is unavailable; retry",
+                DATABASE_RETRY_SECONDS,
+            )
+        })
+    }
+
+    /// What a request whose board work failed gets: [`ApiError::board_unavailable`] while the
+    /// board's database is out of reach, `500` otherwise.
+    pub fn from_failure(error: &ServerError) -> Self {
+        let board = match error {
+            ServerError::Board(board) => Some(board),
+            ServerError::Election(fairtally_election::ElectionError::Board(board)) => Some(board),
+            _ => None,
+        };
+        board
+            .and_then(Self::board_unavailable)
+            .unwrap_or_else(|| Self::internal(error))
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (

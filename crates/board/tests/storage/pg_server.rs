@@ -77,6 +77,7 @@ fn rand_suffix() -> u32 {
 pub struct Cluster {
     bin: PathBuf,
     data: PathBuf,
+    options: String,
     _dir: tempfile::TempDir,
     pub url: String,
 }
@@ -102,22 +103,36 @@ impl Cluster {
         run(as_server_user(&bin.join("initdb"))
             .args(["--auth=trust", "--username=postgres", "--no-sync", "-D"])
             .arg(&data))?;
+        let options = format!(
+            "-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={}",
+            data.display()
+        );
         let cluster = Self {
             bin,
             data,
+            options,
             url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
             _dir: dir,
         };
-        let options = format!(
-            "-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={}",
-            cluster.data.display()
-        );
-        run(as_server_user(&cluster.bin.join("pg_ctl"))
-            .args(["start", "-w", "-t", "30", "-l"])
-            .arg(cluster.data.join("log"))
-            .args(["-o", &options, "-D"])
-            .arg(&cluster.data))?;
+        cluster.start_again()?;
         Ok(cluster)
+    }
+
+    /// Starts the stopped server again.
+    pub fn start_again(&self) -> TestResult {
+        run(as_server_user(&self.bin.join("pg_ctl"))
+            .args(["start", "-w", "-t", "30", "-l"])
+            .arg(self.data.join("log"))
+            .args(["-o", &self.options, "-D"])
+            .arg(&self.data))
+    }
+
+    /// Stops the server (every session ends cleanly) until [`Cluster::start_again`].
+    #[allow(dead_code)] // the outage test of crates/cli/tests/postgres_restart.rs
+    pub fn stop(&self) -> TestResult {
+        run(as_server_user(&self.bin.join("pg_ctl"))
+            .args(["stop", "-w", "-t", "30", "-m", "fast", "-D"])
+            .arg(&self.data))
     }
 
     /// Restarts the server: `fast` ends every session cleanly, `immediate` crashes the server

@@ -265,55 +265,91 @@ pub fn check_ballot(
     credentials: &CredentialList,
     entry: &BallotEntry,
 ) -> Result<Vec<Failure>> {
-    let line = canonical_json(entry)?;
-    let mut failures = check_ballot_lines(ctx, credentials, &[line.as_slice()])?;
+    let ballot = CanonicalBallot::new(entry.clone())?;
+    let mut failures = check_canonical_ballots(ctx, credentials, &[&ballot])?;
     Ok(failures.pop().unwrap_or_default())
 }
 
-/// [`check_ballot`] for many ballots at once, given as their canonical lines (as
-/// `ballots.jsonl` holds them, without the line end), checked as the verifier checks them: in
-/// parallel groups of up to [`GROUP`] (fewer when that leaves a core idle), each group's proofs
-/// in one batch (one multiscalar multiplication; a failing batch is checked ballot by ballot to
-/// name the culprit). Returns each ballot's failures, in order. A ballot box checks what
-/// arrives together this way, as fast as `fairtally verify`.
-pub fn check_ballot_lines(
+/// A ballot as a ballot box checks and stores it: the parsed entry, its canonical line (as
+/// `ballots.jsonl` holds it, without the line end: the board entry's body) and its hash, each
+/// made once. The line is the entry's own canonical encoding, so parsing it again gives back
+/// the same entry (what [`verify_ballots`] reads is what was checked).
+#[derive(Clone, Debug)]
+pub struct CanonicalBallot {
+    /// The signed ballot.
+    pub entry: BallotEntry,
+    /// Its canonical line.
+    pub line: Vec<u8>,
+    /// Its ballot hash (the confirmation code's source).
+    pub hash: Digest,
+}
+
+impl CanonicalBallot {
+    /// Encodes `entry` canonically and hashes its ballot.
+    ///
+    /// # Errors
+    /// [`ElectionError::Record`] when it cannot be encoded.
+    pub fn new(entry: BallotEntry) -> Result<Self> {
+        let line = canonical_json(&entry)?;
+        let hash = entry.ballot.hash();
+        Ok(CanonicalBallot { entry, line, hash })
+    }
+
+    /// The ballot's confirmation code.
+    pub fn code(&self) -> ConfirmationCode {
+        ConfirmationCode::from_hash(&self.hash)
+    }
+}
+
+/// [`check_ballot`] for many ballots at once, checked as the verifier checks them, from what
+/// was parsed already (no point is decoded a second time): in parallel groups of up to
+/// [`GROUP`] (fewer when that leaves a core idle), each group's proofs in one batch (one
+/// multiscalar multiplication; a failing batch is checked ballot by ballot to name the culprit).
+/// Returns each ballot's failures, in order. A ballot box checks what arrives together this
+/// way, as fast as `fairtally verify`.
+pub fn check_canonical_ballots(
     ctx: &VotingContext,
     credentials: &CredentialList,
-    lines: &[&[u8]],
+    ballots: &[&CanonicalBallot],
 ) -> Result<Vec<Vec<Failure>>> {
-    let raws: Vec<RawLine> = lines
+    let parsed: Vec<Parsed<'_>> = ballots
         .iter()
         .enumerate()
-        .map(|(i, line)| {
-            let mut text = String::from_utf8(line.to_vec())
-                .map_err(|e| ElectionError::Record(e.to_string()))?;
-            text.push('\n');
-            Ok(RawLine {
-                line: i as u64 + 1,
-                offset: 0,
-                text,
-            })
+        .map(|(i, b)| Parsed {
+            line: i as u64 + 1,
+            offset: 0,
+            text: &b.line,
+            entry: &b.entry,
+            hash: b.hash,
         })
-        .collect::<Result<_>>()?;
+        .collect();
     let options = ctx.manifest.option_count();
     // Few ballots are spread over every core rather than batched on one.
-    let group = lines
+    let group = ballots
         .len()
         .div_ceil(rayon::current_num_threads().max(1))
         .clamp(1, GROUP);
-    let groups: Vec<Vec<Vec<Failure>>> = raws
+    let groups: Vec<Vec<Vec<Failure>>> = parsed
         .par_chunks(group)
         .map(|group| {
-            let (outcomes, _) =
-                verify_group(Path::new("<ballot>"), ctx, credentials, group, options)?;
+            let (outcomes, _) = check_group(ctx, credentials, group, options)?;
             Ok(outcomes.into_iter().map(|o| o.failures).collect())
         })
         .collect::<Result<_>>()?;
     Ok(groups.into_iter().flatten().collect())
 }
 
-/// Verify a group of lines: parse, structure, eligibility, signatures (one batch), proofs (one
-/// batch), openings; sum the valid cast ballots.
+/// One line of a group, parsed.
+struct Parsed<'a> {
+    line: u64,
+    offset: u64,
+    /// The line without its end.
+    text: &'a [u8],
+    entry: &'a BallotEntry,
+    hash: Digest,
+}
+
+/// Verify a group of lines: parse, then [`check_group`].
 fn verify_group(
     path: &Path,
     ctx: &VotingContext,
@@ -321,22 +357,47 @@ fn verify_group(
     group: &[RawLine],
     options: usize,
 ) -> Result<(Vec<Outcome>, Accumulator)> {
-    let mut entries = Vec::with_capacity(group.len());
+    let entries: Vec<BallotEntry> = group
+        .iter()
+        .map(|raw| parse_line(path, raw.line, &raw.text))
+        .collect::<Result<_>>()?;
+    let parsed: Vec<Parsed<'_>> = group
+        .iter()
+        .zip(&entries)
+        .map(|(raw, entry)| Parsed {
+            line: raw.line,
+            offset: raw.offset,
+            text: raw.text.strip_suffix('\n').unwrap_or(&raw.text).as_bytes(),
+            entry,
+            hash: entry.ballot.hash(),
+        })
+        .collect();
+    check_group(ctx, credentials, &parsed, options)
+}
+
+/// Check a group of parsed lines: structure, eligibility, signatures, proofs (one batch),
+/// openings; sum the valid cast ballots.
+fn check_group(
+    ctx: &VotingContext,
+    credentials: &CredentialList,
+    group: &[Parsed<'_>],
+    options: usize,
+) -> Result<(Vec<Outcome>, Accumulator)> {
+    let entries: Vec<&BallotEntry> = group.iter().map(|p| p.entry).collect();
     let mut outcomes = Vec::with_capacity(group.len());
-    for raw in group {
-        let entry: BallotEntry = parse_line(path, raw.line, &raw.text)?;
-        let hash = entry.ballot.hash();
+    for parsed in group {
+        let entry = parsed.entry;
+        let hash = parsed.hash;
         let code = ConfirmationCode::from_hash(&hash);
-        let item = format!("ballot {code} (line {})", raw.line);
-        let line = raw.text.strip_suffix('\n').unwrap_or(&raw.text);
+        let item = format!("ballot {code} (line {})", parsed.line);
         let leaf = board_entry(Entry {
             kind: ItemKind::Ballot,
-            bytes: line.as_bytes().to_vec(),
+            bytes: parsed.text.to_vec(),
         })?
         .leaf_hash();
         let mut outcome = Outcome {
-            line: raw.line,
-            offset: raw.offset,
+            line: parsed.line,
+            offset: parsed.offset,
             hash,
             leaf,
             code,
@@ -368,7 +429,6 @@ fn verify_group(
             ));
             outcome.valid = false;
         }
-        entries.push(entry);
         outcomes.push(outcome);
     }
 
@@ -396,7 +456,7 @@ fn verify_group(
     Ok((outcomes, partial))
 }
 
-fn check_signatures(entries: &[BallotEntry], outcomes: &mut [Outcome]) {
+fn check_signatures(entries: &[&BallotEntry], outcomes: &mut [Outcome]) {
     for (entry, outcome) in entries.iter().zip(outcomes.iter_mut()) {
         // Strict verification of each signature (not a cofactored batch), so that every
         // verifier following docs/PROTOCOL.md accepts exactly the same signatures.
@@ -415,7 +475,7 @@ fn check_signatures(entries: &[BallotEntry], outcomes: &mut [Outcome]) {
     }
 }
 
-fn check_proofs(ctx: &VotingContext, entries: &[BallotEntry], outcomes: &mut [Outcome]) {
+fn check_proofs(ctx: &VotingContext, entries: &[&BallotEntry], outcomes: &mut [Outcome]) {
     let structured = |o: &Outcome| !o.failures.iter().any(|f| f.check == Check::BallotStructure);
     let mut batch = BatchVerifier::new();
     let mut queued_ok = true;
