@@ -115,6 +115,9 @@ pub struct Guardian<E> {
 const EGK_LAYOUT_NAME: &str = "electionguard-kotlin-multiplatform";
 const EC_LAYOUT_NAME: &str = "egk-ec, in its 2.1 layout";
 
+/// A contest's selections of the encrypted tally: (selection id, ciphertext).
+pub type SelectionCiphertexts<E> = Vec<(String, Ciphertext<E>)>;
+
 /// A whole 2.0 record.
 pub struct Record<E> {
     /// The protocol version: `config_version`, or egk-ec's `protocolVersion`.
@@ -150,7 +153,7 @@ pub struct Record<E> {
     /// Every submitted ballot.
     pub ballots: Vec<Ballot<E>>,
     /// The encrypted tally: (contest id, [(selection id, ciphertext)]), and the ballots it says it counts.
-    pub encrypted_tally: Vec<(String, Vec<(String, Ciphertext<E>)>)>,
+    pub encrypted_tally: Vec<(String, SelectionCiphertexts<E>)>,
     #[allow(missing_docs)]
     pub cast_ballot_ids: Vec<String>,
     /// The decrypted tally.
