@@ -290,6 +290,37 @@ fn the_egk_ec_integer_record_verifies_and_a_changed_code_is_rejected() {
         "V5: every selection of the 42 ballots"
     );
     assert_eq!(report.result(), egk_tally(&record));
+    assert!(
+        report.steps[13].passed > 0,
+        "V14: the challenged ballots' contest data"
+    );
+
+    // A challenged ballot's contest data decryption with a changed proof fails V14 (the copy
+    // keeps that ballot alone, so it verifies fast).
+    let mut copy = Files::read(&record).unwrap();
+    let challenged = copy.json_under("challenged_ballots")[0].to_string();
+    let mut d = copy.json(&challenged).unwrap();
+    let id = d["id"].as_str().unwrap().to_string();
+    for other in (1..=42).map(|n| format!("id-{n}")).filter(|n| *n != id) {
+        copy.remove(&format!(
+            "encrypted_ballots/runWorkflowDevice/eballot-{other}.json"
+        ));
+    }
+    let data = &mut d["contests"][0]["decrypted_contest_data"];
+    let other = data["proof"]["challenge"].clone();
+    data["proof"]["response"] = other;
+    let contest = d["contests"][0]["contest_id"].as_str().unwrap().to_string();
+    copy.insert(&challenged, serde_json::to_vec(&d).unwrap());
+    let report = verify_files(&copy, None, Options::default()).unwrap();
+    let v14: Vec<&str> = report.steps[13]
+        .failures
+        .iter()
+        .map(|f| f.item.as_str())
+        .collect();
+    assert_eq!(
+        v14,
+        [format!("challenged ballot {id} contest {contest} data")]
+    );
 
     // The modified copy keeps ballot id-7 alone (V7 concerns it only), so it verifies fast.
     let file = "encrypted_ballots/runWorkflowDevice/eballot-id-7.json";
@@ -324,7 +355,7 @@ fn failed_steps(report: &fairtally_electionguard::Report) -> Vec<&str> {
 
 /// The steps whose NIZK proofs egk-ec's P-256 record does not satisfy (docs/ELECTIONGUARD.md,
 /// "egk-ec's P-256 proofs"): every other step passes.
-const P256_PROOF_STEPS: [&str; 5] = ["V2", "V5", "V6", "V9", "V12"];
+const P256_PROOF_STEPS: [&str; 6] = ["V2", "V5", "V6", "V9", "V12", "V14"];
 
 /// egk-ec's P-256 record: the constants, H_P, H_B, H_E, K = ∏ K_i, the contest hashes and
 /// confirmation codes, the aggregation and T = K^t for every decrypted value verify on the
@@ -342,7 +373,7 @@ fn the_egk_ec_p256_record_verifies_but_its_proofs() {
     assert_eq!(failed_steps(&report), P256_PROOF_STEPS);
     // Every proof fails alike; V2's other items (n guardians with k coefficients each) pass.
     assert_eq!((report.steps[1].passed, report.steps[1].failed), (4, 9));
-    for i in [4, 5, 8, 11] {
+    for i in [4, 5, 8, 11, 13] {
         assert_eq!(report.steps[i].passed, 0, "{}", report.steps[i].id);
     }
     assert_eq!((report.cast_ballots, report.spoiled_ballots), (33, 9));

@@ -37,6 +37,8 @@ pub struct Contest<E> {
     pub selections: Vec<Selection<E>>,
     /// Its proof of 0..L for the sum.
     pub proof: RangeProof,
+    /// Its encrypted contest data, if written.
+    pub contest_data: Option<ContestData<E>>,
 }
 
 /// One encrypted ballot.
@@ -73,10 +75,38 @@ pub struct DecryptedSelection<E> {
     pub response: BigUint,
 }
 
+/// A contest's encrypted contest data (C0, C1, C2): the hashed ElGamal encryption of its
+/// overvotes and write-ins (§3.3.3).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ContestData<E> {
+    /// C0 = g^ξ.
+    pub c0: E,
+    /// C1: the data, encrypted.
+    pub c1: Vec<u8>,
+    /// C2: the MAC.
+    pub c2: Vec<u8>,
+}
+
+/// A challenged ballot's decrypted contest data, with its proof (V14).
+pub struct DecryptedContestData<E> {
+    /// contest_id.
+    pub contest: String,
+    /// The contest data it decrypts.
+    pub encrypted: ContestData<E>,
+    /// β = C0^s, the decryption factor.
+    pub beta: E,
+    /// (c, v).
+    pub challenge: BigUint,
+    #[allow(missing_docs)]
+    pub response: BigUint,
+}
+
 /// A decryption: the tally or a challenged ballot.
 pub struct Decryption<E> {
     /// Its id.
     pub id: String,
+    /// The contests' decrypted contest data, where published.
+    pub contest_data: Vec<DecryptedContestData<E>>,
     /// contest_id and its selections.
     pub contests: Vec<(String, Vec<DecryptedSelection<E>>)>,
 }
@@ -303,6 +333,10 @@ fn ballot<E: Element>(node: &Node) -> Result<Ballot<E>> {
             contest_hash: c.get("contest_hash")?.int()?,
             selections,
             proof: range_proof(&c.get("proof")?)?,
+            contest_data: c
+                .opt("encrypted_contest_data")
+                .map(|n| contest_data(&n))
+                .transpose()?,
         });
     }
     let code_baux = node.get("code_baux")?.hex_bytes()?;
@@ -337,9 +371,28 @@ fn chain(node: &Node, file: &str) -> Result<Chain> {
     })
 }
 
+fn contest_data<E: Element>(node: &Node) -> Result<ContestData<E>> {
+    Ok(ContestData {
+        c0: E::read(&node.get("c0")?)?,
+        c1: node.get("c1")?.bytes()?,
+        c2: node.get("c2")?.bytes()?,
+    })
+}
+
 fn decryption<E: Element>(node: &Node) -> Result<Decryption<E>> {
     let mut contests = Vec::new();
+    let mut contest_data_list = Vec::new();
     for c in node.get("contests")?.array()? {
+        if let Some(d) = c.opt("decrypted_contest_data") {
+            let proof = d.get("proof")?;
+            contest_data_list.push(DecryptedContestData {
+                contest: c.get("contest_id")?.str()?.to_string(),
+                encrypted: contest_data(&d.get("encrypted_contest_data")?)?,
+                beta: E::read(&d.get("beta")?)?,
+                challenge: proof.get("challenge")?.int()?,
+                response: proof.get("response")?.int()?,
+            });
+        }
         let mut selections = Vec::new();
         for s in c.get("selections")?.array()? {
             let proof = s.get("proof")?;
@@ -356,6 +409,7 @@ fn decryption<E: Element>(node: &Node) -> Result<Decryption<E>> {
     }
     Ok(Decryption {
         id: node.get("id")?.str()?.to_string(),
+        contest_data: contest_data_list,
         contests,
     })
 }

@@ -209,8 +209,11 @@ fn verify_in<G: Group>(record: &Record<G::Element>, group: G, parameters: Parame
     steps.at(10).merge(v10);
     labels(&cx, steps.at(10));
     challenged(&cx, &mut steps);
-    if !r.challenged.is_empty() {
-        notes.push("V14: the contest data of challenged ballots is not decrypted or checked by this verifier".into());
+    if r.challenged.iter().all(|d| d.contest_data.is_empty()) {
+        notes.push(
+            "V14: no challenged ballot publishes decrypted contest data, so V14 has no items"
+                .into(),
+        );
     }
     notes.push(
         "V11: the record publishes no decrypted contest data for the tally, so V11 has no items"
@@ -823,6 +826,68 @@ fn challenged<G: Group>(cx: &Context<G>, steps: &mut Steps) {
         let (v12, v13) = decryption(cx, d, &messages, &name, Some(1));
         steps.at(12).merge(v12);
         steps.at(13).merge(v13);
+        contest_data(cx, ballot, d, steps.at(14));
+    }
+}
+
+/// V14: each decrypted contest data of a challenged ballot is the ballot's own (C0, C1, C2),
+/// and its proof holds: a = g^v · K^c, b = C0^v · β^c, c = H(H_E; 0x31, K, C0, C1, C2, a, b, β),
+/// with C1 hashed as egk does (its upper-case hexadecimal text, not its bytes:
+/// docs/ELECTIONGUARD.md).
+fn contest_data<G: Group>(
+    cx: &Context<G>,
+    ballot: &Ballot<G::Element>,
+    d: &Decryption<G::Element>,
+    tally: &mut Tally,
+) {
+    let g = &cx.group;
+    let r = cx.record;
+    let out: Vec<(String, Option<String>)> = d
+        .contest_data
+        .par_iter()
+        .map(|data| {
+            let name = format!("challenged ballot {} contest {} data", d.id, data.contest);
+            let own = ballot
+                .contests
+                .iter()
+                .find(|c| c.id == data.contest)
+                .and_then(|c| c.contest_data.as_ref());
+            let e = &data.encrypted;
+            let reason = if own != Some(e) {
+                Some("the contest data decrypted is not the ballot's".to_string())
+            } else if !g.is_scalar(&data.response)
+                || !g.is_element(&data.beta)
+                || !g.is_element(&e.c0)
+            {
+                Some("v is not in Z_q, or β or C0 is not in Z_p^r".into())
+            } else {
+                let a = g.mul(
+                    &g.g_pow(&data.response),
+                    &g.fixed_pow(&cx.key_table, &data.challenge),
+                );
+                let b = g.multi_pow(&[(&e.c0, &data.response), (&data.beta, &data.challenge)]);
+                let c1: String = e.c1.iter().map(|x| format!("{x:02X}")).collect();
+                let c = hash(
+                    &cx.he,
+                    &[
+                        Part::Tag(0x31),
+                        Part::Element(g.encode(&r.public_key)),
+                        Part::Element(g.encode(&e.c0)),
+                        Part::Bytes(c1.as_bytes()),
+                        Part::Bytes(&e.c2),
+                        Part::Element(g.encode(&a)),
+                        Part::Element(g.encode(&b)),
+                        Part::Element(g.encode(&data.beta)),
+                    ],
+                );
+                (g.reduce(&c) != data.challenge)
+                    .then(|| "c ≠ H(H_E; 0x31, K, C0, C1, C2, a, b, β)".into())
+            };
+            (name, reason)
+        })
+        .collect();
+    for (name, reason) in out {
+        tally.item(|| name, reason);
     }
 }
 
