@@ -5,10 +5,12 @@
 //! Set `EG_BENCH_SKIP_2=1` to leave out the two 2.0 records (egk 2.0 and egk-ec's integer
 //! record, about 15 s of CPU a run each), and `EG_BENCH_RECORD=PATH` to add a record of your
 //! own, such as one written by electionguard 1.4 (`tools/electionguard-1.4-record.sh`).
+//! egk-ec's P-256 record is measured against the cost of one P-256 scalar multiplication.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use fairtally_electionguard::curve::P256;
 use fairtally_electionguard::group::{Group, IntegerGroup};
 use fairtally_electionguard::{Files, Options, verify_files};
 use num_bigint::BigUint;
@@ -22,12 +24,13 @@ fn median(mut times: Vec<Duration>) -> Duration {
     times[times.len() / 2]
 }
 
-/// One exponentiation in the group (p, q): a q-bit exponent on an element that has no table.
-fn exponentiation_cost(group: &IntegerGroup) -> Duration {
-    let base = group.pow(&group.g, &(&group.q - 12345u32));
+/// One exponentiation in the group: a q-bit exponent on an element that has no table.
+fn exponentiation_cost<G: Group>(group: &G) -> Duration {
+    let q = group.order().clone();
+    let base = group.pow(group.generator(), &(&q - 12345u32));
     let times = (0..21u32)
         .map(|i| {
-            let exponent = &group.q - 1u32 - i;
+            let exponent = &q - 1u32 - i;
             let start = Instant::now();
             std::hint::black_box(group.pow(&base, &exponent));
             start.elapsed()
@@ -74,9 +77,12 @@ fn bench(name: &str, path: &Path, runs: usize) {
     let Some(report) = last else {
         return println!("{name}: the record could not be verified");
     };
-    let (p, q, r, g) = constants(&files);
-    let group = IntegerGroup::new(p, q, r, g);
-    let one = exponentiation_cost(&group);
+    let one = if report.format.contains("P-256") {
+        exponentiation_cost(&P256::new())
+    } else {
+        let (p, q, r, g) = constants(&files);
+        exponentiation_cost(&IntegerGroup::new(p, q, r, g))
+    };
     let floor = one * report.exponentiations as u32;
     let threads = rayon::current_num_threads() as u32;
     let ballots = report.cast_ballots + report.spoiled_ballots;
@@ -161,6 +167,11 @@ fn main() {
             1,
         );
     }
+    bench(
+        "egk-ec allAvailableEc (2.1 layout, P-256; its proofs do not verify)",
+        &d.join("egk-ec-2.1/allAvailableEc"),
+        3,
+    );
     if let Some(path) = std::env::var_os("EG_BENCH_RECORD") {
         bench("EG_BENCH_RECORD", Path::new(&path), 3);
     }

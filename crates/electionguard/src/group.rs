@@ -18,15 +18,24 @@ use num_bigint::BigUint;
 use num_traits::{One, Zero};
 
 /// What the verifier needs of a group of prime order `q`: ElectionGuard's 4096-bit integer
-/// group here; the elliptic-curve group of ElectionGuard 2.1 would be a second implementation.
+/// group ([`IntegerGroup`]) and the P-256 curve of egk-ec's 2.1 records
+/// ([`crate::curve::P256`]). Exponents (scalars) are integers in both; the verifier reduces
+/// them modulo `q` where the equations do.
 pub trait Group: Send + Sync {
     /// An element of the group.
     type Element: Clone + PartialEq + Send + Sync;
+    /// A precomputed table for a base that many exponentiations use (the election key).
+    type Table: Send + Sync;
 
     /// The prime order `q` of the group.
     fn order(&self) -> &BigUint;
+    /// The identity element.
+    fn one(&self) -> Self::Element;
+    /// The group's generator.
+    fn generator(&self) -> &Self::Element;
     /// Whether `x` is a valid element of the order-`q` group (for the integer group:
-    /// `0 < x < p` and `x^q = 1 mod p`).
+    /// `0 < x < p` and `x^q = 1 mod p`; for a curve: a point of the curve other than the
+    /// point at infinity).
     fn is_element(&self, x: &Self::Element) -> bool;
     /// `a · b`.
     fn mul(&self, a: &Self::Element, b: &Self::Element) -> Self::Element;
@@ -38,9 +47,25 @@ pub trait Group: Send + Sync {
     fn g_pow(&self, e: &BigUint) -> Self::Element;
     /// `∏ base_i^e_i` in one pass (simultaneous exponentiation).
     fn multi_pow(&self, terms: &[(&Self::Element, &BigUint)]) -> Self::Element;
+    /// A table for a base that many exponentiations will use (the election public key).
+    fn fixed_base(&self, base: &Self::Element) -> Self::Table;
+    /// `table.base^e`, counted like any other exponentiation.
+    fn fixed_pow(&self, table: &Self::Table, e: &BigUint) -> Self::Element;
+    /// The bytes of `x` that ElectionGuard 2.x hashes (§5.1: 512 big-endian bytes in the
+    /// 4096-bit group; egk-ec's 33-byte compressed point on P-256).
+    fn encode(&self, x: &Self::Element) -> Vec<u8>;
     /// How many exponentiations the specification's equations asked of this group so far: the
     /// work a verifier that computes each power on its own would do.
     fn exponentiations(&self) -> u64;
+
+    /// `a mod q`.
+    fn reduce(&self, a: &BigUint) -> BigUint {
+        a % self.order()
+    }
+    /// Whether `x` is in `Z_q`.
+    fn is_scalar(&self, x: &BigUint) -> bool {
+        x < self.order()
+    }
 }
 
 /// The multiplicative group of integers modulo a prime `p`, restricted to its subgroup of
@@ -72,27 +97,6 @@ impl IntegerGroup {
         }
     }
 
-    /// A table for a base that many exponentiations will use (the election public key).
-    pub fn fixed_base(&self, base: &BigUint) -> FixedBase {
-        FixedBase::new(base, &self.p, self.q.bits())
-    }
-
-    /// `table.base^e`, counted like any other exponentiation.
-    pub fn fixed_pow(&self, table: &FixedBase, e: &BigUint) -> BigUint {
-        self.count.fetch_add(1, Ordering::Relaxed);
-        table.pow(e, &self.p)
-    }
-
-    /// `a mod q`.
-    pub fn reduce(&self, a: &BigUint) -> BigUint {
-        a % &self.q
-    }
-
-    /// Whether `x` is in `Z_q`.
-    pub fn is_scalar(&self, x: &BigUint) -> bool {
-        x < &self.q
-    }
-
     fn tick(&self, n: usize) {
         self.count.fetch_add(n as u64, Ordering::Relaxed);
     }
@@ -100,9 +104,18 @@ impl IntegerGroup {
 
 impl Group for IntegerGroup {
     type Element = BigUint;
+    type Table = FixedBase;
 
     fn order(&self) -> &BigUint {
         &self.q
+    }
+
+    fn one(&self) -> BigUint {
+        BigUint::one()
+    }
+
+    fn generator(&self) -> &BigUint {
+        &self.g
     }
 
     fn is_element(&self, x: &BigUint) -> bool {
@@ -136,31 +149,55 @@ impl Group for IntegerGroup {
         straus(terms, &self.p)
     }
 
+    fn fixed_base(&self, base: &BigUint) -> FixedBase {
+        FixedBase::new(base, &self.p, self.q.bits())
+    }
+
+    fn fixed_pow(&self, table: &FixedBase, e: &BigUint) -> BigUint {
+        self.tick(1);
+        table.pow(e, &self.p)
+    }
+
+    fn encode(&self, x: &BigUint) -> Vec<u8> {
+        crate::v2::hash::fixed(x, 512)
+    }
+
     fn exponentiations(&self) -> u64 {
         self.count.load(Ordering::Relaxed)
     }
 }
 
-/// An ElGamal ciphertext (α, β), `pad` and `data` in ElectionGuard's words.
+/// An ElGamal ciphertext (α, β), `pad` and `data` in ElectionGuard's words, over a group
+/// whose elements are `E` (integers by default).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Ciphertext {
+pub struct Ciphertext<E = BigUint> {
     /// α = g^ξ.
-    pub pad: BigUint,
+    pub pad: E,
     /// β: the message under K^ξ (g^m · K^ξ in 1.x, K^(m+ξ) in 2.0).
-    pub data: BigUint,
+    pub data: E,
 }
 
 impl Ciphertext {
-    /// The encryption of zero with no randomness, (1, 1): the start of a product.
+    /// The encryption of zero with no randomness, (1, 1), in the integer group.
     pub fn one() -> Ciphertext {
         Ciphertext {
             pad: BigUint::one(),
             data: BigUint::one(),
         }
     }
+}
+
+impl<E: Clone> Ciphertext<E> {
+    /// The encryption of zero with no randomness, (1, 1): the start of a product.
+    pub fn unit<G: Group<Element = E>>(group: &G) -> Ciphertext<E> {
+        Ciphertext {
+            pad: group.one(),
+            data: group.one(),
+        }
+    }
 
     /// The component-wise product, which encrypts the sum of the two messages.
-    pub fn mul(&self, other: &Ciphertext, group: &IntegerGroup) -> Ciphertext {
+    pub fn mul<G: Group<Element = E>>(&self, other: &Ciphertext<E>, group: &G) -> Ciphertext<E> {
         Ciphertext {
             pad: group.mul(&self.pad, &other.pad),
             data: group.mul(&self.data, &other.data),

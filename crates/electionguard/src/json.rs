@@ -187,6 +187,22 @@ impl Node<'_> {
         Ok(BigUint::from_bytes_be(&bytes))
     }
 
+    /// A byte string in the file's encoding: base64 in a base64 file (at most 64 KiB), else
+    /// hexadecimal digits (see [`Node::hex_bytes`]). Leading zero bytes are kept.
+    pub fn bytes(&self) -> Result<Vec<u8>> {
+        use base64::Engine;
+        if !self.base64 {
+            return self.hex_bytes();
+        }
+        let text = self.str()?;
+        if text.len() > 1 << 17 {
+            return Err(self.error("is longer than 64 KiB"));
+        }
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(|_| self.error(format!("\"{}\" is not base64", shorten(text))))
+    }
+
     /// A byte string written as hexadecimal digits, in either layout (at most 64 KiB).
     pub fn hex_bytes(&self) -> Result<Vec<u8>> {
         let text = self.str()?;

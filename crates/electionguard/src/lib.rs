@@ -1,7 +1,8 @@
 //! Reading and verifying ElectionGuard election records as other implementations write them:
 //! electionguard-python 0.95 and 1.x records (the ElectionGuard 1.0 specification's
 //! verification steps V1–V12), the 1.91 sample (the 2.0 steps over 1.x files) and ElectionGuard 2.0 records as electionguard-kotlin-multiplatform
-//! writes them (the 2.0 specification's steps V1–V18).
+//! writes them (the 2.0 specification's steps V1–V18), the latter in the 4096-bit integer group
+//! or, for egk-ec's elliptic-curve records, on P-256 ([`curve`]).
 //!
 //! The verifier reads a record directory or `.zip` archive, detects its version, runs every
 //! step of that version's specification, counts the items that passed each step and names
@@ -11,6 +12,7 @@
 //! Verification handles public data only, so the arithmetic is variable-time (see [`group`]).
 
 pub mod constants;
+pub mod curve;
 pub mod error;
 pub mod group;
 pub mod json;
@@ -36,8 +38,11 @@ pub enum Version {
     One(v1::record::Layout),
     /// The 1.91 sample: 1.x files with the 2.0 equations (electionguard-core2).
     OneNinetyOne,
-    /// ElectionGuard 2.0, as electionguard-kotlin-multiplatform writes it.
+    /// ElectionGuard 2.0, as electionguard-kotlin-multiplatform writes it (or egk-ec's 2.1
+    /// layout in the integer group).
     Two,
+    /// egk-ec's 2.1 layout on P-256.
+    TwoP256,
 }
 
 impl Version {
@@ -49,14 +54,17 @@ impl Version {
             Version::Two => {
                 "ElectionGuard 2.0 (electionguard-kotlin-multiplatform, or egk-ec in its 2.1 layout)"
             }
+            Version::TwoP256 => "ElectionGuard 2.1 on P-256 (egk-ec)",
         }
     }
 }
 
 /// The version of the record in `files`, if it is an ElectionGuard record this crate reads.
 pub fn detect(files: &Files) -> Result<Option<Version>> {
-    if v2::record::detect(files)? {
-        return Ok(Some(Version::Two));
+    match v2::record::detect(files)? {
+        Some(v2::record::GroupKind::Integer) => return Ok(Some(Version::Two)),
+        Some(v2::record::GroupKind::P256) => return Ok(Some(Version::TwoP256)),
+        None => {}
     }
     if v1_91::record::detect(files)? {
         return Ok(Some(Version::OneNinetyOne));
@@ -94,5 +102,6 @@ pub fn verify_files(files: &Files, version: Option<Version>, options: Options) -
         }
         Version::OneNinetyOne => Ok(v1_91::verify::verify(&v1_91::record::read(files)?, options)),
         Version::Two => Ok(v2::verify::verify(&v2::record::read(files)?, options)),
+        Version::TwoP256 => Ok(v2::verify::verify_p256(&v2::record::read(files)?)),
     }
 }

@@ -96,3 +96,20 @@ pub fn result(
         })
         .collect()
 }
+
+/// [`result`] from decrypted contests given as (contest id, selections), each selection's id
+/// and count read by `read` (the tally of every record layout has this shape).
+pub fn result_from<S>(
+    manifest: &[ManifestContest],
+    contests: &[(String, Vec<S>)],
+    read: impl Fn(&S) -> (&str, u64),
+) -> Vec<ContestResult> {
+    result(manifest, |cid, sid| {
+        let (_, selections) = contests.iter().find(|(id, _)| id == cid)?;
+        selections
+            .iter()
+            .map(&read)
+            .find(|(id, _)| *id == sid)
+            .map(|(_, n)| n)
+    })
+}

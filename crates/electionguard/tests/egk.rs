@@ -290,6 +290,37 @@ fn the_egk_ec_integer_record_verifies_and_a_changed_code_is_rejected() {
         "V5: every selection of the 42 ballots"
     );
     assert_eq!(report.result(), egk_tally(&record));
+    assert!(
+        report.steps[13].passed > 0,
+        "V14: the challenged ballots' contest data"
+    );
+
+    // A challenged ballot's contest data decryption with a changed proof fails V14 (the copy
+    // keeps that ballot alone, so it verifies fast).
+    let mut copy = Files::read(&record).unwrap();
+    let challenged = copy.json_under("challenged_ballots")[0].to_string();
+    let mut d = copy.json(&challenged).unwrap();
+    let id = d["id"].as_str().unwrap().to_string();
+    for other in (1..=42).map(|n| format!("id-{n}")).filter(|n| *n != id) {
+        copy.remove(&format!(
+            "encrypted_ballots/runWorkflowDevice/eballot-{other}.json"
+        ));
+    }
+    let data = &mut d["contests"][0]["decrypted_contest_data"];
+    let other = data["proof"]["challenge"].clone();
+    data["proof"]["response"] = other;
+    let contest = d["contests"][0]["contest_id"].as_str().unwrap().to_string();
+    copy.insert(&challenged, serde_json::to_vec(&d).unwrap());
+    let report = verify_files(&copy, None, Options::default()).unwrap();
+    let v14: Vec<&str> = report.steps[13]
+        .failures
+        .iter()
+        .map(|f| f.item.as_str())
+        .collect();
+    assert_eq!(
+        v14,
+        [format!("challenged ballot {id} contest {contest} data")]
+    );
 
     // The modified copy keeps ballot id-7 alone (V7 concerns it only), so it verifies fast.
     let file = "encrypted_ballots/runWorkflowDevice/eballot-id-7.json";
@@ -312,13 +343,195 @@ fn the_egk_ec_integer_record_verifies_and_a_changed_code_is_rejected() {
     assert_eq!(v7, ["ballot id-7"]);
 }
 
+/// The failed steps of a report.
+fn failed_steps(report: &fairtally_electionguard::Report) -> Vec<&str> {
+    report
+        .steps
+        .iter()
+        .filter(|s| !s.ok())
+        .map(|s| s.id.as_str())
+        .collect()
+}
+
+/// The steps whose NIZK proofs egk-ec's P-256 record does not satisfy (docs/ELECTIONGUARD.md,
+/// "egk-ec's P-256 proofs"): every other step passes.
+const P256_PROOF_STEPS: [&str; 6] = ["V2", "V5", "V6", "V9", "V12", "V14"];
+
+/// egk-ec's P-256 record: the constants, H_P, H_B, H_E, K = ∏ K_i, the contest hashes and
+/// confirmation codes, the aggregation and T = K^t for every decrypted value verify on the
+/// curve, and the result is its tally.json; none of its proofs does, each failing item named.
 #[test]
-fn the_egk_ec_p256_record_is_refused_by_name() {
-    let files = Files::read(&egk_ec("allAvailableEc")).unwrap();
-    let error = fairtally_electionguard::detect(&files).expect_err("P-256 is not verified");
-    assert!(
-        matches!(error, fairtally_electionguard::Error::Unsupported(_)),
-        "{error}"
+fn the_egk_ec_p256_record_verifies_but_its_proofs() {
+    let record = egk_ec("allAvailableEc");
+    let files = Files::read(&record).unwrap();
+    assert_eq!(
+        fairtally_electionguard::detect(&files).unwrap(),
+        Some(Version::TwoP256)
     );
-    assert!(error.to_string().contains("P-256"), "{error}");
+    let report = verify_files(&files, None, Options::default()).unwrap();
+    assert!(report.format.contains("P-256"), "{}", report.format);
+    assert_eq!(failed_steps(&report), P256_PROOF_STEPS);
+    // Every proof fails alike; V2's other items (n guardians with k coefficients each) pass.
+    assert_eq!((report.steps[1].passed, report.steps[1].failed), (4, 9));
+    for i in [4, 5, 8, 11, 13] {
+        assert_eq!(report.steps[i].passed, 0, "{}", report.steps[i].id);
+    }
+    assert_eq!((report.cast_ballots, report.spoiled_ballots), (33, 9));
+    assert_eq!(report.steps[6].passed, 422, "V7: contest hashes and codes");
+    assert_eq!(
+        report.steps[9].passed, 61,
+        "V10: T = K^t for every tally value"
+    );
+    assert_eq!(
+        report.steps[12].passed, 141,
+        "V13: challenged ballots' values"
+    );
+    assert_eq!(report.result(), egk_tally(&record));
+    assert!(
+        report
+            .result()
+            .values()
+            .flat_map(|c| c.values())
+            .any(|n| *n > 0)
+    );
+}
+
+fn p256_files() -> Files {
+    Files::read(&egk_ec("allAvailableEc")).unwrap()
+}
+
+/// The failed steps beyond those the original P-256 record already fails.
+fn p256_new_failures(files: &Files) -> (Vec<String>, fairtally_electionguard::Report) {
+    let report = verify_files(files, None, Options::default()).unwrap();
+    let failed = failed_steps(&report)
+        .into_iter()
+        .filter(|s| !P256_PROOF_STEPS.contains(s))
+        .map(str::to_string)
+        .collect();
+    (failed, report)
+}
+
+/// Modified copies of the P-256 record fail the step that checks the modified item.
+#[test]
+fn p256_modified_items_are_rejected_by_their_steps() {
+    let base = p256_files();
+    let ballot_file = "encrypted_ballots/runWorkflowDevice/eballot-id-7.json";
+    let ballot = base.json(ballot_file).unwrap();
+
+    // A selection ciphertext that is not a point: V5 names it, as not a group element (the
+    // other ballots are left out, so that its failure is among the 100 listed).
+    let mut files = p256_files();
+    for other in (1..=42).filter(|n| *n != 7) {
+        files.remove(&format!(
+            "encrypted_ballots/runWorkflowDevice/eballot-id-{other}.json"
+        ));
+    }
+    let mut b = ballot.clone();
+    let pad = &mut b["contests"][0]["selections"][0]["encrypted_vote"]["pad"];
+    let text = pad.as_str().unwrap().to_string();
+    // "B..." decodes to a first byte 0x04..0x07: not a compressed point.
+    *pad = Value::from(format!("B{}", &text[1..]));
+    files.insert(ballot_file, serde_json::to_vec(&b).unwrap());
+    let (_, report) = p256_new_failures(&files);
+    let cid = b["contests"][0]["contest_id"].as_str().unwrap();
+    let sid = b["contests"][0]["selections"][0]["selection_id"]
+        .as_str()
+        .unwrap();
+    let item = format!("ballot id-7 contest {cid} selection {sid}");
+    let failure = report.steps[4]
+        .failures
+        .iter()
+        .find(|f| f.item == item)
+        .unwrap();
+    assert!(
+        failure.reason.contains("not in Z_p^r"),
+        "{}",
+        failure.reason
+    );
+
+    // A ciphertext replaced by another point of the record: V7 (its contest hash) and V8.
+    let mut files = p256_files();
+    let mut b = ballot.clone();
+    let other = b["contests"][0]["selections"][0]["encrypted_vote"]["data"].clone();
+    b["contests"][0]["selections"][0]["encrypted_vote"]["pad"] = other;
+    files.insert(ballot_file, serde_json::to_vec(&b).unwrap());
+    let (failed, report) = p256_new_failures(&files);
+    assert_eq!(failed, ["V7", "V8"]);
+    assert_eq!(
+        report.steps[6].failures[0].item,
+        format!("ballot id-7 contest {cid}")
+    );
+
+    // A confirmation code: V7.
+    let mut files = p256_files();
+    let mut b = ballot.clone();
+    let code = b["confirmation_code"].as_str().unwrap().to_string();
+    let changed = if code.starts_with('A') { "B" } else { "A" };
+    b["confirmation_code"] = Value::from(format!("{changed}{}", &code[1..]));
+    files.insert(ballot_file, serde_json::to_vec(&b).unwrap());
+    let (failed, report) = p256_new_failures(&files);
+    assert_eq!(failed, ["V7"]);
+    assert_eq!(report.steps[6].failures[0].item, "ballot id-7");
+
+    // A guardian's key K_i replaced by another's: V3 (K ≠ ∏ K_i).
+    let mut files = p256_files();
+    let mut init = files.json("election_initialized.json").unwrap();
+    let other = init["guardians"][1]["coefficient_proofs"][0]["public_key"].clone();
+    init["guardians"][0]["coefficient_proofs"][0]["public_key"] = other;
+    files.insert(
+        "election_initialized.json",
+        serde_json::to_vec(&init).unwrap(),
+    );
+    let (failed, report) = p256_new_failures(&files);
+    assert_eq!(failed, ["V3"]);
+    assert_eq!(report.steps[2].failures[0].item, "joint_public_key");
+
+    // The encrypted tally: V8.
+    let mut files = p256_files();
+    let mut et = files.json("encrypted_tally.json").unwrap();
+    let other = et["contests"][0]["selections"][1]["encrypted_vote"].clone();
+    et["contests"][0]["selections"][0]["encrypted_vote"] = other;
+    files.insert("encrypted_tally.json", serde_json::to_vec(&et).unwrap());
+    let (failed, _) = p256_new_failures(&files);
+    assert_eq!(failed, ["V8"]);
+
+    // A decrypted count: V10, with its selection named.
+    let mut files = p256_files();
+    let mut tally = files.json("tally.json").unwrap();
+    let count = tally["contests"][0]["selections"][0]["tally"]
+        .as_u64()
+        .unwrap();
+    tally["contests"][0]["selections"][0]["tally"] = Value::from(count + 1);
+    files.insert("tally.json", serde_json::to_vec(&tally).unwrap());
+    let (failed, report) = p256_new_failures(&files);
+    assert_eq!(failed, ["V10"]);
+    assert!(
+        report.steps[9].failures[0]
+            .item
+            .starts_with("tally contest")
+    );
+
+    // A challenged ballot's decrypted value: V13.
+    let mut files = p256_files();
+    let file = files
+        .json_under("challenged_ballots")
+        .first()
+        .map(|f| f.to_string())
+        .unwrap();
+    let mut d = files.json(&file).unwrap();
+    let t = d["contests"][0]["selections"][0]["tally"].as_u64().unwrap();
+    d["contests"][0]["selections"][0]["tally"] = Value::from(1 - t.min(1));
+    files.insert(&file, serde_json::to_vec(&d).unwrap());
+    let (failed, _) = p256_new_failures(&files);
+    assert_eq!(failed, ["V13"]);
+
+    // A constant of the curve: V1.
+    let mut files = p256_files();
+    let mut constants = files.json("constants.json").unwrap();
+    constants["constants"]["b"] =
+        Value::from("5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604c");
+    files.insert("constants.json", serde_json::to_vec(&constants).unwrap());
+    let (failed, report) = p256_new_failures(&files);
+    assert_eq!(failed, ["V1"]);
+    assert_eq!(report.steps[0].failures[0].item, "constants b");
 }

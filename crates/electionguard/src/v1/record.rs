@@ -439,22 +439,31 @@ pub(crate) fn constant(raw: &BTreeMap<String, Box<RawValue>>, key: &str) -> Resu
     }
 }
 
-/// Read a 1.x record of this layout.
-pub fn read(files: &Files, layout: Layout) -> Result<Record> {
-    let raw: BTreeMap<String, Box<RawValue>> = serde_json::from_slice(files.get("constants.json")?)
-        .map_err(|source| Error::Json {
-            file: "constants.json".into(),
-            source,
-        })?;
-    let context_value = files.json("context.json")?;
-    let context = Node::root(&context_value, "context.json");
+/// `constants.json` as raw JSON values (0.95 writes decimal numbers too long for a JSON
+/// number; see [`constant`]).
+pub(crate) fn raw_constants(files: &Files) -> Result<BTreeMap<String, Box<RawValue>>> {
+    serde_json::from_slice(files.get("constants.json")?).map_err(|source| Error::Json {
+        file: "constants.json".into(),
+        source,
+    })
+}
 
+/// The member names of a guardian file: (the proofs, K_i, the commitments). 1.x writes
+/// `election_proofs`, `election_public_key`, `election_commitments`; the 1.91 sample
+/// `coefficient_proofs`, `key`, `coefficient_commitments`.
+pub(crate) type GuardianKeys = (&'static str, &'static str, &'static str);
+
+/// The guardians of `guardians/*.json`, in sequence order.
+pub(crate) fn guardians(
+    files: &Files,
+    (proofs_key, key_key, commitments_key): GuardianKeys,
+) -> Result<Vec<Guardian>> {
     let mut guardians = Vec::new();
     for file in files.json_under("guardians") {
         let value = files.json(file)?;
         let g = Node::root(&value, file);
         let mut proofs = Vec::new();
-        for p in g.get("election_proofs")?.array()? {
+        for p in g.get(proofs_key)?.array()? {
             proofs.push(Schnorr {
                 public_key: p.get("public_key")?.hex()?,
                 commitment: p.get("commitment")?.hex()?,
@@ -465,9 +474,9 @@ pub fn read(files: &Files, layout: Layout) -> Result<Record> {
         guardians.push(Guardian {
             id: g.get("guardian_id")?.id()?,
             sequence: g.get("sequence_order")?.u64()?,
-            key: g.get("election_public_key")?.hex()?,
+            key: g.get(key_key)?.hex()?,
             commitments: g
-                .get("election_commitments")?
+                .get(commitments_key)?
                 .array()?
                 .iter()
                 .map(Node::hex)
@@ -476,6 +485,22 @@ pub fn read(files: &Files, layout: Layout) -> Result<Record> {
         });
     }
     guardians.sort_by_key(|g| g.sequence);
+    Ok(guardians)
+}
+
+/// Read a 1.x record of this layout.
+pub fn read(files: &Files, layout: Layout) -> Result<Record> {
+    let raw = raw_constants(files)?;
+    let context_value = files.json("context.json")?;
+    let context = Node::root(&context_value, "context.json");
+    let guardians = guardians(
+        files,
+        (
+            "election_proofs",
+            "election_public_key",
+            "election_commitments",
+        ),
+    )?;
 
     let mut devices = Vec::new();
     for file in files.json_under("encryption_devices") {

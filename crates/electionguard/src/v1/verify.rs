@@ -869,8 +869,5 @@ fn spoiled_ballots(cx: &Context) -> Tally {
 /// The result: the manifest's contests and selections with the counts of tally.json (every
 /// one of them checked by V11, so this is reported only with the steps beside it).
 fn result(r: &Record) -> Vec<ContestResult> {
-    crate::manifest::result(&r.manifest, |cid, sid| {
-        let (_, selections) = r.tally.contests.iter().find(|(id, _)| id == cid)?;
-        selections.iter().find(|x| x.id == sid).map(|x| x.tally)
-    })
+    crate::manifest::result_from(&r.manifest, &r.tally.contests, |x| (&x.id, x.tally))
 }

@@ -11,31 +11,17 @@
 use std::collections::BTreeMap;
 
 use num_bigint::BigUint;
-use serde_json::value::RawValue;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 pub use crate::group::Ciphertext;
 use crate::json::Node;
 use crate::manifest::ManifestContest;
 use crate::source::Files;
+pub use crate::v1::record::Guardian;
 use crate::v1::record::{
-    BallotState, ChaumPedersen, DisjunctiveProof, Schnorr, chaum_pedersen, ciphertext, constant,
-    disjunctive, state,
+    BallotState, ChaumPedersen, DisjunctiveProof, chaum_pedersen, ciphertext, constant,
+    disjunctive, guardians, raw_constants, state,
 };
-
-/// A guardian: its coefficient commitments K_ij and their Schnorr proofs.
-pub struct Guardian {
-    /// guardian_id.
-    pub id: String,
-    /// Its sequence order i.
-    pub sequence: u64,
-    /// K_i as published (`key`).
-    pub key: BigUint,
-    /// K_i0, ..., K_i(k−1).
-    pub commitments: Vec<BigUint>,
-    /// One proof per commitment.
-    pub proofs: Vec<Schnorr>,
-}
 
 /// A contest's proof that its selections add up to 0..L: the joint challenge and one
 /// (challenge, response) pair per value j, as `[j, {challenge, response}]`.
@@ -252,41 +238,13 @@ fn ids(node: &Node, key: &str) -> Result<Vec<String>> {
 
 /// Read a 1.91 record.
 pub fn read(files: &Files) -> Result<Record> {
-    let raw: BTreeMap<String, Box<RawValue>> = serde_json::from_slice(files.get("constants.json")?)
-        .map_err(|source| Error::Json {
-            file: "constants.json".into(),
-            source,
-        })?;
+    let raw = raw_constants(files)?;
     let context_value = files.json("context.json")?;
     let context = Node::root(&context_value, "context.json");
-
-    let mut guardians = Vec::new();
-    for file in files.json_under("guardians") {
-        let value = files.json(file)?;
-        let g = Node::root(&value, file);
-        let mut proofs = Vec::new();
-        for p in g.get("coefficient_proofs")?.array()? {
-            proofs.push(Schnorr {
-                public_key: p.get("public_key")?.hex()?,
-                commitment: p.get("commitment")?.hex()?,
-                challenge: p.get("challenge")?.hex()?,
-                response: p.get("response")?.hex()?,
-            });
-        }
-        guardians.push(Guardian {
-            id: g.get("guardian_id")?.id()?,
-            sequence: g.get("sequence_order")?.u64()?,
-            key: g.get("key")?.hex()?,
-            commitments: g
-                .get("coefficient_commitments")?
-                .array()?
-                .iter()
-                .map(Node::hex)
-                .collect::<Result<_>>()?,
-            proofs,
-        });
-    }
-    guardians.sort_by_key(|g| g.sequence);
+    let guardians = guardians(
+        files,
+        ("coefficient_proofs", "key", "coefficient_commitments"),
+    )?;
 
     let mut ballots = Vec::new();
     for file in files.json_under("submitted_ballots") {

@@ -654,8 +654,5 @@ fn reused_commitments(r: &Record) -> Option<String> {
 
 /// The manifest's contests with the counts of tally.json (each checked by V9–V10).
 fn result(r: &Record) -> Vec<ContestResult> {
-    crate::manifest::result(&r.manifest, |cid, sid| {
-        let (_, selections) = r.tally.contests.iter().find(|(id, _)| id == cid)?;
-        selections.iter().find(|x| x.id == sid).map(|x| x.tally)
-    })
+    crate::manifest::result_from(&r.manifest, &r.tally.contests, |x| (&x.id, x.tally))
 }

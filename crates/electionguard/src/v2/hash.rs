@@ -16,6 +16,8 @@ pub enum Part<'a> {
     U32(u32),
     /// A byte array as it is (B_aux, the manifest file).
     Bytes(&'a [u8]),
+    /// A group element, already encoded by [`crate::group::Group::encode`].
+    Element(Vec<u8>),
 }
 
 /// `H(key; parts...)` read as a big-endian integer in [0, 2^256) (not reduced modulo q:
@@ -32,6 +34,7 @@ pub fn hash(key: &[u8; 32], parts: &[Part]) -> BigUint {
             Part::Q(x) => mac.update(&fixed(x, 32)),
             Part::U32(n) => mac.update(&n.to_be_bytes()),
             Part::Bytes(b) => mac.update(b),
+            Part::Element(b) => mac.update(b),
         }
     }
     BigUint::from_bytes_be(&mac.finalize().into_bytes())
@@ -48,7 +51,7 @@ pub fn key(x: &BigUint) -> [u8; 32] {
 
 /// `b(x, n)`: big-endian, left-padded with zeros to `n` bytes (longer values are kept whole,
 /// so they cannot collide with a valid encoding of the same length).
-fn fixed(x: &BigUint, n: usize) -> Vec<u8> {
+pub(crate) fn fixed(x: &BigUint, n: usize) -> Vec<u8> {
     let bytes = x.to_bytes_be();
     if bytes.len() >= n {
         return bytes;

@@ -14,17 +14,17 @@ pub struct RangeProof {
 }
 
 /// One encrypted selection.
-pub struct Selection {
+pub struct Selection<E> {
     /// selection_id.
     pub id: String,
     /// Its encrypted vote.
-    pub vote: Ciphertext,
+    pub vote: Ciphertext<E>,
     /// Its proof of 0..R.
     pub proof: RangeProof,
 }
 
 /// One encrypted contest.
-pub struct Contest {
+pub struct Contest<E> {
     /// contest_id.
     pub id: String,
     /// Its index in the manifest (the `l` of χ_l).
@@ -34,13 +34,15 @@ pub struct Contest {
     /// χ_l as published.
     pub contest_hash: BigUint,
     /// Its selections.
-    pub selections: Vec<Selection>,
+    pub selections: Vec<Selection<E>>,
     /// Its proof of 0..L for the sum.
     pub proof: RangeProof,
+    /// Its encrypted contest data, if written.
+    pub contest_data: Option<ContestData<E>>,
 }
 
 /// One encrypted ballot.
-pub struct Ballot {
+pub struct Ballot<E> {
     /// ballot_id.
     pub id: String,
     /// B_aux.
@@ -54,19 +56,45 @@ pub struct Ballot {
     /// Whether the ballot was pre-encrypted.
     pub preencrypted: bool,
     /// Its contests.
-    pub contests: Vec<Contest>,
+    pub contests: Vec<Contest<E>>,
 }
 
 /// A decrypted selection (of the tally or a challenged ballot).
-pub struct DecryptedSelection {
+pub struct DecryptedSelection<E> {
     /// selection_id.
     pub id: String,
     /// t.
     pub tally: u64,
     /// T = B / M.
-    pub b_over_m: BigUint,
+    pub b_over_m: E,
     /// The ciphertext decrypted.
-    pub vote: Ciphertext,
+    pub vote: Ciphertext<E>,
+    /// (c, v).
+    pub challenge: BigUint,
+    #[allow(missing_docs)]
+    pub response: BigUint,
+}
+
+/// A contest's encrypted contest data (C0, C1, C2): the hashed ElGamal encryption of its
+/// overvotes and write-ins (§3.3.3).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ContestData<E> {
+    /// C0 = g^ξ.
+    pub c0: E,
+    /// C1: the data, encrypted.
+    pub c1: Vec<u8>,
+    /// C2: the MAC.
+    pub c2: Vec<u8>,
+}
+
+/// A challenged ballot's decrypted contest data, with its proof (V14).
+pub struct DecryptedContestData<E> {
+    /// contest_id.
+    pub contest: String,
+    /// The contest data it decrypts.
+    pub encrypted: ContestData<E>,
+    /// β = C0^s, the decryption factor.
+    pub beta: E,
     /// (c, v).
     pub challenge: BigUint,
     #[allow(missing_docs)]
@@ -74,11 +102,13 @@ pub struct DecryptedSelection {
 }
 
 /// A decryption: the tally or a challenged ballot.
-pub struct Decryption {
+pub struct Decryption<E> {
     /// Its id.
     pub id: String,
+    /// The contests' decrypted contest data, where published.
+    pub contest_data: Vec<DecryptedContestData<E>>,
     /// contest_id and its selections.
-    pub contests: Vec<(String, Vec<DecryptedSelection>)>,
+    pub contests: Vec<(String, Vec<DecryptedSelection<E>>)>,
 }
 
 /// One device's chain of confirmation codes, as electionguard-kotlin-multiplatform publishes
@@ -102,33 +132,30 @@ pub struct Chain {
 const CHAIN_FILE: &str = "ballot_chain.json";
 
 /// A guardian's public key proofs: per coefficient K_ij with (c_ij, v_ij).
-pub struct Guardian {
+pub struct Guardian<E> {
     /// guardian_id.
     pub id: String,
     /// Its x-coordinate i.
     pub x: u32,
     /// (K_ij, c_ij, v_ij).
-    pub proofs: Vec<(BigUint, BigUint, BigUint)>,
+    pub proofs: Vec<(E, BigUint, BigUint)>,
 }
 
 /// The writer and layout named in reports.
 const EGK_LAYOUT_NAME: &str = "electionguard-kotlin-multiplatform";
 const EC_LAYOUT_NAME: &str = "egk-ec, in its 2.1 layout";
 
+/// A contest's selections of the encrypted tally: (selection id, ciphertext).
+pub type SelectionCiphertexts<E> = Vec<(String, Ciphertext<E>)>;
+
 /// A whole 2.0 record.
-pub struct Record {
+pub struct Record<E> {
     /// The protocol version: `config_version`, or egk-ec's `protocolVersion`.
     pub version: String,
     /// The writer and layout (for reports).
     pub layout: &'static str,
-    /// p, q, r, g as published.
-    pub p: BigUint,
-    #[allow(missing_docs)]
-    pub q: BigUint,
-    #[allow(missing_docs)]
-    pub r: BigUint,
-    #[allow(missing_docs)]
-    pub g: BigUint,
+    /// The group's constants as published.
+    pub constants: Constants,
     /// n and k.
     pub guardians_count: u64,
     #[allow(missing_docs)]
@@ -146,58 +173,133 @@ pub struct Record {
     /// The devices' chains of codes.
     pub chains: Vec<Chain>,
     /// K.
-    pub public_key: BigUint,
+    pub public_key: E,
     /// The manifest file's bytes, and its contests.
     pub manifest_bytes: Vec<u8>,
     #[allow(missing_docs)]
     pub manifest: Vec<crate::manifest::ManifestContest>,
     /// The guardians.
-    pub guardians: Vec<Guardian>,
+    pub guardians: Vec<Guardian<E>>,
     /// Every submitted ballot.
-    pub ballots: Vec<Ballot>,
+    pub ballots: Vec<Ballot<E>>,
     /// The encrypted tally: (contest id, [(selection id, ciphertext)]), and the ballots it says it counts.
-    pub encrypted_tally: Vec<(String, Vec<(String, Ciphertext)>)>,
+    pub encrypted_tally: Vec<(String, SelectionCiphertexts<E>)>,
     #[allow(missing_docs)]
     pub cast_ballot_ids: Vec<String>,
     /// The decrypted tally.
-    pub tally: Decryption,
+    pub tally: Decryption<E>,
     /// Decrypted challenged ballots.
-    pub challenged: Vec<Decryption>,
+    pub challenged: Vec<Decryption<E>>,
 }
 
 /// egk-ec's `config_version`: the 2.1 layout (base64 values, `constants.json` with a
 /// `protocolVersion`).
 const EC_LAYOUT: &str = "2.1.0";
 
-/// Whether `files` is a 2.0 record in this layout, or in egk-ec's 2.1 layout. The P-256 records
-/// of that layout are recognised and refused: this verifier computes in the integer group only.
-pub fn detect(files: &Files) -> Result<bool> {
+/// The group a 2.0 record computes in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupKind {
+    /// The 4096-bit integer group.
+    Integer,
+    /// P-256 (egk-ec's elliptic-curve records).
+    P256,
+}
+
+/// Whether `files` is a 2.0 record in this layout, or in egk-ec's 2.1 layout, and in which
+/// group. egk-ec records in a group other than these two are refused by name.
+pub fn detect(files: &Files) -> Result<Option<GroupKind>> {
     if !files.has("election_config.json") || !files.has("election_initialized.json") {
-        return Ok(false);
+        return Ok(None);
     }
     let config = files.json("election_config.json")?;
     let version = config.get("config_version").and_then(|v| v.as_str());
     if version == Some(EC_LAYOUT) {
         let constants = files.json("constants.json")?;
-        if constants.get("type").and_then(|t| t.as_str()) != Some("IntegerGroup") {
-            return Err(Error::Unsupported(format!(
-                "{} is an egk-ec 2.1 record in the group {}; this verifier computes in the 4096-bit integer group only (docs/ELECTIONGUARD.md)",
+        let kind = constants.get("type").and_then(|t| t.as_str());
+        let name = constants.get("name").and_then(|n| n.as_str());
+        return match (kind, name) {
+            (Some("IntegerGroup"), _) => Ok(Some(GroupKind::Integer)),
+            (Some("EllipticCurve"), Some("P-256")) => Ok(Some(GroupKind::P256)),
+            _ => Err(Error::Unsupported(format!(
+                "{} is an egk-ec 2.1 record in the group {}; this verifier computes in the 4096-bit integer group and in P-256 only (docs/ELECTIONGUARD.md)",
                 files.origin.display(),
-                constants
-                    .get("name")
-                    .and_then(|n| n.as_str())
-                    .unwrap_or("(unnamed)")
-            )));
-        }
-        return Ok(true);
+                name.unwrap_or("(unnamed)")
+            ))),
+        };
     }
-    Ok(version.is_some_and(|v| v.starts_with("v2.0")))
+    Ok(version
+        .is_some_and(|v| v.starts_with("v2.0"))
+        .then_some(GroupKind::Integer))
 }
 
-fn ciphertext(node: &Node) -> Result<Ciphertext> {
+/// The constants of the record's group, as `constants.json` states them.
+pub enum Constants {
+    /// p, q, r, g of an integer group.
+    Integer {
+        #[allow(missing_docs)]
+        p: BigUint,
+        #[allow(missing_docs)]
+        q: BigUint,
+        #[allow(missing_docs)]
+        r: BigUint,
+        #[allow(missing_docs)]
+        g: BigUint,
+    },
+    /// An elliptic curve's named constants (a, b, primeModulus, order, g.x, g.y, h).
+    Curve {
+        /// The curve's name.
+        name: String,
+        /// The constants by name, as integers.
+        values: Vec<(String, BigUint)>,
+    },
+}
+
+/// egk-ec's `constants.json`: `{"name", "type", "protocolVersion", "constants": {...}}`.
+fn read_constants(top: &Node) -> Result<Constants> {
+    let constants = top.get("constants")?;
+    if top.get("type")?.str()? == "IntegerGroup" {
+        let hex = |key: &str| constants.get(key)?.hex();
+        return Ok(Constants::Integer {
+            p: hex("largePrime")?,
+            q: hex("smallPrime")?,
+            r: hex("cofactor")?,
+            g: hex("generator")?,
+        });
+    }
+    let mut values = Vec::new();
+    for (key, _) in crate::curve::CONSTANTS {
+        values.push((key.to_string(), constants.get(key)?.hex()?));
+    }
+    Ok(Constants::Curve {
+        name: top.get("name")?.str()?.to_string(),
+        values,
+    })
+}
+
+/// A group element as the record writes it: an integer (hexadecimal, or base64 bytes in the
+/// 2.1 layout), or egk-ec's compressed point in base64.
+pub trait Element: Sized {
+    /// The element at `node`.
+    fn read(node: &Node) -> Result<Self>;
+}
+
+impl Element for BigUint {
+    fn read(node: &Node) -> Result<BigUint> {
+        node.int()
+    }
+}
+
+impl Element for crate::curve::Point {
+    fn read(node: &Node) -> Result<crate::curve::Point> {
+        // A valid encoding starts with 0x02 or 0x03, so the integer's bytes are all of it.
+        Ok(crate::curve::Point::decode(&node.int()?.to_bytes_be()))
+    }
+}
+
+fn ciphertext<E: Element>(node: &Node) -> Result<Ciphertext<E>> {
     Ok(Ciphertext {
-        pad: node.get("pad")?.int()?,
-        data: node.get("data")?.int()?,
+        pad: E::read(&node.get("pad")?)?,
+        data: E::read(&node.get("data")?)?,
     })
 }
 
@@ -213,7 +315,7 @@ fn index(node: &Node) -> Result<u32> {
     u32::try_from(node.u64()?).map_err(|_| node.error("is larger than 2^32 − 1"))
 }
 
-fn ballot(node: &Node) -> Result<Ballot> {
+fn ballot<E: Element>(node: &Node) -> Result<Ballot<E>> {
     let mut contests = Vec::new();
     for c in node.get("contests")?.array()? {
         let mut selections = Vec::new();
@@ -231,6 +333,10 @@ fn ballot(node: &Node) -> Result<Ballot> {
             contest_hash: c.get("contest_hash")?.int()?,
             selections,
             proof: range_proof(&c.get("proof")?)?,
+            contest_data: c
+                .opt("encrypted_contest_data")
+                .map(|n| contest_data(&n))
+                .transpose()?,
         });
     }
     let code_baux = node.get("code_baux")?.hex_bytes()?;
@@ -265,16 +371,35 @@ fn chain(node: &Node, file: &str) -> Result<Chain> {
     })
 }
 
-fn decryption(node: &Node) -> Result<Decryption> {
+fn contest_data<E: Element>(node: &Node) -> Result<ContestData<E>> {
+    Ok(ContestData {
+        c0: E::read(&node.get("c0")?)?,
+        c1: node.get("c1")?.bytes()?,
+        c2: node.get("c2")?.bytes()?,
+    })
+}
+
+fn decryption<E: Element>(node: &Node) -> Result<Decryption<E>> {
     let mut contests = Vec::new();
+    let mut contest_data_list = Vec::new();
     for c in node.get("contests")?.array()? {
+        if let Some(d) = c.opt("decrypted_contest_data") {
+            let proof = d.get("proof")?;
+            contest_data_list.push(DecryptedContestData {
+                contest: c.get("contest_id")?.str()?.to_string(),
+                encrypted: contest_data(&d.get("encrypted_contest_data")?)?,
+                beta: E::read(&d.get("beta")?)?,
+                challenge: proof.get("challenge")?.int()?,
+                response: proof.get("response")?.int()?,
+            });
+        }
         let mut selections = Vec::new();
         for s in c.get("selections")?.array()? {
             let proof = s.get("proof")?;
             selections.push(DecryptedSelection {
                 id: s.get("selection_id")?.str()?.to_string(),
                 tally: s.get("tally")?.u64()?,
-                b_over_m: s.get("b_over_m")?.int()?,
+                b_over_m: E::read(&s.get("b_over_m")?)?,
                 vote: ciphertext(&s.get("encrypted_vote")?)?,
                 challenge: proof.get("challenge")?.int()?,
                 response: proof.get("response")?.int()?,
@@ -284,6 +409,7 @@ fn decryption(node: &Node) -> Result<Decryption> {
     }
     Ok(Decryption {
         id: node.get("id")?.str()?.to_string(),
+        contest_data: contest_data_list,
         contests,
     })
 }
@@ -297,8 +423,8 @@ fn root<'a>(base64: bool, value: &'a serde_json::Value, file: &'a str) -> Node<'
     }
 }
 
-/// Read a 2.0 record.
-pub fn read(files: &Files) -> Result<Record> {
+/// Read a 2.0 record whose group elements are `E`.
+pub fn read<E: Element>(files: &Files) -> Result<Record<E>> {
     let config_value = files.json("election_config.json")?;
     let ec = config_value.get("config_version").and_then(|v| v.as_str()) == Some(EC_LAYOUT);
     let config = root(ec, &config_value, "election_config.json");
@@ -307,16 +433,20 @@ pub fn read(files: &Files) -> Result<Record> {
     // The constants are hexadecimal in both layouts; egk-ec nests them and names the protocol.
     let constants_value = files.json("constants.json")?;
     let top = Node::root(&constants_value, "constants.json");
-    let (constants, names, version) = if ec {
+    let (constants, version) = if ec {
         (
-            top.get("constants")?,
-            ["largePrime", "smallPrime", "cofactor", "generator"],
+            read_constants(&top)?,
             top.get("protocolVersion")?.str()?.to_string(),
         )
     } else {
+        let hex = |key: &str| top.get(key)?.hex();
         (
-            top.clone(),
-            ["large_prime", "small_prime", "cofactor", "generator"],
+            Constants::Integer {
+                p: hex("large_prime")?,
+                q: hex("small_prime")?,
+                r: hex("cofactor")?,
+                g: hex("generator")?,
+            },
             config.get("config_version")?.str()?.to_string(),
         )
     };
@@ -326,7 +456,7 @@ pub fn read(files: &Files) -> Result<Record> {
         let mut proofs = Vec::new();
         for p in g.get("coefficient_proofs")?.array()? {
             proofs.push((
-                p.get("public_key")?.int()?,
+                E::read(&p.get("public_key")?)?,
                 p.get("challenge")?.int()?,
                 p.get("response")?.int()?,
             ));
@@ -378,15 +508,11 @@ pub fn read(files: &Files) -> Result<Record> {
         challenged.push(decryption(&root(ec, &value, file))?);
     }
 
-    let hex = |key: &str| constants.get(key)?.hex();
     let int = |node: &Node, key: &str| node.get(key)?.int();
     Ok(Record {
         version,
         layout: if ec { EC_LAYOUT_NAME } else { EGK_LAYOUT_NAME },
-        p: hex(names[0])?,
-        q: hex(names[1])?,
-        r: hex(names[2])?,
-        g: hex(names[3])?,
+        constants,
         guardians_count: config.get("number_of_guardians")?.u64()?,
         quorum: config.get("quorum")?.u64()?,
         parameter_base_hash: int(&config, "parameter_base_hash")?,
@@ -395,7 +521,7 @@ pub fn read(files: &Files) -> Result<Record> {
         extended_base_hash: int(&init, "extended_base_hash")?,
         chained: config.get("chain_confirmation_codes")?.bool()?,
         chains,
-        public_key: int(&init, "joint_public_key")?,
+        public_key: E::read(&init.get("joint_public_key")?)?,
         manifest_bytes: files.get("manifest.json")?.to_vec(),
         manifest: crate::manifest::read(files)?,
         guardians,

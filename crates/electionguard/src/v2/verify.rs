@@ -6,16 +6,16 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use num_bigint::BigUint;
-use num_traits::One;
 use rayon::prelude::*;
 
 use crate::constants::Standard;
-use crate::group::{Ciphertext, FixedBase, Group, IntegerGroup};
+use crate::curve::{self, P256, Point};
+use crate::group::{Ciphertext, Group};
 use crate::manifest::ManifestContest;
 use crate::parameters::{self, Options};
 use crate::report::{ContestResult, Report, Steps, Tally};
 use crate::v2::hash::{Part, hash, key};
-use crate::v2::record::{Ballot, Decryption, RangeProof, Record};
+use crate::v2::record::{Ballot, Constants, Decryption, RangeProof, Record};
 
 /// The verification steps of the 2.0 specification, by number and name.
 pub const STEPS: [(&str, &str); 18] = [
@@ -51,24 +51,114 @@ pub const STEPS: [(&str, &str); 18] = [
     ("V18", "Validation of short codes in pre-encrypted ballots"),
 ];
 
-struct Context<'a> {
-    record: &'a Record,
-    group: IntegerGroup,
-    key_table: FixedBase,
+struct Context<'a, G: Group> {
+    record: &'a Record<G::Element>,
+    group: G,
+    key_table: G::Table,
     he: [u8; 32],
 }
 
-/// Verify a 2.0 record: every step, then the result from the verified tally.
-pub fn verify(record: &Record, options: Options) -> Report {
+/// What V1 found of the group, before the steps that compute in it.
+struct Parameters {
+    /// V1's items so far (the constants).
+    v1: Tally,
+    /// A note on the group (a test group accepted), if any.
+    note: Option<String>,
+    /// The protocol version the record must state.
+    version: &'static str,
+    /// H_P recomputed from the constants, and how.
+    hp: BigUint,
+    hp_formula: &'static str,
+    /// The group as named in the report's format ("" for the integer group).
+    group_name: &'static str,
+}
+
+/// Verify a 2.0 record in the integer group: every step, then the result from the verified
+/// tally.
+pub fn verify(record: &Record<BigUint>, options: Options) -> Report {
+    let none = BigUint::ZERO;
+    let (p, q, r, g) = match &record.constants {
+        Constants::Integer { p, q, r, g } => (p, q, r, g),
+        Constants::Curve { .. } => (&none, &none, &none, &none),
+    };
+    let (mut v1, note, group) = parameters::checked_group(Standard::V2, (p, q, r, g), options);
+    if matches!(record.constants, Constants::Curve { .. }) {
+        v1.fail(
+            "constants".into(),
+            "an integer-group record states the constants of a curve".into(),
+        );
+    }
+    let mut ver = [0u8; 32];
+    ver[..6].copy_from_slice(b"v2.0.0");
+    let hp = hash(&ver, &[Part::Tag(0), Part::P(p), Part::Q(q), Part::P(g)]);
+    let parameters = Parameters {
+        v1,
+        note,
+        version: "v2.0.0",
+        hp,
+        hp_formula: "H(ver; 0x00, p, q, g)",
+        group_name: "",
+    };
+    verify_in(record, group, parameters)
+}
+
+/// Verify an egk-ec record on P-256: V1 compares its constants with P-256's and recomputes
+/// egk-ec's H_P = H("v2.1.0"; 0x00, a, b, p, g.x, g.y, h) (32 bytes each: egk-ec's
+/// generalisation of §3.1.2, which names no curve); the other steps are those of the integer
+/// group, computed on the curve.
+pub fn verify_p256(record: &Record<Point>) -> Report {
+    let mut v1 = Tally::default();
+    let mut hp = BigUint::ZERO;
+    match &record.constants {
+        Constants::Curve { name, values } => {
+            for ((key, value), (expected_key, expected)) in values.iter().zip(curve::CONSTANTS) {
+                let ok = key == expected_key
+                    && BigUint::parse_bytes(expected.as_bytes(), 16).as_ref() == Some(value);
+                v1.item(
+                    || format!("constants {key}"),
+                    (!ok).then(|| format!("is not P-256's {expected_key}")),
+                );
+            }
+            v1.item(
+                || "constants name".into(),
+                (name != "P-256").then(|| format!("the curve is named {name}, not P-256")),
+            );
+            let mut ver = [0u8; 32];
+            ver[..6].copy_from_slice(b"v2.1.0");
+            let parts: Vec<Part> = std::iter::once(Part::Tag(0))
+                .chain(values.iter().map(|(_, v)| Part::Q(v)))
+                .collect();
+            // egk-ec leaves out the order n (the fourth constant).
+            let parts: Vec<Part> = parts
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| *i != 4)
+                .map(|(_, p)| p)
+                .collect();
+            hp = hash(&ver, &parts);
+        }
+        Constants::Integer { .. } => v1.fail(
+            "constants".into(),
+            "a P-256 record states the constants of an integer group".into(),
+        ),
+    }
+    let parameters = Parameters {
+        v1,
+        note: None,
+        version: "v2.1.0",
+        hp,
+        hp_formula: "H(\"v2.1.0\"; 0x00, a, b, p, g.x, g.y, h)",
+        group_name: " on P-256",
+    };
+    verify_in(record, P256::new(), parameters)
+}
+
+/// Every step in `group`, after V1's look at the constants.
+fn verify_in<G: Group>(record: &Record<G::Element>, group: G, parameters: Parameters) -> Report {
     let mut steps = Steps::default();
     let mut notes = Vec::new();
-    let (v1, note, group) = parameters::checked_group(
-        Standard::V2,
-        (&record.p, &record.q, &record.r, &record.g),
-        options,
-    );
-    *steps.at(1) = v1;
-    notes.extend(note);
+    *steps.at(1) = parameters.v1;
+    notes.extend(parameters.note);
     let key_table = group.fixed_base(&record.public_key);
     let cx = Context {
         record,
@@ -77,13 +167,21 @@ pub fn verify(record: &Record, options: Options) -> Report {
         he: key(&record.extended_base_hash),
     };
 
-    base_hashes(&cx, steps.at(1), &mut notes);
+    base_hashes(
+        &cx,
+        steps.at(1),
+        &mut notes,
+        (parameters.version, &parameters.hp, parameters.hp_formula),
+    );
     guardians(&cx, steps.at(2));
     election_key(&cx, steps.at(3));
     let r = record;
     let he = hash(
         &key(&r.base_hash),
-        &[Part::Tag(0x12), Part::P(&r.public_key)],
+        &[
+            Part::Tag(0x12),
+            Part::Element(cx.group.encode(&r.public_key)),
+        ],
     );
     steps.at(4).item(
         || "extended_base_hash".into(),
@@ -98,7 +196,7 @@ pub fn verify(record: &Record, options: Options) -> Report {
     steps = steps.merge(ballots);
     unique_codes(&cx, steps.at(7));
     aggregation(&cx, steps.at(8));
-    let tally_messages: HashMap<(&str, &str), &Ciphertext> = r
+    let tally_messages: HashMap<(&str, &str), &Ciphertext<G::Element>> = r
         .encrypted_tally
         .iter()
         .flat_map(|(c, sels)| {
@@ -111,8 +209,11 @@ pub fn verify(record: &Record, options: Options) -> Report {
     steps.at(10).merge(v10);
     labels(&cx, steps.at(10));
     challenged(&cx, &mut steps);
-    if !r.challenged.is_empty() {
-        notes.push("V14: the contest data of challenged ballots is not decrypted or checked by this verifier".into());
+    if r.challenged.iter().all(|d| d.contest_data.is_empty()) {
+        notes.push(
+            "V14: no challenged ballot publishes decrypted contest data, so V14 has no items"
+                .into(),
+        );
     }
     notes.push(
         "V11: the record publishes no decrypted contest data for the tally, so V11 has no items"
@@ -129,7 +230,10 @@ pub fn verify(record: &Record, options: Options) -> Report {
     let cast = r.ballots.iter().filter(|b| b.state == "CAST").count() as u64;
     let exponentiations = cx.group.exponentiations();
     Report {
-        format: format!("ElectionGuard {} ({})", r.version, r.layout),
+        format: format!(
+            "ElectionGuard {}{} ({})",
+            r.version, parameters.group_name, r.layout
+        ),
         steps: steps.finish(&STEPS),
         notes,
         contests: result(r),
@@ -140,24 +244,23 @@ pub fn verify(record: &Record, options: Options) -> Report {
 }
 
 /// V1.A, V1.F–H: the version and the base hashes.
-fn base_hashes(cx: &Context, tally: &mut Tally, notes: &mut Vec<String>) {
+fn base_hashes<G: Group>(
+    cx: &Context<G>,
+    tally: &mut Tally,
+    notes: &mut Vec<String>,
+    (version, hp, hp_formula): (&str, &BigUint, &str),
+) {
     let r = cx.record;
     tally.item(
         || "config_version".into(),
-        (r.version != "v2.0.0")
-            .then(|| format!("is {}, this verifier implements v2.0.0", r.version)),
-    );
-    let mut ver = [0u8; 32];
-    ver[..6].copy_from_slice(b"v2.0.0");
-    let hp = hash(
-        &ver,
-        &[Part::Tag(0), Part::P(&r.p), Part::Q(&r.q), Part::P(&r.g)],
+        (r.version != version)
+            .then(|| format!("is {}, this verifier implements {version} here", r.version)),
     );
     tally.item(
         || "parameter_base_hash".into(),
-        (hp != r.parameter_base_hash).then(|| "H_P ≠ H(ver; 0x00, p, q, g)".into()),
+        (hp != &r.parameter_base_hash).then(|| format!("H_P ≠ {hp_formula}")),
     );
-    let hm = hash(&key(&hp), &[Part::Tag(1), Part::Bytes(&r.manifest_bytes)]);
+    let hm = hash(&key(hp), &[Part::Tag(1), Part::Bytes(&r.manifest_bytes)]);
     if hm != r.manifest_hash {
         // egk hashes its own serialisation of the manifest, not the file it publishes
         // (docs/ELECTIONGUARD.md): 1.G cannot be reproduced from the record's bytes.
@@ -166,7 +269,7 @@ fn base_hashes(cx: &Context, tally: &mut Tally, notes: &mut Vec<String>) {
     let (n, k) = (r.guardians_count, r.quorum);
     let hb = match (u32::try_from(n), u32::try_from(k)) {
         (Ok(n), Ok(k)) => hash(
-            &key(&hp),
+            &key(hp),
             &[
                 Part::Tag(2),
                 Part::Q(&r.manifest_hash),
@@ -183,7 +286,7 @@ fn base_hashes(cx: &Context, tally: &mut Tally, notes: &mut Vec<String>) {
 }
 
 /// V2: every coefficient's Schnorr proof, h = g^v K^c recomputed.
-fn guardians(cx: &Context, tally: &mut Tally) {
+fn guardians<G: Group>(cx: &Context<G>, tally: &mut Tally) {
     let r = cx.record;
     let g = &cx.group;
     let hp = key(&r.parameter_base_hash);
@@ -219,15 +322,15 @@ fn guardians(cx: &Context, tally: &mut Tally) {
                 } else if !g.is_scalar(v) {
                     Some("v_ij is not in Z_q".into())
                 } else {
-                    let h = g.multi_pow(&[(&r.g, v), (kij, c)]);
+                    let h = g.multi_pow(&[(g.generator(), v), (kij, c)]);
                     let expected = hash(
                         &hp,
                         &[
                             Part::Tag(0x10),
                             Part::U32(guardian.x),
                             Part::U32(j as u32),
-                            Part::P(kij),
-                            Part::P(&h),
+                            Part::Element(g.encode(kij)),
+                            Part::Element(g.encode(&h)),
                         ],
                     );
                     (&expected != c)
@@ -244,13 +347,13 @@ fn guardians(cx: &Context, tally: &mut Tally) {
 }
 
 /// V3: K = ∏ K_i with every K_i (and K) in Z_p^r and not 1.
-fn election_key(cx: &Context, tally: &mut Tally) {
+fn election_key<G: Group>(cx: &Context<G>, tally: &mut Tally) {
     let r = cx.record;
     let g = &cx.group;
-    let mut product = BigUint::one();
+    let mut product = g.one();
     for guardian in &r.guardians {
         let ki = guardian.proofs.first().map(|(k, _, _)| k);
-        let ok = ki.is_some_and(|k| !k.is_one() && g.is_element(k));
+        let ok = ki.is_some_and(|k| *k != g.one() && g.is_element(k));
         tally.item(
             || format!("guardian {} key", guardian.id),
             (!ok).then(|| "K_i is not in Z_p^r or is 1".into()),
@@ -259,7 +362,7 @@ fn election_key(cx: &Context, tally: &mut Tally) {
             product = g.mul(&product, k);
         }
     }
-    let ok = product == r.public_key && !product.is_one();
+    let ok = product == r.public_key && product != g.one();
     tally.item(
         || "joint_public_key".into(),
         (!ok).then(|| "K ≠ ∏ K_i, or K = 1".into()),
@@ -267,7 +370,12 @@ fn election_key(cx: &Context, tally: &mut Tally) {
 }
 
 /// The commitments of a range proof of 0..limit for (α, β), and whether its challenge holds.
-fn range_reason(cx: &Context, ct: &Ciphertext, proof: &RangeProof, limit: u64) -> Option<String> {
+fn range_reason<G: Group>(
+    cx: &Context<G>,
+    ct: &Ciphertext<G::Element>,
+    proof: &RangeProof,
+    limit: u64,
+) -> Option<String> {
     let g = &cx.group;
     let (alpha, beta) = (&ct.pad, &ct.data);
     if proof.parts.len() as u64 != limit + 1 {
@@ -276,7 +384,7 @@ fn range_reason(cx: &Context, ct: &Ciphertext, proof: &RangeProof, limit: u64) -
             proof.parts.len()
         ));
     }
-    let two256 = BigUint::one() << 256u32;
+    let two256 = BigUint::from(1u32) << 256u32;
     if !proof
         .parts
         .iter()
@@ -289,7 +397,7 @@ fn range_reason(cx: &Context, ct: &Ciphertext, proof: &RangeProof, limit: u64) -
     for (j, (c, v)) in proof.parts.iter().enumerate() {
         // a_j = g^v_j · α^c_j, b_j = K^w_j · β^c_j with w_j = v_j − j·c_j mod q.
         let jc = g.reduce(&(BigUint::from(j as u64) * c));
-        let w = g.reduce(&(v + &cx.record.q - jc));
+        let w = g.reduce(&(v + g.order() - jc));
         let a = g.mul(&g.g_pow(v), &g.pow(alpha, c));
         let b = g.mul(&g.fixed_pow(&cx.key_table, &w), &g.pow(beta, c));
         commitments.push(a);
@@ -298,18 +406,18 @@ fn range_reason(cx: &Context, ct: &Ciphertext, proof: &RangeProof, limit: u64) -
     }
     let mut parts = vec![
         Part::Tag(0x21),
-        Part::P(&cx.record.public_key),
-        Part::P(alpha),
-        Part::P(beta),
+        Part::Element(g.encode(&cx.record.public_key)),
+        Part::Element(g.encode(alpha)),
+        Part::Element(g.encode(beta)),
     ];
-    parts.extend(commitments.iter().map(Part::P));
+    parts.extend(commitments.iter().map(|x| Part::Element(g.encode(x))));
     let c = hash(&cx.he, &parts);
     (g.reduce(&c) != g.reduce(&sum))
         .then(|| "c ≠ H(H_E; 0x21, K, α, β, a_0, b_0, ...) or c ≠ Σ c_j mod q".into())
 }
 
 /// V5, V6 and V7.A–B for one ballot.
-fn ballot(cx: &Context, ballot: &Ballot) -> Steps {
+fn ballot<G: Group>(cx: &Context<G>, ballot: &Ballot<G::Element>) -> Steps {
     let mut steps = Steps::default();
     let g = &cx.group;
     let r = cx.record;
@@ -320,7 +428,7 @@ fn ballot(cx: &Context, ballot: &Ballot) -> Steps {
         let name = format!("ballot {} contest {}", ballot.id, contest.id);
         let m = manifest.get(contest.id.as_str()).copied();
         let option_limit = m.map_or(1, |m| m.option_limit);
-        let mut sum = Ciphertext::one();
+        let mut sum = Ciphertext::unit(g);
         for s in &contest.selections {
             let reason = if !g.is_element(&s.vote.pad) || !g.is_element(&s.vote.data) {
                 Some("α or β is not in Z_p^r".into())
@@ -357,11 +465,11 @@ fn ballot(cx: &Context, ballot: &Ballot) -> Steps {
         let mut parts = vec![
             Part::Tag(0x23),
             Part::U32(contest.sequence),
-            Part::P(&r.public_key),
+            Part::Element(g.encode(&r.public_key)),
         ];
         for s in &contest.selections {
-            parts.push(Part::P(&s.vote.pad));
-            parts.push(Part::P(&s.vote.data));
+            parts.push(Part::Element(g.encode(&s.vote.pad)));
+            parts.push(Part::Element(g.encode(&s.vote.data)));
         }
         let chi = hash(&cx.he, &parts);
         steps.at(7).item(
@@ -382,7 +490,7 @@ fn ballot(cx: &Context, ballot: &Ballot) -> Steps {
 }
 
 /// V7.C: no two ballots share a code; and V7.D–G when the record chains the codes.
-fn unique_codes(cx: &Context, tally: &mut Tally) {
+fn unique_codes<G: Group>(cx: &Context<G>, tally: &mut Tally) {
     let r = cx.record;
     let mut seen: BTreeMap<&BigUint, &str> = BTreeMap::new();
     for b in &r.ballots {
@@ -400,9 +508,10 @@ fn unique_codes(cx: &Context, tally: &mut Tally) {
 /// ballot j's B_aux is H(B_(j−1)) ∥ B_aux,0 (H(B_0) = H_0); every ballot of the device is on
 /// its chain once; the chain ends at H(B_ℓ) and closes with H(H_E; 0x24, H(B_ℓ) ∥ B_aux,0 ∥
 /// "CLOSE").
-fn chains(cx: &Context, tally: &mut Tally) {
+fn chains<G: Group>(cx: &Context<G>, tally: &mut Tally) {
     let r = cx.record;
-    let by_id: HashMap<&str, &Ballot> = r.ballots.iter().map(|b| (b.id.as_str(), b)).collect();
+    let by_id: HashMap<&str, &Ballot<G::Element>> =
+        r.ballots.iter().map(|b| (b.id.as_str(), b)).collect();
     let devices: BTreeSet<&str> = r.ballots.iter().map(|b| b.device.as_str()).collect();
     let mut baux0s: BTreeMap<&[u8], &str> = BTreeMap::new();
     let mut chained: BTreeSet<&str> = BTreeSet::new();
@@ -494,7 +603,7 @@ fn chains(cx: &Context, tally: &mut Tally) {
 }
 
 /// V8: the encrypted tally is the product of the cast ballots, which are the ballots it lists.
-fn aggregation(cx: &Context, tally: &mut Tally) {
+fn aggregation<G: Group>(cx: &Context<G>, tally: &mut Tally) {
     let r = cx.record;
     let g = &cx.group;
     let cast: BTreeSet<&str> = r
@@ -509,18 +618,18 @@ fn aggregation(cx: &Context, tally: &mut Tally) {
         (cast != listed)
             .then(|| "the encrypted tally's cast ballots are not the ballots marked CAST".into()),
     );
-    let mut sums: BTreeMap<(&str, &str), Ciphertext> = BTreeMap::new();
+    let mut sums: BTreeMap<(&str, &str), Ciphertext<G::Element>> = BTreeMap::new();
     for b in r.ballots.iter().filter(|b| b.state == "CAST") {
         for c in &b.contests {
             for s in &c.selections {
                 let e = sums
                     .entry((c.id.as_str(), s.id.as_str()))
-                    .or_insert(Ciphertext::one());
+                    .or_insert_with(|| Ciphertext::unit(g));
                 *e = e.mul(&s.vote, g);
             }
         }
     }
-    let one = Ciphertext::one();
+    let one = Ciphertext::unit(g);
     for m in &r.manifest {
         for (sid, _) in &m.selections {
             let expected = sums.get(&(m.id.as_str(), sid.as_str())).unwrap_or(&one);
@@ -552,10 +661,10 @@ fn aggregation(cx: &Context, tally: &mut Tally) {
 }
 
 /// V9/V10 (or V12/V13 for a challenged ballot): the proof of each decryption and T = K^t.
-fn decryption(
-    cx: &Context,
-    d: &Decryption,
-    messages: &HashMap<(&str, &str), &Ciphertext>,
+fn decryption<G: Group>(
+    cx: &Context<G>,
+    d: &Decryption<G::Element>,
+    messages: &HashMap<(&str, &str), &Ciphertext<G::Element>>,
     what: &str,
     limit: Option<u64>,
 ) -> (Tally, Tally) {
@@ -586,12 +695,12 @@ fn decryption(
                     &cx.he,
                     &[
                         Part::Tag(0x30),
-                        Part::P(&r.public_key),
-                        Part::P(a),
-                        Part::P(b),
-                        Part::P(&ca),
-                        Part::P(&cb),
-                        Part::P(&m),
+                        Part::Element(g.encode(&r.public_key)),
+                        Part::Element(g.encode(a)),
+                        Part::Element(g.encode(b)),
+                        Part::Element(g.encode(&ca)),
+                        Part::Element(g.encode(&cb)),
+                        Part::Element(g.encode(&m)),
                     ],
                 );
                 (c != s.challenge).then(|| "c ≠ H(H_E; 0x30, K, A, B, a, b, M)".into())
@@ -604,11 +713,11 @@ fn decryption(
 
 /// V10's (or V13's) check of one decrypted value: T = K^t, and t within the limit of a
 /// challenged ballot's selection.
-pub(crate) fn value_reason(
-    g: &IntegerGroup,
-    key: &FixedBase,
+pub(crate) fn value_reason<G: Group>(
+    g: &G,
+    key: &G::Table,
     t: u64,
-    value: &BigUint,
+    value: &G::Element,
     limit: Option<u64>,
 ) -> Option<String> {
     if g.fixed_pow(key, &BigUint::from(t)) != *value {
@@ -642,7 +751,7 @@ pub(crate) fn merge_pair(mut a: (Tally, Tally), b: (Tally, Tally)) -> (Tally, Ta
 
 /// V10.B–E: the tally's contests and options are the manifest's, and every contest on a
 /// ballot is in the tally.
-fn labels(cx: &Context, tally: &mut Tally) {
+fn labels<G: Group>(cx: &Context<G>, tally: &mut Tally) {
     let r = cx.record;
     let manifest: BTreeMap<&str, BTreeSet<&str>> = r
         .manifest
@@ -682,9 +791,10 @@ fn labels(cx: &Context, tally: &mut Tally) {
 }
 
 /// V12–V13: every challenged ballot is decrypted, from its own encryptions, with valid proofs.
-fn challenged(cx: &Context, steps: &mut Steps) {
+fn challenged<G: Group>(cx: &Context<G>, steps: &mut Steps) {
     let r = cx.record;
-    let submitted: HashMap<&str, &Ballot> = r.ballots.iter().map(|b| (b.id.as_str(), b)).collect();
+    let submitted: HashMap<&str, &Ballot<G::Element>> =
+        r.ballots.iter().map(|b| (b.id.as_str(), b)).collect();
     let decrypted: BTreeSet<&str> = r.challenged.iter().map(|d| d.id.as_str()).collect();
     for b in r
         .ballots
@@ -704,7 +814,7 @@ fn challenged(cx: &Context, steps: &mut Steps) {
                 .fail(name, "is not a submitted ballot that was challenged".into());
             continue;
         };
-        let messages: HashMap<(&str, &str), &Ciphertext> = ballot
+        let messages: HashMap<(&str, &str), &Ciphertext<G::Element>> = ballot
             .contests
             .iter()
             .flat_map(|c| {
@@ -716,13 +826,72 @@ fn challenged(cx: &Context, steps: &mut Steps) {
         let (v12, v13) = decryption(cx, d, &messages, &name, Some(1));
         steps.at(12).merge(v12);
         steps.at(13).merge(v13);
+        contest_data(cx, ballot, d, steps.at(14));
+    }
+}
+
+/// V14: each decrypted contest data of a challenged ballot is the ballot's own (C0, C1, C2),
+/// and its proof holds: a = g^v · K^c, b = C0^v · β^c, c = H(H_E; 0x31, K, C0, C1, C2, a, b, β),
+/// with C1 hashed as egk does (its upper-case hexadecimal text, not its bytes:
+/// docs/ELECTIONGUARD.md).
+fn contest_data<G: Group>(
+    cx: &Context<G>,
+    ballot: &Ballot<G::Element>,
+    d: &Decryption<G::Element>,
+    tally: &mut Tally,
+) {
+    let g = &cx.group;
+    let r = cx.record;
+    let out: Vec<(String, Option<String>)> = d
+        .contest_data
+        .par_iter()
+        .map(|data| {
+            let name = format!("challenged ballot {} contest {} data", d.id, data.contest);
+            let own = ballot
+                .contests
+                .iter()
+                .find(|c| c.id == data.contest)
+                .and_then(|c| c.contest_data.as_ref());
+            let e = &data.encrypted;
+            let reason = if own != Some(e) {
+                Some("the contest data decrypted is not the ballot's".to_string())
+            } else if !g.is_scalar(&data.response)
+                || !g.is_element(&data.beta)
+                || !g.is_element(&e.c0)
+            {
+                Some("v is not in Z_q, or β or C0 is not in Z_p^r".into())
+            } else {
+                let a = g.mul(
+                    &g.g_pow(&data.response),
+                    &g.fixed_pow(&cx.key_table, &data.challenge),
+                );
+                let b = g.multi_pow(&[(&e.c0, &data.response), (&data.beta, &data.challenge)]);
+                let c1: String = e.c1.iter().map(|x| format!("{x:02X}")).collect();
+                let c = hash(
+                    &cx.he,
+                    &[
+                        Part::Tag(0x31),
+                        Part::Element(g.encode(&r.public_key)),
+                        Part::Element(g.encode(&e.c0)),
+                        Part::Bytes(c1.as_bytes()),
+                        Part::Bytes(&e.c2),
+                        Part::Element(g.encode(&a)),
+                        Part::Element(g.encode(&b)),
+                        Part::Element(g.encode(&data.beta)),
+                    ],
+                );
+                (g.reduce(&c) != data.challenge)
+                    .then(|| "c ≠ H(H_E; 0x31, K, C0, C1, C2, a, b, β)".into())
+            };
+            (name, reason)
+        })
+        .collect();
+    for (name, reason) in out {
+        tally.item(|| name, reason);
     }
 }
 
 /// The manifest's contests with the counts of tally.json (each checked by V9–V10).
-fn result(r: &Record) -> Vec<ContestResult> {
-    crate::manifest::result(&r.manifest, |cid, sid| {
-        let (_, selections) = r.tally.contests.iter().find(|(id, _)| id == cid)?;
-        selections.iter().find(|x| x.id == sid).map(|x| x.tally)
-    })
+fn result<E>(r: &Record<E>) -> Vec<ContestResult> {
+    crate::manifest::result_from(&r.manifest, &r.tally.contests, |x| (&x.id, x.tally))
 }
