@@ -708,8 +708,8 @@ impl<'a> BallotBox<'a> {
         );
         let path = self.record.join(files::BALLOTS);
         let manifest: &Manifest = &self.context.manifest;
-        let options = manifest.option_count();
-        let mut tally = Accumulator::start(options, &self.context.public_key);
+        let mut tally = Accumulator::start(manifest, &self.context.public_key);
+        let zero = Accumulator::empty(manifest);
         progress.begin("summing counted ballots", self.end);
         let mut reader = JsonLinesReader::open(&path)?;
         let mut position = 0usize;
@@ -746,7 +746,7 @@ impl<'a> BallotBox<'a> {
                                 "this line is not the ballot the ballot box accepted here",
                             )
                         })?;
-                    let mut partial = Accumulator::empty(options);
+                    let mut partial = zero.clone();
                     if *status == BallotStatus::Cast && summary.intent == Intent::Cast {
                         let entry: BallotEntry = crate::record::parse_line(&path, *line, text)?;
                         partial.add(&entry.ballot);

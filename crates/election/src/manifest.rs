@@ -35,7 +35,26 @@ pub struct Manifest {
     pub title: String,
     /// The contests, in ballot order.
     pub contests: Vec<Contest>,
+    /// The ballot styles, when voters do not all vote in every contest: each voter is
+    /// registered with one style and votes in exactly its contests. Absent (not even an empty
+    /// list) when every ballot holds every contest; the canonical encoding is then the same as
+    /// before styles existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ballot_styles: Option<Vec<BallotStyle>>,
 }
+
+/// One ballot style: the contests of the ballot of the voters registered with it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BallotStyle {
+    /// Identifier, unique within the manifest (`[a-z0-9_-]`).
+    pub id: String,
+    /// The contest ids on this ballot, in manifest order, each once, at least one.
+    pub contests: Vec<String>,
+}
+
+/// The most ballot styles one manifest holds.
+pub const MAX_BALLOT_STYLES: usize = 10_000;
 
 /// One contest (race or question) of the ballot.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,6 +179,7 @@ impl Manifest {
                 )));
             }
         }
+        self.validate_styles()?;
         let size = self.ballot_size_bound();
         if size > MAX_BALLOT_BYTES {
             return Err(ElectionError::Manifest(format!(
@@ -171,21 +191,127 @@ impl Manifest {
         Ok(())
     }
 
+    /// Check the ballot styles: identifiers valid and unique, each style's contests known,
+    /// in manifest order, each once and at least one; every contest on some style.
+    fn validate_styles(&self) -> Result<()> {
+        let Some(styles) = &self.ballot_styles else {
+            return Ok(());
+        };
+        let fail = |reason: String| Err(ElectionError::Manifest(reason));
+        if styles.is_empty() {
+            return fail(
+                "ballot_styles is an empty list: leave it out when every ballot holds every \
+                 contest"
+                    .into(),
+            );
+        }
+        if styles.len() > MAX_BALLOT_STYLES {
+            return fail(format!(
+                "{} ballot styles, at most {MAX_BALLOT_STYLES} are allowed",
+                styles.len()
+            ));
+        }
+        let mut ids = std::collections::BTreeSet::new();
+        let mut used = vec![false; self.contests.len()];
+        for style in styles {
+            check_id("ballot style", &style.id)?;
+            if !ids.insert(style.id.as_str()) {
+                return fail(format!("ballot style {:?} appears twice", style.id));
+            }
+            if style.contests.is_empty() {
+                return fail(format!("ballot style {:?} has no contest", style.id));
+            }
+            let mut previous: Option<usize> = None;
+            for id in &style.contests {
+                let Some(position) = self.contests.iter().position(|c| &c.id == id) else {
+                    return fail(format!(
+                        "ballot style {:?} names contest {id:?}, which the manifest does not have",
+                        style.id
+                    ));
+                };
+                if previous.is_some_and(|p| position <= p) {
+                    return fail(format!(
+                        "ballot style {:?}: contest {id:?} is listed twice or out of the \
+                         manifest's order",
+                        style.id
+                    ));
+                }
+                previous = Some(position);
+                used[position] = true;
+            }
+        }
+        if let Some(unused) = self.contests.iter().zip(&used).find(|(_, u)| !**u) {
+            return fail(format!(
+                "contest {:?} is on no ballot style: no voter could vote in it",
+                unused.0.id
+            ));
+        }
+        Ok(())
+    }
+
+    /// The ballot style `id`, if the manifest has it.
+    pub fn style(&self, id: &str) -> Option<&BallotStyle> {
+        self.ballot_styles.as_ref()?.iter().find(|s| s.id == id)
+    }
+
+    /// The contests a ballot of style `style` holds, in manifest order: every contest when the
+    /// manifest has no styles (and `style` must be `None`), else exactly the named style's (and
+    /// `style` must name one of the manifest's).
+    pub fn ballot_contests(&self, style: Option<&str>) -> std::result::Result<Vec<&Contest>, String> {
+        match (&self.ballot_styles, style) {
+            (None, None) => Ok(self.contests.iter().collect()),
+            (None, Some(s)) => Err(format!(
+                "it names ballot style {s:?}, but the election has no ballot styles"
+            )),
+            (Some(_), None) => {
+                Err("it names no ballot style, but the election has ballot styles".into())
+            }
+            (Some(_), Some(s)) => {
+                let style = self
+                    .style(s)
+                    .ok_or_else(|| format!("there is no ballot style {s:?}"))?;
+                Ok(self
+                    .contests
+                    .iter()
+                    .filter(|c| style.contests.contains(&c.id))
+                    .collect())
+            }
+        }
+    }
+
+    /// Check that a voter registered with `style` may vote here: `None` exactly when the
+    /// manifest has no styles, else one of the manifest's styles.
+    pub fn check_voter_style(&self, style: Option<&str>) -> std::result::Result<(), String> {
+        self.ballot_contests(style).map(|_| ())
+    }
+
     /// An upper bound on the canonical JSON of one ballot line for this manifest (a challenged
     /// ballot with its opening, the largest kind): fixed members, per contest its range proof
     /// (one branch per allowed number of selections), per option its ciphertext, zero-one proof
-    /// and opening, each with its identifier.
+    /// and opening, each with its identifier. With ballot styles, the largest over the styles
+    /// (a ballot holds one style's contests), with the style's id.
     pub fn ballot_size_bound(&self) -> u64 {
         let per_ballot = 600;
-        self.contests
-            .iter()
-            .map(|c| {
-                let branches = u64::from(c.max_selections - c.min_selections) + 1;
-                let options: u64 = c.options.iter().map(|o| 900 + o.id.len() as u64).sum();
-                150 + c.id.len() as u64 + 300 * branches + options
-            })
-            .sum::<u64>()
-            + per_ballot
+        let contests_bound = |contests: &mut dyn Iterator<Item = &Contest>| -> u64 {
+            contests
+                .map(|c| {
+                    let branches = u64::from(c.max_selections - c.min_selections) + 1;
+                    let options: u64 = c.options.iter().map(|o| 900 + o.id.len() as u64).sum();
+                    150 + c.id.len() as u64 + 300 * branches + options
+                })
+                .sum::<u64>()
+        };
+        match &self.ballot_styles {
+            None => contests_bound(&mut self.contests.iter()) + per_ballot,
+            Some(styles) => styles
+                .iter()
+                .map(|s| {
+                    let mut contests = self.contests.iter().filter(|c| s.contests.contains(&c.id));
+                    contests_bound(&mut contests) + per_ballot + 20 + s.id.len() as u64
+                })
+                .max()
+                .unwrap_or(per_ballot),
+        }
     }
 
     /// The total number of options over all contests (the number of ciphertexts in a ballot).

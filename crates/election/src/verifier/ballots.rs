@@ -115,7 +115,6 @@ pub fn verify_ballots_on_board(
     };
     progress.begin("verifying ballots", expected);
     let mut reader = JsonLinesReader::open(path)?;
-    let options = ctx.manifest.option_count();
     let mut summary = BallotSummary {
         passed: BTreeMap::new(),
         failures: Vec::new(),
@@ -123,7 +122,7 @@ pub fn verify_ballots_on_board(
         cast: 0,
         challenged: 0,
         superseded: 0,
-        tally: Accumulator::start(options, &ctx.public_key),
+        tally: Accumulator::start(&ctx.manifest, &ctx.public_key),
     };
     let mut merge = Merge {
         seen: HashSet::new(),
@@ -154,7 +153,7 @@ pub fn verify_ballots_on_board(
         let lines = block.len() as u64;
         let results: Vec<Result<(Vec<Outcome>, Accumulator)>> = block
             .par_chunks(GROUP)
-            .map(|group| verify_group(path, ctx, credentials, group, options))
+            .map(|group| verify_group(path, ctx, credentials, group))
             .collect();
         for result in results {
             let (outcomes, partial) = result?;
@@ -295,7 +294,6 @@ pub fn check_ballot_lines(
             })
         })
         .collect::<Result<_>>()?;
-    let options = ctx.manifest.option_count();
     // Few ballots are spread over every core rather than batched on one.
     let group = lines
         .len()
@@ -305,7 +303,7 @@ pub fn check_ballot_lines(
         .par_chunks(group)
         .map(|group| {
             let (outcomes, _) =
-                verify_group(Path::new("<ballot>"), ctx, credentials, group, options)?;
+                verify_group(Path::new("<ballot>"), ctx, credentials, group)?;
             Ok(outcomes.into_iter().map(|o| o.failures).collect())
         })
         .collect::<Result<_>>()?;
@@ -319,7 +317,6 @@ fn verify_group(
     ctx: &VotingContext,
     credentials: &CredentialList,
     group: &[RawLine],
-    options: usize,
 ) -> Result<(Vec<Outcome>, Accumulator)> {
     let mut entries = Vec::with_capacity(group.len());
     let mut outcomes = Vec::with_capacity(group.len());
@@ -355,8 +352,16 @@ fn verify_group(
                 outcome.valid = false;
             }
         }
-        if outcome.credential.is_some() {
-            outcome.passed.push(Check::EligibleCredentials);
+        if let Some(position) = outcome.credential {
+            match check_voter_style(credentials, position, &entry) {
+                Ok(()) => outcome.passed.push(Check::EligibleCredentials),
+                Err(reason) => {
+                    outcome
+                        .failures
+                        .push(Failure::new(Check::EligibleCredentials, &item, reason));
+                    outcome.valid = false;
+                }
+            }
         } else {
             outcome.failures.push(Failure::new(
                 Check::EligibleCredentials,
@@ -375,7 +380,7 @@ fn verify_group(
     check_signatures(&entries, &mut outcomes);
     check_proofs(ctx, &entries, &mut outcomes);
 
-    let mut partial = Accumulator::empty(options);
+    let mut partial = Accumulator::empty(&ctx.manifest);
     for (entry, outcome) in entries.iter().zip(&mut outcomes) {
         if entry.intent == Intent::Challenge && outcome.valid {
             match entry.check_opening(ctx) {
@@ -394,6 +399,28 @@ fn verify_group(
         }
     }
     Ok((outcomes, partial))
+}
+
+/// The ballot names its voter's ballot style: the one the registrar gave the credential at
+/// `position` on the published roll (none in an election without styles). With the structure
+/// check (the ballot holds exactly its named style's contests), a voter's ballot holds exactly
+/// the contests the roll gives the voter.
+fn check_voter_style(
+    credentials: &CredentialList,
+    position: u32,
+    entry: &BallotEntry,
+) -> std::result::Result<(), String> {
+    let registered = credentials.style_of(position);
+    let named = entry.ballot.style.as_deref();
+    if registered == named {
+        return Ok(());
+    }
+    let say = |s: Option<&str>| s.map_or("no ballot style".to_string(), |s| format!("ballot style {s:?}"));
+    Err(format!(
+        "the ballot is for {}, but its credential is registered for {}",
+        say(named),
+        say(registered)
+    ))
 }
 
 fn check_signatures(entries: &[BallotEntry], outcomes: &mut [Outcome]) {
