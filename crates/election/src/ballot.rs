@@ -892,7 +892,7 @@ mod tests {
             absent in 0usize..3,
         ) {
             let f = fixture();
-            let mut acc = Accumulator::start(f.ctx.manifest.option_count(), &f.ctx.public_key);
+            let mut acc = Accumulator::start(&f.ctx.manifest, &f.ctx.public_key);
             let mut expected = vec![0u64; f.ctx.manifest.option_count()];
             for (rows, credential) in ballots.iter().zip(f.credentials.iter().cycle()) {
                 for (e, v) in expected.iter_mut().zip(rows.iter().flatten()) {

@@ -306,28 +306,34 @@ impl CredentialList {
     /// Check every voter's style against `manifest`: each voter carries one of its styles when
     /// it has styles, and none when it has not. The error names the first voter that does not.
     pub fn check_styles(&self, manifest: &crate::manifest::Manifest) -> Result<()> {
-        let names: Vec<std::result::Result<(), String>> = self
-            .style_names
-            .iter()
-            .map(|s| manifest.check_voter_style(Some(s)))
-            .collect();
+        let styled = manifest.ballot_styles.is_some();
         if self.styles.is_empty() {
-            if let (Some(first), Err(e)) = (self.keys.first(), manifest.check_voter_style(None)) {
-                return Err(ElectionError::Credential(format!(
-                    "credential 1 ({}) carries no ballot style: {e}",
-                    hex::encode(first)
-                )));
+            if styled && !self.keys.is_empty() {
+                return Err(ElectionError::Credential(
+                    "the manifest has ballot styles, but the credentials carry none: the \
+                     registrar gives each voter one"
+                        .into(),
+                ));
             }
             return Ok(());
         }
-        for (i, index) in self.styles.iter().enumerate() {
-            if let Some(Err(e)) = names.get(*index as usize) {
+        let known: Vec<bool> = self
+            .style_names
+            .iter()
+            .map(|s| manifest.style(s).is_some())
+            .collect();
+        for (i, &index) in self.styles.iter().enumerate() {
+            if !known[index as usize] {
+                let name = &self.style_names[index as usize];
+                let why = if styled {
+                    "which the manifest does not have"
+                } else {
+                    "but the manifest has no ballot styles"
+                };
                 return Err(ElectionError::Credential(format!(
-                    "credential {} ({}) carries ballot style {:?}: {}",
+                    "credential {} ({}) carries ballot style {name:?}, {why}",
                     i + 1,
                     hex::encode(self.keys[i]),
-                    self.style_names[*index as usize],
-                    e.replace("it names", "it is")
                 )));
             }
         }

@@ -279,12 +279,6 @@ impl Manifest {
         }
     }
 
-    /// Check that a voter registered with `style` may vote here: `None` exactly when the
-    /// manifest has no styles, else one of the manifest's styles.
-    pub fn check_voter_style(&self, style: Option<&str>) -> std::result::Result<(), String> {
-        self.ballot_contests(style).map(|_| ())
-    }
-
     /// An upper bound on the canonical JSON of one ballot line for this manifest (a challenged
     /// ballot with its opening, the largest kind): fixed members, per contest its range proof
     /// (one branch per allowed number of selections), per option its ciphertext, zero-one proof
