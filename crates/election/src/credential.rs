@@ -431,4 +431,54 @@ mod tests {
         assert_eq!(list.position(&keys[2]), Some(2));
         assert_ne!(list.hash(), issue(3).unwrap().1.hash());
     }
+
+    #[test]
+    fn styles_on_the_roll_are_hashed_and_checked() {
+        let keys: Vec<CredentialKey> = (0..3).map(|_| Credential::generate().public()).collect();
+        let entries = |styles: [Option<&str>; 3]| {
+            keys.iter()
+                .zip(styles)
+                .map(|(k, s)| CredentialEntry {
+                    key: *k,
+                    style: s.map(str::to_string),
+                })
+                .collect::<Vec<_>>()
+        };
+        let plain = CredentialList::from_entries(entries([None; 3])).unwrap();
+        assert_eq!(plain.hash(), CredentialList::new(keys.clone()).unwrap().hash());
+        assert!(!plain.has_styles());
+        let styled =
+            CredentialList::from_entries(entries([Some("first"), Some("both"), Some("first")]))
+                .unwrap();
+        assert_eq!(styled.style_of(1), Some("both"));
+        assert_eq!(styled.style_of(2), Some("first"));
+        let moved =
+            CredentialList::from_entries(entries([Some("both"), Some("first"), Some("first")]))
+                .unwrap();
+        assert_ne!(styled.hash(), plain.hash());
+        assert_ne!(styled.hash(), moved.hash());
+        let back: Vec<CredentialEntry> = styled.entries().map(Result::unwrap).collect();
+        assert_eq!(back, entries([Some("first"), Some("both"), Some("first")]));
+        for mixed in [
+            entries([Some("first"), None, Some("first")]),
+            entries([None, Some("first"), None]),
+        ] {
+            let e = CredentialList::from_entries(mixed).unwrap_err().to_string();
+            assert!(e.contains("every credential names a ballot style or none"), "{e}");
+        }
+
+        let manifest = crate::manifest::tests::styled();
+        assert!(styled.check_styles(&manifest).is_ok());
+        let e = plain.check_styles(&manifest).unwrap_err().to_string();
+        assert!(e.contains("credentials carry none"), "{e}");
+        let unknown =
+            CredentialList::from_entries(entries([Some("first"), Some("third"), None].map(|s| s.or(Some("both")))))
+                .unwrap();
+        let e = unknown.check_styles(&manifest).unwrap_err().to_string();
+        assert!(e.contains("credential 2") && e.contains("\"third\", which the manifest"), "{e}");
+        let demo = crate::manifest::Manifest::default_demo().unwrap();
+        assert!(plain.check_styles(&demo).is_ok());
+        let e = styled.check_styles(&demo).unwrap_err().to_string();
+        assert!(e.contains("the manifest has no ballot styles"), "{e}");
+    }
 }

@@ -335,7 +335,7 @@ fn check_id(what: &str, id: &str) -> Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     #[test]
     fn limits_read_as_words() -> Result<()> {
         let m = Manifest::default_demo()?;
@@ -447,5 +447,76 @@ mod tests {
                 .unwrap_or_default()
                 .starts_with("m.json")
         );
+    }
+
+    /// The demo manifest with two styles: `both` (every contest) and `first` (the first).
+    pub(crate) fn styled() -> Manifest {
+        let mut m = Manifest::default_demo().unwrap_or_else(|_| unreachable!());
+        let ids: Vec<String> = m.contests.iter().map(|c| c.id.clone()).collect();
+        m.ballot_styles = Some(vec![
+            BallotStyle {
+                id: "both".into(),
+                contests: ids.clone(),
+            },
+            BallotStyle {
+                id: "first".into(),
+                contests: ids[..1].to_vec(),
+            },
+        ]);
+        m
+    }
+
+    fn broken_styles(edit: impl FnOnce(&mut Vec<BallotStyle>)) -> String {
+        let mut m = styled();
+        if let Some(styles) = m.ballot_styles.as_mut() {
+            edit(styles);
+        }
+        m.validate()
+            .map(|()| String::new())
+            .unwrap_or_else(|e| e.to_string())
+    }
+
+    #[test]
+    fn ballot_styles_are_validated_naming_the_item() {
+        assert_eq!(broken_styles(|_| {}), "");
+        assert!(broken_styles(|s| s.clear()).contains("empty list"));
+        assert!(broken_styles(|s| s[1].id = "both".into()).contains("\"both\" appears twice"));
+        assert!(broken_styles(|s| s[1].contests.clear()).contains("\"first\" has no contest"));
+        let e = broken_styles(|s| s[1].contests.push("mayor".into()));
+        assert!(e.contains("style \"first\" names contest \"mayor\""), "{e}");
+        let e = broken_styles(|s| s[0].contests.reverse());
+        assert!(e.contains("out of the manifest's order"), "{e}");
+        let e = broken_styles(|s| s[0].contests.push("president".into()));
+        assert!(e.contains("twice or out of"), "{e}");
+        let e = broken_styles(|s| {
+            s.remove(0);
+        });
+        assert!(e.contains("\"referendum-priorities\" is on no ballot style"), "{e}");
+        assert!(broken_styles(|s| s[0].id = "Both".into()).contains("ballot style identifier"));
+    }
+
+    #[test]
+    fn a_ballot_holds_its_styles_contests() {
+        let m = styled();
+        let ids = |style| {
+            m.ballot_contests(style)
+                .map(|cs| cs.iter().map(|c| c.id.clone()).collect::<Vec<_>>())
+        };
+        assert_eq!(ids(Some("first")), Ok(vec!["president".to_string()]));
+        assert_eq!(ids(Some("both")).map(|v| v.len()), Ok(2));
+        assert!(ids(None).unwrap_err().contains("names no ballot style"));
+        assert!(ids(Some("third")).unwrap_err().contains("no ballot style \"third\""));
+        let plain = Manifest::default_demo().unwrap_or_else(|_| unreachable!());
+        assert!(plain.ballot_contests(Some("first")).is_err());
+        assert_eq!(plain.ballot_contests(None).map(|c| c.len()), Ok(2));
+        // The size bound is the largest style's, with its id.
+        assert!(m.ballot_size_bound() > plain.ballot_size_bound());
+        // Without styles the canonical form is what it always was; with them it names them.
+        let json = String::from_utf8(crate::record::canonical_json(&plain).unwrap_or_default())
+            .unwrap_or_default();
+        assert!(!json.contains("ballot_styles"));
+        let json = String::from_utf8(crate::record::canonical_json(&m).unwrap_or_default())
+            .unwrap_or_default();
+        assert!(json.ends_with(r#""ballot_styles":[{"id":"both","contests":["president","referendum-priorities"]},{"id":"first","contests":["president"]}]}"#), "{json}");
     }
 }
