@@ -138,10 +138,6 @@ fn print_manifest(manifest: &Manifest) {
         }
     }
     for style in manifest.ballot_styles.iter().flatten() {
-        println!(
-            "  ballot style {}: {}",
-            style.id,
-            style.contests.join(", ")
-        );
+        println!("  ballot style {}: {}", style.id, style.contests.join(", "));
     }
 }

@@ -78,7 +78,7 @@ pub fn run(command: RegistrarCommand) -> anyhow::Result<ExitCode> {
             public_keys,
             style,
         } => {
-            authority::read_election(&record)?;
+            let (manifest, _) = authority::read_election(&record)?;
             let list_path = record.join(fairtally_election::record::files::CREDENTIALS);
             if list_path.exists() {
                 anyhow::bail!(
@@ -105,6 +105,8 @@ pub fn run(command: RegistrarCommand) -> anyhow::Result<ExitCode> {
                     style: style.clone(),
                 }),
             ))?;
+            // Before any secret is written: every voter's style must be the manifest's.
+            list.check_styles(&manifest)?;
             if let Some(dir) = out_dir.as_ref().filter(|_| voters > 0) {
                 for (c, i) in generated.iter().zip(1..) {
                     write_new_secret(&dir.join(format!("voter-{i:05}.json")), c)?;

@@ -51,10 +51,30 @@ fn open_styled_election(dir: &Path) {
     start_ceremony_with(dir, 3, 2, &["--manifest", manifest.to_str().unwrap()]);
     finish_ceremony(dir, 3);
     let mut keys = String::new();
-    for (i, style) in [JEFFERSON, JEFFERSON, HARRISON, RUTLEDGE].iter().enumerate() {
+    for (i, style) in [JEFFERSON, JEFFERSON, HARRISON, RUTLEDGE]
+        .iter()
+        .enumerate()
+    {
         let key = ok(dir, &["voter", "keygen", "--out", &format!("v{i}.json")]);
         keys.push_str(&format!("{} {style}\n", key.trim()));
     }
+    // The registrar must give every voter a style of the manifest; nothing is written before.
+    let out = fairtally(
+        dir,
+        &["registrar", "issue", "--record", "record", "--voters", "2", "--out-dir", "gen"],
+    );
+    let said = stdout_and_stderr(&out);
+    assert!(!out.status.success(), "{said}");
+    assert!(said.contains("the manifest has ballot styles, but the credentials carry none"), "{said}");
+    assert!(!dir.join("gen/voter-00001.json").exists());
+    write(dir, "bad-keys.txt", &keys.replacen(JEFFERSON, "mars-ballot-style", 1));
+    let out = fairtally(
+        dir,
+        &["registrar", "issue", "--record", "record", "--public-keys", "bad-keys.txt"],
+    );
+    let said = stdout_and_stderr(&out);
+    assert!(!out.status.success(), "{said}");
+    assert!(said.contains("credential 1") && said.contains("\"mars-ballot-style\", which the manifest does not have"), "{said}");
     write(dir, "keys.txt", &keys);
     ok(
         dir,
@@ -75,23 +95,63 @@ fn an_electionguard_manifest_runs_with_ballot_styles_and_verifies() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path();
     let shown = ok(dir, &["manifest", "show", hamilton().to_str().unwrap()]);
-    assert!(shown.contains("contest justice-supreme-court: Justice of the Supreme Court (choose up to 2)"), "{shown}");
-    assert!(shown.contains(&format!("ballot style {JEFFERSON}: justice-supreme-court\n")), "{shown}");
+    assert!(
+        shown.contains(
+            "contest justice-supreme-court: Justice of the Supreme Court (choose up to 2)"
+        ),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(&format!(
+            "ballot style {JEFFERSON}: justice-supreme-court\n"
+        )),
+        "{shown}"
+    );
     open_styled_election(dir);
 
-    write(dir, "two.json", r#"{"justice-supreme-court": ["john-adams-selection", "benjamin-franklin-selection"]}"#);
-    write(dir, "one.json", r#"{"justice-supreme-court": ["john-adams-selection"]}"#);
-    write(dir, "both.json", r#"{"justice-supreme-court": ["john-hancock-selection"], "referendum-pineapple": ["referendum-pineapple-affirmative-selection"]}"#);
-    write(dir, "no.json", r#"{"referendum-pineapple": ["referendum-pineapple-negative-selection"]}"#);
+    write(
+        dir,
+        "two.json",
+        r#"{"justice-supreme-court": ["john-adams-selection", "benjamin-franklin-selection"]}"#,
+    );
+    write(
+        dir,
+        "one.json",
+        r#"{"justice-supreme-court": ["john-adams-selection"]}"#,
+    );
+    write(
+        dir,
+        "both.json",
+        r#"{"justice-supreme-court": ["john-hancock-selection"], "referendum-pineapple": ["referendum-pineapple-affirmative-selection"]}"#,
+    );
+    write(
+        dir,
+        "no.json",
+        r#"{"referendum-pineapple": ["referendum-pineapple-negative-selection"]}"#,
+    );
 
     // A Jefferson County voter cannot vote on Harrison Township's referendum.
     let refused = fairtally(
         dir,
-        &["voter", "encrypt", "--record", "record", "--credential", "v1.json", "--choices", "both.json", "--out", "x"],
+        &[
+            "voter",
+            "encrypt",
+            "--record",
+            "record",
+            "--credential",
+            "v1.json",
+            "--choices",
+            "both.json",
+            "--out",
+            "x",
+        ],
     );
     assert!(!refused.status.success());
     let said = stdout_and_stderr(&refused);
-    assert!(said.contains("contest \"referendum-pineapple\" is not on this voter's ballot style"), "{said}");
+    assert!(
+        said.contains("contest \"referendum-pineapple\" is not on this voter's ballot style"),
+        "{said}"
+    );
 
     cast(dir, "v0.json", "two.json");
     cast(dir, "v1.json", "one.json");
@@ -103,11 +163,27 @@ fn an_electionguard_manifest_runs_with_ballot_styles_and_verifies() {
         let out = format!("g{i}.decryption.json");
         ok(
             dir,
-            &["guardian", "decrypt", "--record", "record", "--key-share", &format!("g{i}.key-share.json"), "--out", &out],
+            &[
+                "guardian",
+                "decrypt",
+                "--record",
+                "record",
+                "--key-share",
+                &format!("g{i}.key-share.json"),
+                "--out",
+                &out,
+            ],
         );
         shares.push(out);
     }
-    let mut add = vec!["authority", "add-share", "--record", "record", "--board", "board"];
+    let mut add = vec![
+        "authority",
+        "add-share",
+        "--record",
+        "record",
+        "--board",
+        "board",
+    ];
     add.extend(shares.iter().map(String::as_str));
     ok(dir, &add);
     authority(dir, "publish");
@@ -115,19 +191,47 @@ fn an_electionguard_manifest_runs_with_ballot_styles_and_verifies() {
 
     let verified = ok(dir, &["verify", "--record", "record"]);
     assert!(verified.contains("VERIFIED"), "{verified}");
-    assert!(verified.contains("Justice of the Supreme Court — on 4 counted ballots"), "{verified}");
-    assert!(verified.contains("Pineapple") || verified.contains("referendum"), "{verified}");
+    assert!(
+        verified.contains("Justice of the Supreme Court — on 4 counted ballots"),
+        "{verified}"
+    );
+    assert!(
+        verified.contains("Pineapple") || verified.contains("referendum"),
+        "{verified}"
+    );
     assert!(verified.contains("— on 2 counted ballots"), "{verified}");
 
     let result: ElectionResult =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("record/result.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.join("record/result.json")).unwrap())
+            .unwrap();
     let held: Vec<Option<u64>> = result.contests.iter().map(|c| c.ballots).collect();
     assert_eq!(held, vec![Some(4), Some(2)]);
-    assert_eq!(result.votes("justice-supreme-court", "john-adams-selection"), Some(2));
-    assert_eq!(result.votes("justice-supreme-court", "benjamin-franklin-selection"), Some(1));
-    assert_eq!(result.votes("justice-supreme-court", "john-hancock-selection"), Some(1));
-    assert_eq!(result.votes("referendum-pineapple", "referendum-pineapple-affirmative-selection"), Some(1));
-    assert_eq!(result.votes("referendum-pineapple", "referendum-pineapple-negative-selection"), Some(1));
+    assert_eq!(
+        result.votes("justice-supreme-court", "john-adams-selection"),
+        Some(2)
+    );
+    assert_eq!(
+        result.votes("justice-supreme-court", "benjamin-franklin-selection"),
+        Some(1)
+    );
+    assert_eq!(
+        result.votes("justice-supreme-court", "john-hancock-selection"),
+        Some(1)
+    );
+    assert_eq!(
+        result.votes(
+            "referendum-pineapple",
+            "referendum-pineapple-affirmative-selection"
+        ),
+        Some(1)
+    );
+    assert_eq!(
+        result.votes(
+            "referendum-pineapple",
+            "referendum-pineapple-negative-selection"
+        ),
+        Some(1)
+    );
 
     // A roll entry whose style is changed (v0 given both contests) breaks the context.
     let copy = dir.join("restyled");
@@ -163,14 +267,36 @@ fn ballots_outside_their_voters_style_are_refused_and_fail_verification() {
     extra.ballot.style = Some(JEFFERSON.to_string());
     let extra = extra.cast(&jefferson).unwrap();
     // A device that gives the voter another style's ballot, naming that style.
-    let other = encrypt_ballot(&ctx, &jefferson, &both).unwrap().cast(&jefferson).unwrap();
+    let other = encrypt_ballot(&ctx, &jefferson, &both)
+        .unwrap()
+        .cast(&jefferson)
+        .unwrap();
 
     for (entry, file, reason) in [
-        (&extra, "extra.json", "it holds contest \"referendum-pineapple\", which is not on ballot style \"jefferson-county-ballot-style\""),
-        (&other, "other.json", "the ballot is for ballot style \"harrison-township-ballot-style\", but its credential is registered for ballot style \"jefferson-county-ballot-style\""),
+        (
+            &extra,
+            "extra.json",
+            "it holds contest \"referendum-pineapple\", which is not on ballot style \"jefferson-county-ballot-style\"",
+        ),
+        (
+            &other,
+            "other.json",
+            "the ballot is for ballot style \"harrison-township-ballot-style\", but its credential is registered for ballot style \"jefferson-county-ballot-style\"",
+        ),
     ] {
         std::fs::write(dir.join(file), serde_json::to_string(entry).unwrap()).unwrap();
-        let out = fairtally(dir, &["authority", "accept", "--record", "record", "--board", "board", file]);
+        let out = fairtally(
+            dir,
+            &[
+                "authority",
+                "accept",
+                "--record",
+                "record",
+                "--board",
+                "board",
+                file,
+            ],
+        );
         let said = stdout_and_stderr(&out);
         assert!(!out.status.success(), "{said}");
         assert!(said.contains(reason), "{said}");

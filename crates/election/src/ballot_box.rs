@@ -279,7 +279,9 @@ impl<'a> BallotBox<'a> {
             }
             // With ballot styles, each voter's style from the roll (docs/PROTOCOL.md 4.3a).
             let mut styles = tx
-                .prepare("INSERT OR REPLACE INTO credential_styles(position, style) VALUES (?1, ?2)")
+                .prepare(
+                    "INSERT OR REPLACE INTO credential_styles(position, style) VALUES (?1, ?2)",
+                )
                 .map_err(sqlite(&self.index_path))?;
             for position in 0..setup.credentials.len() as u32 {
                 if let Some(style) = setup.credentials.style_of(position) {

@@ -215,7 +215,10 @@ pub struct CredentialList {
 impl CredentialList {
     /// Build the list, rejecting duplicates (each voter must have a distinct credential).
     pub fn new(keys: impl IntoIterator<Item = CredentialKey>) -> Result<Self> {
-        Self::from_entries(keys.into_iter().map(|key| CredentialEntry { key, style: None }))
+        Self::from_entries(
+            keys.into_iter()
+                .map(|key| CredentialEntry { key, style: None }),
+        )
     }
 
     /// Build the list from `credentials.jsonl` entries: either every entry names a ballot
@@ -346,10 +349,7 @@ impl CredentialList {
     pub fn hash(&self) -> Digest {
         let count = (self.keys.len() as u64).to_le_bytes();
         if self.styles.is_empty() {
-            return hash_parts(
-                CREDENTIAL_LIST_DOMAIN,
-                &[&count, self.keys.as_flattened()],
-            );
+            return hash_parts(CREDENTIAL_LIST_DOMAIN, &[&count, self.keys.as_flattened()]);
         }
         let mut parts: Vec<&[u8]> = Vec::with_capacity(self.styles.len() + 2);
         parts.push(&count);
@@ -445,7 +445,10 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         let plain = CredentialList::from_entries(entries([None; 3])).unwrap();
-        assert_eq!(plain.hash(), CredentialList::new(keys.clone()).unwrap().hash());
+        assert_eq!(
+            plain.hash(),
+            CredentialList::new(keys.clone()).unwrap().hash()
+        );
         assert!(!plain.has_styles());
         let styled =
             CredentialList::from_entries(entries([Some("first"), Some("both"), Some("first")]))
@@ -464,18 +467,25 @@ mod tests {
             entries([None, Some("first"), None]),
         ] {
             let e = CredentialList::from_entries(mixed).unwrap_err().to_string();
-            assert!(e.contains("every credential names a ballot style or none"), "{e}");
+            assert!(
+                e.contains("every credential names a ballot style or none"),
+                "{e}"
+            );
         }
 
         let manifest = crate::manifest::tests::styled();
         assert!(styled.check_styles(&manifest).is_ok());
         let e = plain.check_styles(&manifest).unwrap_err().to_string();
         assert!(e.contains("credentials carry none"), "{e}");
-        let unknown =
-            CredentialList::from_entries(entries([Some("first"), Some("third"), None].map(|s| s.or(Some("both")))))
-                .unwrap();
+        let unknown = CredentialList::from_entries(entries(
+            [Some("first"), Some("third"), None].map(|s| s.or(Some("both"))),
+        ))
+        .unwrap();
         let e = unknown.check_styles(&manifest).unwrap_err().to_string();
-        assert!(e.contains("credential 2") && e.contains("\"third\", which the manifest"), "{e}");
+        assert!(
+            e.contains("credential 2") && e.contains("\"third\", which the manifest"),
+            "{e}"
+        );
         let demo = crate::manifest::Manifest::default_demo().unwrap();
         assert!(plain.check_styles(&demo).is_ok());
         let e = styled.check_styles(&demo).unwrap_err().to_string();

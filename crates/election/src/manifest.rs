@@ -257,7 +257,10 @@ impl Manifest {
     /// The contests a ballot of style `style` holds, in manifest order: every contest when the
     /// manifest has no styles (and `style` must be `None`), else exactly the named style's (and
     /// `style` must name one of the manifest's).
-    pub fn ballot_contests(&self, style: Option<&str>) -> std::result::Result<Vec<&Contest>, String> {
+    pub fn ballot_contests(
+        &self,
+        style: Option<&str>,
+    ) -> std::result::Result<Vec<&Contest>, String> {
         match (&self.ballot_styles, style) {
             (None, None) => Ok(self.contests.iter().collect()),
             (None, Some(s)) => Err(format!(
@@ -491,7 +494,10 @@ pub(crate) mod tests {
         let e = broken_styles(|s| {
             s.remove(0);
         });
-        assert!(e.contains("\"referendum-priorities\" is on no ballot style"), "{e}");
+        assert!(
+            e.contains("\"referendum-priorities\" is on no ballot style"),
+            "{e}"
+        );
         assert!(broken_styles(|s| s[0].id = "Both".into()).contains("ballot style identifier"));
     }
 
@@ -505,7 +511,11 @@ pub(crate) mod tests {
         assert_eq!(ids(Some("first")), Ok(vec!["president".to_string()]));
         assert_eq!(ids(Some("both")).map(|v| v.len()), Ok(2));
         assert!(ids(None).unwrap_err().contains("names no ballot style"));
-        assert!(ids(Some("third")).unwrap_err().contains("no ballot style \"third\""));
+        assert!(
+            ids(Some("third"))
+                .unwrap_err()
+                .contains("no ballot style \"third\"")
+        );
         let plain = Manifest::default_demo().unwrap_or_else(|_| unreachable!());
         assert!(plain.ballot_contests(Some("first")).is_err());
         assert_eq!(plain.ballot_contests(None).map(|c| c.len()), Ok(2));

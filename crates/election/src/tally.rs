@@ -95,7 +95,11 @@ impl Accumulator {
                 }
             }
             let held = &mut self.contest_ballots[k];
-            *held = if remove { held.saturating_sub(1) } else { *held + 1 };
+            *held = if remove {
+                held.saturating_sub(1)
+            } else {
+                *held + 1
+            };
         }
     }
 

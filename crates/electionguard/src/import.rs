@@ -47,9 +47,8 @@ const MAX_ID_LEN: usize = 64;
 /// Whether `text` is an ElectionGuard manifest rather than a fairtally one: a JSON object with
 /// ElectionGuard's `election_scope_id` and `contests` (a fairtally manifest has `election`).
 pub fn is_electionguard_manifest(text: &str) -> bool {
-    serde_json::from_str::<Value>(text).is_ok_and(|v| {
-        v.get("election_scope_id").is_some() && v.get("contests").is_some()
-    })
+    serde_json::from_str::<Value>(text)
+        .is_ok_and(|v| v.get("election_scope_id").is_some() && v.get("contests").is_some())
 }
 
 /// Read the ElectionGuard manifest at `path` and convert it (see the module documentation).
@@ -149,7 +148,11 @@ fn candidates(root: &Node<'_>) -> Result<HashMap<String, (Option<String>, bool)>
     for c in list.array()? {
         let id = c.get("object_id")?.id()?;
         let name = c.opt("name").map(|n| text_of(&n)).transpose()?.flatten();
-        let write_in = c.opt("is_write_in").map(|w| w.bool()).transpose()?.unwrap_or(false);
+        let write_in = c
+            .opt("is_write_in")
+            .map(|w| w.bool())
+            .transpose()?
+            .unwrap_or(false);
         if out.insert(id.clone(), (name, write_in)).is_some() {
             return Err(c.error(format!("candidate {id:?} is listed twice")));
         }
@@ -236,9 +239,9 @@ fn vote_limit(node: &Node<'_>, selections: usize) -> Result<u32> {
     match variation.str()? {
         "one_of_m" => match votes_allowed.or(number_elected) {
             None | Some(1) => Ok(1),
-            Some(n) => Err(variation.error(format!(
-                "is one_of_m, but the contest allows {n} votes"
-            ))),
+            Some(n) => {
+                Err(variation.error(format!("is one_of_m, but the contest allows {n} votes")))
+            }
         },
         "n_of_m" | "plurality" => votes_allowed
             .or(number_elected)
@@ -390,11 +393,13 @@ mod tests {
         let styles = m.ballot_styles.as_ref().map(Vec::len);
         assert_eq!(styles, Some(4));
         assert_eq!(
-            m.style("jefferson-county-ballot-style").map(|s| s.contests.clone()),
+            m.style("jefferson-county-ballot-style")
+                .map(|s| s.contests.clone()),
             Some(vec!["justice-supreme-court".to_string()])
         );
         assert_eq!(
-            m.style("harrison-township-ballot-style").map(|s| s.contests.len()),
+            m.style("harrison-township-ballot-style")
+                .map(|s| s.contests.len()),
             Some(2)
         );
         Ok(())
@@ -422,7 +427,10 @@ mod tests {
         // bulletin-board entry): refused, saying so. Its first three contests import.
         {
             let rel = "egk-2.0/workflow/allAvailableJson/manifest.json";
-            let e = import_manifest_file(&data(rel)).map(|_| ()).unwrap_err().to_string();
+            let e = import_manifest_file(&data(rel))
+                .map(|_| ())
+                .unwrap_err()
+                .to_string();
             assert!(e.contains("bulletin-board entry"), "{e}");
             let text = std::fs::read_to_string(data(rel)).unwrap_or_default();
             let mut value: Value = serde_json::from_str(&text).unwrap_or_default();
@@ -461,29 +469,53 @@ mod tests {
         let e = hamilton_edited(|v| v["contests"][0]["votes_allowed"] = 9.into());
         assert!(e.contains("contests[0].votes_allowed: is 9"), "{e}");
         let e = hamilton_edited(|v| v["contests"][0]["object_id"] = "justice court".into());
-        assert!(e.contains("contests[0].object_id") && e.contains("identifier"), "{e}");
+        assert!(
+            e.contains("contests[0].object_id") && e.contains("identifier"),
+            "{e}"
+        );
         let e = hamilton_edited(|v| v["contests"][0]["electoral_district_id"] = "mars".into());
-        assert!(e.contains("contests[0].electoral_district_id") && e.contains("\"mars\""), "{e}");
+        assert!(
+            e.contains("contests[0].electoral_district_id") && e.contains("\"mars\""),
+            "{e}"
+        );
         let e = hamilton_edited(|v| v["ballot_styles"][0]["geopolitical_unit_ids"] = Value::Null);
-        assert!(e.contains("ballot_styles[0]") && e.contains("holds no contest"), "{e}");
+        assert!(
+            e.contains("ballot_styles[0]") && e.contains("holds no contest"),
+            "{e}"
+        );
         let e = hamilton_edited(|v| v["ballot_styles"][1]["party_ids"] = vec!["whig"].into());
-        assert!(e.contains("ballot_styles[1].party_ids") && e.contains("primary"), "{e}");
+        assert!(
+            e.contains("ballot_styles[1].party_ids") && e.contains("primary"),
+            "{e}"
+        );
         let e = hamilton_edited(|v| v["contests"][0]["option_selection_limit"] = 2.into());
         assert!(e.contains("option_selection_limit: is 2"), "{e}");
         let e = hamilton_edited(|v| v["contests"][1]["object_id"] = "Justice-Supreme-Court".into());
-        assert!(e.contains("not a valid fairtally manifest") && e.contains("twice"), "{e}");
+        assert!(
+            e.contains("not a valid fairtally manifest") && e.contains("twice"),
+            "{e}"
+        );
         let e = hamilton_edited(|v| v["contests"] = Value::Array(Vec::new()));
         assert!(e.contains("contests: holds 0 contests"), "{e}");
         let e = hamilton_edited(|v| v["contests"][0]["vote_variation"] = "approval".into());
         assert_eq!(e, "");
         let e = hamilton_edited(|v| {
             for style in 1..4 {
-                v["ballot_styles"][style]["geopolitical_unit_ids"] = vec!["jefferson-county"].into();
+                v["ballot_styles"][style]["geopolitical_unit_ids"] =
+                    vec!["jefferson-county"].into();
             }
         });
-        assert!(e.contains("\"referendum-pineapple\" is on no ballot style"), "{e}");
-        let e = import_manifest("{", "m.json").map(|_| ()).unwrap_err().to_string();
+        assert!(
+            e.contains("\"referendum-pineapple\" is on no ballot style"),
+            "{e}"
+        );
+        let e = import_manifest("{", "m.json")
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("m.json: not valid JSON"), "{e}");
-        assert!(!is_electionguard_manifest(fairtally_election::manifest::DEFAULT_MANIFEST_JSON));
+        assert!(!is_electionguard_manifest(
+            fairtally_election::manifest::DEFAULT_MANIFEST_JSON
+        ));
     }
 }

@@ -302,8 +302,7 @@ pub fn check_ballot_lines(
     let groups: Vec<Vec<Vec<Failure>>> = raws
         .par_chunks(group)
         .map(|group| {
-            let (outcomes, _) =
-                verify_group(Path::new("<ballot>"), ctx, credentials, group)?;
+            let (outcomes, _) = verify_group(Path::new("<ballot>"), ctx, credentials, group)?;
             Ok(outcomes.into_iter().map(|o| o.failures).collect())
         })
         .collect::<Result<_>>()?;
@@ -415,7 +414,11 @@ fn check_voter_style(
     if registered == named {
         return Ok(());
     }
-    let say = |s: Option<&str>| s.map_or("no ballot style".to_string(), |s| format!("ballot style {s:?}"));
+    let say = |s: Option<&str>| {
+        s.map_or("no ballot style".to_string(), |s| {
+            format!("ballot style {s:?}")
+        })
+    };
     Err(format!(
         "the ballot is for {}, but its credential is registered for {}",
         say(named),
