@@ -61,20 +61,47 @@ fn open_styled_election(dir: &Path) {
     // The registrar must give every voter a style of the manifest; nothing is written before.
     let out = fairtally(
         dir,
-        &["registrar", "issue", "--record", "record", "--voters", "2", "--out-dir", "gen"],
+        &[
+            "registrar",
+            "issue",
+            "--record",
+            "record",
+            "--voters",
+            "2",
+            "--out-dir",
+            "gen",
+        ],
     );
     let said = stdout_and_stderr(&out);
     assert!(!out.status.success(), "{said}");
-    assert!(said.contains("the manifest has ballot styles, but the credentials carry none"), "{said}");
+    assert!(
+        said.contains("the manifest has ballot styles, but the credentials carry none"),
+        "{said}"
+    );
     assert!(!dir.join("gen/voter-00001.json").exists());
-    write(dir, "bad-keys.txt", &keys.replacen(JEFFERSON, "mars-ballot-style", 1));
+    write(
+        dir,
+        "bad-keys.txt",
+        &keys.replacen(JEFFERSON, "mars-ballot-style", 1),
+    );
     let out = fairtally(
         dir,
-        &["registrar", "issue", "--record", "record", "--public-keys", "bad-keys.txt"],
+        &[
+            "registrar",
+            "issue",
+            "--record",
+            "record",
+            "--public-keys",
+            "bad-keys.txt",
+        ],
     );
     let said = stdout_and_stderr(&out);
     assert!(!out.status.success(), "{said}");
-    assert!(said.contains("credential 1") && said.contains("\"mars-ballot-style\", which the manifest does not have"), "{said}");
+    assert!(
+        said.contains("credential 1")
+            && said.contains("\"mars-ballot-style\", which the manifest does not have"),
+        "{said}"
+    );
     write(dir, "keys.txt", &keys);
     ok(
         dir,

@@ -21,8 +21,8 @@ pub const MAX_BALLOT_BYTES: u64 = fairtally_board::entry::MAX_ENTRY_LEN as u64 -
 /// of four options.
 pub const DEFAULT_MANIFEST_JSON: &str = include_str!("default-manifest.json");
 
-/// The longest identifier accepted for an election, contest or option.
-const MAX_ID_LEN: usize = 64;
+/// The longest identifier accepted for an election, contest, option or ballot style.
+pub const MAX_ID_LEN: usize = 64;
 
 /// What the authority publishes before anything else: the election's identifier, title and
 /// contests. Its canonical bytes enter every hash of the election.
@@ -322,13 +322,18 @@ impl Manifest {
     }
 }
 
-fn check_id(what: &str, id: &str) -> Result<()> {
-    let ok = !id.is_empty()
+/// Whether `id` is a valid identifier (election, contest, option or ballot style): 1 to
+/// [`MAX_ID_LEN`] characters of `[a-z0-9_-]`.
+pub fn is_identifier(id: &str) -> bool {
+    !id.is_empty()
         && id.len() <= MAX_ID_LEN
         && id
             .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-    if ok {
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+fn check_id(what: &str, id: &str) -> Result<()> {
+    if is_identifier(id) {
         Ok(())
     } else {
         Err(ElectionError::Manifest(format!(

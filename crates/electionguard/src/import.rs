@@ -26,7 +26,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use fairtally_election::manifest::{
-    BallotStyle, Contest, ContestOption, MAX_BALLOT_STYLES, Manifest,
+    BallotStyle, Contest, ContestOption, MAX_BALLOT_STYLES, MAX_ID_LEN, Manifest, is_identifier,
 };
 use serde_json::Value;
 
@@ -41,8 +41,6 @@ const MAX_CONTESTS: usize = 1_000;
 const MAX_SELECTIONS: usize = 1_000;
 /// The longest title (in characters) taken over.
 const MAX_TEXT_CHARS: usize = 1_000;
-/// The longest fairtally identifier.
-const MAX_ID_LEN: usize = 64;
 
 /// Whether `text` is an ElectionGuard manifest rather than a fairtally one: a JSON object with
 /// ElectionGuard's `election_scope_id` and `contests` (a fairtally manifest has `election`).
@@ -314,12 +312,7 @@ fn ballot_styles(
 fn to_id(node: &Node<'_>) -> Result<String> {
     let raw = node.id()?;
     let id = raw.to_ascii_lowercase();
-    let ok = !id.is_empty()
-        && id.len() <= MAX_ID_LEN
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-    if ok {
+    if is_identifier(&id) {
         Ok(id)
     } else {
         Err(node.error(format!(
