@@ -65,6 +65,8 @@ describe('hashing and the election context', () => {
     const context = JSON.parse(record('context.json'));
     const parameters = JSON.parse(record('parameters.json'));
     expect(() => loadElection({ manifest: { ...manifest, extra: 1 }, parameters, context })).toThrow(/unexpected member "extra"/);
+    const styles = [{ id: 'all', contests: manifest.contests.map((c: { id: string }) => c.id) }];
+    expect(() => loadElection({ manifest: { ...manifest, ballot_styles: styles }, parameters, context })).toThrow(/ballot styles, which this booth does not support yet/);
     manifest.contests[0].max_selections = 99;
     expect(() => loadElection({ manifest, parameters, context })).toThrow(/limits/);
   });

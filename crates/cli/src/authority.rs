@@ -17,6 +17,7 @@ use fairtally_election::{authority, bulletin};
 
 use crate::board::{operator_key, print_checkpoint};
 use crate::files::read;
+use crate::manifest::{ManifestFormat, read_manifest};
 use crate::output::counted;
 use crate::progress::Bars;
 use crate::report::print_result;
@@ -62,9 +63,13 @@ pub enum AuthorityCommand {
         /// The record directory to create.
         #[arg(long)]
         record: PathBuf,
-        /// The manifest (JSON); the embedded demo manifest when left out.
+        /// The manifest (JSON): fairtally's, or an ElectionGuard manifest (detected, or say
+        /// --manifest-format electionguard); the embedded demo manifest when left out.
         #[arg(long)]
         manifest: Option<PathBuf>,
+        /// What the manifest file is; detected when left out.
+        #[arg(long, value_enum, default_value_t = ManifestFormat::Auto)]
+        manifest_format: ManifestFormat,
         /// Number of guardians.
         #[arg(long)]
         guardians: u32,
@@ -169,17 +174,14 @@ pub fn run(command: AuthorityCommand) -> anyhow::Result<ExitCode> {
         AuthorityCommand::Create {
             record,
             manifest,
+            manifest_format,
             guardians,
             threshold,
             board,
             witness_policy,
         } => {
             let manifest = match manifest {
-                Some(path) => {
-                    let text = std::fs::read_to_string(&path)
-                        .with_context(|| format!("reading {}", path.display()))?;
-                    Manifest::from_json(&text, &path)?
-                }
+                Some(path) => read_manifest(&path, manifest_format)?,
                 None => Manifest::default_demo()?,
             };
             let witnesses = witness_policy
@@ -196,6 +198,12 @@ pub fn run(command: AuthorityCommand) -> anyhow::Result<ExitCode> {
                 counted(manifest.contests.len() as u64, "contest", "contests"),
                 counted(guardians, "guardian", "guardians")
             );
+            if let Some(styles) = &manifest.ballot_styles {
+                println!(
+                    "It has {}: give each voter one when issuing credentials.",
+                    counted(styles.len() as u64, "ballot style", "ballot styles")
+                );
+            }
         }
         AuthorityCommand::AddGuardians { record, publics } => {
             let mut guardians: Vec<GuardianPublic> = publics

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Subcommand;
 use fairtally_election::authority;
-use fairtally_election::credential::{self, CredentialKey, CredentialList, MAX_CREDENTIALS};
+use fairtally_election::credential::{
+    self, CredentialEntry, CredentialKey, CredentialList, MAX_CREDENTIALS,
+};
 
 use crate::credential_qr;
 use crate::files::write_new_secret;
@@ -29,14 +31,19 @@ pub enum RegistrarCommand {
         /// QR codes (voter-00001.svg, ...).
         #[arg(long, visible_alias = "out")]
         out_dir: Option<PathBuf>,
-        /// A file of voters' own public keys, one 64-hex-character key per line.
+        /// A file of voters' own public keys, one 64-hex-character key per line; in an
+        /// election with ballot styles each key is followed by a space and the voter's style.
         #[arg(long)]
         public_keys: Option<PathBuf>,
+        /// In an election with ballot styles: the style of the --voters generated credentials.
+        #[arg(long)]
+        style: Option<String>,
     },
 }
 
-/// Reads one public key per line (blank lines and `#` comments are skipped).
-fn read_public_keys(path: &Path) -> anyhow::Result<Vec<CredentialKey>> {
+/// Reads one public key per line, each optionally followed by its voter's ballot style (blank
+/// lines and `#` comments are skipped).
+fn read_public_keys(path: &Path) -> anyhow::Result<Vec<CredentialEntry>> {
     let metadata =
         std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
     // 65 bytes a key: refuse a file far larger than the largest list before reading it.
@@ -50,7 +57,15 @@ fn read_public_keys(path: &Path) -> anyhow::Result<Vec<CredentialKey>> {
         .map(|(i, l)| (i + 1, l.trim()))
         .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
         .map(|(n, l)| {
-            CredentialKey::from_hex(l).with_context(|| format!("{}, line {n}", path.display()))
+            let (key, style) = match l.split_once(char::is_whitespace) {
+                Some((key, style)) => (key, Some(style.trim().to_string())),
+                None => (l, None),
+            };
+            Ok(CredentialEntry {
+                key: CredentialKey::from_hex(key)
+                    .with_context(|| format!("{}, line {n}", path.display()))?,
+                style,
+            })
         })
         .collect()
 }
@@ -63,8 +78,9 @@ pub fn run(command: RegistrarCommand) -> anyhow::Result<ExitCode> {
             voters,
             out_dir,
             public_keys,
+            style,
         } => {
-            authority::read_election(&record)?;
+            let (manifest, _) = authority::read_election(&record)?;
             let list_path = record.join(fairtally_election::record::files::CREDENTIALS);
             if list_path.exists() {
                 anyhow::bail!(
@@ -85,11 +101,14 @@ pub fn run(command: RegistrarCommand) -> anyhow::Result<ExitCode> {
                 );
             }
             let (generated, _) = credential::issue(voters)?;
-            let list = CredentialList::new(
-                own.iter()
-                    .copied()
-                    .chain(generated.iter().map(credential::Credential::public)),
-            )?;
+            let list = CredentialList::from_entries(own.iter().cloned().chain(
+                generated.iter().map(|c| CredentialEntry {
+                    key: c.public(),
+                    style: style.clone(),
+                }),
+            ))?;
+            // Before any secret is written: every voter's style must be the manifest's.
+            list.check_styles(&manifest)?;
             if let Some(dir) = out_dir.as_ref().filter(|_| voters > 0) {
                 for (c, i) in generated.iter().zip(1..) {
                     let file = dir.join(format!("voter-{i:05}.json"));

@@ -65,8 +65,14 @@ pub fn print_result(manifest: &Manifest, result: &ElectionResult) {
     );
     for contest in &result.contests {
         let m = manifest.contest(&contest.contest);
+        // With ballot styles, a contest's share is of the ballots that held it.
+        let held = contest.ballots.unwrap_or(result.counted);
+        let on = match contest.ballots {
+            Some(n) => format!(" — on {}", counted(n, "counted ballot", "counted ballots")),
+            None => String::new(),
+        };
         println!(
-            "  {}",
+            "  {}{on}",
             m.map_or(contest.contest.as_str(), |c| c.title.as_str())
         );
         let width = m
@@ -76,10 +82,10 @@ pub fn print_result(manifest: &Manifest, result: &ElectionResult) {
             let title = m
                 .and_then(|c| c.options.iter().find(|o| o.id == option.option))
                 .map_or(option.option.as_str(), |o| o.title.as_str());
-            let percent = if result.counted == 0 {
+            let percent = if held == 0 {
                 0.0
             } else {
-                100.0 * option.votes as f64 / result.counted as f64
+                100.0 * option.votes as f64 / held as f64
             };
             println!("    {title:<width$}  {:>9}  {percent:5.1}%", option.votes);
         }

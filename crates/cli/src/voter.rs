@@ -113,11 +113,12 @@ pub fn run(command: VoterCommand) -> anyhow::Result<ExitCode> {
         } => {
             let setup = authority::load_setup(&record)?;
             let credential: Credential = read(&credential)?;
-            if setup.credentials.position(&credential.public()).is_none() {
+            let Some(position) = setup.credentials.position(&credential.public()) else {
                 anyhow::bail!("this credential is not on the election's credential list");
-            }
+            };
             let choices: Choices = read(&choices)?;
-            let selections = Selections::from_choices(&setup.manifest, &choices)?;
+            let style = setup.credentials.style_of(position);
+            let selections = Selections::for_style(&setup.manifest, style, &choices)?;
             let prepared = encrypt_ballot(&setup.voting_context(), &credential, &selections)?;
             write_new_secret(&out, &DeviceBallot::from(prepared.clone()))?;
             println!("Confirmation code: {}", prepared.code());

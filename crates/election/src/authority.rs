@@ -10,7 +10,7 @@ use fairtally_board::note::NoteSigner;
 
 use crate::ballot_box::{RecordLock, post_items};
 use crate::context::{ElectionContext, VotingContext};
-use crate::credential::{CredentialKey, CredentialList};
+use crate::credential::CredentialList;
 use crate::error::{ElectionError, Result};
 use crate::guardian::{self, GuardianPublic};
 use crate::manifest::Manifest;
@@ -107,11 +107,11 @@ pub fn publish_guardians(dir: &Path, guardians: &[GuardianPublic]) -> Result<()>
 pub fn publish_credentials(dir: &Path, credentials: &CredentialList) -> Result<()> {
     let _lock = RecordLock::acquire(dir)?;
     refuse_after_opening(dir, "credential list")?;
+    let (manifest, _) = read_election(dir)?;
+    credentials.check_styles(&manifest)?;
     let mut out = JsonLinesWriter::create(&dir.join(files::CREDENTIALS))?;
-    for key in credentials.key_bytes() {
-        out.write(&crate::credential::CredentialEntry {
-            key: CredentialKey::from_bytes(key)?,
-        })?;
+    for entry in credentials.entries() {
+        out.write(&entry?)?;
     }
     out.finish()
 }
@@ -154,6 +154,7 @@ fn load_published(
         &guardians,
     )?;
     let credentials = read_credentials(&dir.join(files::CREDENTIALS))??;
+    credentials.check_styles(&manifest)?;
     Ok((manifest, parameters, guardians, credentials))
 }
 
@@ -247,7 +248,8 @@ pub fn publish_result(
     let shares: Vec<DecryptionShare> =
         JsonLinesReader::open(&dir.join(files::DECRYPTION_SHARES))?.read_all()?;
     let points = tally::combine(&setup.parameters, &tally.flat(&setup.manifest)?, &shares)?;
-    let result = ElectionResult::decrypt(&setup.manifest, tally.ballots, &points)?;
+    let result = ElectionResult::decrypt(&setup.manifest, tally.ballots, &points)?
+        .with_contest_ballots(&tally);
     write_json(&dir.join(files::RESULT), &result)?;
     post_items(
         board,

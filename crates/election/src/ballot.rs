@@ -35,23 +35,39 @@ pub const BALLOT_SIGNATURE_DOMAIN: &str = "fairtally/ballot-signature/v1";
 #[serde(transparent)]
 pub struct Choices(pub BTreeMap<String, Vec<String>>);
 
-/// Choices checked against the manifest: per contest, per option, chosen or not.
+/// Choices checked against the manifest: per contest of the ballot (every contest, or the
+/// voter's ballot style's), per option, chosen or not.
 #[derive(Clone, Debug, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
-pub struct Selections(Vec<Vec<bool>>);
+pub struct Selections {
+    rows: Vec<Vec<bool>>,
+    #[zeroize(skip)]
+    style: Option<String>,
+}
 
 impl Selections {
     /// Check `choices` against the manifest: known contests and options, no option twice,
-    /// between the contest's minimum and maximum number of selections.
+    /// between the contest's minimum and maximum number of selections. For a manifest without
+    /// ballot styles; see [`Selections::for_style`].
     pub fn from_choices(manifest: &Manifest, choices: &Choices) -> Result<Self> {
+        Self::for_style(manifest, None, choices)
+    }
+
+    /// [`Selections::from_choices`] for a voter registered with ballot style `style` (`None`
+    /// when the manifest has no styles): only the style's contests may be chosen in.
+    pub fn for_style(manifest: &Manifest, style: Option<&str>, choices: &Choices) -> Result<Self> {
+        let contests = ballot_contests(manifest, style)?;
         for contest in choices.0.keys() {
-            if manifest.contest(contest).is_none() {
-                return Err(ElectionError::Choices(format!(
-                    "there is no contest {contest:?}"
-                )));
+            if !contests.iter().any(|c| &c.id == contest) {
+                let reason = if manifest.contest(contest).is_some() {
+                    format!("contest {contest:?} is not on this voter's ballot style")
+                } else {
+                    format!("there is no contest {contest:?}")
+                };
+                return Err(ElectionError::Choices(reason));
             }
         }
-        let mut all = Vec::with_capacity(manifest.contests.len());
-        for contest in &manifest.contests {
+        let mut all = Vec::with_capacity(contests.len());
+        for contest in contests {
             let mut row = vec![false; contest.options.len()];
             for chosen in choices.0.get(&contest.id).into_iter().flatten() {
                 let position = contest
@@ -69,19 +85,33 @@ impl Selections {
             check_limits(contest, row.iter().filter(|&&v| v).count())?;
             all.push(row);
         }
-        Ok(Selections(all))
+        Ok(Selections {
+            rows: all,
+            style: style.map(str::to_string),
+        })
     }
 
     /// Selections given directly as rows of the manifest's contests (checked like choices).
+    /// For a manifest without ballot styles; see [`Selections::rows_for_style`].
     pub fn from_rows(manifest: &Manifest, rows: Vec<Vec<bool>>) -> Result<Self> {
-        if rows.len() != manifest.contests.len() {
+        Self::rows_for_style(manifest, None, rows)
+    }
+
+    /// [`Selections::from_rows`] with one row per contest of ballot style `style`.
+    pub fn rows_for_style(
+        manifest: &Manifest,
+        style: Option<&str>,
+        rows: Vec<Vec<bool>>,
+    ) -> Result<Self> {
+        let contests = ballot_contests(manifest, style)?;
+        if rows.len() != contests.len() {
             return Err(ElectionError::Choices(format!(
                 "{} contests on the ballot, {} given",
-                manifest.contests.len(),
+                contests.len(),
                 rows.len()
             )));
         }
-        for (contest, row) in manifest.contests.iter().zip(&rows) {
+        for (contest, row) in contests.iter().zip(&rows) {
             if row.len() != contest.options.len() {
                 return Err(ElectionError::Choices(format!(
                     "contest {:?} has {} options, {} given",
@@ -92,18 +122,27 @@ impl Selections {
             }
             check_limits(contest, row.iter().filter(|&&v| v).count())?;
         }
-        Ok(Selections(rows))
+        Ok(Selections {
+            rows,
+            style: style.map(str::to_string),
+        })
     }
 
-    /// The rows: per contest, per option.
+    /// The rows: per contest of the ballot, per option.
     pub fn rows(&self) -> &[Vec<bool>] {
-        &self.0
+        &self.rows
+    }
+
+    /// The ballot style the selections are for.
+    pub fn style(&self) -> Option<&str> {
+        self.style.as_deref()
     }
 
     /// Back to the voter's choices.
     pub fn to_choices(&self, manifest: &Manifest) -> Choices {
         let mut map = BTreeMap::new();
-        for (contest, row) in manifest.contests.iter().zip(&self.0) {
+        let contests = manifest.ballot_contests(self.style()).unwrap_or_default();
+        for (contest, row) in contests.iter().zip(&self.rows) {
             let chosen: Vec<String> = contest
                 .options
                 .iter()
@@ -115,6 +154,13 @@ impl Selections {
         }
         Choices(map)
     }
+}
+
+/// The contests of a ballot of `style`, or why a voter of that style cannot vote here.
+fn ballot_contests<'m>(manifest: &'m Manifest, style: Option<&str>) -> Result<Vec<&'m Contest>> {
+    manifest
+        .ballot_contests(style)
+        .map_err(|e| ElectionError::Choices(format!("the voter's ballot: {e}")))
 }
 
 /// A choice that names no option: the error lists the contest's option ids with their titles,
@@ -183,7 +229,10 @@ pub struct BallotBody {
     pub election: Digest,
     /// The voter's public credential.
     pub credential: CredentialKey,
-    /// The contests, in manifest order.
+    /// The ballot style (when the manifest has styles): the ballot holds exactly its contests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<String>,
+    /// The contests, in manifest order (the style's, with ballot styles).
     pub contests: Vec<EncryptedContest>,
 }
 
@@ -344,14 +393,15 @@ pub fn encrypt_ballot(
 ) -> Result<PreparedBallot> {
     let key = credential.public();
     let pk = &ctx.public_key;
-    let mut contests = Vec::with_capacity(ctx.manifest.contests.len());
-    let mut opening = Vec::with_capacity(ctx.manifest.contests.len());
-    if selections.rows().len() != ctx.manifest.contests.len() {
+    let on_ballot = ballot_contests(&ctx.manifest, selections.style())?;
+    let mut contests = Vec::with_capacity(on_ballot.len());
+    let mut opening = Vec::with_capacity(on_ballot.len());
+    if selections.rows().len() != on_ballot.len() {
         return Err(ElectionError::Choices(
             "the selections do not match the manifest".into(),
         ));
     }
-    for (contest, row) in ctx.manifest.contests.iter().zip(selections.rows()) {
+    for (contest, row) in on_ballot.iter().zip(selections.rows()) {
         let mut encrypted = Vec::with_capacity(row.len());
         let mut opened = Vec::with_capacity(row.len());
         let mut nonce_sum = Nonce::from_scalar(Scalar::ZERO);
@@ -396,6 +446,7 @@ pub fn encrypt_ballot(
         ballot: BallotBody {
             election: ctx.base_hash,
             credential: key,
+            style: selections.style().map(str::to_string),
             contests,
         },
         opening: Opening { contests: opening },
@@ -543,17 +594,32 @@ impl BallotEntry {
                 body.election
             ));
         }
-        if body.contests.len() != ctx.manifest.contests.len() {
+        let expected = ctx.manifest.ballot_contests(body.style.as_deref())?;
+        let whose = match &body.style {
+            Some(style) => format!("ballot style {style:?}"),
+            None => "the manifest".to_string(),
+        };
+        if let Some(extra) = body
+            .contests
+            .iter()
+            .find(|c| !expected.iter().any(|m| m.id == c.contest))
+        {
             return Err(format!(
-                "{} contests, the manifest has {}",
-                body.contests.len(),
-                ctx.manifest.contests.len()
+                "it holds contest {:?}, which is not on {whose}",
+                extra.contest
             ));
         }
-        for (c, m) in body.contests.iter().zip(&ctx.manifest.contests) {
+        if body.contests.len() != expected.len() {
+            return Err(format!(
+                "{} contests, {whose} has {}",
+                body.contests.len(),
+                expected.len()
+            ));
+        }
+        for (c, m) in body.contests.iter().zip(&expected) {
             if c.contest != m.id {
                 return Err(format!(
-                    "contest {:?} where the manifest has {:?}",
+                    "contest {:?} where {whose} has {:?}",
                     c.contest, m.id
                 ));
             }
@@ -635,7 +701,11 @@ impl BallotEntry {
         mut f: impl FnMut(ProofRef<'_>, Check, &str, Option<&str>) -> std::result::Result<(), Failure>,
     ) -> std::result::Result<(), Failure> {
         let key = &self.ballot.credential;
-        for (c, m) in self.ballot.contests.iter().zip(&ctx.manifest.contests) {
+        let contests = ctx
+            .manifest
+            .ballot_contests(self.ballot.style.as_deref())
+            .unwrap_or_default();
+        for (c, m) in self.ballot.contests.iter().zip(contests) {
             for s in &c.selections {
                 let binding = selection_binding(key, &c.contest, &s.option);
                 f(
@@ -687,7 +757,7 @@ impl BallotEntry {
             }
             rows.push(opened.iter().map(|o| o.vote).collect());
         }
-        Selections::from_rows(&ctx.manifest, rows)
+        Selections::rows_for_style(&ctx.manifest, self.ballot.style.as_deref(), rows)
             .map(|s| s.to_choices(&ctx.manifest))
             .map_err(|e| e.to_string())
     }
@@ -822,7 +892,7 @@ mod tests {
             absent in 0usize..3,
         ) {
             let f = fixture();
-            let mut acc = Accumulator::start(f.ctx.manifest.option_count(), &f.ctx.public_key);
+            let mut acc = Accumulator::start(&f.ctx.manifest, &f.ctx.public_key);
             let mut expected = vec![0u64; f.ctx.manifest.option_count()];
             for (rows, credential) in ballots.iter().zip(f.credentials.iter().cycle()) {
                 for (e, v) in expected.iter_mut().zip(rows.iter().flatten()) {

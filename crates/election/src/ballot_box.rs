@@ -32,7 +32,7 @@ use crate::authority::{self, Setup};
 use crate::ballot::{BallotEntry, ConfirmationCode, Intent, LineSummary};
 use crate::bulletin::board_entry;
 use crate::context::{ElectionContext, VotingContext};
-use crate::credential::{CredentialKey, CredentialList};
+use crate::credential::{CredentialEntry, CredentialKey, CredentialList};
 use crate::error::{ElectionError, Result};
 use crate::manifest::Manifest;
 use crate::progress::Progress;
@@ -193,6 +193,7 @@ PRAGMA journal_mode=WAL;
 PRAGMA synchronous=FULL;
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS credentials(key BLOB PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS credential_styles(position INTEGER PRIMARY KEY, style TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ballots(
     position INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, credential INTEGER NOT NULL,
     is_cast INTEGER NOT NULL, board_index INTEGER NOT NULL, offset INTEGER NOT NULL,
@@ -275,6 +276,19 @@ impl<'a> BallotBox<'a> {
                     .execute(params![key.as_slice(), position as i64])
                     .map_err(sqlite(&self.index_path))?;
             }
+            // With ballot styles, each voter's style from the roll (docs/PROTOCOL.md 4.3a).
+            let mut styles = tx
+                .prepare(
+                    "INSERT OR REPLACE INTO credential_styles(position, style) VALUES (?1, ?2)",
+                )
+                .map_err(sqlite(&self.index_path))?;
+            for position in 0..setup.credentials.len() as u32 {
+                if let Some(style) = setup.credentials.style_of(position) {
+                    styles
+                        .execute(params![i64::from(position), style])
+                        .map_err(sqlite(&self.index_path))?;
+                }
+            }
         }
         for (key, value) in [("context", fingerprint), ("board_synced", "0")] {
             tx.execute(
@@ -302,6 +316,18 @@ impl<'a> BallotBox<'a> {
             )
             .optional()
             .map(|p| p.map(|p| p as u32))
+            .map_err(sqlite(&self.index_path))
+    }
+
+    /// The ballot style the roll gives the credential at `position` (none without styles).
+    fn credential_style(&self, position: u32) -> Result<Option<String>> {
+        self.index
+            .query_row(
+                "SELECT style FROM credential_styles WHERE position = ?1",
+                [i64::from(position)],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
             .map_err(sqlite(&self.index_path))
     }
 
@@ -572,14 +598,20 @@ impl<'a> BallotBox<'a> {
         // Eligibility was looked up in the index: the list the checks see holds just the listed
         // credentials of these ballots. The ballots are checked as the verifier checks them, in
         // groups whose proofs share one batch.
-        let mut listed: Vec<CredentialKey> = fresh
+        let mut listed: Vec<(CredentialKey, u32)> = fresh
             .iter()
-            .filter(|(_, position)| position.is_some())
-            .map(|&(i, _)| ballots[i].entry.ballot.credential)
+            .filter_map(|&(i, position)| Some((ballots[i].entry.ballot.credential, position?)))
             .collect();
-        listed.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
-        listed.dedup_by(|a, b| a.as_bytes() == b.as_bytes());
-        let list = CredentialList::new(listed)?;
+        listed.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        listed.dedup_by(|a, b| a.0.as_bytes() == b.0.as_bytes());
+        let listed = listed
+            .into_iter()
+            .map(|(key, position)| {
+                let style = self.credential_style(position)?;
+                Ok(CredentialEntry { key, style })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let list = CredentialList::from_entries(listed)?;
         let to_check: Vec<&CanonicalBallot> = fresh.iter().map(|&(i, _)| &ballots[i]).collect();
         let failures = check_canonical_ballots(&self.context, &list, &to_check)?;
         if let Some((ballot, f)) = to_check
@@ -741,8 +773,8 @@ impl<'a> BallotBox<'a> {
         );
         let path = self.record.join(files::BALLOTS);
         let manifest: &Manifest = &self.context.manifest;
-        let options = manifest.option_count();
-        let mut tally = Accumulator::start(options, &self.context.public_key);
+        let mut tally = Accumulator::start(manifest, &self.context.public_key);
+        let zero = Accumulator::empty(manifest);
         progress.begin("summing counted ballots", self.end);
         let mut reader = JsonLinesReader::open(&path)?;
         let mut position = 0usize;
@@ -779,7 +811,7 @@ impl<'a> BallotBox<'a> {
                                 "this line is not the ballot the ballot box accepted here",
                             )
                         })?;
-                    let mut partial = Accumulator::empty(options);
+                    let mut partial = zero.clone();
                     if *status == BallotStatus::Cast && summary.intent == Intent::Cast {
                         let entry: BallotEntry = crate::record::parse_line(&path, *line, text)?;
                         partial.add(&entry.ballot);

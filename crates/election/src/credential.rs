@@ -16,6 +16,8 @@ use crate::record::{ItemKind, RecordItem};
 
 /// Domain separator of the credential list hash.
 pub const CREDENTIAL_LIST_DOMAIN: &str = "fairtally/credential-list/v1";
+/// Domain separator of the hash of a credential list whose voters carry ballot styles.
+pub const STYLED_CREDENTIAL_LIST_DOMAIN: &str = "fairtally/credential-list-styles/v1";
 
 /// A voter's public credential: an Ed25519 verifying key, serialized as 64 lowercase hex.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -92,11 +94,15 @@ impl<'de> Deserialize<'de> for CredentialKey {
 }
 
 /// One line of `credentials.jsonl`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialEntry {
     /// The voter's public credential.
     pub key: CredentialKey,
+    /// The voter's ballot style, chosen by the registrar, when the manifest has styles (and
+    /// only then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<String>,
 }
 
 impl RecordItem for CredentialEntry {
@@ -195,17 +201,52 @@ impl Credential {
 /// The published list of credentials, in registrar order, with an index for lookups. It keeps
 /// only the 32-byte encodings (checked when parsed): a ballot carries its own key, so the list
 /// is only consulted for membership, and a million voters cost tens of megabytes.
+///
+/// With ballot styles, each voter's style is kept as an index into the list's style names.
 #[derive(Clone, Debug, Default)]
 pub struct CredentialList {
     keys: Vec<[u8; 32]>,
     positions: HashMap<[u8; 32], u32>,
+    /// Per voter, the index of its style in `style_names`; empty when no voter has a style.
+    styles: Vec<u32>,
+    style_names: Vec<String>,
 }
 
 impl CredentialList {
     /// Build the list, rejecting duplicates (each voter must have a distinct credential).
     pub fn new(keys: impl IntoIterator<Item = CredentialKey>) -> Result<Self> {
+        Self::from_entries(
+            keys.into_iter()
+                .map(|key| CredentialEntry { key, style: None }),
+        )
+    }
+
+    /// Build the list from `credentials.jsonl` entries: either every entry names a ballot
+    /// style or none does; duplicate keys are rejected. Whether the styles are the manifest's
+    /// is [`CredentialList::check_styles`].
+    pub fn from_entries(entries: impl IntoIterator<Item = CredentialEntry>) -> Result<Self> {
         let mut list = CredentialList::default();
-        for key in keys {
+        let mut style_index: HashMap<String, u32> = HashMap::new();
+        for CredentialEntry { key, style } in entries {
+            let number = list.keys.len() + 1;
+            match (style, list.keys.is_empty() || !list.styles.is_empty()) {
+                (Some(style), true) => {
+                    let next = style_index.len() as u32;
+                    let index = *style_index.entry(style.clone()).or_insert_with(|| {
+                        list.style_names.push(style);
+                        next
+                    });
+                    list.styles.push(index);
+                }
+                (None, _) if list.styles.is_empty() => {}
+                _ => {
+                    return Err(ElectionError::Credential(format!(
+                        "entry {number} ({}): either every credential names a ballot style or \
+                         none does",
+                        key.to_hex()
+                    )));
+                }
+            }
             if list.keys.len() == MAX_CREDENTIALS {
                 return Err(ElectionError::Credential(format!(
                     "the list holds more than {MAX_CREDENTIALS} credentials"
@@ -244,15 +285,81 @@ impl CredentialList {
         &self.keys
     }
 
-    /// `H(CREDENTIAL_LIST_DOMAIN, count as 8 bytes LE, key_1 ‖ … ‖ key_N)`.
+    /// Whether the voters carry ballot styles.
+    pub fn has_styles(&self) -> bool {
+        !self.styles.is_empty()
+    }
+
+    /// The ballot style of the voter at `position` (0-based), if the voters carry styles.
+    pub fn style_of(&self, position: u32) -> Option<&str> {
+        let index = *self.styles.get(position as usize)?;
+        self.style_names.get(index as usize).map(String::as_str)
+    }
+
+    /// The entries in order, as `credentials.jsonl` holds them.
+    pub fn entries(&self) -> impl Iterator<Item = Result<CredentialEntry>> + '_ {
+        (0..self.keys.len() as u32).map(|i| {
+            Ok(CredentialEntry {
+                key: CredentialKey::from_bytes(&self.keys[i as usize])?,
+                style: self.style_of(i).map(str::to_string),
+            })
+        })
+    }
+
+    /// Check every voter's style against `manifest`: each voter carries one of its styles when
+    /// it has styles, and none when it has not. The error names the first voter that does not.
+    pub fn check_styles(&self, manifest: &crate::manifest::Manifest) -> Result<()> {
+        let styled = manifest.ballot_styles.is_some();
+        if self.styles.is_empty() {
+            if styled && !self.keys.is_empty() {
+                return Err(ElectionError::Credential(
+                    "the manifest has ballot styles, but the credentials carry none: the \
+                     registrar gives each voter one"
+                        .into(),
+                ));
+            }
+            return Ok(());
+        }
+        let known: Vec<bool> = self
+            .style_names
+            .iter()
+            .map(|s| manifest.style(s).is_some())
+            .collect();
+        for (i, &index) in self.styles.iter().enumerate() {
+            if !known[index as usize] {
+                let name = &self.style_names[index as usize];
+                let why = if styled {
+                    "which the manifest does not have"
+                } else {
+                    "but the manifest has no ballot styles"
+                };
+                return Err(ElectionError::Credential(format!(
+                    "credential {} ({}) carries ballot style {name:?}, {why}",
+                    i + 1,
+                    hex::encode(self.keys[i]),
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Without styles `H(CREDENTIAL_LIST_DOMAIN, le64(N), key_1 ‖ … ‖ key_N)`; with styles
+    /// `H(STYLED_CREDENTIAL_LIST_DOMAIN, le64(N), key_1 ‖ … ‖ key_N, style_1, …, style_N)`,
+    /// each style id its own (length-framed) part.
     pub fn hash(&self) -> Digest {
-        hash_parts(
-            CREDENTIAL_LIST_DOMAIN,
-            &[
-                &(self.keys.len() as u64).to_le_bytes(),
-                self.keys.as_flattened(),
-            ],
-        )
+        let count = (self.keys.len() as u64).to_le_bytes();
+        if self.styles.is_empty() {
+            return hash_parts(CREDENTIAL_LIST_DOMAIN, &[&count, self.keys.as_flattened()]);
+        }
+        let mut parts: Vec<&[u8]> = Vec::with_capacity(self.styles.len() + 2);
+        parts.push(&count);
+        parts.push(self.keys.as_flattened());
+        parts.extend(
+            self.styles
+                .iter()
+                .map(|&i| self.style_names[i as usize].as_bytes()),
+        );
+        hash_parts(STYLED_CREDENTIAL_LIST_DOMAIN, &parts)
     }
 }
 
@@ -323,5 +430,65 @@ mod tests {
         );
         assert_eq!(list.position(&keys[2]), Some(2));
         assert_ne!(list.hash(), issue(3).unwrap().1.hash());
+    }
+
+    #[test]
+    fn styles_on_the_roll_are_hashed_and_checked() {
+        let keys: Vec<CredentialKey> = (0..3).map(|_| Credential::generate().public()).collect();
+        let entries = |styles: [Option<&str>; 3]| {
+            keys.iter()
+                .zip(styles)
+                .map(|(k, s)| CredentialEntry {
+                    key: *k,
+                    style: s.map(str::to_string),
+                })
+                .collect::<Vec<_>>()
+        };
+        let plain = CredentialList::from_entries(entries([None; 3])).unwrap();
+        assert_eq!(
+            plain.hash(),
+            CredentialList::new(keys.clone()).unwrap().hash()
+        );
+        assert!(!plain.has_styles());
+        let styled =
+            CredentialList::from_entries(entries([Some("first"), Some("both"), Some("first")]))
+                .unwrap();
+        assert_eq!(styled.style_of(1), Some("both"));
+        assert_eq!(styled.style_of(2), Some("first"));
+        let moved =
+            CredentialList::from_entries(entries([Some("both"), Some("first"), Some("first")]))
+                .unwrap();
+        assert_ne!(styled.hash(), plain.hash());
+        assert_ne!(styled.hash(), moved.hash());
+        let back: Vec<CredentialEntry> = styled.entries().map(Result::unwrap).collect();
+        assert_eq!(back, entries([Some("first"), Some("both"), Some("first")]));
+        for mixed in [
+            entries([Some("first"), None, Some("first")]),
+            entries([None, Some("first"), None]),
+        ] {
+            let e = CredentialList::from_entries(mixed).unwrap_err().to_string();
+            assert!(
+                e.contains("every credential names a ballot style or none"),
+                "{e}"
+            );
+        }
+
+        let manifest = crate::manifest::tests::styled();
+        assert!(styled.check_styles(&manifest).is_ok());
+        let e = plain.check_styles(&manifest).unwrap_err().to_string();
+        assert!(e.contains("credentials carry none"), "{e}");
+        let unknown = CredentialList::from_entries(entries(
+            [Some("first"), Some("third"), None].map(|s| s.or(Some("both"))),
+        ))
+        .unwrap();
+        let e = unknown.check_styles(&manifest).unwrap_err().to_string();
+        assert!(
+            e.contains("credential 2") && e.contains("\"third\", which the manifest"),
+            "{e}"
+        );
+        let demo = crate::manifest::Manifest::default_demo().unwrap();
+        assert!(plain.check_styles(&demo).is_ok());
+        let e = styled.check_styles(&demo).unwrap_err().to_string();
+        assert!(e.contains("the manifest has no ballot styles"), "{e}");
     }
 }

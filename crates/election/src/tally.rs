@@ -23,57 +23,95 @@ use crate::record::{ItemKind, RecordItem};
 
 /// The running homomorphic sum, one ciphertext per option in manifest order (contest by
 /// contest). It starts from the public encryption of 0 with nonce 1, (g, K), so that no total
-/// is ever the identity, whatever the number of ballots.
+/// is ever the identity, whatever the number of ballots. A ballot adds to the contests it holds
+/// (all of them, or its ballot style's), and each contest counts the ballots that held it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Accumulator {
     /// The per-option sums.
     pub sums: Vec<Ciphertext>,
     /// The number of ballots added.
     pub count: u64,
+    /// Per contest (manifest order), the number of added ballots that hold it.
+    pub contest_ballots: Vec<u64>,
+    /// Per contest (manifest order): its id, the position of its first option in `sums` and
+    /// its number of options.
+    layout: std::sync::Arc<Vec<(String, usize, usize)>>,
 }
 
 impl Accumulator {
-    /// An empty sum for a ballot of `options` options: all zero (identity) and no ballots. Sums
-    /// of partial accumulators are combined with [`Accumulator::merge`]; the tally starts from
+    /// An empty sum for ballots of `manifest`: all zero (identity) and no ballots. Sums of
+    /// partial accumulators are combined with [`Accumulator::merge`]; the tally starts from
     /// [`Accumulator::start`].
-    pub fn empty(options: usize) -> Self {
+    pub fn empty(manifest: &Manifest) -> Self {
+        let mut offset = 0;
+        let layout = manifest
+            .contests
+            .iter()
+            .map(|c| {
+                let entry = (c.id.clone(), offset, c.options.len());
+                offset += c.options.len();
+                entry
+            })
+            .collect::<Vec<_>>();
         Accumulator {
-            sums: vec![Ciphertext::zero(); options],
+            sums: vec![Ciphertext::zero(); offset],
             count: 0,
+            contest_ballots: vec![0; layout.len()],
+            layout: std::sync::Arc::new(layout),
         }
     }
 
     /// The tally's starting point: (g, K) = Enc(0; 1) for every option.
-    pub fn start(options: usize, pk: &PublicKey) -> Self {
+    pub fn start(manifest: &Manifest, pk: &PublicKey) -> Self {
         let one = encrypt(pk, 0, &Nonce::from_scalar(Scalar::ONE));
-        Accumulator {
-            sums: vec![one; options],
-            count: 0,
+        let mut acc = Self::empty(manifest);
+        acc.sums.fill(one);
+        acc
+    }
+
+    /// Add (or, with `remove`, take out) a ballot's ciphertexts, contest by contest into the
+    /// slots of the contest of the same id (its structure must have been checked: contests in
+    /// manifest order, the manifest's options).
+    fn apply(&mut self, ballot: &BallotBody, remove: bool) {
+        let mut next = 0;
+        for contest in &ballot.contests {
+            let Some(k) = self.layout[next..]
+                .iter()
+                .position(|(id, ..)| *id == contest.contest)
+                .map(|k| k + next)
+            else {
+                continue;
+            };
+            next = k + 1;
+            let (_, offset, len) = self.layout[k];
+            let slots = self.sums[offset..offset + len].iter_mut();
+            for (sum, s) in slots.zip(&contest.selections) {
+                let ct = s.ciphertext.ciphertext();
+                if remove {
+                    sum.pad -= ct.pad;
+                    sum.data -= ct.data;
+                } else {
+                    *sum = *sum + ct;
+                }
+            }
+            let held = &mut self.contest_ballots[k];
+            *held = if remove {
+                held.saturating_sub(1)
+            } else {
+                *held + 1
+            };
         }
     }
 
     /// Add a ballot's ciphertexts (its structure must match the manifest).
     pub fn add(&mut self, ballot: &BallotBody) {
-        let cts = ballot
-            .contests
-            .iter()
-            .flat_map(|c| c.selections.iter().map(|s| s.ciphertext.ciphertext()));
-        for (sum, ct) in self.sums.iter_mut().zip(cts) {
-            *sum = *sum + ct;
-        }
+        self.apply(ballot, false);
         self.count += 1;
     }
 
     /// Remove a ballot added before (a ballot superseded by a re-vote).
     pub fn subtract(&mut self, ballot: &BallotBody) {
-        let cts = ballot
-            .contests
-            .iter()
-            .flat_map(|c| c.selections.iter().map(|s| s.ciphertext.ciphertext()));
-        for (sum, ct) in self.sums.iter_mut().zip(cts) {
-            sum.pad -= ct.pad;
-            sum.data -= ct.data;
-        }
+        self.apply(ballot, true);
         self.count = self.count.saturating_sub(1);
     }
 
@@ -82,17 +120,23 @@ impl Accumulator {
         for (sum, ct) in self.sums.iter_mut().zip(&other.sums) {
             *sum = *sum + *ct;
         }
+        for (held, more) in self.contest_ballots.iter_mut().zip(&other.contest_ballots) {
+            *held += more;
+        }
         self.count += other.count;
     }
 
-    /// The published form.
+    /// The published form. With ballot styles each contest says how many ballots held it.
     pub fn to_tally(&self, manifest: &Manifest) -> EncryptedTally {
         let mut sums = self.sums.iter();
+        let styled = manifest.ballot_styles.is_some();
         let contests = manifest
             .contests
             .iter()
-            .map(|c| TallyContest {
+            .zip(&self.contest_ballots)
+            .map(|(c, &held)| TallyContest {
                 contest: c.id.clone(),
+                ballots: styled.then_some(held),
                 options: c
                     .options
                     .iter()
@@ -153,6 +197,10 @@ pub struct EncryptedTally {
 pub struct TallyContest {
     /// The contest id.
     pub contest: String,
+    /// With ballot styles: the number of counted ballots that hold this contest (absent
+    /// without styles, where every counted ballot does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ballots: Option<u64>,
     /// Per option.
     pub options: Vec<TallyOption>,
 }
@@ -388,6 +436,10 @@ pub struct ElectionResult {
 pub struct ResultContest {
     /// The contest id.
     pub contest: String,
+    /// With ballot styles: the number of counted ballots that hold this contest (absent
+    /// without styles, where every counted ballot does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ballots: Option<u64>,
     /// Per option.
     pub options: Vec<ResultOption>,
 }
@@ -443,6 +495,7 @@ impl ElectionResult {
             .iter()
             .map(|c| ResultContest {
                 contest: c.id.clone(),
+                ballots: None,
                 options: c
                     .options
                     .iter()
@@ -454,6 +507,31 @@ impl ElectionResult {
             })
             .collect();
         ElectionResult { counted, contests }
+    }
+
+    /// Copy each contest's number of ballots from the encrypted tally it was decrypted from
+    /// (contests in the same order, checked by [`EncryptedTally::flat`]).
+    pub fn with_contest_ballots(mut self, tally: &EncryptedTally) -> Self {
+        for (r, t) in self.contests.iter_mut().zip(&tally.contests) {
+            r.ballots = t.ballots;
+        }
+        self
+    }
+
+    /// Check that every contest's number of ballots is the (verified) encrypted tally's, and
+    /// that none exceeds the number of counted ballots; names the first contest that differs.
+    pub fn check_contest_ballots(&self, tally: &EncryptedTally) -> std::result::Result<(), String> {
+        for (r, t) in self.contests.iter().zip(&tally.contests) {
+            if r.ballots != t.ballots {
+                return Err(format!(
+                    "contest {}: {} ballots holding it published, the encrypted tally says {}",
+                    r.contest,
+                    r.ballots.map_or("no count of".into(), |n| n.to_string()),
+                    t.ballots.map_or("none".into(), |n| n.to_string())
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Check this (published) result against the combined decryption `points`, without

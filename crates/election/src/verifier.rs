@@ -326,7 +326,9 @@ pub fn verify_record_to(
     }
     ceremony::check_ceremony(&mut report, dir, &ceremony, &guardians)?;
 
-    let credentials = match read_credentials(&dir.join(files::CREDENTIALS))? {
+    let credentials = match read_credentials(&dir.join(files::CREDENTIALS))?
+        .and_then(|list| list.check_styles(&manifest).map(|()| list))
+    {
         Ok(list) => {
             report.pass(Check::CredentialList, list.len() as u64);
             list
@@ -445,6 +447,7 @@ pub fn verify_record_to(
             tally::combine(&parameters, &flat, &valid_shares).map_err(|e| e.to_string())
         })
         .and_then(|points| result.check(&manifest, &points))
+        .and_then(|()| result.check_contest_ballots(&published_tally))
         .and_then(|()| {
             if result.counted == report.ballots.counted {
                 Ok(())
@@ -488,7 +491,13 @@ fn check_tally(
             .filter(|(a, b)| a.ciphertext != b.ciphertext)
             .map(|(a, _)| a.option.as_str())
             .collect();
-        let result = if differing.is_empty() {
+        let result = if p.ballots != r.ballots {
+            Err(format!(
+                "{} ballots holding the contest published, {} counted from the record",
+                p.ballots.map_or("no count of".into(), |n| n.to_string()),
+                r.ballots.map_or("no count of".into(), |n| n.to_string())
+            ))
+        } else if differing.is_empty() {
             Ok(())
         } else {
             Err(format!(
@@ -509,14 +518,14 @@ fn check_tally(
 pub fn read_credentials(path: &Path) -> Result<Result<CredentialList>> {
     let mut reader = JsonLinesReader::open(path)?;
     let mut failure = None;
-    let keys = std::iter::from_fn(|| match reader.next_item::<CredentialEntry>() {
-        Ok(item) => item.map(|(_, entry)| entry.key),
+    let entries = std::iter::from_fn(|| match reader.next_item::<CredentialEntry>() {
+        Ok(item) => item.map(|(_, entry)| entry),
         Err(e) => {
             failure = Some(e);
             None
         }
     });
-    let list = CredentialList::new(keys);
+    let list = CredentialList::from_entries(entries);
     match failure {
         Some(e) => Err(e),
         None => Ok(list),

@@ -15,6 +15,7 @@ pub mod constants;
 pub mod curve;
 pub mod error;
 pub mod group;
+pub mod import;
 pub mod json;
 pub mod manifest;
 pub mod parameters;

@@ -108,6 +108,11 @@ function unique(ids: string[], what: string): void {
 
 /** Reads and checks a manifest (4.1), members in any order. */
 export function parseManifest(value: unknown): Manifest {
+  if (typeof value === 'object' && value !== null && 'ballot_styles' in value) {
+    // PROTOCOL.md 4.3a: each voter's ballot holds only their style's contests. Refuse rather
+    // than make ballots with every contest, which the ballot box and verifier reject.
+    throw new ProtocolError('this election has ballot styles, which this booth does not support yet: vote with `fairtally voter encrypt`');
+  }
   const m = members(value, ['election', 'title', 'contests'], 'manifest');
   const contests = list(m.contests, 'manifest contests').map((c, i): Contest => {
     const what = `manifest contest ${i + 1}`;

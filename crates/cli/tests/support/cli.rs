@@ -46,22 +46,27 @@ pub fn init_board(dir: &Path) {
 /// threshold `k`; every guardian generates its keys (`g{i}.secret.json`, `g{i}.public.json`),
 /// the authority publishes them and every guardian sends its shares (`shares-{i}.json`).
 pub fn start_ceremony(dir: &Path, n: u32, k: u32) {
+    start_ceremony_with(dir, n, k, &[]);
+}
+
+/// [`start_ceremony`] with more arguments for `authority create` (e.g. `--manifest FILE`).
+pub fn start_ceremony_with(dir: &Path, n: u32, k: u32, create: &[&str]) {
     init_board(dir);
-    ok(
-        dir,
-        &[
-            "authority",
-            "create",
-            "--record",
-            "record",
-            "--board",
-            "board",
-            "--guardians",
-            &n.to_string(),
-            "--threshold",
-            &k.to_string(),
-        ],
-    );
+    let (n_text, k_text) = (n.to_string(), k.to_string());
+    let mut args = vec![
+        "authority",
+        "create",
+        "--record",
+        "record",
+        "--board",
+        "board",
+        "--guardians",
+        &n_text,
+        "--threshold",
+        &k_text,
+    ];
+    args.extend_from_slice(create);
+    ok(dir, &args);
     let mut publics = Vec::new();
     for i in 1..=n {
         let (index, name) = (i.to_string(), format!("Guardian {i}"));

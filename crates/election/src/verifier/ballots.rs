@@ -115,7 +115,6 @@ pub fn verify_ballots_on_board(
     };
     progress.begin("verifying ballots", expected);
     let mut reader = JsonLinesReader::open(path)?;
-    let options = ctx.manifest.option_count();
     let mut summary = BallotSummary {
         passed: BTreeMap::new(),
         failures: Vec::new(),
@@ -123,7 +122,7 @@ pub fn verify_ballots_on_board(
         cast: 0,
         challenged: 0,
         superseded: 0,
-        tally: Accumulator::start(options, &ctx.public_key),
+        tally: Accumulator::start(&ctx.manifest, &ctx.public_key),
     };
     let mut merge = Merge {
         seen: HashSet::new(),
@@ -154,7 +153,7 @@ pub fn verify_ballots_on_board(
         let lines = block.len() as u64;
         let results: Vec<Result<(Vec<Outcome>, Accumulator)>> = block
             .par_chunks(GROUP)
-            .map(|group| verify_group(path, ctx, credentials, group, options))
+            .map(|group| verify_group(path, ctx, credentials, group))
             .collect();
         for result in results {
             let (outcomes, partial) = result?;
@@ -323,7 +322,6 @@ pub fn check_canonical_ballots(
             hash: b.hash,
         })
         .collect();
-    let options = ctx.manifest.option_count();
     // Few ballots are spread over every core rather than batched on one.
     let group = ballots
         .len()
@@ -332,7 +330,7 @@ pub fn check_canonical_ballots(
     let groups: Vec<Vec<Vec<Failure>>> = parsed
         .par_chunks(group)
         .map(|group| {
-            let (outcomes, _) = check_group(ctx, credentials, group, options)?;
+            let (outcomes, _) = check_group(ctx, credentials, group)?;
             Ok(outcomes.into_iter().map(|o| o.failures).collect())
         })
         .collect::<Result<_>>()?;
@@ -355,7 +353,6 @@ fn verify_group(
     ctx: &VotingContext,
     credentials: &CredentialList,
     group: &[RawLine],
-    options: usize,
 ) -> Result<(Vec<Outcome>, Accumulator)> {
     let entries: Vec<BallotEntry> = group
         .iter()
@@ -372,7 +369,7 @@ fn verify_group(
             hash: entry.ballot.hash(),
         })
         .collect();
-    check_group(ctx, credentials, &parsed, options)
+    check_group(ctx, credentials, &parsed)
 }
 
 /// Check a group of parsed lines: structure, eligibility, signatures, proofs (one batch),
@@ -381,7 +378,6 @@ fn check_group(
     ctx: &VotingContext,
     credentials: &CredentialList,
     group: &[Parsed<'_>],
-    options: usize,
 ) -> Result<(Vec<Outcome>, Accumulator)> {
     let entries: Vec<&BallotEntry> = group.iter().map(|p| p.entry).collect();
     let mut outcomes = Vec::with_capacity(group.len());
@@ -416,8 +412,16 @@ fn check_group(
                 outcome.valid = false;
             }
         }
-        if outcome.credential.is_some() {
-            outcome.passed.push(Check::EligibleCredentials);
+        if let Some(position) = outcome.credential {
+            match check_voter_style(credentials, position, entry) {
+                Ok(()) => outcome.passed.push(Check::EligibleCredentials),
+                Err(reason) => {
+                    outcome
+                        .failures
+                        .push(Failure::new(Check::EligibleCredentials, &item, reason));
+                    outcome.valid = false;
+                }
+            }
         } else {
             outcome.failures.push(Failure::new(
                 Check::EligibleCredentials,
@@ -435,7 +439,7 @@ fn check_group(
     check_signatures(&entries, &mut outcomes);
     check_proofs(ctx, &entries, &mut outcomes);
 
-    let mut partial = Accumulator::empty(options);
+    let mut partial = Accumulator::empty(&ctx.manifest);
     for (entry, outcome) in entries.iter().zip(&mut outcomes) {
         if entry.intent == Intent::Challenge && outcome.valid {
             match entry.check_opening(ctx) {
@@ -454,6 +458,32 @@ fn check_group(
         }
     }
     Ok((outcomes, partial))
+}
+
+/// The ballot names its voter's ballot style: the one the registrar gave the credential at
+/// `position` on the published roll (none in an election without styles). With the structure
+/// check (the ballot holds exactly its named style's contests), a voter's ballot holds exactly
+/// the contests the roll gives the voter.
+fn check_voter_style(
+    credentials: &CredentialList,
+    position: u32,
+    entry: &BallotEntry,
+) -> std::result::Result<(), String> {
+    let registered = credentials.style_of(position);
+    let named = entry.ballot.style.as_deref();
+    if registered == named {
+        return Ok(());
+    }
+    let say = |s: Option<&str>| {
+        s.map_or("no ballot style".to_string(), |s| {
+            format!("ballot style {s:?}")
+        })
+    };
+    Err(format!(
+        "the ballot is for {}, but its credential is registered for {}",
+        say(named),
+        say(registered)
+    ))
 }
 
 fn check_signatures(entries: &[&BallotEntry], outcomes: &mut [Outcome]) {
