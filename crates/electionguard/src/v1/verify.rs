@@ -13,13 +13,15 @@ use crate::constants::Standard;
 use crate::group::{Ciphertext, FixedBase, Group, IntegerGroup};
 use crate::parameters::{self, Options};
 use crate::report::{ContestResult, Report, Steps, Tally};
-use crate::v1::hash::{Hasher, Item};
+use crate::v1::hash::{Hasher, Item, hex};
 use crate::v1::record::{
-    Ballot, BallotState, ChaumPedersen, DecryptedSelection, Decryption, Record,
+    Ballot, BallotState, ChaumPedersen, Contest, DecryptedSelection, Decryption, Record,
 };
 
 /// The steps of the 1.0 specification's verifier, by number and name.
-pub const STEPS: [(&str, &str); 12] = [
+/// The last, "MH", is an extra step: the 1.0 specification numbers no check of the manifest
+/// hash itself (V1 takes it as given when it checks the base hash).
+pub const STEPS: [(&str, &str); 13] = [
     ("V1", "Parameter validation"),
     ("V2", "Guardian public-key validation"),
     ("V3", "Election public-key validation"),
@@ -35,6 +37,10 @@ pub const STEPS: [(&str, &str); 12] = [
     ),
     ("V11", "Validation of correct decryption of tallies"),
     ("V12", "Correct decryption of spoiled ballots"),
+    (
+        "MH",
+        "Manifest hash (not numbered by the 1.0 specification)",
+    ),
 ];
 
 /// The precomputed state every check shares.
@@ -103,6 +109,7 @@ pub fn verify(record: &Record, options: Options) -> Report {
     let spoiled = spoiled_ballots(&cx);
     steps.at(12).merge(spoiled);
     check_tally_matches_manifest(&cx, steps.at(11));
+    manifest_hash(record, steps.at(13));
 
     let contests = result(record);
     let cast = record
@@ -360,7 +367,7 @@ fn selection_reason(
 /// to the vote limit L.
 fn contest_reason(
     cx: &Context,
-    contest: &crate::v1::record::Contest,
+    contest: &Contest,
     manifest: Option<&crate::manifest::ManifestContest>,
     sum: &Ciphertext,
 ) -> Option<String> {
@@ -864,6 +871,73 @@ fn spoiled_ballots(cx: &Context) -> Tally {
         out.merge(t);
     }
     out
+}
+
+/// MH: electionguard-python's `Manifest.crypto_hash()` of manifest.json is the context's
+/// manifest_hash, and each contest and selection description of manifest.json hashes to the
+/// `description_hash` every ballot gives it (so a failure names the contest or selection that
+/// differs from the one the ballots were encrypted for).
+fn manifest_hash(r: &Record, tally: &mut Tally) {
+    let m = &r.manifest_hashes;
+    tally.item(
+        || format!("manifest {}", m.scope_id),
+        (m.manifest != r.manifest_hash).then(|| {
+            format!(
+                "manifest.json hashes to {}; the context's manifest_hash is {}",
+                hex(&m.manifest),
+                hex(&r.manifest_hash)
+            )
+        }),
+    );
+    for contest in &r.manifest {
+        let cid = contest.id.as_str();
+        for (sid, _) in &contest.selections {
+            let Some(computed) = m.selections.get(&(contest.id.clone(), sid.clone())) else {
+                continue;
+            };
+            let given = contests_of(r, cid).flat_map(|(b, c)| {
+                c.selections
+                    .iter()
+                    .filter(|s| s.id == *sid)
+                    .map(move |s| (b.id.as_str(), &s.description_hash))
+            });
+            tally.item(
+                || format!("selection {cid}/{sid}"),
+                description_reason(computed, given),
+            );
+        }
+        if let Some(computed) = m.contests.get(cid) {
+            let given = contests_of(r, cid).map(|(b, c)| (b.id.as_str(), &c.description_hash));
+            tally.item(
+                || format!("contest {cid}"),
+                description_reason(computed, given),
+            );
+        }
+    }
+}
+
+/// Every ballot's contest `cid`, with its ballot.
+fn contests_of<'r>(r: &'r Record, cid: &'r str) -> impl Iterator<Item = (&'r Ballot, &'r Contest)> {
+    r.ballots.iter().flat_map(move |b| {
+        b.contests
+            .iter()
+            .filter(move |c| c.id == cid)
+            .map(move |c| (b, c))
+    })
+}
+
+/// Why the description hashes `given` by the ballots (ballot id, hash) are not all `computed`.
+fn description_reason<'b>(
+    computed: &BigUint,
+    mut given: impl Iterator<Item = (&'b str, &'b BigUint)>,
+) -> Option<String> {
+    given.find(|(_, h)| *h != computed).map(|(ballot, h)| {
+        format!(
+            "manifest.json's description hashes to {}; ballot {ballot} gives description_hash {}",
+            hex(computed),
+            hex(h)
+        )
+    })
 }
 
 /// The result: the manifest's contests and selections with the counts of tally.json (every
