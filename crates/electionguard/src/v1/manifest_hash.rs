@@ -15,6 +15,8 @@ use num_bigint::BigUint;
 
 use crate::error::Result;
 use crate::json::Node;
+use crate::manifest::ManifestContest;
+use crate::report::Tally;
 use crate::v1::hash::{Hasher, Item, hex};
 
 /// The hashes of one manifest.
@@ -27,6 +29,100 @@ pub struct ManifestHashes {
     pub contests: BTreeMap<String, BigUint>,
     /// Each selection description's hash by (contest object_id, selection object_id).
     pub selections: BTreeMap<(String, String), BigUint>,
+}
+
+/// One description hash a ballot gives a contest or one of its selections.
+pub struct Given<'r> {
+    /// The ballot's object_id.
+    pub ballot: &'r str,
+    /// The contest's object_id.
+    pub contest: &'r str,
+    /// The selection's object_id, or `None` for the contest's own description hash.
+    pub selection: Option<&'r str>,
+    /// The `description_hash` it gives.
+    pub hash: &'r BigUint,
+}
+
+/// The description hashes one ballot contest gives: its own and its `selections`' (object_id,
+/// description_hash), placeholders left out.
+pub fn given_by<'r>(
+    ballot: &'r str,
+    contest: &'r str,
+    contest_hash: &'r BigUint,
+    selections: impl Iterator<Item = (&'r str, &'r BigUint)>,
+) -> impl Iterator<Item = Given<'r>> {
+    let own = Given {
+        ballot,
+        contest,
+        selection: None,
+        hash: contest_hash,
+    };
+    std::iter::once(own).chain(selections.map(move |(id, hash)| Given {
+        ballot,
+        contest,
+        selection: Some(id),
+        hash,
+    }))
+}
+
+/// The manifest hash check: `Manifest.crypto_hash()` of manifest.json is `published` (the
+/// context's manifest_hash), and each contest and selection of `manifest` hashes to the
+/// description hash every ballot in `given` gives it, so a failure names the contest or
+/// selection that differs from the one the ballots were encrypted for. A ballot contest or
+/// selection that is not in the manifest is left to the steps that check the ballots.
+pub fn check(
+    hashes: &ManifestHashes,
+    published: &BigUint,
+    manifest: &[ManifestContest],
+    given: &[Given],
+    tally: &mut Tally,
+) {
+    tally.item(
+        || format!("manifest {}", hashes.scope_id),
+        (hashes.manifest != *published).then(|| {
+            format!(
+                "manifest.json hashes to {}; the context's manifest_hash is {}",
+                hex(&hashes.manifest),
+                hex(published)
+            )
+        }),
+    );
+    // The first ballot that gives each item another hash.
+    let mut differing: BTreeMap<(&str, Option<&str>), &Given> = BTreeMap::new();
+    for g in given {
+        let computed = match g.selection {
+            None => hashes.contests.get(g.contest),
+            Some(s) => hashes
+                .selections
+                .get(&(g.contest.to_string(), s.to_string())),
+        };
+        if computed.is_some_and(|c| c != g.hash) {
+            differing.entry((g.contest, g.selection)).or_insert(g);
+        }
+    }
+    let reason = |computed: Option<&BigUint>, key: (&str, Option<&str>)| {
+        let (computed, g) = (computed?, differing.get(&key)?);
+        Some(format!(
+            "manifest.json's description hashes to {}; ballot {} gives description_hash {}",
+            hex(computed),
+            g.ballot,
+            hex(g.hash)
+        ))
+    };
+    for contest in manifest {
+        let cid = contest.id.as_str();
+        for (sid, _) in &contest.selections {
+            let computed = hashes.selections.get(&(contest.id.clone(), sid.clone()));
+            tally.item(
+                || format!("selection {cid}/{sid}"),
+                reason(computed, (cid, Some(sid))),
+            );
+        }
+        tally.item(
+            || format!("contest {cid}"),
+            reason(hashes.contests.get(cid), (cid, None)),
+        );
+    }
 }
 
 /// Hash the manifest `root` (the parsed `manifest.json`) with `hasher`, the record's hash.

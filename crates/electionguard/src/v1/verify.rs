@@ -13,9 +13,10 @@ use crate::constants::Standard;
 use crate::group::{Ciphertext, FixedBase, Group, IntegerGroup};
 use crate::parameters::{self, Options};
 use crate::report::{ContestResult, Report, Steps, Tally};
-use crate::v1::hash::{Hasher, Item, hex};
+use crate::v1::hash::{Hasher, Item};
+use crate::v1::manifest_hash::{self, Given};
 use crate::v1::record::{
-    Ballot, BallotState, ChaumPedersen, Contest, DecryptedSelection, Decryption, Record,
+    Ballot, BallotState, ChaumPedersen, DecryptedSelection, Decryption, Record,
 };
 
 /// The steps of the 1.0 specification's verifier, by number and name.
@@ -367,7 +368,7 @@ fn selection_reason(
 /// to the vote limit L.
 fn contest_reason(
     cx: &Context,
-    contest: &Contest,
+    contest: &crate::v1::record::Contest,
     manifest: Option<&crate::manifest::ManifestContest>,
     sum: &Ciphertext,
 ) -> Option<String> {
@@ -873,71 +874,30 @@ fn spoiled_ballots(cx: &Context) -> Tally {
     out
 }
 
-/// MH: electionguard-python's `Manifest.crypto_hash()` of manifest.json is the context's
-/// manifest_hash, and each contest and selection description of manifest.json hashes to the
-/// `description_hash` every ballot gives it (so a failure names the contest or selection that
-/// differs from the one the ballots were encrypted for).
+/// MH: the manifest hash and the description hashes of every ballot ([`manifest_hash::check`]).
 fn manifest_hash(r: &Record, tally: &mut Tally) {
-    let m = &r.manifest_hashes;
-    tally.item(
-        || format!("manifest {}", m.scope_id),
-        (m.manifest != r.manifest_hash).then(|| {
-            format!(
-                "manifest.json hashes to {}; the context's manifest_hash is {}",
-                hex(&m.manifest),
-                hex(&r.manifest_hash)
-            )
-        }),
+    let given: Vec<Given> = r
+        .ballots
+        .iter()
+        .flat_map(|b| {
+            b.contests.iter().flat_map(|c| {
+                let selections = c.selections.iter().filter(|s| !s.placeholder);
+                manifest_hash::given_by(
+                    &b.id,
+                    &c.id,
+                    &c.description_hash,
+                    selections.map(|s| (s.id.as_str(), &s.description_hash)),
+                )
+            })
+        })
+        .collect();
+    manifest_hash::check(
+        &r.manifest_hashes,
+        &r.manifest_hash,
+        &r.manifest,
+        &given,
+        tally,
     );
-    for contest in &r.manifest {
-        let cid = contest.id.as_str();
-        for (sid, _) in &contest.selections {
-            let Some(computed) = m.selections.get(&(contest.id.clone(), sid.clone())) else {
-                continue;
-            };
-            let given = contests_of(r, cid).flat_map(|(b, c)| {
-                c.selections
-                    .iter()
-                    .filter(|s| s.id == *sid)
-                    .map(move |s| (b.id.as_str(), &s.description_hash))
-            });
-            tally.item(
-                || format!("selection {cid}/{sid}"),
-                description_reason(computed, given),
-            );
-        }
-        if let Some(computed) = m.contests.get(cid) {
-            let given = contests_of(r, cid).map(|(b, c)| (b.id.as_str(), &c.description_hash));
-            tally.item(
-                || format!("contest {cid}"),
-                description_reason(computed, given),
-            );
-        }
-    }
-}
-
-/// Every ballot's contest `cid`, with its ballot.
-fn contests_of<'r>(r: &'r Record, cid: &'r str) -> impl Iterator<Item = (&'r Ballot, &'r Contest)> {
-    r.ballots.iter().flat_map(move |b| {
-        b.contests
-            .iter()
-            .filter(move |c| c.id == cid)
-            .map(move |c| (b, c))
-    })
-}
-
-/// Why the description hashes `given` by the ballots (ballot id, hash) are not all `computed`.
-fn description_reason<'b>(
-    computed: &BigUint,
-    mut given: impl Iterator<Item = (&'b str, &'b BigUint)>,
-) -> Option<String> {
-    given.find(|(_, h)| *h != computed).map(|(ballot, h)| {
-        format!(
-            "manifest.json's description hashes to {}; ballot {ballot} gives description_hash {}",
-            hex(computed),
-            hex(h)
-        )
-    })
 }
 
 /// The result: the manifest's contests and selections with the counts of tally.json (every
