@@ -228,31 +228,35 @@ fn first_ballot(record: &Path) -> String {
     format!("submitted_ballots/{}", names[0])
 }
 
+/// What is changed, how, and the items MH must then name.
+type ManifestCase = (&'static str, fn(&mut Value), &'static [&'static str]);
+
 #[test]
 fn a_changed_manifest_is_rejected_by_the_manifest_hash_naming_the_item() {
-    let scope = "manifest franklin-minimal-referendum-manifest";
-    let contest = "contest referendum-pineapple";
-    let selection = "selection referendum-pineapple/referendum-pineapple-negative-selection";
-    let cases: [(&str, fn(&mut Value), &[&str]); 4] = [
+    const SCOPE: &str = "manifest franklin-minimal-referendum-manifest";
+    const CONTEST: &str = "contest referendum-pineapple";
+    const SELECTION: &str =
+        "selection referendum-pineapple/referendum-pineapple-negative-selection";
+    let cases: [ManifestCase; 4] = [
         (
             "contest name",
             |v| v["contests"][0]["name"] = "Referendum for Pineapple".into(),
-            &[scope, contest],
+            &[SCOPE, CONTEST],
         ),
         (
             "selection",
             |v| v["contests"][0]["ballot_selections"][1]["candidate_id"] = "x".into(),
-            &[scope, selection, contest],
+            &[SCOPE, SELECTION, CONTEST],
         ),
         (
             "vote limit",
             |v| v["contests"][0]["votes_allowed"] = 2.into(),
-            &[scope, contest],
+            &[SCOPE, CONTEST],
         ),
         (
             "election date",
             |v| v["start_date"] = "2020-03-01T08:00:01-05:00".into(),
-            &[scope],
+            &[SCOPE],
         ),
     ];
     for (what, edit, items) in cases {
