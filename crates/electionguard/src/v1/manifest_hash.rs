@@ -31,97 +31,83 @@ pub struct ManifestHashes {
     pub selections: BTreeMap<(String, String), BigUint>,
 }
 
+/// A ballot contest as the manifest check reads it.
+pub trait DescribedContest {
+    /// Its object_id, its `description_hash`, and each of its selections' (object_id,
+    /// `description_hash`), placeholders left out.
+    fn described(&self) -> (&str, &BigUint, Vec<(&str, &BigUint)>);
+}
+
 /// One description hash a ballot gives a contest or one of its selections.
-pub struct Given<'r> {
-    /// The ballot's object_id.
-    pub ballot: &'r str,
-    /// The contest's object_id.
-    pub contest: &'r str,
-    /// The selection's object_id, or `None` for the contest's own description hash.
-    pub selection: Option<&'r str>,
-    /// The `description_hash` it gives.
-    pub hash: &'r BigUint,
-}
-
-/// The description hashes one ballot contest gives: its own and its `selections`' (object_id,
-/// description_hash), placeholders left out.
-pub fn given_by<'r>(
+struct Given<'r> {
     ballot: &'r str,
-    contest: &'r str,
-    contest_hash: &'r BigUint,
-    selections: impl Iterator<Item = (&'r str, &'r BigUint)>,
-) -> impl Iterator<Item = Given<'r>> {
-    let own = Given {
-        ballot,
-        contest,
-        selection: None,
-        hash: contest_hash,
-    };
-    std::iter::once(own).chain(selections.map(move |(id, hash)| Given {
-        ballot,
-        contest,
-        selection: Some(id),
-        hash,
-    }))
+    hash: &'r BigUint,
 }
 
-/// The manifest hash check: `Manifest.crypto_hash()` of manifest.json is `published` (the
-/// context's manifest_hash), and each contest and selection of `manifest` hashes to the
-/// description hash every ballot in `given` gives it, so a failure names the contest or
-/// selection that differs from the one the ballots were encrypted for. A ballot contest or
-/// selection that is not in the manifest is left to the steps that check the ballots.
-pub fn check(
-    hashes: &ManifestHashes,
-    published: &BigUint,
-    manifest: &[ManifestContest],
-    given: &[Given],
-    tally: &mut Tally,
-) {
-    tally.item(
-        || format!("manifest {}", hashes.scope_id),
-        (hashes.manifest != *published).then(|| {
-            format!(
-                "manifest.json hashes to {}; the context's manifest_hash is {}",
-                hex(&hashes.manifest),
-                hex(published)
-            )
-        }),
-    );
-    // The first ballot that gives each item another hash.
-    let mut differing: BTreeMap<(&str, Option<&str>), &Given> = BTreeMap::new();
-    for g in given {
-        let computed = match g.selection {
-            None => hashes.contests.get(g.contest),
-            Some(s) => hashes
-                .selections
-                .get(&(g.contest.to_string(), s.to_string())),
-        };
-        if computed.is_some_and(|c| c != g.hash) {
-            differing.entry((g.contest, g.selection)).or_insert(g);
+impl ManifestHashes {
+    /// The manifest hash check: `Manifest.crypto_hash()` of manifest.json is `published` (the
+    /// context's manifest_hash), and each contest and selection of `manifest` hashes to the
+    /// description hash every ballot (id, contests) of `ballots` gives it, so a failure names the contest or
+    /// selection that differs from the one the ballots were encrypted for. A ballot contest or
+    /// selection that is not in the manifest is left to the steps that check the ballots.
+    pub fn check<'r, C: DescribedContest + 'r>(
+        &self,
+        published: &BigUint,
+        manifest: &[ManifestContest],
+        ballots: impl Iterator<Item = (&'r str, &'r [C])>,
+        tally: &mut Tally,
+    ) {
+        tally.item(
+            || format!("manifest {}", self.scope_id),
+            (self.manifest != *published).then(|| {
+                format!(
+                    "manifest.json hashes to {}; the context's manifest_hash is {}",
+                    hex(&self.manifest),
+                    hex(published)
+                )
+            }),
+        );
+        // The first ballot that gives each item another hash.
+        let mut differing: BTreeMap<(&str, Option<&str>), Given> = BTreeMap::new();
+        for (ballot, contests) in ballots {
+            for contest in contests {
+                let (cid, hash, selections) = contest.described();
+                let mut note =
+                    |key: (&'r str, Option<&'r str>), computed: Option<&BigUint>, hash| {
+                        if computed.is_some_and(|c| c != hash) {
+                            differing.entry(key).or_insert(Given { ballot, hash });
+                        }
+                    };
+                note((cid, None), self.contests.get(cid), hash);
+                for (sid, hash) in selections {
+                    let computed = self.selections.get(&(cid.to_string(), sid.to_string()));
+                    note((cid, Some(sid)), computed, hash);
+                }
+            }
         }
-    }
-    let reason = |computed: Option<&BigUint>, key: (&str, Option<&str>)| {
-        let (computed, g) = (computed?, differing.get(&key)?);
-        Some(format!(
-            "manifest.json's description hashes to {}; ballot {} gives description_hash {}",
-            hex(computed),
-            g.ballot,
-            hex(g.hash)
-        ))
-    };
-    for contest in manifest {
-        let cid = contest.id.as_str();
-        for (sid, _) in &contest.selections {
-            let computed = hashes.selections.get(&(contest.id.clone(), sid.clone()));
+        let reason = |computed: Option<&BigUint>, key: (&str, Option<&str>)| {
+            let (computed, g) = (computed?, differing.get(&key)?);
+            Some(format!(
+                "manifest.json's description hashes to {}; ballot {} gives description_hash {}",
+                hex(computed),
+                g.ballot,
+                hex(g.hash)
+            ))
+        };
+        for contest in manifest {
+            let cid = contest.id.as_str();
+            for (sid, _) in &contest.selections {
+                let computed = self.selections.get(&(contest.id.clone(), sid.clone()));
+                tally.item(
+                    || format!("selection {cid}/{sid}"),
+                    reason(computed, (cid, Some(sid))),
+                );
+            }
             tally.item(
-                || format!("selection {cid}/{sid}"),
-                reason(computed, (cid, Some(sid))),
+                || format!("contest {cid}"),
+                reason(self.contests.get(cid), (cid, None)),
             );
         }
-        tally.item(
-            || format!("contest {cid}"),
-            reason(hashes.contests.get(cid), (cid, None)),
-        );
     }
 }
 

@@ -11,7 +11,7 @@ pub use crate::group::Ciphertext;
 use crate::json::{Node, parse_hex};
 use crate::source::Files;
 use crate::v1::hash::{Hasher, Reduction};
-use crate::v1::manifest_hash::{self, ManifestHashes};
+use crate::v1::manifest_hash::{self, DescribedContest, ManifestHashes};
 
 /// The layout version of a 1.x record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,6 +117,14 @@ pub enum BallotState {
     Spoiled,
     /// Any other state value.
     Other(u64),
+}
+
+impl DescribedContest for Contest {
+    fn described(&self) -> (&str, &BigUint, Vec<(&str, &BigUint)>) {
+        let selections = self.selections.iter().filter(|s| !s.placeholder);
+        let selections = selections.map(|s| (s.id.as_str(), &s.description_hash));
+        (&self.id, &self.description_hash, selections.collect())
+    }
 }
 
 /// One submitted ballot.

@@ -14,7 +14,6 @@ use crate::group::{Ciphertext, FixedBase, Group, IntegerGroup};
 use crate::parameters::{self, Options};
 use crate::report::{ContestResult, Report, Steps, Tally};
 use crate::v1::hash::{Hasher, Item};
-use crate::v1::manifest_hash::{self, Given};
 use crate::v1::record::{
     Ballot, BallotState, ChaumPedersen, DecryptedSelection, Decryption, Record,
 };
@@ -110,7 +109,18 @@ pub fn verify(record: &Record, options: Options) -> Report {
     let spoiled = spoiled_ballots(&cx);
     steps.at(12).merge(spoiled);
     check_tally_matches_manifest(&cx, steps.at(11));
-    manifest_hash(record, steps.at(13));
+    // MH: the manifest hash and every ballot's description hashes.
+    let ballots = record
+        .ballots
+        .iter()
+        .map(|b| (b.id.as_str(), &b.contests[..]));
+    let hashes = &record.manifest_hashes;
+    hashes.check(
+        &record.manifest_hash,
+        &record.manifest,
+        ballots,
+        steps.at(13),
+    );
 
     let contests = result(record);
     let cast = record
@@ -872,32 +882,6 @@ fn spoiled_ballots(cx: &Context) -> Tally {
         out.merge(t);
     }
     out
-}
-
-/// MH: the manifest hash and the description hashes of every ballot ([`manifest_hash::check`]).
-fn manifest_hash(r: &Record, tally: &mut Tally) {
-    let given: Vec<Given> = r
-        .ballots
-        .iter()
-        .flat_map(|b| {
-            b.contests.iter().flat_map(|c| {
-                let selections = c.selections.iter().filter(|s| !s.placeholder);
-                manifest_hash::given_by(
-                    &b.id,
-                    &c.id,
-                    &c.description_hash,
-                    selections.map(|s| (s.id.as_str(), &s.description_hash)),
-                )
-            })
-        })
-        .collect();
-    manifest_hash::check(
-        &r.manifest_hashes,
-        &r.manifest_hash,
-        &r.manifest,
-        &given,
-        tally,
-    );
 }
 
 /// The result: the manifest's contests and selections with the counts of tally.json (every

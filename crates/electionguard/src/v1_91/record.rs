@@ -18,7 +18,7 @@ use crate::json::Node;
 use crate::manifest::ManifestContest;
 use crate::source::Files;
 use crate::v1::hash::{Hasher, Reduction};
-use crate::v1::manifest_hash::{self, ManifestHashes};
+use crate::v1::manifest_hash::{self, DescribedContest, ManifestHashes};
 pub use crate::v1::record::Guardian;
 use crate::v1::record::{
     BallotState, ChaumPedersen, DisjunctiveProof, chaum_pedersen, ciphertext, constant,
@@ -68,6 +68,14 @@ pub struct Contest {
     pub crypto_hash: BigUint,
     /// Its range proof.
     pub proof: RangeProof,
+}
+
+impl DescribedContest for Contest {
+    fn described(&self) -> (&str, &BigUint, Vec<(&str, &BigUint)>) {
+        let selections = self.selections.iter().filter(|s| !s.placeholder);
+        let selections = selections.map(|s| (s.id.as_str(), &s.description_hash));
+        (&self.id, &self.description_hash, selections.collect())
+    }
 }
 
 /// One submitted ballot.

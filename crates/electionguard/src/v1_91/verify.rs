@@ -17,7 +17,6 @@ use crate::manifest::ManifestContest;
 use crate::parameters::{self, Options};
 use crate::report::{ContestResult, Report, Steps, Tally};
 use crate::v1::hash::{Hasher, Item};
-use crate::v1::manifest_hash::{self, Given};
 use crate::v1::record::{BallotState, DisjunctiveProof};
 use crate::v1_91::record::{Ballot, Decryption, RangeProof, Record};
 use crate::v2::verify::{STEPS, merge_pair, proof_and_value, value_reason};
@@ -59,7 +58,18 @@ pub fn verify(record: &Record, options: Options) -> Report {
     };
 
     base_hash(&cx, steps.at(1));
-    manifest_hash(record, steps.at(1));
+    // V1 (continued, 2.0's 1.G): the manifest hash and every ballot's description hashes.
+    let ballots = record
+        .ballots
+        .iter()
+        .map(|b| (b.id.as_str(), &b.contests[..]));
+    let hashes = &record.manifest_hashes;
+    hashes.check(
+        &record.manifest_hash,
+        &record.manifest,
+        ballots,
+        steps.at(1),
+    );
     guardians(&cx, steps.at(2));
     election_key(&cx, steps.at(3));
     extended_base_hash(&cx, steps.at(4));
@@ -122,34 +132,6 @@ fn base_hash(cx: &Context, tally: &mut Tally) {
         || "crypto_base_hash".into(),
         (q != r.base_hash)
             .then(|| "is not H(p, q, g, n, k, manifest_hash) (nor any construction tried: the record's hashes are not shown to bind the parameters and the manifest)".into()),
-    );
-}
-
-/// V1 (continued, 2.0's 1.G): the manifest hash and every ballot's description hashes
-/// ([`manifest_hash::check`]), by electionguard-python's rules, which this writer follows for
-/// the manifest rather than 2.0's H(H_P; 0x01, manifest).
-fn manifest_hash(r: &Record, tally: &mut Tally) {
-    let given: Vec<Given> = r
-        .ballots
-        .iter()
-        .flat_map(|b| {
-            b.contests.iter().flat_map(|c| {
-                let selections = c.selections.iter().filter(|s| !s.placeholder);
-                manifest_hash::given_by(
-                    &b.id,
-                    &c.id,
-                    &c.description_hash,
-                    selections.map(|s| (s.id.as_str(), &s.description_hash)),
-                )
-            })
-        })
-        .collect();
-    manifest_hash::check(
-        &r.manifest_hashes,
-        &r.manifest_hash,
-        &r.manifest,
-        &given,
-        tally,
     );
 }
 
