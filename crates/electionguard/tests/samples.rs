@@ -474,6 +474,20 @@ fn a_ballot_left_out_of_the_tally_is_rejected_by_v7() {
 }
 
 #[test]
+fn an_unreadable_manifest_date_is_an_error_naming_the_file_and_item() {
+    let dir = modified(&minimal(), "manifest.json", |v| {
+        v["start_date"] = "1 March 2020".into()
+    });
+    let text = verify_path(dir.path(), None, Options::default())
+        .expect_err("an error")
+        .to_string();
+    assert!(
+        text.contains("manifest.json") && text.contains("start_date"),
+        "{text}"
+    );
+}
+
+#[test]
 fn unusable_input_is_an_error_naming_the_file_and_item() {
     let dir = modified(&hamilton(), "context.json", |v| {
         v["quorum"] = Value::from("three")
