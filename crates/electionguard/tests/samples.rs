@@ -62,15 +62,48 @@ fn assert_verifies(record: &Path, options: Options) -> Report {
 fn minimal_0_95_verifies_with_its_tally() {
     let report = assert_verifies(&minimal(), Options::default());
     assert!(report.format.contains("0.95"));
+    // The manifest, its contest and its two selections hash as the record says.
+    let mh = &report.steps[12];
+    assert_eq!((mh.id.as_str(), mh.passed), ("MH", 4));
     assert!(report.notes.is_empty());
     // Two guardians are missing: their shares are rebuilt from compensated parts.
     let v9 = &report.steps[8];
     assert_eq!((v9.id.as_str(), v9.passed), ("V9", 12));
 }
 
+/// The manifest step's failed items.
+fn manifest_hash_failures(report: &Report) -> Vec<String> {
+    let step = report.steps.iter().find(|s| s.id == "MH").unwrap();
+    step.failures.iter().map(|f| f.item.clone()).collect()
+}
+
 #[test]
-fn hamilton_general_verifies_with_its_tally_only_as_a_test_group() {
-    let report = assert_verifies(&hamilton(), TEST_GROUP);
+fn hamilton_general_verifies_with_its_tally_only_as_a_test_group_except_its_manifest_hash() {
+    let report = verify(&hamilton(), TEST_GROUP);
+    for step in report.steps.iter().filter(|s| s.id != "MH") {
+        assert!(step.ok(), "{} failed: {:?}", step.id, step.failures);
+    }
+    assert_eq!(report.result(), published_tally(&hamilton()));
+    // Its manifest.json numbers contests and selections from 1; the manifest hash and every
+    // ballot's description hashes were computed with them numbered from 0.
+    let failed = manifest_hash_failures(&report);
+    assert_eq!(failed.len(), 9, "{failed:?}");
+    assert_eq!(failed[0], "manifest jefferson-county-primary");
+    assert!(failed.contains(&"contest justice-supreme-court".to_string()));
+    assert!(failed.contains(
+        &"selection referendum-pineapple/referendum-pineapple-negative-selection".to_string()
+    ));
+    let renumbered = modified(&hamilton(), "manifest.json", |v| {
+        for c in v["contests"].as_array_mut().unwrap() {
+            for s in c["ballot_selections"].as_array_mut().unwrap() {
+                s["sequence_order"] = (s["sequence_order"].as_u64().unwrap() - 1).into();
+            }
+            c["sequence_order"] = (c["sequence_order"].as_u64().unwrap() - 1).into();
+        }
+    });
+    let report = verify(renumbered.path(), TEST_GROUP);
+    assert_eq!(manifest_hash_failures(&report), Vec::<String>::new());
+    assert!(report.is_valid());
     assert_eq!((report.cast_ballots, report.spoiled_ballots), (2, 4));
     assert_eq!(report.notes.len(), 1, "the test group is noted");
     let names: Vec<&str> = report.contests[0]
@@ -119,8 +152,17 @@ fn a_zip_archive_verifies_like_its_directory() {
     }
     zip.finish().unwrap();
     assert!(fairtally_electionguard::looks_like_record(&zip_path));
+    let verdicts = |r: &Report| -> Vec<(String, u64, u64)> {
+        r.steps
+            .iter()
+            .map(|s| (s.id.clone(), s.passed, s.failed))
+            .collect()
+    };
     let report = verify(&zip_path, TEST_GROUP);
-    assert!(report.is_valid());
+    assert_eq!(
+        verdicts(&report),
+        verdicts(&verify(&hamilton(), TEST_GROUP))
+    );
     assert_eq!(report.result(), published_tally(&hamilton()));
 }
 
@@ -184,6 +226,45 @@ fn first_ballot(record: &Path) -> String {
         .collect();
     names.sort();
     format!("submitted_ballots/{}", names[0])
+}
+
+/// What is changed, how, and the items MH must then name.
+type ManifestCase = (&'static str, fn(&mut Value), &'static [&'static str]);
+
+#[test]
+fn a_changed_manifest_is_rejected_by_the_manifest_hash_naming_the_item() {
+    const SCOPE: &str = "manifest franklin-minimal-referendum-manifest";
+    const CONTEST: &str = "contest referendum-pineapple";
+    const SELECTION: &str =
+        "selection referendum-pineapple/referendum-pineapple-negative-selection";
+    let cases: [ManifestCase; 4] = [
+        (
+            "contest name",
+            |v| v["contests"][0]["name"] = "Referendum for Pineapple".into(),
+            &[SCOPE, CONTEST],
+        ),
+        (
+            "selection",
+            |v| v["contests"][0]["ballot_selections"][1]["candidate_id"] = "x".into(),
+            &[SCOPE, SELECTION, CONTEST],
+        ),
+        (
+            "vote limit",
+            |v| v["contests"][0]["votes_allowed"] = 2.into(),
+            &[SCOPE, CONTEST],
+        ),
+        (
+            "election date",
+            |v| v["start_date"] = "2020-03-01T08:00:01-05:00".into(),
+            &[SCOPE],
+        ),
+    ];
+    for (what, edit, items) in cases {
+        let dir = modified(&minimal(), "manifest.json", edit);
+        let report = verify(dir.path(), Options::default());
+        assert_eq!(manifest_hash_failures(&report), items, "{what}");
+        assert!(!report.is_valid(), "{what}");
+    }
 }
 
 #[test]
@@ -389,6 +470,20 @@ fn a_ballot_left_out_of_the_tally_is_rejected_by_v7() {
     assert_eq!(
         items,
         ["tally contest justice-supreme-court selection write-in-selection"]
+    );
+}
+
+#[test]
+fn an_unreadable_manifest_date_is_an_error_naming_the_file_and_item() {
+    let dir = modified(&minimal(), "manifest.json", |v| {
+        v["start_date"] = "1 March 2020".into()
+    });
+    let text = verify_path(dir.path(), None, Options::default())
+        .expect_err("an error")
+        .to_string();
+    assert!(
+        text.contains("manifest.json") && text.contains("start_date"),
+        "{text}"
     );
 }
 

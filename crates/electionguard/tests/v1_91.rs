@@ -54,7 +54,8 @@ fn the_sample_is_read_as_1_91_and_fails_where_its_proofs_fail() {
     assert_eq!(report.steps.len(), 18);
     assert_eq!((report.cast_ballots, report.spoiled_ballots), (3, 2));
     let expected = [
-        (4, 1),  // V1: the base hash matches no construction
+        (13, 1), // V1: the base hash matches no construction; the manifest hash and its 8
+        //          contest and selection description hashes (1.G) all reproduce
         (10, 0), // V2: 3 guardians × 2 coefficients, each with its proof, and the set
         (5, 0),  // V3
         (1, 0),  // V4
@@ -110,6 +111,30 @@ fn newly_failed(files: &Files) -> (String, String) {
         }
     }
     panic!("no step fails more items")
+}
+
+#[test]
+fn a_modified_manifest_fails_v1_naming_the_item() {
+    let files = modified("manifest.json", |m| {
+        m["contests"][1]["ballot_selections"][0]["candidate_id"] = "someone-else".into()
+    });
+    let (step, _) = newly_failed(&files);
+    assert_eq!(step, "V1");
+    let report = verify(&files);
+    let failed: Vec<&str> = report.steps[0]
+        .failures
+        .iter()
+        .map(|f| f.item.as_str())
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            "crypto_base_hash",
+            "manifest jefferson-county-primary",
+            "selection referendum-pineapple/referendum-pineapple-affirmative-selection",
+            "contest referendum-pineapple"
+        ]
+    );
 }
 
 #[test]

@@ -27,6 +27,11 @@ pub enum Item<'a> {
     I(u64),
     /// A list, hashed on its own first.
     Seq(Vec<Item<'a>>),
+    /// Text written as it is, even when empty (the manifest's strings and integers, which
+    /// electionguard-python 1.4 tests before `null`).
+    Text(String),
+    /// `null`: an absent value.
+    Null,
 }
 
 /// How a digest becomes an exponent.
@@ -83,6 +88,8 @@ impl Hasher {
                 Item::Seq(list) if list.is_empty() => "null".to_string(),
                 Item::Seq(list) if self.fixed => format!("{:064X}", self.hash(list)),
                 Item::Seq(list) => hex(&self.hash(list)),
+                Item::Text(text) => text.clone(),
+                Item::Null => "null".to_string(),
             };
             h.update(text.as_bytes());
             h.update(b"|");

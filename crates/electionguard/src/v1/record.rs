@@ -10,7 +10,8 @@ use crate::error::{Error, Result};
 pub use crate::group::Ciphertext;
 use crate::json::{Node, parse_hex};
 use crate::source::Files;
-use crate::v1::hash::Reduction;
+use crate::v1::hash::{Hasher, Reduction};
+use crate::v1::manifest_hash::{self, DescribedContest, ManifestHashes};
 
 /// The layout version of a 1.x record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,6 +117,14 @@ pub enum BallotState {
     Spoiled,
     /// Any other state value.
     Other(u64),
+}
+
+impl DescribedContest for Contest {
+    fn described(&self) -> (&str, &BigUint, Vec<(&str, &BigUint)>) {
+        let selections = self.selections.iter().filter(|s| !s.placeholder);
+        let selections = selections.map(|s| (s.id.as_str(), &s.description_hash));
+        (&self.id, &self.description_hash, selections.collect())
+    }
 }
 
 /// One submitted ballot.
@@ -258,6 +267,8 @@ pub struct Record {
     pub extended_base_hash: BigUint,
     /// The manifest's contests.
     pub manifest: Vec<crate::manifest::ManifestContest>,
+    /// The manifest's hashes, recomputed from `manifest.json`.
+    pub manifest_hashes: ManifestHashes,
     /// The guardians, as published.
     pub guardians: Vec<Guardian>,
     /// The encryption devices.
@@ -560,10 +571,16 @@ pub fn read(files: &Files, layout: Layout) -> Result<Record> {
         }
     }
 
+    let q = constant(&raw, "small_prime")?;
+    let manifest_json = files.json("manifest.json")?;
+    let manifest_hashes = manifest_hash::compute(
+        &Node::root(&manifest_json, "manifest.json"),
+        &Hasher::new(&q, layout.reduction()),
+    )?;
     Ok(Record {
         layout,
         p: constant(&raw, "large_prime")?,
-        q: constant(&raw, "small_prime")?,
+        q,
         r: constant(&raw, "cofactor")?,
         g: constant(&raw, "generator")?,
         guardians_count: context.get("number_of_guardians")?.u64()?,
@@ -574,6 +591,7 @@ pub fn read(files: &Files, layout: Layout) -> Result<Record> {
         base_hash: context.get("crypto_base_hash")?.hex()?,
         extended_base_hash: context.get("crypto_extended_base_hash")?.hex()?,
         manifest: crate::manifest::read(files)?,
+        manifest_hashes,
         guardians,
         devices,
         ballots,

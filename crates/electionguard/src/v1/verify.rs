@@ -19,7 +19,9 @@ use crate::v1::record::{
 };
 
 /// The steps of the 1.0 specification's verifier, by number and name.
-pub const STEPS: [(&str, &str); 12] = [
+/// The last, "MH", is an extra step: the 1.0 specification numbers no check of the manifest
+/// hash itself (V1 takes it as given when it checks the base hash).
+pub const STEPS: [(&str, &str); 13] = [
     ("V1", "Parameter validation"),
     ("V2", "Guardian public-key validation"),
     ("V3", "Election public-key validation"),
@@ -35,6 +37,10 @@ pub const STEPS: [(&str, &str); 12] = [
     ),
     ("V11", "Validation of correct decryption of tallies"),
     ("V12", "Correct decryption of spoiled ballots"),
+    (
+        "MH",
+        "Manifest hash (not numbered by the 1.0 specification)",
+    ),
 ];
 
 /// The precomputed state every check shares.
@@ -103,6 +109,18 @@ pub fn verify(record: &Record, options: Options) -> Report {
     let spoiled = spoiled_ballots(&cx);
     steps.at(12).merge(spoiled);
     check_tally_matches_manifest(&cx, steps.at(11));
+    // MH: the manifest hash and every ballot's description hashes.
+    let ballots = record
+        .ballots
+        .iter()
+        .map(|b| (b.id.as_str(), &b.contests[..]));
+    let hashes = &record.manifest_hashes;
+    hashes.check(
+        &record.manifest_hash,
+        &record.manifest,
+        ballots,
+        steps.at(13),
+    );
 
     let contests = result(record);
     let cast = record

@@ -17,6 +17,8 @@ pub use crate::group::Ciphertext;
 use crate::json::Node;
 use crate::manifest::ManifestContest;
 use crate::source::Files;
+use crate::v1::hash::{Hasher, Reduction};
+use crate::v1::manifest_hash::{self, DescribedContest, ManifestHashes};
 pub use crate::v1::record::Guardian;
 use crate::v1::record::{
     BallotState, ChaumPedersen, DisjunctiveProof, chaum_pedersen, ciphertext, constant,
@@ -42,6 +44,8 @@ pub struct Selection {
     pub ciphertext: Ciphertext,
     /// Its `crypto_hash`.
     pub crypto_hash: BigUint,
+    /// The description hash it claims.
+    pub description_hash: BigUint,
     /// `is_placeholder_selection`.
     pub placeholder: bool,
     /// Its proof of 0 or 1.
@@ -54,6 +58,8 @@ pub struct Contest {
     pub id: String,
     /// sequence_order: the contest index Λ of χ.
     pub sequence: u64,
+    /// The description hash it claims.
+    pub description_hash: BigUint,
     /// Its selections.
     pub selections: Vec<Selection>,
     /// The published product of the selections' encryptions.
@@ -62,6 +68,14 @@ pub struct Contest {
     pub crypto_hash: BigUint,
     /// Its range proof.
     pub proof: RangeProof,
+}
+
+impl DescribedContest for Contest {
+    fn described(&self) -> (&str, &BigUint, Vec<(&str, &BigUint)>) {
+        let selections = self.selections.iter().filter(|s| !s.placeholder);
+        let selections = selections.map(|s| (s.id.as_str(), &s.description_hash));
+        (&self.id, &self.description_hash, selections.collect())
+    }
 }
 
 /// One submitted ballot.
@@ -128,6 +142,9 @@ pub struct Record {
     pub extended_base_hash: BigUint,
     /// The manifest's contests.
     pub manifest: Vec<ManifestContest>,
+    /// The manifest's hashes, recomputed from `manifest.json` with electionguard-python's
+    /// rules (which this writer follows for the manifest).
+    pub manifest_hashes: ManifestHashes,
     /// The guardians, by sequence order.
     pub guardians: Vec<Guardian>,
     /// Every submitted ballot.
@@ -185,6 +202,7 @@ fn ballot(node: &Node) -> Result<Ballot> {
                 id: s.get("object_id")?.str()?.to_string(),
                 ciphertext: ciphertext(&s.get("ciphertext")?)?,
                 crypto_hash: s.get("crypto_hash")?.hex()?,
+                description_hash: s.get("description_hash")?.hex()?,
                 placeholder: s.get("is_placeholder_selection")?.bool()?,
                 proof: disjunctive(&s.get("proof")?)?,
             });
@@ -192,6 +210,7 @@ fn ballot(node: &Node) -> Result<Ballot> {
         contests.push(Contest {
             id: c.get("object_id")?.str()?.to_string(),
             sequence: c.get("sequence_order")?.u64()?,
+            description_hash: c.get("description_hash")?.hex()?,
             selections,
             accumulation: ciphertext(&c.get("ciphertext_accumulation")?)?,
             crypto_hash: c.get("crypto_hash")?.hex()?,
@@ -275,9 +294,15 @@ pub fn read(files: &Files) -> Result<Record> {
         spoiled.push(decryption(&Node::root(&value, file), "ballot_id")?);
     }
 
+    let q = constant(&raw, "small_prime")?;
+    let manifest_json = files.json("manifest.json")?;
+    let manifest_hashes = manifest_hash::compute(
+        &Node::root(&manifest_json, "manifest.json"),
+        &Hasher::new(&q, Reduction::Q),
+    )?;
     Ok(Record {
         p: constant(&raw, "large_prime")?,
-        q: constant(&raw, "small_prime")?,
+        q,
         r: constant(&raw, "cofactor")?,
         g: constant(&raw, "generator")?,
         guardians_count: context.get("number_of_guardians")?.u64()?,
@@ -288,6 +313,7 @@ pub fn read(files: &Files) -> Result<Record> {
         base_hash: context.get("crypto_base_hash")?.hex()?,
         extended_base_hash: context.get("crypto_extended_base_hash")?.hex()?,
         manifest: crate::manifest::read(files)?,
+        manifest_hashes,
         guardians,
         ballots,
         encrypted_tally,

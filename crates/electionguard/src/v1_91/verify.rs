@@ -58,6 +58,18 @@ pub fn verify(record: &Record, options: Options) -> Report {
     };
 
     base_hash(&cx, steps.at(1));
+    // V1 (continued, 2.0's 1.G): the manifest hash and every ballot's description hashes.
+    let ballots = record
+        .ballots
+        .iter()
+        .map(|b| (b.id.as_str(), &b.contests[..]));
+    let hashes = &record.manifest_hashes;
+    hashes.check(
+        &record.manifest_hash,
+        &record.manifest,
+        ballots,
+        steps.at(1),
+    );
     guardians(&cx, steps.at(2));
     election_key(&cx, steps.at(3));
     extended_base_hash(&cx, steps.at(4));
