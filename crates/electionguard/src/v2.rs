@@ -2,5 +2,6 @@
 //! specification's verification steps.
 
 pub mod hash;
+pub mod preencryption;
 pub mod record;
 pub mod verify;
