@@ -191,6 +191,32 @@ pub fn step_id(spec: Spec, check: Check) -> &'static str {
         .map_or("V?", |(id, _)| id)
 }
 
+/// The ids of `spec`'s steps that check pre-encrypted ballots alone.
+fn preencryption_steps(spec: Spec) -> Vec<&'static str> {
+    let pre = |c: &Check| {
+        matches!(
+            c,
+            Check::PreSelections
+                | Check::PreLimits
+                | Check::PreCodes
+                | Check::PreShortCodes
+                | Check::PreAccumulation
+                | Check::PreUncast
+        )
+    };
+    (1..=names(spec).len())
+        .filter(|n| {
+            let mut checks = CHECKS
+                .iter()
+                .map(|(c, _, _)| c)
+                .filter(|c| number(spec, **c) == *n)
+                .peekable();
+            checks.peek().is_some() && checks.all(pre)
+        })
+        .filter_map(|n| names(spec).get(n - 1).map(|(id, _)| *id))
+        .collect()
+}
+
 /// The tally of one check while verifying.
 pub(crate) fn slot(steps: &mut Steps, check: Check) -> &mut Tally {
     steps.at(check as usize + 1)
@@ -420,11 +446,8 @@ fn verify_in<G: Group>(record: &Record<G::Element>, group: G, parameters: Parame
     ));
     if !r.ballots.iter().any(|b| b.preencrypted) {
         notes.push(format!(
-            "no ballot is pre-encrypted, so {}, {}, {} and {} have no items",
-            id(Check::PreAccumulation),
-            id(Check::PreCodes),
-            id(Check::PreShortCodes),
-            id(Check::PreUncast)
+            "no ballot is pre-encrypted, so {} have no items",
+            preencryption_steps(r.spec).join(", ")
         ));
     }
     if r.spec == Spec::V2_1 {
@@ -625,9 +648,13 @@ fn range_reason<G: Group>(
 }
 
 /// V5, V6 and V7.A–B for one ballot; for a pre-encrypted ballot, V15 and V16 (V5's and V6's
-/// proofs) and V17.A–C and V18 in place of V7 ([`preencryption::ballot`]).
+/// proofs, on cast ballots: an uncast one is opened by its primary nonce) and V17.A–C and V18
+/// in place of V7 ([`preencryption::ballot`]).
 pub(crate) fn ballot<G: Group>(e: &Election<G>, ballot: &Ballot<G::Element>) -> Steps {
     let mut steps = Steps::default();
+    if ballot.preencrypted && ballot.state != "CAST" {
+        return preencryption::ballot(e, ballot);
+    }
     let g = &e.group;
     let (selections, limits) = if ballot.preencrypted {
         (Check::PreSelections, Check::PreLimits)
