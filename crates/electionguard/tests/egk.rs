@@ -592,7 +592,11 @@ fn p256_modified_items_are_rejected_by_their_steps() {
     files.insert("constants.json", serde_json::to_vec(&constants).unwrap());
     let (failed, report) = p256_new_failures(&original, &files);
     assert_eq!(failed, ["V1"]);
-    assert_eq!(failures(&report, "V1"), ["constants b"]);
+    // H_P hashes the constants, and H_B hashes H_P: both fail with it.
+    assert_eq!(
+        failures(&report, "V1"),
+        ["constants b", "parameter_base_hash", "election_base_hash"]
+    );
 }
 
 // Pre-encrypted ballots (V15–V18). No record here has one: egk's two pre-encryption vectors

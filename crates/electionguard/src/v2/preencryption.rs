@@ -202,6 +202,7 @@ fn vectors_published<G: Group>(
     steps: &mut Steps,
 ) {
     let g = &e.group;
+    let hashes: BTreeSet<&BigUint> = pre.selection_hashes.iter().collect();
     for v in &pre.vectors {
         let item = || format!("{name} vector {}", v.short_code);
         let reason = if m.is_some_and(|m| v.encryptions.len() != m.selections.len()) {
@@ -218,7 +219,7 @@ fn vectors_published<G: Group>(
             Some("an α or β is not in Z_p^r".into())
         } else if selection_hash(e, &v.encryptions) != v.selection_hash {
             Some("ψ ≠ H(H_E; 0x40, K, α_1, β_1, …, α_m, β_m)".into())
-        } else if !pre.selection_hashes.contains(&v.selection_hash) {
+        } else if !hashes.contains(&v.selection_hash) {
             Some("ψ is not one of the contest's selection hashes".into())
         } else {
             None
@@ -289,6 +290,9 @@ fn uncast_reason<G: Group>(
     let Some(primary) = primary else {
         return Some("the ballot is uncast but publishes no primary nonce".into());
     };
+    if primary.bits() > 256 {
+        return Some("the primary nonce is not below 2^256".into());
+    }
     // More nulls than selections would only cost time: no manifest here has them.
     if m.votes_allowed > m.selections.len() as u64 {
         return Some("the vote limit is above the number of selections".into());

@@ -1141,3 +1141,39 @@ fn contest_data<G: Group>(
 fn result<E>(r: &Record<E>) -> Vec<ContestResult> {
     crate::manifest::result_from(&r.manifest, &r.tally.contests, |x| (&x.id, x.tally))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every check is reported once in each numbering, under a step that exists; every 2.0
+    /// step has a check, and of 2.1's only V5 and V19 have none (no record here has what
+    /// they check).
+    #[test]
+    fn every_check_has_one_step_in_each_specification() {
+        for (i, (check, v20, v21)) in CHECKS.iter().enumerate() {
+            assert_eq!(*check as usize, i, "CHECKS is in the order of Check");
+            assert!((1..=STEPS.len()).contains(v20), "{check:?}");
+            assert!((1..=STEPS_2_1.len()).contains(v21), "{check:?}");
+        }
+        let empty = |spec: Spec| -> Vec<&str> {
+            names(spec)
+                .iter()
+                .enumerate()
+                .filter(|(n, _)| !CHECKS.iter().any(|(c, _, _)| number(spec, *c) == n + 1))
+                .map(|(_, (id, _))| *id)
+                .collect()
+        };
+        assert!(empty(Spec::V2_0).is_empty());
+        assert_eq!(empty(Spec::V2_1), ["V5", "V19"]);
+        assert_eq!(step_id(Spec::V2_1, Check::ChallengedContestData), "V13");
+        assert_eq!(
+            preencryption_steps(Spec::V2_0),
+            ["V15", "V16", "V17", "V18"]
+        );
+        assert_eq!(
+            preencryption_steps(Spec::V2_1),
+            ["V15", "V16", "V17", "V18"]
+        );
+    }
+}
