@@ -644,6 +644,15 @@ fn vector_manifest(v: &Value) -> Vec<ManifestContest> {
         .collect()
 }
 
+/// A vector with its election: the manifest's contests, K and H_E.
+fn vector_election(name: &str) -> (Value, Vec<ManifestContest>, BigUint, BigUint) {
+    let v = vector(name);
+    let manifest = vector_manifest(&v);
+    let k = hex(&v["joint_public_key"]);
+    let he = hex(&v["extended_base_hash"]);
+    (v, manifest, k, he)
+}
+
 fn ciphertext(v: &Value) -> (BigUint, BigUint) {
     (hex(&v["pad"]), hex(&v["data"]))
 }
@@ -668,15 +677,8 @@ fn failed_items(steps: &[Step]) -> Vec<(String, String)> {
 /// confirmation code (95) reproduce with the verifier's functions.
 #[test]
 fn pre_encryption_vector_reproduces_from_its_primary_nonce() {
-    let v = vector("PreEncryptionTestVector.json");
-    let manifest = vector_manifest(&v);
-    let k = hex(&v["joint_public_key"]);
-    let e = Election::new(
-        standard_group(),
-        &k,
-        &hex(&v["extended_base_hash"]),
-        &manifest,
-    );
+    let (v, manifest, k, he) = vector_election("PreEncryptionTestVector.json");
+    let e = Election::new(standard_group(), &k, &he, &manifest);
     let ballot = &v["preencrypted_ballot"];
     let primary = hex(&ballot["primaryNonce"]);
     assert_eq!(primary, hex(&v["primary_nonce"]));
@@ -785,15 +787,8 @@ fn ballot_of(value: &Value) -> Ballot<BigUint> {
 /// nonce or short code fails the step that checks it, and so does a nonce left out.
 #[test]
 fn an_uncast_pre_encrypted_ballot_is_opened_by_its_primary_nonce() {
-    let v = vector("PreEncryptionTestVector.json");
-    let manifest = vector_manifest(&v);
-    let k = hex(&v["joint_public_key"]);
-    let e = Election::new(
-        standard_group(),
-        &k,
-        &hex(&v["extended_base_hash"]),
-        &manifest,
-    );
+    let (v, manifest, k, he) = vector_election("PreEncryptionTestVector.json");
+    let e = Election::new(standard_group(), &k, &he, &manifest);
     let ballot = uncast_ballot(&v);
     let steps = verify_ballots(&e, &[ballot_of(&ballot)]);
     // V17: 4 vectors, the contest hash, the code, its uniqueness and the primary nonce's
@@ -833,19 +828,11 @@ fn an_uncast_pre_encrypted_ballot_is_opened_by_its_primary_nonce() {
     );
 }
 
-fn recorded() -> (Value, Vec<ManifestContest>, BigUint, BigUint) {
-    let v = vector("PreEncryptionRecordedTestVector.json");
-    let manifest = vector_manifest(&v);
-    let k = hex(&v["joint_public_key"]);
-    let he = hex(&v["extended_base_hash"]);
-    (v, manifest, k, he)
-}
-
 /// PreEncryptionRecordedTestVector (the recording tool's cast ballot): it verifies, every item
 /// counted, and its selected short codes are the voter's.
 #[test]
 fn pre_encryption_recorded_vector_verifies() {
-    let (v, manifest, k, he) = recorded();
+    let (v, manifest, k, he) = vector_election("PreEncryptionRecordedTestVector.json");
     let e = Election::new(standard_group(), &k, &he, &manifest);
     let ballot = ballot_of(&v["expected_recorded_ballot"]);
     assert!(ballot.preencrypted);
@@ -900,7 +887,7 @@ fn pre_encryption_recorded_vector_verifies() {
 /// Modified copies of the recorded ballot: each changed item fails its own step, named.
 #[test]
 fn pre_encrypted_modified_items_fail_their_steps() {
-    let (v, manifest, k, he) = recorded();
+    let (v, manifest, k, he) = vector_election("PreEncryptionRecordedTestVector.json");
     let e = Election::new(standard_group(), &k, &he, &manifest);
     let original = v["expected_recorded_ballot"].clone();
     let run = |changed: &Value| failed_items(&verify_ballots(&e, &[ballot_of(changed)]));
