@@ -6,6 +6,7 @@
 //! DIR/database       or: the URL of the PostgreSQL database holding the same tables
 //!                    (owner-only: it may hold a password; see crate::store::Database)
 //! DIR/public/        the static mirror: checkpoint, tiles, entry bundles (C2SP tlog-tiles)
+//! DIR/publish.lock   publishers take turns on it (see crate::publish)
 //! ```
 //!
 //! Appends are group commits: a batch is one transaction and one fsync. Identical entries are

@@ -12,7 +12,10 @@
 //!
 //! Files are written with [`fairtally_files::write_atomic`] (temporary name, sync, rename,
 //! directory sync), tiles before the checkpoint that
-//! covers them, so a reader never sees a checkpoint whose tiles are missing.
+//! covers them, so a reader never sees a checkpoint whose tiles are missing. A tile's or
+//! bundle's path names its width, and the entries below a checkpoint's size never change, so
+//! the files can be written while the board takes appends: nothing here holds the database's
+//! write lock.
 
 use fairtally_files::{Access, write_atomic};
 
@@ -22,6 +25,9 @@ use crate::board::{Board, PUBLIC_DIR};
 use crate::error::BoardError;
 use crate::hashstore::{meta_get, meta_set};
 use crate::tiles::{TILE_WIDTH, nodes_at_tile_level, tile_path};
+
+/// The lock file in a board directory that publishers take turns on (see [`Board::publish`]).
+pub const PUBLISH_LOCK: &str = "publish.lock";
 
 /// What a publish run did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,21 +43,32 @@ impl Board {
     /// bundles first, then the checkpoint. Idempotent; only files past the last published size
     /// are written.
     ///
+    /// Publishers of the same board directory (this process's and other processes') take
+    /// turns on the lock file `DIR/publish.lock`, not on the database's write lock: writing and
+    /// syncing the files takes long, and appends must not wait for it. Taking turns is what
+    /// keeps the checkpoint file from going back (each publisher publishes the latest stored
+    /// checkpoint, whose size only grows) and what makes any temporary file found in the
+    /// mirror stale. The lock is the operating system's, so a killed publisher releases it.
+    ///
     /// # Errors
     /// I/O or database errors; the previous public state stays valid then.
     pub fn publish(&mut self) -> Result<PublishReport, BoardError> {
-        // Hold the database's write lock so that concurrent publishers (other processes
-        // appending to the same board) take turns and the checkpoint file never goes back.
-        let lock = self.hashes().store().write()?;
-        let report = self.publish_locked()?;
-        lock.commit()?;
-        Ok(report)
+        let lock_path = self.dir().join(PUBLISH_LOCK);
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(BoardError::io(&lock_path))?;
+        lock.lock().map_err(BoardError::io(&lock_path))?;
+        // The turn ends when `lock` is closed, on return.
+        self.publish_in_turn()
     }
 
-    fn publish_locked(&self) -> Result<PublishReport, BoardError> {
+    fn publish_in_turn(&self) -> Result<PublishReport, BoardError> {
         let public = self.dir().join(PUBLIC_DIR);
         // A publisher killed mid-write leaves its temporary file; no other publisher is writing
-        // now (we hold the lock), so any temporary file here is stale and not part of the mirror.
+        // now (it is our turn), so any temporary file here is stale and not part of the mirror.
         remove_stale_temporaries(&public)?;
         let mut written = 0;
         write_atomic(
@@ -152,4 +169,62 @@ fn remove_stale_temporaries(dir: &Path) -> Result<(), BoardError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::checkpoint::TrustPolicy;
+    use crate::entry::{Entry, EntryKind};
+    use crate::note::{KeyRole, NoteSigner};
+
+    fn ballot(body: &str) -> Result<Entry, BoardError> {
+        Entry::new(EntryKind::new("election/ballot")?, body.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn appends_go_on_while_a_publisher_waits_for_its_turn() -> Result<(), BoardError> {
+        let dir = tempfile::tempdir().map_err(BoardError::io("tempdir"))?;
+        let op = NoteSigner::generate("board.example/publish", KeyRole::Operator)?;
+        let mut board = Board::create(dir.path(), &TrustPolicy::operator_only(op.verifier()))?;
+        board.append_batch(&[ballot("a")?])?;
+        board.sign_checkpoint(&op)?;
+        // Another publisher's turn, with a temporary file of its own under way.
+        let lock_path = dir.path().join(PUBLISH_LOCK);
+        let turn = std::fs::File::create(&lock_path).map_err(BoardError::io(&lock_path))?;
+        turn.lock().map_err(BoardError::io(&lock_path))?;
+        let public = dir.path().join(PUBLIC_DIR);
+        std::fs::create_dir_all(public.join("tile/0")).map_err(BoardError::io(&public))?;
+        let theirs = public.join("tile/0/.fairtally-theirs.tmp");
+        std::fs::write(&theirs, b"half").map_err(BoardError::io(&theirs))?;
+
+        let mut publisher = Board::open(dir.path())?;
+        let waiting = std::thread::spawn(move || publisher.publish());
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(!waiting.is_finished(), "published during another's turn");
+        assert!(
+            theirs.exists(),
+            "removed a temporary file of a running publisher"
+        );
+        // The database is not locked meanwhile: the board takes appends and checkpoints.
+        board.append_batch(&[ballot("b")?, ballot("c")?])?;
+        let latest = board.sign_checkpoint(&op)?;
+        drop(turn);
+
+        let report = waiting
+            .join()
+            .map_err(|_| BoardError::malformed("publisher", "its thread panicked"))??;
+        assert_eq!(report.size, 3);
+        assert!(
+            !theirs.exists(),
+            "a stale temporary file stayed in the mirror"
+        );
+        let published =
+            std::fs::read_to_string(public.join("checkpoint")).map_err(BoardError::io(&public))?;
+        assert_eq!(published, latest.to_text());
+        assert!(public.join(tile_path(None, 0, 3)).exists());
+        Ok(())
+    }
 }

@@ -881,6 +881,9 @@ mod tests {
             let back: BallotEntry = serde_json::from_str(&text).unwrap();
             prop_assert_eq!(&back, &entry);
             prop_assert_eq!(back.ballot.code(), code);
+            let canonical = crate::verifier::CanonicalBallot::new(back.clone()).unwrap();
+            prop_assert_eq!(canonical.hash, back.ballot.hash());
+            prop_assert_eq!(canonical.line, text.as_bytes());
             prop_assert!(crate::verifier::check_ballot(&f.ctx, &f.list, &back).unwrap().is_empty());
             prop_assert_eq!(back.check_opening(&f.ctx).unwrap(), s.to_choices(&f.ctx.manifest));
             prop_assert_eq!(Selections::from_choices(&f.ctx.manifest, &s.to_choices(&f.ctx.manifest)).unwrap(), s);

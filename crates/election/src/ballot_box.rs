@@ -307,49 +307,54 @@ impl<'a> BallotBox<'a> {
             .map_err(sqlite(&self.index_path))
     }
 
-    fn credential_position(&self, key: &CredentialKey) -> Result<Option<u32>> {
+    /// One row of a lookup made for every ballot, by a statement prepared once.
+    fn lookup<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        read: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Option<T>> {
         self.index
-            .query_row(
-                "SELECT position FROM credentials WHERE key = ?1",
-                [key.as_bytes().as_slice()],
-                |r| r.get::<_, i64>(0),
-            )
+            .prepare_cached(sql)
+            .and_then(|mut statement| statement.query_row(params, read))
             .optional()
-            .map(|p| p.map(|p| p as u32))
             .map_err(sqlite(&self.index_path))
+    }
+
+    fn credential_position(&self, key: &CredentialKey) -> Result<Option<u32>> {
+        self.lookup(
+            "SELECT position FROM credentials WHERE key = ?1",
+            [key.as_bytes().as_slice()],
+            |r| r.get::<_, i64>(0),
+        )
+        .map(|p| p.map(|p| p as u32))
     }
 
     /// The ballot style the roll gives the credential at `position` (none without styles).
     fn credential_style(&self, position: u32) -> Result<Option<String>> {
-        self.index
-            .query_row(
-                "SELECT style FROM credential_styles WHERE position = ?1",
-                [i64::from(position)],
-                |r| r.get::<_, String>(0),
-            )
-            .optional()
-            .map_err(sqlite(&self.index_path))
+        self.lookup(
+            "SELECT style FROM credential_styles WHERE position = ?1",
+            [i64::from(position)],
+            |r| r.get::<_, String>(0),
+        )
     }
 
     fn row(&self, hash: &[u8; 32]) -> Result<Option<Row>> {
-        self.index
-            .query_row(
-                "SELECT position, board_index, is_cast FROM ballots WHERE hash = ?1",
-                [hash.as_slice()],
-                |r| {
-                    Ok(Row {
-                        position: r.get::<_, i64>(0)? as u64,
-                        board_index: r.get::<_, i64>(1)? as u64,
-                        intent: if r.get::<_, bool>(2)? {
-                            Intent::Cast
-                        } else {
-                            Intent::Challenge
-                        },
-                    })
-                },
-            )
-            .optional()
-            .map_err(sqlite(&self.index_path))
+        self.lookup(
+            "SELECT position, board_index, is_cast FROM ballots WHERE hash = ?1",
+            [hash.as_slice()],
+            |r| {
+                Ok(Row {
+                    position: r.get::<_, i64>(0)? as u64,
+                    board_index: r.get::<_, i64>(1)? as u64,
+                    intent: if r.get::<_, bool>(2)? {
+                        Intent::Cast
+                    } else {
+                        Intent::Challenge
+                    },
+                })
+            },
+        )
     }
 
     /// After a failed append, [`BallotBox::repair`] first; it stays to do while it fails.
@@ -446,7 +451,7 @@ impl<'a> BallotBox<'a> {
         let (mut count, mut end) = (self.count, self.end);
         {
             let mut insert = tx
-                .prepare(
+                .prepare_cached(
                     "INSERT INTO ballots(position, hash, credential, is_cast, board_index, offset, len)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )

@@ -20,7 +20,7 @@ use fairtally_crypto::hash::Digest;
 use fairtally_crypto::proofs::BatchVerifier;
 use rayon::prelude::*;
 
-use crate::ballot::{BallotEntry, ConfirmationCode, Intent, signed_message};
+use crate::ballot::{BallotEntry, ConfirmationCode, Intent, LineSummary, signed_message};
 use crate::bulletin::audit::BoardEntry;
 use crate::bulletin::board_entry;
 use crate::check::{Check, Failure};
@@ -290,7 +290,16 @@ impl CanonicalBallot {
     /// [`ElectionError::Record`] when it cannot be encoded.
     pub fn new(entry: BallotEntry) -> Result<Self> {
         let line = canonical_json(&entry)?;
-        let hash = entry.ballot.hash();
+        // The line holds the body's canonical bytes as its `ballot` member: hashed there, the
+        // body is encoded once, and the hash is the one a verifier computes from the record.
+        let hash = LineSummary::read(&line)
+            .ok_or_else(|| {
+                ElectionError::Record(format!(
+                    "the ballot of credential {}: its canonical line has no ballot member to hash",
+                    entry.ballot.credential.to_hex()
+                ))
+            })?
+            .hash;
         Ok(CanonicalBallot { entry, line, hash })
     }
 
