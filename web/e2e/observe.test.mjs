@@ -28,7 +28,8 @@ let org;
 before(async () => {
   org = fairtally(['observe', 'keygen', '--out', join(tmp, 'org.key')]).trim();
   openElection(tmp, 1);
-  server = await startServe(tmp);
+  // The server takes photos only from observers of an organisation it trusts.
+  server = await startServe(tmp, { extra: ['--trust', org] });
   browser = await launchBrowser();
 });
 
@@ -220,5 +221,20 @@ test('the observer page is installable: manifest, icons, service worker', async 
   const scope = await page.evaluate(() => navigator.serviceWorker.ready.then((r) => r.scope));
   assert.equal(scope, `${server.url}/`);
   if (shots) writeFileSync(join(shots, 'observe-desktop.png'), await page.screenshot({ fullPage: true }));
+  await context.close();
+});
+
+test('the file pickers speak the page’s language, not the browser’s', async () => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await page.goto(`${server.url}/observe?lang=be`);
+  const picker = page.locator('label.file', { hasText: 'Загрузіць файл ключа' });
+  assert.equal(await picker.locator('.file-choose').textContent(), 'Выбраць файл');
+  assert.equal(await picker.locator('.file-chosen').textContent(), 'Файл не выбраны');
+  // The input behind the button still takes the file, and the line names it.
+  const key = join(tmp, 'observer.key');
+  fairtally(['observe', 'keygen', '--out', key]);
+  await picker.locator('input[type=file]').setInputFiles(key);
+  assert.equal(await picker.locator('.file-chosen').textContent(), 'observer.key');
   await context.close();
 });

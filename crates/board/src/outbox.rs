@@ -23,6 +23,8 @@ use crate::mirror::{Inclusion, Mirror};
 use crate::proof::verify_inclusion;
 use crate::store::open_sqlite;
 
+use crate::bundle::stream_entries;
+
 /// Format tag of a submissions file (the outbox's export).
 pub const SUBMISSIONS_FORMAT: &str = "fairtally-board-submissions/1";
 
@@ -34,8 +36,8 @@ CREATE TABLE IF NOT EXISTS outbox(
     id INTEGER PRIMARY KEY, leaf_hash BLOB NOT NULL UNIQUE, data BLOB NOT NULL, log_index INTEGER);
 ";
 
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A submissions file, as it is written.
+#[derive(Serialize)]
 struct SubmissionsFile {
     format: String,
     /// Leaf data of each entry, base64.
@@ -272,14 +274,15 @@ impl Outbox {
     }
 }
 
-/// Reads a submissions file, checking every entry before anything is returned.
+/// Reads a submissions file as a stream (never holding its text whole), checking every entry
+/// before anything is returned.
 ///
 /// # Errors
 /// I/O errors; [`BoardError::Malformed`] or [`BoardError::EntryTooLarge`] naming the file and
-/// the entry.
+/// the entry (a file cut short, or longer than [`MAX_SUBMISSIONS_LEN`], is malformed).
 pub fn read_submissions(path: &Path) -> Result<Vec<Entry>, BoardError> {
-    let bytes = crate::layout::read_capped(path, MAX_SUBMISSIONS_LEN)?;
-    parse_submissions(&bytes, &path.display().to_string())
+    let file = std::fs::File::open(path).map_err(BoardError::io(path))?;
+    submissions_from(file, &path.display().to_string())
 }
 
 /// Parses the bytes of a submissions file (as [`Outbox::export`] writes it, or as a server
@@ -289,25 +292,36 @@ pub fn read_submissions(path: &Path) -> Result<Vec<Entry>, BoardError> {
 /// # Errors
 /// [`BoardError::Malformed`] or [`BoardError::EntryTooLarge`] naming the source and the entry.
 pub fn parse_submissions(bytes: &[u8], name: &str) -> Result<Vec<Entry>, BoardError> {
-    let file: SubmissionsFile = serde_json::from_slice(bytes)
+    submissions_from(bytes, name)
+}
+
+fn submissions_from(reader: impl std::io::Read, name: &str) -> Result<Vec<Entry>, BoardError> {
+    /// The members of a submissions file other than its entries.
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Header {
+        format: String,
+    }
+    let mut entries = Vec::new();
+    let members = stream_entries(
+        reader,
+        name,
+        "a submissions file",
+        MAX_SUBMISSIONS_LEN,
+        &mut |_, _, entry, _| {
+            entries.push(entry);
+            Ok(())
+        },
+    )?;
+    let header: Header = serde_json::from_value(serde_json::Value::Object(members))
         .map_err(|e| BoardError::malformed(name, format!("not a submissions file: {e}")))?;
-    if file.format != SUBMISSIONS_FORMAT {
+    if header.format != SUBMISSIONS_FORMAT {
         return Err(BoardError::malformed(
             format!("{name}: format"),
-            format!("{:?} is not {SUBMISSIONS_FORMAT:?}", file.format),
+            format!("{:?} is not {SUBMISSIONS_FORMAT:?}", header.format),
         ));
     }
-    file.entries
-        .iter()
-        .enumerate()
-        .map(|(i, text)| {
-            let item = format!("{name}: entries[{i}]");
-            let data = BASE64
-                .decode(text)
-                .map_err(|e| BoardError::malformed(&item, format!("not base64: {e}")))?;
-            Entry::from_leaf_data(&data, &item)
-        })
-        .collect()
+    Ok(entries)
 }
 
 #[cfg(test)]
@@ -455,6 +469,22 @@ mod tests {
             read_submissions(&file),
             Err(BoardError::EntryTooLarge { .. })
         ));
+        // One entry of a megabyte is not even read whole, and a file cut short names the entry.
+        let huge = "A".repeat(1 << 20);
+        write(&format!(
+            r#"{{"format":"fairtally-board-submissions/1","entries":["AXQA","{huge}"]}}"#
+        ))?;
+        let err = read_submissions(&file).map(|_| ()).unwrap_err().to_string();
+        assert!(
+            err.contains("s.json: entries[1]") && err.contains("longer than"),
+            "{err}"
+        );
+        write(r#"{"format":"fairtally-board-submissions/1","entries":["AXQA","AXQ"#)?;
+        let err = read_submissions(&file).map(|_| ()).unwrap_err().to_string();
+        assert!(
+            err.contains("s.json: entries[1]") && err.contains("cut short"),
+            "{err}"
+        );
         Ok(())
     }
 }

@@ -209,8 +209,11 @@ fn damaged_forged_and_foreign_bundles_change_nothing() -> Result<(), BoardError>
     tampered["checkpoint"] = serde_json::Value::String(cp);
     write(&tampered.to_string())?;
     check(&mut mirror, "signature does not verify")?;
-    // Truncated file, unknown format, oversized entry.
+    // Truncated file (named at the entry where it ends), unknown format, oversized entry.
     write(&text[..text.len() / 2])?;
+    check(&mut mirror, "bad.json: entries[")?;
+    check(&mut mirror, "the file cut short")?;
+    write(&text[..text.len() - 3])?;
     check(&mut mirror, "not a fairtally board bundle")?;
     let mut other = json.clone();
     other["format"] = serde_json::Value::String("something/2".into());

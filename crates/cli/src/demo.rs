@@ -170,7 +170,9 @@ fn print_open(out: &Path, open: &OpenDemo, next: bool) {
 /// Serves the open demo in `dir` on `listen` until Ctrl-C or SIGTERM; returns once the server
 /// has shut down gracefully (every acknowledged ballot committed).
 fn serve_until_stopped(dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
-    let options = ServeOptions::new(dir.to_path_buf(), listen);
+    let mut options = ServeOptions::new(dir.to_path_buf(), listen);
+    // A demo's observers accredit themselves: take their photos, each key within its quota.
+    options.photos.open_accreditation = true;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

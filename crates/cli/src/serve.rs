@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
+use fairtally_server::photos::{PhotoLimits, PhotoOptions};
 use fairtally_server::{ServeOptions, Server};
 
 use crate::output::{note, quiet};
@@ -51,7 +52,8 @@ pub struct ServeArgs {
     pub burst: f64,
     /// An observer organisation's public key (hex) whose accreditations are accepted;
     /// repeatable. Without it, an item's signatures are checked against the organisation it
-    /// names, as `fairtally observe post` does.
+    /// names, as `fairtally observe post` does: accreditation is open (anyone can make an
+    /// organisation key), so photos are then refused unless --open-photo-uploads.
     #[arg(long, value_name = "ORGANISATION_PUBLIC_KEY")]
     pub trust: Vec<String>,
     /// A witness that cosigns every checkpoint, as `URL=KEY` (its C2SP tlog-witness URL and
@@ -63,6 +65,54 @@ pub struct ServeArgs {
     /// moved into an empty PostgreSQL database the first time; DIR/board then points to it.
     #[arg(long, value_name = "URL")]
     pub database: Option<fairtally_board::store::Database>,
+    #[command(flatten)]
+    pub photos: PhotoArgs,
+}
+
+/// The photo store's options of `fairtally serve` (docs/API.md, "POST /api/v1/photos").
+#[derive(Args)]
+pub struct PhotoArgs {
+    /// Largest photo an observer may upload, in bytes.
+    #[arg(long, default_value_t = PhotoLimits::default().max_photo_bytes, value_name = "BYTES")]
+    pub photo_max_bytes: u64,
+    /// Most photos a protocol may name for the server to store them.
+    #[arg(long, default_value_t = PhotoLimits::default().max_photos_per_entry, value_name = "N")]
+    pub photos_per_entry: usize,
+    /// Most bytes all stored photos may take together; shared equally among the --trust
+    /// organisations' observers.
+    #[arg(long, default_value_t = PhotoLimits::default().max_total_bytes, value_name = "BYTES")]
+    pub photo_store_bytes: u64,
+    /// Most bytes the photos of one observer key may take.
+    #[arg(long, default_value_t = PhotoLimits::default().max_observer_bytes, value_name = "BYTES")]
+    pub photo_observer_bytes: u64,
+    /// Longest time one photo upload may take, in seconds (instead of --request-timeout).
+    #[arg(long, default_value_t = PhotoLimits::default().upload_timeout.as_secs_f64(), value_name = "SECONDS")]
+    pub photo_upload_timeout: f64,
+    /// Longest wait for the next piece of a photo upload, in seconds.
+    #[arg(long, default_value_t = PhotoLimits::default().idle_timeout.as_secs_f64(), value_name = "SECONDS")]
+    pub photo_idle_timeout: f64,
+    /// Without --trust, take photos from observers whatever organisation accredited them.
+    /// Anyone can make an accreditation, so this is for demos and trainings: each observer
+    /// key stays within its quota, but enough keys fill the store. Without this flag and
+    /// without --trust, photo uploads are refused (403).
+    #[arg(long)]
+    pub open_photo_uploads: bool,
+}
+
+impl PhotoArgs {
+    fn options(&self) -> anyhow::Result<PhotoOptions> {
+        Ok(PhotoOptions {
+            limits: PhotoLimits {
+                max_photo_bytes: self.photo_max_bytes,
+                max_photos_per_entry: self.photos_per_entry,
+                max_total_bytes: self.photo_store_bytes,
+                max_observer_bytes: self.photo_observer_bytes,
+                upload_timeout: seconds(self.photo_upload_timeout, "--photo-upload-timeout")?,
+                idle_timeout: seconds(self.photo_idle_timeout, "--photo-idle-timeout")?,
+            },
+            open_accreditation: self.open_photo_uploads,
+        })
+    }
 }
 
 fn seconds(value: f64, flag: &str) -> anyhow::Result<Duration> {
@@ -104,6 +154,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     options.limits.rate_burst = args.burst;
     options.trusted_organisations =
         fairtally_observe::keys::parse_public_keys(&args.trust, "--trust")?;
+    options.photos = args.photos.options()?;
     // The board is moved or pointed to its database first: everything after opens it there.
     if let Some(database) = &args.database {
         let election = fairtally_server::election_dir::ElectionDir::new(&args.election_dir)?;

@@ -100,6 +100,8 @@ fn the_running_server_answers_as_its_openapi_description_says() -> TestResult {
             "1000",
             "--web",
             &unbuilt,
+            // Its observers accredit themselves (no --trust): take their photos.
+            "--open-photo-uploads",
         ],
     )?;
     let mut api = Checker::new(&server.url)?;

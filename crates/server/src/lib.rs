@@ -81,6 +81,8 @@ pub struct ServeOptions {
     /// empty: an item's signatures are checked against the organisation it names, as
     /// `fairtally observe post` does without `--trust`.
     pub trusted_organisations: Vec<VerifyingKey>,
+    /// The photo store's limits, and whether it takes photos when no organisation is trusted.
+    pub photos: photos::PhotoOptions,
 }
 
 impl ServeOptions {
@@ -95,6 +97,7 @@ impl ServeOptions {
             limits: ServeLimits::default(),
             cosigner: Arc::new(NoWitnesses),
             trusted_organisations: Vec::new(),
+            photos: photos::PhotoOptions::default(),
         }
     }
 }

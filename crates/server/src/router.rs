@@ -38,13 +38,19 @@ pub fn router(app: Arc<App>, options: &ServeOptions) -> Router {
         .with_state(app.clone());
     Router::new()
         .merge(api)
-        .merge(crate::photos::routes(&app.election, app.board.clone()))
         .nest("/board", board_files::routes(app.election.public()))
         .merge(web::routes(options.web_dir.clone()))
         .layer(DefaultBodyLimit::max(options.limits.max_body_bytes))
         .layer(middleware::from_fn_with_state(
             options.limits.request_timeout,
             limits::timeout,
+        ))
+        // After the body limit and timeout: photos stream with their own bound and timeout.
+        .merge(crate::photos::routes(
+            &app.election,
+            app.board.clone(),
+            &options.photos,
+            &options.trusted_organisations,
         ))
         .layer(middleware::from_fn_with_state(limiter, limits::rate_limit))
         .layer(middleware::from_fn_with_state(

@@ -16,9 +16,9 @@ export const DIST = resolve(import.meta.dirname, '../../dist');
  * `fairtally serve DIR` on 127.0.0.1, port 0, serving the built pages; resolves once it
  * prints its address. `stop()` sends SIGTERM and waits for a clean shutdown (bounded).
  */
-export async function startServe(electionDir, { checkpointInterval = 0.2 } = {}) {
+export async function startServe(electionDir, { checkpointInterval = 0.2, extra = [] } = {}) {
   if (!existsSync(join(DIST, 'vote.html'))) throw new Error(`the front end is not built: run npm run build in web/ (no ${DIST}/vote.html)`);
-  const child = spawn(BIN, ['serve', electionDir, '--listen', '127.0.0.1:0', '--web', DIST, '--checkpoint-interval', String(checkpointInterval)], {
+  const child = spawn(BIN, ['serve', electionDir, '--listen', '127.0.0.1:0', '--web', DIST, '--checkpoint-interval', String(checkpointInterval), ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -62,6 +62,36 @@ export function translatePage<K extends string>(root: Document, t: Translate<K>,
   for (const el of root.querySelectorAll<HTMLInputElement>('[data-i18n-placeholder]')) {
     el.placeholder = t(el.dataset.i18nPlaceholder as K);
   }
+  for (const input of root.querySelectorAll<HTMLInputElement>('input[type=file][data-i18n-choose]')) {
+    translateFilePicker(input, t(input.dataset.i18nChoose as K), t(input.dataset.i18nNone as K));
+  }
+}
+
+/**
+ * A file input's own button and "no file chosen" are drawn by the browser in the browser's
+ * language, not the page's: the input is hidden and a button and a line of the page's language
+ * stand in for them (the input stays in the form, and in the label that names it).
+ */
+function translateFilePicker(input: HTMLInputElement, choose: string, none: string): void {
+  const doc = input.ownerDocument;
+  const button = doc.createElement('button');
+  button.type = 'button';
+  button.className = 'file-choose';
+  button.textContent = choose;
+  button.addEventListener('click', () => input.click());
+  const chosen = doc.createElement('span');
+  chosen.className = 'file-chosen';
+  chosen.setAttribute('aria-live', 'polite');
+  const show = () => {
+    chosen.textContent = input.files?.length ? [...input.files].map((f) => f.name).join(', ') : none;
+  };
+  input.addEventListener('change', show);
+  // A form's reset empties its file inputs without a change event.
+  input.form?.addEventListener('reset', () => setTimeout(show));
+  show();
+  input.classList.add('file-native');
+  input.tabIndex = -1;
+  input.after(button, chosen);
 }
 
 const STORAGE_KEY = 'fairtally-language';

@@ -195,10 +195,11 @@ export interface PhotoReport {
 }
 
 /**
- * Answers that refuse the photo itself: not an image, too large, not named by the protocol.
- * `507` (the server's store is full) is retried later, as an unavailable server is.
+ * Answers that refuse the photo itself: not an image, too large, not named by the protocol,
+ * or not from an organisation the server trusts (`403`). `507` (the observer's quota or the
+ * server's store is full) is retried later, as an unavailable server is.
  */
-const PHOTO_REFUSED = [400, 413, 415, 422];
+const PHOTO_REFUSED = [400, 403, 413, 415, 422];
 
 /** Posts one photo of the protocol at `boardIndex`; its new state, or the reason to stop. */
 async function uploadOne(

@@ -1,0 +1,115 @@
+//! `fairtally serve`'s photo store over real HTTP: photos are refused without `--trust`
+//! (accreditation is open), taken from a trusted organisation's observer, and a photo sent
+//! slowly is not cut off by `--request-timeout` (uploads have their own, longer timeouts).
+
+mod serve_support;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use fairtally_observe::keys::{generate_key, public_key_hex};
+use fairtally_observe::signed::{Accreditation, ObservationItem, ProtocolBody, SignedProtocol};
+use serve_support::{OpenElection, ServeProcess, TestResult, client};
+
+/// Posts `item` to the board; its index.
+fn on_board(url: &str, item: &ObservationItem) -> Result<u64, Box<dyn std::error::Error>> {
+    let answer: serde_json::Value = client()
+        .post(format!("{url}/api/v1/observations"))
+        .header("content-type", "application/json")
+        .body(item.canonical_bytes())
+        .send()?
+        .error_for_status()?
+        .json()?;
+    answer["board_index"]
+        .as_u64()
+        .ok_or_else(|| "no board index".into())
+}
+
+/// Sends `photo` for board entry `entry` in `pieces`, `pause` apart (stopping when the server
+/// has answered already); the answer's status line and body.
+fn upload_slowly(
+    url: &str,
+    entry: u64,
+    photo: &[u8],
+    pieces: usize,
+    pause: Duration,
+) -> Result<String, Box<dyn std::error::Error>> {
+    let address = url.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(address)?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    write!(
+        stream,
+        "POST /api/v1/photos?entry={entry} HTTP/1.1\r\nHost: {address}\r\nContent-Type: \
+         image/jpeg\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        photo.len()
+    )?;
+    for piece in photo.chunks(photo.len().div_ceil(pieces)) {
+        std::thread::sleep(pause);
+        // A server that refuses before reading the whole body closes the connection.
+        if stream.write_all(piece).is_err() {
+            break;
+        }
+    }
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    Ok(answer)
+}
+
+#[test]
+fn photos_need_a_trusted_organisation_and_outlast_the_request_timeout() -> TestResult {
+    let election = OpenElection::new(1)?;
+    let (organisation, observer) = (generate_key()?, generate_key()?);
+    let photo = [&[0xFF, 0xD8, 0xFF, 0xE0][..], &[7; 50_000]].concat();
+    let accreditation = Accreditation::sign(&organisation, "E", &observer.verifying_key(), "Ann");
+    let protocol = ObservationItem::Protocol(Box::new(SignedProtocol::sign(
+        &observer,
+        ProtocolBody {
+            election: "E".into(),
+            station: "001".into(),
+            observer: String::new(),
+            accreditation,
+            options: vec!["a".into()],
+            protocol: fairtally_results::StationProtocol::empty(1),
+            photos: vec![hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&photo))],
+            signed_at: 1,
+        },
+    )));
+
+    // Open accreditation (no --trust): the protocol goes on the board, its photo does not.
+    let open = ServeProcess::start(&election.dir, &[])?;
+    let index = on_board(&open.url, &protocol)?;
+    let answer = upload_slowly(&open.url, index, &photo, 1, Duration::ZERO)?;
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    assert!(answer.contains("trusting none"), "{answer}");
+    drop(open);
+
+    // Trusting the organisation, with a 1 s request timeout: a photo sent over 2.5 s is stored.
+    let org = public_key_hex(&organisation.verifying_key());
+    let trusted = ServeProcess::start(
+        &election.dir,
+        &[
+            "--trust",
+            &org,
+            "--request-timeout",
+            "1",
+            "--photo-idle-timeout",
+            "5",
+        ],
+    )?;
+    let answer = upload_slowly(&trusted.url, index, &photo, 5, Duration::from_millis(500))?;
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let stored = client()
+        .get(format!(
+            "{}/api/v1/photos/{}",
+            trusted.url,
+            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&photo))
+        ))
+        .send()?;
+    assert_eq!(stored.status(), 200);
+    assert_eq!(stored.bytes()?.as_ref(), photo.as_slice());
+    // A client that stops sending is cut off by the idle timeout, not left hanging.
+    let answer = upload_slowly(&trusted.url, index, &photo, 2, Duration::from_secs(6))?;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    Ok(())
+}
