@@ -54,6 +54,26 @@ struct Context<'a> {
     guardian_keys: HashMap<&'a str, (&'a BigUint, Option<FixedBase>)>,
     /// The extended base hash Q̄ as published (V3 checks it).
     extended: &'a BigUint,
+    /// The recovery key ∏_j K_lj^(i^j) of each (missing guardian l, present guardian i) that
+    /// a compensated share names, computed once rather than for every selection.
+    recovery_keys: HashMap<(&'a str, u64), BigUint>,
+}
+
+/// Every (missing guardian, present guardian's sequence number) pair of the record's
+/// compensated shares, with its recovery key.
+fn recovery_keys<'a>(g: &IntegerGroup, r: &'a Record) -> HashMap<(&'a str, u64), BigUint> {
+    let pairs: BTreeSet<(&str, u64)> = std::iter::once(&r.tally)
+        .chain(&r.spoiled)
+        .flat_map(|d| &d.contests)
+        .flat_map(|(_, sels)| sels)
+        .flat_map(|s| &s.shares)
+        .flat_map(|share| &share.recovered)
+        .filter_map(|p| Some((p.missing_guardian_id.as_str(), sequence(r, &p.guardian_id)?)))
+        .collect();
+    pairs
+        .into_par_iter()
+        .filter_map(|(l, i)| Some(((l, i), recovery_key(g, r, l, i)?)))
+        .collect()
 }
 
 /// Verify a 1.x record: every step, then the result from the verified tally.
@@ -86,6 +106,7 @@ pub fn verify(record: &Record, options: Options) -> Report {
         .collect();
     let cx = Context {
         record,
+        recovery_keys: recovery_keys(&group, record),
         group,
         hash,
         key,
@@ -191,7 +212,7 @@ fn guardian_keys_step(cx: &Context, tally: &mut Tally) {
                     )
                 }),
             )];
-            for (j, (commitment, proof)) in guardian.commitments.iter().zip(&guardian.proofs).enumerate() {
+            let proofs: Vec<_> = guardian.commitments.par_iter().zip(&guardian.proofs).enumerate().map(|(j, (commitment, proof))| {
                 let reason = if &proof.public_key != commitment {
                     Some("the proof is about another key than the commitment".to_string())
                 } else if !g.is_element(commitment) {
@@ -205,8 +226,9 @@ fn guardian_keys_step(cx: &Context, tally: &mut Tally) {
                 } else {
                     None
                 };
-                out.push((format!("guardian {} coefficient {j}", guardian.id), reason));
-            }
+                (format!("guardian {} coefficient {j}", guardian.id), reason)
+            }).collect();
+            out.extend(proofs);
             out
         })
         .collect();
@@ -247,57 +269,18 @@ fn election_key(cx: &Context, tally: &mut Tally) {
     );
 }
 
-/// V4, V5 and the hashes of V6 for one ballot.
+/// V4, V5 and the hashes of V6 for one ballot. Its contests, and their selections, are
+/// checked in parallel (a small record has fewer ballots than there are cores).
 fn ballot(cx: &Context, ballot: &Ballot) -> Steps {
-    let mut steps = Steps::default();
-    let g = &cx.group;
     let r = cx.record;
     let manifest: HashMap<&str, _> = r.manifest.iter().map(|c| (c.id.as_str(), c)).collect();
-    let mut contest_hashes = Vec::new();
-    for contest in &ballot.contests {
-        let name = format!("ballot {} contest {}", ballot.id, contest.id);
-        let mut selection_hashes = Vec::new();
-        let mut sum = Ciphertext::one();
-        for s in &contest.selections {
-            let reason = selection_reason(cx, &s.ciphertext, &s.proof);
-            steps
-                .at(4)
-                .item(|| format!("{name} selection {}", s.id), reason);
-            sum = sum.mul(&s.ciphertext, g);
-            let ct_hash = cx
-                .hash
-                .hash(&[Item::E(&s.ciphertext.pad), Item::E(&s.ciphertext.data)]);
-            let h = cx.hash.hash(&[
-                Item::S(&s.id),
-                Item::E(&s.description_hash),
-                Item::E(&ct_hash),
-            ]);
-            steps.at(6).item(
-                || format!("{name} selection {}", s.id),
-                (h != s.crypto_hash)
-                    .then(|| "crypto_hash ≠ H(object_id, description_hash, H(pad, data))".into()),
-            );
-            selection_hashes.push(s.crypto_hash.clone());
-        }
-        let reason = contest_reason(
-            cx,
-            contest,
-            manifest.get(contest.id.as_str()).copied(),
-            &sum,
-        );
-        steps.at(5).item(|| name.clone(), reason);
-        let mut items = vec![Item::S(&contest.id), Item::E(&contest.description_hash)];
-        items.extend(selection_hashes.iter().map(Item::E));
-        let h = cx.hash.hash(&items);
-        steps.at(6).item(
-            || name.clone(),
-            (h != contest.crypto_hash)
-                .then(|| "crypto_hash ≠ H(object_id, description_hash, selection hashes)".into()),
-        );
-        contest_hashes.push(contest.crypto_hash.clone());
-    }
+    let mut steps = ballot
+        .contests
+        .par_iter()
+        .map(|contest| contest_steps(cx, ballot, contest, manifest.get(contest.id.as_str())))
+        .reduce(Steps::default, Steps::merge);
     let mut items = vec![Item::S(&ballot.id), Item::E(&ballot.manifest_hash)];
-    items.extend(contest_hashes.iter().map(Item::E));
+    items.extend(ballot.contests.iter().map(|c| Item::E(&c.crypto_hash)));
     let h = cx.hash.hash(&items);
     let code = cx.hash.hash(&[
         Item::E(&ballot.code_seed),
@@ -314,6 +297,54 @@ fn ballot(cx: &Context, ballot: &Ballot) -> Steps {
         None
     };
     steps.at(6).item(|| format!("ballot {}", ballot.id), reason);
+    steps
+}
+
+/// V4, V5 and the hashes of V6 for one contest of a ballot.
+fn contest_steps(
+    cx: &Context,
+    ballot: &Ballot,
+    contest: &crate::v1::record::Contest,
+    manifest: Option<&&crate::manifest::ManifestContest>,
+) -> Steps {
+    let mut steps = Steps::default();
+    let g = &cx.group;
+    let name = format!("ballot {} contest {}", ballot.id, contest.id);
+    let proofs: Vec<Option<String>> = contest
+        .selections
+        .par_iter()
+        .map(|s| selection_reason(cx, &s.ciphertext, &s.proof))
+        .collect();
+    let mut sum = Ciphertext::one();
+    for (s, reason) in contest.selections.iter().zip(proofs) {
+        steps
+            .at(4)
+            .item(|| format!("{name} selection {}", s.id), reason);
+        sum = sum.mul(&s.ciphertext, g);
+        let ct_hash = cx
+            .hash
+            .hash(&[Item::E(&s.ciphertext.pad), Item::E(&s.ciphertext.data)]);
+        let h = cx.hash.hash(&[
+            Item::S(&s.id),
+            Item::E(&s.description_hash),
+            Item::E(&ct_hash),
+        ]);
+        steps.at(6).item(
+            || format!("{name} selection {}", s.id),
+            (h != s.crypto_hash)
+                .then(|| "crypto_hash ≠ H(object_id, description_hash, H(pad, data))".into()),
+        );
+    }
+    let reason = contest_reason(cx, contest, manifest.copied(), &sum);
+    steps.at(5).item(|| name.clone(), reason);
+    let mut items = vec![Item::S(&contest.id), Item::E(&contest.description_hash)];
+    items.extend(contest.selections.iter().map(|s| Item::E(&s.crypto_hash)));
+    let h = cx.hash.hash(&items);
+    steps.at(6).item(
+        || name.clone(),
+        (h != contest.crypto_hash)
+            .then(|| "crypto_hash ≠ H(object_id, description_hash, selection hashes)".into()),
+    );
     steps
 }
 
@@ -610,9 +641,8 @@ fn lagrange(cx: &Context, i: u64, present: &[u64]) -> BigUint {
 }
 
 /// The recovery key of present guardian `i` for missing guardian `l`: ∏_j K_lj^(i^j).
-fn recovery_key(cx: &Context, missing: &str, i: u64) -> Option<BigUint> {
-    let g = &cx.group;
-    let l = cx.record.guardians.iter().find(|x| x.id == missing)?;
+fn recovery_key(g: &IntegerGroup, r: &Record, missing: &str, i: u64) -> Option<BigUint> {
+    let l = r.guardians.iter().find(|x| x.id == missing)?;
     let mut power = BigUint::one();
     let mut acc = BigUint::one();
     for k in &l.commitments {
@@ -672,6 +702,91 @@ enum KeyRef<'a> {
     Value(&'a BigUint),
 }
 
+/// V8 for a present guardian's share; V9 and V10 for a missing guardian's, rebuilt from
+/// the parts of the guardians `present` (ids and sequence numbers).
+fn share_steps(
+    cx: &Context,
+    message: &Ciphertext,
+    share: &crate::v1::record::Share,
+    (present, present_seq): (&[(&str, u64)], &[u64]),
+    name: &str,
+) -> Steps {
+    let mut steps = Steps::default();
+    let g = &cx.group;
+    let r = cx.record;
+    let item = || format!("{name} guardian {}", share.guardian_id);
+    if let Some(proof) = &share.proof {
+        let reason = match cx.guardian_keys.get(share.guardian_id.as_str()) {
+            None => Some("no such guardian".into()),
+            Some((_, Some(t))) => share_reason(cx, message, &share.share, KeyRef::Table(t), proof),
+            Some((k, None)) => share_reason(cx, message, &share.share, KeyRef::Value(k), proof),
+        };
+        steps.at(8).item(item, reason);
+        return steps;
+    }
+    // A missing guardian: every present guardian's part is proven (V9), and the share is
+    // their combination with the Lagrange coefficients (V10).
+    let mut parts_ok = true;
+    let by_guardian: BTreeSet<&str> = share
+        .recovered
+        .iter()
+        .map(|p| p.guardian_id.as_str())
+        .collect();
+    if by_guardian != present.iter().map(|(id, _)| *id).collect()
+        || by_guardian.len() != share.recovered.len()
+    {
+        parts_ok = false;
+        steps.at(9).fail(
+            item(),
+            "its parts are not one from each guardian present".into(),
+        );
+    }
+    let mut powers = Vec::with_capacity(share.recovered.len());
+    for part in &share.recovered {
+        let part_item = || {
+            format!(
+                "{name} guardian {} for missing {}",
+                part.guardian_id, part.missing_guardian_id
+            )
+        };
+        let Some(i) = sequence(r, &part.guardian_id) else {
+            steps.at(9).fail(part_item(), "no such guardian".into());
+            parts_ok = false;
+            continue;
+        };
+        let reason = if part.missing_guardian_id != share.guardian_id {
+            Some("the part is for another missing guardian".to_string())
+        } else if cx
+            .recovery_keys
+            .get(&(part.missing_guardian_id.as_str(), i))
+            != Some(&part.recovery_key)
+        {
+            Some("the recovery key is not ∏_j K_lj^(i^j)".into())
+        } else {
+            share_reason(
+                cx,
+                message,
+                &part.share,
+                KeyRef::Value(&part.recovery_key),
+                &part.proof,
+            )
+        };
+        parts_ok &= reason.is_none();
+        steps.at(9).item(part_item, reason);
+        powers.push((&part.share, lagrange(cx, i, present_seq)));
+    }
+    if parts_ok {
+        // M_l = ∏ M_il^(w_i), in one simultaneous exponentiation.
+        let terms: Vec<(&BigUint, &BigUint)> = powers.iter().map(|(m, w)| (*m, w)).collect();
+        let rebuilt = g.multi_pow(&terms);
+        steps.at(10).item(
+            item,
+            (rebuilt != share.share).then(|| "M_l ≠ ∏ M_il^(w_i)".into()),
+        );
+    }
+    steps
+}
+
 fn selection_decryption(
     cx: &Context,
     s: &DecryptedSelection,
@@ -705,75 +820,14 @@ fn selection_decryption(
     {
         steps.at(8).fail(name.into(), format!("has {} shares from {} guardians, {} with proofs; needs one per guardian and a quorum of {}", s.shares.len(), ids.len(), present.len(), r.quorum));
     }
+    // Each share on its own core: a record with few selections still uses them all.
+    let shares = s
+        .shares
+        .par_iter()
+        .map(|share| share_steps(cx, message, share, (&present, &present_seq), name))
+        .reduce(Steps::default, Steps::merge);
+    steps = steps.merge(shares);
     for share in &s.shares {
-        let item = || format!("{name} guardian {}", share.guardian_id);
-        if let Some(proof) = &share.proof {
-            let reason = match cx.guardian_keys.get(share.guardian_id.as_str()) {
-                None => Some("no such guardian".into()),
-                Some((_, Some(t))) => {
-                    share_reason(cx, message, &share.share, KeyRef::Table(t), proof)
-                }
-                Some((k, None)) => share_reason(cx, message, &share.share, KeyRef::Value(k), proof),
-            };
-            steps.at(8).item(item, reason);
-        } else {
-            // A missing guardian: every present guardian's part is proven (V9), and the
-            // share is their combination with the Lagrange coefficients (V10).
-            let mut rebuilt = BigUint::one();
-            let mut parts_ok = true;
-            let by_guardian: BTreeSet<&str> = share
-                .recovered
-                .iter()
-                .map(|p| p.guardian_id.as_str())
-                .collect();
-            if by_guardian != present.iter().map(|(id, _)| *id).collect()
-                || by_guardian.len() != share.recovered.len()
-            {
-                parts_ok = false;
-                steps.at(9).fail(
-                    item(),
-                    "its parts are not one from each guardian present".into(),
-                );
-            }
-            for part in &share.recovered {
-                let part_item = || {
-                    format!(
-                        "{name} guardian {} for missing {}",
-                        part.guardian_id, part.missing_guardian_id
-                    )
-                };
-                let Some(i) = sequence(r, &part.guardian_id) else {
-                    steps.at(9).fail(part_item(), "no such guardian".into());
-                    parts_ok = false;
-                    continue;
-                };
-                let reason = if part.missing_guardian_id != share.guardian_id {
-                    Some("the part is for another missing guardian".to_string())
-                } else if recovery_key(cx, &part.missing_guardian_id, i).as_ref()
-                    != Some(&part.recovery_key)
-                {
-                    Some("the recovery key is not ∏_j K_lj^(i^j)".into())
-                } else {
-                    share_reason(
-                        cx,
-                        message,
-                        &part.share,
-                        KeyRef::Value(&part.recovery_key),
-                        &part.proof,
-                    )
-                };
-                parts_ok &= reason.is_none();
-                steps.at(9).item(part_item, reason);
-                let w = lagrange(cx, i, &present_seq);
-                rebuilt = g.mul(&rebuilt, &g.pow(&part.share, &w));
-            }
-            if parts_ok {
-                steps.at(10).item(
-                    item,
-                    (rebuilt != share.share).then(|| "M_l ≠ ∏ M_il^(w_i)".into()),
-                );
-            }
-        }
         product = g.mul(&product, &share.share);
     }
     // V11: B = value · ∏ M_i and value = g^t.

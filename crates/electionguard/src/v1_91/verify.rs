@@ -168,7 +168,7 @@ fn guardians(cx: &Context, tally: &mut Tally) {
                 )
             });
             let mut out = vec![(format!("guardian {}", guardian.id), shape)];
-            for (j, (kij, proof)) in guardian.commitments.iter().zip(&guardian.proofs).enumerate() {
+            let proofs: Vec<_> = guardian.commitments.par_iter().zip(&guardian.proofs).enumerate().map(|(j, (kij, proof))| {
                 let reason = if &proof.public_key != kij {
                     Some("the proof is about another key than the commitment".to_string())
                 } else if !g.is_element(kij) {
@@ -184,8 +184,9 @@ fn guardians(cx: &Context, tally: &mut Tally) {
                 } else {
                     None
                 };
-                out.push((format!("guardian {} coefficient {j}", guardian.id), reason));
-            }
+                (format!("guardian {} coefficient {j}", guardian.id), reason)
+            }).collect();
+            out.extend(proofs);
             out
         })
         .collect();
@@ -348,77 +349,19 @@ fn range_reason(cx: &Context, sum: &Ciphertext, proof: &RangeProof, limit: u64) 
     (g.reduce(&total) != proof.challenge).then(|| "c ≠ Σ c_j".into())
 }
 
-/// V5, V6 and V7's hashes for one ballot.
+/// V5, V6 and V7's hashes for one ballot. Its contests, and their selections, are checked in
+/// parallel (a small record has fewer ballots than there are cores).
 fn ballot(cx: &Context, ballot: &Ballot) -> Steps {
-    let mut steps = Steps::default();
-    let g = &cx.group;
     let r = cx.record;
     let manifest: HashMap<&str, &ManifestContest> =
         r.manifest.iter().map(|c| (c.id.as_str(), c)).collect();
-    let mut contest_hashes = Vec::new();
-    for contest in &ballot.contests {
-        let name = format!("ballot {} contest {}", ballot.id, contest.id);
-        let mut sum = Ciphertext::one();
-        let mut selection_hashes = Vec::new();
-        for s in &contest.selections {
-            let item = || format!("{name} selection {}", s.id);
-            steps
-                .at(5)
-                .item(item, selection_reason(cx, &s.ciphertext, &s.proof));
-            sum = sum.mul(&s.ciphertext, g);
-            let h = cx
-                .hash
-                .hash(&[Item::P(&s.ciphertext.pad), Item::P(&s.ciphertext.data)]);
-            steps.at(7).item(
-                item,
-                (h != s.crypto_hash).then(|| "crypto_hash ≠ H(α, β)".into()),
-            );
-            selection_hashes.push(&s.crypto_hash);
-        }
-        let m = manifest.get(contest.id.as_str()).copied();
-        let reason = match m {
-            None => Some("the contest is not in the manifest".to_string()),
-            Some(m) if u64::from(m.sequence) != contest.sequence => Some(format!(
-                "its sequence_order {} is not the manifest's {}",
-                contest.sequence, m.sequence
-            )),
-            Some(m)
-                if contest.selections.iter().any(|s| s.placeholder)
-                    || m.selections
-                        .iter()
-                        .map(|(id, _)| id.as_str())
-                        .collect::<BTreeSet<_>>()
-                        != contest
-                            .selections
-                            .iter()
-                            .map(|s| s.id.as_str())
-                            .collect::<BTreeSet<_>>()
-                    || m.selections.len() != contest.selections.len() =>
-            {
-                Some("its selections are not the manifest's (once each, no placeholders)".into())
-            }
-            Some(_) if sum != contest.accumulation => {
-                Some("ciphertext_accumulation is not the product of the selections".into())
-            }
-            Some(m) => range_reason(cx, &sum, &contest.proof, m.votes_allowed),
-        };
-        steps.at(6).item(|| name.clone(), reason);
-        let mut items = vec![
-            cx.he(),
-            Item::S("23"),
-            Item::I(contest.sequence),
-            Item::P(&r.public_key),
-        ];
-        items.extend(selection_hashes.into_iter().map(Item::Q));
-        steps.at(7).item(
-            || name.clone(),
-            (cx.hash.hash(&items) != contest.crypto_hash)
-                .then(|| "χ ≠ H(H_E, 23, sequence_order, K, selection hashes)".into()),
-        );
-        contest_hashes.push(&contest.crypto_hash);
-    }
+    let mut steps = ballot
+        .contests
+        .par_iter()
+        .map(|contest| contest_steps(cx, ballot, contest, manifest.get(contest.id.as_str())))
+        .reduce(Steps::default, Steps::merge);
     let mut items = vec![cx.he(), Item::S("24"), Item::S("")];
-    items.extend(contest_hashes.into_iter().map(Item::Q));
+    items.extend(ballot.contests.iter().map(|c| Item::Q(&c.crypto_hash)));
     let h = cx.hash.hash(&items);
     let reason = if ballot.manifest_hash != r.manifest_hash {
         Some("its manifest_hash is not the election's".to_string())
@@ -428,6 +371,77 @@ fn ballot(cx: &Context, ballot: &Ballot) -> Steps {
         None
     };
     steps.at(7).item(|| format!("ballot {}", ballot.id), reason);
+    steps
+}
+
+/// V5, V6 and V7's hashes for one contest of a ballot.
+fn contest_steps(
+    cx: &Context,
+    ballot: &Ballot,
+    contest: &crate::v1_91::record::Contest,
+    manifest: Option<&&ManifestContest>,
+) -> Steps {
+    let mut steps = Steps::default();
+    let g = &cx.group;
+    let r = cx.record;
+    let name = format!("ballot {} contest {}", ballot.id, contest.id);
+    let proofs: Vec<Option<String>> = contest
+        .selections
+        .par_iter()
+        .map(|s| selection_reason(cx, &s.ciphertext, &s.proof))
+        .collect();
+    let mut sum = Ciphertext::one();
+    for (s, reason) in contest.selections.iter().zip(proofs) {
+        let item = || format!("{name} selection {}", s.id);
+        steps.at(5).item(item, reason);
+        sum = sum.mul(&s.ciphertext, g);
+        let h = cx
+            .hash
+            .hash(&[Item::P(&s.ciphertext.pad), Item::P(&s.ciphertext.data)]);
+        steps.at(7).item(
+            item,
+            (h != s.crypto_hash).then(|| "crypto_hash ≠ H(α, β)".into()),
+        );
+    }
+    let reason = match manifest.copied() {
+        None => Some("the contest is not in the manifest".to_string()),
+        Some(m) if u64::from(m.sequence) != contest.sequence => Some(format!(
+            "its sequence_order {} is not the manifest's {}",
+            contest.sequence, m.sequence
+        )),
+        Some(m)
+            if contest.selections.iter().any(|s| s.placeholder)
+                || m.selections
+                    .iter()
+                    .map(|(id, _)| id.as_str())
+                    .collect::<BTreeSet<_>>()
+                    != contest
+                        .selections
+                        .iter()
+                        .map(|s| s.id.as_str())
+                        .collect::<BTreeSet<_>>()
+                || m.selections.len() != contest.selections.len() =>
+        {
+            Some("its selections are not the manifest's (once each, no placeholders)".into())
+        }
+        Some(_) if sum != contest.accumulation => {
+            Some("ciphertext_accumulation is not the product of the selections".into())
+        }
+        Some(m) => range_reason(cx, &sum, &contest.proof, m.votes_allowed),
+    };
+    steps.at(6).item(|| name.clone(), reason);
+    let mut items = vec![
+        cx.he(),
+        Item::S("23"),
+        Item::I(contest.sequence),
+        Item::P(&r.public_key),
+    ];
+    items.extend(contest.selections.iter().map(|s| Item::Q(&s.crypto_hash)));
+    steps.at(7).item(
+        || name.clone(),
+        (cx.hash.hash(&items) != contest.crypto_hash)
+            .then(|| "χ ≠ H(H_E, 23, sequence_order, K, selection hashes)".into()),
+    );
     steps
 }
 
