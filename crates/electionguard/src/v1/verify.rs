@@ -82,19 +82,25 @@ pub fn verify(record: &Record, options: Options) -> Report {
     let mut notes = Vec::new();
     let (v1, note, group) = parameters::checked_group(
         Standard::V1,
-        (&record.p, &record.q, &record.r, &record.g),
+        (
+            &record.election.p,
+            &record.election.q,
+            &record.election.r,
+            &record.election.g,
+        ),
         options,
     );
     *steps.at(1) = v1;
     notes.extend(note);
-    let hash = Hasher::new(&record.q, record.layout.reduction());
-    let key = group.fixed_base(&record.public_key);
+    let hash = Hasher::new(&record.election.q, record.layout.reduction());
+    let key = group.fixed_base(&record.election.public_key);
     // A table costs about 30 exponentiations to build: worth it only for a key used more.
     let decrypted: usize = std::iter::once(&record.tally)
         .chain(&record.spoiled)
         .map(|d| d.contests.iter().map(|(_, s)| s.len()).sum::<usize>())
         .sum();
     let guardian_keys = record
+        .election
         .guardians
         .par_iter()
         .map(|g| {
@@ -111,7 +117,7 @@ pub fn verify(record: &Record, options: Options) -> Report {
         hash,
         key,
         guardian_keys,
-        extended: &record.extended_base_hash,
+        extended: &record.election.extended_base_hash,
     };
 
     base_hash(&cx, steps.at(1));
@@ -135,10 +141,10 @@ pub fn verify(record: &Record, options: Options) -> Report {
         .ballots
         .iter()
         .map(|b| (b.id.as_str(), &b.contests[..]));
-    let hashes = &record.manifest_hashes;
+    let hashes = &record.election.manifest_hashes;
     hashes.check(
-        &record.manifest_hash,
-        &record.manifest,
+        &record.election.manifest_hash,
+        &record.election.manifest,
         ballots,
         steps.at(13),
     );
@@ -169,18 +175,18 @@ pub fn verify(record: &Record, options: Options) -> Report {
 /// V1 (continued): the base hash Q = H(p, q, g, n, k, manifest hash).
 fn base_hash(cx: &Context, tally: &mut Tally) {
     let r = cx.record;
-    let (n, k) = (r.guardians_count, r.quorum);
+    let (n, k) = (r.election.guardians_count, r.election.quorum);
     let q = cx.hash.hash(&[
-        Item::E(&r.p),
-        Item::E(&r.q),
-        Item::E(&r.g),
+        Item::E(&r.election.p),
+        Item::E(&r.election.q),
+        Item::E(&r.election.g),
         Item::I(n),
         Item::I(k),
-        Item::E(&r.manifest_hash),
+        Item::E(&r.election.manifest_hash),
     ]);
     tally.item(
         || "crypto_base_hash".into(),
-        (q != r.base_hash).then(|| "is not H(p, q, g, n, k, manifest_hash)".into()),
+        (q != r.election.base_hash).then(|| "is not H(p, q, g, n, k, manifest_hash)".into()),
     );
 }
 
@@ -188,19 +194,19 @@ fn base_hash(cx: &Context, tally: &mut Tally) {
 fn guardian_keys_step(cx: &Context, tally: &mut Tally) {
     let r = cx.record;
     let g = &cx.group;
-    let sequences: BTreeSet<u64> = r.guardians.iter().map(|x| x.sequence).collect();
-    let expected: BTreeSet<u64> = (1..=r.guardians_count).collect();
+    let sequences: BTreeSet<u64> = r.election.guardians.iter().map(|x| x.sequence).collect();
+    let expected: BTreeSet<u64> = (1..=r.election.guardians_count).collect();
     tally.item(
         || "guardians".into(),
-        (r.guardians.len() as u64 != r.guardians_count || sequences != expected).then(|| {
-            format!("the record has {} guardians with sequence orders {sequences:?}; the context says {}", r.guardians.len(), r.guardians_count)
+        (r.election.guardians.len() as u64 != r.election.guardians_count || sequences != expected).then(|| {
+            format!("the record has {} guardians with sequence orders {sequences:?}; the context says {}", r.election.guardians.len(), r.election.guardians_count)
         }),
     );
     let outcomes: Vec<(String, Option<String>)> = r
-        .guardians
+        .election.guardians
         .par_iter()
         .flat_map_iter(|guardian| {
-            let count_ok = guardian.commitments.len() as u64 == r.quorum && guardian.proofs.len() as u64 == r.quorum;
+            let count_ok = guardian.commitments.len() as u64 == r.election.quorum && guardian.proofs.len() as u64 == r.election.quorum;
             let mut out = vec![(
                 format!("guardian {}", guardian.id),
                 (!count_ok || guardian.commitments.first() != Some(&guardian.key)).then(|| {
@@ -208,7 +214,7 @@ fn guardian_keys_step(cx: &Context, tally: &mut Tally) {
                         "has {} commitments and {} proofs for a quorum of {}, or its key is not its first commitment",
                         guardian.commitments.len(),
                         guardian.proofs.len(),
-                        r.quorum
+                        r.election.quorum
                     )
                 }),
             )];
@@ -242,14 +248,16 @@ fn election_key(cx: &Context, tally: &mut Tally) {
     let r = cx.record;
     let g = &cx.group;
     let product = r
+        .election
         .guardians
         .iter()
         .fold(BigUint::one(), |acc, x| g.mul(&acc, &x.key));
     tally.item(
         || "elgamal_public_key".into(),
-        (product != r.public_key).then(|| "K ≠ ∏ K_i".into()),
+        (product != r.election.public_key).then(|| "K ≠ ∏ K_i".into()),
     );
     let all: Vec<Item> = r
+        .election
         .guardians
         .iter()
         .flat_map(|x| x.commitments.iter().map(Item::E))
@@ -257,12 +265,13 @@ fn election_key(cx: &Context, tally: &mut Tally) {
     let commitment_hash = cx.hash.hash(&[Item::Seq(all)]);
     tally.item(
         || "commitment_hash".into(),
-        (commitment_hash != r.commitment_hash)
+        (commitment_hash != r.election.commitment_hash)
             .then(|| "is not the hash of every guardian's commitments".into()),
     );
-    let extended = cx
-        .hash
-        .hash(&[Item::E(&r.base_hash), Item::E(&r.commitment_hash)]);
+    let extended = cx.hash.hash(&[
+        Item::E(&r.election.base_hash),
+        Item::E(&r.election.commitment_hash),
+    ]);
     tally.item(
         || "crypto_extended_base_hash".into(),
         (&extended != cx.extended).then(|| "Q̄ ≠ H(Q, commitment_hash)".into()),
@@ -273,7 +282,12 @@ fn election_key(cx: &Context, tally: &mut Tally) {
 /// checked in parallel (a small record has fewer ballots than there are cores).
 fn ballot(cx: &Context, ballot: &Ballot) -> Steps {
     let r = cx.record;
-    let manifest: HashMap<&str, _> = r.manifest.iter().map(|c| (c.id.as_str(), c)).collect();
+    let manifest: HashMap<&str, _> = r
+        .election
+        .manifest
+        .iter()
+        .map(|c| (c.id.as_str(), c))
+        .collect();
     let mut steps = ballot
         .contests
         .par_iter()
@@ -287,7 +301,7 @@ fn ballot(cx: &Context, ballot: &Ballot) -> Steps {
         Item::I(ballot.timestamp),
         Item::E(&ballot.crypto_hash),
     ]);
-    let reason = if ballot.manifest_hash != r.manifest_hash {
+    let reason = if ballot.manifest_hash != r.election.manifest_hash {
         Some("its manifest_hash is not the election's".to_string())
     } else if h != ballot.crypto_hash {
         Some("crypto_hash ≠ H(object_id, manifest_hash, contest hashes)".into())
@@ -520,11 +534,15 @@ fn aggregation(cx: &Context, tally: &mut Tally) {
         }
     }
     let one = Ciphertext::one();
-    for m in &r.manifest {
+    for m in &r.election.manifest {
         for (sid, _) in &m.selections {
             let item = || format!("tally contest {} selection {sid}", m.id);
             let expected = sums.get(&(m.id.as_str(), sid.as_str())).unwrap_or(&one);
-            let published = r.encrypted_tally.get(&m.id).and_then(|c| c.get(sid));
+            let published = r
+                .election
+                .encrypted_tally
+                .get(&m.id)
+                .and_then(|c| c.get(sid));
             let decrypted = r
                 .tally
                 .contests
@@ -550,7 +568,8 @@ fn aggregation(cx: &Context, tally: &mut Tally) {
 
 /// The ciphertext each tally selection must decrypt: the encrypted tally.
 fn tally_messages(r: &Record) -> HashMap<(String, String), Ciphertext> {
-    r.encrypted_tally
+    r.election
+        .encrypted_tally
         .iter()
         .flat_map(|(c, sels)| {
             sels.iter()
@@ -622,7 +641,8 @@ fn present_guardians(d: &Decryption) -> BTreeSet<String> {
 }
 
 fn sequence(r: &Record, guardian_id: &str) -> Option<u64> {
-    r.guardians
+    r.election
+        .guardians
         .iter()
         .find(|g| g.id == guardian_id)
         .map(|g| g.sequence)
@@ -630,7 +650,7 @@ fn sequence(r: &Record, guardian_id: &str) -> Option<u64> {
 
 /// w_i = ∏_{j ≠ i} j · (j − i)^-1 mod q.
 fn lagrange(cx: &Context, i: u64, present: &[u64]) -> BigUint {
-    let q = &cx.record.q;
+    let q = &cx.record.election.q;
     let mut w = BigUint::one();
     for &j in present.iter().filter(|&&j| j != i) {
         let diff = (BigUint::from(j) + q - BigUint::from(i) % q) % q;
@@ -642,7 +662,7 @@ fn lagrange(cx: &Context, i: u64, present: &[u64]) -> BigUint {
 
 /// The recovery key of present guardian `i` for missing guardian `l`: ∏_j K_lj^(i^j).
 fn recovery_key(g: &IntegerGroup, r: &Record, missing: &str, i: u64) -> Option<BigUint> {
-    let l = r.guardians.iter().find(|x| x.id == missing)?;
+    let l = r.election.guardians.iter().find(|x| x.id == missing)?;
     let mut power = BigUint::one();
     let mut acc = BigUint::one();
     for k in &l.commitments {
@@ -688,8 +708,8 @@ fn share_reason(
         return Some("g^v ≠ a · K^c".into());
     }
     // A^v = b · M^c, checked as A^v · M^(q−c) = b with one simultaneous exponentiation.
-    let minus_c = &cx.record.q - &proof.challenge;
-    if g.multi_pow(&[(a, &proof.response), (m, &minus_c)]) != &proof.data % &cx.record.p {
+    let minus_c = &cx.record.election.q - &proof.challenge;
+    if g.multi_pow(&[(a, &proof.response), (m, &minus_c)]) != &proof.data % &cx.record.election.p {
         return Some("A^v ≠ b · M^c".into());
     }
     None
@@ -815,10 +835,10 @@ fn selection_decryption(
     let mut product = BigUint::one();
     let ids: BTreeSet<&str> = s.shares.iter().map(|x| x.guardian_id.as_str()).collect();
     if ids.len() != s.shares.len()
-        || ids.len() as u64 != r.guardians_count
-        || (present.len() as u64) < r.quorum
+        || ids.len() as u64 != r.election.guardians_count
+        || (present.len() as u64) < r.election.quorum
     {
-        steps.at(8).fail(name.into(), format!("has {} shares from {} guardians, {} with proofs; needs one per guardian and a quorum of {}", s.shares.len(), ids.len(), present.len(), r.quorum));
+        steps.at(8).fail(name.into(), format!("has {} shares from {} guardians, {} with proofs; needs one per guardian and a quorum of {}", s.shares.len(), ids.len(), present.len(), r.election.quorum));
     }
     // Each share on its own core: a record with few selections still uses them all.
     let shares = s
@@ -831,7 +851,7 @@ fn selection_decryption(
         product = g.mul(&product, &share.share);
     }
     // V11: B = value · ∏ M_i and value = g^t.
-    let reason = if g.mul(&s.value, &product) != &message.data % &r.p {
+    let reason = if g.mul(&s.value, &product) != &message.data % &r.election.p {
         Some("B ≠ value · ∏ M_i".to_string())
     } else if g.g_pow(&BigUint::from(s.tally)) != s.value {
         Some(format!("value ≠ g^{}", s.tally))
@@ -846,7 +866,7 @@ fn selection_decryption(
 /// aside).
 fn check_tally_matches_manifest(cx: &Context, tally: &mut Tally) {
     let r = cx.record;
-    for m in &r.manifest {
+    for m in &r.election.manifest {
         let contest = r.tally.contests.iter().find(|(id, _)| id == &m.id);
         let reason = match contest {
             None => Some("is missing from tally.json".to_string()),
@@ -941,5 +961,7 @@ fn spoiled_ballots(cx: &Context) -> Tally {
 /// The result: the manifest's contests and selections with the counts of tally.json (every
 /// one of them checked by V11, so this is reported only with the steps beside it).
 fn result(r: &Record) -> Vec<ContestResult> {
-    crate::manifest::result_from(&r.manifest, &r.tally.contests, |x| (&x.id, x.tally))
+    crate::manifest::result_from(&r.election.manifest, &r.tally.contests, |x| {
+        (&x.id, x.tally)
+    })
 }

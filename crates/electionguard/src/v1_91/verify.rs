@@ -34,7 +34,7 @@ struct Context<'a> {
 impl Context<'_> {
     /// The extended base hash, written as electionguard-core2 writes a hash.
     fn he(&self) -> Item<'_> {
-        Item::Q(&self.record.extended_base_hash)
+        Item::Q(&self.record.election.extended_base_hash)
     }
 }
 
@@ -44,16 +44,21 @@ pub fn verify(record: &Record, options: Options) -> Report {
     let mut notes = Vec::new();
     let (v1, note, group) = parameters::checked_group(
         Standard::V2,
-        (&record.p, &record.q, &record.r, &record.g),
+        (
+            &record.election.p,
+            &record.election.q,
+            &record.election.r,
+            &record.election.g,
+        ),
         options,
     );
     *steps.at(1) = v1;
     notes.extend(note);
-    let key = group.fixed_base(&record.public_key);
+    let key = group.fixed_base(&record.election.public_key);
     let cx = Context {
         record,
         group,
-        hash: Hasher::fixed(&record.q),
+        hash: Hasher::fixed(&record.election.q),
         key,
     };
 
@@ -63,10 +68,10 @@ pub fn verify(record: &Record, options: Options) -> Report {
         .ballots
         .iter()
         .map(|b| (b.id.as_str(), &b.contests[..]));
-    let hashes = &record.manifest_hashes;
+    let hashes = &record.election.manifest_hashes;
     hashes.check(
-        &record.manifest_hash,
-        &record.manifest,
+        &record.election.manifest_hash,
+        &record.election.manifest,
         ballots,
         steps.at(1),
     );
@@ -82,6 +87,7 @@ pub fn verify(record: &Record, options: Options) -> Report {
     code_chain(&cx, steps.at(7));
     aggregation(&cx, steps.at(8));
     let messages: HashMap<(&str, &str), &Ciphertext> = record
+        .election
         .encrypted_tally
         .iter()
         .flat_map(|(c, sels)| {
@@ -121,16 +127,16 @@ pub fn verify(record: &Record, options: Options) -> Report {
 fn base_hash(cx: &Context, tally: &mut Tally) {
     let r = cx.record;
     let q = cx.hash.hash(&[
-        Item::P(&r.p),
-        Item::Q(&r.q),
-        Item::P(&r.g),
-        Item::I(r.guardians_count),
-        Item::I(r.quorum),
-        Item::Q(&r.manifest_hash),
+        Item::P(&r.election.p),
+        Item::Q(&r.election.q),
+        Item::P(&r.election.g),
+        Item::I(r.election.guardians_count),
+        Item::I(r.election.quorum),
+        Item::Q(&r.election.manifest_hash),
     ]);
     tally.item(
         || "crypto_base_hash".into(),
-        (q != r.base_hash)
+        (q != r.election.base_hash)
             .then(|| "is not H(p, q, g, n, k, manifest_hash) (nor any construction tried: the record's hashes are not shown to bind the parameters and the manifest)".into()),
     );
 }
@@ -140,23 +146,24 @@ fn base_hash(cx: &Context, tally: &mut Tally) {
 fn guardians(cx: &Context, tally: &mut Tally) {
     let r = cx.record;
     let g = &cx.group;
-    let sequences: BTreeSet<u64> = r.guardians.iter().map(|x| x.sequence).collect();
-    let expected: BTreeSet<u64> = (1..=r.guardians_count).collect();
+    let sequences: BTreeSet<u64> = r.election.guardians.iter().map(|x| x.sequence).collect();
+    let expected: BTreeSet<u64> = (1..=r.election.guardians_count).collect();
     tally.item(
         || "guardians".into(),
-        (r.guardians.len() as u64 != r.guardians_count || sequences != expected).then(|| {
-            format!(
-                "{} guardians with sequence orders {sequences:?} for n = {}",
-                r.guardians.len(),
-                r.guardians_count
-            )
-        }),
+        (r.election.guardians.len() as u64 != r.election.guardians_count || sequences != expected)
+            .then(|| {
+                format!(
+                    "{} guardians with sequence orders {sequences:?} for n = {}",
+                    r.election.guardians.len(),
+                    r.election.guardians_count
+                )
+            }),
     );
     let out: Vec<(String, Option<String>)> = r
-        .guardians
+        .election.guardians
         .par_iter()
         .flat_map_iter(|guardian| {
-            let shape = (guardian.commitments.len() as u64 != r.quorum
+            let shape = (guardian.commitments.len() as u64 != r.election.quorum
                 || guardian.proofs.len() != guardian.commitments.len()
                 || guardian.commitments.first() != Some(&guardian.key))
             .then(|| {
@@ -164,7 +171,7 @@ fn guardians(cx: &Context, tally: &mut Tally) {
                     "has {} commitments and {} proofs for a quorum of {}, or its key is not its first commitment",
                     guardian.commitments.len(),
                     guardian.proofs.len(),
-                    r.quorum
+                    r.election.quorum
                 )
             });
             let mut out = vec![(format!("guardian {}", guardian.id), shape)];
@@ -200,7 +207,7 @@ fn election_key(cx: &Context, tally: &mut Tally) {
     let r = cx.record;
     let g = &cx.group;
     let mut product = BigUint::one();
-    for guardian in &r.guardians {
+    for guardian in &r.election.guardians {
         tally.item(
             || format!("guardian {} key", guardian.id),
             (guardian.key.is_one() || !g.is_element(&guardian.key))
@@ -210,16 +217,18 @@ fn election_key(cx: &Context, tally: &mut Tally) {
     }
     tally.item(
         || "elgamal_public_key".into(),
-        (product != r.public_key || product.is_one()).then(|| "K ≠ ∏ K_i, or K = 1".into()),
+        (product != r.election.public_key || product.is_one())
+            .then(|| "K ≠ ∏ K_i, or K = 1".into()),
     );
     let all: Vec<Item> = r
+        .election
         .guardians
         .iter()
         .flat_map(|x| x.commitments.iter().map(Item::P))
         .collect();
     tally.item(
         || "commitment_hash".into(),
-        (cx.hash.hash(&[Item::Seq(all)]) != r.commitment_hash)
+        (cx.hash.hash(&[Item::Seq(all)]) != r.election.commitment_hash)
             .then(|| "is not H([every guardian's commitments])".into()),
     );
 }
@@ -228,14 +237,14 @@ fn election_key(cx: &Context, tally: &mut Tally) {
 fn extended_base_hash(cx: &Context, tally: &mut Tally) {
     let r = cx.record;
     let he = cx.hash.hash(&[
-        Item::Q(&r.base_hash),
+        Item::Q(&r.election.base_hash),
         Item::S("12"),
-        Item::P(&r.public_key),
-        Item::Q(&r.commitment_hash),
+        Item::P(&r.election.public_key),
+        Item::Q(&r.election.commitment_hash),
     ]);
     tally.item(
         || "crypto_extended_base_hash".into(),
-        (he != r.extended_base_hash).then(|| "H_E ≠ H(Q, 12, K, commitment_hash)".into()),
+        (he != r.election.extended_base_hash).then(|| "H_E ≠ H(Q, 12, K, commitment_hash)".into()),
     );
 }
 
@@ -262,7 +271,7 @@ fn selection_reason(cx: &Context, ct: &Ciphertext, p: &DisjunctiveProof) -> Opti
     let c = cx.hash.hash(&[
         Item::S("21"),
         cx.he(),
-        Item::P(&r.public_key),
+        Item::P(&r.election.public_key),
         Item::P(alpha),
         Item::P(beta),
         Item::P(&p.zero_pad),
@@ -276,12 +285,15 @@ fn selection_reason(cx: &Context, ct: &Ciphertext, p: &DisjunctiveProof) -> Opti
     if g.reduce(&(&p.zero_challenge + &p.one_challenge)) != p.challenge {
         return Some("c ≠ c_0 + c_1".into());
     }
-    if g.multi_pow(&[(&r.g, &p.zero_response), (alpha, &p.zero_challenge)]) != p.zero_pad
-        || g.multi_pow(&[(&r.g, &p.one_response), (alpha, &p.one_challenge)]) != p.one_pad
+    if g.multi_pow(&[
+        (&r.election.g, &p.zero_response),
+        (alpha, &p.zero_challenge),
+    ]) != p.zero_pad
+        || g.multi_pow(&[(&r.election.g, &p.one_response), (alpha, &p.one_challenge)]) != p.one_pad
     {
         return Some("a_j ≠ g^v_j · α^c_j".into());
     }
-    let w1 = g.reduce(&(&p.one_response + &r.q - &p.one_challenge));
+    let w1 = g.reduce(&(&p.one_response + &r.election.q - &p.one_challenge));
     let b0 = g.mul(
         &g.fixed_pow(&cx.key, &p.zero_response),
         &g.pow(beta, &p.zero_challenge),
@@ -313,8 +325,8 @@ fn range_reason(cx: &Context, sum: &Ciphertext, proof: &RangeProof, limit: u64) 
     let mut total = BigUint::ZERO;
     for (j, c, v) in &proof.parts {
         let jc = g.reduce(&(BigUint::from(*j) * c));
-        let w = g.reduce(&(v + &r.q - jc));
-        let a = g.multi_pow(&[(&r.g, v), (&sum.pad, c)]);
+        let w = g.reduce(&(v + &r.election.q - jc));
+        let a = g.multi_pow(&[(&r.election.g, v), (&sum.pad, c)]);
         let b = g.mul(&g.fixed_pow(&cx.key, &w), &g.pow(&sum.data, c));
         hashes.push(cx.hash.hash(&[Item::P(&a), Item::P(&b)]));
         total += c;
@@ -322,7 +334,7 @@ fn range_reason(cx: &Context, sum: &Ciphertext, proof: &RangeProof, limit: u64) 
     let c = cx.hash.hash(&[
         cx.he(),
         Item::S("21"),
-        Item::P(&r.public_key),
+        Item::P(&r.election.public_key),
         Item::P(&sum.pad),
         Item::P(&sum.data),
         Item::Seq(hashes.iter().map(Item::Q).collect()),
@@ -353,8 +365,12 @@ fn range_reason(cx: &Context, sum: &Ciphertext, proof: &RangeProof, limit: u64) 
 /// parallel (a small record has fewer ballots than there are cores).
 fn ballot(cx: &Context, ballot: &Ballot) -> Steps {
     let r = cx.record;
-    let manifest: HashMap<&str, &ManifestContest> =
-        r.manifest.iter().map(|c| (c.id.as_str(), c)).collect();
+    let manifest: HashMap<&str, &ManifestContest> = r
+        .election
+        .manifest
+        .iter()
+        .map(|c| (c.id.as_str(), c))
+        .collect();
     let mut steps = ballot
         .contests
         .par_iter()
@@ -363,7 +379,7 @@ fn ballot(cx: &Context, ballot: &Ballot) -> Steps {
     let mut items = vec![cx.he(), Item::S("24"), Item::S("")];
     items.extend(ballot.contests.iter().map(|c| Item::Q(&c.crypto_hash)));
     let h = cx.hash.hash(&items);
-    let reason = if ballot.manifest_hash != r.manifest_hash {
+    let reason = if ballot.manifest_hash != r.election.manifest_hash {
         Some("its manifest_hash is not the election's".to_string())
     } else if h != ballot.crypto_hash || ballot.code != ballot.crypto_hash {
         Some("code or crypto_hash ≠ H(H_E, 24, null, χ_1, χ_2, ...)".into())
@@ -434,7 +450,7 @@ fn contest_steps(
         cx.he(),
         Item::S("23"),
         Item::I(contest.sequence),
-        Item::P(&r.public_key),
+        Item::P(&r.election.public_key),
     ];
     items.extend(contest.selections.iter().map(|s| Item::Q(&s.crypto_hash)));
     steps.at(7).item(
@@ -507,10 +523,15 @@ fn aggregation(cx: &Context, tally: &mut Tally) {
         }
     }
     let one = Ciphertext::one();
-    for m in &r.manifest {
+    for m in &r.election.manifest {
         for (sid, _) in &m.selections {
             let expected = sums.get(&(m.id.as_str(), sid.as_str())).unwrap_or(&one);
-            let reason = match r.encrypted_tally.get(&m.id).and_then(|c| c.get(sid)) {
+            let reason = match r
+                .election
+                .encrypted_tally
+                .get(&m.id)
+                .and_then(|c| c.get(sid))
+            {
                 None => Some("is missing from encrypted_tally.json".to_string()),
                 Some(p) if p != expected => {
                     Some("(A, B) is not the product of the cast ballots' encryptions".into())
@@ -553,7 +574,7 @@ fn decryption(
                     let c = cx.hash.hash(&[
                         Item::S("30"),
                         cx.he(),
-                        Item::P(&r.public_key),
+                        Item::P(&r.election.public_key),
                         Item::P(a),
                         Item::P(b),
                         Item::P(&p.pad),
@@ -582,7 +603,7 @@ fn decryption(
 /// V10 (continued): tally.json has exactly the manifest's contests and selections.
 fn labels(cx: &Context, tally: &mut Tally) {
     let r = cx.record;
-    for m in &r.manifest {
+    for m in &r.election.manifest {
         let want: BTreeSet<&str> = m.selections.iter().map(|(s, _)| s.as_str()).collect();
         let reason = match r.tally.contests.iter().find(|(id, _)| id == &m.id) {
             None => Some("is missing from tally.json".to_string()),
@@ -596,7 +617,7 @@ fn labels(cx: &Context, tally: &mut Tally) {
         tally.item(|| format!("tally contest {} labels", m.id), reason);
     }
     for (cid, _) in &r.tally.contests {
-        if !r.manifest.iter().any(|m| &m.id == cid) {
+        if !r.election.manifest.iter().any(|m| &m.id == cid) {
             tally.fail(
                 format!("tally contest {cid}"),
                 "is not a contest of the manifest".into(),
@@ -680,5 +701,7 @@ fn reused_commitments(r: &Record) -> Option<String> {
 
 /// The manifest's contests with the counts of tally.json (each checked by V9–V10).
 fn result(r: &Record) -> Vec<ContestResult> {
-    crate::manifest::result_from(&r.manifest, &r.tally.contests, |x| (&x.id, x.tally))
+    crate::manifest::result_from(&r.election.manifest, &r.tally.contests, |x| {
+        (&x.id, x.tally)
+    })
 }
