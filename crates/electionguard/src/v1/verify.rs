@@ -15,7 +15,7 @@ use crate::parameters::{self, Options};
 use crate::report::{ContestResult, Report, Steps, Tally};
 use crate::v1::hash::{Hasher, Item};
 use crate::v1::record::{
-    Ballot, BallotState, ChaumPedersen, DecryptedSelection, Decryption, Record,
+    Ballot, BallotState, ChaumPedersen, DecryptedSelection, Decryption, Election, Record,
 };
 
 /// The steps of the 1.0 specification's verifier, by number and name.
@@ -192,48 +192,71 @@ fn base_hash(cx: &Context, tally: &mut Tally) {
 
 /// V2: every coefficient commitment has a valid Schnorr proof.
 fn guardian_keys_step(cx: &Context, tally: &mut Tally) {
-    let r = cx.record;
-    let g = &cx.group;
-    let sequences: BTreeSet<u64> = r.election.guardians.iter().map(|x| x.sequence).collect();
-    let expected: BTreeSet<u64> = (1..=r.election.guardians_count).collect();
+    let hash = |k: &BigUint, h: &BigUint| cx.hash.hash(&[Item::E(k), Item::E(h)]);
+    guardian_proofs(&cx.record.election, &cx.group, hash, tally);
+}
+
+/// V2 as the 1.x writers (and the 1.91 one) publish it: n guardians numbered 1..n, k
+/// commitments each with the key first, and a Schnorr proof of each commitment with
+/// c = `challenge`(K_ij, h_ij) and g^u = h_ij · K_ij^c. The proofs are checked in parallel.
+pub(crate) fn guardian_proofs(
+    e: &Election,
+    g: &IntegerGroup,
+    challenge: impl Fn(&BigUint, &BigUint) -> BigUint + Sync,
+    tally: &mut Tally,
+) {
+    let sequences: BTreeSet<u64> = e.guardians.iter().map(|x| x.sequence).collect();
+    let expected: BTreeSet<u64> = (1..=e.guardians_count).collect();
     tally.item(
         || "guardians".into(),
-        (r.election.guardians.len() as u64 != r.election.guardians_count || sequences != expected).then(|| {
-            format!("the record has {} guardians with sequence orders {sequences:?}; the context says {}", r.election.guardians.len(), r.election.guardians_count)
+        (e.guardians.len() as u64 != e.guardians_count || sequences != expected).then(|| {
+            format!(
+                "the record has {} guardians with sequence orders {sequences:?}; the context says {}",
+                e.guardians.len(),
+                e.guardians_count
+            )
         }),
     );
-    let outcomes: Vec<(String, Option<String>)> = r
-        .election.guardians
+    let outcomes: Vec<(String, Option<String>)> = e
+        .guardians
         .par_iter()
         .flat_map_iter(|guardian| {
-            let count_ok = guardian.commitments.len() as u64 == r.election.quorum && guardian.proofs.len() as u64 == r.election.quorum;
-            let mut out = vec![(
-                format!("guardian {}", guardian.id),
-                (!count_ok || guardian.commitments.first() != Some(&guardian.key)).then(|| {
-                    format!(
-                        "has {} commitments and {} proofs for a quorum of {}, or its key is not its first commitment",
-                        guardian.commitments.len(),
-                        guardian.proofs.len(),
-                        r.election.quorum
-                    )
-                }),
-            )];
-            let proofs: Vec<_> = guardian.commitments.par_iter().zip(&guardian.proofs).enumerate().map(|(j, (commitment, proof))| {
-                let reason = if &proof.public_key != commitment {
-                    Some("the proof is about another key than the commitment".to_string())
-                } else if !g.is_element(commitment) {
-                    Some("the commitment K_ij is not in Z_p^r".into())
-                } else if !g.is_scalar(&proof.response) {
-                    Some("the response is not in Z_q".into())
-                } else if cx.hash.hash(&[Item::E(commitment), Item::E(&proof.commitment)]) != proof.challenge {
-                    Some("the challenge is not H(K_ij, h_ij)".into())
-                } else if g.g_pow(&proof.response) != g.mul(&proof.commitment, &g.pow(commitment, &proof.challenge)) {
-                    Some("g^u ≠ h · K_ij^c".into())
-                } else {
-                    None
-                };
-                (format!("guardian {} coefficient {j}", guardian.id), reason)
-            }).collect();
+            let shape = (guardian.commitments.len() as u64 != e.quorum
+                || guardian.proofs.len() != guardian.commitments.len()
+                || guardian.commitments.first() != Some(&guardian.key))
+            .then(|| {
+                format!(
+                    "has {} commitments and {} proofs for a quorum of {}, or its key is not its first commitment",
+                    guardian.commitments.len(),
+                    guardian.proofs.len(),
+                    e.quorum
+                )
+            });
+            let mut out = vec![(format!("guardian {}", guardian.id), shape)];
+            let proofs: Vec<_> = guardian
+                .commitments
+                .par_iter()
+                .zip(&guardian.proofs)
+                .enumerate()
+                .map(|(j, (kij, proof))| {
+                    let reason = if &proof.public_key != kij {
+                        Some("the proof is about another key than the commitment".to_string())
+                    } else if !g.is_element(kij) {
+                        Some("the commitment K_ij is not in Z_p^r".into())
+                    } else if !g.is_scalar(&proof.response) {
+                        Some("the response is not in Z_q".into())
+                    } else if challenge(kij, &proof.commitment) != proof.challenge {
+                        Some("c ≠ H(K_ij, h_ij)".into())
+                    } else if g.g_pow(&proof.response)
+                        != g.mul(&proof.commitment, &g.pow(kij, &proof.challenge))
+                    {
+                        Some("g^u ≠ h_ij · K_ij^c".into())
+                    } else {
+                        None
+                    };
+                    (format!("guardian {} coefficient {j}", guardian.id), reason)
+                })
+                .collect();
             out.extend(proofs);
             out
         })

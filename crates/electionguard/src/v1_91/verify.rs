@@ -142,64 +142,11 @@ fn base_hash(cx: &Context, tally: &mut Tally) {
 }
 
 /// V2: n guardians numbered 1..n, k commitments each, and a Schnorr proof for each:
-/// c = H(K_ij, h_ij) and g^u = h_ij · K_ij^c (the 1.x form this writer keeps).
+/// c = H(K_ij, h_ij) and g^u = h_ij · K_ij^c (the 1.x form this writer keeps, with its
+/// writer's encoding of the hash inputs).
 fn guardians(cx: &Context, tally: &mut Tally) {
-    let r = cx.record;
-    let g = &cx.group;
-    let sequences: BTreeSet<u64> = r.election.guardians.iter().map(|x| x.sequence).collect();
-    let expected: BTreeSet<u64> = (1..=r.election.guardians_count).collect();
-    tally.item(
-        || "guardians".into(),
-        (r.election.guardians.len() as u64 != r.election.guardians_count || sequences != expected)
-            .then(|| {
-                format!(
-                    "{} guardians with sequence orders {sequences:?} for n = {}",
-                    r.election.guardians.len(),
-                    r.election.guardians_count
-                )
-            }),
-    );
-    let out: Vec<(String, Option<String>)> = r
-        .election.guardians
-        .par_iter()
-        .flat_map_iter(|guardian| {
-            let shape = (guardian.commitments.len() as u64 != r.election.quorum
-                || guardian.proofs.len() != guardian.commitments.len()
-                || guardian.commitments.first() != Some(&guardian.key))
-            .then(|| {
-                format!(
-                    "has {} commitments and {} proofs for a quorum of {}, or its key is not its first commitment",
-                    guardian.commitments.len(),
-                    guardian.proofs.len(),
-                    r.election.quorum
-                )
-            });
-            let mut out = vec![(format!("guardian {}", guardian.id), shape)];
-            let proofs: Vec<_> = guardian.commitments.par_iter().zip(&guardian.proofs).enumerate().map(|(j, (kij, proof))| {
-                let reason = if &proof.public_key != kij {
-                    Some("the proof is about another key than the commitment".to_string())
-                } else if !g.is_element(kij) {
-                    Some("K_ij is not in Z_p^r".into())
-                } else if !g.is_scalar(&proof.response) {
-                    Some("the response is not in Z_q".into())
-                } else if cx.hash.hash(&[Item::P(kij), Item::P(&proof.commitment)]) != proof.challenge {
-                    Some("c ≠ H(K_ij, h_ij)".into())
-                } else if g.g_pow(&proof.response)
-                    != g.mul(&proof.commitment, &g.pow(kij, &proof.challenge))
-                {
-                    Some("g^u ≠ h_ij · K_ij^c".into())
-                } else {
-                    None
-                };
-                (format!("guardian {} coefficient {j}", guardian.id), reason)
-            }).collect();
-            out.extend(proofs);
-            out
-        })
-        .collect();
-    for (item, reason) in out {
-        tally.item(|| item, reason);
-    }
+    let hash = |k: &BigUint, h: &BigUint| cx.hash.hash(&[Item::P(k), Item::P(h)]);
+    crate::v1::verify::guardian_proofs(&cx.record.election, &cx.group, hash, tally);
 }
 
 /// V3: K = ∏ K_i (each in Z_p^r, not 1) and the commitment hash H([K_10, ..., K_n(k−1)]).
