@@ -41,7 +41,20 @@ fn the_workflow_record_verifies_and_a_changed_decryption_proof_is_rejected() {
     for step in &report.steps {
         assert!(step.ok(), "{} failed: {:?}", step.id, step.failures);
     }
-    assert_eq!(report.steps.len(), 18);
+    let names: Vec<(&str, &str)> = report
+        .steps
+        .iter()
+        .map(|s| (s.id.as_str(), s.name.as_str()))
+        .collect();
+    assert_eq!(names, fairtally_electionguard::v2::verify::STEPS);
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n == "no ballot is pre-encrypted, so V15, V16, V17, V18 have no items"),
+        "{:?}",
+        report.notes
+    );
     assert_eq!(
         report.steps[4].passed, 1100,
         "V5: every selection of the 11 ballots"
@@ -268,9 +281,39 @@ fn egk_tally(record: &Path) -> BTreeMap<String, BTreeMap<String, u64>> {
         .collect()
 }
 
+/// The step of a report with this id.
+fn step<'a>(report: &'a fairtally_electionguard::Report, id: &str) -> &'a Step {
+    report.steps.iter().find(|s| s.id == id).unwrap()
+}
+
+/// The failed items of one step.
+fn failures<'a>(report: &'a fairtally_electionguard::Report, id: &str) -> Vec<&'a str> {
+    step(report, id)
+        .failures
+        .iter()
+        .map(|f| f.item.as_str())
+        .collect()
+}
+
+/// A record in egk-ec's 2.1 layout is reported with the 2.1 specification's 19 steps, named
+/// and numbered as 2.1 does.
+fn assert_2_1_numbering(report: &fairtally_electionguard::Report) {
+    let steps: Vec<(&str, &str)> = report
+        .steps
+        .iter()
+        .map(|s| (s.id.as_str(), s.name.as_str()))
+        .collect();
+    assert_eq!(steps, STEPS_2_1);
+    assert_eq!(steps[4].1, "Uniqueness of selection encryption identifiers");
+    assert_eq!(
+        steps[17].1,
+        "Correctness of encryptions for uncast pre-encrypted ballots"
+    );
+}
+
 /// egk-ec's 2.1 layout in the integer group (base64 values, `protocolVersion` v2.0.0): every
-/// step of the 2.0 specification passes and the result is its tally.json; a changed
-/// confirmation code fails V7 with its ballot named.
+/// step passes, numbered as 2.1 numbers them, and the result is its tally.json; a changed
+/// confirmation code fails V8 (2.0's V7) with its ballot named.
 #[test]
 fn the_egk_ec_integer_record_verifies_and_a_changed_code_is_rejected() {
     let record = egk_ec("allAvailable");
@@ -283,20 +326,29 @@ fn the_egk_ec_integer_record_verifies_and_a_changed_code_is_rejected() {
     for step in &report.steps {
         assert!(step.ok(), "{} failed: {:?}", step.id, step.failures);
     }
+    assert_2_1_numbering(&report);
     assert!(report.format.contains("egk-ec"), "{}", report.format);
     assert_eq!((report.cast_ballots, report.spoiled_ballots), (33, 9));
     assert_eq!(
-        report.steps[4].passed, 700,
-        "V5: every selection of the 42 ballots"
+        step(&report, "V6").passed,
+        700,
+        "V6: every selection of the 42 ballots"
     );
     assert_eq!(report.result(), egk_tally(&record));
+    // V10: 41 tally proofs (2.0's V9) and 41 values T = K^t (2.0's V10); V11: 20 contests'
+    // labels (2.0's V10.B–E); V14: the challenged values (2.0's V13).
+    assert_eq!(step(&report, "V10").passed, 82);
+    assert_eq!(step(&report, "V11").passed, 20);
+    assert_eq!(step(&report, "V14").passed, 154);
+    assert_eq!(step(&report, "V5").passed, 0, "no identifiers to check");
     assert!(
-        report.steps[13].passed > 0,
-        "V14: the challenged ballots' contest data"
+        report.notes.iter().any(|n| n.starts_with("V5: ")),
+        "{:?}",
+        report.notes
     );
 
-    // A challenged ballot's contest data decryption with a changed proof fails V14 (the copy
-    // keeps that ballot alone, so it verifies fast).
+    // A challenged ballot's contest data decryption with a changed proof fails V13 (2.0's
+    // V14; the copy keeps that ballot alone, so it verifies fast).
     let mut copy = Files::read(&record).unwrap();
     let challenged = copy.json_under("challenged_ballots")[0].to_string();
     let mut d = copy.json(&challenged).unwrap();
@@ -312,13 +364,8 @@ fn the_egk_ec_integer_record_verifies_and_a_changed_code_is_rejected() {
     let contest = d["contests"][0]["contest_id"].as_str().unwrap().to_string();
     copy.insert(&challenged, serde_json::to_vec(&d).unwrap());
     let report = verify_files(&copy, None, Options::default()).unwrap();
-    let v14: Vec<&str> = report.steps[13]
-        .failures
-        .iter()
-        .map(|f| f.item.as_str())
-        .collect();
     assert_eq!(
-        v14,
+        failures(&report, "V13"),
         [format!("challenged ballot {id} contest {contest} data")]
     );
 
@@ -335,12 +382,7 @@ fn the_egk_ec_integer_record_verifies_and_a_changed_code_is_rejected() {
     ballot["confirmation_code"] = Value::from(format!("{changed}{}", &code[1..]));
     files.insert(file, serde_json::to_vec(&ballot).unwrap());
     let report = verify_files(&files, None, Options::default()).unwrap();
-    let v7: Vec<&str> = report.steps[6]
-        .failures
-        .iter()
-        .map(|f| f.item.as_str())
-        .collect();
-    assert_eq!(v7, ["ballot id-7"]);
+    assert_eq!(failures(&report, "V8"), ["ballot id-7"]);
 }
 
 /// The failed steps of a report.
@@ -353,9 +395,9 @@ fn failed_steps(report: &fairtally_electionguard::Report) -> Vec<&str> {
         .collect()
 }
 
-/// The steps whose NIZK proofs egk-ec's P-256 record does not satisfy (docs/ELECTIONGUARD.md,
-/// "egk-ec's P-256 proofs"): every other step passes.
-const P256_PROOF_STEPS: [&str; 6] = ["V2", "V5", "V6", "V9", "V12", "V14"];
+/// The steps (2.1's numbers) whose NIZK proofs egk-ec's P-256 record does not satisfy
+/// (docs/ELECTIONGUARD.md, "egk-ec's P-256 proofs"): every other step passes.
+const P256_PROOF_STEPS: [&str; 5] = ["V2", "V6", "V7", "V10", "V13"];
 
 /// egk-ec's P-256 record: the constants, H_P, H_B, H_E, K = ∏ K_i, the contest hashes and
 /// confirmation codes, the aggregation and T = K^t for every decrypted value verify on the
@@ -370,21 +412,28 @@ fn the_egk_ec_p256_record_verifies_but_its_proofs() {
     );
     let report = verify_files(&files, None, Options::default()).unwrap();
     assert!(report.format.contains("P-256"), "{}", report.format);
+    assert_2_1_numbering(&report);
     assert_eq!(failed_steps(&report), P256_PROOF_STEPS);
     // Every proof fails alike; V2's other items (n guardians with k coefficients each) pass.
-    assert_eq!((report.steps[1].passed, report.steps[1].failed), (4, 9));
-    for i in [4, 5, 8, 11, 13] {
-        assert_eq!(report.steps[i].passed, 0, "{}", report.steps[i].id);
+    let v2 = step(&report, "V2");
+    assert_eq!((v2.passed, v2.failed), (4, 9));
+    for id in ["V6", "V7", "V13"] {
+        assert_eq!(step(&report, id).passed, 0, "{id}");
     }
     assert_eq!((report.cast_ballots, report.spoiled_ballots), (33, 9));
-    assert_eq!(report.steps[6].passed, 422, "V7: contest hashes and codes");
     assert_eq!(
-        report.steps[9].passed, 61,
-        "V10: T = K^t for every tally value"
+        step(&report, "V8").passed,
+        422,
+        "V8: contest hashes and codes"
     );
+    // V10: the 41 tally proofs fail, the 41 values T = K^t pass.
+    let v10 = step(&report, "V10");
+    assert_eq!((v10.passed, v10.failed), (41, 41));
+    assert_eq!(step(&report, "V11").passed, 20, "V11: the tally's labels");
     assert_eq!(
-        report.steps[12].passed, 141,
-        "V13: challenged ballots' values"
+        step(&report, "V14").passed,
+        141,
+        "V14: challenged ballots' values"
     );
     assert_eq!(report.result(), egk_tally(&record));
     assert!(
@@ -400,13 +449,18 @@ fn p256_files() -> Files {
     Files::read(&egk_ec("allAvailableEc")).unwrap()
 }
 
-/// The failed steps beyond those the original P-256 record already fails.
-fn p256_new_failures(files: &Files) -> (Vec<String>, fairtally_electionguard::Report) {
+/// The steps that fail more items than they do on the original P-256 record (`base`).
+fn p256_new_failures(
+    base: &fairtally_electionguard::Report,
+    files: &Files,
+) -> (Vec<String>, fairtally_electionguard::Report) {
     let report = verify_files(files, None, Options::default()).unwrap();
-    let failed = failed_steps(&report)
-        .into_iter()
-        .filter(|s| !P256_PROOF_STEPS.contains(s))
-        .map(str::to_string)
+    let failed = report
+        .steps
+        .iter()
+        .zip(&base.steps)
+        .filter(|(s, b)| s.failed > b.failed)
+        .map(|(s, _)| s.id.clone())
         .collect();
     (failed, report)
 }
@@ -415,6 +469,7 @@ fn p256_new_failures(files: &Files) -> (Vec<String>, fairtally_electionguard::Re
 #[test]
 fn p256_modified_items_are_rejected_by_their_steps() {
     let base = p256_files();
+    let original = verify_files(&base, None, Options::default()).unwrap();
     let ballot_file = "encrypted_ballots/runWorkflowDevice/eballot-id-7.json";
     let ballot = base.json(ballot_file).unwrap();
 
@@ -432,13 +487,13 @@ fn p256_modified_items_are_rejected_by_their_steps() {
     // "B..." decodes to a first byte 0x04..0x07: not a compressed point.
     *pad = Value::from(format!("B{}", &text[1..]));
     files.insert(ballot_file, serde_json::to_vec(&b).unwrap());
-    let (_, report) = p256_new_failures(&files);
+    let (_, report) = p256_new_failures(&original, &files);
     let cid = b["contests"][0]["contest_id"].as_str().unwrap();
     let sid = b["contests"][0]["selections"][0]["selection_id"]
         .as_str()
         .unwrap();
     let item = format!("ballot id-7 contest {cid} selection {sid}");
-    let failure = report.steps[4]
+    let failure = step(&report, "V6")
         .failures
         .iter()
         .find(|f| f.item == item)
@@ -449,29 +504,29 @@ fn p256_modified_items_are_rejected_by_their_steps() {
         failure.reason
     );
 
-    // A ciphertext replaced by another point of the record: V7 (its contest hash) and V8.
+    // A ciphertext replaced by another point of the record: V8 (its contest hash) and V9.
     let mut files = p256_files();
     let mut b = ballot.clone();
     let other = b["contests"][0]["selections"][0]["encrypted_vote"]["data"].clone();
     b["contests"][0]["selections"][0]["encrypted_vote"]["pad"] = other;
     files.insert(ballot_file, serde_json::to_vec(&b).unwrap());
-    let (failed, report) = p256_new_failures(&files);
-    assert_eq!(failed, ["V7", "V8"]);
+    let (failed, report) = p256_new_failures(&original, &files);
+    assert_eq!(failed, ["V8", "V9"]);
     assert_eq!(
-        report.steps[6].failures[0].item,
-        format!("ballot id-7 contest {cid}")
+        failures(&report, "V8"),
+        [format!("ballot id-7 contest {cid}")]
     );
 
-    // A confirmation code: V7.
+    // A confirmation code: V8.
     let mut files = p256_files();
     let mut b = ballot.clone();
     let code = b["confirmation_code"].as_str().unwrap().to_string();
     let changed = if code.starts_with('A') { "B" } else { "A" };
     b["confirmation_code"] = Value::from(format!("{changed}{}", &code[1..]));
     files.insert(ballot_file, serde_json::to_vec(&b).unwrap());
-    let (failed, report) = p256_new_failures(&files);
-    assert_eq!(failed, ["V7"]);
-    assert_eq!(report.steps[6].failures[0].item, "ballot id-7");
+    let (failed, report) = p256_new_failures(&original, &files);
+    assert_eq!(failed, ["V8"]);
+    assert_eq!(failures(&report, "V8"), ["ballot id-7"]);
 
     // A guardian's key K_i replaced by another's: V3 (K ≠ ∏ K_i).
     let mut files = p256_files();
@@ -482,18 +537,18 @@ fn p256_modified_items_are_rejected_by_their_steps() {
         "election_initialized.json",
         serde_json::to_vec(&init).unwrap(),
     );
-    let (failed, report) = p256_new_failures(&files);
+    let (failed, report) = p256_new_failures(&original, &files);
     assert_eq!(failed, ["V3"]);
-    assert_eq!(report.steps[2].failures[0].item, "joint_public_key");
+    assert_eq!(failures(&report, "V3"), ["joint_public_key"]);
 
-    // The encrypted tally: V8.
+    // The encrypted tally: V9.
     let mut files = p256_files();
     let mut et = files.json("encrypted_tally.json").unwrap();
     let other = et["contests"][0]["selections"][1]["encrypted_vote"].clone();
     et["contests"][0]["selections"][0]["encrypted_vote"] = other;
     files.insert("encrypted_tally.json", serde_json::to_vec(&et).unwrap());
-    let (failed, _) = p256_new_failures(&files);
-    assert_eq!(failed, ["V8"]);
+    let (failed, _) = p256_new_failures(&original, &files);
+    assert_eq!(failed, ["V9"]);
 
     // A decrypted count: V10, with its selection named.
     let mut files = p256_files();
@@ -503,15 +558,19 @@ fn p256_modified_items_are_rejected_by_their_steps() {
         .unwrap();
     tally["contests"][0]["selections"][0]["tally"] = Value::from(count + 1);
     files.insert("tally.json", serde_json::to_vec(&tally).unwrap());
-    let (failed, report) = p256_new_failures(&files);
+    let (failed, report) = p256_new_failures(&original, &files);
     assert_eq!(failed, ["V10"]);
+    let reasons: Vec<&str> = step(&report, "V10")
+        .failures
+        .iter()
+        .map(|f| f.reason.as_str())
+        .collect();
     assert!(
-        report.steps[9].failures[0]
-            .item
-            .starts_with("tally contest")
+        reasons.contains(&format!("T ≠ K^{}", count + 1).as_str()),
+        "{reasons:?}"
     );
 
-    // A challenged ballot's decrypted value: V13.
+    // A challenged ballot's decrypted value: V14 (2.0's V13).
     let mut files = p256_files();
     let file = files
         .json_under("challenged_ballots")
@@ -522,8 +581,8 @@ fn p256_modified_items_are_rejected_by_their_steps() {
     let t = d["contests"][0]["selections"][0]["tally"].as_u64().unwrap();
     d["contests"][0]["selections"][0]["tally"] = Value::from(1 - t.min(1));
     files.insert(&file, serde_json::to_vec(&d).unwrap());
-    let (failed, _) = p256_new_failures(&files);
-    assert_eq!(failed, ["V13"]);
+    let (failed, _) = p256_new_failures(&original, &files);
+    assert_eq!(failed, ["V14"]);
 
     // A constant of the curve: V1.
     let mut files = p256_files();
@@ -531,7 +590,493 @@ fn p256_modified_items_are_rejected_by_their_steps() {
     constants["constants"]["b"] =
         Value::from("5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604c");
     files.insert("constants.json", serde_json::to_vec(&constants).unwrap());
-    let (failed, report) = p256_new_failures(&files);
+    let (failed, report) = p256_new_failures(&original, &files);
     assert_eq!(failed, ["V1"]);
-    assert_eq!(report.steps[0].failures[0].item, "constants b");
+    // H_P hashes the constants, and H_B hashes H_P: both fail with it.
+    assert_eq!(
+        failures(&report, "V1"),
+        ["constants b", "parameter_base_hash", "election_base_hash"]
+    );
+}
+
+// Pre-encrypted ballots (V15–V18). No record here has one: egk's two pre-encryption vectors
+// are the data, verified by the same functions a record's pre-encrypted ballots go through.
+
+use fairtally_electionguard::manifest::ManifestContest;
+use fairtally_electionguard::report::Step;
+use fairtally_electionguard::v2::preencryption::{
+    self, confirmation_code, contest_hash, nonce, selection_hash, short_code, verify_ballots,
+};
+use fairtally_electionguard::v2::record::{Ballot, read_ballot};
+use fairtally_electionguard::v2::verify::{Election, STEPS_2_1};
+
+fn vector(name: &str) -> Value {
+    json(&egk().join("testvectors").join(name))
+}
+
+fn standard_group() -> IntegerGroup {
+    let (p, q, r, g) = Standard::V2.constants();
+    IntegerGroup::new(p, q, r, g)
+}
+
+/// The contests of a vector's manifest (egk's 2.0 layout), as the record reader gives them.
+fn vector_manifest(v: &Value) -> Vec<ManifestContest> {
+    v["manifest"]["contests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| ManifestContest {
+            id: c["object_id"].as_str().unwrap().to_string(),
+            name: c["name"].as_str().unwrap_or_default().to_string(),
+            sequence: c["sequence_order"].as_u64().unwrap() as u32,
+            votes_allowed: c["votes_allowed"].as_u64().unwrap(),
+            option_limit: 1,
+            selections: c["ballot_selections"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| {
+                    let id = s["object_id"].as_str().unwrap().to_string();
+                    (id, s["candidate_id"].as_str().unwrap().to_string())
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// A vector with its election: the manifest's contests, K and H_E.
+fn vector_election(name: &str) -> (Value, Vec<ManifestContest>, BigUint, BigUint) {
+    let v = vector(name);
+    let manifest = vector_manifest(&v);
+    let k = hex(&v["joint_public_key"]);
+    let he = hex(&v["extended_base_hash"]);
+    (v, manifest, k, he)
+}
+
+fn ciphertext(v: &Value) -> (BigUint, BigUint) {
+    (hex(&v["pad"]), hex(&v["data"]))
+}
+
+fn steps_by_id(steps: &[Step]) -> Vec<(&str, u64, u64)> {
+    steps
+        .iter()
+        .map(|s| (s.id.as_str(), s.passed, s.failed))
+        .collect()
+}
+
+/// The steps of V15–V18 that failed, with their failed items.
+fn failed_items(steps: &[Step]) -> Vec<(String, String)> {
+    steps
+        .iter()
+        .flat_map(|s| s.failures.iter().map(|f| (s.id.clone(), f.item.clone())))
+        .collect()
+}
+
+/// PreEncryptionTestVector (the ballot-encrypting tool): from the primary nonce, every nonce
+/// (96), every vector (91), its selection hash (92), short code, the contest hash (94) and the
+/// confirmation code (95) reproduce with the verifier's functions.
+#[test]
+fn pre_encryption_vector_reproduces_from_its_primary_nonce() {
+    let (v, manifest, k, he) = vector_election("PreEncryptionTestVector.json");
+    let e = Election::new(standard_group(), &k, &he, &manifest);
+    let ballot = &v["preencrypted_ballot"];
+    let primary = hex(&ballot["primaryNonce"]);
+    assert_eq!(primary, hex(&v["primary_nonce"]));
+    let contest = &ballot["contests"][0];
+    let m = &manifest[0];
+    let regenerated = preencryption::vectors(&e, m, &primary);
+    let selections = contest["selections"].as_array().unwrap();
+    assert_eq!(
+        regenerated.len(),
+        selections.len(),
+        "3 selections and 1 null"
+    );
+    let mut hashes = Vec::new();
+    for ((label, vector), s) in regenerated.iter().zip(selections) {
+        assert_eq!(label, s["selectionId"].as_str().unwrap());
+        let expected: Vec<(BigUint, BigUint)> = s["expected_selectionVector"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(ciphertext)
+            .collect();
+        let got: Vec<(BigUint, BigUint)> = vector
+            .iter()
+            .map(|c| (c.pad.clone(), c.data.clone()))
+            .collect();
+        assert_eq!(got, expected, "vector of {label}");
+        for ((k, _), n) in m
+            .selections
+            .iter()
+            .zip(s["expected_selectionNonces"].as_array().unwrap())
+        {
+            assert_eq!(nonce(&e, &primary, &m.id, label, k), hex(n));
+        }
+        let psi = selection_hash(&e, vector);
+        assert_eq!(psi, hex(&s["expected_selectionHash"]));
+        assert_eq!(short_code(&psi), s["shortCode"].as_str().unwrap());
+        hashes.push(psi);
+    }
+    hashes.sort_unstable();
+    let chi = contest_hash(&e, &m.id, &hashes);
+    assert_eq!(chi, hex(&contest["expected_preencryptionHash"]));
+    assert_eq!(
+        confirmation_code(&e, &[&chi], b""),
+        hex(&ballot["expected_confirmationCode"])
+    );
+}
+
+/// The vector's ballot published as egk publishes an uncast (challenged) pre-encrypted ballot:
+/// its primary nonce, every vector with its short code, the sorted hashes.
+fn uncast_ballot(v: &Value) -> Value {
+    let ballot = &v["preencrypted_ballot"];
+    let contests: Vec<Value> = ballot["contests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let selections = c["selections"].as_array().unwrap();
+            let mut hashes: Vec<String> = selections
+                .iter()
+                .map(|s| s["expected_selectionHash"].as_str().unwrap().to_string())
+                .collect();
+            hashes.sort_unstable();
+            let vectors: Vec<Value> = selections
+                .iter()
+                .map(|s| {
+                    serde_json::json!({
+                        "selection_hash": s["expected_selectionHash"],
+                        "short_code": s["shortCode"],
+                        "encryptions": s["expected_selectionVector"],
+                    })
+                })
+                .collect();
+            serde_json::json!({
+                "contest_id": c["contestId"],
+                "sequence_order": c["sequenceOrder"],
+                "votes_allowed": c["votesAllowed"],
+                "contest_hash": c["expected_preencryptionHash"],
+                "selections": [],
+                "proof": {"proofs": []},
+                "pre_encryption": {
+                    "preencryption_hash": c["expected_preencryptionHash"],
+                    "all_selection_hashes": hashes,
+                    "selected_vectors": vectors,
+                },
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "ballot_id": ballot["ballotId"],
+        "ballot_style_id": ballot["ballotStyleId"],
+        "encrypting_device": "device",
+        "code_baux": "",
+        "confirmation_code": ballot["expected_confirmationCode"],
+        "contests": contests,
+        "state": "CHALLENGED",
+        "is_preencrypt": true,
+        "primary_nonce": ballot["primaryNonce"],
+    })
+}
+
+fn ballot_of(value: &Value) -> Ballot<BigUint> {
+    read_ballot(&fairtally_electionguard::json::Node::root(value, "vector")).unwrap()
+}
+
+/// The same vector as an uncast ballot verifies (V17 with its nonce, V18); a changed primary
+/// nonce or short code fails the step that checks it, and so does a nonce left out.
+#[test]
+fn an_uncast_pre_encrypted_ballot_is_opened_by_its_primary_nonce() {
+    let (v, manifest, k, he) = vector_election("PreEncryptionTestVector.json");
+    let e = Election::new(standard_group(), &k, &he, &manifest);
+    let ballot = uncast_ballot(&v);
+    let steps = verify_ballots(&e, &[ballot_of(&ballot)]);
+    // V17: 4 vectors, the contest hash, the code, its uniqueness and the primary nonce's
+    // vectors; V18: 4 short codes and their uniqueness. No proofs: the ballot is uncast.
+    assert_eq!(
+        steps_by_id(&steps),
+        [("V15", 0, 0), ("V16", 0, 0), ("V17", 8, 0), ("V18", 5, 0)],
+        "{:?}",
+        failed_items(&steps)
+    );
+
+    let contest = "ballot ballot_id contest onlyContest";
+    let mut changed = ballot.clone();
+    let nonce = changed["primary_nonce"].as_str().unwrap().replace('4', "5");
+    changed["primary_nonce"] = Value::from(nonce);
+    let steps = verify_ballots(&e, &[ballot_of(&changed)]);
+    assert_eq!(
+        failed_items(&steps),
+        [("V17".to_string(), format!("{contest} primary nonce"))]
+    );
+
+    let mut changed = ballot.clone();
+    changed["contests"][0]["pre_encryption"]["selected_vectors"][1]["short_code"] =
+        Value::from("30FB4");
+    let steps = verify_ballots(&e, &[ballot_of(&changed)]);
+    assert_eq!(
+        failed_items(&steps),
+        [("V18".to_string(), format!("{contest} vector 30FB4"))]
+    );
+
+    let mut changed = ballot.clone();
+    changed["primary_nonce"] = Value::Null;
+    let steps = verify_ballots(&e, &[ballot_of(&changed)]);
+    assert_eq!(
+        steps[2].failures[0].reason,
+        "the ballot is uncast but publishes no primary nonce"
+    );
+}
+
+/// PreEncryptionRecordedTestVector (the recording tool's cast ballot): it verifies, every item
+/// counted, and its selected short codes are the voter's.
+#[test]
+fn pre_encryption_recorded_vector_verifies() {
+    let (v, manifest, k, he) = vector_election("PreEncryptionRecordedTestVector.json");
+    let e = Election::new(standard_group(), &k, &he, &manifest);
+    let ballot = ballot_of(&v["expected_recorded_ballot"]);
+    assert!(ballot.preencrypted);
+    let steps = verify_ballots(&e, std::slice::from_ref(&ballot));
+    // V15: 7 selections; V16: 2 contests; V17: 3 vectors, 2 contest hashes, the code and its
+    // uniqueness; V18: 3 short codes, 2 contests' unique codes, 2 accumulations.
+    assert_eq!(
+        steps_by_id(&steps),
+        [("V15", 7, 0), ("V16", 2, 0), ("V17", 7, 0), ("V18", 7, 0)],
+        "{:?}",
+        failed_items(&steps)
+    );
+    let names: Vec<&str> = steps.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names[3],
+        "Validation of short codes in pre-encrypted ballots"
+    );
+    for c in &ballot.contests {
+        let selected: Vec<&str> = c
+            .pre_encryption
+            .as_ref()
+            .unwrap()
+            .vectors
+            .iter()
+            .map(|x| x.short_code.as_str())
+            .collect();
+        let mut voter: Vec<&str> = v["selected_codes"][&c.id]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap())
+            .collect();
+        voter.sort_unstable();
+        let mut selected = selected;
+        selected.sort_unstable();
+        assert_eq!(selected, voter, "{}", c.id);
+    }
+
+    // Regenerated from the vector's primary nonce, the record's vectors hash to the published
+    // selection hashes of both contests (what V17 checks of an uncast ballot).
+    let primary = hex(&v["primary_nonce"]);
+    for (c, m) in ballot.contests.iter().zip(&manifest) {
+        let mut hashes: Vec<BigUint> = preencryption::vectors(&e, m, &primary)
+            .iter()
+            .map(|(_, x)| selection_hash(&e, x))
+            .collect();
+        hashes.sort_unstable();
+        assert_eq!(hashes, c.pre_encryption.as_ref().unwrap().selection_hashes);
+    }
+}
+
+/// Modified copies of the recorded ballot: each changed item fails its own step, named.
+#[test]
+fn pre_encrypted_modified_items_fail_their_steps() {
+    let (v, manifest, k, he) = vector_election("PreEncryptionRecordedTestVector.json");
+    let e = Election::new(standard_group(), &k, &he, &manifest);
+    let original = v["expected_recorded_ballot"].clone();
+    let run = |changed: &Value| failed_items(&verify_ballots(&e, &[ballot_of(changed)]));
+    let one = "ballot ballot_id contest contestOneVote";
+    let two = "ballot ballot_id contest contestTwoVotes";
+    let flip = |x: &mut Value| {
+        let text = x.as_str().unwrap().to_string();
+        let last = if text.ends_with('1') { '2' } else { '1' };
+        *x = Value::from(format!("{}{last}", &text[..text.len() - 1]));
+    };
+
+    // A selection's range proof: V15.
+    let mut b = original.clone();
+    flip(&mut b["contests"][1]["selections"][2]["proof"]["proofs"][0]["response"]);
+    assert_eq!(
+        run(&b),
+        [("V15".into(), format!("{two} selection selection6"))]
+    );
+
+    // A contest's range proof: V16.
+    let mut b = original.clone();
+    flip(&mut b["contests"][0]["proof"]["proofs"][1]["challenge"]);
+    assert_eq!(run(&b), [("V16".into(), one.to_string())]);
+
+    // A selection hash the voter did not select: V17 (the contest hash no longer holds).
+    let mut b = original.clone();
+    flip(&mut b["contests"][1]["pre_encryption"]["all_selection_hashes"][0]);
+    assert_eq!(run(&b), [("V17".into(), two.to_string())]);
+
+    // The confirmation code: V17.
+    let mut b = original.clone();
+    flip(&mut b["confirmation_code"]);
+    assert_eq!(run(&b), [("V17".into(), "ballot ballot_id".to_string())]);
+
+    // A selected vector's encryption: V17 (ψ), and V18 (the selections are not its product).
+    let mut b = original.clone();
+    let other = b["contests"][0]["pre_encryption"]["selected_vectors"][0]["encryptions"][1].clone();
+    b["contests"][0]["pre_encryption"]["selected_vectors"][0]["encryptions"][0] = other;
+    assert_eq!(
+        run(&b),
+        [
+            ("V17".into(), format!("{one} vector B700A")),
+            ("V18".into(), format!("{one} selected vectors"))
+        ]
+    );
+
+    // A short code: V18.
+    let mut b = original.clone();
+    b["contests"][1]["pre_encryption"]["selected_vectors"][1]["short_code"] = Value::from("C13D3");
+    assert_eq!(run(&b), [("V18".into(), format!("{two} vector C13D3"))]);
+
+    // One of two selected vectors left out: V18 (the contest's selections are not the product
+    // of L vectors), while the vector that remains still passes V17.
+    let mut b = original.clone();
+    b["contests"][1]["pre_encryption"]["selected_vectors"]
+        .as_array_mut()
+        .unwrap()
+        .pop();
+    assert_eq!(run(&b), [("V18".into(), format!("{two} selected vectors"))]);
+
+    // A second ballot with the same confirmation code: 17.D names it.
+    let mut b = original.clone();
+    b["ballot_id"] = Value::from("twin");
+    let steps = verify_ballots(&e, &[ballot_of(&original), ballot_of(&b)]);
+    assert_eq!(
+        failed_items(&steps),
+        [("V17".into(), "ballot twin code".to_string())]
+    );
+
+    // A vector encryption outside the group: V17 says so.
+    let mut b = original.clone();
+    b["contests"][0]["pre_encryption"]["selected_vectors"][0]["encryptions"][2]["pad"] =
+        Value::from("00");
+    let steps = verify_ballots(&e, &[ballot_of(&b)]);
+    assert_eq!(steps[2].failures[0].reason, "an α or β is not in Z_p^r");
+}
+
+/// A pre-encrypted ballot in a record goes through V15–V18 in place of V5–V7: the workflow's
+/// ballot id-1 published as a cast pre-encrypted ballot, each contest's selections as the one
+/// vector selected among m + L = 6 (the other five hashes stand for vectors not published), its
+/// codes recomputed. Its proofs count under V15 and V16, its hashes under V17, its short codes
+/// and accumulation under V18, and a changed short code is named there. (The other ballots are
+/// left out, so that the copy verifies fast: V8 fails, as it should.)
+#[test]
+fn a_pre_encrypted_ballot_in_a_record_is_verified_by_v15_to_v18() {
+    let record = egk().join("workflow/allAvailableJson");
+    let mut files = Files::read(&record).unwrap();
+    let dir = "encrypted_ballots/runWorkflowAllAvailableJson";
+    for n in 2..=11 {
+        files.remove(&format!("{dir}/eballot-id-{n}.json")).unwrap();
+    }
+    let init = files.json("election_initialized.json").unwrap();
+    let k = hex(&init["joint_public_key"]);
+    let he = hex(&init["extended_base_hash"]);
+    let manifest: Vec<ManifestContest> = Vec::new();
+    let e = Election::new(standard_group(), &k, &he, &manifest);
+    let file = format!("{dir}/eballot-id-1.json");
+    let mut ballot = files.json(&file).unwrap();
+    let mut chis = Vec::new();
+    for c in ballot["contests"].as_array_mut().unwrap() {
+        let vector: Vec<Value> = c["selections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["encrypted_vote"].clone())
+            .collect();
+        let encryptions: Vec<_> = vector
+            .iter()
+            .map(|v| {
+                let (pad, data) = ciphertext(v);
+                fairtally_electionguard::group::Ciphertext { pad, data }
+            })
+            .collect();
+        let psi = selection_hash(&e, &encryptions);
+        let mut hashes = vec![psi.clone()];
+        for n in 0..5u32 {
+            hashes.push(hash(&key(&psi), &[Part::U32(n)]));
+        }
+        hashes.sort_unstable();
+        let chi = contest_hash(&e, c["contest_id"].as_str().unwrap(), &hashes);
+        c["pre_encryption"] = serde_json::json!({
+            "preencryption_hash": format!("{chi:064X}"),
+            "all_selection_hashes": hashes.iter().map(|h| format!("{h:064X}")).collect::<Vec<_>>(),
+            "selected_vectors": [{
+                "selection_hash": format!("{psi:064X}"),
+                "short_code": short_code(&psi),
+                "encryptions": vector,
+            }],
+        });
+        chis.push(chi);
+    }
+    let baux = hex_bytes(ballot["code_baux"].as_str().unwrap());
+    let chi_refs: Vec<&BigUint> = chis.iter().collect();
+    let code = confirmation_code(&e, &chi_refs, &baux);
+    ballot["confirmation_code"] = Value::from(format!("{code:064X}"));
+    ballot["is_preencrypt"] = Value::Bool(true);
+    files.insert(&file, serde_json::to_vec(&ballot).unwrap());
+
+    let report = verify_files(&files, None, Options::default()).unwrap();
+    let counts = |id: &str| {
+        let s = step(&report, id);
+        (s.passed, s.failed)
+    };
+    // The ballot's 100 selections and 20 contests are proven under V15 and V16, not V5–V7.
+    assert_eq!(counts("V5"), (0, 0));
+    assert_eq!(counts("V6"), (0, 0));
+    assert_eq!(counts("V7"), (0, 0));
+    assert_eq!(
+        counts("V15"),
+        (100, 0),
+        "{:?}",
+        step(&report, "V15").failures
+    );
+    assert_eq!(counts("V16"), (20, 0));
+    // V17: 20 vectors, 20 contest hashes, the code, its uniqueness; V18: 20 short codes, 20
+    // contests' unique codes, 20 accumulations.
+    assert_eq!(
+        counts("V17"),
+        (42, 0),
+        "{:?}",
+        step(&report, "V17").failures
+    );
+    assert_eq!(
+        counts("V18"),
+        (60, 0),
+        "{:?}",
+        step(&report, "V18").failures
+    );
+    assert_eq!(failed_steps(&report), ["V8"]);
+
+    let vectors = &mut ballot["contests"][3]["pre_encryption"]["selected_vectors"][0];
+    let code = vectors["short_code"].as_str().unwrap().to_string();
+    let changed = if code.starts_with('A') { "B" } else { "A" };
+    vectors["short_code"] = Value::from(format!("{changed}{}", &code[1..]));
+    files.insert(&file, serde_json::to_vec(&ballot).unwrap());
+    let report = verify_files(&files, None, Options::default()).unwrap();
+    assert_eq!(failed_steps(&report), ["V8", "V18"]);
+    assert_eq!(
+        failures(&report, "V18"),
+        [format!(
+            "ballot id-1 contest contest4 vector {changed}{}",
+            &code[1..]
+        )]
+    );
+}
+
+fn hex_bytes(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
 }

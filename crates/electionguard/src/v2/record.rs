@@ -39,6 +39,31 @@ pub struct Contest<E> {
     pub proof: RangeProof,
     /// Its encrypted contest data, if written.
     pub contest_data: Option<ContestData<E>>,
+    /// A pre-encrypted ballot's pre-encryption data for the contest (§4.4), if written.
+    pub pre_encryption: Option<PreEncryption<E>>,
+}
+
+/// What the record publishes of a pre-encrypted contest (§4.4), in egk's layout
+/// (`pre_encryption`).
+pub struct PreEncryption<E> {
+    /// χ_l = H(H_E; 0x41, …) as published (`preencryption_hash`).
+    pub contest_hash: BigUint,
+    /// ψ of every selection vector of the contest, nulls included, as published
+    /// (`all_selection_hashes`, sorted).
+    pub selection_hashes: Vec<BigUint>,
+    /// The vectors published in full (`selected_vectors`): those the voter selected on a
+    /// cast ballot, every vector on an uncast one.
+    pub vectors: Vec<PreEncryptedVector<E>>,
+}
+
+/// One pre-encryption vector Ψ with its selection hash and short code.
+pub struct PreEncryptedVector<E> {
+    /// ψ as published.
+    pub selection_hash: BigUint,
+    /// ω as published.
+    pub short_code: String,
+    /// ⟨E_1, …, E_m⟩: one encryption per selection of the contest.
+    pub encryptions: Vec<Ciphertext<E>>,
 }
 
 /// One encrypted ballot.
@@ -55,6 +80,8 @@ pub struct Ballot<E> {
     pub device: String,
     /// Whether the ballot was pre-encrypted.
     pub preencrypted: bool,
+    /// The primary nonce ξ of an uncast pre-encrypted ballot, if published (§4.4).
+    pub primary_nonce: Option<BigUint>,
     /// Its contests.
     pub contests: Vec<Contest<E>>,
 }
@@ -148,10 +175,21 @@ const EC_LAYOUT_NAME: &str = "egk-ec, in its 2.1 layout";
 /// A contest's selections of the encrypted tally: (selection id, ciphertext).
 pub type SelectionCiphertexts<E> = Vec<(String, Ciphertext<E>)>;
 
+/// The specification whose step numbering a record's layout calls for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Spec {
+    /// ElectionGuard 2.0 (egk's layout).
+    V2_0,
+    /// ElectionGuard 2.1 (egk-ec's layout, `config_version` "2.1.0").
+    V2_1,
+}
+
 /// A whole 2.0 record.
 pub struct Record<E> {
     /// The protocol version: `config_version`, or egk-ec's `protocolVersion`.
     pub version: String,
+    /// Whose step numbering the report follows.
+    pub spec: Spec,
     /// The writer and layout (for reports).
     pub layout: &'static str,
     /// The group's constants as published.
@@ -315,7 +353,35 @@ fn index(node: &Node) -> Result<u32> {
     u32::try_from(node.u64()?).map_err(|_| node.error("is larger than 2^32 − 1"))
 }
 
-fn ballot<E: Element>(node: &Node) -> Result<Ballot<E>> {
+/// The pre-encryption data of a contest (`pre_encryption`).
+fn pre_encryption<E: Element>(node: &Node) -> Result<PreEncryption<E>> {
+    let mut vectors = Vec::new();
+    for v in node.get("selected_vectors")?.array()? {
+        let mut encryptions = Vec::new();
+        for e in v.get("encryptions")?.array()? {
+            encryptions.push(ciphertext(&e)?);
+        }
+        vectors.push(PreEncryptedVector {
+            selection_hash: v.get("selection_hash")?.int()?,
+            short_code: v.get("short_code")?.str()?.to_string(),
+            encryptions,
+        });
+    }
+    Ok(PreEncryption {
+        contest_hash: node.get("preencryption_hash")?.int()?,
+        selection_hashes: node
+            .get("all_selection_hashes")?
+            .array()?
+            .iter()
+            .map(Node::int)
+            .collect::<Result<_>>()?,
+        vectors,
+    })
+}
+
+/// One encrypted ballot as egk writes it (a file of `encrypted_ballots/`, or a test vector's
+/// ballot).
+pub fn read_ballot<E: Element>(node: &Node) -> Result<Ballot<E>> {
     let mut contests = Vec::new();
     for c in node.get("contests")?.array()? {
         let mut selections = Vec::new();
@@ -337,6 +403,10 @@ fn ballot<E: Element>(node: &Node) -> Result<Ballot<E>> {
                 .opt("encrypted_contest_data")
                 .map(|n| contest_data(&n))
                 .transpose()?,
+            pre_encryption: c
+                .opt("pre_encryption")
+                .map(|n| pre_encryption(&n))
+                .transpose()?,
         });
     }
     let code_baux = node.get("code_baux")?.hex_bytes()?;
@@ -351,6 +421,7 @@ fn ballot<E: Element>(node: &Node) -> Result<Ballot<E>> {
             .map(|n| n.bool())
             .transpose()?
             .unwrap_or(false),
+        primary_nonce: node.opt("primary_nonce").map(|n| n.int()).transpose()?,
         contests,
     })
 }
@@ -476,7 +547,7 @@ pub fn read<E: Element>(files: &Files) -> Result<Record<E>> {
         if file.rsplit('/').next() == Some(CHAIN_FILE) {
             chains.push(chain(&node, file)?);
         } else {
-            ballots.push(ballot(&node)?);
+            ballots.push(read_ballot(&node)?);
         }
     }
 
@@ -511,6 +582,7 @@ pub fn read<E: Element>(files: &Files) -> Result<Record<E>> {
     let int = |node: &Node, key: &str| node.get(key)?.int();
     Ok(Record {
         version,
+        spec: if ec { Spec::V2_1 } else { Spec::V2_0 },
         layout: if ec { EC_LAYOUT_NAME } else { EGK_LAYOUT_NAME },
         constants,
         guardians_count: config.get("number_of_guardians")?.u64()?,

@@ -1,5 +1,7 @@
-//! The verification steps of the ElectionGuard 2.0 specification (§6.2), numbered as it
-//! numbers them, over an electionguard-kotlin-multiplatform record.
+//! The verification steps of the ElectionGuard 2.0 specification (§6.2) over an
+//! electionguard-kotlin-multiplatform record, numbered as 2.0 numbers them, or as 2.1 does for
+//! a record in egk-ec's 2.1 layout: each [`Check`] is reported under the step [`CHECKS`] gives
+//! it in the record's specification.
 //!
 //! Every check uses public data only; see [`crate::group`] on variable-time arithmetic.
 
@@ -13,9 +15,10 @@ use crate::curve::{self, P256, Point};
 use crate::group::{Ciphertext, Group};
 use crate::manifest::ManifestContest;
 use crate::parameters::{self, Options};
-use crate::report::{ContestResult, Report, Steps, Tally};
+use crate::report::{ContestResult, Report, Step, Steps, Tally};
 use crate::v2::hash::{Part, hash, key};
-use crate::v2::record::{Ballot, Constants, Decryption, RangeProof, Record};
+use crate::v2::preencryption;
+use crate::v2::record::{Ballot, Constants, Decryption, RangeProof, Record, Spec};
 
 /// The verification steps of the 2.0 specification, by number and name.
 pub const STEPS: [(&str, &str); 18] = [
@@ -51,11 +54,227 @@ pub const STEPS: [(&str, &str); 18] = [
     ("V18", "Validation of short codes in pre-encrypted ballots"),
 ];
 
+/// The verification steps of the 2.1 specification (§6.2 of 2.1), by number and name.
+pub const STEPS_2_1: [(&str, &str); 19] = [
+    ("V1", "Parameter validation"),
+    ("V2", "Guardian public-key validation"),
+    ("V3", "Election public-key validation"),
+    ("V4", "Extended base hash validation"),
+    ("V5", "Uniqueness of selection encryption identifiers"),
+    ("V6", "Well-formedness of selection encryptions"),
+    ("V7", "Adherence to vote limits"),
+    ("V8", "Validation of confirmation codes"),
+    ("V9", "Correctness of ballot aggregation"),
+    ("V10", "Correctness of tally decryptions"),
+    ("V11", "Validation of contents of tallies"),
+    ("V12", "Correctness of decryptions of contest data"),
+    ("V13", "Correctness of decryptions for challenged ballots"),
+    (
+        "V14",
+        "Validation of well-formedness and content of challenged ballots",
+    ),
+    (
+        "V15",
+        "Validation of correct accumulation of selection vectors",
+    ),
+    (
+        "V16",
+        "Validation of confirmation codes in pre-encrypted ballots",
+    ),
+    ("V17", "Validation of short codes in pre-encrypted ballots"),
+    (
+        "V18",
+        "Correctness of encryptions for uncast pre-encrypted ballots",
+    ),
+    (
+        "V19",
+        "Validation of content of uncast pre-encrypted ballots",
+    ),
+];
+
+/// What the verifier checks, finer than either specification's steps: 2.0 and 2.1 group the
+/// same checks into different steps ([`CHECKS`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// The constants, the version and the base hashes.
+    Parameters,
+    /// The guardians' Schnorr proofs.
+    GuardianKeys,
+    /// K = ∏ K_i.
+    ElectionKey,
+    /// H_E.
+    ExtendedBaseHash,
+    /// The selections' range proofs (of ballots not pre-encrypted).
+    Selections,
+    /// The contests' range proofs (of ballots not pre-encrypted).
+    VoteLimits,
+    /// Contest hashes, confirmation codes, their uniqueness and chains.
+    Codes,
+    /// The encrypted tally is the product of the cast ballots.
+    Aggregation,
+    /// The tally's decryption proofs.
+    TallyProofs,
+    /// The tally's values T = K^t.
+    TallyValues,
+    /// The tally's contests and options are the manifest's.
+    TallyLabels,
+    /// The tally's decrypted contest data.
+    TallyContestData,
+    /// The challenged ballots' decryption proofs.
+    ChallengedProofs,
+    /// The challenged ballots' values (T = K^t, within the limit) and their presence.
+    ChallengedValues,
+    /// The challenged ballots' decrypted contest data.
+    ChallengedContestData,
+    /// A pre-encrypted ballot's selections' range proofs.
+    PreSelections,
+    /// A pre-encrypted ballot's contests' range proofs.
+    PreLimits,
+    /// A pre-encrypted ballot's selection, contest and ballot hashes and unique codes.
+    PreCodes,
+    /// A pre-encrypted ballot's short codes.
+    PreShortCodes,
+    /// A cast pre-encrypted ballot's selections are the product of the vectors selected.
+    PreAccumulation,
+    /// An uncast pre-encrypted ballot's vectors are those its primary nonce gives.
+    PreUncast,
+}
+
+/// Each check with the step that reports it in 2.0 and in 2.1 (step numbers, 1-based).
+pub const CHECKS: [(Check, usize, usize); 21] = [
+    (Check::Parameters, 1, 1),
+    (Check::GuardianKeys, 2, 2),
+    (Check::ElectionKey, 3, 3),
+    (Check::ExtendedBaseHash, 4, 4),
+    (Check::Selections, 5, 6),
+    (Check::VoteLimits, 6, 7),
+    (Check::Codes, 7, 8),
+    (Check::Aggregation, 8, 9),
+    (Check::TallyProofs, 9, 10),
+    (Check::TallyValues, 10, 10),
+    (Check::TallyLabels, 10, 11),
+    (Check::TallyContestData, 11, 12),
+    (Check::ChallengedProofs, 12, 13),
+    (Check::ChallengedValues, 13, 14),
+    (Check::ChallengedContestData, 14, 13),
+    (Check::PreSelections, 15, 6),
+    (Check::PreLimits, 16, 7),
+    (Check::PreCodes, 17, 16),
+    (Check::PreShortCodes, 18, 17),
+    (Check::PreAccumulation, 18, 15),
+    (Check::PreUncast, 17, 18),
+];
+
+/// The names of `spec`'s steps.
+fn names(spec: Spec) -> &'static [(&'static str, &'static str)] {
+    match spec {
+        Spec::V2_0 => &STEPS,
+        Spec::V2_1 => &STEPS_2_1,
+    }
+}
+
+/// The number of the step that reports `check` in `spec` (1-based).
+fn number(spec: Spec, check: Check) -> usize {
+    CHECKS
+        .iter()
+        .find(|(c, _, _)| *c == check)
+        .map_or(0, |(_, v20, v21)| match spec {
+            Spec::V2_0 => *v20,
+            Spec::V2_1 => *v21,
+        })
+}
+
+/// The id of the step that reports `check` in `spec` (e.g. "V13"), for notes.
+pub fn step_id(spec: Spec, check: Check) -> &'static str {
+    names(spec)
+        .get(number(spec, check).wrapping_sub(1))
+        .map_or("V?", |(id, _)| id)
+}
+
+/// The ids of `spec`'s steps that check pre-encrypted ballots alone.
+fn preencryption_steps(spec: Spec) -> Vec<&'static str> {
+    let pre = |c: &Check| {
+        matches!(
+            c,
+            Check::PreSelections
+                | Check::PreLimits
+                | Check::PreCodes
+                | Check::PreShortCodes
+                | Check::PreAccumulation
+                | Check::PreUncast
+        )
+    };
+    (1..=names(spec).len())
+        .filter(|n| {
+            let mut checks = CHECKS
+                .iter()
+                .map(|(c, _, _)| c)
+                .filter(|c| number(spec, **c) == *n)
+                .peekable();
+            checks.peek().is_some() && checks.all(pre)
+        })
+        .filter_map(|n| names(spec).get(n - 1).map(|(id, _)| *id))
+        .collect()
+}
+
+/// The tally of one check while verifying.
+pub(crate) fn slot(steps: &mut Steps, check: Check) -> &mut Tally {
+    steps.at(check as usize + 1)
+}
+
+/// The checks' tallies gathered into `spec`'s steps, in its order and with its names.
+pub(crate) fn finish(mut steps: Steps, spec: Spec) -> Vec<Step> {
+    let names = names(spec);
+    let mut out = vec![Tally::default(); names.len()];
+    for (check, _, _) in CHECKS {
+        let tally = std::mem::take(slot(&mut steps, check));
+        if let Some(step) = out.get_mut(number(spec, check).wrapping_sub(1)) {
+            step.merge(tally);
+        }
+    }
+    out.into_iter()
+        .zip(names)
+        .map(|(t, (id, name))| t.step(id, name))
+        .collect()
+}
+
+/// The public values every ballot check needs: the group, K with its fixed-base table, H_E
+/// and the manifest's contests. Built from a record, or from a test vector's election.
+pub struct Election<'a, G: Group> {
+    /// The group.
+    pub group: G,
+    /// K.
+    pub public_key: &'a G::Element,
+    /// K's fixed-base table.
+    pub key_table: G::Table,
+    /// H_E, as the key of the hashes.
+    pub he: [u8; 32],
+    /// The manifest's contests.
+    pub manifest: &'a [ManifestContest],
+}
+
+impl<'a, G: Group> Election<'a, G> {
+    /// The election with key K = `public_key` and H_E = `extended_base_hash`.
+    pub fn new(
+        group: G,
+        public_key: &'a G::Element,
+        extended_base_hash: &BigUint,
+        manifest: &'a [ManifestContest],
+    ) -> Election<'a, G> {
+        let key_table = group.fixed_base(public_key);
+        Election {
+            group,
+            public_key,
+            key_table,
+            he: key(extended_base_hash),
+            manifest,
+        }
+    }
+}
+
 struct Context<'a, G: Group> {
     record: &'a Record<G::Element>,
-    group: G,
-    key_table: G::Table,
-    he: [u8; 32],
+    e: Election<'a, G>,
 }
 
 /// What V1 found of the group, before the steps that compute in it.
@@ -157,33 +376,35 @@ pub fn verify_p256(record: &Record<Point>) -> Report {
 fn verify_in<G: Group>(record: &Record<G::Element>, group: G, parameters: Parameters) -> Report {
     let mut steps = Steps::default();
     let mut notes = Vec::new();
-    *steps.at(1) = parameters.v1;
+    *slot(&mut steps, Check::Parameters) = parameters.v1;
     notes.extend(parameters.note);
-    let key_table = group.fixed_base(&record.public_key);
     let cx = Context {
         record,
-        group,
-        key_table,
-        he: key(&record.extended_base_hash),
+        e: Election::new(
+            group,
+            &record.public_key,
+            &record.extended_base_hash,
+            &record.manifest,
+        ),
     };
 
     base_hashes(
         &cx,
-        steps.at(1),
+        slot(&mut steps, Check::Parameters),
         &mut notes,
         (parameters.version, &parameters.hp, parameters.hp_formula),
     );
-    guardians(&cx, steps.at(2));
-    election_key(&cx, steps.at(3));
+    guardians(&cx, slot(&mut steps, Check::GuardianKeys));
+    election_key(&cx, slot(&mut steps, Check::ElectionKey));
     let r = record;
     let he = hash(
         &key(&r.base_hash),
         &[
             Part::Tag(0x12),
-            Part::Element(cx.group.encode(&r.public_key)),
+            Part::Element(cx.e.group.encode(&r.public_key)),
         ],
     );
-    steps.at(4).item(
+    slot(&mut steps, Check::ExtendedBaseHash).item(
         || "extended_base_hash".into(),
         (he != r.extended_base_hash).then(|| "H_E ≠ H(H_B; 0x12, K)".into()),
     );
@@ -191,11 +412,14 @@ fn verify_in<G: Group>(record: &Record<G::Element>, group: G, parameters: Parame
     let ballots = r
         .ballots
         .par_iter()
-        .map(|b| ballot(&cx, b))
+        .map(|b| ballot(&cx.e, b))
         .reduce(Steps::default, Steps::merge);
     steps = steps.merge(ballots);
-    unique_codes(&cx, steps.at(7));
-    aggregation(&cx, steps.at(8));
+    unique_codes(&r.ballots, &mut steps);
+    if r.chained {
+        chains(&cx, slot(&mut steps, Check::Codes));
+    }
+    aggregation(&cx, slot(&mut steps, Check::Aggregation));
     let tally_messages: HashMap<(&str, &str), &Ciphertext<G::Element>> = r
         .encrypted_tally
         .iter()
@@ -205,36 +429,43 @@ fn verify_in<G: Group>(record: &Record<G::Element>, group: G, parameters: Parame
         })
         .collect();
     let (v9, v10) = decryption(&cx, &r.tally, &tally_messages, "tally", None);
-    steps.at(9).merge(v9);
-    steps.at(10).merge(v10);
-    labels(&cx, steps.at(10));
+    slot(&mut steps, Check::TallyProofs).merge(v9);
+    slot(&mut steps, Check::TallyValues).merge(v10);
+    labels(&cx, slot(&mut steps, Check::TallyLabels));
     challenged(&cx, &mut steps);
+    let id = |check| step_id(r.spec, check);
     if r.challenged.iter().all(|d| d.contest_data.is_empty()) {
+        notes.push(format!(
+            "{}: no challenged ballot publishes decrypted contest data, so it has no items of contest data",
+            id(Check::ChallengedContestData)
+        ));
+    }
+    notes.push(format!(
+        "{}: the record publishes no decrypted contest data for the tally, so it has no items",
+        id(Check::TallyContestData)
+    ));
+    if !r.ballots.iter().any(|b| b.preencrypted) {
+        notes.push(format!(
+            "no ballot is pre-encrypted, so {} have no items",
+            preencryption_steps(r.spec).join(", ")
+        ));
+    }
+    if r.spec == Spec::V2_1 {
         notes.push(
-            "V14: no challenged ballot publishes decrypted contest data, so V14 has no items"
-                .into(),
+            "numbered as the 2.1 specification numbers its steps; the checks are those of the 2.0 equations the record follows (docs/ELECTIONGUARD.md)".into(),
         );
+        notes.push("V5: the ballots carry no selection encryption identifiers (2.1's id_B), so V5 has no items".into());
+        notes.push("V19: the labels of an uncast pre-encrypted ballot are checked by V18 (its contests must be the manifest's), so V19 has no items of its own".into());
     }
-    notes.push(
-        "V11: the record publishes no decrypted contest data for the tally, so V11 has no items"
-            .into(),
-    );
-    for b in r.ballots.iter().filter(|b| b.preencrypted) {
-        steps.at(15).fail(
-            format!("ballot {}", b.id),
-            "pre-encrypted ballots (V15–V18) are not supported by this verifier".into(),
-        );
-    }
-    steps.at(18);
 
     let cast = r.ballots.iter().filter(|b| b.state == "CAST").count() as u64;
-    let exponentiations = cx.group.exponentiations();
+    let exponentiations = cx.e.group.exponentiations();
     Report {
         format: format!(
             "ElectionGuard {}{} ({})",
             r.version, parameters.group_name, r.layout
         ),
-        steps: steps.finish(&STEPS),
+        steps: finish(steps, r.spec),
         notes,
         contests: result(r),
         exponentiations,
@@ -288,7 +519,7 @@ fn base_hashes<G: Group>(
 /// V2: every coefficient's Schnorr proof, h = g^v K^c recomputed.
 fn guardians<G: Group>(cx: &Context<G>, tally: &mut Tally) {
     let r = cx.record;
-    let g = &cx.group;
+    let g = &cx.e.group;
     let hp = key(&r.parameter_base_hash);
     let xs: BTreeSet<u32> = r.guardians.iter().map(|x| x.x).collect();
     tally.item(
@@ -349,7 +580,7 @@ fn guardians<G: Group>(cx: &Context<G>, tally: &mut Tally) {
 /// V3: K = ∏ K_i with every K_i (and K) in Z_p^r and not 1.
 fn election_key<G: Group>(cx: &Context<G>, tally: &mut Tally) {
     let r = cx.record;
-    let g = &cx.group;
+    let g = &cx.e.group;
     let mut product = g.one();
     for guardian in &r.guardians {
         let ki = guardian.proofs.first().map(|(k, _, _)| k);
@@ -371,12 +602,12 @@ fn election_key<G: Group>(cx: &Context<G>, tally: &mut Tally) {
 
 /// The commitments of a range proof of 0..limit for (α, β), and whether its challenge holds.
 fn range_reason<G: Group>(
-    cx: &Context<G>,
+    e: &Election<G>,
     ct: &Ciphertext<G::Element>,
     proof: &RangeProof,
     limit: u64,
 ) -> Option<String> {
-    let g = &cx.group;
+    let g = &e.group;
     let (alpha, beta) = (&ct.pad, &ct.data);
     if proof.parts.len() as u64 != limit + 1 {
         return Some(format!(
@@ -399,30 +630,39 @@ fn range_reason<G: Group>(
         let jc = g.reduce(&(BigUint::from(j as u64) * c));
         let w = g.reduce(&(v + g.order() - jc));
         let a = g.mul(&g.g_pow(v), &g.pow(alpha, c));
-        let b = g.mul(&g.fixed_pow(&cx.key_table, &w), &g.pow(beta, c));
+        let b = g.mul(&g.fixed_pow(&e.key_table, &w), &g.pow(beta, c));
         commitments.push(a);
         commitments.push(b);
         sum += c;
     }
     let mut parts = vec![
         Part::Tag(0x21),
-        Part::Element(g.encode(&cx.record.public_key)),
+        Part::Element(g.encode(e.public_key)),
         Part::Element(g.encode(alpha)),
         Part::Element(g.encode(beta)),
     ];
     parts.extend(commitments.iter().map(|x| Part::Element(g.encode(x))));
-    let c = hash(&cx.he, &parts);
+    let c = hash(&e.he, &parts);
     (g.reduce(&c) != g.reduce(&sum))
         .then(|| "c ≠ H(H_E; 0x21, K, α, β, a_0, b_0, ...) or c ≠ Σ c_j mod q".into())
 }
 
-/// V5, V6 and V7.A–B for one ballot.
-fn ballot<G: Group>(cx: &Context<G>, ballot: &Ballot<G::Element>) -> Steps {
+/// V5, V6 and V7.A–B for one ballot; for a pre-encrypted ballot, V15 and V16 (V5's and V6's
+/// proofs, on cast ballots: an uncast one is opened by its primary nonce) and V17.A–C and V18
+/// in place of V7 ([`preencryption::ballot`]).
+pub(crate) fn ballot<G: Group>(e: &Election<G>, ballot: &Ballot<G::Element>) -> Steps {
     let mut steps = Steps::default();
-    let g = &cx.group;
-    let r = cx.record;
+    if ballot.preencrypted && ballot.state != "CAST" {
+        return preencryption::ballot(e, ballot);
+    }
+    let g = &e.group;
+    let (selections, limits) = if ballot.preencrypted {
+        (Check::PreSelections, Check::PreLimits)
+    } else {
+        (Check::Selections, Check::VoteLimits)
+    };
     let manifest: HashMap<&str, &ManifestContest> =
-        r.manifest.iter().map(|c| (c.id.as_str(), c)).collect();
+        e.manifest.iter().map(|c| (c.id.as_str(), c)).collect();
     let mut contest_hashes = Vec::new();
     for contest in &ballot.contests {
         let name = format!("ballot {} contest {}", ballot.id, contest.id);
@@ -433,11 +673,9 @@ fn ballot<G: Group>(cx: &Context<G>, ballot: &Ballot<G::Element>) -> Steps {
             let reason = if !g.is_element(&s.vote.pad) || !g.is_element(&s.vote.data) {
                 Some("α or β is not in Z_p^r".into())
             } else {
-                range_reason(cx, &s.vote, &s.proof, option_limit)
+                range_reason(e, &s.vote, &s.proof, option_limit)
             };
-            steps
-                .at(5)
-                .item(|| format!("{name} selection {}", s.id), reason);
+            slot(&mut steps, selections).item(|| format!("{name} selection {}", s.id), reason);
             sum = sum.mul(&s.vote, g);
         }
         let reason = match m {
@@ -459,48 +697,55 @@ fn ballot<G: Group>(cx: &Context<G>, ballot: &Ballot<G::Element>) -> Steps {
             {
                 Some("its selections are not the manifest's, in the manifest's order".into())
             }
-            Some(m) => range_reason(cx, &sum, &contest.proof, m.votes_allowed),
+            Some(m) => range_reason(e, &sum, &contest.proof, m.votes_allowed),
         };
-        steps.at(6).item(|| name.clone(), reason);
+        slot(&mut steps, limits).item(|| name.clone(), reason);
+        if ballot.preencrypted {
+            continue;
+        }
         let mut parts = vec![
             Part::Tag(0x23),
             Part::U32(contest.sequence),
-            Part::Element(g.encode(&r.public_key)),
+            Part::Element(g.encode(e.public_key)),
         ];
         for s in &contest.selections {
             parts.push(Part::Element(g.encode(&s.vote.pad)));
             parts.push(Part::Element(g.encode(&s.vote.data)));
         }
-        let chi = hash(&cx.he, &parts);
-        steps.at(7).item(
+        let chi = hash(&e.he, &parts);
+        slot(&mut steps, Check::Codes).item(
             || name.clone(),
             (chi != contest.contest_hash).then(|| "χ_l ≠ H(H_E; 0x23, l, K, α_1, β_1, ...)".into()),
         );
         contest_hashes.push(&contest.contest_hash);
     }
+    if ballot.preencrypted {
+        return steps.merge(preencryption::ballot(e, ballot));
+    }
     let mut parts = vec![Part::Tag(0x24)];
     parts.extend(contest_hashes.into_iter().map(Part::Q));
     parts.push(Part::Bytes(&ballot.code_baux));
-    let code = hash(&cx.he, &parts);
-    steps.at(7).item(
+    let code = hash(&e.he, &parts);
+    slot(&mut steps, Check::Codes).item(
         || format!("ballot {}", ballot.id),
         (code != ballot.confirmation_code).then(|| "H(B) ≠ H(H_E; 0x24, χ_1, ..., B_aux)".into()),
     );
     steps
 }
 
-/// V7.C: no two ballots share a code; and V7.D–G when the record chains the codes.
-fn unique_codes<G: Group>(cx: &Context<G>, tally: &mut Tally) {
-    let r = cx.record;
+/// V7.C (17.D for a pre-encrypted ballot): no two submitted ballots share a confirmation code.
+pub(crate) fn unique_codes<E>(ballots: &[Ballot<E>], steps: &mut Steps) {
     let mut seen: BTreeMap<&BigUint, &str> = BTreeMap::new();
-    for b in &r.ballots {
+    for b in ballots {
         let reason = seen
             .insert(&b.confirmation_code, &b.id)
             .map(|other| format!("has the same confirmation code as ballot {other}"));
-        tally.item(|| format!("ballot {} code", b.id), reason);
-    }
-    if r.chained {
-        chains(cx, tally);
+        let check = if b.preencrypted {
+            Check::PreCodes
+        } else {
+            Check::Codes
+        };
+        slot(steps, check).item(|| format!("ballot {} code", b.id), reason);
     }
 }
 
@@ -540,7 +785,7 @@ fn chains<G: Group>(cx: &Context<G>, tally: &mut Tally) {
         };
         tally.item(|| format!("{name} start"), reason);
         // 7.E
-        let mut previous = hash(&cx.he, &[Part::Tag(0x24), Part::Bytes(&chain.baux0)]);
+        let mut previous = hash(&cx.e.he, &[Part::Tag(0x24), Part::Bytes(&chain.baux0)]);
         let mut on_chain: BTreeSet<&str> = BTreeSet::new();
         for id in &chain.ballot_ids {
             let item = || format!("ballot {id} chain");
@@ -580,7 +825,7 @@ fn chains<G: Group>(cx: &Context<G>, tally: &mut Tally) {
         let mut closing = key(&previous).to_vec();
         closing.extend_from_slice(&chain.baux0);
         closing.extend_from_slice(b"CLOSE");
-        let expected = hash(&cx.he, &[Part::Tag(0x24), Part::Bytes(&closing)]);
+        let expected = hash(&cx.e.he, &[Part::Tag(0x24), Part::Bytes(&closing)]);
         let reason = match &chain.closing_hash {
             None => Some("the chain is not closed (no closing_hash)".to_string()),
             Some(h) if *h != expected => {
@@ -605,7 +850,7 @@ fn chains<G: Group>(cx: &Context<G>, tally: &mut Tally) {
 /// V8: the encrypted tally is the product of the cast ballots, which are the ballots it lists.
 fn aggregation<G: Group>(cx: &Context<G>, tally: &mut Tally) {
     let r = cx.record;
-    let g = &cx.group;
+    let g = &cx.e.group;
     let cast: BTreeSet<&str> = r
         .ballots
         .iter()
@@ -668,7 +913,7 @@ fn decryption<G: Group>(
     what: &str,
     limit: Option<u64>,
 ) -> (Tally, Tally) {
-    let g = &cx.group;
+    let g = &cx.e.group;
     let r = cx.record;
     d.contests
         .par_iter()
@@ -688,11 +933,11 @@ fn decryption<G: Group>(
                 let m = g.mul(b, &g.inverse(&s.b_over_m));
                 let ca = g.mul(
                     &g.g_pow(&s.response),
-                    &g.fixed_pow(&cx.key_table, &s.challenge),
+                    &g.fixed_pow(&cx.e.key_table, &s.challenge),
                 );
                 let cb = g.multi_pow(&[(a, &s.response), (&m, &s.challenge)]);
                 let c = hash(
-                    &cx.he,
+                    &cx.e.he,
                     &[
                         Part::Tag(0x30),
                         Part::Element(g.encode(&r.public_key)),
@@ -705,7 +950,7 @@ fn decryption<G: Group>(
                 );
                 (c != s.challenge).then(|| "c ≠ H(H_E; 0x30, K, A, B, a, b, M)".into())
             };
-            let value = value_reason(g, &cx.key_table, s.tally, &s.b_over_m, limit);
+            let value = value_reason(g, &cx.e.key_table, s.tally, &s.b_over_m, limit);
             proof_and_value(name, proof, value)
         })
         .reduce(Default::default, merge_pair)
@@ -796,12 +1041,14 @@ fn challenged<G: Group>(cx: &Context<G>, steps: &mut Steps) {
     let submitted: HashMap<&str, &Ballot<G::Element>> =
         r.ballots.iter().map(|b| (b.id.as_str(), b)).collect();
     let decrypted: BTreeSet<&str> = r.challenged.iter().map(|d| d.id.as_str()).collect();
+    // An uncast pre-encrypted ballot is opened by its primary nonce instead (V17/V18).
+    let opened = |b: &Ballot<G::Element>| b.preencrypted && b.primary_nonce.is_some();
     for b in r
         .ballots
         .iter()
-        .filter(|b| b.state != "CAST" && !decrypted.contains(b.id.as_str()))
+        .filter(|b| b.state != "CAST" && !decrypted.contains(b.id.as_str()) && !opened(b))
     {
-        steps.at(13).fail(
+        slot(steps, Check::ChallengedValues).fail(
             format!("challenged ballot {}", b.id),
             "is not cast but its decryption is not published".into(),
         );
@@ -809,8 +1056,7 @@ fn challenged<G: Group>(cx: &Context<G>, steps: &mut Steps) {
     for d in &r.challenged {
         let name = format!("challenged ballot {}", d.id);
         let Some(ballot) = submitted.get(d.id.as_str()).filter(|b| b.state != "CAST") else {
-            steps
-                .at(13)
+            slot(steps, Check::ChallengedValues)
                 .fail(name, "is not a submitted ballot that was challenged".into());
             continue;
         };
@@ -824,9 +1070,9 @@ fn challenged<G: Group>(cx: &Context<G>, steps: &mut Steps) {
             })
             .collect();
         let (v12, v13) = decryption(cx, d, &messages, &name, Some(1));
-        steps.at(12).merge(v12);
-        steps.at(13).merge(v13);
-        contest_data(cx, ballot, d, steps.at(14));
+        slot(steps, Check::ChallengedProofs).merge(v12);
+        slot(steps, Check::ChallengedValues).merge(v13);
+        contest_data(cx, ballot, d, slot(steps, Check::ChallengedContestData));
     }
 }
 
@@ -840,7 +1086,7 @@ fn contest_data<G: Group>(
     d: &Decryption<G::Element>,
     tally: &mut Tally,
 ) {
-    let g = &cx.group;
+    let g = &cx.e.group;
     let r = cx.record;
     let out: Vec<(String, Option<String>)> = d
         .contest_data
@@ -863,12 +1109,12 @@ fn contest_data<G: Group>(
             } else {
                 let a = g.mul(
                     &g.g_pow(&data.response),
-                    &g.fixed_pow(&cx.key_table, &data.challenge),
+                    &g.fixed_pow(&cx.e.key_table, &data.challenge),
                 );
                 let b = g.multi_pow(&[(&e.c0, &data.response), (&data.beta, &data.challenge)]);
                 let c1: String = e.c1.iter().map(|x| format!("{x:02X}")).collect();
                 let c = hash(
-                    &cx.he,
+                    &cx.e.he,
                     &[
                         Part::Tag(0x31),
                         Part::Element(g.encode(&r.public_key)),
@@ -894,4 +1140,40 @@ fn contest_data<G: Group>(
 /// The manifest's contests with the counts of tally.json (each checked by V9–V10).
 fn result<E>(r: &Record<E>) -> Vec<ContestResult> {
     crate::manifest::result_from(&r.manifest, &r.tally.contests, |x| (&x.id, x.tally))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every check is reported once in each numbering, under a step that exists; every 2.0
+    /// step has a check, and of 2.1's only V5 and V19 have none (no record here has what
+    /// they check).
+    #[test]
+    fn every_check_has_one_step_in_each_specification() {
+        for (i, (check, v20, v21)) in CHECKS.iter().enumerate() {
+            assert_eq!(*check as usize, i, "CHECKS is in the order of Check");
+            assert!((1..=STEPS.len()).contains(v20), "{check:?}");
+            assert!((1..=STEPS_2_1.len()).contains(v21), "{check:?}");
+        }
+        let empty = |spec: Spec| -> Vec<&str> {
+            names(spec)
+                .iter()
+                .enumerate()
+                .filter(|(n, _)| !CHECKS.iter().any(|(c, _, _)| number(spec, *c) == n + 1))
+                .map(|(_, (id, _))| *id)
+                .collect()
+        };
+        assert!(empty(Spec::V2_0).is_empty());
+        assert_eq!(empty(Spec::V2_1), ["V5", "V19"]);
+        assert_eq!(step_id(Spec::V2_1, Check::ChallengedContestData), "V13");
+        assert_eq!(
+            preencryption_steps(Spec::V2_0),
+            ["V15", "V16", "V17", "V18"]
+        );
+        assert_eq!(
+            preencryption_steps(Spec::V2_1),
+            ["V15", "V16", "V17", "V18"]
+        );
+    }
 }
