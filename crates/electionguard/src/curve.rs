@@ -274,7 +274,7 @@ fn straus(terms: &[(ProjectivePoint, Vec<u8>)]) -> ProjectivePoint {
             return 0;
         }
         let b = be[byte as usize];
-        (if w % 2 == 0 { b >> 4 } else { b & 15 }) as usize
+        (if w.is_multiple_of(2) { b >> 4 } else { b & 15 }) as usize
     };
     for w in 0..64 {
         if w != 0 {

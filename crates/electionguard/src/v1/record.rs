@@ -1,7 +1,7 @@
 //! An electionguard-python 1.x election record, read into one shape from the layouts of
 //! 0.95 (every number wrapped as `{"data": ...}`, decimal constants) and 1.0.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use num_bigint::BigUint;
 use serde_json::value::RawValue;
@@ -273,6 +273,18 @@ pub struct Election {
     pub guardians: Vec<Guardian>,
     /// The encrypted tally: contest id → selection id → ciphertext.
     pub encrypted_tally: BTreeMap<String, BTreeMap<String, Ciphertext>>,
+}
+
+impl Election {
+    /// (p, q, r, g), as the parameter step takes them.
+    pub fn constants(&self) -> (&BigUint, &BigUint, &BigUint, &BigUint) {
+        (&self.p, &self.q, &self.r, &self.g)
+    }
+
+    /// The manifest's contests by object_id.
+    pub fn contests_by_id(&self) -> HashMap<&str, &crate::manifest::ManifestContest> {
+        self.manifest.iter().map(|c| (c.id.as_str(), c)).collect()
+    }
 }
 
 /// A whole 1.x record.

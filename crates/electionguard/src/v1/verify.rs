@@ -80,16 +80,8 @@ fn recovery_keys<'a>(g: &IntegerGroup, r: &'a Record) -> HashMap<(&'a str, u64),
 pub fn verify(record: &Record, options: Options) -> Report {
     let mut steps = Steps::default();
     let mut notes = Vec::new();
-    let (v1, note, group) = parameters::checked_group(
-        Standard::V1,
-        (
-            &record.election.p,
-            &record.election.q,
-            &record.election.r,
-            &record.election.g,
-        ),
-        options,
-    );
+    let (v1, note, group) =
+        parameters::checked_group(Standard::V1, record.election.constants(), options);
     *steps.at(1) = v1;
     notes.extend(note);
     let hash = Hasher::new(&record.election.q, record.layout.reduction());
@@ -305,12 +297,7 @@ fn election_key(cx: &Context, tally: &mut Tally) {
 /// checked in parallel (a small record has fewer ballots than there are cores).
 fn ballot(cx: &Context, ballot: &Ballot) -> Steps {
     let r = cx.record;
-    let manifest: HashMap<&str, _> = r
-        .election
-        .manifest
-        .iter()
-        .map(|c| (c.id.as_str(), c))
-        .collect();
+    let manifest = r.election.contests_by_id();
     let mut steps = ballot
         .contests
         .par_iter()

@@ -42,16 +42,8 @@ impl Context<'_> {
 pub fn verify(record: &Record, options: Options) -> Report {
     let mut steps = Steps::default();
     let mut notes = Vec::new();
-    let (v1, note, group) = parameters::checked_group(
-        Standard::V2,
-        (
-            &record.election.p,
-            &record.election.q,
-            &record.election.r,
-            &record.election.g,
-        ),
-        options,
-    );
+    let (v1, note, group) =
+        parameters::checked_group(Standard::V2, record.election.constants(), options);
     *steps.at(1) = v1;
     notes.extend(note);
     let key = group.fixed_base(&record.election.public_key);
@@ -312,12 +304,7 @@ fn range_reason(cx: &Context, sum: &Ciphertext, proof: &RangeProof, limit: u64) 
 /// parallel (a small record has fewer ballots than there are cores).
 fn ballot(cx: &Context, ballot: &Ballot) -> Steps {
     let r = cx.record;
-    let manifest: HashMap<&str, &ManifestContest> = r
-        .election
-        .manifest
-        .iter()
-        .map(|c| (c.id.as_str(), c))
-        .collect();
+    let manifest = r.election.contests_by_id();
     let mut steps = ballot
         .contests
         .par_iter()
