@@ -4,8 +4,12 @@
 //!
 //! Set `EG_BENCH_SKIP_2=1` to leave out the two 2.0 records (egk 2.0 and egk-ec's integer
 //! record, about 15 s of CPU a run each), and `EG_BENCH_RECORD=PATH` to add a record of your
-//! own, such as one written by electionguard 1.4 (`tools/electionguard-1.4-record.sh`).
+//! own, such as the 1,000-ballot one written by electionguard 1.4
+//! (`tools/electionguard-1.4-record.sh 1000 DIR`, then `EG_BENCH_RECORD=DIR/record.zip`):
+//! it is verified `EG_BENCH_RECORD_RUNS` times (1 by default: such a record takes minutes),
+//! and `EG_BENCH_ONLY_RECORD=1` leaves out every other record.
 //! egk-ec's P-256 record is measured against the cost of one P-256 scalar multiplication.
+//! The load average is printed first: the machine may be shared, and the wall time shows it.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -24,10 +28,13 @@ fn median(mut times: Vec<Duration>) -> Duration {
     times[times.len() / 2]
 }
 
-/// One exponentiation in the group: a q-bit exponent on an element that has no table.
-fn exponentiation_cost<G: Group>(group: &G) -> Duration {
+/// One exponentiation in the group: a q-bit exponent on an element that has no table. The
+/// wall-clock median of 21, and (on Linux) the CPU time of this thread over the same 21 divided
+/// by 21, which a loaded machine does not inflate: a thread that waits for a core uses none.
+fn exponentiation_cost<G: Group>(group: &G) -> (Duration, Option<Duration>) {
     let q = group.order().clone();
     let base = group.pow(group.generator(), &(&q - 12345u32));
+    let cpu_start = thread_cpu_time();
     let times = (0..21u32)
         .map(|i| {
             let exponent = &q - 1u32 - i;
@@ -36,7 +43,21 @@ fn exponentiation_cost<G: Group>(group: &G) -> Duration {
             start.elapsed()
         })
         .collect();
-    median(times)
+    // The kernel updates the count at its ticks and switches: 21 powers of a few µs (the
+    // 64-bit test group, P-256) may show none, which is not a measurement.
+    let cpu = cpu_start
+        .zip(thread_cpu_time())
+        .map(|(a, b)| (b - a) / 21)
+        .filter(|t| !t.is_zero());
+    (median(times), cpu)
+}
+
+/// CPU time of the calling thread in nanoseconds: the first field of
+/// /proc/thread-self/schedstat. `None` off Linux.
+fn thread_cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns = stat.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
 }
 
 /// CPU time this process has used, all threads together: utime + stime of /proc/self/stat,
@@ -77,7 +98,7 @@ fn bench(name: &str, path: &Path, runs: usize) {
     let Some(report) = last else {
         return println!("{name}: the record could not be verified");
     };
-    let one = if report.format.contains("P-256") {
+    let (one, one_cpu) = if report.format.contains("P-256") {
         exponentiation_cost(&P256::new())
     } else {
         let (p, q, r, g) = constants(&files);
@@ -107,6 +128,17 @@ fn bench(name: &str, path: &Path, runs: usize) {
             cpu.as_secs_f64(),
             cpu.as_secs_f64() / floor.as_secs_f64(),
             ballots as f64 / cpu.as_secs_f64(),
+        );
+    }
+    if let Some((cpu, one_cpu)) = cpu.zip(one_cpu) {
+        // The same ratio with both sides in CPU time: on a loaded machine the wall-clock
+        // cost of one exponentiation above is inflated by the waits for a core.
+        let floor = one_cpu * report.exponentiations as u32;
+        println!(
+            "    one exponentiation {:.1} µs of CPU: CPU floor {:.3} s, CPU/CPU floor = {:.2}",
+            one_cpu.as_secs_f64() * 1e6,
+            floor.as_secs_f64(),
+            cpu.as_secs_f64() / floor.as_secs_f64(),
         );
     }
 }
@@ -139,6 +171,25 @@ fn constants(files: &Files) -> (BigUint, BigUint, BigUint, BigUint) {
 }
 
 fn main() {
+    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
+        println!("load average at the start: {}", load.trim());
+    }
+    let extra = std::env::var_os("EG_BENCH_RECORD");
+    if std::env::var_os("EG_BENCH_ONLY_RECORD").is_none() || extra.is_none() {
+        samples();
+    }
+    if let Some(path) = extra {
+        let runs = std::env::var("EG_BENCH_RECORD_RUNS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or(1);
+        bench("EG_BENCH_RECORD", Path::new(&path), runs);
+    }
+}
+
+/// The records of ../shared/data/electionguard.
+fn samples() {
     let d = data();
     bench(
         "hamilton-general (1.0, 64-bit test group)",
@@ -172,7 +223,4 @@ fn main() {
         &d.join("egk-ec-2.1/allAvailableEc"),
         3,
     );
-    if let Some(path) = std::env::var_os("EG_BENCH_RECORD") {
-        bench("EG_BENCH_RECORD", Path::new(&path), 3);
-    }
 }

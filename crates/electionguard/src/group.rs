@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use num_bigint::BigUint;
 use num_traits::{One, Zero};
+use rayon::prelude::*;
 
 /// What the verifier needs of a group of prime order `q`: ElectionGuard's 4096-bit integer
 /// group ([`IntegerGroup`]) and the P-256 curve of egk-ec's 2.1 records
@@ -222,20 +223,29 @@ impl FixedBase {
     /// for 256 bits: worth it from about 30 exponentiations on).
     pub fn new(base: &BigUint, p: &BigUint, bits: u64) -> FixedBase {
         let windows = bits.div_ceil(FIXED_WINDOW);
-        let mut rows = Vec::with_capacity(windows as usize);
+        // base^(2^(8i)) for each window i by squarings (8 a window), then the rows, which
+        // are independent, on every core: a small record's verification starts with this.
+        let mut starts = Vec::with_capacity(windows as usize);
         let mut start = base % p;
         for _ in 0..windows {
-            let mut row = Vec::with_capacity((1 << FIXED_WINDOW) - 1);
-            let mut x = start.clone();
-            row.push(x.clone());
-            for _ in 2..(1u32 << FIXED_WINDOW) {
-                x = (&x * &start) % p;
-                row.push(x.clone());
+            starts.push(start.clone());
+            for _ in 0..FIXED_WINDOW {
+                start = (&start * &start) % p;
             }
-            // start^(2^8) for the next window.
-            start = (&x * &start) % p;
-            rows.push(row);
         }
+        let rows = starts
+            .into_par_iter()
+            .map(|start| {
+                let mut row = Vec::with_capacity((1 << FIXED_WINDOW) - 1);
+                let mut x = start.clone();
+                row.push(x.clone());
+                for _ in 2..(1u32 << FIXED_WINDOW) {
+                    x = (&x * &start) % p;
+                    row.push(x.clone());
+                }
+                row
+            })
+            .collect();
         FixedBase {
             base: base % p,
             bits,

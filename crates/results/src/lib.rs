@@ -51,7 +51,7 @@ pub use mapping::{
     FormatSpec, JoinSpec, Mapping, SourceKind, SourceSpec, StationSpec, TextSpec,
 };
 pub use protocol::{Field, StationProtocol};
-pub use provenance::{InputFile, Provenance, utc_minute};
+pub use provenance::{InputFile, Provenance, civil_from_days, utc_minute};
 pub use station::{Coordinates, Finding, Report, Source, Station, StationResults};
 pub use summary::{
     Action, EXAMPLES_KEPT, ImportSummary, Issue, IssueCount, JoinSummary, QUOTED_CHARS,

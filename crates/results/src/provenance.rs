@@ -111,10 +111,20 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// `YYYY-MM-DD HH:MM` (UTC) of a Unix time (Howard Hinnant's civil-from-days).
+/// `YYYY-MM-DD HH:MM` (UTC) of a Unix time.
 pub fn utc_minute(seconds: u64) -> String {
-    let days = (seconds / 86_400) as i64;
     let minute = seconds % 86_400 / 60;
+    let (year, month, day) = civil_from_days((seconds / 86_400) as i64);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        minute / 60,
+        minute % 60
+    )
+}
+
+/// The proleptic Gregorian (year, month, day) of a day counted from 1970-01-01 (Howard
+/// Hinnant's civil-from-days; negative days are before 1970).
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -123,12 +133,7 @@ pub fn utc_minute(seconds: u64) -> String {
     let mp = (5 * doy + 2) / 153;
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        minute / 60,
-        minute % 60
-    )
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
 
 #[cfg(test)]
@@ -139,6 +144,8 @@ mod tests {
     fn dates_and_footer() {
         assert_eq!(utc_minute(0), "1970-01-01 00:00 UTC");
         assert_eq!(utc_minute(951_782_400), "2000-02-29 00:00 UTC");
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+        assert_eq!(civil_from_days(-719_468), (0, 3, 1));
         let p = Provenance {
             version: "1".into(),
             generated: utc_minute(0),

@@ -1,7 +1,7 @@
 //! An electionguard-python 1.x election record, read into one shape from the layouts of
 //! 0.95 (every number wrapped as `{"data": ...}`, decimal constants) and 1.0.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use num_bigint::BigUint;
 use serde_json::value::RawValue;
@@ -239,10 +239,9 @@ pub struct Device {
     pub location: String,
 }
 
-/// A whole 1.x record.
-pub struct Record {
-    /// The layout it was written in.
-    pub layout: Layout,
+/// What every 1.x record says the same way, in each layout and in the 1.91 sample:
+/// `constants.json`, `context.json`, the manifest, the guardians and the encrypted tally.
+pub struct Election {
     /// p, q, r, g as published.
     pub p: BigUint,
     #[allow(missing_docs)]
@@ -267,16 +266,37 @@ pub struct Record {
     pub extended_base_hash: BigUint,
     /// The manifest's contests.
     pub manifest: Vec<crate::manifest::ManifestContest>,
-    /// The manifest's hashes, recomputed from `manifest.json`.
+    /// The manifest's hashes, recomputed from `manifest.json` with electionguard-python's
+    /// rules.
     pub manifest_hashes: ManifestHashes,
     /// The guardians, as published.
     pub guardians: Vec<Guardian>,
+    /// The encrypted tally: contest id → selection id → ciphertext.
+    pub encrypted_tally: BTreeMap<String, BTreeMap<String, Ciphertext>>,
+}
+
+impl Election {
+    /// (p, q, r, g), as the parameter step takes them.
+    pub fn constants(&self) -> (&BigUint, &BigUint, &BigUint, &BigUint) {
+        (&self.p, &self.q, &self.r, &self.g)
+    }
+
+    /// The manifest's contests by object_id.
+    pub fn contests_by_id(&self) -> HashMap<&str, &crate::manifest::ManifestContest> {
+        self.manifest.iter().map(|c| (c.id.as_str(), c)).collect()
+    }
+}
+
+/// A whole 1.x record.
+pub struct Record {
+    /// The layout it was written in.
+    pub layout: Layout,
+    /// Its constants, context, manifest, guardians and encrypted tally.
+    pub election: Election,
     /// The encryption devices.
     pub devices: Vec<Device>,
     /// Every submitted ballot.
     pub ballots: Vec<Ballot>,
-    /// The encrypted tally: contest id → selection id → ciphertext.
-    pub encrypted_tally: BTreeMap<String, BTreeMap<String, Ciphertext>>,
     /// The decrypted tally.
     pub tally: Decryption,
     /// The decrypted spoiled ballots.
@@ -501,17 +521,12 @@ pub(crate) fn guardians(
 
 /// Read a 1.x record of this layout.
 pub fn read(files: &Files, layout: Layout) -> Result<Record> {
-    let raw = raw_constants(files)?;
-    let context_value = files.json("context.json")?;
-    let context = Node::root(&context_value, "context.json");
-    let guardians = guardians(
-        files,
-        (
-            "election_proofs",
-            "election_public_key",
-            "election_commitments",
-        ),
-    )?;
+    let keys = (
+        "election_proofs",
+        "election_public_key",
+        "election_commitments",
+    );
+    let election = election(files, layout.reduction(), keys)?;
 
     let mut devices = Vec::new();
     for file in files.json_under("encryption_devices") {
@@ -529,19 +544,6 @@ pub fn read(files: &Files, layout: Layout) -> Result<Record> {
     for file in files.json_under("submitted_ballots") {
         let value = files.json(file)?;
         ballots.push(ballot(&Node::root(&value, file), file)?);
-    }
-
-    let mut encrypted_tally = BTreeMap::new();
-    {
-        let file = "encrypted_tally.json";
-        let value = files.json(file)?;
-        for (contest_id, c) in Node::root(&value, file).get("contests")?.members()? {
-            let mut selections = BTreeMap::new();
-            for (selection_id, s) in c.get("selections")?.members()? {
-                selections.insert(selection_id.to_string(), ciphertext(&s.get("ciphertext")?)?);
-            }
-            encrypted_tally.insert(contest_id.to_string(), selections);
-        }
     }
 
     let tally_value = files.json("tally.json")?;
@@ -571,14 +573,45 @@ pub fn read(files: &Files, layout: Layout) -> Result<Record> {
         }
     }
 
+    Ok(Record {
+        layout,
+        election,
+        devices,
+        ballots,
+        tally,
+        spoiled,
+        lagrange,
+    })
+}
+
+/// Read the parts of a 1.x record that every layout writes alike; `keys` names the guardian
+/// files' proofs, key and commitments, and `reduction` is the layout's hash's.
+pub(crate) fn election(
+    files: &Files,
+    reduction: Reduction,
+    keys: (&'static str, &'static str, &'static str),
+) -> Result<Election> {
+    let raw = raw_constants(files)?;
+    let context_value = files.json("context.json")?;
+    let context = Node::root(&context_value, "context.json");
+    let guardians = guardians(files, keys)?;
+    let file = "encrypted_tally.json";
+    let value = files.json(file)?;
+    let mut encrypted_tally = BTreeMap::new();
+    for (contest_id, c) in Node::root(&value, file).get("contests")?.members()? {
+        let mut selections = BTreeMap::new();
+        for (selection_id, s) in c.get("selections")?.members()? {
+            selections.insert(selection_id.to_string(), ciphertext(&s.get("ciphertext")?)?);
+        }
+        encrypted_tally.insert(contest_id.to_string(), selections);
+    }
     let q = constant(&raw, "small_prime")?;
     let manifest_json = files.json("manifest.json")?;
     let manifest_hashes = manifest_hash::compute(
         &Node::root(&manifest_json, "manifest.json"),
-        &Hasher::new(&q, layout.reduction()),
+        &Hasher::new(&q, reduction),
     )?;
-    Ok(Record {
-        layout,
+    Ok(Election {
         p: constant(&raw, "large_prime")?,
         q,
         r: constant(&raw, "cofactor")?,
@@ -593,11 +626,6 @@ pub fn read(files: &Files, layout: Layout) -> Result<Record> {
         manifest: crate::manifest::read(files)?,
         manifest_hashes,
         guardians,
-        devices,
-        ballots,
         encrypted_tally,
-        tally,
-        spoiled,
-        lagrange,
     })
 }

@@ -15,7 +15,7 @@ use crate::parameters::{self, Options};
 use crate::report::{ContestResult, Report, Steps, Tally};
 use crate::v1::hash::{Hasher, Item};
 use crate::v1::record::{
-    Ballot, BallotState, ChaumPedersen, DecryptedSelection, Decryption, Record,
+    Ballot, BallotState, ChaumPedersen, DecryptedSelection, Decryption, Election, Record,
 };
 
 /// The steps of the 1.0 specification's verifier, by number and name.
@@ -54,27 +54,45 @@ struct Context<'a> {
     guardian_keys: HashMap<&'a str, (&'a BigUint, Option<FixedBase>)>,
     /// The extended base hash Q̄ as published (V3 checks it).
     extended: &'a BigUint,
+    /// The recovery key ∏_j K_lj^(i^j) of each (missing guardian l, present guardian i) that
+    /// a compensated share names, computed once rather than for every selection.
+    recovery_keys: HashMap<(&'a str, u64), BigUint>,
+}
+
+/// Every (missing guardian, present guardian's sequence number) pair of the record's
+/// compensated shares, with its recovery key.
+fn recovery_keys<'a>(g: &IntegerGroup, r: &'a Record) -> HashMap<(&'a str, u64), BigUint> {
+    let pairs: BTreeSet<(&str, u64)> = std::iter::once(&r.tally)
+        .chain(&r.spoiled)
+        .flat_map(|d| &d.contests)
+        .flat_map(|(_, sels)| sels)
+        .flat_map(|s| &s.shares)
+        .flat_map(|share| &share.recovered)
+        .filter_map(|p| Some((p.missing_guardian_id.as_str(), sequence(r, &p.guardian_id)?)))
+        .collect();
+    pairs
+        .into_par_iter()
+        .filter_map(|(l, i)| Some(((l, i), recovery_key(g, r, l, i)?)))
+        .collect()
 }
 
 /// Verify a 1.x record: every step, then the result from the verified tally.
 pub fn verify(record: &Record, options: Options) -> Report {
     let mut steps = Steps::default();
     let mut notes = Vec::new();
-    let (v1, note, group) = parameters::checked_group(
-        Standard::V1,
-        (&record.p, &record.q, &record.r, &record.g),
-        options,
-    );
+    let (v1, note, group) =
+        parameters::checked_group(Standard::V1, record.election.constants(), options);
     *steps.at(1) = v1;
     notes.extend(note);
-    let hash = Hasher::new(&record.q, record.layout.reduction());
-    let key = group.fixed_base(&record.public_key);
+    let hash = Hasher::new(&record.election.q, record.layout.reduction());
+    let key = group.fixed_base(&record.election.public_key);
     // A table costs about 30 exponentiations to build: worth it only for a key used more.
     let decrypted: usize = std::iter::once(&record.tally)
         .chain(&record.spoiled)
         .map(|d| d.contests.iter().map(|(_, s)| s.len()).sum::<usize>())
         .sum();
     let guardian_keys = record
+        .election
         .guardians
         .par_iter()
         .map(|g| {
@@ -86,11 +104,12 @@ pub fn verify(record: &Record, options: Options) -> Report {
         .collect();
     let cx = Context {
         record,
+        recovery_keys: recovery_keys(&group, record),
         group,
         hash,
         key,
         guardian_keys,
-        extended: &record.extended_base_hash,
+        extended: &record.election.extended_base_hash,
     };
 
     base_hash(&cx, steps.at(1));
@@ -114,10 +133,10 @@ pub fn verify(record: &Record, options: Options) -> Report {
         .ballots
         .iter()
         .map(|b| (b.id.as_str(), &b.contests[..]));
-    let hashes = &record.manifest_hashes;
+    let hashes = &record.election.manifest_hashes;
     hashes.check(
-        &record.manifest_hash,
-        &record.manifest,
+        &record.election.manifest_hash,
+        &record.election.manifest,
         ballots,
         steps.at(13),
     );
@@ -148,65 +167,89 @@ pub fn verify(record: &Record, options: Options) -> Report {
 /// V1 (continued): the base hash Q = H(p, q, g, n, k, manifest hash).
 fn base_hash(cx: &Context, tally: &mut Tally) {
     let r = cx.record;
-    let (n, k) = (r.guardians_count, r.quorum);
+    let (n, k) = (r.election.guardians_count, r.election.quorum);
     let q = cx.hash.hash(&[
-        Item::E(&r.p),
-        Item::E(&r.q),
-        Item::E(&r.g),
+        Item::E(&r.election.p),
+        Item::E(&r.election.q),
+        Item::E(&r.election.g),
         Item::I(n),
         Item::I(k),
-        Item::E(&r.manifest_hash),
+        Item::E(&r.election.manifest_hash),
     ]);
     tally.item(
         || "crypto_base_hash".into(),
-        (q != r.base_hash).then(|| "is not H(p, q, g, n, k, manifest_hash)".into()),
+        (q != r.election.base_hash).then(|| "is not H(p, q, g, n, k, manifest_hash)".into()),
     );
 }
 
 /// V2: every coefficient commitment has a valid Schnorr proof.
 fn guardian_keys_step(cx: &Context, tally: &mut Tally) {
-    let r = cx.record;
-    let g = &cx.group;
-    let sequences: BTreeSet<u64> = r.guardians.iter().map(|x| x.sequence).collect();
-    let expected: BTreeSet<u64> = (1..=r.guardians_count).collect();
+    let hash = |k: &BigUint, h: &BigUint| cx.hash.hash(&[Item::E(k), Item::E(h)]);
+    guardian_proofs(&cx.record.election, &cx.group, hash, tally);
+}
+
+/// V2 as the 1.x writers (and the 1.91 one) publish it: n guardians numbered 1..n, k
+/// commitments each with the key first, and a Schnorr proof of each commitment with
+/// c = `challenge`(K_ij, h_ij) and g^u = h_ij · K_ij^c. The proofs are checked in parallel.
+pub(crate) fn guardian_proofs(
+    e: &Election,
+    g: &IntegerGroup,
+    challenge: impl Fn(&BigUint, &BigUint) -> BigUint + Sync,
+    tally: &mut Tally,
+) {
+    let sequences: BTreeSet<u64> = e.guardians.iter().map(|x| x.sequence).collect();
+    let expected: BTreeSet<u64> = (1..=e.guardians_count).collect();
     tally.item(
         || "guardians".into(),
-        (r.guardians.len() as u64 != r.guardians_count || sequences != expected).then(|| {
-            format!("the record has {} guardians with sequence orders {sequences:?}; the context says {}", r.guardians.len(), r.guardians_count)
+        (e.guardians.len() as u64 != e.guardians_count || sequences != expected).then(|| {
+            format!(
+                "the record has {} guardians with sequence orders {sequences:?}; the context says {}",
+                e.guardians.len(),
+                e.guardians_count
+            )
         }),
     );
-    let outcomes: Vec<(String, Option<String>)> = r
+    let outcomes: Vec<(String, Option<String>)> = e
         .guardians
         .par_iter()
         .flat_map_iter(|guardian| {
-            let count_ok = guardian.commitments.len() as u64 == r.quorum && guardian.proofs.len() as u64 == r.quorum;
-            let mut out = vec![(
-                format!("guardian {}", guardian.id),
-                (!count_ok || guardian.commitments.first() != Some(&guardian.key)).then(|| {
-                    format!(
-                        "has {} commitments and {} proofs for a quorum of {}, or its key is not its first commitment",
-                        guardian.commitments.len(),
-                        guardian.proofs.len(),
-                        r.quorum
-                    )
-                }),
-            )];
-            for (j, (commitment, proof)) in guardian.commitments.iter().zip(&guardian.proofs).enumerate() {
-                let reason = if &proof.public_key != commitment {
-                    Some("the proof is about another key than the commitment".to_string())
-                } else if !g.is_element(commitment) {
-                    Some("the commitment K_ij is not in Z_p^r".into())
-                } else if !g.is_scalar(&proof.response) {
-                    Some("the response is not in Z_q".into())
-                } else if cx.hash.hash(&[Item::E(commitment), Item::E(&proof.commitment)]) != proof.challenge {
-                    Some("the challenge is not H(K_ij, h_ij)".into())
-                } else if g.g_pow(&proof.response) != g.mul(&proof.commitment, &g.pow(commitment, &proof.challenge)) {
-                    Some("g^u ≠ h · K_ij^c".into())
-                } else {
-                    None
-                };
-                out.push((format!("guardian {} coefficient {j}", guardian.id), reason));
-            }
+            let shape = (guardian.commitments.len() as u64 != e.quorum
+                || guardian.proofs.len() != guardian.commitments.len()
+                || guardian.commitments.first() != Some(&guardian.key))
+            .then(|| {
+                format!(
+                    "has {} commitments and {} proofs for a quorum of {}, or its key is not its first commitment",
+                    guardian.commitments.len(),
+                    guardian.proofs.len(),
+                    e.quorum
+                )
+            });
+            let mut out = vec![(format!("guardian {}", guardian.id), shape)];
+            let proofs: Vec<_> = guardian
+                .commitments
+                .par_iter()
+                .zip(&guardian.proofs)
+                .enumerate()
+                .map(|(j, (kij, proof))| {
+                    let reason = if &proof.public_key != kij {
+                        Some("the proof is about another key than the commitment".to_string())
+                    } else if !g.is_element(kij) {
+                        Some("the commitment K_ij is not in Z_p^r".into())
+                    } else if !g.is_scalar(&proof.response) {
+                        Some("the response is not in Z_q".into())
+                    } else if challenge(kij, &proof.commitment) != proof.challenge {
+                        Some("c ≠ H(K_ij, h_ij)".into())
+                    } else if g.g_pow(&proof.response)
+                        != g.mul(&proof.commitment, &g.pow(kij, &proof.challenge))
+                    {
+                        Some("g^u ≠ h_ij · K_ij^c".into())
+                    } else {
+                        None
+                    };
+                    (format!("guardian {} coefficient {j}", guardian.id), reason)
+                })
+                .collect();
+            out.extend(proofs);
             out
         })
         .collect();
@@ -220,14 +263,16 @@ fn election_key(cx: &Context, tally: &mut Tally) {
     let r = cx.record;
     let g = &cx.group;
     let product = r
+        .election
         .guardians
         .iter()
         .fold(BigUint::one(), |acc, x| g.mul(&acc, &x.key));
     tally.item(
         || "elgamal_public_key".into(),
-        (product != r.public_key).then(|| "K ≠ ∏ K_i".into()),
+        (product != r.election.public_key).then(|| "K ≠ ∏ K_i".into()),
     );
     let all: Vec<Item> = r
+        .election
         .guardians
         .iter()
         .flat_map(|x| x.commitments.iter().map(Item::E))
@@ -235,76 +280,38 @@ fn election_key(cx: &Context, tally: &mut Tally) {
     let commitment_hash = cx.hash.hash(&[Item::Seq(all)]);
     tally.item(
         || "commitment_hash".into(),
-        (commitment_hash != r.commitment_hash)
+        (commitment_hash != r.election.commitment_hash)
             .then(|| "is not the hash of every guardian's commitments".into()),
     );
-    let extended = cx
-        .hash
-        .hash(&[Item::E(&r.base_hash), Item::E(&r.commitment_hash)]);
+    let extended = cx.hash.hash(&[
+        Item::E(&r.election.base_hash),
+        Item::E(&r.election.commitment_hash),
+    ]);
     tally.item(
         || "crypto_extended_base_hash".into(),
         (&extended != cx.extended).then(|| "Q̄ ≠ H(Q, commitment_hash)".into()),
     );
 }
 
-/// V4, V5 and the hashes of V6 for one ballot.
+/// V4, V5 and the hashes of V6 for one ballot. Its contests, and their selections, are
+/// checked in parallel (a small record has fewer ballots than there are cores).
 fn ballot(cx: &Context, ballot: &Ballot) -> Steps {
-    let mut steps = Steps::default();
-    let g = &cx.group;
     let r = cx.record;
-    let manifest: HashMap<&str, _> = r.manifest.iter().map(|c| (c.id.as_str(), c)).collect();
-    let mut contest_hashes = Vec::new();
-    for contest in &ballot.contests {
-        let name = format!("ballot {} contest {}", ballot.id, contest.id);
-        let mut selection_hashes = Vec::new();
-        let mut sum = Ciphertext::one();
-        for s in &contest.selections {
-            let reason = selection_reason(cx, &s.ciphertext, &s.proof);
-            steps
-                .at(4)
-                .item(|| format!("{name} selection {}", s.id), reason);
-            sum = sum.mul(&s.ciphertext, g);
-            let ct_hash = cx
-                .hash
-                .hash(&[Item::E(&s.ciphertext.pad), Item::E(&s.ciphertext.data)]);
-            let h = cx.hash.hash(&[
-                Item::S(&s.id),
-                Item::E(&s.description_hash),
-                Item::E(&ct_hash),
-            ]);
-            steps.at(6).item(
-                || format!("{name} selection {}", s.id),
-                (h != s.crypto_hash)
-                    .then(|| "crypto_hash ≠ H(object_id, description_hash, H(pad, data))".into()),
-            );
-            selection_hashes.push(s.crypto_hash.clone());
-        }
-        let reason = contest_reason(
-            cx,
-            contest,
-            manifest.get(contest.id.as_str()).copied(),
-            &sum,
-        );
-        steps.at(5).item(|| name.clone(), reason);
-        let mut items = vec![Item::S(&contest.id), Item::E(&contest.description_hash)];
-        items.extend(selection_hashes.iter().map(Item::E));
-        let h = cx.hash.hash(&items);
-        steps.at(6).item(
-            || name.clone(),
-            (h != contest.crypto_hash)
-                .then(|| "crypto_hash ≠ H(object_id, description_hash, selection hashes)".into()),
-        );
-        contest_hashes.push(contest.crypto_hash.clone());
-    }
+    let manifest = r.election.contests_by_id();
+    let mut steps = ballot
+        .contests
+        .par_iter()
+        .map(|contest| contest_steps(cx, ballot, contest, manifest.get(contest.id.as_str())))
+        .reduce(Steps::default, Steps::merge);
     let mut items = vec![Item::S(&ballot.id), Item::E(&ballot.manifest_hash)];
-    items.extend(contest_hashes.iter().map(Item::E));
+    items.extend(ballot.contests.iter().map(|c| Item::E(&c.crypto_hash)));
     let h = cx.hash.hash(&items);
     let code = cx.hash.hash(&[
         Item::E(&ballot.code_seed),
         Item::I(ballot.timestamp),
         Item::E(&ballot.crypto_hash),
     ]);
-    let reason = if ballot.manifest_hash != r.manifest_hash {
+    let reason = if ballot.manifest_hash != r.election.manifest_hash {
         Some("its manifest_hash is not the election's".to_string())
     } else if h != ballot.crypto_hash {
         Some("crypto_hash ≠ H(object_id, manifest_hash, contest hashes)".into())
@@ -314,6 +321,54 @@ fn ballot(cx: &Context, ballot: &Ballot) -> Steps {
         None
     };
     steps.at(6).item(|| format!("ballot {}", ballot.id), reason);
+    steps
+}
+
+/// V4, V5 and the hashes of V6 for one contest of a ballot.
+fn contest_steps(
+    cx: &Context,
+    ballot: &Ballot,
+    contest: &crate::v1::record::Contest,
+    manifest: Option<&&crate::manifest::ManifestContest>,
+) -> Steps {
+    let mut steps = Steps::default();
+    let g = &cx.group;
+    let name = format!("ballot {} contest {}", ballot.id, contest.id);
+    let proofs: Vec<Option<String>> = contest
+        .selections
+        .par_iter()
+        .map(|s| selection_reason(cx, &s.ciphertext, &s.proof))
+        .collect();
+    let mut sum = Ciphertext::one();
+    for (s, reason) in contest.selections.iter().zip(proofs) {
+        steps
+            .at(4)
+            .item(|| format!("{name} selection {}", s.id), reason);
+        sum = sum.mul(&s.ciphertext, g);
+        let ct_hash = cx
+            .hash
+            .hash(&[Item::E(&s.ciphertext.pad), Item::E(&s.ciphertext.data)]);
+        let h = cx.hash.hash(&[
+            Item::S(&s.id),
+            Item::E(&s.description_hash),
+            Item::E(&ct_hash),
+        ]);
+        steps.at(6).item(
+            || format!("{name} selection {}", s.id),
+            (h != s.crypto_hash)
+                .then(|| "crypto_hash ≠ H(object_id, description_hash, H(pad, data))".into()),
+        );
+    }
+    let reason = contest_reason(cx, contest, manifest.copied(), &sum);
+    steps.at(5).item(|| name.clone(), reason);
+    let mut items = vec![Item::S(&contest.id), Item::E(&contest.description_hash)];
+    items.extend(contest.selections.iter().map(|s| Item::E(&s.crypto_hash)));
+    let h = cx.hash.hash(&items);
+    steps.at(6).item(
+        || name.clone(),
+        (h != contest.crypto_hash)
+            .then(|| "crypto_hash ≠ H(object_id, description_hash, selection hashes)".into()),
+    );
     steps
 }
 
@@ -489,11 +544,15 @@ fn aggregation(cx: &Context, tally: &mut Tally) {
         }
     }
     let one = Ciphertext::one();
-    for m in &r.manifest {
+    for m in &r.election.manifest {
         for (sid, _) in &m.selections {
             let item = || format!("tally contest {} selection {sid}", m.id);
             let expected = sums.get(&(m.id.as_str(), sid.as_str())).unwrap_or(&one);
-            let published = r.encrypted_tally.get(&m.id).and_then(|c| c.get(sid));
+            let published = r
+                .election
+                .encrypted_tally
+                .get(&m.id)
+                .and_then(|c| c.get(sid));
             let decrypted = r
                 .tally
                 .contests
@@ -519,7 +578,8 @@ fn aggregation(cx: &Context, tally: &mut Tally) {
 
 /// The ciphertext each tally selection must decrypt: the encrypted tally.
 fn tally_messages(r: &Record) -> HashMap<(String, String), Ciphertext> {
-    r.encrypted_tally
+    r.election
+        .encrypted_tally
         .iter()
         .flat_map(|(c, sels)| {
             sels.iter()
@@ -591,7 +651,8 @@ fn present_guardians(d: &Decryption) -> BTreeSet<String> {
 }
 
 fn sequence(r: &Record, guardian_id: &str) -> Option<u64> {
-    r.guardians
+    r.election
+        .guardians
         .iter()
         .find(|g| g.id == guardian_id)
         .map(|g| g.sequence)
@@ -599,7 +660,7 @@ fn sequence(r: &Record, guardian_id: &str) -> Option<u64> {
 
 /// w_i = ∏_{j ≠ i} j · (j − i)^-1 mod q.
 fn lagrange(cx: &Context, i: u64, present: &[u64]) -> BigUint {
-    let q = &cx.record.q;
+    let q = &cx.record.election.q;
     let mut w = BigUint::one();
     for &j in present.iter().filter(|&&j| j != i) {
         let diff = (BigUint::from(j) + q - BigUint::from(i) % q) % q;
@@ -610,9 +671,8 @@ fn lagrange(cx: &Context, i: u64, present: &[u64]) -> BigUint {
 }
 
 /// The recovery key of present guardian `i` for missing guardian `l`: ∏_j K_lj^(i^j).
-fn recovery_key(cx: &Context, missing: &str, i: u64) -> Option<BigUint> {
-    let g = &cx.group;
-    let l = cx.record.guardians.iter().find(|x| x.id == missing)?;
+fn recovery_key(g: &IntegerGroup, r: &Record, missing: &str, i: u64) -> Option<BigUint> {
+    let l = r.election.guardians.iter().find(|x| x.id == missing)?;
     let mut power = BigUint::one();
     let mut acc = BigUint::one();
     for k in &l.commitments {
@@ -658,8 +718,8 @@ fn share_reason(
         return Some("g^v ≠ a · K^c".into());
     }
     // A^v = b · M^c, checked as A^v · M^(q−c) = b with one simultaneous exponentiation.
-    let minus_c = &cx.record.q - &proof.challenge;
-    if g.multi_pow(&[(a, &proof.response), (m, &minus_c)]) != &proof.data % &cx.record.p {
+    let minus_c = &cx.record.election.q - &proof.challenge;
+    if g.multi_pow(&[(a, &proof.response), (m, &minus_c)]) != &proof.data % &cx.record.election.p {
         return Some("A^v ≠ b · M^c".into());
     }
     None
@@ -670,6 +730,91 @@ fn share_reason(
 enum KeyRef<'a> {
     Table(&'a FixedBase),
     Value(&'a BigUint),
+}
+
+/// V8 for a present guardian's share; V9 and V10 for a missing guardian's, rebuilt from
+/// the parts of the guardians `present` (ids and sequence numbers).
+fn share_steps(
+    cx: &Context,
+    message: &Ciphertext,
+    share: &crate::v1::record::Share,
+    (present, present_seq): (&[(&str, u64)], &[u64]),
+    name: &str,
+) -> Steps {
+    let mut steps = Steps::default();
+    let g = &cx.group;
+    let r = cx.record;
+    let item = || format!("{name} guardian {}", share.guardian_id);
+    if let Some(proof) = &share.proof {
+        let reason = match cx.guardian_keys.get(share.guardian_id.as_str()) {
+            None => Some("no such guardian".into()),
+            Some((_, Some(t))) => share_reason(cx, message, &share.share, KeyRef::Table(t), proof),
+            Some((k, None)) => share_reason(cx, message, &share.share, KeyRef::Value(k), proof),
+        };
+        steps.at(8).item(item, reason);
+        return steps;
+    }
+    // A missing guardian: every present guardian's part is proven (V9), and the share is
+    // their combination with the Lagrange coefficients (V10).
+    let mut parts_ok = true;
+    let by_guardian: BTreeSet<&str> = share
+        .recovered
+        .iter()
+        .map(|p| p.guardian_id.as_str())
+        .collect();
+    if by_guardian != present.iter().map(|(id, _)| *id).collect()
+        || by_guardian.len() != share.recovered.len()
+    {
+        parts_ok = false;
+        steps.at(9).fail(
+            item(),
+            "its parts are not one from each guardian present".into(),
+        );
+    }
+    let mut powers = Vec::with_capacity(share.recovered.len());
+    for part in &share.recovered {
+        let part_item = || {
+            format!(
+                "{name} guardian {} for missing {}",
+                part.guardian_id, part.missing_guardian_id
+            )
+        };
+        let Some(i) = sequence(r, &part.guardian_id) else {
+            steps.at(9).fail(part_item(), "no such guardian".into());
+            parts_ok = false;
+            continue;
+        };
+        let reason = if part.missing_guardian_id != share.guardian_id {
+            Some("the part is for another missing guardian".to_string())
+        } else if cx
+            .recovery_keys
+            .get(&(part.missing_guardian_id.as_str(), i))
+            != Some(&part.recovery_key)
+        {
+            Some("the recovery key is not ∏_j K_lj^(i^j)".into())
+        } else {
+            share_reason(
+                cx,
+                message,
+                &part.share,
+                KeyRef::Value(&part.recovery_key),
+                &part.proof,
+            )
+        };
+        parts_ok &= reason.is_none();
+        steps.at(9).item(part_item, reason);
+        powers.push((&part.share, lagrange(cx, i, present_seq)));
+    }
+    if parts_ok {
+        // M_l = ∏ M_il^(w_i), in one simultaneous exponentiation.
+        let terms: Vec<(&BigUint, &BigUint)> = powers.iter().map(|(m, w)| (*m, w)).collect();
+        let rebuilt = g.multi_pow(&terms);
+        steps.at(10).item(
+            item,
+            (rebuilt != share.share).then(|| "M_l ≠ ∏ M_il^(w_i)".into()),
+        );
+    }
+    steps
 }
 
 fn selection_decryption(
@@ -700,84 +845,23 @@ fn selection_decryption(
     let mut product = BigUint::one();
     let ids: BTreeSet<&str> = s.shares.iter().map(|x| x.guardian_id.as_str()).collect();
     if ids.len() != s.shares.len()
-        || ids.len() as u64 != r.guardians_count
-        || (present.len() as u64) < r.quorum
+        || ids.len() as u64 != r.election.guardians_count
+        || (present.len() as u64) < r.election.quorum
     {
-        steps.at(8).fail(name.into(), format!("has {} shares from {} guardians, {} with proofs; needs one per guardian and a quorum of {}", s.shares.len(), ids.len(), present.len(), r.quorum));
+        steps.at(8).fail(name.into(), format!("has {} shares from {} guardians, {} with proofs; needs one per guardian and a quorum of {}", s.shares.len(), ids.len(), present.len(), r.election.quorum));
     }
+    // Each share on its own core: a record with few selections still uses them all.
+    let shares = s
+        .shares
+        .par_iter()
+        .map(|share| share_steps(cx, message, share, (&present, &present_seq), name))
+        .reduce(Steps::default, Steps::merge);
+    steps = steps.merge(shares);
     for share in &s.shares {
-        let item = || format!("{name} guardian {}", share.guardian_id);
-        if let Some(proof) = &share.proof {
-            let reason = match cx.guardian_keys.get(share.guardian_id.as_str()) {
-                None => Some("no such guardian".into()),
-                Some((_, Some(t))) => {
-                    share_reason(cx, message, &share.share, KeyRef::Table(t), proof)
-                }
-                Some((k, None)) => share_reason(cx, message, &share.share, KeyRef::Value(k), proof),
-            };
-            steps.at(8).item(item, reason);
-        } else {
-            // A missing guardian: every present guardian's part is proven (V9), and the
-            // share is their combination with the Lagrange coefficients (V10).
-            let mut rebuilt = BigUint::one();
-            let mut parts_ok = true;
-            let by_guardian: BTreeSet<&str> = share
-                .recovered
-                .iter()
-                .map(|p| p.guardian_id.as_str())
-                .collect();
-            if by_guardian != present.iter().map(|(id, _)| *id).collect()
-                || by_guardian.len() != share.recovered.len()
-            {
-                parts_ok = false;
-                steps.at(9).fail(
-                    item(),
-                    "its parts are not one from each guardian present".into(),
-                );
-            }
-            for part in &share.recovered {
-                let part_item = || {
-                    format!(
-                        "{name} guardian {} for missing {}",
-                        part.guardian_id, part.missing_guardian_id
-                    )
-                };
-                let Some(i) = sequence(r, &part.guardian_id) else {
-                    steps.at(9).fail(part_item(), "no such guardian".into());
-                    parts_ok = false;
-                    continue;
-                };
-                let reason = if part.missing_guardian_id != share.guardian_id {
-                    Some("the part is for another missing guardian".to_string())
-                } else if recovery_key(cx, &part.missing_guardian_id, i).as_ref()
-                    != Some(&part.recovery_key)
-                {
-                    Some("the recovery key is not ∏_j K_lj^(i^j)".into())
-                } else {
-                    share_reason(
-                        cx,
-                        message,
-                        &part.share,
-                        KeyRef::Value(&part.recovery_key),
-                        &part.proof,
-                    )
-                };
-                parts_ok &= reason.is_none();
-                steps.at(9).item(part_item, reason);
-                let w = lagrange(cx, i, &present_seq);
-                rebuilt = g.mul(&rebuilt, &g.pow(&part.share, &w));
-            }
-            if parts_ok {
-                steps.at(10).item(
-                    item,
-                    (rebuilt != share.share).then(|| "M_l ≠ ∏ M_il^(w_i)".into()),
-                );
-            }
-        }
         product = g.mul(&product, &share.share);
     }
     // V11: B = value · ∏ M_i and value = g^t.
-    let reason = if g.mul(&s.value, &product) != &message.data % &r.p {
+    let reason = if g.mul(&s.value, &product) != &message.data % &r.election.p {
         Some("B ≠ value · ∏ M_i".to_string())
     } else if g.g_pow(&BigUint::from(s.tally)) != s.value {
         Some(format!("value ≠ g^{}", s.tally))
@@ -792,7 +876,7 @@ fn selection_decryption(
 /// aside).
 fn check_tally_matches_manifest(cx: &Context, tally: &mut Tally) {
     let r = cx.record;
-    for m in &r.manifest {
+    for m in &r.election.manifest {
         let contest = r.tally.contests.iter().find(|(id, _)| id == &m.id);
         let reason = match contest {
             None => Some("is missing from tally.json".to_string()),
@@ -887,5 +971,7 @@ fn spoiled_ballots(cx: &Context) -> Tally {
 /// The result: the manifest's contests and selections with the counts of tally.json (every
 /// one of them checked by V11, so this is reported only with the steps beside it).
 fn result(r: &Record) -> Vec<ContestResult> {
-    crate::manifest::result_from(&r.manifest, &r.tally.contests, |x| (&x.id, x.tally))
+    crate::manifest::result_from(&r.election.manifest, &r.tally.contests, |x| {
+        (&x.id, x.tally)
+    })
 }

@@ -8,22 +8,19 @@
 //! spoiled ballots publish one combined decryption proof per selection and `T = K^t`, not the
 //! guardians' shares.
 
-use std::collections::BTreeMap;
-
 use num_bigint::BigUint;
 
 use crate::error::Result;
 pub use crate::group::Ciphertext;
 use crate::json::Node;
-use crate::manifest::ManifestContest;
 use crate::source::Files;
-use crate::v1::hash::{Hasher, Reduction};
-use crate::v1::manifest_hash::{self, DescribedContest, ManifestHashes};
-pub use crate::v1::record::Guardian;
+use crate::v1::hash::Reduction;
+use crate::v1::manifest_hash::DescribedContest;
 use crate::v1::record::{
-    BallotState, ChaumPedersen, DisjunctiveProof, chaum_pedersen, ciphertext, constant,
-    disjunctive, guardians, raw_constants, state,
+    BallotState, ChaumPedersen, DisjunctiveProof, chaum_pedersen, ciphertext, disjunctive,
+    election, state,
 };
+pub use crate::v1::record::{Election, Guardian};
 
 /// A contest's proof that its selections add up to 0..L: the joint challenge and one
 /// (challenge, response) pair per value j, as `[j, {challenge, response}]`.
@@ -118,39 +115,10 @@ pub struct Decryption {
 
 /// A whole 1.91 record.
 pub struct Record {
-    /// p, q, r, g as published.
-    pub p: BigUint,
-    #[allow(missing_docs)]
-    pub q: BigUint,
-    #[allow(missing_docs)]
-    pub r: BigUint,
-    #[allow(missing_docs)]
-    pub g: BigUint,
-    /// n and k.
-    pub guardians_count: u64,
-    #[allow(missing_docs)]
-    pub quorum: u64,
-    /// K.
-    pub public_key: BigUint,
-    /// The context's hashes.
-    pub commitment_hash: BigUint,
-    #[allow(missing_docs)]
-    pub manifest_hash: BigUint,
-    #[allow(missing_docs)]
-    pub base_hash: BigUint,
-    #[allow(missing_docs)]
-    pub extended_base_hash: BigUint,
-    /// The manifest's contests.
-    pub manifest: Vec<ManifestContest>,
-    /// The manifest's hashes, recomputed from `manifest.json` with electionguard-python's
-    /// rules (which this writer follows for the manifest).
-    pub manifest_hashes: ManifestHashes,
-    /// The guardians, by sequence order.
-    pub guardians: Vec<Guardian>,
+    /// Its constants, context, manifest, guardians and encrypted tally, as 1.x writes them.
+    pub election: Election,
     /// Every submitted ballot.
     pub ballots: Vec<Ballot>,
-    /// contest id → selection id → (A, B).
-    pub encrypted_tally: BTreeMap<String, BTreeMap<String, Ciphertext>>,
     /// The ballots the encrypted tally says it counts.
     pub cast_ids: Vec<String>,
     /// The ballots it says were challenged or spoiled.
@@ -257,13 +225,9 @@ fn ids(node: &Node, key: &str) -> Result<Vec<String>> {
 
 /// Read a 1.91 record.
 pub fn read(files: &Files) -> Result<Record> {
-    let raw = raw_constants(files)?;
-    let context_value = files.json("context.json")?;
-    let context = Node::root(&context_value, "context.json");
-    let guardians = guardians(
-        files,
-        ("coefficient_proofs", "key", "coefficient_commitments"),
-    )?;
+    let keys = ("coefficient_proofs", "key", "coefficient_commitments");
+    // The manifest follows electionguard-python's hashing rules, at full width.
+    let election = election(files, Reduction::Q, keys)?;
 
     let mut ballots = Vec::new();
     for file in files.json_under("submitted_ballots") {
@@ -274,14 +238,6 @@ pub fn read(files: &Files) -> Result<Record> {
     let file = "encrypted_tally.json";
     let value = files.json(file)?;
     let root = Node::root(&value, file);
-    let mut encrypted_tally = BTreeMap::new();
-    for (contest_id, c) in root.get("contests")?.members()? {
-        let mut selections = BTreeMap::new();
-        for (selection_id, s) in c.get("selections")?.members()? {
-            selections.insert(selection_id.to_string(), ciphertext(&s.get("ciphertext")?)?);
-        }
-        encrypted_tally.insert(contest_id.to_string(), selections);
-    }
     let cast_ids = ids(&root, "cast_ballot_ids")?;
     let mut challenged_ids = ids(&root, "challenged_ballot_ids")?;
     challenged_ids.extend(ids(&root, "spoiled_ballot_ids")?);
@@ -294,29 +250,9 @@ pub fn read(files: &Files) -> Result<Record> {
         spoiled.push(decryption(&Node::root(&value, file), "ballot_id")?);
     }
 
-    let q = constant(&raw, "small_prime")?;
-    let manifest_json = files.json("manifest.json")?;
-    let manifest_hashes = manifest_hash::compute(
-        &Node::root(&manifest_json, "manifest.json"),
-        &Hasher::new(&q, Reduction::Q),
-    )?;
     Ok(Record {
-        p: constant(&raw, "large_prime")?,
-        q,
-        r: constant(&raw, "cofactor")?,
-        g: constant(&raw, "generator")?,
-        guardians_count: context.get("number_of_guardians")?.u64()?,
-        quorum: context.get("quorum")?.u64()?,
-        public_key: context.get("elgamal_public_key")?.hex()?,
-        commitment_hash: context.get("commitment_hash")?.hex()?,
-        manifest_hash: context.get("manifest_hash")?.hex()?,
-        base_hash: context.get("crypto_base_hash")?.hex()?,
-        extended_base_hash: context.get("crypto_extended_base_hash")?.hex()?,
-        manifest: crate::manifest::read(files)?,
-        manifest_hashes,
-        guardians,
+        election,
         ballots,
-        encrypted_tally,
         cast_ids,
         challenged_ids,
         tally,

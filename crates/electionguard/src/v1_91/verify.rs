@@ -34,7 +34,7 @@ struct Context<'a> {
 impl Context<'_> {
     /// The extended base hash, written as electionguard-core2 writes a hash.
     fn he(&self) -> Item<'_> {
-        Item::Q(&self.record.extended_base_hash)
+        Item::Q(&self.record.election.extended_base_hash)
     }
 }
 
@@ -42,18 +42,15 @@ impl Context<'_> {
 pub fn verify(record: &Record, options: Options) -> Report {
     let mut steps = Steps::default();
     let mut notes = Vec::new();
-    let (v1, note, group) = parameters::checked_group(
-        Standard::V2,
-        (&record.p, &record.q, &record.r, &record.g),
-        options,
-    );
+    let (v1, note, group) =
+        parameters::checked_group(Standard::V2, record.election.constants(), options);
     *steps.at(1) = v1;
     notes.extend(note);
-    let key = group.fixed_base(&record.public_key);
+    let key = group.fixed_base(&record.election.public_key);
     let cx = Context {
         record,
         group,
-        hash: Hasher::fixed(&record.q),
+        hash: Hasher::fixed(&record.election.q),
         key,
     };
 
@@ -63,10 +60,10 @@ pub fn verify(record: &Record, options: Options) -> Report {
         .ballots
         .iter()
         .map(|b| (b.id.as_str(), &b.contests[..]));
-    let hashes = &record.manifest_hashes;
+    let hashes = &record.election.manifest_hashes;
     hashes.check(
-        &record.manifest_hash,
-        &record.manifest,
+        &record.election.manifest_hash,
+        &record.election.manifest,
         ballots,
         steps.at(1),
     );
@@ -82,6 +79,7 @@ pub fn verify(record: &Record, options: Options) -> Report {
     code_chain(&cx, steps.at(7));
     aggregation(&cx, steps.at(8));
     let messages: HashMap<(&str, &str), &Ciphertext> = record
+        .election
         .encrypted_tally
         .iter()
         .flat_map(|(c, sels)| {
@@ -121,77 +119,26 @@ pub fn verify(record: &Record, options: Options) -> Report {
 fn base_hash(cx: &Context, tally: &mut Tally) {
     let r = cx.record;
     let q = cx.hash.hash(&[
-        Item::P(&r.p),
-        Item::Q(&r.q),
-        Item::P(&r.g),
-        Item::I(r.guardians_count),
-        Item::I(r.quorum),
-        Item::Q(&r.manifest_hash),
+        Item::P(&r.election.p),
+        Item::Q(&r.election.q),
+        Item::P(&r.election.g),
+        Item::I(r.election.guardians_count),
+        Item::I(r.election.quorum),
+        Item::Q(&r.election.manifest_hash),
     ]);
     tally.item(
         || "crypto_base_hash".into(),
-        (q != r.base_hash)
+        (q != r.election.base_hash)
             .then(|| "is not H(p, q, g, n, k, manifest_hash) (nor any construction tried: the record's hashes are not shown to bind the parameters and the manifest)".into()),
     );
 }
 
 /// V2: n guardians numbered 1..n, k commitments each, and a Schnorr proof for each:
-/// c = H(K_ij, h_ij) and g^u = h_ij · K_ij^c (the 1.x form this writer keeps).
+/// c = H(K_ij, h_ij) and g^u = h_ij · K_ij^c (the 1.x form this writer keeps, with its
+/// writer's encoding of the hash inputs).
 fn guardians(cx: &Context, tally: &mut Tally) {
-    let r = cx.record;
-    let g = &cx.group;
-    let sequences: BTreeSet<u64> = r.guardians.iter().map(|x| x.sequence).collect();
-    let expected: BTreeSet<u64> = (1..=r.guardians_count).collect();
-    tally.item(
-        || "guardians".into(),
-        (r.guardians.len() as u64 != r.guardians_count || sequences != expected).then(|| {
-            format!(
-                "{} guardians with sequence orders {sequences:?} for n = {}",
-                r.guardians.len(),
-                r.guardians_count
-            )
-        }),
-    );
-    let out: Vec<(String, Option<String>)> = r
-        .guardians
-        .par_iter()
-        .flat_map_iter(|guardian| {
-            let shape = (guardian.commitments.len() as u64 != r.quorum
-                || guardian.proofs.len() != guardian.commitments.len()
-                || guardian.commitments.first() != Some(&guardian.key))
-            .then(|| {
-                format!(
-                    "has {} commitments and {} proofs for a quorum of {}, or its key is not its first commitment",
-                    guardian.commitments.len(),
-                    guardian.proofs.len(),
-                    r.quorum
-                )
-            });
-            let mut out = vec![(format!("guardian {}", guardian.id), shape)];
-            for (j, (kij, proof)) in guardian.commitments.iter().zip(&guardian.proofs).enumerate() {
-                let reason = if &proof.public_key != kij {
-                    Some("the proof is about another key than the commitment".to_string())
-                } else if !g.is_element(kij) {
-                    Some("K_ij is not in Z_p^r".into())
-                } else if !g.is_scalar(&proof.response) {
-                    Some("the response is not in Z_q".into())
-                } else if cx.hash.hash(&[Item::P(kij), Item::P(&proof.commitment)]) != proof.challenge {
-                    Some("c ≠ H(K_ij, h_ij)".into())
-                } else if g.g_pow(&proof.response)
-                    != g.mul(&proof.commitment, &g.pow(kij, &proof.challenge))
-                {
-                    Some("g^u ≠ h_ij · K_ij^c".into())
-                } else {
-                    None
-                };
-                out.push((format!("guardian {} coefficient {j}", guardian.id), reason));
-            }
-            out
-        })
-        .collect();
-    for (item, reason) in out {
-        tally.item(|| item, reason);
-    }
+    let hash = |k: &BigUint, h: &BigUint| cx.hash.hash(&[Item::P(k), Item::P(h)]);
+    crate::v1::verify::guardian_proofs(&cx.record.election, &cx.group, hash, tally);
 }
 
 /// V3: K = ∏ K_i (each in Z_p^r, not 1) and the commitment hash H([K_10, ..., K_n(k−1)]).
@@ -199,7 +146,7 @@ fn election_key(cx: &Context, tally: &mut Tally) {
     let r = cx.record;
     let g = &cx.group;
     let mut product = BigUint::one();
-    for guardian in &r.guardians {
+    for guardian in &r.election.guardians {
         tally.item(
             || format!("guardian {} key", guardian.id),
             (guardian.key.is_one() || !g.is_element(&guardian.key))
@@ -209,16 +156,18 @@ fn election_key(cx: &Context, tally: &mut Tally) {
     }
     tally.item(
         || "elgamal_public_key".into(),
-        (product != r.public_key || product.is_one()).then(|| "K ≠ ∏ K_i, or K = 1".into()),
+        (product != r.election.public_key || product.is_one())
+            .then(|| "K ≠ ∏ K_i, or K = 1".into()),
     );
     let all: Vec<Item> = r
+        .election
         .guardians
         .iter()
         .flat_map(|x| x.commitments.iter().map(Item::P))
         .collect();
     tally.item(
         || "commitment_hash".into(),
-        (cx.hash.hash(&[Item::Seq(all)]) != r.commitment_hash)
+        (cx.hash.hash(&[Item::Seq(all)]) != r.election.commitment_hash)
             .then(|| "is not H([every guardian's commitments])".into()),
     );
 }
@@ -227,14 +176,14 @@ fn election_key(cx: &Context, tally: &mut Tally) {
 fn extended_base_hash(cx: &Context, tally: &mut Tally) {
     let r = cx.record;
     let he = cx.hash.hash(&[
-        Item::Q(&r.base_hash),
+        Item::Q(&r.election.base_hash),
         Item::S("12"),
-        Item::P(&r.public_key),
-        Item::Q(&r.commitment_hash),
+        Item::P(&r.election.public_key),
+        Item::Q(&r.election.commitment_hash),
     ]);
     tally.item(
         || "crypto_extended_base_hash".into(),
-        (he != r.extended_base_hash).then(|| "H_E ≠ H(Q, 12, K, commitment_hash)".into()),
+        (he != r.election.extended_base_hash).then(|| "H_E ≠ H(Q, 12, K, commitment_hash)".into()),
     );
 }
 
@@ -261,7 +210,7 @@ fn selection_reason(cx: &Context, ct: &Ciphertext, p: &DisjunctiveProof) -> Opti
     let c = cx.hash.hash(&[
         Item::S("21"),
         cx.he(),
-        Item::P(&r.public_key),
+        Item::P(&r.election.public_key),
         Item::P(alpha),
         Item::P(beta),
         Item::P(&p.zero_pad),
@@ -275,12 +224,15 @@ fn selection_reason(cx: &Context, ct: &Ciphertext, p: &DisjunctiveProof) -> Opti
     if g.reduce(&(&p.zero_challenge + &p.one_challenge)) != p.challenge {
         return Some("c ≠ c_0 + c_1".into());
     }
-    if g.multi_pow(&[(&r.g, &p.zero_response), (alpha, &p.zero_challenge)]) != p.zero_pad
-        || g.multi_pow(&[(&r.g, &p.one_response), (alpha, &p.one_challenge)]) != p.one_pad
+    if g.multi_pow(&[
+        (&r.election.g, &p.zero_response),
+        (alpha, &p.zero_challenge),
+    ]) != p.zero_pad
+        || g.multi_pow(&[(&r.election.g, &p.one_response), (alpha, &p.one_challenge)]) != p.one_pad
     {
         return Some("a_j ≠ g^v_j · α^c_j".into());
     }
-    let w1 = g.reduce(&(&p.one_response + &r.q - &p.one_challenge));
+    let w1 = g.reduce(&(&p.one_response + &r.election.q - &p.one_challenge));
     let b0 = g.mul(
         &g.fixed_pow(&cx.key, &p.zero_response),
         &g.pow(beta, &p.zero_challenge),
@@ -312,8 +264,8 @@ fn range_reason(cx: &Context, sum: &Ciphertext, proof: &RangeProof, limit: u64) 
     let mut total = BigUint::ZERO;
     for (j, c, v) in &proof.parts {
         let jc = g.reduce(&(BigUint::from(*j) * c));
-        let w = g.reduce(&(v + &r.q - jc));
-        let a = g.multi_pow(&[(&r.g, v), (&sum.pad, c)]);
+        let w = g.reduce(&(v + &r.election.q - jc));
+        let a = g.multi_pow(&[(&r.election.g, v), (&sum.pad, c)]);
         let b = g.mul(&g.fixed_pow(&cx.key, &w), &g.pow(&sum.data, c));
         hashes.push(cx.hash.hash(&[Item::P(&a), Item::P(&b)]));
         total += c;
@@ -321,7 +273,7 @@ fn range_reason(cx: &Context, sum: &Ciphertext, proof: &RangeProof, limit: u64) 
     let c = cx.hash.hash(&[
         cx.he(),
         Item::S("21"),
-        Item::P(&r.public_key),
+        Item::P(&r.election.public_key),
         Item::P(&sum.pad),
         Item::P(&sum.data),
         Item::Seq(hashes.iter().map(Item::Q).collect()),
@@ -348,79 +300,20 @@ fn range_reason(cx: &Context, sum: &Ciphertext, proof: &RangeProof, limit: u64) 
     (g.reduce(&total) != proof.challenge).then(|| "c ≠ Σ c_j".into())
 }
 
-/// V5, V6 and V7's hashes for one ballot.
+/// V5, V6 and V7's hashes for one ballot. Its contests, and their selections, are checked in
+/// parallel (a small record has fewer ballots than there are cores).
 fn ballot(cx: &Context, ballot: &Ballot) -> Steps {
-    let mut steps = Steps::default();
-    let g = &cx.group;
     let r = cx.record;
-    let manifest: HashMap<&str, &ManifestContest> =
-        r.manifest.iter().map(|c| (c.id.as_str(), c)).collect();
-    let mut contest_hashes = Vec::new();
-    for contest in &ballot.contests {
-        let name = format!("ballot {} contest {}", ballot.id, contest.id);
-        let mut sum = Ciphertext::one();
-        let mut selection_hashes = Vec::new();
-        for s in &contest.selections {
-            let item = || format!("{name} selection {}", s.id);
-            steps
-                .at(5)
-                .item(item, selection_reason(cx, &s.ciphertext, &s.proof));
-            sum = sum.mul(&s.ciphertext, g);
-            let h = cx
-                .hash
-                .hash(&[Item::P(&s.ciphertext.pad), Item::P(&s.ciphertext.data)]);
-            steps.at(7).item(
-                item,
-                (h != s.crypto_hash).then(|| "crypto_hash ≠ H(α, β)".into()),
-            );
-            selection_hashes.push(&s.crypto_hash);
-        }
-        let m = manifest.get(contest.id.as_str()).copied();
-        let reason = match m {
-            None => Some("the contest is not in the manifest".to_string()),
-            Some(m) if u64::from(m.sequence) != contest.sequence => Some(format!(
-                "its sequence_order {} is not the manifest's {}",
-                contest.sequence, m.sequence
-            )),
-            Some(m)
-                if contest.selections.iter().any(|s| s.placeholder)
-                    || m.selections
-                        .iter()
-                        .map(|(id, _)| id.as_str())
-                        .collect::<BTreeSet<_>>()
-                        != contest
-                            .selections
-                            .iter()
-                            .map(|s| s.id.as_str())
-                            .collect::<BTreeSet<_>>()
-                    || m.selections.len() != contest.selections.len() =>
-            {
-                Some("its selections are not the manifest's (once each, no placeholders)".into())
-            }
-            Some(_) if sum != contest.accumulation => {
-                Some("ciphertext_accumulation is not the product of the selections".into())
-            }
-            Some(m) => range_reason(cx, &sum, &contest.proof, m.votes_allowed),
-        };
-        steps.at(6).item(|| name.clone(), reason);
-        let mut items = vec![
-            cx.he(),
-            Item::S("23"),
-            Item::I(contest.sequence),
-            Item::P(&r.public_key),
-        ];
-        items.extend(selection_hashes.into_iter().map(Item::Q));
-        steps.at(7).item(
-            || name.clone(),
-            (cx.hash.hash(&items) != contest.crypto_hash)
-                .then(|| "χ ≠ H(H_E, 23, sequence_order, K, selection hashes)".into()),
-        );
-        contest_hashes.push(&contest.crypto_hash);
-    }
+    let manifest = r.election.contests_by_id();
+    let mut steps = ballot
+        .contests
+        .par_iter()
+        .map(|contest| contest_steps(cx, ballot, contest, manifest.get(contest.id.as_str())))
+        .reduce(Steps::default, Steps::merge);
     let mut items = vec![cx.he(), Item::S("24"), Item::S("")];
-    items.extend(contest_hashes.into_iter().map(Item::Q));
+    items.extend(ballot.contests.iter().map(|c| Item::Q(&c.crypto_hash)));
     let h = cx.hash.hash(&items);
-    let reason = if ballot.manifest_hash != r.manifest_hash {
+    let reason = if ballot.manifest_hash != r.election.manifest_hash {
         Some("its manifest_hash is not the election's".to_string())
     } else if h != ballot.crypto_hash || ballot.code != ballot.crypto_hash {
         Some("code or crypto_hash ≠ H(H_E, 24, null, χ_1, χ_2, ...)".into())
@@ -428,6 +321,77 @@ fn ballot(cx: &Context, ballot: &Ballot) -> Steps {
         None
     };
     steps.at(7).item(|| format!("ballot {}", ballot.id), reason);
+    steps
+}
+
+/// V5, V6 and V7's hashes for one contest of a ballot.
+fn contest_steps(
+    cx: &Context,
+    ballot: &Ballot,
+    contest: &crate::v1_91::record::Contest,
+    manifest: Option<&&ManifestContest>,
+) -> Steps {
+    let mut steps = Steps::default();
+    let g = &cx.group;
+    let r = cx.record;
+    let name = format!("ballot {} contest {}", ballot.id, contest.id);
+    let proofs: Vec<Option<String>> = contest
+        .selections
+        .par_iter()
+        .map(|s| selection_reason(cx, &s.ciphertext, &s.proof))
+        .collect();
+    let mut sum = Ciphertext::one();
+    for (s, reason) in contest.selections.iter().zip(proofs) {
+        let item = || format!("{name} selection {}", s.id);
+        steps.at(5).item(item, reason);
+        sum = sum.mul(&s.ciphertext, g);
+        let h = cx
+            .hash
+            .hash(&[Item::P(&s.ciphertext.pad), Item::P(&s.ciphertext.data)]);
+        steps.at(7).item(
+            item,
+            (h != s.crypto_hash).then(|| "crypto_hash ≠ H(α, β)".into()),
+        );
+    }
+    let reason = match manifest.copied() {
+        None => Some("the contest is not in the manifest".to_string()),
+        Some(m) if u64::from(m.sequence) != contest.sequence => Some(format!(
+            "its sequence_order {} is not the manifest's {}",
+            contest.sequence, m.sequence
+        )),
+        Some(m)
+            if contest.selections.iter().any(|s| s.placeholder)
+                || m.selections
+                    .iter()
+                    .map(|(id, _)| id.as_str())
+                    .collect::<BTreeSet<_>>()
+                    != contest
+                        .selections
+                        .iter()
+                        .map(|s| s.id.as_str())
+                        .collect::<BTreeSet<_>>()
+                || m.selections.len() != contest.selections.len() =>
+        {
+            Some("its selections are not the manifest's (once each, no placeholders)".into())
+        }
+        Some(_) if sum != contest.accumulation => {
+            Some("ciphertext_accumulation is not the product of the selections".into())
+        }
+        Some(m) => range_reason(cx, &sum, &contest.proof, m.votes_allowed),
+    };
+    steps.at(6).item(|| name.clone(), reason);
+    let mut items = vec![
+        cx.he(),
+        Item::S("23"),
+        Item::I(contest.sequence),
+        Item::P(&r.election.public_key),
+    ];
+    items.extend(contest.selections.iter().map(|s| Item::Q(&s.crypto_hash)));
+    steps.at(7).item(
+        || name.clone(),
+        (cx.hash.hash(&items) != contest.crypto_hash)
+            .then(|| "χ ≠ H(H_E, 23, sequence_order, K, selection hashes)".into()),
+    );
     steps
 }
 
@@ -493,10 +457,15 @@ fn aggregation(cx: &Context, tally: &mut Tally) {
         }
     }
     let one = Ciphertext::one();
-    for m in &r.manifest {
+    for m in &r.election.manifest {
         for (sid, _) in &m.selections {
             let expected = sums.get(&(m.id.as_str(), sid.as_str())).unwrap_or(&one);
-            let reason = match r.encrypted_tally.get(&m.id).and_then(|c| c.get(sid)) {
+            let reason = match r
+                .election
+                .encrypted_tally
+                .get(&m.id)
+                .and_then(|c| c.get(sid))
+            {
                 None => Some("is missing from encrypted_tally.json".to_string()),
                 Some(p) if p != expected => {
                     Some("(A, B) is not the product of the cast ballots' encryptions".into())
@@ -539,7 +508,7 @@ fn decryption(
                     let c = cx.hash.hash(&[
                         Item::S("30"),
                         cx.he(),
-                        Item::P(&r.public_key),
+                        Item::P(&r.election.public_key),
                         Item::P(a),
                         Item::P(b),
                         Item::P(&p.pad),
@@ -568,7 +537,7 @@ fn decryption(
 /// V10 (continued): tally.json has exactly the manifest's contests and selections.
 fn labels(cx: &Context, tally: &mut Tally) {
     let r = cx.record;
-    for m in &r.manifest {
+    for m in &r.election.manifest {
         let want: BTreeSet<&str> = m.selections.iter().map(|(s, _)| s.as_str()).collect();
         let reason = match r.tally.contests.iter().find(|(id, _)| id == &m.id) {
             None => Some("is missing from tally.json".to_string()),
@@ -582,7 +551,7 @@ fn labels(cx: &Context, tally: &mut Tally) {
         tally.item(|| format!("tally contest {} labels", m.id), reason);
     }
     for (cid, _) in &r.tally.contests {
-        if !r.manifest.iter().any(|m| &m.id == cid) {
+        if !r.election.manifest.iter().any(|m| &m.id == cid) {
             tally.fail(
                 format!("tally contest {cid}"),
                 "is not a contest of the manifest".into(),
@@ -666,5 +635,7 @@ fn reused_commitments(r: &Record) -> Option<String> {
 
 /// The manifest's contests with the counts of tally.json (each checked by V9–V10).
 fn result(r: &Record) -> Vec<ContestResult> {
-    crate::manifest::result_from(&r.manifest, &r.tally.contests, |x| (&x.id, x.tally))
+    crate::manifest::result_from(&r.election.manifest, &r.tally.contests, |x| {
+        (&x.id, x.tally)
+    })
 }
