@@ -220,7 +220,7 @@ pub fn run_entries(options: &EntriesOptions, progress: &dyn Progress) -> Result<
     let preparing = clock.elapsed();
     let offline = match options.offline_sample {
         0 => None,
-        _ => Some(measure_checks(&prepared.sample)?),
+        _ => Some(measure_checks(&prepared.sample, options.plan.batch)?),
     };
     let batches = prepared.submissions.len();
     let sent = send(
