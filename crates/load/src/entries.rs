@@ -239,10 +239,12 @@ pub fn measure_checks(items: &[Vec<u8>], batch: usize) -> Result<EntryChecks> {
         }
     }
     let start = Instant::now();
-    signed.par_iter().try_for_each(|(key, message, signature)| {
-        key.verify_strict(message, signature)
-            .map_err(|_| bad("a signature does not verify".into()))
-    })?;
+    signed
+        .par_iter()
+        .try_for_each(|(key, message, signature)| {
+            key.verify_strict(message, signature)
+                .map_err(|_| bad("a signature does not verify".into()))
+        })?;
     let signatures = OfflineRate {
         items: items.len(),
         elapsed: start.elapsed(),
@@ -343,10 +345,8 @@ pub fn check_on_board(
     let remote = RemoteBoard::new(&format!("{base}/board/"), HttpClient::standard()?);
     fairtally_net::block_on(async {
         let policy = remote.fetch_required(POLICY_FILE, MAX_NOTE_LEN).await?;
-        let policy = TrustPolicy::parse(
-            &String::from_utf8_lossy(&policy),
-            &remote.url(POLICY_FILE),
-        )?;
+        let policy =
+            TrustPolicy::parse(&String::from_utf8_lossy(&policy), &remote.url(POLICY_FILE))?;
         let checkpoint = covering_checkpoint(&remote, &policy, last, wait).await?;
         let mut check = BoardCheck {
             checkpoint_size: checkpoint.checkpoint().size,

@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 use fairtally_election::progress::Progress;
 
 pub use crate::acked::AckedFile;
-pub use crate::error::{LoadError, Result};
 use crate::entries::{BoardCheck, EntryChecks, EntryPlan, measure_checks, prepare_entries};
+pub use crate::error::{LoadError, Result};
 use crate::memory::{MemoryReport, MemorySampler};
 use crate::offline::OfflineRates;
 use crate::prepare::{BallotPlan, prepare};

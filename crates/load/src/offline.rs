@@ -80,12 +80,10 @@ pub fn measure(prepared: &Prepared, sample: usize) -> Result<OfflineRates> {
             let entry: BallotEntry = serde_json::from_slice(&submission.body)
                 .map_err(|e| LoadError::Options(format!("a prepared ballot: {e}")))?;
             let failures = check_ballot(&prepared.context, &prepared.credentials, &entry)?;
-            Ok(failures
-                .first()
-                .map(|f| {
-                    let ballot = submission.expected.describe();
-                    format!("{ballot}: {} {}", f.check, f.reason)
-                }))
+            Ok(failures.first().map(|f| {
+                let ballot = submission.expected.describe();
+                format!("{ballot}: {} {}", f.check, f.reason)
+            }))
         })
         .filter_map(|r| r.transpose())
         .collect::<Result<_>>()?;

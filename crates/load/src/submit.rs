@@ -410,7 +410,9 @@ async fn submitter(
                 tally.latencies.push(now.duration_since(began));
                 tally.acked += 1;
                 if let Expected::Entries(hashes) = expected {
-                    tally.entries.extend(indexes.iter().copied().zip(hashes.iter().copied()));
+                    tally
+                        .entries
+                        .extend(indexes.iter().copied().zip(hashes.iter().copied()));
                 }
                 drop(tally);
                 shared.acked.fetch_add(expected.items(), Ordering::Relaxed);

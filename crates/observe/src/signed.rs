@@ -624,7 +624,8 @@ mod tests {
         let mut other_station = good.body.clone();
         other_station.station = "S-2".into();
         let mut stranger = good.clone();
-        stranger.body.accreditation = Accreditation::sign(&observer, "E", &observer.verifying_key(), "Ann");
+        stranger.body.accreditation =
+            Accreditation::sign(&observer, "E", &observer.verifying_key(), "Ann");
         let stranger = SignedProtocol::sign(&observer, stranger.body);
         let mut bad_signature = good.clone();
         bad_signature.signature = "00".repeat(64);
@@ -638,7 +639,9 @@ mod tests {
         ]
         .into_iter()
         .map(|p| ObservationItem::Protocol(Box::new(p)))
-        .chain([ObservationItem::Accreditation(good.body.accreditation.clone())])
+        .chain([ObservationItem::Accreditation(
+            good.body.accreditation.clone(),
+        )])
         .collect();
         let trusted = [org.verifying_key()];
         for trusted in [None, Some(&trusted[..])] {
