@@ -207,14 +207,19 @@ impl SignedProtocol {
     /// Checks the observer's signature, the accreditation (by one of `trusted`), and that
     /// the accreditation is for this observer and this election.
     pub fn verify(&self, trusted: &[VerifyingKey]) -> Result<(), ObserveError> {
-        self.verify_with(|accreditation| accreditation.verify(trusted))
+        self.verify_with(
+            |accreditation| accreditation.verify(trusted),
+            parse_public_key,
+        )
     }
 
     /// As [`SignedProtocol::verify`], with the accreditation's own check (its signature, its
-    /// organisation) left to `accreditation`, which runs in the same order of checks.
+    /// organisation) left to `check_accreditation` and the parsing of the observer's key (hex,
+    /// item name) to `observer_key`, in the same order of checks.
     fn verify_with(
         &self,
         check_accreditation: impl FnOnce(&Accreditation) -> Result<(), ObserveError>,
+        observer_key: impl FnOnce(&str, &str) -> Result<VerifyingKey, ObserveError>,
     ) -> Result<(), ObserveError> {
         let b = &self.body;
         let item = format!("protocol of station {} by {}", b.station, b.observer);
@@ -242,7 +247,7 @@ impl SignedProtocol {
             });
         }
         check_accreditation(&b.accreditation)?;
-        let observer = parse_public_key(&b.observer, &format!("{item}: observer"))?;
+        let observer = observer_key(&b.observer, &format!("{item}: observer"))?;
         let message = signed_message(PROTOCOL_DOMAIN, &canonical(b));
         verify(&observer, &message, &self.signature, &item, "observer")
     }
@@ -456,7 +461,8 @@ impl ObservationItem {
 ///
 /// An accreditation that several items carry (an observer's outbox: each protocol embeds the
 /// observer's accreditation whole) is checked once: its verdict depends only on its own bytes
-/// and the trusted keys, so the protocols that embed the same accreditation share it.
+/// and the trusted keys, so the protocols that embed the same accreditation share it. Likewise
+/// each distinct observer key is decoded (and checked not to be weak) once.
 pub fn verify_items(
     items: &[ObservationItem],
     trusted: Option<&[VerifyingKey]>,
@@ -479,11 +485,32 @@ pub fn verify_items(
             _ => check(a),
         }
     };
+    let mut observers: Vec<&str> = items
+        .iter()
+        .filter_map(|item| match item {
+            ObservationItem::Protocol(p) => Some(p.body.observer.as_str()),
+            ObservationItem::Accreditation(_) => None,
+        })
+        .collect();
+    observers.sort_unstable();
+    observers.dedup();
+    let keys: Vec<Option<VerifyingKey>> = observers
+        .par_iter()
+        .map(|hex| parse_public_key(hex, "observer").ok())
+        .collect();
+    // A key that does not decode is parsed again for its error, naming the item.
+    let observer_key = |hex: &str, item: &str| -> Result<VerifyingKey, ObserveError> {
+        let found = observers.binary_search(&hex).ok();
+        match found.and_then(|i| keys.get(i).copied().flatten()) {
+            Some(key) => Ok(key),
+            None => parse_public_key(hex, item),
+        }
+    };
     items
         .par_iter()
         .map(|item| match item {
             ObservationItem::Accreditation(a) => verdict(a),
-            ObservationItem::Protocol(p) => p.verify_with(verdict),
+            ObservationItem::Protocol(p) => p.verify_with(verdict, observer_key),
         })
         .collect()
 }
