@@ -29,6 +29,27 @@ pub enum LoadError {
         #[from]
         source: fairtally_files::WriteError,
     },
+    /// An observer's key could not be read, or an item not signed.
+    #[error("{source}")]
+    Observe {
+        /// The observation library's reason.
+        #[from]
+        source: fairtally_observe::ObserveError,
+    },
+    /// The served board could not be read or does not verify.
+    #[error("the served board: {source}")]
+    Net {
+        /// The network library's reason.
+        #[from]
+        source: fairtally_net::NetError,
+    },
+    /// The served board's policy could not be read.
+    #[error("the served board: {source}")]
+    Board {
+        /// The board library's reason.
+        #[from]
+        source: fairtally_board::BoardError,
+    },
     /// The options make no sense (e.g. no ballots, or a percentage above 100).
     #[error("{0}")]
     Options(String),

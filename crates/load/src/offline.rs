@@ -15,16 +15,16 @@ use crate::prepare::Prepared;
 /// A rate measured offline.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct OfflineRate {
-    /// Ballots checked.
-    pub ballots: usize,
+    /// Ballots (or board entries) checked.
+    pub items: usize,
     /// How long it took.
     pub elapsed: Duration,
 }
 
 impl OfflineRate {
-    /// Ballots per second.
+    /// Ballots (or entries) per second.
     pub fn per_second(&self) -> f64 {
-        self.ballots as f64 / self.elapsed.as_secs_f64().max(1e-9)
+        self.items as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 }
 
@@ -63,7 +63,7 @@ pub fn measure(prepared: &Prepared, sample: usize) -> Result<OfflineRates> {
         &Silent,
     )?;
     let verifier = OfflineRate {
-        ballots: ballots.len(),
+        items: ballots.len(),
         elapsed: start.elapsed(),
     };
     if let Some(failure) = summary.failures.first() {
@@ -80,14 +80,15 @@ pub fn measure(prepared: &Prepared, sample: usize) -> Result<OfflineRates> {
             let entry: BallotEntry = serde_json::from_slice(&submission.body)
                 .map_err(|e| LoadError::Options(format!("a prepared ballot: {e}")))?;
             let failures = check_ballot(&prepared.context, &prepared.credentials, &entry)?;
-            Ok(failures
-                .first()
-                .map(|f| format!("{} {}: {}", submission.code, f.check, f.reason)))
+            Ok(failures.first().map(|f| {
+                let ballot = submission.expected.describe();
+                format!("{ballot}: {} {}", f.check, f.reason)
+            }))
         })
         .filter_map(|r| r.transpose())
         .collect::<Result<_>>()?;
     let per_ballot = OfflineRate {
-        ballots: ballots.len(),
+        items: ballots.len(),
         elapsed: start.elapsed(),
     };
     if let Some(failure) = failures.first() {

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use fairtally_election::authority;
-use fairtally_election::ballot::{ConfirmationCode, Intent, encrypt_ballot};
+use fairtally_election::ballot::{Intent, encrypt_ballot};
 use fairtally_election::context::VotingContext;
 use fairtally_election::credential::Credential;
 use fairtally_election::progress::Progress;
@@ -14,6 +14,7 @@ use rand::RngExt;
 use rayon::prelude::*;
 
 use crate::error::{LoadError, Result};
+use crate::submit::{Expected, Submission};
 
 /// How many ballots to prepare, and how the voters behave.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -24,15 +25,6 @@ pub struct BallotPlan {
     pub revote_percent: f64,
     /// Percentage of the ballots that a voter challenges (opened, never counted).
     pub challenge_percent: f64,
-}
-
-/// One ballot ready to send: the request body and the code the server must answer with.
-#[derive(Clone, Debug)]
-pub struct Submission {
-    /// The ballot as `fairtally voter cast` or `voter challenge` writes it (canonical JSON).
-    pub body: Vec<u8>,
-    /// Its confirmation code.
-    pub code: ConfirmationCode,
 }
 
 /// The prepared ballots, in the order they are sent.
@@ -141,9 +133,10 @@ fn encrypt(ctx: &VotingContext, credential: &Credential, intent: Intent) -> Resu
         Intent::Cast => prepared.cast(credential)?,
         Intent::Challenge => prepared.challenge(credential)?,
     };
+    // The ballot as `fairtally voter cast` or `voter challenge` writes it (canonical JSON).
     Ok(Submission {
         body: canonical_json(&entry)?,
-        code,
+        expected: Expected::Ballot(code),
     })
 }
 

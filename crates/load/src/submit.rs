@@ -1,6 +1,7 @@
-//! Sending the prepared ballots: `C` concurrent submitters on one connection pool, an optional
-//! rate limit, retries with backoff for refused connections, timeouts and `503`, and the
-//! answer of every acknowledged ballot checked against the code computed here.
+//! Sending the prepared requests (ballots, or batches of board entries): `C` concurrent
+//! submitters on one connection pool, an optional rate limit, retries with backoff for refused
+//! connections, timeouts and `503`, and every acknowledgement checked against what was sent
+//! (a ballot's confirmation code computed here, a batch's number of entries).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -8,6 +9,7 @@ use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use fairtally_board::merkle::Hash;
 use fairtally_election::ballot::ConfirmationCode;
 use fairtally_election::progress::Progress;
 use serde::Deserialize;
@@ -15,10 +17,98 @@ use tokio::time::Instant;
 
 use crate::error::{LoadError, Result};
 use crate::latency::Percentiles;
-use crate::prepare::Submission;
 
 /// The ballot box's endpoint under the server's base URL.
 pub const BALLOTS_PATH: &str = "/api/v1/ballots";
+
+/// The observers' endpoint, which takes a submissions file of board entries in one commit.
+pub const OBSERVATIONS_PATH: &str = "/api/v1/observations";
+
+/// One request ready to send: its body and what the server must acknowledge.
+#[derive(Clone, Debug)]
+pub struct Submission {
+    /// The request body (a ballot's canonical JSON, or a submissions file).
+    pub body: Vec<u8>,
+    /// What the acknowledgement must say.
+    pub expected: Expected,
+}
+
+/// What acknowledges a [`Submission`], and so where it is sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Expected {
+    /// A ballot for `POST /api/v1/ballots`: `201 {"confirmation_code": this, "board_index"}`.
+    Ballot(ConfirmationCode),
+    /// A submissions file for `POST /api/v1/observations`: `201 {"board_indexes": […]}`, one
+    /// index for each entry, whose leaf hashes these are (in the file's order).
+    Entries(Vec<Hash>),
+}
+
+impl Expected {
+    /// The endpoint under the server's base URL.
+    fn path(&self) -> &'static str {
+        match self {
+            Expected::Ballot(_) => BALLOTS_PATH,
+            Expected::Entries(_) => OBSERVATIONS_PATH,
+        }
+    }
+
+    /// Ballots or entries the request holds.
+    pub fn items(&self) -> u64 {
+        match self {
+            Expected::Ballot(_) => 1,
+            Expected::Entries(hashes) => hashes.len() as u64,
+        }
+    }
+
+    /// What a failure report calls it.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Expected::Ballot(code) => format!("ballot {code}"),
+            Expected::Entries(hashes) => format!("a batch of {} entries", hashes.len()),
+        }
+    }
+
+    /// The board indexes of an acknowledgement (`200`/`201` body), if it acknowledges this.
+    fn acknowledged(&self, body: &[u8]) -> std::result::Result<Vec<u64>, (ErrorKind, String)> {
+        let malformed = |e: serde_json::Error| (ErrorKind::BadAnswer, e.to_string());
+        match self {
+            Expected::Ballot(code) => {
+                let ack: BallotReceipt = serde_json::from_slice(body).map_err(malformed)?;
+                match ack.confirmation_code.parse::<ConfirmationCode>() {
+                    Ok(acked) if acked == *code => Ok(vec![ack.board_index]),
+                    _ => Err((ErrorKind::WrongAnswer, "another confirmation code".into())),
+                }
+            }
+            Expected::Entries(hashes) => {
+                let ack: EntriesReceipt = serde_json::from_slice(body).map_err(malformed)?;
+                if ack.board_indexes.len() != hashes.len() {
+                    return Err((
+                        ErrorKind::WrongAnswer,
+                        format!(
+                            "{} board indexes for {} entries",
+                            ack.board_indexes.len(),
+                            hashes.len()
+                        ),
+                    ));
+                }
+                Ok(ack.board_indexes)
+            }
+        }
+    }
+
+    /// The lines of the acknowledged-items file for an acknowledgement with `indexes`: a
+    /// ballot's confirmation code, or `INDEX LEAF_HASH_HEX` for each entry.
+    fn acked_lines(&self, indexes: &[u64]) -> Vec<String> {
+        match self {
+            Expected::Ballot(code) => vec![code.to_string()],
+            Expected::Entries(hashes) => indexes
+                .iter()
+                .zip(hashes)
+                .map(|(index, hash)| format!("{index} {}", hex::encode(hash)))
+                .collect(),
+        }
+    }
+}
 
 /// The first pause before a retry; it doubles up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
@@ -43,9 +133,9 @@ pub struct SubmitOptions {
 }
 
 impl SubmitOptions {
-    /// The ballots endpoint, after checking every option (so that a mistake is reported
-    /// before any ballot is prepared).
-    pub fn ballots_url(&self) -> Result<String> {
+    /// The server's base URL, after checking every option (so that a mistake is reported
+    /// before anything is prepared).
+    pub fn base_url(&self) -> Result<String> {
         if self.concurrency == 0 {
             return Err(LoadError::Options(
                 "--concurrency must be at least 1".into(),
@@ -62,7 +152,7 @@ impl SubmitOptions {
                 "{base}: the server's URL must start with http://"
             )));
         }
-        Ok(format!("{base}{BALLOTS_PATH}"))
+        Ok(base.to_owned())
     }
 }
 
@@ -84,10 +174,12 @@ pub enum ErrorKind {
     ServerError,
     /// A `4xx`: the server refused the ballot (not retried).
     Rejected,
-    /// A `2xx` that is not `{"confirmation_code", "board_index"}`, or another status.
+    /// A `2xx` that is not a receipt (`{"confirmation_code", "board_index"}` for a ballot,
+    /// `{"board_indexes"}` for a batch), or another status.
     BadAnswer,
-    /// The server acknowledged a different confirmation code than the ballot's.
-    WrongCode,
+    /// The server acknowledged something else: another confirmation code than the ballot's,
+    /// or another number of board indexes than the batch has entries.
+    WrongAnswer,
     /// Retried for the whole retry time without an acknowledgement.
     GaveUp,
 }
@@ -104,7 +196,7 @@ impl ErrorKind {
             ErrorKind::ServerError => "other 5xx",
             ErrorKind::Rejected => "4xx rejected",
             ErrorKind::BadAnswer => "malformed answer",
-            ErrorKind::WrongCode => "wrong confirmation code acknowledged",
+            ErrorKind::WrongAnswer => "something else acknowledged",
             ErrorKind::GaveUp => "gave up after retrying",
         }
     }
@@ -126,17 +218,22 @@ impl ErrorKind {
 /// What sending did.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubmitOutcome {
-    /// Ballots the server acknowledged (with the right code).
+    /// Requests the server acknowledged (with the right code or number of indexes).
     pub acked: u64,
-    /// Ballots that failed for good.
+    /// Ballots or entries in them.
+    pub acked_items: u64,
+    /// Requests that failed for good.
     pub failed: u64,
-    /// Ballots never sent because the run gave up.
+    /// Requests never sent because the run gave up.
     pub unsent: u64,
     /// From the first request to the last answer.
     pub elapsed: Duration,
-    /// Per acknowledged ballot: from its scheduled send time (or its first attempt, without a
-    /// rate limit) to the acknowledgement, retries included.
+    /// Per acknowledged request: from its scheduled send time (or its first attempt, without
+    /// a rate limit) to the acknowledgement, retries included.
     pub latency: Percentiles,
+    /// Each acknowledged entry's board index and leaf hash (batches of entries only), for
+    /// checking afterwards that they are on the board.
+    pub entries: Vec<(u64, Hash)>,
     /// Failed attempts that were retried, by kind.
     pub retried: BTreeMap<ErrorKind, u64>,
     /// Ballots that failed for good, by kind.
@@ -146,16 +243,28 @@ pub struct SubmitOutcome {
 }
 
 impl SubmitOutcome {
-    /// Acknowledged ballots per second.
+    /// Acknowledged requests per second.
     pub fn per_second(&self) -> f64 {
         self.acked as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
+
+    /// Acknowledged ballots or entries per second.
+    pub fn items_per_second(&self) -> f64 {
+        self.acked_items as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
 }
 
-/// The server's answer to an accepted ballot (its `board_index` is not needed here).
+/// The server's answer to an accepted ballot.
 #[derive(Deserialize)]
-struct Acknowledgement {
+struct BallotReceipt {
     confirmation_code: String,
+    board_index: u64,
+}
+
+/// The server's answer to a submissions file.
+#[derive(Deserialize)]
+struct EntriesReceipt {
+    board_indexes: Vec<u64>,
 }
 
 /// What the submitters share.
@@ -170,7 +279,10 @@ struct Shared {
 #[derive(Default)]
 struct Tally {
     latencies: Vec<Duration>,
+    acked: u64,
+    entries: Vec<(u64, Hash)>,
     failed: u64,
+    failed_items: u64,
     retried: BTreeMap<ErrorKind, u64>,
     failures: BTreeMap<ErrorKind, u64>,
     first_failure: Option<String>,
@@ -185,8 +297,9 @@ impl Shared {
     }
 }
 
-/// Sends every submission to the server at `options.url` and sends each acknowledged code to
-/// `acked_codes`; `acked` counts the acknowledgements as they come (for a memory sampler).
+/// Sends every submission to the server at `options.url` and sends each acknowledged item's
+/// line (a ballot's code, an entry's index and leaf hash) to `acked_codes`; `acked` counts the
+/// acknowledged ballots or entries as they come (for a memory sampler).
 pub fn submit(
     submissions: Arc<Vec<Submission>>,
     options: &SubmitOptions,
@@ -194,7 +307,7 @@ pub fn submit(
     acked: Arc<AtomicU64>,
     progress: &dyn Progress,
 ) -> Result<SubmitOutcome> {
-    let url = options.ballots_url()?;
+    let url = options.base_url()?;
     let client_error = |e: &dyn std::fmt::Display| LoadError::Client {
         reason: e.to_string(),
     };
@@ -208,6 +321,11 @@ pub fn submit(
         .build()
         .map_err(|e| client_error(&e))?;
     let total = submissions.len();
+    let items: u64 = submissions.iter().map(|s| s.expected.items()).sum();
+    let what = match submissions.first().map(|s| &s.expected) {
+        Some(Expected::Entries(_)) => "submitting board entries",
+        _ => "submitting ballots",
+    };
     let shared = Arc::new(Shared {
         submissions,
         next: AtomicUsize::new(0),
@@ -215,7 +333,7 @@ pub fn submit(
         acked,
         tally: Mutex::new(Tally::default()),
     });
-    progress.begin("submitting ballots", total as u64);
+    progress.begin(what, items);
     let start = Instant::now();
     runtime.block_on(async {
         let mut workers = tokio::task::JoinSet::new();
@@ -229,7 +347,7 @@ pub fn submit(
         let mut reported = 0;
         loop {
             let done = tokio::time::timeout(PROGRESS_INTERVAL, workers.join_next()).await;
-            let now = shared.acked.load(Ordering::Relaxed) + shared.tally().failed;
+            let now = shared.acked.load(Ordering::Relaxed) + shared.tally().failed_items;
             progress.advance(now.saturating_sub(reported));
             reported = now;
             if matches!(done, Ok(None)) {
@@ -240,23 +358,24 @@ pub fn submit(
     progress.end();
     drop(acked_codes);
     let mut tally = std::mem::take(&mut *shared.tally());
-    let acked = shared.acked.load(Ordering::Relaxed);
     Ok(SubmitOutcome {
-        acked,
+        acked: tally.acked,
+        acked_items: shared.acked.load(Ordering::Relaxed),
         failed: tally.failed,
-        unsent: (total as u64).saturating_sub(acked + tally.failed),
+        unsent: (total as u64).saturating_sub(tally.acked + tally.failed),
         elapsed: tally
             .last_answer
             .map(|t| t.duration_since(start))
             .unwrap_or_default(),
         latency: Percentiles::of(&mut tally.latencies),
+        entries: tally.entries,
         retried: tally.retried,
         failures: tally.failures,
         first_failure: tally.first_failure,
     })
 }
 
-/// One submitter: takes the next ballot until there are none (or the run gave up).
+/// One submitter: takes the next request until there are none (or the run gave up).
 async fn submitter(
     shared: &Shared,
     client: &reqwest::Client,
@@ -285,21 +404,31 @@ async fn submitter(
         let now = Instant::now();
         let mut tally = shared.tally();
         tally.last_answer = Some(now);
+        let expected = &submission.expected;
         match answer {
-            Ok(()) => {
+            Ok(indexes) => {
                 tally.latencies.push(now.duration_since(began));
+                tally.acked += 1;
+                if let Expected::Entries(hashes) = expected {
+                    tally
+                        .entries
+                        .extend(indexes.iter().copied().zip(hashes.iter().copied()));
+                }
                 drop(tally);
-                shared.acked.fetch_add(1, Ordering::Relaxed);
+                shared.acked.fetch_add(expected.items(), Ordering::Relaxed);
                 if let Some(codes) = codes {
-                    let _ = codes.send(submission.code.to_string());
+                    for line in expected.acked_lines(&indexes) {
+                        let _ = codes.send(line);
+                    }
                 }
             }
             Err((kind, why)) => {
                 tally.failed += 1;
+                tally.failed_items += expected.items();
                 *tally.failures.entry(kind).or_default() += 1;
                 tally
                     .first_failure
-                    .get_or_insert_with(|| format!("ballot {}: {why}", submission.code));
+                    .get_or_insert_with(|| format!("{}: {why}", expected.describe()));
                 if kind == ErrorKind::GaveUp {
                     shared.stop.store(true, Ordering::Relaxed);
                 }
@@ -308,19 +437,21 @@ async fn submitter(
     }
 }
 
-/// Sends one ballot until it is acknowledged, refused, or the retry time is over.
+/// Sends one request until it is acknowledged, refused, or the retry time is over; the board
+/// indexes acknowledged.
 async fn send_with_retries(
     shared: &Shared,
     client: &reqwest::Client,
-    url: &str,
+    base: &str,
     options: &SubmitOptions,
     submission: &Submission,
-) -> std::result::Result<(), (ErrorKind, String)> {
+) -> std::result::Result<Vec<u64>, (ErrorKind, String)> {
     let deadline = Instant::now() + options.retry_for;
     let mut backoff = FIRST_BACKOFF;
+    let url = format!("{base}{}", submission.expected.path());
     loop {
-        let (kind, why, retry_after) = match attempt(client, url, submission).await {
-            Ok(()) => return Ok(()),
+        let (kind, why, retry_after) = match attempt(client, &url, submission).await {
+            Ok(indexes) => return Ok(indexes),
             Err(failure) => failure,
         };
         if !kind.retried() {
@@ -350,7 +481,7 @@ async fn attempt(
     client: &reqwest::Client,
     url: &str,
     submission: &Submission,
-) -> std::result::Result<(), Failure> {
+) -> std::result::Result<Vec<u64>, Failure> {
     let response = client
         .post(url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -376,14 +507,10 @@ async fn attempt(
         )
     };
     match status.as_u16() {
-        200 | 201 => {
-            let ack: Acknowledgement = serde_json::from_slice(&body)
-                .map_err(|e| (ErrorKind::BadAnswer, format!("{}: {e}", said()), None))?;
-            match ack.confirmation_code.parse::<ConfirmationCode>() {
-                Ok(code) if code == submission.code => Ok(()),
-                _ => Err((ErrorKind::WrongCode, said(), None)),
-            }
-        }
+        200 | 201 => submission
+            .expected
+            .acknowledged(&body)
+            .map_err(|(kind, why)| (kind, format!("{why}: {}", said()), None)),
         503 => Err((ErrorKind::Unavailable, said(), retry_after)),
         429 => Err((ErrorKind::RateLimited, said(), retry_after)),
         500..=599 => Err((ErrorKind::ServerError, said(), retry_after)),

@@ -41,5 +41,7 @@ pub use sample_size::{
     DEFAULT_CONFIDENCE, MAX_BARE_MARGIN, PastSampleSize, SampleSize, normal_quantile,
     parse_confidence, parse_margin, parse_proportion, sample_size, sample_size_from_past,
 };
-pub use signed::{Accreditation, ObservationItem, ProtocolBody, SignedProtocol, Submission};
+pub use signed::{
+    Accreditation, ObservationItem, ProtocolBody, SignedProtocol, Submission, verify_items,
+};
 pub use store::{Items, MergeSummary, Store};

@@ -207,6 +207,20 @@ impl SignedProtocol {
     /// Checks the observer's signature, the accreditation (by one of `trusted`), and that
     /// the accreditation is for this observer and this election.
     pub fn verify(&self, trusted: &[VerifyingKey]) -> Result<(), ObserveError> {
+        self.verify_with(
+            |accreditation| accreditation.verify(trusted),
+            parse_public_key,
+        )
+    }
+
+    /// As [`SignedProtocol::verify`], with the accreditation's own check (its signature, its
+    /// organisation) left to `check_accreditation` and the parsing of the observer's key (hex,
+    /// item name) to `observer_key`, in the same order of checks.
+    fn verify_with(
+        &self,
+        check_accreditation: impl FnOnce(&Accreditation) -> Result<(), ObserveError>,
+        observer_key: impl FnOnce(&str, &str) -> Result<VerifyingKey, ObserveError>,
+    ) -> Result<(), ObserveError> {
         let b = &self.body;
         let item = format!("protocol of station {} by {}", b.station, b.observer);
         b.check_shape()
@@ -232,8 +246,8 @@ impl SignedProtocol {
                 reason: format!("photo hash {bad:?} is not 64 lower-case hexadecimal digits"),
             });
         }
-        b.accreditation.verify(trusted)?;
-        let observer = parse_public_key(&b.observer, &format!("{item}: observer"))?;
+        check_accreditation(&b.accreditation)?;
+        let observer = observer_key(&b.observer, &format!("{item}: observer"))?;
         let message = signed_message(PROTOCOL_DOMAIN, &canonical(b));
         verify(&observer, &message, &self.signature, &item, "observer")
     }
@@ -431,6 +445,88 @@ impl ObservationItem {
         let organisation = parse_public_key(self.organisation(), "accreditation: organisation")?;
         self.verify(&[organisation])
     }
+
+    /// The accreditation the item is or embeds.
+    fn accreditation(&self) -> &Accreditation {
+        match self {
+            ObservationItem::Accreditation(a) => a,
+            ObservationItem::Protocol(p) => &p.body.accreditation,
+        }
+    }
+}
+
+/// Verifies many items at once, on all cores, each exactly as [`ObservationItem::verify`]
+/// with `trusted` does (or, when `trusted` is `None`, [`ObservationItem::verify_signatures`]),
+/// with the same verdict and the same error; the results are in the order of `items`.
+///
+/// An accreditation that several items carry (an observer's outbox: each protocol embeds the
+/// observer's accreditation whole) is checked once: its verdict depends only on its own bytes
+/// and the trusted keys, so the protocols that embed the same accreditation share it. Likewise
+/// each distinct observer key is decoded (and checked not to be weak) once.
+pub fn verify_items(
+    items: &[ObservationItem],
+    trusted: Option<&[VerifyingKey]>,
+) -> Vec<Result<(), ObserveError>> {
+    use rayon::prelude::*;
+    let check = |a: &Accreditation| match trusted {
+        Some(trusted) => a.verify(trusted),
+        None => parse_public_key(&a.body.organisation, "accreditation: organisation")
+            .and_then(|organisation| a.verify(&[organisation])),
+    };
+    let mut distinct: Vec<&Accreditation> = items.iter().map(|i| i.accreditation()).collect();
+    distinct.sort_unstable_by(|a, b| accreditation_order(a, b));
+    distinct.dedup();
+    let verified: Vec<bool> = distinct.par_iter().map(|a| check(a).is_ok()).collect();
+    // A refused accreditation is checked again for its error (refusals are rare).
+    let verdict = |a: &Accreditation| -> Result<(), ObserveError> {
+        let found = distinct.binary_search_by(|d| accreditation_order(d, a));
+        match found.ok().and_then(|i| verified.get(i)) {
+            Some(true) => Ok(()),
+            _ => check(a),
+        }
+    };
+    let mut observers: Vec<&str> = items
+        .iter()
+        .filter_map(|item| match item {
+            ObservationItem::Protocol(p) => Some(p.body.observer.as_str()),
+            ObservationItem::Accreditation(_) => None,
+        })
+        .collect();
+    observers.sort_unstable();
+    observers.dedup();
+    let keys: Vec<Option<VerifyingKey>> = observers
+        .par_iter()
+        .map(|hex| parse_public_key(hex, "observer").ok())
+        .collect();
+    // A key that does not decode is parsed again for its error, naming the item.
+    let observer_key = |hex: &str, item: &str| -> Result<VerifyingKey, ObserveError> {
+        let found = observers.binary_search(&hex).ok();
+        match found.and_then(|i| keys.get(i).copied().flatten()) {
+            Some(key) => Ok(key),
+            None => parse_public_key(hex, item),
+        }
+    };
+    items
+        .par_iter()
+        .map(|item| match item {
+            ObservationItem::Accreditation(a) => verdict(a),
+            ObservationItem::Protocol(p) => p.verify_with(verdict, observer_key),
+        })
+        .collect()
+}
+
+/// A total order on accreditations (field by field), to find repeated ones.
+fn accreditation_order(a: &Accreditation, b: &Accreditation) -> std::cmp::Ordering {
+    fn key(x: &Accreditation) -> (&str, &str, &str, &str, &str) {
+        (
+            x.signature.as_str(),
+            x.body.organisation.as_str(),
+            x.body.observer.as_str(),
+            x.body.election.as_str(),
+            x.body.observer_name.as_str(),
+        )
+    }
+    key(a).cmp(&key(b))
 }
 
 #[cfg(test)]
@@ -543,6 +639,56 @@ mod tests {
             other.verify(&trusted),
             Err(ObserveError::NotAuthentic { .. })
         ));
+        Ok(())
+    }
+
+    #[test]
+    fn verifying_many_items_gives_each_ones_own_verdict() -> Result<(), ObserveError> {
+        let (org, observer) = keys()?;
+        let good = protocol(&org, &observer);
+        let mut tampered = good.clone();
+        tampered.body.accreditation.body.observer_name = "Bob".into();
+        let mut other_station = good.body.clone();
+        other_station.station = "S-2".into();
+        let mut stranger = good.clone();
+        stranger.body.accreditation =
+            Accreditation::sign(&observer, "E", &observer.verifying_key(), "Ann");
+        let stranger = SignedProtocol::sign(&observer, stranger.body);
+        let mut bad_signature = good.clone();
+        bad_signature.signature = "00".repeat(64);
+        let items: Vec<ObservationItem> = [
+            good.clone(),
+            tampered,
+            SignedProtocol::sign(&observer, other_station),
+            stranger,
+            bad_signature,
+            good.clone(),
+        ]
+        .into_iter()
+        .map(|p| ObservationItem::Protocol(Box::new(p)))
+        .chain([ObservationItem::Accreditation(
+            good.body.accreditation.clone(),
+        )])
+        .collect();
+        let trusted = [org.verifying_key()];
+        for trusted in [None, Some(&trusted[..])] {
+            let many = verify_items(&items, trusted);
+            assert_eq!(many.len(), items.len());
+            for (item, verdict) in items.iter().zip(&many) {
+                let one = match trusted {
+                    Some(t) => item.verify(t),
+                    None => item.verify_signatures(),
+                };
+                assert_eq!(
+                    verdict.as_ref().map_err(ToString::to_string),
+                    one.as_ref().map_err(ToString::to_string)
+                );
+            }
+            let passed: Vec<bool> = many.iter().map(Result::is_ok).collect();
+            // Self-accredited by the observer: authentic for that key, not for `org`.
+            let stranger_ok = trusted.is_none();
+            assert_eq!(passed, [true, false, true, stranger_ok, false, true, true]);
+        }
         Ok(())
     }
 

@@ -18,7 +18,7 @@ use fairtally_board::outbox::parse_submissions;
 use fairtally_election::ballot::{BallotEntry, Intent};
 use fairtally_election::confirmation_code::ConfirmationCode;
 use fairtally_election::verifier::CanonicalBallot;
-use fairtally_observe::signed::ObservationItem;
+use fairtally_observe::signed::{ObservationItem, verify_items};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
@@ -204,14 +204,10 @@ pub struct ObservationsReceipt {
     pub board_indexes: Vec<u64>,
 }
 
-/// Checks one observer's submission as `fairtally observe post` does (canonical form, shape,
-/// signatures) and returns its board entry. `entry` is set when the submission came as a
-/// board entry (an outbox's form): its kind must be the item's.
-fn checked_observation(
-    body: &[u8],
-    entry: Option<&Entry>,
-    trusted: &[VerifyingKey],
-) -> Result<Entry, ApiError> {
+/// Parses one observer's submission as `fairtally observe post` does (canonical form, shape).
+/// `entry` is set when the submission came as a board entry (an outbox's form): its kind must
+/// be the item's.
+fn parsed_observation(body: &[u8], entry: Option<&Entry>) -> Result<ObservationItem, ApiError> {
     let item = ObservationItem::from_canonical_bytes(body).map_err(ApiError::bad_request)?;
     if let Some(entry) = entry
         && entry.kind().as_str() != item.kind()
@@ -222,29 +218,42 @@ fn checked_observation(
             item.kind()
         )));
     }
-    let verified = if trusted.is_empty() {
-        item.verify_signatures()
-    } else {
-        item.verify(trusted)
-    };
-    verified.map_err(|e| ApiError::unprocessable(e.to_string()))?;
-    fairtally_observe::bulletin::board_entry(&item)
-        .map_err(|e| ApiError::unprocessable(e.to_string()))
+    Ok(item)
 }
 
-/// The checked entries of a request's body and whether it was a submissions file.
+/// Checks the signatures of `items` (against `trusted`, or each against the organisation it
+/// names when `trusted` is empty), on all cores; `name` says which item failed.
+fn verified(
+    items: &[ObservationItem],
+    trusted: &[VerifyingKey],
+    name: impl Fn(usize) -> String,
+) -> Result<(), ApiError> {
+    let trusted = (!trusted.is_empty()).then_some(trusted);
+    for (i, verdict) in verify_items(items, trusted).into_iter().enumerate() {
+        verdict.map_err(|e| ApiError::unprocessable(format!("{}{e}", name(i))))?;
+    }
+    Ok(())
+}
+
+/// The checked entries of a request's body and whether it was a submissions file. Each item is
+/// checked as `fairtally observe post` checks it (canonical form, shape, kind, signatures); an
+/// entry that passes is the item's board entry exactly (its body is the item's canonical
+/// bytes, its kind the item's), so it is stored as it came.
 fn checked_observations(
     bytes: &[u8],
     binary: bool,
     trusted: &[VerifyingKey],
 ) -> Result<(Vec<Entry>, bool), ApiError> {
+    let single = |item: ObservationItem| -> Result<(Vec<Entry>, bool), ApiError> {
+        verified(std::slice::from_ref(&item), trusted, |_| String::new())?;
+        let entry = fairtally_observe::bulletin::board_entry(&item)
+            .map_err(|e| ApiError::unprocessable(e.to_string()))?;
+        Ok((vec![entry], false))
+    };
     if binary {
         let entry = Entry::from_leaf_data(bytes, "the request body")
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
-        return Ok((
-            vec![checked_observation(entry.body(), Some(&entry), trusted)?],
-            false,
-        ));
+        return single(parsed_observation(entry.body(), Some(&entry))?);
     }
     /// A submissions file has a `format` member; an observation item has none.
     #[derive(Deserialize)]
@@ -253,21 +262,23 @@ fn checked_observations(
     }
     let is_file = serde_json::from_slice::<Probe>(bytes).is_ok_and(|p| p.format.is_some());
     if !is_file {
-        return Ok((vec![checked_observation(bytes, None, trusted)?], false));
+        return single(parsed_observation(bytes, None)?);
     }
     let submitted = parse_submissions(bytes, "the request body")
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let checked = submitted
+    let named = |i: usize| format!("entries[{i}]: ");
+    let items = submitted
         .par_iter()
         .enumerate()
         .map(|(i, entry)| {
-            checked_observation(entry.body(), Some(entry), trusted).map_err(|e| ApiError {
-                reason: format!("entries[{i}]: {}", e.reason),
+            parsed_observation(entry.body(), Some(entry)).map_err(|e| ApiError {
+                reason: format!("{}{}", named(i), e.reason),
                 ..e
             })
         })
-        .collect::<Result<_, _>>()?;
-    Ok((checked, true))
+        .collect::<Result<Vec<_>, _>>()?;
+    verified(&items, trusted, named)?;
+    Ok((submitted, true))
 }
 
 /// `POST /api/v1/observations`: observers' signed items (accreditations, station protocols),
