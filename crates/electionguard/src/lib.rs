@@ -1,8 +1,9 @@
 //! Reading and verifying ElectionGuard election records as other implementations write them:
 //! electionguard-python 0.95 and 1.x records (the ElectionGuard 1.0 specification's
-//! verification steps V1–V12), the 1.91 sample (the 2.0 steps over 1.x files) and ElectionGuard 2.0 records as electionguard-kotlin-multiplatform
-//! writes them (the 2.0 specification's steps V1–V18), the latter in the 4096-bit integer group
-//! or, for egk-ec's elliptic-curve records, on P-256 ([`curve`]).
+//! verification steps V1–V12), the 1.91 sample (the 2.0 steps over 1.x files) and
+//! ElectionGuard 2.0 records as electionguard-kotlin-multiplatform writes them (the 2.0
+//! specification's steps V1–V18; egk-ec's 2.1 records in 2.1's numbering, V1–V19), the latter
+//! in the 4096-bit integer group or, for egk-ec's elliptic-curve records, on P-256 ([`curve`]).
 //!
 //! The verifier reads a record directory or `.zip` archive, detects its version, runs every
 //! step of that version's specification, counts the items that passed each step and names
