@@ -25,6 +25,7 @@ use fairtally_board::board::Board;
 use fairtally_board::checkpoint::SignedCheckpoint;
 use fairtally_board::entry::Entry;
 use fairtally_board::note::NoteSigner;
+use fairtally_crypto::hash::Digest;
 use rayon::prelude::*;
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -146,6 +147,112 @@ pub fn ballot_status(dir: &Path, code: &ConfirmationCode) -> Result<Option<Ballo
     }))
 }
 
+/// A ballot found in a ballot box's index by its confirmation code ([`BallotIndexReader`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IndexedBallot {
+    /// Its position in the box (0-based line of `ballots.jsonl`).
+    pub position: u64,
+    /// Its entry on the bulletin board.
+    pub board_index: u64,
+    /// Cast or challenged.
+    pub intent: Intent,
+    /// What it counts as now, by the re-vote rule ([`revote_statuses`]).
+    pub status: BallotStatus,
+}
+
+/// A read-only connection to a ballot box's index ([`INDEX_FILE`]), for looking ballots up
+/// while the box accepts: the index is in WAL mode, so a reader sees the last committed accept
+/// and neither blocks the box's writes nor holds the record's lock. Open it once the box has
+/// been opened ([`BallotBox::open`] adds the index the status lookup uses to an older file).
+pub struct BallotIndexReader {
+    index: Connection,
+    path: PathBuf,
+}
+
+impl BallotIndexReader {
+    /// Opens the index of the ballot box whose board is in `board_dir`, read-only.
+    ///
+    /// # Errors
+    /// [`ElectionError::Index`] when the file is missing or is not a database.
+    pub fn open(board_dir: &Path) -> Result<Self> {
+        let path = board_dir.join(INDEX_FILE);
+        let index = Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(sqlite(&path))?;
+        Ok(BallotIndexReader { index, path })
+    }
+
+    /// The ballot with confirmation code `code` and its status, if it is in the box. One range
+    /// scan of the hash index (a code is a prefix of the ballot hash) and one probe of the
+    /// credential's later cast ballots, in one statement (one snapshot).
+    ///
+    /// # Errors
+    /// [`ElectionError::Index`]; [`ElectionError::Record`] when two ballots in the box have
+    /// this code (a 135-bit collision: never answered with either).
+    pub fn find(&self, code: &ConfirmationCode) -> Result<Option<IndexedBallot>> {
+        let (low, high) = code.hash_range();
+        let mut statement = self
+            .index
+            .prepare_cached(
+                "SELECT b.position, b.board_index, b.is_cast, b.hash, EXISTS(
+                     SELECT 1 FROM ballots later WHERE later.credential = b.credential
+                     AND later.position > b.position AND later.is_cast = 1)
+                 FROM ballots b WHERE b.hash >= ?1 AND b.hash <= ?2 LIMIT 2",
+            )
+            .map_err(sqlite(&self.path))?;
+        let rows: Vec<(IndexedBallot, Vec<u8>)> = statement
+            .query_map(params![low.as_slice(), high.as_slice()], |r| {
+                let intent = if r.get::<_, bool>(2)? {
+                    Intent::Cast
+                } else {
+                    Intent::Challenge
+                };
+                let status = match intent {
+                    Intent::Challenge => BallotStatus::Challenged,
+                    Intent::Cast if r.get::<_, bool>(4)? => BallotStatus::Superseded,
+                    Intent::Cast => BallotStatus::Cast,
+                };
+                let found = IndexedBallot {
+                    position: r.get::<_, i64>(0)? as u64,
+                    board_index: r.get::<_, i64>(1)? as u64,
+                    intent,
+                    status,
+                };
+                Ok((found, r.get(3)?))
+            })
+            .map_err(sqlite(&self.path))?
+            .collect::<std::result::Result<_, _>>()
+            .map_err(sqlite(&self.path))?;
+        match rows.as_slice() {
+            [] => Ok(None),
+            [(found, hash)] => {
+                let hash: [u8; 32] = hash.as_slice().try_into().map_err(|_| {
+                    ElectionError::Record(format!(
+                        "{}: ballot {} has a hash of {} bytes",
+                        self.path.display(),
+                        found.position,
+                        hash.len()
+                    ))
+                })?;
+                if ConfirmationCode::from_hash(&Digest(hash)) != *code {
+                    return Err(ElectionError::Record(format!(
+                        "{}: the lookup of {code} found ballot {}, whose code is another",
+                        self.path.display(),
+                        found.position
+                    )));
+                }
+                Ok(Some(*found))
+            }
+            _ => Err(ElectionError::Record(format!(
+                "{}: more than one ballot has confirmation code {code}",
+                self.path.display()
+            ))),
+        }
+    }
+}
+
 /// What accepting one ballot did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Accepted {
@@ -198,6 +305,7 @@ CREATE TABLE IF NOT EXISTS ballots(
     position INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, credential INTEGER NOT NULL,
     is_cast INTEGER NOT NULL, board_index INTEGER NOT NULL, offset INTEGER NOT NULL,
     len INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS ballots_by_credential ON ballots(credential, position);
 ";
 
 impl<'a> BallotBox<'a> {
@@ -1195,6 +1303,102 @@ mod tests {
         );
         let err = e.open_box()?.accept(&ballots[0]).unwrap_err().to_string();
         assert!(err.contains("voting is closed"), "{err}");
+        Ok(())
+    }
+
+    #[test]
+    fn the_index_reader_finds_each_ballot_with_its_status_while_the_box_accepts() -> Result<()> {
+        use BallotStatus::{Cast, Challenged, Superseded};
+        let e = open_election()?;
+        let ballots = [
+            e.ballot(0, Intent::Cast)?,
+            e.ballot(1, Intent::Challenge)?,
+            e.ballot(0, Intent::Cast)?,
+            e.ballot(2, Intent::Cast)?,
+        ];
+        let mut ballot_box = e.open_box()?;
+        let reader = BallotIndexReader::open(&e.board)?;
+        let status = |ballot: &BallotEntry| -> Result<Option<BallotStatus>> {
+            Ok(reader
+                .find(&ballot.ballot.code())?
+                .map(|found| found.status))
+        };
+        let first = ballot_box.accept(&ballots[0])?;
+        assert_eq!(status(&ballots[0])?, Some(Cast));
+        let rest = ballot_box.accept_all(&ballots[1..])?;
+        // The re-vote supersedes the first ballot at once.
+        assert_eq!(
+            ballots.iter().map(status).collect::<Result<Vec<_>>>()?,
+            vec![Some(Superseded), Some(Challenged), Some(Cast), Some(Cast)]
+        );
+        for accepted in std::iter::once(&first).chain(&rest) {
+            let found = reader.find(&accepted.code)?;
+            assert_eq!(
+                found.map(|f| (f.position, f.board_index, f.intent)),
+                Some((accepted.position, accepted.board_index, accepted.intent))
+            );
+        }
+        // A ballot never submitted is not found.
+        assert_eq!(status(&e.ballot(1, Intent::Cast)?)?, None);
+        drop(ballot_box);
+
+        // Two ballots with one code (a 135-bit collision) get an error, not either ballot.
+        let code = ballots[3].ballot.code();
+        let (low, _) = code.hash_range();
+        let index = Connection::open(e.board.join(INDEX_FILE)).map_err(sqlite(&e.board))?;
+        index
+            .execute(
+                "INSERT INTO ballots(position, hash, credential, is_cast, board_index, offset, len)
+                 VALUES (4, ?1, 1, 1, 99, 0, 0)",
+                [low.as_slice()],
+            )
+            .map_err(sqlite(&e.board))?;
+        let err = reader.find(&code).unwrap_err().to_string();
+        assert!(err.contains("more than one ballot"), "{err}");
+        Ok(())
+    }
+
+    #[test]
+    fn an_index_made_before_the_status_lookup_opens_and_is_upgraded() -> Result<()> {
+        let e = open_election()?;
+        let ballots = [e.ballot(0, Intent::Cast)?, e.ballot(0, Intent::Cast)?];
+        e.open_box()?.accept_all(&ballots)?;
+        // The index as earlier versions made it: no index by credential.
+        let path = e.board.join(INDEX_FILE);
+        let has_index = || -> Result<bool> {
+            Connection::open(&path)
+                .and_then(|index| {
+                    index.query_row(
+                        "SELECT count(*) FROM sqlite_master WHERE name = 'ballots_by_credential'",
+                        [],
+                        |r| r.get::<_, i64>(0),
+                    )
+                })
+                .map(|n| n == 1)
+                .map_err(sqlite(&path))
+        };
+        Connection::open(&path)
+            .and_then(|index| index.execute_batch("DROP INDEX ballots_by_credential"))
+            .map_err(sqlite(&path))?;
+        assert!(!has_index()?);
+        let ballot_box = e.open_box()?;
+        assert_eq!(ballot_box.len(), 2);
+        assert!(has_index()?);
+        let reader = BallotIndexReader::open(&e.board)?;
+        let statuses = ballots
+            .iter()
+            .map(|b| Ok(reader.find(&b.ballot.code())?.map(|f| f.status)))
+            .collect::<Result<Vec<_>>>()?;
+        assert_eq!(
+            statuses,
+            vec![Some(BallotStatus::Superseded), Some(BallotStatus::Cast)]
+        );
+        // No index file at all is an error that names it.
+        let err = BallotIndexReader::open(&e.record)
+            .err()
+            .map(|x| x.to_string())
+            .unwrap_or_default();
+        assert!(err.contains(INDEX_FILE), "{err}");
         Ok(())
     }
 

@@ -37,6 +37,16 @@ impl ConfirmationCode {
         ConfirmationCode(bytes)
     }
 
+    /// The smallest and the largest ballot hash with this code (inclusive): the code's 135
+    /// bits followed by all zeros, and by all ones. A lookup by code is a range scan of hashes.
+    pub fn hash_range(&self) -> ([u8; 32], [u8; 32]) {
+        let (mut low, mut high) = ([0u8; 32], [0xffu8; 32]);
+        low[..BYTES].copy_from_slice(&self.0);
+        high[..BYTES].copy_from_slice(&self.0);
+        high[BYTES - 1] |= 0x01;
+        (low, high)
+    }
+
     /// The 27 five-bit digits, most significant first.
     fn digits(&self) -> [u8; DIGITS] {
         let mut digits = [0u8; DIGITS];
@@ -160,6 +170,24 @@ mod tests {
 
     fn sample() -> ConfirmationCode {
         ConfirmationCode::from_hash(&hash_parts("fairtally/test", &[b"a ballot"]))
+    }
+
+    #[test]
+    fn the_hash_range_holds_exactly_the_hashes_with_the_code() {
+        let hash = hash_parts("fairtally/test", &[b"a ballot"]);
+        let code = ConfirmationCode::from_hash(&hash);
+        let (low, high) = code.hash_range();
+        assert!(low <= hash.0 && hash.0 <= high);
+        assert_eq!(ConfirmationCode::from_hash(&Digest(low)), code);
+        assert_eq!(ConfirmationCode::from_hash(&Digest(high)), code);
+        // One past either end is another code.
+        let mut below = low;
+        below[BYTES - 1] = below[BYTES - 1].wrapping_sub(1);
+        let mut above = high;
+        above[BYTES - 1] = above[BYTES - 1].wrapping_add(1);
+        for outside in [below, above] {
+            assert_ne!(ConfirmationCode::from_hash(&Digest(outside)), code);
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@ use fairtally_board::checkpoint::SignedCheckpoint;
 use fairtally_board::entry::Entry;
 use fairtally_board::outbox::parse_submissions;
 use fairtally_election::ballot::{BallotEntry, Intent};
+use fairtally_election::ballot_box::BallotIndexReader;
 use fairtally_election::confirmation_code::ConfirmationCode;
 use fairtally_election::verifier::CanonicalBallot;
 use fairtally_observe::signed::{ObservationItem, verify_items};
@@ -28,7 +29,6 @@ use crate::checkpoints::{blocking, lock};
 use crate::election_dir::ElectionDir;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
-use crate::status_index::StatusIndex;
 
 /// What the handlers share.
 pub struct App {
@@ -36,8 +36,9 @@ pub struct App {
     pub election: ElectionDir,
     /// The ballot box's queue.
     pub queue: BallotQueue,
-    /// Accepted ballots by confirmation code.
-    pub status: Arc<StatusIndex>,
+    /// A read-only connection to the ballot box's index: accepted ballots by confirmation
+    /// code, looked up without the ballot box's thread or lock.
+    pub index: Arc<Mutex<BallotIndexReader>>,
     /// A board handle for reads (proofs) and observers' submissions.
     pub board: Arc<Mutex<Board>>,
     /// The latest published checkpoint.
@@ -149,20 +150,18 @@ pub async fn get_ballot(
     let code: ConfirmationCode = code
         .parse()
         .map_err(|e| ApiError::bad_request(format!("not a confirmation code: {e}")))?;
-    let (located, status) = app.status.lookup(&code).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("no ballot with confirmation code {code} is in the ballot box"),
-        )
-    })?;
-    let checkpoint = app
-        .published
-        .borrow()
-        .clone()
-        .filter(|c| c.checkpoint().size > located.board_index);
-    let board = app.board.clone();
-    let index = located.board_index;
-    let (entry, proof) = blocking(move || {
+    let published = app.published.borrow().clone();
+    let (reader, board) = (app.index.clone(), app.board.clone());
+    let found = blocking(move || {
+        let Some(located) = reader
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .find(&code)?
+        else {
+            return Ok(None);
+        };
+        let index = located.board_index;
+        let checkpoint = published.filter(|c| c.checkpoint().size > index);
         let board = lock(&board);
         let entry = board.leaf_data(index, index + 1)?.concat();
         let proof = match checkpoint {
@@ -178,13 +177,19 @@ pub async fn get_ballot(
             }
             None => None,
         };
-        Ok((entry, proof))
+        Ok(Some((located, entry, proof)))
     })
     .await
     .map_err(|e| ApiError::from_failure(&e))?;
+    let (located, entry, proof) = found.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no ballot with confirmation code {code} is in the ballot box"),
+        )
+    })?;
     Ok(Json(BallotTracking {
         confirmation_code: code.to_string(),
-        status: status.name().to_owned(),
+        status: located.status.name().to_owned(),
         intent: match located.intent {
             Intent::Cast => "cast",
             Intent::Challenge => "challenge",
@@ -349,7 +354,7 @@ pub async fn healthz(State(app): State<Arc<App>>) -> Json<Health> {
     Json(Health {
         status: "ok".into(),
         voting_open: !app.election.voting_closed(),
-        ballots: app.status.len() as u64,
+        ballots: app.queue.ballots(),
         pending: app.queue.pending() as u64,
         checkpoint_size: app
             .published

@@ -14,6 +14,7 @@
 //! verifications per ballot and every client gets its own ballot's verdict.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
@@ -27,7 +28,6 @@ use crate::ServeLimits;
 use crate::election_dir::ElectionDir;
 use crate::error::{ApiError, ServerError};
 use crate::metrics::Metrics;
-use crate::status_index::StatusIndex;
 
 /// Seconds a client is told to wait when the queue is full.
 const BUSY_RETRY_SECONDS: u64 = 1;
@@ -46,6 +46,8 @@ struct Submission {
 #[derive(Clone)]
 pub struct BallotQueue {
     sender: mpsc::Sender<Submission>,
+    /// Ballots in the box, as its thread last counted them.
+    ballots: Arc<AtomicU64>,
 }
 
 /// The running ballot box thread; [`BallotBoxThread::join`] waits until it has committed every
@@ -68,22 +70,21 @@ impl BallotBoxThread {
 
 impl BallotQueue {
     /// Opens the ballot box of `election` on its own thread (taking the record's lock,
-    /// repairing an interrupted accept), fills `status` from the board, and starts draining
-    /// the queue. Returns once the box is open, or with the reason it could not be.
+    /// repairing an interrupted accept) and starts draining the queue. Returns once the box is open, or with the reason it could not be.
     ///
     /// # Errors
     /// The election's or the board's error when the box cannot be opened.
     pub fn start(
         election: &ElectionDir,
         limits: &ServeLimits,
-        status: Arc<StatusIndex>,
         metrics: Arc<Metrics>,
     ) -> Result<(BallotQueue, BallotBoxThread), ServerError> {
         let (sender, receiver) = mpsc::channel(limits.max_pending_ballots.max(1));
         let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
+        let ballots = Arc::new(AtomicU64::new(0));
         let owner = Owner {
             election: election.clone(),
-            status,
+            ballots: ballots.clone(),
             metrics,
             max_batch: limits.max_batch.max(1),
         };
@@ -92,7 +93,7 @@ impl BallotQueue {
             .spawn(move || owner.run(receiver, ready_tx))
             .map_err(|e| ServerError::BallotBoxStopped(format!("cannot start its thread: {e}")))?;
         match ready_rx.recv() {
-            Ok(Ok(())) => Ok((BallotQueue { sender }, BallotBoxThread { handle })),
+            Ok(Ok(())) => Ok((BallotQueue { sender, ballots }, BallotBoxThread { handle })),
             Ok(Err(e)) => {
                 let _ = handle.join();
                 Err(e)
@@ -128,6 +129,11 @@ impl BallotQueue {
         })?
     }
 
+    /// Ballots in the box (as of its last commit).
+    pub fn ballots(&self) -> u64 {
+        self.ballots.load(Ordering::Relaxed)
+    }
+
     /// Ballots waiting in the queue.
     pub fn pending(&self) -> usize {
         self.sender.max_capacity() - self.sender.capacity()
@@ -137,7 +143,7 @@ impl BallotQueue {
 /// What the ballot box's thread owns besides the box.
 struct Owner {
     election: ElectionDir,
-    status: Arc<StatusIndex>,
+    ballots: Arc<AtomicU64>,
     metrics: Arc<Metrics>,
     max_batch: usize,
 }
@@ -166,14 +172,7 @@ impl Owner {
                 return;
             }
         };
-        // The box is repaired: the board now holds exactly its ballots.
-        let loaded = Board::open(&self.election.board)
-            .map_err(ServerError::from)
-            .and_then(|board| self.status.load_from(&board));
-        if let Err(e) = loaded {
-            let _ = ready.send(Err(e));
-            return;
-        }
+        self.ballots.store(ballot_box.len(), Ordering::Relaxed);
         tracing::info!(
             ballots = ballot_box.len(),
             "ballot box open: {}",
@@ -191,6 +190,7 @@ impl Owner {
                 }
             }
             self.accept_batch(&mut ballot_box, batch);
+            self.ballots.store(ballot_box.len(), Ordering::Relaxed);
         }
         tracing::info!(ballots = ballot_box.len(), "ballot box closed for this run");
     }
@@ -206,7 +206,7 @@ impl Owner {
             self.metrics.observe_batch(entries.len(), started.elapsed());
             let error = match outcome {
                 Ok(accepted) => {
-                    self.answer(&entries, replies, accepted);
+                    self.answer(replies, accepted);
                     return;
                 }
                 Err(error) => error,
@@ -234,7 +234,7 @@ impl Owner {
                         let outcome = ballot_box.accept_canonical(std::slice::from_ref(&entry));
                         self.metrics.observe_batch(1, started.elapsed());
                         match outcome {
-                            Ok(accepted) => self.answer(&[entry], vec![reply], accepted),
+                            Ok(accepted) => self.answer(vec![reply], accepted),
                             Err(error) => self.refuse(reply, &error),
                         }
                     }
@@ -244,17 +244,10 @@ impl Owner {
         }
     }
 
-    fn answer(&self, entries: &[CanonicalBallot], replies: Vec<Reply>, accepted: Vec<Accepted>) {
-        for ((entry, reply), accepted) in entries.iter().zip(replies).zip(accepted) {
-            // Also when not new: an accept that failed after the ballot was in the box (the
-            // board's database lost mid-way) leaves it to the retry to tell (idempotent).
-            self.status.accepted(
-                accepted.code,
-                *entry.entry.ballot.credential.as_bytes(),
-                accepted.board_index,
-                accepted.position,
-                accepted.intent,
-            );
+    fn answer(&self, replies: Vec<Reply>, accepted: Vec<Accepted>) {
+        // Each ballot is in the box's index (committed before the answer), where
+        // `GET /api/v1/ballots/{code}` finds it.
+        for (reply, accepted) in replies.into_iter().zip(accepted) {
             if accepted.new {
                 self.metrics.ballots_accepted.inc();
             }

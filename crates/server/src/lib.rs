@@ -44,7 +44,6 @@ pub mod limits;
 pub mod metrics;
 pub mod photos;
 pub mod router;
-pub mod status_index;
 pub mod web;
 
 use std::future::Future;

@@ -8,6 +8,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::{any, get, post};
 use fairtally_board::board::Board;
+use fairtally_election::ballot_box::BallotIndexReader;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -19,7 +20,6 @@ use crate::election_dir::ElectionDir;
 use crate::error::ServerError;
 use crate::limits::{self, RateLimiter};
 use crate::metrics::Metrics;
-use crate::status_index::StatusIndex;
 use crate::{board_files, web};
 
 /// Builds the whole router over `app`.
@@ -73,15 +73,12 @@ impl Running {
     pub(crate) async fn start(options: &ServeOptions) -> Result<Self, ServerError> {
         let election = ElectionDir::new(&options.election_dir)?;
         let metrics = Arc::new(Metrics::default());
-        let status = Arc::new(StatusIndex::default());
         let (queue, thread) = {
-            let (election, limits) = (election.clone(), options.limits.clone());
-            let (status, metrics) = (status.clone(), metrics.clone());
-            tokio::task::spawn_blocking(move || {
-                BallotQueue::start(&election, &limits, status, metrics)
-            })
-            .await
-            .map_err(|e| ServerError::Task(e.to_string()))??
+            let (election, limits, metrics) =
+                (election.clone(), options.limits.clone(), metrics.clone());
+            tokio::task::spawn_blocking(move || BallotQueue::start(&election, &limits, metrics))
+                .await
+                .map_err(|e| ServerError::Task(e.to_string()))??
         };
         let sequencer = Arc::new(Sequencer::open(
             &election,
@@ -90,6 +87,8 @@ impl Running {
         )?);
         sequencer.sequence().await?;
         let board = Board::open(&election.board)?;
+        // After the box opened: it brought an older index up to date.
+        let index = BallotIndexReader::open(&election.board)?;
         if let Some(dir) = &options.web_dir
             && !web::is_built(dir)
         {
@@ -102,7 +101,7 @@ impl Running {
         let app = Arc::new(App {
             election,
             queue,
-            status,
+            index: Arc::new(Mutex::new(index)),
             board: Arc::new(Mutex::new(board)),
             published: sequencer.published(),
             metrics,
