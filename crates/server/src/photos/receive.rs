@@ -60,51 +60,57 @@ pub async fn receive(
         std::io::Result::Ok((hasher.finalize(), file))
     });
     let (mut head, mut bytes, mut kind) = (Vec::with_capacity(SNIFF_BYTES), 0u64, None);
-    loop {
-        let frame = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx));
-        let frame = tokio::time::timeout(idle, frame).await.map_err(|_| {
-            ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                format!(
-                    "the photo stopped arriving: nothing for {} s",
-                    idle.as_secs_f64()
-                ),
-            )
-        })?;
-        let Some(frame) = frame else { break };
-        let frame = frame.map_err(|e| {
-            ApiError::bad_request(format!("the photo could not be read to its end: {e}"))
-        })?;
-        let Ok(chunk) = frame.into_data() else {
-            continue; // trailers
-        };
-        bytes += chunk.len() as u64;
-        if bytes > max_bytes {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("the photo is larger than the {max_bytes} bytes this server takes"),
-            ));
-        }
-        if kind.is_none() {
-            let wanted = SNIFF_BYTES.saturating_sub(head.len()).min(chunk.len());
-            head.extend_from_slice(&chunk[..wanted]);
-            if head.len() == SNIFF_BYTES {
-                kind = Some(sniffed(&head)?);
+    let streamed = async {
+        loop {
+            let frame = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx));
+            let frame = tokio::time::timeout(idle, frame).await.map_err(|_| {
+                ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    format!(
+                        "the photo stopped arriving: nothing for {} s",
+                        idle.as_secs_f64()
+                    ),
+                )
+            })?;
+            let Some(frame) = frame else { break };
+            let frame = frame.map_err(|e| {
+                ApiError::bad_request(format!("the photo could not be read to its end: {e}"))
+            })?;
+            let Ok(chunk) = frame.into_data() else {
+                continue; // trailers
+            };
+            bytes += chunk.len() as u64;
+            if bytes > max_bytes {
+                return Err(ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("the photo is larger than the {max_bytes} bytes this server takes"),
+                ));
+            }
+            if kind.is_none() {
+                let wanted = SNIFF_BYTES.saturating_sub(head.len()).min(chunk.len());
+                head.extend_from_slice(&chunk[..wanted]);
+                if head.len() == SNIFF_BYTES {
+                    kind = Some(sniffed(&head)?);
+                }
+            }
+            if chunks.send((chunk, bytes <= kept)).await.is_err() {
+                break; // the writer failed: its error is below
             }
         }
-        if chunks.send((chunk, bytes <= kept)).await.is_err() {
-            break; // the writer failed: its error is below
-        }
+        Ok(())
     }
+    .await;
     drop(chunks);
+    // The writer has the temporary file: wait for it before answering, so that a refused
+    // body's file is gone by the time the client hears of the refusal.
+    let written = writer.await.map_err(|e| ApiError::internal(&e))?;
+    streamed?;
+    let (digest, file) =
+        written.map_err(|e| ApiError::internal(&format!("writing an uploaded photo: {e}")))?;
     let kind = match kind {
         Some(kind) => kind,
         None => sniffed(&head)?,
     };
-    let (digest, file) = writer
-        .await
-        .map_err(|e| ApiError::internal(&e))?
-        .map_err(|e| ApiError::internal(&format!("writing an uploaded photo: {e}")))?;
     Ok(Received {
         sha256: hex::encode(digest),
         bytes,
