@@ -9,8 +9,8 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use fairtally_observe::keys::{generate_key, public_key_hex};
-use fairtally_observe::signed::{Accreditation, ObservationItem, ProtocolBody, SignedProtocol};
-use serve_support::{OpenElection, ServeProcess, TestResult, client};
+use fairtally_observe::signed::{Accreditation, ObservationItem};
+use serve_support::{OpenElection, ServeProcess, TestResult, client, photo_protocol};
 
 /// Posts `item` to the board; its index.
 fn on_board(url: &str, item: &ObservationItem) -> Result<u64, Box<dyn std::error::Error>> {
@@ -62,19 +62,7 @@ fn photos_need_a_trusted_organisation_and_outlast_the_request_timeout() -> TestR
     let (organisation, observer) = (generate_key()?, generate_key()?);
     let photo = [&[0xFF, 0xD8, 0xFF, 0xE0][..], &[7; 50_000]].concat();
     let accreditation = Accreditation::sign(&organisation, "E", &observer.verifying_key(), "Ann");
-    let protocol = ObservationItem::Protocol(Box::new(SignedProtocol::sign(
-        &observer,
-        ProtocolBody {
-            election: "E".into(),
-            station: "001".into(),
-            observer: String::new(),
-            accreditation,
-            options: vec!["a".into()],
-            protocol: fairtally_results::StationProtocol::empty(1),
-            photos: vec![hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&photo))],
-            signed_at: 1,
-        },
-    )));
+    let protocol = photo_protocol(&observer, accreditation, &photo);
 
     // Open accreditation (no --trust): the protocol goes on the board, its photo does not.
     let open = ServeProcess::start(&election.dir, &[])?;

@@ -13,9 +13,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use fairtally_election::ballot::Intent;
 use fairtally_observe::keys::generate_key;
-use fairtally_observe::signed::{Accreditation, ObservationItem, ProtocolBody, SignedProtocol};
+use fairtally_observe::signed::{Accreditation, ObservationItem};
 use reqwest::blocking::{Client, RequestBuilder};
-use serve_support::{OpenApi, OpenElection, ServeProcess, TestResult, client, post_ballot};
+use serve_support::{
+    OpenApi, OpenElection, ServeProcess, TestResult, client, photo_protocol, post_ballot,
+};
 
 /// Sends requests and checks each answer against the description, remembering what was
 /// exercised.
@@ -274,19 +276,7 @@ fn the_running_server_answers_as_its_openapi_description_says() -> TestResult {
     let ObservationItem::Accreditation(accreditation) = item.clone() else {
         return Err("not an accreditation".into());
     };
-    let protocol = ObservationItem::Protocol(Box::new(SignedProtocol::sign(
-        &observer,
-        ProtocolBody {
-            election: "E".into(),
-            station: "001".into(),
-            observer: String::new(),
-            accreditation,
-            options: vec!["a".into()],
-            protocol: fairtally_results::StationProtocol::empty(1),
-            photos: vec![photo_hash.clone()],
-            signed_at: 1,
-        },
-    )));
+    let protocol = photo_protocol(&observer, accreditation, &photo);
     let on_board = json(&api.expect(
         "/api/v1/observations",
         "post",

@@ -406,3 +406,26 @@ impl OpenApi {
         }
     }
 }
+
+/// Station 001's empty protocol for election "E", signed by `observer` under `accreditation`,
+/// naming `photo` by its SHA-256: what the photo tests put on the board before an upload.
+pub fn photo_protocol(
+    observer: &ed25519_dalek::SigningKey,
+    accreditation: fairtally_observe::signed::Accreditation,
+    photo: &[u8],
+) -> fairtally_observe::signed::ObservationItem {
+    use fairtally_observe::signed::{ObservationItem, ProtocolBody, SignedProtocol};
+    ObservationItem::Protocol(Box::new(SignedProtocol::sign(
+        observer,
+        ProtocolBody {
+            election: "E".into(),
+            station: "001".into(),
+            observer: String::new(),
+            accreditation,
+            options: vec!["a".into()],
+            protocol: fairtally_results::StationProtocol::empty(1),
+            photos: vec![hex::encode(<sha2::Sha256 as sha2::Digest>::digest(photo))],
+            signed_at: 1,
+        },
+    )))
+}
