@@ -6,7 +6,7 @@
 //! identity, and a malicious identity would otherwise pass many equations trivially.
 
 use curve25519_dalek::ristretto::CompressedRistretto;
-use curve25519_dalek::traits::IsIdentity;
+use serde::Serialize;
 
 use crate::{CryptoError, RistrettoPoint, Scalar};
 
@@ -37,11 +37,13 @@ pub fn point_from_bytes(bytes: &[u8]) -> Result<RistrettoPoint, CryptoError> {
         expected: 32,
         found: bytes.len(),
     })?;
-    let point = compressed.decompress().ok_or(CryptoError::InvalidPoint)?;
-    if point.is_identity() {
+    // ristretto255 encodings are canonical and the identity's is 32 zero bytes (RFC 9496,
+    // 4.3.2), so the bytes say it without comparing points (which costs two multiplications
+    // and an encoding, for every point of every ballot).
+    if compressed.as_bytes() == &[0u8; 32] {
         return Err(CryptoError::IdentityPoint);
     }
-    Ok(point)
+    compressed.decompress().ok_or(CryptoError::InvalidPoint)
 }
 
 /// Decodes a scalar, rejecting wrong lengths and encodings not reduced modulo ℓ.
@@ -61,6 +63,115 @@ pub fn point_from_hex(text: &str) -> Result<RistrettoPoint, CryptoError> {
 /// Decodes a scalar from 64 lowercase hex characters (see [`scalar_from_bytes`]).
 pub fn scalar_from_hex(text: &str) -> Result<Scalar, CryptoError> {
     scalar_from_bytes(&fixed_from_hex::<32>(text)?)
+}
+
+/// Bytes written as one lowercase hex string, without building a `String` first: the ballot
+/// box encodes every ballot it accepts, and the `hex` crate's `encode` pushes one `char` at a
+/// time. Up to [`HexBytes::MAX`] bytes (a signature); longer input is a serialization error.
+pub struct HexBytes<'a>(pub &'a [u8]);
+
+impl HexBytes<'_> {
+    /// The most bytes written at once.
+    pub const MAX: usize = 64;
+}
+
+impl Serialize for HexBytes<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::Error;
+        let mut buffer = [0u8; 2 * HexBytes::MAX];
+        let out = buffer.get_mut(..2 * self.0.len()).ok_or_else(|| {
+            S::Error::custom(format!(
+                "{} bytes are too many to write as hex",
+                self.0.len()
+            ))
+        })?;
+        hex::encode_to_slice(self.0, out).map_err(S::Error::custom)?;
+        s.serialize_str(std::str::from_utf8(out).map_err(S::Error::custom)?)
+    }
+}
+
+/// Reads one string value and hands it to `read`, without an allocation when the input holds
+/// it as is (serde's `Cow<str>` and `String` always copy it: a ballot holds hundreds).
+///
+/// # Errors
+/// The input's error, or `read`'s as a custom one.
+pub fn read_str<'de, D, T, E>(d: D, read: impl FnOnce(&str) -> Result<T, E>) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    E: std::fmt::Display,
+{
+    d.deserialize_str(ReadStr(read))
+}
+
+/// [`read_str`] for a list of strings: `read` gets each one with its position.
+///
+/// # Errors
+/// The input's error, or `read`'s as a custom one.
+pub fn read_str_seq<'de, D, T, E>(
+    d: D,
+    read: impl FnMut(usize, &str) -> Result<T, E>,
+) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    E: std::fmt::Display,
+{
+    d.deserialize_seq(ReadStrSeq(read))
+}
+
+struct ReadStr<F>(F);
+
+impl<'de, T, E: std::fmt::Display, F: FnOnce(&str) -> Result<T, E>> serde::de::Visitor<'de>
+    for ReadStr<F>
+{
+    type Value = T;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<Er: serde::de::Error>(self, text: &str) -> Result<T, Er> {
+        (self.0)(text).map_err(Er::custom)
+    }
+}
+
+struct ReadStrSeq<F>(F);
+
+impl<'de, T, E: std::fmt::Display, F: FnMut(usize, &str) -> Result<T, E>> serde::de::Visitor<'de>
+    for ReadStrSeq<F>
+{
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list of strings")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(mut self, mut seq: A) -> Result<Vec<T>, A::Error> {
+        // The input's own length hint is not trusted for the allocation.
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        while let Some(value) = seq.next_element_seed(Element {
+            position: out.len(),
+            read: &mut self.0,
+        })? {
+            out.push(value);
+        }
+        Ok(out)
+    }
+}
+
+struct Element<'f, F> {
+    position: usize,
+    read: &'f mut F,
+}
+
+impl<'de, T, E: std::fmt::Display, F: FnMut(usize, &str) -> Result<T, E>>
+    serde::de::DeserializeSeed<'de> for Element<'_, F>
+{
+    type Value = T;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+        let position = self.position;
+        read_str(d, |text| (self.read)(position, text))
+    }
 }
 
 /// The canonical encoding of a point as lowercase hex.
@@ -112,61 +223,58 @@ impl EncodedPoint {
     }
 }
 
-impl serde::Serialize for EncodedPoint {
+impl Serialize for EncodedPoint {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&hex::encode(self.bytes))
+        HexBytes(&self.bytes).serialize(s)
     }
 }
 
 impl<'de> serde::Deserialize<'de> for EncodedPoint {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        fixed_from_hex::<32>(&text)
-            .and_then(|bytes| EncodedPoint::from_bytes(&bytes))
-            .map_err(serde::de::Error::custom)
+        read_str(d, |text| {
+            fixed_from_hex::<32>(text).and_then(|bytes| EncodedPoint::from_bytes(&bytes))
+        })
     }
 }
 
 /// Serde adapter for a [`RistrettoPoint`] as lowercase hex, validated on read.
 pub mod hex_point {
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::{Deserializer, Serialize, Serializer};
 
     use crate::RistrettoPoint;
 
     /// Writes the canonical hex encoding.
     pub fn serialize<S: Serializer>(point: &RistrettoPoint, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&super::point_to_hex(point))
+        super::HexBytes(point.compress().as_bytes()).serialize(s)
     }
 
     /// Reads and validates a point.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<RistrettoPoint, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        super::point_from_hex(&text).map_err(serde::de::Error::custom)
+        super::read_str(d, super::point_from_hex)
     }
 }
 
 /// Serde adapter for a [`Scalar`] as lowercase hex, validated on read.
 pub mod hex_scalar {
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::{Deserializer, Serialize, Serializer};
 
     use crate::Scalar;
 
     /// Writes the canonical hex encoding.
     pub fn serialize<S: Serializer>(scalar: &Scalar, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&super::scalar_to_hex(scalar))
+        super::HexBytes(scalar.as_bytes()).serialize(s)
     }
 
     /// Reads and validates a scalar.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Scalar, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        super::scalar_from_hex(&text).map_err(serde::de::Error::custom)
+        super::read_str(d, super::scalar_from_hex)
     }
 }
 
 /// Serde adapter for a list of [`RistrettoPoint`]s as lowercase hex strings.
 pub mod hex_points {
     use serde::ser::SerializeSeq;
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::{Deserializer, Serializer};
 
     use crate::RistrettoPoint;
 
@@ -174,29 +282,23 @@ pub mod hex_points {
     pub fn serialize<S: Serializer>(points: &[RistrettoPoint], s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(points.len()))?;
         for point in points {
-            seq.serialize_element(&super::point_to_hex(point))?;
+            seq.serialize_element(&super::HexBytes(point.compress().as_bytes()))?;
         }
         seq.end()
     }
 
     /// Reads and validates each point.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<RistrettoPoint>, D::Error> {
-        let texts = Vec::<String>::deserialize(d)?;
-        texts
-            .iter()
-            .enumerate()
-            .map(|(i, text)| {
-                super::point_from_hex(text)
-                    .map_err(|e| serde::de::Error::custom(format!("point {i}: {e}")))
-            })
-            .collect()
+        super::read_str_seq(d, |i, text| {
+            super::point_from_hex(text).map_err(|e| format!("point {i}: {e}"))
+        })
     }
 }
 
 /// Serde adapter for a list of [`Scalar`]s as lowercase hex strings.
 pub mod hex_scalars {
     use serde::ser::SerializeSeq;
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::{Deserializer, Serializer};
 
     use crate::Scalar;
 
@@ -204,22 +306,16 @@ pub mod hex_scalars {
     pub fn serialize<S: Serializer>(scalars: &[Scalar], s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(scalars.len()))?;
         for scalar in scalars {
-            seq.serialize_element(&super::scalar_to_hex(scalar))?;
+            seq.serialize_element(&super::HexBytes(scalar.as_bytes()))?;
         }
         seq.end()
     }
 
     /// Reads and validates each scalar.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Scalar>, D::Error> {
-        let texts = Vec::<String>::deserialize(d)?;
-        texts
-            .iter()
-            .enumerate()
-            .map(|(i, text)| {
-                super::scalar_from_hex(text)
-                    .map_err(|e| serde::de::Error::custom(format!("scalar {i}: {e}")))
-            })
-            .collect()
+        super::read_str_seq(d, |i, text| {
+            super::scalar_from_hex(text).map_err(|e| format!("scalar {i}: {e}"))
+        })
     }
 }
 
@@ -229,6 +325,42 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Scalars(#[serde(with = "hex_scalars")] Vec<Scalar>);
+
+    #[test]
+    fn lists_are_read_in_place_with_each_bad_item_named_by_its_position() {
+        let one = scalar_to_hex(&Scalar::ONE);
+        let read = |json: &str| serde_json::from_str::<Scalars>(json).map_err(|e| e.to_string());
+        let parsed = read(&format!("[\"{one}\", \"{one}\"]"));
+        assert_eq!(parsed.map(|s| s.0), Ok(vec![Scalar::ONE; 2]));
+        // An escaped string is read too (from the parser's scratch space, not in place).
+        let escaped = format!("[\"\\u0030{}\"]", &one[1..]);
+        assert_eq!(read(&escaped).map(|s| s.0), Ok(vec![Scalar::ONE]));
+        let error = |json: &str| read(json).err().unwrap_or_default();
+        assert!(error(&format!("[\"{one}\", \"{one}\", \"ab\"]")).starts_with("scalar 2: "));
+        assert!(error(&format!("[\"{one}\", 5]")).contains("expected a string"));
+        assert!(error("\"ab\"").contains("expected a list of strings"));
+    }
+
+    #[test]
+    fn hex_bytes_write_what_hex_encode_writes_up_to_a_signature_and_refuse_more() {
+        let bytes: Vec<u8> = (0..=HexBytes::MAX as u8)
+            .map(|b| b.wrapping_mul(37))
+            .collect();
+        for n in 0..=HexBytes::MAX {
+            let written = serde_json::to_string(&HexBytes(&bytes[..n])).ok();
+            assert_eq!(written, Some(format!("\"{}\"", hex::encode(&bytes[..n]))));
+        }
+        let too_long = serde_json::to_string(&HexBytes(&bytes))
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            too_long.as_deref(),
+            Some("65 bytes are too many to write as hex")
+        );
+    }
 
     /// Encodings of small multiples of the base point, from the ristretto255 specification
     /// (RFC 9496, appendix A.1).
@@ -251,6 +383,9 @@ mod tests {
 
     #[test]
     fn rejects_identity_non_canonical_and_bad_lengths() {
+        // The identity's one encoding is all zeros: what `point_from_bytes` looks for.
+        use curve25519_dalek::traits::Identity;
+        assert_eq!(RistrettoPoint::identity().compress().to_bytes(), [0u8; 32]);
         assert_eq!(
             point_from_bytes(&[0u8; 32]),
             Err(CryptoError::IdentityPoint)

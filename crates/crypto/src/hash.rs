@@ -31,14 +31,13 @@ impl fmt::Display for Digest {
 
 impl Serialize for Digest {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.to_hex())
+        crate::encoding::HexBytes(&self.0).serialize(serializer)
     }
 }
 
 impl<'de> Deserialize<'de> for Digest {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Digest::from_hex(&text).map_err(serde::de::Error::custom)
+        crate::encoding::read_str(deserializer, Digest::from_hex)
     }
 }
 

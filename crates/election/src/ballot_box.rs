@@ -31,16 +31,19 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::authority::{self, Setup};
 use crate::ballot::{BallotEntry, ConfirmationCode, Intent, LineSummary};
+use crate::ballot_checker::{
+    BallotChecker, CheckedBallot, check_ballots, credential_position, lookup, sqlite,
+};
 use crate::bulletin::board_entry;
 use crate::context::{ElectionContext, VotingContext};
-use crate::credential::{CredentialEntry, CredentialKey, CredentialList};
+use crate::credential::CredentialKey;
 use crate::error::{ElectionError, Result};
 use crate::manifest::Manifest;
 use crate::progress::Progress;
 use crate::record::{ItemKind, JsonLinesReader, canonical_json, files, read_json, write_json};
 use crate::record_entries::{self, for_each_entry};
 use crate::tally::{Accumulator, EncryptedTally, RevoteRule};
-use crate::verifier::{CanonicalBallot, check_canonical_ballots};
+use crate::verifier::{CanonicalBallot, Spread};
 
 /// The ballot box's index, inside the authority's board directory (not part of the record).
 pub const INDEX_FILE: &str = "ballot-box.sqlite";
@@ -295,9 +298,14 @@ pub struct BallotBox<'a> {
     _lock: RecordLock,
 }
 
+/// The index is rebuilt from the board on open ([`BallotBox::repair`]: every ballot entry past
+/// `board_synced`), so it need not be durable on its own: in WAL mode `synchronous=NORMAL`
+/// loses no commit when the process dies, and after a power cut the last commits, rolled back
+/// together with their `board_synced`, are indexed again from the board, which is synced
+/// before a ballot is answered. That saves one fsync per batch.
 const SCHEMA: &str = "
 PRAGMA journal_mode=WAL;
-PRAGMA synchronous=FULL;
+PRAGMA synchronous=NORMAL;
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS credentials(key BLOB PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS credential_styles(position INTEGER PRIMARY KEY, style TEXT NOT NULL);
@@ -415,36 +423,13 @@ impl<'a> BallotBox<'a> {
             .map_err(sqlite(&self.index_path))
     }
 
-    /// One row of a lookup made for every ballot, by a statement prepared once.
     fn lookup<T>(
         &self,
         sql: &str,
         params: impl rusqlite::Params,
         read: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
     ) -> Result<Option<T>> {
-        self.index
-            .prepare_cached(sql)
-            .and_then(|mut statement| statement.query_row(params, read))
-            .optional()
-            .map_err(sqlite(&self.index_path))
-    }
-
-    fn credential_position(&self, key: &CredentialKey) -> Result<Option<u32>> {
-        self.lookup(
-            "SELECT position FROM credentials WHERE key = ?1",
-            [key.as_bytes().as_slice()],
-            |r| r.get::<_, i64>(0),
-        )
-        .map(|p| p.map(|p| p as u32))
-    }
-
-    /// The ballot style the roll gives the credential at `position` (none without styles).
-    fn credential_style(&self, position: u32) -> Result<Option<String>> {
-        self.lookup(
-            "SELECT style FROM credential_styles WHERE position = ?1",
-            [i64::from(position)],
-            |r| r.get::<_, String>(0),
-        )
+        lookup(&self.index, &self.index_path, sql, params, read)
     }
 
     fn row(&self, hash: &[u8; 32]) -> Result<Option<Row>> {
@@ -511,12 +496,13 @@ impl<'a> BallotBox<'a> {
             let mut rows = Vec::with_capacity(missing.len());
             for (board_index, line, summary) in missing {
                 let key = CredentialKey::from_bytes(&summary.credential)?;
-                let credential = self.credential_position(&key)?.ok_or_else(|| {
-                    ElectionError::Record(format!(
-                        "board entry {board_index}: credential {} is not on the list",
-                        key.to_hex()
-                    ))
-                })?;
+                let credential = credential_position(&self.index, &self.index_path, &key)?
+                    .ok_or_else(|| {
+                        ElectionError::Record(format!(
+                            "board entry {board_index}: credential {} is not on the list",
+                            key.to_hex()
+                        ))
+                    })?;
                 rows.push(NewRow {
                     hash: summary.hash.0,
                     credential,
@@ -656,31 +642,52 @@ impl<'a> BallotBox<'a> {
         })
     }
 
-    /// Accepts ballots in order: see [`BallotBox::accept_canonical`], which this calls after
-    /// encoding each entry.
+    /// Accepts ballots in order: each is encoded and checked ([`BallotChecker::check`]), then
+    /// committed ([`BallotBox::commit`]). If any is invalid, none is added.
     pub fn accept_all(&mut self, entries: &[BallotEntry]) -> Result<Vec<Accepted>> {
         let ballots: Vec<CanonicalBallot> = entries
             .par_iter()
             .map(|entry| CanonicalBallot::new(entry.clone()))
             .collect::<Result<_>>()?;
-        self.accept_canonical(&ballots)
+        let checked = check_ballots(
+            &self.context,
+            &self.index,
+            &self.index_path,
+            ballots,
+            Spread::EveryCore,
+        )?;
+        self.commit(&checked)
     }
 
-    /// Accepts ballots in order: each is checked in full (in parallel, from the parsed entry:
-    /// its canonical line is what goes on the board), then all new ones are appended to the
-    /// board, indexed and appended to `ballots.jsonl`. A ballot already in the box is answered
-    /// with its position and not added again. If any ballot is invalid, or a different ballot
-    /// line with the same confirmation code is in the box, none is added.
-    pub fn accept_canonical(&mut self, ballots: &[CanonicalBallot]) -> Result<Vec<Accepted>> {
+    /// A checker of ballots against this box's election, for another thread: it reads the roll
+    /// through its own connection to the index, so it can check the next ballots while this
+    /// box commits the last ones.
+    ///
+    /// # Errors
+    /// The index cannot be opened for reading.
+    pub fn checker(&self) -> Result<BallotChecker> {
+        BallotChecker::open(self.context.clone(), &self.index_path)
+    }
+
+    /// Commits checked ballots in order: all new ones are appended to the board, indexed and
+    /// appended to `ballots.jsonl`. A ballot already in the box is answered with its position
+    /// and not added again. If any new ballot failed its checks, or a different ballot line
+    /// with the same confirmation code is in the box, none is added.
+    ///
+    /// Whether a ballot is new is decided here, against the box as it is now: checks made
+    /// before an earlier commit stay valid (they depend only on the ballot and the election),
+    /// the repeat and re-vote decisions would not.
+    pub fn commit(&mut self, checked: &[CheckedBallot]) -> Result<Vec<Accepted>> {
         if authority::voting_closed(&self.record) {
             return Err(ElectionError::Record("voting is closed".into()));
         }
         self.resync()?;
-        let mut answers: Vec<Option<Accepted>> = Vec::with_capacity(ballots.len());
+        let mut answers: Vec<Option<Accepted>> = Vec::with_capacity(checked.len());
         // Ballots of this call not yet in the box: hash → index in `fresh`.
         let mut pending: HashMap<[u8; 32], usize> = HashMap::new();
-        let mut fresh: Vec<(usize, Option<u32>)> = Vec::new();
-        for (i, ballot) in ballots.iter().enumerate() {
+        let mut fresh: Vec<usize> = Vec::new();
+        for (i, checked_ballot) in checked.iter().enumerate() {
+            let ballot = checked_ballot.ballot();
             let code = ballot.code();
             if let Some(row) = self.row(&ballot.hash.0)? {
                 if self.board.entry(row.board_index)?.body() != ballot.line.as_slice() {
@@ -696,51 +703,21 @@ impl<'a> BallotBox<'a> {
                 continue;
             }
             if let Some(&j) = pending.get(&ballot.hash.0) {
-                if ballots[fresh[j].0].line != ballot.line {
-                    return Err(already_other(code, ballots[fresh[j].0].entry.intent));
+                let first = checked[fresh[j]].ballot();
+                if first.line != ballot.line {
+                    return Err(already_other(code, first.entry.intent));
                 }
             } else {
+                checked_ballot.verdict()?;
                 pending.insert(ballot.hash.0, fresh.len());
-                fresh.push((
-                    i,
-                    self.credential_position(&ballot.entry.ballot.credential)?,
-                ));
+                fresh.push(i);
             }
             answers.push(None);
-        }
-        // Eligibility was looked up in the index: the list the checks see holds just the listed
-        // credentials of these ballots. The ballots are checked as the verifier checks them, in
-        // groups whose proofs share one batch.
-        let mut listed: Vec<(CredentialKey, u32)> = fresh
-            .iter()
-            .filter_map(|&(i, position)| Some((ballots[i].entry.ballot.credential, position?)))
-            .collect();
-        listed.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-        listed.dedup_by(|a, b| a.0.as_bytes() == b.0.as_bytes());
-        let listed = listed
-            .into_iter()
-            .map(|(key, position)| {
-                let style = self.credential_style(position)?;
-                Ok(CredentialEntry { key, style })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let list = CredentialList::from_entries(listed)?;
-        let to_check: Vec<&CanonicalBallot> = fresh.iter().map(|&(i, _)| &ballots[i]).collect();
-        let failures = check_canonical_ballots(&self.context, &list, &to_check)?;
-        if let Some((ballot, f)) = to_check
-            .iter()
-            .zip(&failures)
-            .find_map(|(ballot, f)| f.first().map(|f| (ballot, f)))
-        {
-            return Err(ElectionError::Ballot {
-                code: ballot.code().to_string(),
-                reason: format!("{}: {}", f.check, f.reason),
-            });
         }
         let appended = if fresh.is_empty() {
             Vec::new()
         } else {
-            match self.append(ballots, &fresh) {
+            match self.append(checked, &fresh) {
                 Ok(appended) => appended,
                 Err(e) => {
                     self.unsure = true;
@@ -750,29 +727,29 @@ impl<'a> BallotBox<'a> {
         };
         // Answers for the new ballots come from the append, repeats within this call from
         // their first copy.
-        let mut answers_fresh = vec![None; ballots.len()];
-        for (&(i, _), accepted) in fresh.iter().zip(appended) {
+        let mut answers_fresh = vec![None; checked.len()];
+        for (&i, accepted) in fresh.iter().zip(appended) {
             answers_fresh[i] = Some(accepted);
         }
         answers
             .into_iter()
-            .zip(ballots)
+            .zip(checked)
             .enumerate()
-            .map(|(i, (answer, ballot))| match answer {
+            .map(|(i, (answer, checked_ballot))| match answer {
                 Some(a) => Ok(a),
                 None => match answers_fresh[i].clone() {
                     Some(a) => Ok(a),
                     None => {
-                        let j = pending.get(&ballot.hash.0).copied().ok_or_else(|| {
+                        let missing = || {
                             ElectionError::Record(
                                 "an accepted ballot is missing from the batch".into(),
                             )
-                        })?;
-                        let first = answers_fresh[fresh[j].0].clone().ok_or_else(|| {
-                            ElectionError::Record(
-                                "an accepted ballot is missing from the batch".into(),
-                            )
-                        })?;
+                        };
+                        let j = pending
+                            .get(&checked_ballot.ballot().hash.0)
+                            .copied()
+                            .ok_or_else(missing)?;
+                        let first = answers_fresh[fresh[j]].clone().ok_or_else(missing)?;
                         Ok(Accepted {
                             new: false,
                             ..first
@@ -785,17 +762,13 @@ impl<'a> BallotBox<'a> {
 
     /// Board, index, file: in that order, so that a crash is repaired from the board. Returns
     /// what accepting each of `fresh` did, in order.
-    fn append(
-        &mut self,
-        ballots: &[CanonicalBallot],
-        fresh: &[(usize, Option<u32>)],
-    ) -> Result<Vec<Accepted>> {
+    fn append(&mut self, checked: &[CheckedBallot], fresh: &[usize]) -> Result<Vec<Accepted>> {
         let board_entries: Vec<Entry> = fresh
             .iter()
-            .map(|&(i, _)| {
+            .map(|&i| {
                 board_entry(record_entries::Entry {
                     kind: ItemKind::Ballot,
-                    bytes: ballots[i].line.clone(),
+                    bytes: checked[i].ballot().line.clone(),
                 })
             })
             .collect::<Result<_>>()?;
@@ -803,13 +776,16 @@ impl<'a> BallotBox<'a> {
         let rows: Vec<NewRow> = fresh
             .iter()
             .zip(&appended)
-            .map(|(&(i, position), appended)| NewRow {
-                hash: ballots[i].hash.0,
-                // Checked above: an unlisted credential fails check_ballot.
-                credential: position.unwrap_or(u32::MAX),
-                intent: ballots[i].entry.intent,
-                board_index: appended.index,
-                len: ballots[i].line.len() as u64 + 1,
+            .map(|(&i, appended)| {
+                let ballot = checked[i].ballot();
+                NewRow {
+                    hash: ballot.hash.0,
+                    // A ballot that passed is on the roll (an unlisted credential fails).
+                    credential: checked[i].position().unwrap_or(u32::MAX),
+                    intent: ballot.entry.intent,
+                    board_index: appended.index,
+                    len: ballot.line.len() as u64 + 1,
+                }
             })
             .collect();
         let synced = appended.iter().map(|a| a.index + 1).max().unwrap_or(0);
@@ -818,16 +794,16 @@ impl<'a> BallotBox<'a> {
         let known = fresh
             .iter()
             .zip(&appended)
-            .map(|(&(i, _), appended)| (appended.index, ballots[i].line.as_slice()))
+            .map(|(&i, appended)| (appended.index, checked[i].ballot().line.as_slice()))
             .collect();
         self.repair_file(&known)?;
         Ok(fresh
             .iter()
             .zip(&appended)
             .zip(first_position..)
-            .map(|((&(i, _), appended), position)| Accepted {
-                code: ballots[i].code(),
-                intent: ballots[i].entry.intent,
+            .map(|((&i, appended), position)| Accepted {
+                code: checked[i].ballot().code(),
+                intent: checked[i].ballot().entry.intent,
                 position,
                 board_index: appended.index,
                 new: true,
@@ -1024,13 +1000,6 @@ pub fn open_voting(dir: &Path, board: Board, operator: &NoteSigner) -> Result<Se
     authority::load_setup(dir)
 }
 
-fn sqlite(path: &Path) -> impl Fn(rusqlite::Error) -> ElectionError + '_ {
-    move |source| ElectionError::Index {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use fairtally_board::checkpoint::TrustPolicy;
@@ -1153,6 +1122,46 @@ mod tests {
         assert!(err.contains("ballot signatures"), "{err}");
         assert_eq!(e.ballots_file(), before);
         assert_eq!(ballot_box.len(), 2);
+        Ok(())
+    }
+
+    #[test]
+    fn ballots_checked_ahead_of_a_commit_are_judged_against_the_box_at_their_own_commit()
+    -> Result<()> {
+        let e = open_election()?;
+        let mut ballot_box = e.open_box()?;
+        let checker = ballot_box.checker()?;
+        let ballot = e.ballot(0, Intent::Cast)?;
+        let canonical = CanonicalBallot::new(ballot.clone())?;
+        // Checked while the box does not hold it yet (as the server checks batch k+1 while
+        // batch k commits) ...
+        let checked = checker.check(vec![canonical.clone()])?;
+        checked[0].verdict()?;
+        let first = ballot_box.accept(&ballot)?;
+        // ... and committed after it went in: a repeat, with the first answer.
+        let again = ballot_box.commit(&checked)?;
+        assert_eq!(
+            (again[0].new, again[0].position, again[0].board_index),
+            (false, first.position, first.board_index)
+        );
+        assert_eq!(ballot_box.len(), 1);
+
+        // A ballot that failed its checks is refused at commit, and nothing is added.
+        let good = e.ballot(1, Intent::Cast)?;
+        let mut bad = e.ballot(2, Intent::Cast)?;
+        bad.signature = good.signature;
+        let checked = checker.check(vec![
+            CanonicalBallot::new(good)?,
+            CanonicalBallot::new(bad.clone())?,
+        ])?;
+        checked[0].verdict()?;
+        let err = checked[1].verdict().unwrap_err().to_string();
+        assert!(err.contains("ballot signatures"), "{err}");
+        let before = e.ballots_file();
+        let err = ballot_box.commit(&checked).unwrap_err().to_string();
+        assert!(err.contains("ballot signatures"), "{err}");
+        assert_eq!(e.ballots_file(), before);
+        assert_eq!(ballot_box.len(), 1);
         Ok(())
     }
 

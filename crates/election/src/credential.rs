@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use fairtally_crypto::encoding::{HexBytes, read_str};
 use fairtally_crypto::hash::{Digest, hash_parts};
 use fairtally_crypto::random::random_bytes;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -82,14 +83,13 @@ fn abbreviate(text: &str) -> String {
 
 impl Serialize for CredentialKey {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_hex())
+        HexBytes(self.as_bytes()).serialize(s)
     }
 }
 
 impl<'de> Deserialize<'de> for CredentialKey {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        CredentialKey::from_hex(&text).map_err(serde::de::Error::custom)
+        read_str(d, CredentialKey::from_hex)
     }
 }
 
@@ -112,18 +112,18 @@ impl RecordItem for CredentialEntry {
 /// Serde for Ed25519 signatures as 128 lowercase hex characters.
 pub mod hex_signature {
     use ed25519_dalek::Signature;
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::{Deserializer, Serializer};
 
     /// Writes lowercase hex.
     pub fn serialize<S: Serializer>(sig: &Signature, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&hex::encode(sig.to_bytes()))
+        serde::Serialize::serialize(&super::HexBytes(&sig.to_bytes()), s)
     }
 
     /// Reads 64 bytes of lowercase hex.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Signature, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        let bytes = super::fixed_hex::<64>(&text).map_err(serde::de::Error::custom)?;
-        Ok(Signature::from_bytes(&bytes))
+        super::read_str(d, |text| {
+            super::fixed_hex::<64>(text).map(|bytes| Signature::from_bytes(&bytes))
+        })
     }
 }
 

@@ -15,6 +15,7 @@
 pub mod authority;
 pub mod ballot;
 pub mod ballot_box;
+pub mod ballot_checker;
 pub mod bulletin;
 pub mod ceremony;
 pub mod check;

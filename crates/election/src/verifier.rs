@@ -37,7 +37,7 @@ use crate::record::{
 use crate::tally::{self, DecryptionShare, ElectionResult, EncryptedTally};
 
 pub use ballots::{
-    BallotSummary, CanonicalBallot, check_ballot, check_canonical_ballots, verify_ballots,
+    BallotSummary, CanonicalBallot, Spread, check_ballot, check_canonical_ballots, verify_ballots,
 };
 
 /// What the person verifying obtained out of band, to tie the record to the real election.

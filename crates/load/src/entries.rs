@@ -188,7 +188,8 @@ fn submissions_file(items: &[ObservationItem]) -> Result<Submission> {
     let file = serde_json::json!({ "format": SUBMISSIONS_FORMAT, "entries": encoded });
     Ok(Submission {
         body: serde_json::to_vec(&file)
-            .map_err(|e| LoadError::Options(format!("a submissions file: {e}")))?,
+            .map_err(|e| LoadError::Options(format!("a submissions file: {e}")))?
+            .into(),
         expected: Expected::Entries(hashes),
     })
 }

@@ -135,7 +135,7 @@ fn encrypt(ctx: &VotingContext, credential: &Credential, intent: Intent) -> Resu
     };
     // The ballot as `fairtally voter cast` or `voter challenge` writes it (canonical JSON).
     Ok(Submission {
-        body: canonical_json(&entry)?,
+        body: canonical_json(&entry)?.into(),
         expected: Expected::Ballot(code),
     })
 }

@@ -27,8 +27,9 @@ pub const OBSERVATIONS_PATH: &str = "/api/v1/observations";
 /// One request ready to send: its body and what the server must acknowledge.
 #[derive(Clone, Debug)]
 pub struct Submission {
-    /// The request body (a ballot's canonical JSON, or a submissions file).
-    pub body: Vec<u8>,
+    /// The request body (a ballot's canonical JSON, or a submissions file), shared: sending it
+    /// again, or retrying, copies no byte of it.
+    pub body: bytes::Bytes,
     /// What the acknowledgement must say.
     pub expected: Expected,
 }

@@ -1,26 +1,37 @@
-//! The ballot box's one owner: a dedicated thread that drains a bounded queue of submissions
-//! in batches (group commit) and answers each through its own oneshot channel.
+//! The ballot box's one owner, and the checker that runs ahead of it: two threads that drain a
+//! bounded queue of submissions in batches (group commit) and answer each through its own
+//! oneshot channel.
 //!
-//! [`BallotBox`] holds the record's lock and is not `Sync`, so exactly one thread owns it.
-//! Whatever waits in the queue when the thread is free goes into one
-//! [`BallotBox::accept_all`]: every ballot checked in parallel, then one board transaction and
-//! one fsync for the whole batch. Requests that arrive while a batch commits make up the next
-//! one, so the batch grows with the load and no request waits for more than one commit ahead
-//! of its own.
+//! Work on a batch is split in two stages that run at the same time on different batches:
 //!
-//! `accept_all` refuses a whole batch when one ballot is invalid. The thread then answers that
-//! ballot's client with the reason and retries the others; if a second ballot of the same
-//! batch fails it falls back to one ballot per call, so a batch never costs more than three
-//! verifications per ballot and every client gets its own ballot's verdict.
+//! - the **checker** thread takes whatever waits in the queue when it is free and checks every
+//!   ballot of it in full ([`BallotChecker::check`], on every core): structure, eligibility,
+//!   signature, proofs, which depend only on the ballot and the election. A ballot that fails
+//!   is refused at once, with its own reason.
+//! - the **box** thread owns the [`BallotBox`] (it holds the record's lock and is not `Sync`).
+//!   It takes every checked batch that waits, and commits them together
+//!   ([`BallotBox::commit`]): the repeat and conflict decisions against the box as it is now,
+//!   then one board transaction and one fsync for all of them, then the answers.
+//!
+//! So the next ballots are checked while the last ones are committed, and the cores are not
+//! idle during the fsyncs. Requests that arrive meanwhile make up the next batch, so batches
+//! grow with the load. A client is told its ballot is accepted only by the box thread, after
+//! the commit that put it on the board.
+//!
+//! `commit` refuses a whole batch when one ballot cannot be added (a different line for a
+//! ballot in the box). The box thread then answers that ballot's client with the reason and
+//! retries the others; if a second ballot of the same batch fails it falls back to one ballot
+//! per commit, so every client gets its own ballot's verdict.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use fairtally_board::board::Board;
 use fairtally_election::ElectionError;
 use fairtally_election::ballot_box::{Accepted, BallotBox};
+use fairtally_election::ballot_checker::{BallotChecker, CheckedBallot};
 use fairtally_election::verifier::CanonicalBallot;
 use tokio::sync::{mpsc, oneshot};
 
@@ -40,6 +51,17 @@ type Reply = oneshot::Sender<Result<Accepted, ApiError>>;
 struct Submission {
     ballot: CanonicalBallot,
     reply: Reply,
+}
+
+/// Checked batches that may wait for the box thread before the checker waits too: the box
+/// commits them all at once, so a slow commit makes the next one larger, not later.
+const CHECKED_AHEAD: usize = 4;
+
+/// A batch the checker thread hands to the box thread: the ballots that passed, each with its
+/// reply, and how long their checks took.
+struct CheckedBatch {
+    ballots: Vec<(CheckedBallot, Reply)>,
+    checked_in: Duration,
 }
 
 /// The handle requests use to submit ballots to the ballot box's thread.
@@ -151,7 +173,7 @@ struct Owner {
 impl Owner {
     fn run(
         self,
-        mut receiver: mpsc::Receiver<Submission>,
+        receiver: mpsc::Receiver<Submission>,
         ready: std::sync::mpsc::SyncSender<Result<(), ServerError>>,
     ) {
         let opened = self.election.operator().and_then(|operator| {
@@ -173,6 +195,32 @@ impl Owner {
             }
         };
         self.ballots.store(ballot_box.len(), Ordering::Relaxed);
+        let checker = match ballot_box.checker() {
+            Ok(checker) => checker,
+            Err(e) => {
+                let _ = ready.send(Err(e.into()));
+                return;
+            }
+        };
+        let (checked_tx, checked_rx) = std::sync::mpsc::sync_channel(CHECKED_AHEAD);
+        let stage = Checker {
+            checker,
+            max_batch: self.max_batch,
+            election: self.election.clone(),
+        };
+        let checker = std::thread::Builder::new()
+            .name("ballot-checker".into())
+            .spawn(move || stage.run(receiver, checked_tx));
+        let checker = match checker {
+            Ok(handle) => handle,
+            Err(e) => {
+                let _ = ready.send(Err(ServerError::BallotBoxStopped(format!(
+                    "cannot start its checker thread: {e}"
+                ))));
+                return;
+            }
+        };
+        self.ballots.store(ballot_box.len(), Ordering::Relaxed);
         tracing::info!(
             ballots = ballot_box.len(),
             "ballot box open: {}",
@@ -181,29 +229,43 @@ impl Owner {
         if ready.send(Ok(())).is_err() {
             return;
         }
-        while let Some(first) = receiver.blocking_recv() {
-            let mut batch = vec![first];
-            while batch.len() < self.max_batch {
-                match receiver.try_recv() {
-                    Ok(next) => batch.push(next),
-                    Err(_) => break,
+        // Ends when the checker has passed on its last batch and stopped.
+        while let Ok(first) = checked_rx.recv() {
+            let mut checked_in = first.checked_in;
+            let mut ballots = first.ballots;
+            for more in checked_rx.try_iter() {
+                checked_in += more.checked_in;
+                ballots.extend(more.ballots);
+                if ballots.len() >= self.max_batch {
+                    break;
                 }
             }
-            self.accept_batch(&mut ballot_box, batch);
+            self.accept_batch(&mut ballot_box, ballots, checked_in);
             self.ballots.store(ballot_box.len(), Ordering::Relaxed);
+        }
+        if checker.join().is_err() {
+            tracing::error!("the ballot checker thread panicked");
         }
         tracing::info!(ballots = ballot_box.len(), "ballot box closed for this run");
     }
 
-    /// Accepts a batch, isolating invalid ballots (see the module documentation).
-    fn accept_batch(&self, ballot_box: &mut BallotBox<'_>, batch: Vec<Submission>) {
-        let (mut entries, mut replies): (Vec<CanonicalBallot>, Vec<Reply>) =
-            batch.into_iter().map(|s| (s.ballot, s.reply)).unzip();
+    /// Commits checked ballots, isolating any the box refuses (see the module documentation).
+    fn accept_batch(
+        &self,
+        ballot_box: &mut BallotBox<'_>,
+        batch: Vec<(CheckedBallot, Reply)>,
+        checked_in: Duration,
+    ) {
+        let (mut entries, mut replies): (Vec<CheckedBallot>, Vec<Reply>) =
+            batch.into_iter().unzip();
         let mut failures = 0;
+        let mut checked_in = checked_in;
         while !entries.is_empty() {
             let started = Instant::now();
-            let outcome = ballot_box.accept_canonical(&entries);
-            self.metrics.observe_batch(entries.len(), started.elapsed());
+            let outcome = ballot_box.commit(&entries);
+            self.metrics
+                .observe_batch(entries.len(), checked_in + started.elapsed());
+            checked_in = Duration::ZERO;
             let error = match outcome {
                 Ok(accepted) => {
                     self.answer(replies, accepted);
@@ -213,29 +275,29 @@ impl Owner {
             };
             failures += 1;
             let culprit = match &error {
-                ElectionError::Ballot { code, .. } => {
-                    entries.iter().position(|e| e.code().to_string() == *code)
-                }
+                ElectionError::Ballot { code, .. } => entries
+                    .iter()
+                    .position(|e| e.ballot().code().to_string() == *code),
                 _ => None,
             };
             match culprit {
                 _ if entries.len() == 1 => {
-                    self.refuse(replies.remove(0), &error);
+                    refuse(&self.election, replies.remove(0), &error);
                     return;
                 }
                 Some(i) if failures < 2 => {
                     entries.remove(i);
-                    self.refuse(replies.remove(i), &error);
+                    refuse(&self.election, replies.remove(i), &error);
                 }
                 _ => {
                     // Not attributable to one ballot, or a second failure: one at a time.
                     for (entry, reply) in entries.into_iter().zip(replies) {
                         let started = Instant::now();
-                        let outcome = ballot_box.accept_canonical(std::slice::from_ref(&entry));
+                        let outcome = ballot_box.commit(std::slice::from_ref(&entry));
                         self.metrics.observe_batch(1, started.elapsed());
                         match outcome {
                             Ok(accepted) => self.answer(vec![reply], accepted),
-                            Err(error) => self.refuse(reply, &error),
+                            Err(error) => refuse(&self.election, reply, &error),
                         }
                     }
                     return;
@@ -256,26 +318,87 @@ impl Owner {
             let _ = reply.send(Ok(accepted));
         }
     }
+}
 
-    fn refuse(&self, reply: Reply, error: &ElectionError) {
-        let refusal = if self.election.voting_closed() {
-            ApiError::unavailable("voting is closed", CLOSED_RETRY_SECONDS)
-        } else {
-            match error {
-                ElectionError::Ballot { .. }
-                | ElectionError::Credential(_)
-                | ElectionError::Crypto { .. }
-                | ElectionError::Choices(_)
-                | ElectionError::Board(fairtally_board::BoardError::EntryTooLarge { .. }) => {
-                    ApiError::unprocessable(error.to_string())
-                }
-                // PostgreSQL restarting or out of reach: the client sends the ballot again.
-                ElectionError::Board(board) => {
-                    ApiError::board_unavailable(board).unwrap_or_else(|| ApiError::internal(error))
-                }
-                other => ApiError::internal(other),
+/// Answers a refused ballot's client: `422` with the reason for the ballot's own fault, `503`
+/// with `Retry-After` when voting is closed or the board is out of reach.
+fn refuse(election: &ElectionDir, reply: Reply, error: &ElectionError) {
+    let refusal = if election.voting_closed() {
+        ApiError::unavailable("voting is closed", CLOSED_RETRY_SECONDS)
+    } else {
+        match error {
+            ElectionError::Ballot { .. }
+            | ElectionError::Credential(_)
+            | ElectionError::Crypto { .. }
+            | ElectionError::Choices(_)
+            | ElectionError::Board(fairtally_board::BoardError::EntryTooLarge { .. }) => {
+                ApiError::unprocessable(error.to_string())
             }
-        };
-        let _ = reply.send(Err(refusal));
+            // PostgreSQL restarting or out of reach: the client sends the ballot again.
+            ElectionError::Board(board) => {
+                ApiError::board_unavailable(board).unwrap_or_else(|| ApiError::internal(error))
+            }
+            other => ApiError::internal(other),
+        }
+    };
+    let _ = reply.send(Err(refusal));
+}
+
+/// The checker stage (see the module documentation).
+struct Checker {
+    checker: BallotChecker,
+    max_batch: usize,
+    election: ElectionDir,
+}
+
+impl Checker {
+    /// Drains the queue in batches, checks each, refuses the ballots that fail and hands the
+    /// rest to the box thread. Ends when every [`BallotQueue`] handle is dropped and the queue
+    /// is empty, or when the box thread is gone.
+    fn run(
+        self,
+        mut receiver: mpsc::Receiver<Submission>,
+        checked: std::sync::mpsc::SyncSender<CheckedBatch>,
+    ) {
+        while let Some(first) = receiver.blocking_recv() {
+            let mut batch = vec![first];
+            while batch.len() < self.max_batch {
+                match receiver.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+            let started = Instant::now();
+            let (ballots, replies): (Vec<CanonicalBallot>, Vec<Reply>) =
+                batch.into_iter().map(|s| (s.ballot, s.reply)).unzip();
+            let mut passed = Vec::with_capacity(ballots.len());
+            match self.checker.check(ballots) {
+                Ok(outcomes) => {
+                    for (outcome, reply) in outcomes.into_iter().zip(replies) {
+                        match outcome.verdict() {
+                            Ok(()) => passed.push((outcome, reply)),
+                            Err(error) => refuse(&self.election, reply, &error),
+                        }
+                    }
+                }
+                // The checks could not run (the index unreadable): nothing is accepted.
+                Err(error) => {
+                    tracing::error!("cannot check ballots: {error}");
+                    for reply in replies {
+                        refuse(&self.election, reply, &error);
+                    }
+                }
+            }
+            if passed.is_empty() {
+                continue;
+            }
+            let batch = CheckedBatch {
+                ballots: passed,
+                checked_in: started.elapsed(),
+            };
+            if checked.send(batch).is_err() {
+                return;
+            }
+        }
     }
 }

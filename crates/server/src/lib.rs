@@ -14,11 +14,11 @@
 //!
 //! - **The ballot box has one owner** ([`ballot_queue`]): a dedicated thread holds the
 //!   election's [`BallotBox`](fairtally_election::ballot_box::BallotBox) (and so the record's
-//!   lock) and drains a bounded queue of submissions in batches: everything waiting goes into
-//!   one `accept_all`, one transaction and one fsync (group commit), and each request is
-//!   answered through its own oneshot channel once its ballot is durably on the board. One
-//!   invalid ballot never makes the others of its batch fail: it is taken out and the rest
-//!   retried.
+//!   lock). A checker thread ahead of it drains a bounded queue of submissions in batches and
+//!   checks each batch on every core while the box commits the last: every checked batch
+//!   waiting goes into one commit, one transaction and one fsync (group commit), and each
+//!   request is answered through its own oneshot channel once its ballot is durably on the
+//!   board. One invalid ballot never makes the others of its batch fail: it is refused alone.
 //! - **Checkpoints are sequenced on an interval** ([`checkpoints`]), as Sunlight does: each
 //!   tick signs one checkpoint over everything appended since the last, hands it to the
 //!   [`Cosigner`] seam (witnesses; the identity when there are none) and publishes the board's
@@ -115,7 +115,7 @@ pub struct ServeLimits {
     pub max_connections: usize,
     /// Most ballots waiting for the ballot box (default 4096); past that `503`.
     pub max_pending_ballots: usize,
-    /// Most ballots in one `accept_all` (default 512).
+    /// Most ballots checked, or committed, at once (default 512).
     pub max_batch: usize,
     /// Requests per second each client address may make to the `POST` endpoints, on average
     /// (default 2000), with bursts of [`ServeLimits::rate_burst`]; past that `429`.

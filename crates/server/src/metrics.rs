@@ -27,9 +27,9 @@ pub struct Metrics {
     pub requests: Family<RequestLabels, Counter>,
     /// Ballots newly accepted into the box.
     pub ballots_accepted: Counter,
-    /// Ballots per `accept_all` call.
+    /// Ballots per commit.
     pub batch_size: Histogram,
-    /// Seconds per `accept_all` call (verification and commit).
+    /// Seconds per commit, with its ballots' checks.
     pub batch_seconds: Histogram,
     /// Observers' submissions newly put on the board.
     pub observations_accepted: Counter,
@@ -85,7 +85,7 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    /// Records one `accept_all` call.
+    /// Records one commit.
     pub fn observe_batch(&self, ballots: usize, elapsed: Duration) {
         self.batch_size.observe(ballots as f64);
         self.batch_seconds.observe(elapsed.as_secs_f64());
