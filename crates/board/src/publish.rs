@@ -182,13 +182,19 @@ mod tests {
         Entry::new(EntryKind::new("election/ballot")?, body.as_bytes().to_vec())
     }
 
+    /// A board in `dir` with one entry under a signed checkpoint, and its operator.
+    fn signed_board(dir: &Path) -> Result<(Board, NoteSigner), BoardError> {
+        let op = NoteSigner::generate("board.example/publish", KeyRole::Operator)?;
+        let mut board = Board::create(dir, &TrustPolicy::operator_only(op.verifier()))?;
+        board.append_batch(&[ballot("a")?])?;
+        board.sign_checkpoint(&op)?;
+        Ok((board, op))
+    }
+
     #[test]
     fn appends_go_on_while_a_publisher_waits_for_its_turn() -> Result<(), BoardError> {
         let dir = tempfile::tempdir().map_err(BoardError::io("tempdir"))?;
-        let op = NoteSigner::generate("board.example/publish", KeyRole::Operator)?;
-        let mut board = Board::create(dir.path(), &TrustPolicy::operator_only(op.verifier()))?;
-        board.append_batch(&[ballot("a")?])?;
-        board.sign_checkpoint(&op)?;
+        let (mut board, op) = signed_board(dir.path())?;
         // Another publisher's turn, with a temporary file of its own under way.
         let lock_path = dir.path().join(PUBLISH_LOCK);
         let turn = std::fs::File::create(&lock_path).map_err(BoardError::io(&lock_path))?;
@@ -233,10 +239,7 @@ mod tests {
     fn a_publish_with_nothing_new_writes_nothing() -> Result<(), BoardError> {
         use std::os::unix::fs::MetadataExt as _;
         let dir = tempfile::tempdir().map_err(BoardError::io("tempdir"))?;
-        let op = NoteSigner::generate("board.example/publish", KeyRole::Operator)?;
-        let mut board = Board::create(dir.path(), &TrustPolicy::operator_only(op.verifier()))?;
-        board.append_batch(&[ballot("a")?])?;
-        board.sign_checkpoint(&op)?;
+        let (mut board, _) = signed_board(dir.path())?;
         let public = dir.path().join(PUBLIC_DIR);
         let inodes = || -> Result<Vec<u64>, BoardError> {
             [POLICY_FILE, CHECKPOINT_FILE]
