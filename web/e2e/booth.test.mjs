@@ -1,10 +1,14 @@
 // The booth in real Chromium against `fairtally serve`: a cast ballot is counted in the
-// finished record, and a challenge ends with a re-vote.
+// finished record, and a challenge ends with a re-vote. SCREENSHOTS=DIR keeps a screenshot of
+// the booth in Russian with a credential file loaded.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { cast, encrypt, fillBallot } from './support/booth.mjs';
 import { demoFinish, demoOpen, finishAndVerify, openElection } from './support/fairtally.mjs';
+import { screenshotDir } from './public-support.mjs';
 import { collectErrors, startServe, testBed } from './support/servers.mjs';
 
 const bed = testBed({ before, after });
@@ -111,6 +115,34 @@ test('the booth refuses a choice beyond a contest\'s limit and says why', async 
     await page.getByRole('button', { name: 'Encrypt ballot' }).press('Enter');
     assert.match(await page.locator('#credential-message').textContent(), /not a usable credential/);
     await page.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+test('the credential file picker speaks the page’s language, not the browser’s, and loads the file', async () => {
+  const dir = bed.dir();
+  const election = demoOpen(dir, 1);
+  const server = await startServe(dir);
+  try {
+    const context = await bed.browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    const errors = collectErrors(page);
+    await page.goto(`${server.url}/vote?lang=ru`);
+    const picker = page.locator('label.file', { hasText: 'Или загрузите файл от регистратора' });
+    assert.equal(await picker.locator('.file-choose').textContent(), 'Выбрать файл');
+    assert.equal(await picker.locator('.file-chosen').textContent(), 'Файл не выбран');
+    // The input behind the button still takes the file: the line names it, the field holds it.
+    const file = join(dir, 'voter-1.json');
+    writeFileSync(file, election.voters[0]);
+    await picker.locator('input[type=file]').setInputFiles(file);
+    assert.equal(await picker.locator('.file-chosen').textContent(), 'voter-1.json');
+    await page.waitForFunction(() => document.querySelector('#credential').value !== '');
+    assert.equal(await page.locator('#credential').inputValue(), election.voters[0]);
+    const shots = screenshotDir();
+    if (shots) writeFileSync(join(shots, 'vote-file-picker-ru.png'), await page.screenshot({ fullPage: true }));
+    assert.deepEqual(errors, []);
+    await context.close();
   } finally {
     await server.stop();
   }

@@ -1,6 +1,7 @@
 // End to end, in Chromium: the public pages render real data. /observation shows the Belarus
 // 2020 comparison (`fairtally observe compare` on voice.csv; the mapping joins the stations'
-// coordinates from geo-categorized.csv and the Zubr observers' findings); /results shows a demo election verified by `fairtally verify --json`.
+// coordinates from geo-categorized.csv and the Zubr observers' findings); /results shows a demo election verified by `fairtally verify --json`,
+// and, served by `fairtally serve` while voting is open, that there is no verified result yet.
 // Each page is looked at on a desktop and a phone viewport; its screenshot must not be blank.
 // SCREENSHOTS=DIR keeps the screenshots.
 
@@ -10,8 +11,8 @@ import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { VIEWPORTS, inkShare, screenshotDir, stopAll } from './public-support.mjs';
-import { fairtally, tempDir } from './support/fairtally.mjs';
-import { DIST, collectErrors, launchBrowser, startStatic } from './support/servers.mjs';
+import { demoOpen, fairtally, tempDir } from './support/fairtally.mjs';
+import { DIST, collectErrors, launchBrowser, startServe, startStatic } from './support/servers.mjs';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const DATA = resolve(REPO, '../shared/data');
@@ -33,18 +34,24 @@ before(async () => {
 
 after(() => stopAll({ browser, server, dir: tmp }));
 
-async function look(name, url, ready) {
+/**
+ * Looks at `url` in every viewport: `ready` waits for and checks the content; no errors in the
+ * page (but the 404s of the files in `missing`, the browser's log of a file the page expects
+ * may not be there), no request to other hosts, controls named, nothing too wide, not blank.
+ */
+async function look(name, url, ready, { missing = [] } = {}) {
   for (const [viewport, options] of Object.entries(VIEWPORTS)) {
     const context = await browser.newContext(options);
     const page = await context.newPage();
     const errors = collectErrors(page);
     const offsite = [];
     page.on('request', (r) => {
-      if (!r.url().startsWith(server.url)) offsite.push(r.url());
+      if (new URL(r.url()).origin !== new URL(url).origin) offsite.push(r.url());
     });
     await page.goto(url);
     await ready(page);
-    assert.deepEqual(errors, [], `${name} (${viewport}): errors in the page`);
+    const expected = (e) => missing.some((file) => e.startsWith('Failed to load resource: the server responded with a status of 404') && e.endsWith(new URL(file, url).href));
+    assert.deepEqual(errors.filter((e) => !expected(e)), [], `${name} (${viewport}): errors in the page`);
     assert.deepEqual(offsite, [], `${name} (${viewport}): requests to other hosts`);
     assert.ok(await page.evaluate(() => document.documentElement.lang), 'lang is set');
     // Every control has an accessible name.
@@ -136,5 +143,29 @@ test('/results warns when result.json is not the verified tally', async () => {
     await context.close();
   } finally {
     writeFileSync(join(record, 'result.json'), original);
+  }
+});
+
+test('/results while voting is open: no verified result yet, in words, in every language', async () => {
+  const election = demoOpen(join(tmp, 'open'), 20);
+  const serve = await startServe(election.dir);
+  try {
+    await look('results-open', `${serve.url}/results`, async (page) => {
+      await page.getByTestId('no-verification').waitFor();
+      const said = await page.getByTestId('no-verification').textContent();
+      assert.match(said, /There is no verified result yet: voting is still open, or the election record is not published yet/);
+      assert.match(said, /verification\.json/);
+      assert.doesNotMatch(await page.locator('main').textContent(), /answered 404/);
+    }, { missing: ['verification.json'] });
+    for (const [lang, words] of [['ru', /Проверенного результата пока нет: голосование ещё идёт/], ['be', /Праверанага выніку пакуль няма: галасаванне яшчэ ідзе/]]) {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(`${serve.url}/results?lang=${lang}`);
+      await page.getByTestId('no-verification').waitFor();
+      assert.match(await page.getByTestId('no-verification').textContent(), words);
+      await context.close();
+    }
+  } finally {
+    await serve.stop();
   }
 });

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
-import { chooseLanguage, translator } from '../src/i18n/i18n';
+import { LANGUAGES, chooseLanguage, translator } from '../src/i18n/i18n';
 import { OBSERVE_STRINGS } from '../src/observe/strings';
 import { csvRecords, dataUrl, parseCsv } from '../src/public/data';
 import { type Dot, extentOf, projection } from '../src/public/map';
 import { readFlags, readSummary, regionRows } from '../src/public/observation-data';
 import { PUBLIC_STRINGS } from '../src/public/strings';
-import { readTally, readVerification, sameTally, verdictTone } from '../src/public/verification';
+import { fetchVerification, readTally, readVerification, sameTally, verdictTone } from '../src/public/verification';
 
 describe('data files', () => {
   it('finds inputs by query parameter relative to the page, else next to it', () => {
@@ -132,6 +132,30 @@ describe('verification records', () => {
     const changed = structuredClone(tally);
     changed.contests[1].options[0].votes += 1;
     expect(sameTally(readTally(changed, 'result.json'), v.tally!)).toBe(false);
+  });
+
+  it('fetches the record; a 404 is no record yet (voting open), other failures name the file', async () => {
+    const answers: Record<string, Response> = {
+      '/ok.json': new Response(JSON.stringify(record)),
+      '/missing.json': new Response('not found', { status: 404 }),
+      '/broken.json': new Response('oops', { status: 500 }),
+    };
+    vi.stubGlobal('fetch', async (url: URL) => answers[url.pathname] ?? new Response('', { status: 404 }));
+    try {
+      const base = 'http://board.example/';
+      expect((await fetchVerification(new URL('ok.json', base)))?.fingerprint).toBe(record.fingerprint);
+      expect(await fetchVerification(new URL('missing.json', base))).toBeUndefined();
+      await expect(fetchVerification(new URL('broken.json', base))).rejects.toThrow('broken.json: the server answered 500');
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('says in every language that there is no verified result yet', () => {
+    const messages = LANGUAGES.map(({ code }) => translator(PUBLIC_STRINGS, code)('noVerification', { file: 'verification.json' }));
+    expect(messages[0]).toMatch(/no verified result yet: voting is still open/);
+    expect(new Set(messages).size).toBe(LANGUAGES.length);
+    for (const m of messages) expect(m).toContain('verification.json');
   });
 
   it('refuses another format, a bad fingerprint, a malformed tally', () => {

@@ -15,6 +15,8 @@
 use std::io::Read as _;
 use std::path::Path;
 
+use fairtally_files::{Access, write_atomic};
+
 use crate::entry::MAX_ENTRY_LEN;
 use crate::error::BoardError;
 use crate::merkle::HASH_LEN;
@@ -124,6 +126,21 @@ pub fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, BoardError> {
         return Err(too_large(bytes.len() as u64));
     }
     Ok(bytes)
+}
+
+/// Writes `bytes` to `path` durably ([`write_atomic`], public) unless `path` already holds
+/// exactly them (a file of at most `max` bytes): a refresh then rewrites and syncs only the
+/// files that changed. Whether it wrote.
+///
+/// # Errors
+/// The write's I/O errors, naming the file.
+pub(crate) fn write_if_changed(path: &Path, bytes: &[u8], max: u64) -> Result<bool, BoardError> {
+    let holds = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
+        && read_capped(path, max).is_ok_and(|held| held == bytes);
+    if !holds {
+        write_atomic(path, bytes, Access::Public)?;
+    }
+    Ok(!holds)
 }
 
 /// Reads a signed note, policy or other small text file (at most [`MAX_NOTE_LEN`] bytes of

@@ -15,7 +15,9 @@ use crate::audit::{AuditReport, VerifiedEntry, VerifiedTree, audit_directory, re
 use crate::checkpoint::{SignedCheckpoint, TrustPolicy};
 use crate::entry::Entry;
 use crate::error::BoardError;
-use crate::layout::{CHECKPOINT_FILE, MAX_ENTRY_BUNDLE_LEN, MAX_NOTE_LEN, read_capped, read_note};
+use crate::layout::{
+    CHECKPOINT_FILE, MAX_ENTRY_BUNDLE_LEN, MAX_NOTE_LEN, read_capped, read_note, write_if_changed,
+};
 use crate::merkle::{Hash, NodeSource, root_at};
 use crate::proof::{self, verify_inclusion};
 use crate::publish::is_temporary;
@@ -353,21 +355,12 @@ fn copy_tree(from: &Path, to: &Path, top: bool) -> Result<(), BoardError> {
             copy_tree(&source, &target, false)?;
         } else if !(is_temporary(name) || top && name == CHECKPOINT_FILE) {
             let limit = MAX_ENTRY_BUNDLE_LEN.max(MAX_NOTE_LEN);
-            let bytes = read_capped(&source, limit)?;
-            if !holds(&target, &bytes, limit) {
-                write_atomic(&target, &bytes, Access::Public)?;
-            }
+            // Full tiles and bundles never change: a large board's refresh rewrites (and
+            // syncs) only the partial ones and the checkpoint.
+            write_if_changed(&target, &read_capped(&source, limit)?, limit)?;
         }
     }
     Ok(())
-}
-
-/// Whether `path` already holds exactly `bytes`: refreshing a record's copy of a large board
-/// then rewrites (and syncs) only the files that changed, the partial tiles and the checkpoint,
-/// not the gigabytes of full tiles and bundles that never change.
-fn holds(path: &Path, bytes: &[u8], limit: u64) -> bool {
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
-        && read_capped(path, limit).is_ok_and(|held| held == bytes)
 }
 
 #[cfg(test)]

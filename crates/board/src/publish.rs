@@ -24,6 +24,9 @@ use std::path::Path;
 use crate::board::{Board, PUBLIC_DIR};
 use crate::error::BoardError;
 use crate::hashstore::{meta_get, meta_set};
+use crate::layout::{
+    CHECKPOINT_FILE, CHECKPOINTS_DIR, MAX_NOTE_LEN, POLICY_FILE, write_if_changed,
+};
 use crate::tiles::{TILE_WIDTH, nodes_at_tile_level, tile_path};
 
 /// The lock file in a board directory that publishers take turns on (see [`Board::publish`]).
@@ -40,8 +43,8 @@ pub struct PublishReport {
 
 impl Board {
     /// Brings the static mirror in `DIR/public` up to the latest checkpoint: new tiles and entry
-    /// bundles first, then the checkpoint. Idempotent; only files past the last published size
-    /// are written.
+    /// bundles first, then the checkpoint. Idempotent; only files past the last published size,
+    /// and the policy and checkpoint when they changed, are written.
     ///
     /// Publishers of the same board directory (this process's and other processes') take
     /// turns on the lock file `DIR/publish.lock`, not on the database's write lock: writing and
@@ -70,24 +73,25 @@ impl Board {
         // A publisher killed mid-write leaves its temporary file; no other publisher is writing
         // now (it is our turn), so any temporary file here is stale and not part of the mirror.
         remove_stale_temporaries(&public)?;
-        let mut written = 0;
-        write_atomic(
-            &public.join("policy"),
-            self.policy().to_text().as_bytes(),
-            Access::Public,
-        )?;
+        // The small files that may change (the policy, cosignatures on the latest checkpoint)
+        // are compared and rewritten only when they did: a publish with nothing new writes
+        // and syncs nothing.
+        let refresh =
+            |path: &Path, text: String| write_if_changed(path, text.as_bytes(), MAX_NOTE_LEN);
+        let mut written = usize::from(refresh(&public.join(POLICY_FILE), self.policy().to_text())?);
         let Some(latest) = self.latest_checkpoint()? else {
             return Ok(PublishReport {
                 size: 0,
-                files_written: 1,
+                files_written: written,
             });
         };
         let size = latest.checkpoint().size;
-        let published: u64 = meta_get(self.hashes().store(), "published_size")?
-            .and_then(|s| s.parse().ok())
+        let recorded: Option<u64> =
+            meta_get(self.hashes().store(), "published_size")?.and_then(|s| s.parse().ok());
+        let published: u64 = recorded
             .filter(|p| *p <= size)
             // A public directory deleted or replaced by hand is rewritten from the start.
-            .filter(|_| public.join("checkpoint").exists())
+            .filter(|_| public.join(CHECKPOINT_FILE).exists())
             .unwrap_or(0);
         for tile_level in 0..8u8 {
             let count = nodes_at_tile_level(size, tile_level);
@@ -125,23 +129,17 @@ impl Board {
         // Older checkpoints are already out; the last published one may have new cosignatures.
         for signed in self.checkpoints_from(published)? {
             let path = public
-                .join("checkpoints")
+                .join(CHECKPOINTS_DIR)
                 .join(signed.checkpoint().size.to_string());
-            let text = signed.to_text();
-            if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-                write_atomic(&path, text.as_bytes(), Access::Public)?;
-                written += 1;
-            }
+            written += usize::from(refresh(&path, signed.to_text())?);
         }
-        write_atomic(
-            &public.join("checkpoint"),
-            latest.to_text().as_bytes(),
-            Access::Public,
-        )?;
-        meta_set(self.hashes().store(), "published_size", &size.to_string())?;
+        written += usize::from(refresh(&public.join(CHECKPOINT_FILE), latest.to_text())?);
+        if recorded != Some(size) {
+            meta_set(self.hashes().store(), "published_size", &size.to_string())?;
+        }
         Ok(PublishReport {
             size,
-            files_written: written + 2,
+            files_written: written,
         })
     }
 }
@@ -184,13 +182,19 @@ mod tests {
         Entry::new(EntryKind::new("election/ballot")?, body.as_bytes().to_vec())
     }
 
+    /// A board in `dir` with one entry under a signed checkpoint, and its operator.
+    fn signed_board(dir: &Path) -> Result<(Board, NoteSigner), BoardError> {
+        let op = NoteSigner::generate("board.example/publish", KeyRole::Operator)?;
+        let mut board = Board::create(dir, &TrustPolicy::operator_only(op.verifier()))?;
+        board.append_batch(&[ballot("a")?])?;
+        board.sign_checkpoint(&op)?;
+        Ok((board, op))
+    }
+
     #[test]
     fn appends_go_on_while_a_publisher_waits_for_its_turn() -> Result<(), BoardError> {
         let dir = tempfile::tempdir().map_err(BoardError::io("tempdir"))?;
-        let op = NoteSigner::generate("board.example/publish", KeyRole::Operator)?;
-        let mut board = Board::create(dir.path(), &TrustPolicy::operator_only(op.verifier()))?;
-        board.append_batch(&[ballot("a")?])?;
-        board.sign_checkpoint(&op)?;
+        let (mut board, op) = signed_board(dir.path())?;
         // Another publisher's turn, with a temporary file of its own under way.
         let lock_path = dir.path().join(PUBLISH_LOCK);
         let turn = std::fs::File::create(&lock_path).map_err(BoardError::io(&lock_path))?;
@@ -225,6 +229,53 @@ mod tests {
             std::fs::read_to_string(public.join("checkpoint")).map_err(BoardError::io(&public))?;
         assert_eq!(published, latest.to_text());
         assert!(public.join(tile_path(None, 0, 3)).exists());
+        Ok(())
+    }
+
+    /// A publish with nothing new writes no file (the policy and the checkpoint are left as
+    /// they are, same inode); a changed policy, and only it, is written again.
+    #[cfg(unix)]
+    #[test]
+    fn a_publish_with_nothing_new_writes_nothing() -> Result<(), BoardError> {
+        use std::os::unix::fs::MetadataExt as _;
+        let dir = tempfile::tempdir().map_err(BoardError::io("tempdir"))?;
+        let (mut board, _) = signed_board(dir.path())?;
+        let public = dir.path().join(PUBLIC_DIR);
+        let inodes = || -> Result<Vec<u64>, BoardError> {
+            [POLICY_FILE, CHECKPOINT_FILE]
+                .iter()
+                .map(|name| {
+                    let path = public.join(name);
+                    Ok(std::fs::metadata(&path)
+                        .map_err(BoardError::io(&path))?
+                        .ino())
+                })
+                .collect()
+        };
+        // Policy, level-0 tile, entry bundle, archived checkpoint, checkpoint.
+        assert_eq!(board.publish()?.files_written, 5);
+        let before = inodes()?;
+        assert_eq!(
+            board.publish()?,
+            PublishReport {
+                size: 1,
+                files_written: 0
+            }
+        );
+        assert_eq!(inodes()?, before);
+
+        let witness = NoteSigner::generate("witness.example", KeyRole::Witness)?;
+        let policy = TrustPolicy {
+            witnesses: vec![witness.verifier()],
+            quorum: 1,
+            ..board.policy().clone()
+        };
+        board.set_policy(&policy)?;
+        assert_eq!(board.publish()?.files_written, 1);
+        let path = public.join(POLICY_FILE);
+        let text = std::fs::read_to_string(&path).map_err(BoardError::io(&path))?;
+        assert_eq!(text, policy.to_text());
+        assert_eq!(inodes()?[1], before[1], "the checkpoint was rewritten");
         Ok(())
     }
 }

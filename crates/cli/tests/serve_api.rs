@@ -412,6 +412,56 @@ fn the_running_server_answers_as_its_openapi_description_says() -> TestResult {
     Ok(())
 }
 
+/// Thinking like an operator who edits the ballot box's index (a lookup aid beside the board):
+/// a row pointed at another ballot's entry, or a challenged ballot indexed as cast, makes the
+/// tracker answer `500`, never the other entry and its proof; a rightly indexed ballot is
+/// still tracked.
+#[test]
+fn the_tracker_refuses_an_index_that_names_another_entry() -> TestResult {
+    let election = OpenElection::new(3)?;
+    let server = ServeProcess::start(&election.dir, &[])?;
+    let mut api = Checker::new(&server.url)?;
+    let ballots = [
+        election.ballot(0, Intent::Cast)?,
+        election.ballot(1, Intent::Cast)?,
+        election.ballot(2, Intent::Challenge)?,
+    ];
+    let mut entries = Vec::new();
+    for ballot in &ballots {
+        let request = api.post("/api/v1/ballots", serde_json::to_vec(ballot)?);
+        let receipt = json(&api.expect("/api/v1/ballots", "post", request, 201)?);
+        entries.push(receipt["board_index"].as_i64().ok_or("no board index")?);
+    }
+    let track =
+        |api: &Checker, i: usize| api.get(&format!("/api/v1/ballots/{}", ballots[i].ballot.code()));
+    let before = json(&api.expect("/api/v1/ballots/{code}", "get", track(&api, 0), 200)?);
+    assert_eq!(before["board_index"], entries[0]);
+
+    let index = rusqlite::Connection::open(
+        election
+            .board()
+            .join(fairtally_election::ballot_box::INDEX_FILE),
+    )?;
+    let sql = "UPDATE ballots SET board_index = ?1 WHERE board_index = ?2";
+    assert_eq!(index.execute(sql, [entries[1], entries[0]])?, 1);
+    let sql = "UPDATE ballots SET is_cast = 1 WHERE board_index = ?1";
+    assert_eq!(index.execute(sql, [entries[2]])?, 1);
+    drop(index);
+
+    for i in [0, 2] {
+        let refused = json(&api.expect("/api/v1/ballots/{code}", "get", track(&api, i), 500)?);
+        let reason = refused["error"].as_str().unwrap_or_default();
+        assert!(reason.contains("is not this ballot"), "{refused}");
+    }
+    let tracked = json(&api.expect("/api/v1/ballots/{code}", "get", track(&api, 1), 200)?);
+    assert_eq!(tracked["board_index"], entries[1]);
+    assert_eq!(
+        tracked["confirmation_code"],
+        ballots[1].ballot.code().to_string()
+    );
+    Ok(())
+}
+
 #[test]
 fn clients_past_their_rate_get_429_with_retry_after() -> TestResult {
     let election = OpenElection::new(1)?;

@@ -21,7 +21,7 @@ use fairtally_board::post::Posted;
 
 use fairtally_crypto::hash::hash_parts;
 
-use crate::ballot::{BALLOT_HASH_DOMAIN, ConfirmationCode};
+use crate::ballot::{BALLOT_HASH_DOMAIN, ConfirmationCode, LineSummary};
 use crate::error::{ElectionError, Result};
 use crate::parameters::ElectionParameters;
 use crate::record::{ItemKind, files, read_record_json};
@@ -131,6 +131,15 @@ fn line_code(line: &[u8]) -> Option<ConfirmationCode> {
         BALLOT_HASH_DOMAIN,
         &[line.ballot.get().as_bytes()],
     )))
+}
+
+/// The ballot line that board entry `entry` holds, summarised (hash, credential, intent, read
+/// without decoding a point); `None` when the entry is not of kind `election/ballot` or its
+/// body is not a ballot line. What an index or a client says is a ballot's entry is checked
+/// against this before it is shown as that ballot.
+pub fn ballot_in_entry(entry: &Entry) -> Option<LineSummary> {
+    let ballot = entry.kind().as_str().strip_prefix("election/") == Some(ItemKind::Ballot.name());
+    ballot.then(|| LineSummary::read(entry.body())).flatten()
 }
 
 /// A ballot's proof of inclusion.
@@ -388,6 +397,37 @@ mod tests {
         post_record(&record, &mut stranger, &key)?;
         let report = verify(&record)?;
         assert!(report.failures_of(Check::BoardCheckpoint).next().is_some());
+        Ok(())
+    }
+
+    /// Only an `election/ballot` entry whose body is a ballot line holds a ballot; its summary
+    /// names that line's code.
+    #[test]
+    fn only_a_ballot_entry_holding_a_ballot_line_holds_a_ballot() -> Result<()> {
+        let line = format!(
+            r#"{{"ballot":{{"credential":"{}"}},"intent":"challenge"}}"#,
+            "ab".repeat(32)
+        );
+        let entry = |kind: &str, body: &str| Entry::new(EntryKind::new(kind)?, body.into());
+        let summary = ballot_in_entry(&entry("election/ballot", &line)?)
+            .ok_or_else(|| ElectionError::Record("the ballot entry holds no ballot".into()))?;
+        assert_eq!(summary.credential, [0xab; 32]);
+        assert_eq!(summary.intent, crate::ballot::Intent::Challenge);
+        assert_eq!(
+            Some(ConfirmationCode::from_hash(&summary.hash)),
+            line_code(line.as_bytes())
+        );
+        for (kind, body) in [
+            ("election/credential", line.as_str()),
+            ("observe/ballot", line.as_str()),
+            ("election/ballot", "{}"),
+            (
+                "election/ballot",
+                r#"{"ballot":{"credential":"ab"},"intent":"cast"}"#,
+            ),
+        ] {
+            assert_eq!(ballot_in_entry(&entry(kind, body)?), None, "{kind} {body}");
+        }
         Ok(())
     }
 }

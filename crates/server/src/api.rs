@@ -17,6 +17,7 @@ use fairtally_board::entry::Entry;
 use fairtally_board::outbox::parse_submissions;
 use fairtally_election::ballot::{BallotEntry, Intent};
 use fairtally_election::ballot_box::BallotIndexReader;
+use fairtally_election::bulletin::ballot_in_entry;
 use fairtally_election::confirmation_code::ConfirmationCode;
 use fairtally_election::verifier::CanonicalBallot;
 use fairtally_observe::signed::{ObservationItem, verify_items};
@@ -187,19 +188,58 @@ pub async fn get_ballot(
             format!("no ballot with confirmation code {code} is in the ballot box"),
         )
     })?;
+    // The index is a lookup aid the operator could edit: the entry it names must be this
+    // ballot, cast or challenged as it says, or the tracker would show a voter someone
+    // else's entry and its proof.
+    if let Err(why) = entry_is_ballot(&entry, &code, located.intent) {
+        return Err(ApiError::inconsistent(
+            format!(
+                "the ballot box's index names board entry {} for confirmation code {code}, \
+                 but that entry is not this ballot; the server will not show it \
+                 (the operator's log says more)",
+                located.board_index
+            ),
+            &format!(
+                "GET /api/v1/ballots/{code}: the index names board entry {} (position {}), \
+                 which {why}",
+                located.board_index, located.position
+            ),
+        ));
+    }
     Ok(Json(BallotTracking {
         confirmation_code: code.to_string(),
         status: located.status.name().to_owned(),
-        intent: match located.intent {
-            Intent::Cast => "cast",
-            Intent::Challenge => "challenge",
-        }
-        .to_owned(),
+        intent: located.intent.name().to_owned(),
         board_index: located.board_index,
         position: located.position,
         entry: BASE64.encode(entry),
         proof,
     }))
+}
+
+/// Whether board entry `leaf_data` is the ballot with confirmation code `code` and intent
+/// `intent`; if not, what it is instead (for the log).
+fn entry_is_ballot(
+    leaf_data: &[u8],
+    code: &ConfirmationCode,
+    intent: Intent,
+) -> Result<(), String> {
+    let entry = Entry::from_leaf_data(leaf_data, "the indexed board entry")
+        .map_err(|e| format!("cannot be read: {e}"))?;
+    let summary = ballot_in_entry(&entry)
+        .ok_or_else(|| format!("is an entry of kind {}, not a ballot", entry.kind()))?;
+    let found = ConfirmationCode::from_hash(&summary.hash);
+    if found != *code {
+        return Err(format!("holds the ballot with confirmation code {found}"));
+    }
+    if summary.intent != intent {
+        return Err(format!(
+            "holds this ballot with intent {}, the index says {}",
+            summary.intent.name(),
+            intent.name()
+        ));
+    }
+    Ok(())
 }
 
 /// `201` answer to `POST /api/v1/observations` with a submissions file.

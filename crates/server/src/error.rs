@@ -105,6 +105,16 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// `500` that says why: the server's own stores disagree (its index points at a board
+    /// entry that is not what the index says), so it answers nothing rather than a wrong
+    /// answer. `log` (the details) goes to the log as an error, `reason` to the client.
+    pub fn inconsistent(reason: impl Into<String>, log: &str) -> Self {
+        tracing::error!("inconsistent stores: {log}");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, reason)
+    }
+}
+
 /// Seconds a client is told to wait while the board's database is out of reach.
 pub const DATABASE_RETRY_SECONDS: u64 = 1;
 

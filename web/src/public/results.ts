@@ -9,7 +9,7 @@ import { startPage } from '../i18n/i18n';
 import { dataUrl, el, fetchText, parseJson, renderPage, section, table } from './data';
 import { fingerprint, loadElection } from '../protocol/election';
 import { PUBLIC_STRINGS, type PublicKey } from './strings';
-import { readTally, readVerification, sameTally, type Verification, verdictTone } from './verification';
+import { fetchVerification, readTally, sameTally, type Verification, verdictTone } from './verification';
 
 const { language, t } = startPage(PUBLIC_STRINGS);
 
@@ -55,6 +55,16 @@ async function recomputedFingerprint(recordUrl: URL, manifest: unknown, paramete
   } catch (e) {
     return e instanceof Error ? e : new Error(String(e));
   }
+}
+
+/** What the page says while there is no verification record to show (voting still open). */
+function notYetSection(verificationUrl: URL): HTMLElement {
+  const s = section('verdict-heading', t('verdictHeading'));
+  const p = el('p', t('noVerification', { file: verificationUrl.pathname.split('/').pop() ?? '' }), 'verdict warn');
+  p.dataset.testid = 'no-verification';
+  p.setAttribute('role', 'status');
+  s.append(p);
+  return s;
 }
 
 function verdictSection(v: Verification, mismatch: boolean, recomputed: string | Error | undefined): HTMLElement {
@@ -196,8 +206,8 @@ function howSection(recordUrl: URL, v: Verification): HTMLElement {
 void renderPage(async () => {
   const verificationUrl = dataUrl('verification', 'verification.json');
   const recordUrl = dataUrl('record', 'record/');
-  const text = await fetchText(verificationUrl);
-  const v = readVerification(parseJson(text ?? '', verificationUrl.href), verificationUrl.href);
+  const v = await fetchVerification(verificationUrl);
+  if (!v) return { title: t('resultsTitle'), sections: [notYetSection(verificationUrl)] };
   const [manifest, parameters, result] = await Promise.all(
     ['manifest.json', 'parameters.json', 'result.json'].map((f) => optionalJson(new URL(f, recordUrl)).catch(() => undefined)),
   );

@@ -3,7 +3,7 @@
 // shows it whole and adds one cross-check of its own: the record's result.json must be the
 // tally the verifier computed, or someone changed the file after verification.
 
-import { DataError } from './data';
+import { DataError, fetchText, parseJson } from './data';
 
 /** One contest's votes, as in result.json. */
 export interface ContestTally {
@@ -64,6 +64,16 @@ export function readTally(value: unknown, url: string, what = 'the tally'): Tall
     }
   }
   return t as unknown as Tally;
+}
+
+/**
+ * The verification record at `url`, read and checked; `undefined` when the server has none
+ * (404): no record has been verified and published there yet, as while voting is still open.
+ * Any other failure is an error naming the file.
+ */
+export async function fetchVerification(url: URL): Promise<Verification | undefined> {
+  const text = await fetchText(url, true);
+  return text === undefined ? undefined : readVerification(parseJson(text, url.href), url.href);
 }
 
 /** Checks a verification record's shape; refuses another format. */
