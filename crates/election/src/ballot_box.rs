@@ -34,7 +34,7 @@ use crate::ballot::{BallotEntry, ConfirmationCode, Intent, LineSummary};
 use crate::ballot_checker::{
     BallotChecker, CheckedBallot, check_ballots, credential_position, lookup, sqlite,
 };
-use crate::bulletin::board_entry;
+use crate::bulletin::{board_entry, is_entry_of};
 use crate::context::{ElectionContext, VotingContext};
 use crate::credential::CredentialKey;
 use crate::error::{ElectionError, Result};
@@ -423,17 +423,10 @@ impl<'a> BallotBox<'a> {
             .map_err(sqlite(&self.index_path))
     }
 
-    fn lookup<T>(
-        &self,
-        sql: &str,
-        params: impl rusqlite::Params,
-        read: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-    ) -> Result<Option<T>> {
-        lookup(&self.index, &self.index_path, sql, params, read)
-    }
-
     fn row(&self, hash: &[u8; 32]) -> Result<Option<Row>> {
-        self.lookup(
+        lookup(
+            &self.index,
+            &self.index_path,
             "SELECT position, board_index, is_cast FROM ballots WHERE hash = ?1",
             [hash.as_slice()],
             |r| {
@@ -468,19 +461,13 @@ impl<'a> BallotBox<'a> {
         let size = self.board.size()?;
         let (count, end) = self.extent()?;
         (self.count, self.end) = (count, end);
-        let ballot_kind = board_entry(record_entries::Entry {
-            kind: ItemKind::Ballot,
-            bytes: b"{}".to_vec(),
-        })?
-        .kind()
-        .clone();
         let mut missing = Vec::new();
         let mut from = synced;
         while from < size {
             let to = size.min(from + 1024);
             for (data, index) in self.board.leaf_data(from, to)?.iter().zip(from..) {
                 let entry = Entry::from_leaf_data(data, &format!("board entry {index}"))?;
-                if *entry.kind() != ballot_kind {
+                if !is_entry_of(&entry, ItemKind::Ballot) {
                     continue;
                 }
                 let summary = LineSummary::read(entry.body()).ok_or_else(|| {

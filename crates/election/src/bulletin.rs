@@ -36,8 +36,21 @@ pub const POLICY_FILE: &str = "policy";
 
 /// The board entry of a record item.
 pub fn board_entry(item: record_entries::Entry) -> Result<Entry> {
-    let kind = EntryKind::new(&format!("election/{}", item.kind.name()))?;
+    let kind = EntryKind::new(&kind_name(item.kind))?;
     Ok(Entry::new(kind, item.bytes)?)
+}
+
+/// What every election item's board entry kind starts with (see [`kind_name`]).
+pub(crate) const ELECTION_KIND_PREFIX: &str = "election/";
+
+/// The board entry kind of a record item, e.g. `election/ballot`.
+pub fn kind_name(kind: ItemKind) -> String {
+    format!("{ELECTION_KIND_PREFIX}{}", kind.name())
+}
+
+/// Whether board entry `entry` is of kind [`kind_name`]`(kind)`.
+pub fn is_entry_of(entry: &Entry, kind: ItemKind) -> bool {
+    entry.kind().as_str().strip_prefix(ELECTION_KIND_PREFIX) == Some(kind.name())
 }
 
 /// The board directory of a record.
@@ -138,8 +151,9 @@ fn line_code(line: &[u8]) -> Option<ConfirmationCode> {
 /// body is not a ballot line. What an index or a client says is a ballot's entry is checked
 /// against this before it is shown as that ballot.
 pub fn ballot_in_entry(entry: &Entry) -> Option<LineSummary> {
-    let ballot = entry.kind().as_str().strip_prefix("election/") == Some(ItemKind::Ballot.name());
-    ballot.then(|| LineSummary::read(entry.body())).flatten()
+    is_entry_of(entry, ItemKind::Ballot)
+        .then(|| LineSummary::read(entry.body()))
+        .flatten()
 }
 
 /// A ballot's proof of inclusion.

@@ -371,7 +371,7 @@ pub fn verify_record_to(
     }
     let board_ballots = audit
         .as_ref()
-        .map(|a| a.of_kind(&board::kind_name(crate::record::ItemKind::Ballot)));
+        .map(|a| a.of_kind(&crate::bulletin::kind_name(crate::record::ItemKind::Ballot)));
 
     // Ballots are checked against the recomputed context, so a forged context.json cannot make
     // them pass.

@@ -220,7 +220,6 @@ impl Owner {
                 return;
             }
         };
-        self.ballots.store(ballot_box.len(), Ordering::Relaxed);
         tracing::info!(
             ballots = ballot_box.len(),
             "ballot box open: {}",
@@ -254,12 +253,11 @@ impl Owner {
         &self,
         ballot_box: &mut BallotBox<'_>,
         batch: Vec<(CheckedBallot, Reply)>,
-        checked_in: Duration,
+        mut checked_in: Duration,
     ) {
         let (mut entries, mut replies): (Vec<CheckedBallot>, Vec<Reply>) =
             batch.into_iter().unzip();
         let mut failures = 0;
-        let mut checked_in = checked_in;
         while !entries.is_empty() {
             let started = Instant::now();
             let outcome = ballot_box.commit(&entries);

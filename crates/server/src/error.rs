@@ -103,9 +103,7 @@ impl ApiError {
             "the server failed; the operator's log says why",
         )
     }
-}
 
-impl ApiError {
     /// `500` that says why: the server's own stores disagree (its index points at a board
     /// entry that is not what the index says), so it answers nothing rather than a wrong
     /// answer. `log` (the details) goes to the log as an error, `reason` to the client.

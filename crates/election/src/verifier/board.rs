@@ -9,7 +9,7 @@ use std::path::Path;
 
 use super::{Pins, Report, Stage};
 use crate::bulletin::audit::{BoardAudit, audit_board};
-use crate::bulletin::{BOARD_DIR, board_entry};
+use crate::bulletin::{BOARD_DIR, ELECTION_KIND_PREFIX, board_entry, kind_name};
 use crate::check::Check;
 use crate::error::Result;
 use crate::parameters::ElectionParameters;
@@ -18,11 +18,6 @@ use crate::record_entries::for_each_entry_except;
 
 /// Failures listed per kind before the rest are summed up.
 const LISTED: usize = 20;
-
-/// The board entry kind of a record item, e.g. `election/ballot`.
-pub(super) fn kind_name(kind: ItemKind) -> String {
-    format!("election/{}", kind.name())
-}
 
 /// Audits `RECORD/board/` under the election's board policy. `None` when there is nothing
 /// trustworthy to compare the record with (no board, or no verified checkpoint): that is a
@@ -130,7 +125,7 @@ pub(super) fn check_items(
         Ok(())
     })?;
     for (name, entries) in &audit.entries {
-        let Some(rest) = name.strip_prefix("election/") else {
+        let Some(rest) = name.strip_prefix(ELECTION_KIND_PREFIX) else {
             continue;
         };
         let kind = ItemKind::ALL.iter().copied().find(|k| k.name() == rest);
