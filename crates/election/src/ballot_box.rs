@@ -298,6 +298,22 @@ pub struct BallotBox<'a> {
     _lock: RecordLock,
 }
 
+/// Where the indexed ballots already in `ballots.jsonl` end: every ballot before `position`
+/// ends by byte `end` of the file.
+#[derive(Clone, Copy, Debug)]
+struct Settled {
+    position: u64,
+    end: u64,
+}
+
+impl Settled {
+    /// Nothing is known to be in the file.
+    const NONE: Settled = Settled {
+        position: 0,
+        end: 0,
+    };
+}
+
 /// The index is rebuilt from the board on open ([`BallotBox::repair`]: every ballot entry past
 /// `board_synced`), so it need not be durable on its own: in WAL mode `synchronous=NORMAL`
 /// loses no commit when the process dies, and after a power cut the last commits, rolled back
@@ -502,7 +518,7 @@ impl<'a> BallotBox<'a> {
         } else if synced != size {
             self.set_synced(size)?;
         }
-        self.repair_file(&HashMap::new())
+        self.repair_file(&HashMap::new(), Settled::NONE)
     }
 
     /// The number of indexed ballots and the file length they make.
@@ -566,8 +582,9 @@ impl<'a> BallotBox<'a> {
     /// Makes `ballots.jsonl` hold exactly the indexed ballots: a line cut short or missing
     /// after a crash is rewritten from the board, or from `known` (the lines just appended to
     /// the board, by board index), which spares reading them back. Bytes the box did not write
-    /// are an error.
-    fn repair_file(&mut self, known: &HashMap<u64, &[u8]>) -> Result<()> {
+    /// are an error. Only the ballots from `settled`'s position on are looked at when the file
+    /// reaches its end (a commit's own ballots), so a commit costs the same at any size.
+    fn repair_file(&mut self, known: &HashMap<u64, &[u8]>, settled: Settled) -> Result<()> {
         let path = self.record.join(files::BALLOTS);
         let length = std::fs::metadata(&path)
             .map_err(|e| ElectionError::io(&path, e))?
@@ -584,14 +601,22 @@ impl<'a> BallotBox<'a> {
                 self.count
             )));
         }
+        // Lines are in position order, so every ballot before `settled.position` ends by
+        // `settled.end`: none of them is missing from a file that long.
+        let from = if length >= settled.end {
+            settled.position
+        } else {
+            0
+        };
         let mut missing = self
             .index
-            .prepare(
-                "SELECT offset, board_index FROM ballots WHERE offset + len > ?1 ORDER BY position",
+            .prepare_cached(
+                "SELECT offset, board_index FROM ballots
+                 WHERE position >= ?2 AND offset + len > ?1 ORDER BY position",
             )
             .map_err(sqlite(&self.index_path))?;
         let rows: Vec<(u64, u64)> = missing
-            .query_map([length as i64], |r| {
+            .query_map([length as i64, from as i64], |r| {
                 Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64))
             })
             .map_err(sqlite(&self.index_path))?
@@ -776,14 +801,20 @@ impl<'a> BallotBox<'a> {
             })
             .collect();
         let synced = appended.iter().map(|a| a.index + 1).max().unwrap_or(0);
-        let first_position = self.count;
+        let (first_position, settled) = (
+            self.count,
+            Settled {
+                position: self.count,
+                end: self.end,
+            },
+        );
         self.insert_rows(&rows, synced)?;
         let known = fresh
             .iter()
             .zip(&appended)
             .map(|(&i, appended)| (appended.index, checked[i].ballot().line.as_slice()))
             .collect();
-        self.repair_file(&known)?;
+        self.repair_file(&known, settled)?;
         Ok(fresh
             .iter()
             .zip(&appended)

@@ -69,8 +69,6 @@ struct Outcome {
     line: u64,
     offset: u64,
     hash: Digest,
-    /// The leaf hash of the line as a board entry.
-    leaf: Hash,
     code: ConfirmationCode,
     credential: Option<u32>,
     intent: Intent,
@@ -151,15 +149,15 @@ pub fn verify_ballots_on_board(
             break;
         }
         let lines = block.len() as u64;
-        let results: Vec<Result<(Vec<Outcome>, Accumulator)>> = block
+        let results: Vec<Result<Verified>> = block
             .par_chunks(GROUP)
             .map(|group| verify_group(path, ctx, credentials, group))
             .collect();
         for result in results {
-            let (outcomes, partial) = result?;
-            summary.tally.merge(&partial);
-            for outcome in outcomes {
-                merge.outcome(&mut summary, outcome);
+            let verified = result?;
+            summary.tally.merge(&verified.partial);
+            for (outcome, leaf) in verified.outcomes.into_iter().zip(verified.leaves) {
+                merge.outcome(&mut summary, outcome, leaf);
             }
         }
         progress.advance(lines);
@@ -196,7 +194,8 @@ struct Merge<'a> {
 }
 
 impl Merge<'_> {
-    fn outcome(&mut self, summary: &mut BallotSummary, outcome: Outcome) {
+    /// Takes in the next line's outcome, and its leaf hash as a board entry.
+    fn outcome(&mut self, summary: &mut BallotSummary, outcome: Outcome, leaf: Hash) {
         let position = summary.ballots as usize;
         summary.ballots += 1;
         for check in outcome.passed {
@@ -206,7 +205,7 @@ impl Merge<'_> {
         let item = || format!("ballot {} (line {})", outcome.code, outcome.line);
         if let Some(board) = self.board {
             match board.get(position) {
-                Some(entry) if entry.leaf_hash == outcome.leaf => {
+                Some(entry) if entry.leaf_hash == leaf => {
                     *summary.passed.entry(Check::BallotOrder).or_default() += 1;
                 }
                 Some(entry) => summary.failures.push(Failure::new(
@@ -356,7 +355,7 @@ pub fn check_canonical_ballots(
     let groups: Vec<Vec<Vec<Failure>>> = parsed
         .par_chunks(group)
         .map(|group| {
-            let (outcomes, _) = check_group(ctx, credentials, group)?;
+            let outcomes = check_group(ctx, credentials, group)?;
             Ok(outcomes.into_iter().map(|o| o.failures).collect())
         })
         .collect::<Result<_>>()?;
@@ -373,13 +372,23 @@ struct Parsed<'a> {
     hash: Digest,
 }
 
-/// Verify a group of lines: parse, then [`check_group`].
+/// What the verifier keeps of a group of lines: each line's outcome and its leaf hash as a
+/// board entry, in order, and the sum of the group's valid cast ballots.
+struct Verified {
+    outcomes: Vec<Outcome>,
+    leaves: Vec<Hash>,
+    partial: Accumulator,
+}
+
+/// Verify a group of lines: parse, [`check_group`], then what only the verifier needs (the
+/// leaf hashes it joins the board with, the partial sum). A ballot box needs neither: its board
+/// hashes what it appends.
 fn verify_group(
     path: &Path,
     ctx: &VotingContext,
     credentials: &CredentialList,
     group: &[RawLine],
-) -> Result<(Vec<Outcome>, Accumulator)> {
+) -> Result<Verified> {
     let entries: Vec<BallotEntry> = group
         .iter()
         .map(|raw| parse_line(path, raw.line, &raw.text))
@@ -395,16 +404,37 @@ fn verify_group(
             hash: entry.ballot.hash(),
         })
         .collect();
-    check_group(ctx, credentials, &parsed)
+    let outcomes = check_group(ctx, credentials, &parsed)?;
+    let leaves = parsed
+        .iter()
+        .map(|p| {
+            let entry = board_entry(Entry {
+                kind: ItemKind::Ballot,
+                bytes: p.text.to_vec(),
+            })?;
+            Ok(entry.leaf_hash())
+        })
+        .collect::<Result<_>>()?;
+    let mut partial = Accumulator::empty(&ctx.manifest);
+    for (entry, outcome) in entries.iter().zip(&outcomes) {
+        if entry.intent == Intent::Cast && outcome.valid {
+            partial.add(&entry.ballot);
+        }
+    }
+    Ok(Verified {
+        outcomes,
+        leaves,
+        partial,
+    })
 }
 
 /// Check a group of parsed lines: structure, eligibility, signatures, proofs (one batch),
-/// openings; sum the valid cast ballots.
+/// openings.
 fn check_group(
     ctx: &VotingContext,
     credentials: &CredentialList,
     group: &[Parsed<'_>],
-) -> Result<(Vec<Outcome>, Accumulator)> {
+) -> Result<Vec<Outcome>> {
     let entries: Vec<&BallotEntry> = group.iter().map(|p| p.entry).collect();
     let mut outcomes = Vec::with_capacity(group.len());
     for parsed in group {
@@ -412,16 +442,10 @@ fn check_group(
         let hash = parsed.hash;
         let code = ConfirmationCode::from_hash(&hash);
         let item = format!("ballot {code} (line {})", parsed.line);
-        let leaf = board_entry(Entry {
-            kind: ItemKind::Ballot,
-            bytes: parsed.text.to_vec(),
-        })?
-        .leaf_hash();
         let mut outcome = Outcome {
             line: parsed.line,
             offset: parsed.offset,
             hash,
-            leaf,
             code,
             credential: credentials.position(&entry.ballot.credential),
             intent: entry.intent,
@@ -465,7 +489,6 @@ fn check_group(
     check_signatures(&entries, &mut outcomes);
     check_proofs(ctx, &entries, &mut outcomes);
 
-    let mut partial = Accumulator::empty(&ctx.manifest);
     for (entry, outcome) in entries.iter().zip(&mut outcomes) {
         if entry.intent == Intent::Challenge && outcome.valid {
             match entry.check_opening(ctx) {
@@ -479,11 +502,8 @@ fn check_group(
                 }
             }
         }
-        if entry.intent == Intent::Cast && outcome.valid {
-            partial.add(&entry.ballot);
-        }
     }
-    Ok((outcomes, partial))
+    Ok(outcomes)
 }
 
 /// The ballot names its voter's ballot style: the one the registrar gave the credential at
