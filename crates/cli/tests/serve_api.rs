@@ -459,6 +459,22 @@ fn the_tracker_refuses_an_index_that_names_another_entry() -> TestResult {
         tracked["confirmation_code"],
         ballots[1].ballot.code().to_string()
     );
+
+    // An index row past the end of the board is refused with its own reason.
+    let index = rusqlite::Connection::open(
+        election
+            .board()
+            .join(fairtally_election::ballot_box::INDEX_FILE),
+    )?;
+    let sql = "UPDATE ballots SET board_index = 1000000 WHERE position = 1";
+    assert_eq!(index.execute(sql, [])?, 1);
+    drop(index);
+    let refused = json(&api.expect("/api/v1/ballots/{code}", "get", track(&api, 1), 500)?);
+    let reason = refused["error"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("names board entry 1000000") && reason.contains("but the board holds"),
+        "{refused}"
+    );
     Ok(())
 }
 

@@ -164,6 +164,10 @@ pub async fn get_ballot(
         let index = located.board_index;
         let checkpoint = published.filter(|c| c.checkpoint().size > index);
         let board = lock(&board);
+        let size = board.size()?;
+        if index >= size {
+            return Ok(Some((located, Err(size), None)));
+        }
         let entry = board.leaf_data(index, index + 1)?.concat();
         let proof = match checkpoint {
             Some(signed) => {
@@ -178,7 +182,7 @@ pub async fn get_ballot(
             }
             None => None,
         };
-        Ok(Some((located, entry, proof)))
+        Ok(Some((located, Ok(entry), proof)))
     })
     .await
     .map_err(|e| ApiError::from_failure(&e))?;
@@ -188,9 +192,24 @@ pub async fn get_ballot(
             format!("no ballot with confirmation code {code} is in the ballot box"),
         )
     })?;
-    // The index is a lookup aid the operator could edit: the entry it names must be this
-    // ballot, cast or challenged as it says, or the tracker would show a voter someone
-    // else's entry and its proof.
+    // The index is a lookup aid the operator could edit: the entry it names must be on the
+    // board, and be this ballot, cast or challenged as it says, or the tracker would show a
+    // voter someone else's entry and its proof.
+    let entry = entry.map_err(|size| {
+        ApiError::inconsistent(
+            format!(
+                "the ballot box's index names board entry {} for confirmation code {code}, \
+                 but the board holds {size} entries; the server will not show it \
+                 (the operator's log says more)",
+                located.board_index
+            ),
+            &format!(
+                "GET /api/v1/ballots/{code}: the index names board entry {} (position {}), \
+                 past the end of the board ({size} entries)",
+                located.board_index, located.position
+            ),
+        )
+    })?;
     if let Err(why) = entry_is_ballot(&entry, &code, located.intent) {
         return Err(ApiError::inconsistent(
             format!(
