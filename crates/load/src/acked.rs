@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::error::{LoadError, Result};
 
@@ -82,18 +82,13 @@ fn append_lines(mut file: File, path: &Path, codes: Receiver<String>) -> Result<
         buffer.push('\n');
         written += 1;
         // The codes acknowledged within `GATHER` of the first go to disk in one sync: at most
-        // one sync per `GATHER` however fast the server answers, so the load generator's own
-        // disk work stays small beside the server's.
-        let deadline = Instant::now() + GATHER;
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match codes.recv_timeout(left) {
-                Ok(code) => {
-                    buffer.push_str(&code);
-                    buffer.push('\n');
-                    written += 1;
-                }
-                Err(_) => break,
-            }
+        // one sync (and one wake-up) per `GATHER` however fast the server answers, so the
+        // load generator's own work stays small beside the server's.
+        std::thread::sleep(GATHER);
+        for code in codes.try_iter() {
+            buffer.push_str(&code);
+            buffer.push('\n');
+            written += 1;
         }
         file.write_all(buffer.as_bytes()).map_err(io)?;
         file.sync_data().map_err(io)?;
