@@ -1236,6 +1236,33 @@ mod tests {
     }
 
     #[test]
+    fn a_commit_writes_its_own_lines_and_mends_a_file_cut_short_under_it() -> Result<()> {
+        let e = open_election()?;
+        let (a, b, c) = (
+            e.ballot(0, Intent::Cast)?,
+            e.ballot(1, Intent::Cast)?,
+            e.ballot(2, Intent::Challenge)?,
+        );
+        let mut ballot_box = e.open_box()?;
+        ballot_box.accept(&a)?;
+        ballot_box.accept(&b)?;
+        let line = |ballot: &BallotEntry| -> Result<Vec<u8>> {
+            let mut line = canonical_json(ballot)?;
+            line.push(b'\n');
+            Ok(line)
+        };
+        let two = [line(&a)?, line(&b)?].concat();
+        assert_eq!(e.ballots_file(), two);
+        // Cut into the first line while the box is open: the next commit finds the file
+        // shorter than the ballots it already holds, and rewrites them from the board.
+        let path = e.record.join(files::BALLOTS);
+        std::fs::write(&path, &two[..10]).map_err(|err| ElectionError::io(&path, err))?;
+        ballot_box.accept(&c)?;
+        assert_eq!(e.ballots_file(), [two, line(&c)?].concat());
+        Ok(())
+    }
+
+    #[test]
     fn an_append_whose_answer_was_lost_keeps_the_record_in_board_order() -> Result<()> {
         let e = open_election()?;
         let (a, b, c, d) = (
