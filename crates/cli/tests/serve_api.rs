@@ -437,11 +437,10 @@ fn the_tracker_refuses_an_index_that_names_another_entry() -> TestResult {
     let before = json(&api.expect("/api/v1/ballots/{code}", "get", track(&api, 0), 200)?);
     assert_eq!(before["board_index"], entries[0]);
 
-    let index = rusqlite::Connection::open(
-        election
-            .board()
-            .join(fairtally_election::ballot_box::INDEX_FILE),
-    )?;
+    let index_path = election
+        .board()
+        .join(fairtally_election::ballot_box::INDEX_FILE);
+    let index = rusqlite::Connection::open(&index_path)?;
     let sql = "UPDATE ballots SET board_index = ?1 WHERE board_index = ?2";
     assert_eq!(index.execute(sql, [entries[1], entries[0]])?, 1);
     let sql = "UPDATE ballots SET is_cast = 1 WHERE board_index = ?1";
@@ -461,11 +460,7 @@ fn the_tracker_refuses_an_index_that_names_another_entry() -> TestResult {
     );
 
     // An index row past the end of the board is refused with its own reason.
-    let index = rusqlite::Connection::open(
-        election
-            .board()
-            .join(fairtally_election::ballot_box::INDEX_FILE),
-    )?;
+    let index = rusqlite::Connection::open(&index_path)?;
     let sql = "UPDATE ballots SET board_index = 1000000 WHERE position = 1";
     assert_eq!(index.execute(sql, [])?, 1);
     drop(index);
