@@ -801,13 +801,10 @@ impl<'a> BallotBox<'a> {
             })
             .collect();
         let synced = appended.iter().map(|a| a.index + 1).max().unwrap_or(0);
-        let (first_position, settled) = (
-            self.count,
-            Settled {
-                position: self.count,
-                end: self.end,
-            },
-        );
+        let settled = Settled {
+            position: self.count,
+            end: self.end,
+        };
         self.insert_rows(&rows, synced)?;
         let known = fresh
             .iter()
@@ -818,7 +815,7 @@ impl<'a> BallotBox<'a> {
         Ok(fresh
             .iter()
             .zip(&appended)
-            .zip(first_position..)
+            .zip(settled.position..)
             .map(|((&i, appended), position)| Accepted {
                 code: checked[i].ballot().code(),
                 intent: checked[i].ballot().entry.intent,

@@ -164,11 +164,13 @@ pub async fn get_ballot(
         let index = located.board_index;
         let checkpoint = published.filter(|c| c.checkpoint().size > index);
         let board = lock(&board);
-        let size = board.size()?;
-        if index >= size {
-            return Ok(Some((located, Err(size), None)));
-        }
-        let entry = board.leaf_data(index, index + 1)?.concat();
+        let entry = match board.leaf_data(index, index + 1) {
+            Ok(data) => data.concat(),
+            Err(fairtally_board::BoardError::OutOfRange { size, .. }) => {
+                return Ok(Some((located, Err(size), None)));
+            }
+            Err(other) => return Err(other.into()),
+        };
         let proof = match checkpoint {
             Some(signed) => {
                 let size = signed.checkpoint().size;
