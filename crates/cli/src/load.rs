@@ -79,7 +79,8 @@ pub struct LoadArgs {
     #[arg(long, value_name = "PID")]
     pub server_pid: Option<u32>,
     /// Time the offline verifier (with --entries: the server's per-entry check) on this many
-    /// of the prepared ballots or entries first (0: skip).
+    /// of the prepared ballots or entries first (0: skip); ballots are timed again after the
+    /// run, and the server is compared with the mean of the two.
     #[arg(long, default_value_t = 5000)]
     pub offline_sample: usize,
 }
@@ -144,8 +145,15 @@ fn print_report(options: &LoadOptions, report: &LoadReport) {
         report.preparing.as_secs_f64()
     );
     if let Some(offline) = &report.offline {
+        let after = offline.verifier_after.map_or(String::new(), |after| {
+            format!(
+                " before the run and {:.0} after it (mean {:.0})",
+                after.per_second(),
+                offline.verifier_per_second()
+            )
+        });
         println!(
-            "Offline on {} of them (all cores): the verifier {:.0} ballots/s, the per-ballot check {:.0} ballots/s.",
+            "Offline on {} of them (all cores): the verifier {:.0} ballots/s{after}, the per-ballot check {:.0} ballots/s.",
             offline.verifier.items,
             offline.verifier.per_second(),
             offline.per_ballot.per_second()
@@ -178,7 +186,7 @@ fn print_report(options: &LoadOptions, report: &LoadReport) {
             "The server accepted {:.1} ballots/s = {percent:.1} % of the offline verifier's {:.1} ballots/s \
              ({:.1} % of the per-ballot check's {:.1} ballots/s).",
             outcome.per_second(),
-            offline.verifier.per_second(),
+            offline.verifier_per_second(),
             100.0 * outcome.per_second() / offline.per_ballot.per_second(),
             offline.per_ballot.per_second()
         );

@@ -166,6 +166,8 @@ fn the_load_generator_resumes_after_the_server_is_killed_and_every_acked_code_is
         "p90",
         "p99",
         "% of the offline verifier",
+        // Timed before and after the run, which the two bracket.
+        "ballots/s before the run and",
     ] {
         assert!(report.contains(figure), "{figure}: {report}");
     }

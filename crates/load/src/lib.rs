@@ -1,7 +1,7 @@
 //! The load generator for `fairtally serve`: it encrypts real ballots for the voters of a demo
 //! election left open by `fairtally demo --open` before the clock starts, times the offline
 //! verifier on the same ballots, then submits them to `POST /api/v1/ballots` with `C` in
-//! flight, retrying refused connections and `503` with backoff (so a restarted server is
+//! flight (and times the verifier again afterwards, so that its two rates bracket the run), retrying refused connections and `503` with backoff (so a restarted server is
 //! simply resumed), appends each acknowledged confirmation code to a file synced as it goes,
 //! and reports throughput, latency percentiles, errors by kind and the server's memory.
 //!
@@ -76,7 +76,7 @@ impl LoadReport {
     /// The server's accept rate as a percentage of the offline verifier's rate.
     pub fn percent_of_verifier(&self) -> Option<f64> {
         self.offline
-            .map(|o| 100.0 * self.outcome.per_second() / o.verifier.per_second())
+            .map(|o| 100.0 * self.outcome.per_second() / o.verifier_per_second())
     }
 }
 
@@ -86,9 +86,14 @@ pub fn run(options: &LoadOptions, progress: &dyn Progress) -> Result<LoadReport>
     let clock = Instant::now();
     let prepared = prepare(&options.demo, &options.plan, progress)?;
     let preparing = clock.elapsed();
-    let offline = match options.offline_sample {
+    let timed = match options.offline_sample {
         0 => None,
-        sample => Some(offline::measure(&prepared, sample)?),
+        sample => {
+            progress.begin("timing the verifier", 1);
+            let timed = offline::measure(&prepared, sample)?;
+            progress.end();
+            Some(timed)
+        }
     };
     let (ballots, revotes, challenges) = (
         prepared.submissions.len(),
@@ -103,6 +108,17 @@ pub fn run(options: &LoadOptions, progress: &dyn Progress) -> Result<LoadReport>
         progress,
     )?;
     let (outcome, codes_written, memory) = (sent.outcome, sent.lines_written, sent.memory);
+    // Timed again once the server is idle, so that the two times bracket the run.
+    let offline = match timed {
+        Some((mut rates, sample)) => {
+            progress.begin("timing it again", 1);
+            rates.verifier_after =
+                Some(sample.time_verifier(&prepared.context, &prepared.credentials)?);
+            progress.end();
+            Some(rates)
+        }
+        None => None,
+    };
     Ok(LoadReport {
         ballots,
         revotes,
