@@ -103,12 +103,19 @@ fn every_acknowledged_ballot_survives_kill_9_and_the_finished_record_verifies() 
         let mut server = ServeProcess::start(&election.dir, &["--checkpoint-interval", "0.2"])?;
         check_acknowledged(&server.url, &acked.lock().map_err(|_| "poisoned")?.clone())?;
         let url = server.url.clone();
-        let delay = Duration::from_millis(100 + random_below(300));
+        // Killed after a random number of new acknowledgements, not after a random time: a
+        // fast machine acknowledged every ballot before a timed kill (each round takes at
+        // most a sixth of the ballots, so the last run still has some to take).
+        let acked_before = acked.lock().map_err(|_| "poisoned")?.len();
+        let target = acked_before + 1 + random_below((total / (KILLS + 1)) as u64) as usize;
         std::thread::scope(|scope| {
             let loading = scope.spawn(|| load(&url, &queue, &acked));
             let started = Instant::now();
-            while started.elapsed() < delay && !loading.is_finished() {
-                std::thread::sleep(Duration::from_millis(5));
+            while acked.lock().map_or(0, |a| a.len()) < target
+                && !loading.is_finished()
+                && started.elapsed() < Duration::from_secs(60)
+            {
+                std::thread::sleep(Duration::from_millis(1));
             }
             if !loading.is_finished() {
                 killed_under_load += 1;
