@@ -105,7 +105,7 @@ fn every_acknowledged_ballot_survives_kill_9_and_the_finished_record_verifies() 
         let url = server.url.clone();
         // Killed after a random number of new acknowledgements, not after a random time: a
         // fast machine acknowledged every ballot before a timed kill (each round takes at
-        // most a sixth of the ballots, so the last run still has some to take).
+        // most a sixth of the ballots and those in flight, so the last run has some to take).
         let acked_before = acked.lock().map_err(|_| "poisoned")?.len();
         let target = acked_before + 1 + random_below((total / (KILLS + 1)) as u64) as usize;
         std::thread::scope(|scope| {

@@ -1,9 +1,10 @@
 //! The load generator for `fairtally serve`: it encrypts real ballots for the voters of a demo
 //! election left open by `fairtally demo --open` before the clock starts, times the offline
 //! verifier on the same ballots, then submits them to `POST /api/v1/ballots` with `C` in
-//! flight (and times the verifier again afterwards, so that its two rates bracket the run), retrying refused connections and `503` with backoff (so a restarted server is
+//! flight, retrying refused connections and `503` with backoff (so a restarted server is
 //! simply resumed), appends each acknowledged confirmation code to a file synced as it goes,
-//! and reports throughput, latency percentiles, errors by kind and the server's memory.
+//! times the verifier again (so that its two rates bracket the run), and reports throughput,
+//! latency percentiles, errors by kind and the server's memory.
 //!
 //! With `--entries N` it measures the board's batch write path instead ([`entries`]): signed
 //! observers' protocols in submissions files of `B` entries to `POST /api/v1/observations`,
@@ -108,7 +109,8 @@ pub fn run(options: &LoadOptions, progress: &dyn Progress) -> Result<LoadReport>
         progress,
     )?;
     let (outcome, codes_written, memory) = (sent.outcome, sent.lines_written, sent.memory);
-    // Timed again once the server is idle, so that the two times bracket the run.
+    // Timed again as soon as the run is over, so that the two times bracket it (the server
+    // may still publish its last checkpoint then: well under a second of its work).
     let offline = match timed {
         Some((mut rates, sample)) => {
             progress.begin("timing it again", 1);
