@@ -31,8 +31,14 @@ type Fallible<T> = Result<T, Box<dyn std::error::Error>>;
 
 /// Runs `fairtally` in `dir`; returns (exit code, stdout, stderr).
 fn run(dir: &Path, args: &[&str]) -> Fallible<(i32, String, String)> {
+    run_with(dir, &[], args)
+}
+
+/// [`run`] with these environment variables set.
+fn run_with(dir: &Path, env: &[(&str, &Path)], args: &[&str]) -> Fallible<(i32, String, String)> {
     let out = Command::new(FAIRTALLY)
         .current_dir(dir)
+        .envs(env.iter().copied())
         .args(args)
         .output()?;
     Ok((
@@ -319,6 +325,78 @@ impl Server {
     }
 }
 
+/// [`Server`] over TLS, with a certificate for 127.0.0.1 issued by an authority of its own.
+struct TlsServer {
+    server: Server,
+    /// The authority's certificate (PEM), for `SSL_CERT_FILE`.
+    authority: String,
+}
+
+impl TlsServer {
+    fn start(router: axum::Router) -> Fallible<Self> {
+        use tokio_rustls::rustls;
+        let (authority, issuer) = test_authority("fairtally test authority")?;
+        let key = rcgen::KeyPair::generate()?;
+        let certificate = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])?
+            .signed_by(&key, &issuer)?;
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![certificate.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            )?;
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+        let address = listener.local_addr()?;
+        runtime.spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (acceptor, router) = (acceptor.clone(), router.clone());
+                tokio::spawn(async move {
+                    // A client that refuses the certificate ends the handshake here.
+                    let Ok(stream) = acceptor.accept(stream).await else {
+                        return;
+                    };
+                    let builder = hyper_util::server::conn::auto::Builder::new(
+                        hyper_util::rt::TokioExecutor::new(),
+                    );
+                    let _ = builder
+                        .serve_connection(
+                            hyper_util::rt::TokioIo::new(stream),
+                            hyper_util::service::TowerToHyperService::new(router),
+                        )
+                        .await;
+                });
+            }
+        });
+        Ok(Self {
+            server: Server { runtime, address },
+            authority,
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("https://{}/{path}", self.server.address)
+    }
+}
+
+/// A certificate authority: its certificate (PEM) and the issuer that signs with its key.
+fn test_authority(name: &str) -> Fallible<(String, rcgen::Issuer<'static, rcgen::KeyPair>)> {
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new())?;
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
+    let key = rcgen::KeyPair::generate()?;
+    let pem = params.self_signed(&key)?.pem();
+    Ok((pem, rcgen::Issuer::new(params, key)))
+}
+
 /// Each directory's files under its prefix (`/board`: `dir/...`).
 fn static_files(dirs: &[(&str, &Path)]) -> axum::Router {
     dirs.iter()
@@ -469,6 +547,68 @@ fn a_mirror_made_over_http_verifies_offline_and_refuses_what_was_tampered_with()
     )?;
     assert_eq!(code, 2, "{err}");
     assert!(err.contains(&board_url), "{err}");
+    Ok(())
+}
+
+#[test]
+fn a_board_served_over_https_mirrors_only_under_a_trusted_authority() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let d = tmp.path();
+    let op = OpBoard::init(d, "op", "board.example.org/https")?;
+    op.append(d, 0, 300)?;
+    let public = op.dir.join(PUBLIC_DIR);
+    let server = TlsServer::start(static_files(&[("/board", &public)]))?;
+    let (trusted, other) = (d.join("authority.pem"), d.join("other-authority.pem"));
+    std::fs::write(&trusted, &server.authority)?;
+    std::fs::write(&other, test_authority("another authority")?.0)?;
+    let url = server.url("board/");
+    let pinned = op.policy_file.to_string_lossy().into_owned();
+    let mirror = |env: &[(&str, &Path)], dir: &str| {
+        run_with(d, env, &["board", "mirror", &url, dir, "--policy", &pinned])
+    };
+
+    // Under the server's authority: mirrored, and the mirror verifies.
+    let (code, out, err) = mirror(&[("SSL_CERT_FILE", &trusted)], "m")?;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("mirrored 300 entries into m"), "{out}");
+    let out = ok(d, &["board", "verify", "m", "--policy", &pinned])?;
+    assert!(out.contains("VERIFIED"), "{out}");
+
+    // Under another authority only, or with no certificates at all: refused at once (no
+    // retries), naming the URL, the reason and what to do; nothing is written.
+    let missing = d.join("no-such-file.pem");
+    for env in [
+        [("SSL_CERT_FILE", other.as_path())],
+        [("SSL_CERT_FILE", missing.as_path())],
+    ] {
+        let (code, out, err) = mirror(&env, "m2")?;
+        assert_eq!(code, 2, "{out}{err}");
+        for words in [
+            &format!("{url}checkpoint: the server's TLS certificate is not trusted"),
+            "SSL_CERT_FILE",
+        ] {
+            assert!(err.contains(words), "{words:?} not in {err}");
+        }
+        assert!(!err.contains("attempts"), "{err}");
+        assert!(!d.join("m2/checkpoint").exists());
+    }
+
+    // Plain HTTP needs no certificates.
+    let plain = Server::start(static_files(&[("/board", &public)]))?;
+    let out = run_with(
+        d,
+        &[("SSL_CERT_FILE", &missing)],
+        &[
+            "board",
+            "mirror",
+            &plain.url("board/"),
+            "m3",
+            "--policy",
+            &pinned,
+        ],
+    )?;
+    assert_eq!(out.0, 0, "{}{}", out.1, out.2);
+    drop(server);
     Ok(())
 }
 

@@ -1,6 +1,11 @@
 //! The HTTP client every networked piece shares: timeouts, bounded retries with backoff, and
 //! answers read only up to the size limit of what was asked.
 //!
+//! `https://` URLs are verified against the system's certificate store (rustls, through
+//! reqwest's platform verifier); `SSL_CERT_FILE` names a PEM file of authorities to trust
+//! instead, for a board or witness behind a certificate of its own. A certificate that fails
+//! verification is reported at once, not retried.
+//!
 //! Whoever runs a server controls every byte it sends, so an answer is never read whole before
 //! its size is known to be within the limit (the same limits as for a local mirror's files,
 //! [`fairtally_board::layout`]).
@@ -145,6 +150,17 @@ impl HttpClient {
         loop {
             let outcome = match make().send().await {
                 Ok(response) => read_answer(url, response, max).await,
+                // No retry makes an untrusted certificate trusted.
+                Err(e) if let Some(problem) = certificate_problem(&e) => {
+                    return Err(NetError::Transport {
+                        url: url.to_owned(),
+                        reason: format!(
+                            "the server's TLS certificate is not trusted ({problem}); trust the \
+                             authority that issued it in the system's certificate store, or name \
+                             a PEM file of it in SSL_CERT_FILE"
+                        ),
+                    });
+                }
                 Err(e) => Err(NetError::Transport {
                     url: url.to_owned(),
                     reason: describe(&e),
@@ -248,6 +264,28 @@ fn describe(error: &reqwest::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// What is wrong with the server's certificate, when that is why a request failed. rustls's
+/// error comes wrapped in `io::Error`s, whose `source` skips what they wrap, so each one is
+/// opened too.
+fn certificate_problem(error: &reqwest::Error) -> Option<String> {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = cause {
+        if let Some(tls @ rustls::Error::InvalidCertificate(_)) =
+            current.downcast_ref::<rustls::Error>()
+        {
+            return Some(tls.to_string());
+        }
+        cause = match current
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            Some(wrapped) => Some(wrapped),
+            None => current.source(),
+        };
+    }
+    None
 }
 
 /// `base` with exactly one trailing slash, so that relative paths join onto it.
