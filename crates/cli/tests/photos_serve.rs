@@ -1,6 +1,7 @@
 //! `fairtally serve`'s photo store over real HTTP: photos are refused without `--trust`
 //! (accreditation is open), taken from a trusted organisation's observer, and a photo sent
 //! slowly is not cut off by `--request-timeout` (uploads have their own, longer timeouts).
+//! A stored photo is streamed to each client that asks, in ranges too, never read whole.
 
 mod serve_support;
 
@@ -99,5 +100,90 @@ fn photos_need_a_trusted_organisation_and_outlast_the_request_timeout() -> TestR
     // A client that stops sending is cut off by the idle timeout, not left hanging.
     let answer = upload_slowly(&trusted.url, index, &photo, 2, Duration::from_secs(6))?;
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    Ok(())
+}
+
+/// Sends `GET path` with `extra` header lines on a new connection and reads only the first
+/// `read` bytes of the answer; the connection stays open.
+fn ask(
+    url: &str,
+    path: &str,
+    extra: &str,
+    read: usize,
+) -> Result<(TcpStream, Vec<u8>), Box<dyn std::error::Error>> {
+    let address = url.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(address)?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\n{extra}\r\n"
+    )?;
+    let mut start = vec![0; read];
+    let mut got = 0;
+    while got < read {
+        match stream.read(&mut start[got..])? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    start.truncate(got);
+    Ok((stream, start))
+}
+
+#[test]
+fn a_photo_is_streamed_to_many_clients_at_once_and_in_ranges() -> TestResult {
+    let election = OpenElection::new(1)?;
+    let (organisation, observer) = (generate_key()?, generate_key()?);
+    // 8 MiB, not all alike (a server may not cache what it cannot compress).
+    let body: Vec<u8> = (0..8u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let photo = [&[0xFF, 0xD8, 0xFF, 0xE0][..], &body].concat();
+    let accreditation = Accreditation::sign(&organisation, "E", &observer.verifying_key(), "Ann");
+    let protocol = photo_protocol(&observer, accreditation, &photo);
+    let org = public_key_hex(&organisation.verifying_key());
+    let server = ServeProcess::start(&election.dir, &["--trust", &org])?;
+    let index = on_board(&server.url, &protocol)?;
+    let answer = upload_slowly(&server.url, index, &photo, 1, Duration::ZERO)?;
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let path = format!(
+        "/api/v1/photos/{}",
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&photo))
+    );
+
+    // 32 clients ask at once and read only the start: read whole for each, the photo would
+    // take 256 MiB of the server's memory.
+    let before = server.resident_bytes()?;
+    let mut waiting = Vec::new();
+    for _ in 0..32 {
+        let (stream, start) = ask(&server.url, &path, "", 4096)?;
+        assert!(
+            start.starts_with(b"HTTP/1.1 200"),
+            "{}",
+            String::from_utf8_lossy(&start)
+        );
+        waiting.push(stream);
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let grown = server.resident_bytes()?.saturating_sub(before);
+    assert!(
+        grown < 64 << 20,
+        "the server grew by {grown} bytes for 32 waiting clients"
+    );
+    drop(waiting);
+
+    // Whole, with its headers; and a range of it, as a resumed download asks.
+    let whole = client().get(format!("{}{path}", server.url)).send()?;
+    assert_eq!(whole.status(), 200);
+    assert_eq!(whole.headers()["content-type"], "image/jpeg");
+    assert_eq!(whole.headers()["x-content-type-options"], "nosniff");
+    assert!(whole.headers()["etag"].to_str()?.contains(&path[15..]));
+    assert_eq!(whole.bytes()?.as_ref(), photo.as_slice());
+    let part = client()
+        .get(format!("{}{path}", server.url))
+        .header("range", "bytes=1000000-1000099")
+        .send()?;
+    assert_eq!(part.status(), 206);
+    assert_eq!(part.bytes()?.as_ref(), &photo[1_000_000..1_000_100]);
     Ok(())
 }

@@ -311,6 +311,14 @@ fn the_running_server_answers_as_its_openapi_description_says() -> TestResult {
         200,
     )?;
     assert_eq!(served, photo);
+    let part = api.expect(
+        "/api/v1/photos/{sha256}",
+        "get",
+        api.get(&format!("/api/v1/photos/{photo_hash}"))
+            .header("range", "bytes=2-5"),
+        206,
+    )?;
+    assert_eq!(part, photo[2..6]);
     let unknown = format!("/api/v1/photos/{}", "0".repeat(64));
     api.expect("/api/v1/photos/{sha256}", "get", api.get(&unknown), 404)?;
     let bad = api.get("/api/v1/photos/not-a-hash");

@@ -38,7 +38,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path as UrlPath, Query, State};
+use axum::extract::{Path as UrlPath, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
@@ -50,6 +50,8 @@ use fairtally_files::{Access, AtomicFile};
 use fairtally_observe::keys::public_key_hex;
 use fairtally_observe::signed::{ObservationItem, SignedProtocol};
 use serde::{Deserialize, Serialize};
+use tower::ServiceExt as _;
+use tower_http::services::ServeFile;
 
 use crate::election_dir::ElectionDir;
 use crate::error::ApiError;
@@ -607,10 +609,14 @@ pub async fn post_photo(
     Ok((status, Json(receipt)))
 }
 
-/// `GET /api/v1/photos/{sha256}`: a stored photo, immutable (its name is its hash).
+/// `GET /api/v1/photos/{sha256}`: a stored photo, immutable (its name is its hash). The file
+/// is streamed (tower-http's `ServeFile`), never read whole: a photo is up to
+/// [`PhotoLimits::max_photo_bytes`], and many clients may fetch at once. `Range` requests are
+/// answered too, so a download cut off on a poor connection resumes where it stopped.
 pub async fn get_photo(
     State(photos): State<Arc<Photos>>,
     UrlPath(sha256): UrlPath<String>,
+    request: Request,
 ) -> Result<Response, ApiError> {
     if !is_sha256_hex(&sha256) {
         return Err(ApiError::bad_request(format!(
@@ -624,8 +630,19 @@ pub async fn get_photo(
         )
     };
     let (path, kind) = photos.find(&sha256).ok_or_else(not_found)?;
-    let bytes = tokio::fs::read(&path).await.map_err(|_| not_found())?;
-    let headers = [
+    let served = ServeFile::new(&path)
+        .oneshot(request)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    // Gone since it was found (a concurrent removal): as if never stored.
+    if served.status() == StatusCode::NOT_FOUND {
+        return Err(not_found());
+    }
+    let mut response = served.map(Body::new);
+    let etag =
+        HeaderValue::from_str(&format!("\"{sha256}\"")).map_err(|e| ApiError::internal(&e))?;
+    let headers = response.headers_mut();
+    for (name, value) in [
         (
             header::CONTENT_TYPE,
             HeaderValue::from_static(kind.media_type()),
@@ -642,10 +659,9 @@ pub async fn get_photo(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'none'; sandbox"),
         ),
-        (
-            header::ETAG,
-            HeaderValue::from_str(&format!("\"{sha256}\"")).map_err(|e| ApiError::internal(&e))?,
-        ),
-    ];
-    Ok((headers, bytes).into_response())
+        (header::ETAG, etag),
+    ] {
+        headers.insert(name, value);
+    }
+    Ok(response)
 }

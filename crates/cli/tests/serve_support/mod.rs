@@ -173,6 +173,17 @@ impl ServeProcess {
         Ok(guard)
     }
 
+    /// The server's resident memory now (VmRSS), in bytes.
+    pub fn resident_bytes(&self) -> Result<u64, Box<dyn std::error::Error>> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        let kib = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .ok_or("no VmRSS line")?;
+        Ok(kib * 1024)
+    }
+
     /// Sends SIGKILL and reaps the process.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
