@@ -440,8 +440,15 @@ const MAX_MEMBER_LEN: u64 = 1 << 20;
 /// is refused as such; its base64 takes 4/3 of [`crate::entry::MAX_ENTRY_LEN`]).
 const MAX_ENTRY_TEXT_LEN: u64 = 4 * crate::entry::MAX_ENTRY_LEN as u64;
 
+/// What the parser reads ahead, in bytes. The buffer sits outside [`Capped`], so that
+/// serde_json's reads of one byte at a time are served from it (std's fast path for
+/// `Bytes<BufReader>`) rather than each passing through the cap: the cap sees the file in
+/// pieces of this size, and counts an item to within one of them.
+const READ_AHEAD: usize = 64 << 10;
+
 /// A reader that stops at `max` bytes in all and at `per_item` bytes since the last
-/// [`Mark`]: a file's parser never buffers more than one item of it.
+/// [`Mark`] (plus what was read ahead on either side of the mark): a file's parser never
+/// buffers more than one item of it and twice [`READ_AHEAD`].
 struct Capped<R> {
     inner: R,
     read: u64,
@@ -471,7 +478,7 @@ impl<R: Read> Read for Capped<R> {
                 self.max
             )));
         }
-        if since + n as u64 > per_item {
+        if since + n as u64 > per_item + READ_AHEAD as u64 {
             return Err(std::io::Error::other(format!(
                 "an item longer than the {per_item} bytes it may have"
             )));
@@ -500,13 +507,14 @@ pub(crate) fn stream_entries(
     let mark = Mark::default();
     mark.start(MAX_MEMBER_LEN);
     let capped = Capped {
-        inner: BufReader::new(reader),
+        inner: reader,
         read: 0,
         max: max_len,
         mark: mark.clone(),
     };
     let mut failed = None;
-    let mut de = serde_json::Deserializer::from_reader(capped);
+    let mut de =
+        serde_json::Deserializer::from_reader(BufReader::with_capacity(READ_AHEAD, capped));
     let visitor = FileVisitor {
         name,
         mark,

@@ -228,6 +228,23 @@ fn damaged_forged_and_foreign_bundles_change_nothing() -> Result<(), BoardError>
         serde_json::Value::String(base64::engine::general_purpose::STANDARD.encode(data));
     write(&big.to_string())?;
     check(&mut mirror, "entry is 70000 bytes, the limit is 65535")?;
+    // An entry's text, or another member, far past what one may take: refused while it is
+    // read (the parser never holds it whole), naming the entry or the file.
+    let mut long = json.clone();
+    long["entries"][3] = serde_json::Value::String("A".repeat(2 << 20));
+    write(&long.to_string())?;
+    check(&mut mirror, "bad.json: entries[3]: unreadable")?;
+    check(
+        &mut mirror,
+        "an item longer than the 262140 bytes it may have",
+    )?;
+    let mut long = json.clone();
+    long["frontier"] = serde_json::Value::String("A".repeat(4 << 20));
+    write(&long.to_string())?;
+    check(
+        &mut mirror,
+        "an item longer than the 1048576 bytes it may have",
+    )?;
     // Another log's bundle (another operator key and origin).
     let other_op = NoteSigner::generate("elsewhere.example", KeyRole::Operator)?;
     let other_policy = TrustPolicy::operator_only(other_op.verifier());
