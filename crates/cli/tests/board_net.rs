@@ -7,6 +7,7 @@
 
 mod serve_support;
 
+use std::future::Future;
 use std::io::BufRead as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -100,6 +101,14 @@ struct OpBoard {
 }
 
 impl OpBoard {
+    /// Board `op` in `root` with `entries` entries; with its public directory.
+    fn with_entries(root: &Path, origin: &str, entries: u32) -> Fallible<(Self, PathBuf)> {
+        let op = Self::init(root, "op", origin)?;
+        op.append(root, 0, entries)?;
+        let public = op.dir.join(PUBLIC_DIR);
+        Ok((op, public))
+    }
+
     fn init(root: &Path, name: &str, origin: &str) -> Fallible<Self> {
         ok(root, &["board", "init", name, "--origin", origin])?;
         let dir = root.join(name);
@@ -310,13 +319,22 @@ struct Server {
 
 impl Server {
     fn start(router: axum::Router) -> Fallible<Self> {
+        Self::start_with(|listener| async move {
+            let _ = axum::serve(listener, router).await;
+        })
+    }
+
+    /// Runs `serve` on a listener bound to a free loopback port.
+    fn start_with<F: Future<Output = ()> + Send + 'static>(
+        serve: impl FnOnce(tokio::net::TcpListener) -> F,
+    ) -> Fallible<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()?;
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
         let address = listener.local_addr()?;
-        runtime.spawn(async move { axum::serve(listener, router).await });
+        runtime.spawn(serve(listener));
         Ok(Self { runtime, address })
     }
 
@@ -348,13 +366,7 @@ impl TlsServer {
                 rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
             )?;
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?;
-        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-        let address = listener.local_addr()?;
-        runtime.spawn(async move {
+        let server = Server::start_with(|listener| async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let (acceptor, router) = (acceptor.clone(), router.clone());
                 tokio::spawn(async move {
@@ -373,11 +385,8 @@ impl TlsServer {
                         .await;
                 });
             }
-        });
-        Ok(Self {
-            server: Server { runtime, address },
-            authority,
-        })
+        })?;
+        Ok(Self { server, authority })
     }
 
     fn url(&self, path: &str) -> String {
@@ -435,9 +444,7 @@ fn files_fetched(out: &str) -> Fallible<u64> {
 fn a_mirror_made_over_http_verifies_offline_and_refuses_what_was_tampered_with() -> TestResult {
     let tmp = tempfile::tempdir()?;
     let d = tmp.path();
-    let op = OpBoard::init(d, "op", "board.example.org/mirror")?;
-    op.append(d, 0, 600)?;
-    let public = op.dir.join(PUBLIC_DIR);
+    let (op, public) = OpBoard::with_entries(d, "board.example.org/mirror", 600)?;
     let old = d.join("old-public");
     fairtally_board::mirror::copy_mirror(&public, &old)?;
     let policy = d.join("pinned.policy");
@@ -554,9 +561,7 @@ fn a_mirror_made_over_http_verifies_offline_and_refuses_what_was_tampered_with()
 fn a_board_served_over_https_mirrors_only_under_a_trusted_authority() -> TestResult {
     let tmp = tempfile::tempdir()?;
     let d = tmp.path();
-    let op = OpBoard::init(d, "op", "board.example.org/https")?;
-    op.append(d, 0, 300)?;
-    let public = op.dir.join(PUBLIC_DIR);
+    let (op, public) = OpBoard::with_entries(d, "board.example.org/https", 300)?;
     let server = TlsServer::start(static_files(&[("/board", &public)]))?;
     let (trusted, other) = (d.join("authority.pem"), d.join("other-authority.pem"));
     std::fs::write(&trusted, &server.authority)?;
