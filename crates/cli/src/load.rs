@@ -19,7 +19,8 @@ use crate::progress::Bars;
 #[derive(Args)]
 pub struct LoadArgs {
     /// The server's base URL, e.g. http://127.0.0.1:8080 (ballots go to /api/v1/ballots,
-    /// batches of entries to /api/v1/observations).
+    /// batches of entries to /api/v1/observations); an https:// URL is checked against the
+    /// system's certificates, or the PEM file named in SSL_CERT_FILE.
     pub url: String,
     /// The demo election the server serves (`fairtally demo --open --out DIR`): its voters'
     /// credentials in DIR/private sign the ballots.

@@ -7,7 +7,6 @@
 
 mod serve_support;
 
-use std::future::Future;
 use std::io::BufRead as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -24,6 +23,7 @@ use fairtally_net::NetError;
 use fairtally_net::http::HttpClient;
 use fairtally_net::witness_client::{ConsistencyProofs, WitnessEndpoint, Witnesses};
 use fairtally_net::witness_service::{SIZE_CONTENT_TYPE, request_body};
+use serve_support::{Server, TlsServer, test_authority};
 
 const FAIRTALLY: &str = env!("CARGO_BIN_EXE_fairtally");
 
@@ -309,101 +309,6 @@ fn witnesses_cosign_refuse_a_fork_and_a_rollback_and_keep_their_state() -> TestR
     ))??;
     assert_eq!(one.verify_signers(&cosigned)?.verified.len(), 2);
     Ok(())
-}
-
-/// A tokio runtime serving `router` on a free loopback port while it lives.
-struct Server {
-    runtime: tokio::runtime::Runtime,
-    address: SocketAddr,
-}
-
-impl Server {
-    fn start(router: axum::Router) -> Fallible<Self> {
-        Self::start_with(|listener| async move {
-            let _ = axum::serve(listener, router).await;
-        })
-    }
-
-    /// Runs `serve` on a listener bound to a free loopback port.
-    fn start_with<F: Future<Output = ()> + Send + 'static>(
-        serve: impl FnOnce(tokio::net::TcpListener) -> F,
-    ) -> Fallible<Self> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?;
-        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-        let address = listener.local_addr()?;
-        runtime.spawn(serve(listener));
-        Ok(Self { runtime, address })
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}/{path}", self.address)
-    }
-}
-
-/// [`Server`] over TLS, with a certificate for 127.0.0.1 issued by an authority of its own.
-struct TlsServer {
-    server: Server,
-    /// The authority's certificate (PEM), for `SSL_CERT_FILE`.
-    authority: String,
-}
-
-impl TlsServer {
-    fn start(router: axum::Router) -> Fallible<Self> {
-        use tokio_rustls::rustls;
-        let (authority, issuer) = test_authority("fairtally test authority")?;
-        let key = rcgen::KeyPair::generate()?;
-        let certificate = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])?
-            .signed_by(&key, &issuer)?;
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()?
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![certificate.der().clone()],
-                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-            )?;
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-        let server = Server::start_with(|listener| async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let (acceptor, router) = (acceptor.clone(), router.clone());
-                tokio::spawn(async move {
-                    // A client that refuses the certificate ends the handshake here.
-                    let Ok(stream) = acceptor.accept(stream).await else {
-                        return;
-                    };
-                    let builder = hyper_util::server::conn::auto::Builder::new(
-                        hyper_util::rt::TokioExecutor::new(),
-                    );
-                    let _ = builder
-                        .serve_connection(
-                            hyper_util::rt::TokioIo::new(stream),
-                            hyper_util::service::TowerToHyperService::new(router),
-                        )
-                        .await;
-                });
-            }
-        })?;
-        Ok(Self { server, authority })
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("https://{}/{path}", self.server.address)
-    }
-}
-
-/// A certificate authority: its certificate (PEM) and the issuer that signs with its key.
-fn test_authority(name: &str) -> Fallible<(String, rcgen::Issuer<'static, rcgen::KeyPair>)> {
-    let mut params = rcgen::CertificateParams::new(Vec::<String>::new())?;
-    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, name);
-    let key = rcgen::KeyPair::generate()?;
-    let pem = params.self_signed(&key)?.pem();
-    Ok((pem, rcgen::Issuer::new(params, key)))
 }
 
 /// Each directory's files under its prefix (`/board`: `dir/...`).

@@ -2,7 +2,7 @@
 //! mid-run and restarted on the same address: the load generator resumes by itself, every
 //! ballot is acknowledged once, every code in its acknowledged-codes file is on the board,
 //! and `fairtally demo --finish` counts them (re-votes and challenges by the rule) and
-//! verifies.
+//! verifies. Also: mistakes in its options, and an `https://` server it cannot trust.
 
 // Test helpers outside #[test] functions: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -208,7 +208,12 @@ fn mistakes_are_reported_before_any_ballot_is_prepared() {
     let tmp = tempfile::tempdir().unwrap();
     let base = ["load", "--acked", "acked.txt", "--demo", "nowhere"];
     for (extra, expected) in [
-        (&["https://example.invalid"][..], "must start with http://"),
+        (
+            &["ftp://example.invalid"][..],
+            "must start with http:// or https://",
+        ),
+        // An https:// URL is taken: the mistake found is the next one.
+        (&["https://127.0.0.1:1"][..], "nowhere"),
         (
             &["http://127.0.0.1:1", "--concurrency", "0"][..],
             "--concurrency",
@@ -224,4 +229,38 @@ fn mistakes_are_reported_before_any_ballot_is_prepared() {
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
     assert!(!tmp.path().join("acked.txt").exists());
+}
+
+#[test]
+fn a_server_whose_certificate_is_not_trusted_ends_the_run_at_once_saying_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let made = fairtally(
+        tmp.path(),
+        &["demo", "--open", "--voters", "4", "--out", "live"],
+    );
+    assert!(made.status.success());
+    let server = serve_support::TlsServer::start(axum::Router::new()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_fairtally"))
+        .current_dir(tmp.path())
+        .env("SSL_CERT_FILE", tmp.path().join("no-such-file.pem"))
+        .args(["load", &server.url(""), "--demo", "live", "--ballots", "4"])
+        .args(["--concurrency", "2", "--acked", "acked.txt", "--quiet"])
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Each ballot fails once, none is retried: no retry makes the certificate trusted.
+    assert!(!out.status.success(), "{text}");
+    for words in [
+        "0 acknowledged, 4 failed",
+        "Failed: 4 × TLS certificate not trusted",
+        "UnknownIssuer",
+        "SSL_CERT_FILE",
+    ] {
+        assert!(text.contains(words), "{words:?} not in {text}");
+    }
+    assert!(!text.contains("Retried"), "{text}");
 }

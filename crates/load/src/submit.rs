@@ -148,9 +148,9 @@ impl SubmitOptions {
             ));
         }
         let base = self.url.trim_end_matches('/');
-        if !base.starts_with("http://") {
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(LoadError::Options(format!(
-                "{base}: the server's URL must start with http://"
+                "{base}: the server's URL must start with http:// or https://"
             )));
         }
         Ok(base.to_owned())
@@ -175,6 +175,8 @@ pub enum ErrorKind {
     ServerError,
     /// A `4xx`: the server refused the ballot (not retried).
     Rejected,
+    /// The server's TLS certificate did not verify (not retried: no retry makes it trusted).
+    Certificate,
     /// A `2xx` that is not a receipt (`{"confirmation_code", "board_index"}` for a ballot,
     /// `{"board_indexes"}` for a batch), or another status.
     BadAnswer,
@@ -196,6 +198,7 @@ impl ErrorKind {
             ErrorKind::RateLimited => "429 too many requests",
             ErrorKind::ServerError => "other 5xx",
             ErrorKind::Rejected => "4xx rejected",
+            ErrorKind::Certificate => "TLS certificate not trusted",
             ErrorKind::BadAnswer => "malformed answer",
             ErrorKind::WrongAnswer => "something else acknowledged",
             ErrorKind::GaveUp => "gave up after retrying",
@@ -489,7 +492,10 @@ async fn attempt(
         .body(submission.body.clone())
         .send()
         .await
-        .map_err(|e| (transport_kind(&e), e.to_string(), None))?;
+        .map_err(|e| match fairtally_net::http::untrusted_certificate(&e) {
+            Some(reason) => (ErrorKind::Certificate, reason, None),
+            None => (transport_kind(&e), e.to_string(), None),
+        })?;
     let status = response.status();
     let retry_after = response
         .headers()

@@ -151,14 +151,10 @@ impl HttpClient {
             let outcome = match make().send().await {
                 Ok(response) => read_answer(url, response, max).await,
                 // No retry makes an untrusted certificate trusted.
-                Err(e) if let Some(problem) = certificate_problem(&e) => {
+                Err(e) if let Some(reason) = untrusted_certificate(&e) => {
                     return Err(NetError::Transport {
                         url: url.to_owned(),
-                        reason: format!(
-                            "the server's TLS certificate is not trusted ({problem}); trust the \
-                             authority that issued it in the system's certificate store, or name \
-                             a PEM file of it in SSL_CERT_FILE"
-                        ),
+                        reason,
                     });
                 }
                 Err(e) => Err(NetError::Transport {
@@ -264,6 +260,18 @@ fn describe(error: &reqwest::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// When a request failed because the server's TLS certificate did not verify: why, and what
+/// to do about it (no retry helps).
+pub fn untrusted_certificate(error: &reqwest::Error) -> Option<String> {
+    certificate_problem(error).map(|problem| {
+        format!(
+            "the server's TLS certificate is not trusted ({problem}); trust the authority that \
+             issued it in the system's certificate store, or name a PEM file of it in \
+             SSL_CERT_FILE"
+        )
+    })
 }
 
 /// What is wrong with the server's certificate, when that is why a request failed. rustls's

@@ -440,3 +440,110 @@ pub fn photo_protocol(
         },
     )))
 }
+
+/// A helper's result, failing the test that calls it.
+pub type TestFallible<T> = Result<T, Box<dyn std::error::Error>>;
+
+/// A tokio runtime serving `router` on a free loopback port while it lives.
+pub struct Server {
+    /// The runtime the server runs on.
+    pub runtime: tokio::runtime::Runtime,
+    /// Where it listens.
+    pub address: std::net::SocketAddr,
+}
+
+impl Server {
+    /// Serves `router`.
+    pub fn start(router: axum::Router) -> TestFallible<Self> {
+        Self::start_with(|listener| async move {
+            let _ = axum::serve(listener, router).await;
+        })
+    }
+
+    /// Runs `serve` on a listener bound to a free loopback port.
+    pub fn start_with<F: Future<Output = ()> + Send + 'static>(
+        serve: impl FnOnce(tokio::net::TcpListener) -> F,
+    ) -> TestFallible<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+        let address = listener.local_addr()?;
+        runtime.spawn(serve(listener));
+        Ok(Self { runtime, address })
+    }
+
+    /// `http://ADDRESS/path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}/{path}", self.address)
+    }
+}
+
+/// [`Server`] over TLS, with a certificate for 127.0.0.1 issued by an authority of its own.
+pub struct TlsServer {
+    /// The server underneath.
+    pub server: Server,
+    /// The authority's certificate (PEM), for `SSL_CERT_FILE`.
+    pub authority: String,
+}
+
+impl TlsServer {
+    /// Serves `router` over TLS.
+    pub fn start(router: axum::Router) -> TestFallible<Self> {
+        use tokio_rustls::rustls;
+        let (authority, issuer) = test_authority("fairtally test authority")?;
+        let key = rcgen::KeyPair::generate()?;
+        let certificate = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])?
+            .signed_by(&key, &issuer)?;
+        let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![certificate.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            )?;
+        let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+        let server = Server::start_with(|listener| async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (acceptor, router) = (acceptor.clone(), router.clone());
+                tokio::spawn(async move {
+                    // A client that refuses the certificate ends the handshake here.
+                    let Ok(stream) = acceptor.accept(stream).await else {
+                        return;
+                    };
+                    let builder = hyper_util::server::conn::auto::Builder::new(
+                        hyper_util::rt::TokioExecutor::new(),
+                    );
+                    let _ = builder
+                        .serve_connection(
+                            hyper_util::rt::TokioIo::new(stream),
+                            hyper_util::service::TowerToHyperService::new(router),
+                        )
+                        .await;
+                });
+            }
+        })?;
+        Ok(Self { server, authority })
+    }
+
+    /// `https://ADDRESS/path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("https://{}/{path}", self.server.address)
+    }
+}
+
+/// A certificate authority: its certificate (PEM) and the issuer that signs with its key.
+pub fn test_authority(
+    name: &str,
+) -> TestFallible<(String, rcgen::Issuer<'static, rcgen::KeyPair>)> {
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new())?;
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
+    let key = rcgen::KeyPair::generate()?;
+    let pem = params.self_signed(&key)?.pem();
+    Ok((pem, rcgen::Issuer::new(params, key)))
+}
