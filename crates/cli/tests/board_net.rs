@@ -23,12 +23,11 @@ use fairtally_net::NetError;
 use fairtally_net::http::HttpClient;
 use fairtally_net::witness_client::{ConsistencyProofs, WitnessEndpoint, Witnesses};
 use fairtally_net::witness_service::{SIZE_CONTENT_TYPE, request_body};
-use serve_support::{Server, TlsServer, test_authority};
+use serve_support::{Server, TestFallible as Fallible, TlsServer, test_authority};
 
 const FAIRTALLY: &str = env!("CARGO_BIN_EXE_fairtally");
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
-type Fallible<T> = Result<T, Box<dyn std::error::Error>>;
 
 /// Runs `fairtally` in `dir`; returns (exit code, stdout, stderr).
 fn run(dir: &Path, args: &[&str]) -> Fallible<(i32, String, String)> {
