@@ -179,5 +179,16 @@ fn a_photo_is_streamed_to_many_clients_at_once_and_in_ranges() -> TestResult {
         .send()?;
     assert_eq!(part.status(), 206);
     assert_eq!(part.bytes()?.as_ref(), &photo[1_000_000..1_000_100]);
+    // A range past the end is refused, and that answer is neither an image nor cached.
+    let refused = client()
+        .get(format!("{}{path}", server.url))
+        .header("range", "bytes=99999999-")
+        .send()?;
+    assert_eq!(refused.status(), 416);
+    assert!(refused.headers().get("cache-control").is_none());
+    assert_ne!(
+        refused.headers().get("content-type").map(|v| v.as_bytes()),
+        Some(&b"image/jpeg"[..])
+    );
     Ok(())
 }

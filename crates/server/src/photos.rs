@@ -639,29 +639,31 @@ pub async fn get_photo(
         return Err(not_found());
     }
     let mut response = served.map(Body::new);
-    let etag =
-        HeaderValue::from_str(&format!("\"{sha256}\"")).map_err(|e| ApiError::internal(&e))?;
     let headers = response.headers_mut();
-    for (name, value) in [
-        (
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    // Only the photo (whole, a part of it, or "not modified") is an image cached for a year;
+    // a refused range or a read error is not.
+    let status = response.status();
+    if status.is_success() || status == StatusCode::NOT_MODIFIED {
+        let etag =
+            HeaderValue::from_str(&format!("\"{sha256}\"")).map_err(|e| ApiError::internal(&e))?;
+        let headers = response.headers_mut();
+        headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static(kind.media_type()),
-        ),
-        (
+        );
+        headers.insert(
             header::CACHE_CONTROL,
             HeaderValue::from_static("public, max-age=31536000, immutable"),
-        ),
-        (
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; sandbox"),
-        ),
-        (header::ETAG, etag),
-    ] {
-        headers.insert(name, value);
+        );
+        headers.insert(header::ETAG, etag);
     }
     Ok(response)
 }
