@@ -185,10 +185,32 @@ fn a_photo_is_streamed_to_many_clients_at_once_and_in_ranges() -> TestResult {
         .header("range", "bytes=99999999-")
         .send()?;
     assert_eq!(refused.status(), 416);
+    assert!(refused.headers().get("etag").is_none());
     assert!(refused.headers().get("cache-control").is_none());
     assert_ne!(
         refused.headers().get("content-type").map(|v| v.as_bytes()),
         Some(&b"image/jpeg"[..])
     );
+    // A client that holds the photo is told so, without it, whether its tag is weak or one of
+    // a list; a tag of something else gets the photo.
+    for held in [
+        format!("\"{sha256}\""),
+        format!("\"{}\", W/\"{sha256}\"", "0".repeat(64)),
+        "*".to_owned(),
+    ] {
+        let answer = client()
+            .get(format!("{}{path}", server.url))
+            .header("if-none-match", &held)
+            .send()?;
+        assert_eq!(answer.status(), 304, "If-None-Match: {held}");
+        assert!(answer.headers()["etag"].to_str()?.contains(&sha256));
+        assert!(answer.bytes()?.is_empty());
+    }
+    let other = client()
+        .get(format!("{}{path}", server.url))
+        .header("if-none-match", format!("\"{}\"", "0".repeat(64)))
+        .send()?;
+    assert_eq!(other.status(), 200);
+    assert_eq!(other.bytes()?.as_ref(), photo.as_slice());
     Ok(())
 }

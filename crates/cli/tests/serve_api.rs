@@ -319,6 +319,22 @@ fn the_running_server_answers_as_its_openapi_description_says() -> TestResult {
         206,
     )?;
     assert_eq!(part, photo[2..6]);
+    let held = api.expect(
+        "/api/v1/photos/{sha256}",
+        "get",
+        api.get(&format!("/api/v1/photos/{photo_hash}"))
+            .header("if-none-match", format!("\"{photo_hash}\"")),
+        304,
+    )?;
+    assert!(held.is_empty());
+    let past_the_end = api.expect(
+        "/api/v1/photos/{sha256}",
+        "get",
+        api.get(&format!("/api/v1/photos/{photo_hash}"))
+            .header("range", format!("bytes={}-", photo.len())),
+        416,
+    )?;
+    assert!(past_the_end.is_empty() || !past_the_end.starts_with(&photo[..4]));
     let unknown = format!("/api/v1/photos/{}", "0".repeat(64));
     api.expect("/api/v1/photos/{sha256}", "get", api.get(&unknown), 404)?;
     let bad = api.get("/api/v1/photos/not-a-hash");

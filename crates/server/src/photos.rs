@@ -49,6 +49,7 @@ use fairtally_board::board::Board;
 use fairtally_files::{Access, AtomicFile};
 use fairtally_observe::keys::public_key_hex;
 use fairtally_observe::signed::{ObservationItem, SignedProtocol};
+use headers::{ETag, HeaderMapExt as _, IfNoneMatch};
 use serde::{Deserialize, Serialize};
 use tower::ServiceExt as _;
 use tower_http::services::ServeFile;
@@ -612,7 +613,10 @@ pub async fn post_photo(
 /// `GET /api/v1/photos/{sha256}`: a stored photo, immutable (its name is its hash). The file
 /// is streamed (tower-http's `ServeFile`), never read whole: a photo is up to
 /// [`PhotoLimits::max_photo_bytes`], and many clients may fetch at once. `Range` requests are
-/// answered too, so a download cut off on a poor connection resumes where it stopped.
+/// answered too, so a download cut off on a poor connection resumes where it stopped. A client
+/// that holds the photo already (`If-None-Match` with its ETag, the quoted hash) is answered
+/// `304` without opening the file (`ServeFile` compares its own tag, of the file's inode and
+/// time, which the photo's answers replace).
 pub async fn get_photo(
     State(photos): State<Arc<Photos>>,
     UrlPath(sha256): UrlPath<String>,
@@ -630,15 +634,22 @@ pub async fn get_photo(
         )
     };
     let (path, kind) = photos.find(&sha256).ok_or_else(not_found)?;
-    let served = ServeFile::new(&path)
-        .oneshot(request)
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
-    // Gone since it was found (a concurrent removal): as if never stored.
-    if served.status() == StatusCode::NOT_FOUND {
-        return Err(not_found());
-    }
-    let mut response = served.map(Body::new);
+    let quoted = format!("\"{sha256}\"");
+    let etag = HeaderValue::from_str(&quoted).map_err(|e| ApiError::internal(&e))?;
+    let tag: ETag = quoted.parse().map_err(|e| ApiError::internal(&e))?;
+    let mut response = if holds_etag(request.headers(), &tag) {
+        (StatusCode::NOT_MODIFIED, Body::empty()).into_response()
+    } else {
+        let served = ServeFile::new(&path)
+            .oneshot(request)
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+        // Gone since it was found (a concurrent removal): as if never stored.
+        if served.status() == StatusCode::NOT_FOUND {
+            return Err(not_found());
+        }
+        served.map(Body::new)
+    };
     let headers = response.headers_mut();
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -652,8 +663,6 @@ pub async fn get_photo(
     // a refused range or a read error is not.
     let status = response.status();
     if status.is_success() || status == StatusCode::NOT_MODIFIED {
-        let etag =
-            HeaderValue::from_str(&format!("\"{sha256}\"")).map_err(|e| ApiError::internal(&e))?;
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
@@ -664,6 +673,17 @@ pub async fn get_photo(
             HeaderValue::from_static("public, max-age=31536000, immutable"),
         );
         headers.insert(header::ETAG, etag);
+    } else {
+        // `ServeFile`'s own tag (of the file's inode and time) names no photo.
+        response.headers_mut().remove(header::ETAG);
     }
     Ok(response)
+}
+
+/// Whether an `If-None-Match` header of `headers` names the photo's `etag` (a weak tag or `*`
+/// too, as RFC 9110 compares for this header); a malformed header names nothing.
+fn holds_etag(headers: &HeaderMap, etag: &ETag) -> bool {
+    headers
+        .typed_get::<IfNoneMatch>()
+        .is_some_and(|held| !held.precondition_passes(etag))
 }
