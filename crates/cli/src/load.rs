@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
+use fairtally_load::cpu::CpuTime;
 use fairtally_load::entries::EntryPlan;
 use fairtally_load::memory::MemoryReport;
 use fairtally_load::prepare::BallotPlan;
@@ -76,7 +77,8 @@ pub struct LoadArgs {
     /// Seconds one request may take.
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
-    /// The server's process id: its memory (VmRSS, VmHWM) is sampled over the run.
+    /// The server's process id (on this machine): its memory (VmRSS, VmHWM) is sampled over
+    /// the run, and its CPU time per ballot (or entry) read from /proc/PID/stat.
     #[arg(long, value_name = "PID")]
     pub server_pid: Option<u32>,
     /// Time the offline verifier (with --entries: the server's per-entry check) on this many
@@ -201,6 +203,9 @@ fn print_report(options: &LoadOptions, report: &LoadReport) {
     if let Some(memory) = &report.memory {
         print_memory(memory, outcome.acked_items, "ballots");
     }
+    if let Some(cpu) = &report.server_cpu {
+        print_cpu(cpu, outcome, "a ballot");
+    }
 }
 
 fn print_errors(outcome: &SubmitOutcome) {
@@ -235,6 +240,19 @@ fn print_memory(memory: &MemoryReport, total: u64, what: &str) {
         mib(memory.max_rss()),
         mib(memory.high_water),
         memory.samples.len()
+    );
+}
+
+/// The server's CPU time per acknowledged item, and how many cores it kept busy.
+fn print_cpu(cpu: &CpuTime, outcome: &SubmitOutcome, per: &str) {
+    let items = outcome.acked_items.max(1) as f64;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "Server CPU while sending (user + kernel, /proc/PID/stat): {:.0} µs {per}, of which {:.0} \
+         in the kernel; {:.2} of this machine's {cores} cores.",
+        cpu.total().as_secs_f64() * 1e6 / items,
+        cpu.system.as_secs_f64() * 1e6 / items,
+        cpu.total().as_secs_f64() / outcome.elapsed.as_secs_f64().max(1e-9)
     );
 }
 
@@ -339,5 +357,8 @@ fn print_entries_report(options: &EntriesOptions, report: &EntriesReport) {
     }
     if let Some(memory) = &report.memory {
         print_memory(memory, outcome.acked_items, "entries");
+    }
+    if let Some(cpu) = &report.server_cpu {
+        print_cpu(cpu, outcome, "an entry");
     }
 }

@@ -40,6 +40,29 @@ fn fairtally(dir: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `fairtally demo --open` for `voters` voters (3 guardians, any 2 decrypt) into `dir/demo`.
+fn open_demo(dir: &Path, voters: usize) {
+    let voters = voters.to_string();
+    let opened = fairtally(
+        dir,
+        &[
+            "demo",
+            "--open",
+            "--voters",
+            &voters,
+            "--guardians",
+            "3",
+            "--threshold",
+            "2",
+            "--absent",
+            "0",
+            "--out",
+            "demo",
+        ],
+    );
+    assert!(opened.status.success(), "{opened:?}");
+}
+
 /// A loopback port that was free a moment ago (the server restarts on the same one).
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -70,24 +93,7 @@ fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
 fn the_load_generator_resumes_after_the_server_is_killed_and_every_acked_code_is_on_the_board() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let opened = fairtally(
-        dir,
-        &[
-            "demo",
-            "--open",
-            "--voters",
-            &VOTERS.to_string(),
-            "--guardians",
-            "3",
-            "--threshold",
-            "2",
-            "--absent",
-            "0",
-            "--out",
-            "demo",
-        ],
-    );
-    assert!(opened.status.success(), "{opened:?}");
+    open_demo(dir, VOTERS);
     let demo = dir.join("demo");
     let listen = format!("127.0.0.1:{}", free_port());
     let serve_args = ["--checkpoint-interval", "0.2"];
@@ -96,6 +102,7 @@ fn the_load_generator_resumes_after_the_server_is_killed_and_every_acked_code_is
     assert_eq!(url, format!("http://{listen}"));
 
     let acked = dir.join("acked.txt");
+    let first_pid = server.pid().to_string();
     let load = Command::new(env!("CARGO_BIN_EXE_fairtally"))
         .current_dir(dir)
         .args([
@@ -117,6 +124,10 @@ fn the_load_generator_resumes_after_the_server_is_killed_and_every_acked_code_is
             "60",
             "--offline-sample",
             "20",
+            // Killed mid-run: its memory is sampled until then, and no CPU time is claimed
+            // for a process that is gone.
+            "--server-pid",
+            &first_pid,
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -171,6 +182,8 @@ fn the_load_generator_resumes_after_the_server_is_killed_and_every_acked_code_is
     ] {
         assert!(report.contains(figure), "{figure}: {report}");
     }
+    assert!(report.contains("Server memory (VmRSS, MiB)"), "{report}");
+    assert!(!report.contains("Server CPU"), "{report}");
     assert!(
         server.terminate().unwrap(),
         "the server did not stop cleanly"
@@ -201,6 +214,58 @@ fn the_load_generator_resumes_after_the_server_is_killed_and_every_acked_code_is
         "{text}"
     );
     assert!(text.contains("8 challenged"), "{text}");
+}
+
+/// With the server's process id, the run reports the server's CPU time per ballot: the figure
+/// that stays steady on a busy machine when rates do not, so a change to the server shows.
+#[test]
+fn the_servers_cpu_time_per_ballot_is_reported_for_its_pid() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    open_demo(dir, 20);
+    let mut server = ServeProcess::start(&dir.join("demo"), &[]).unwrap();
+    let pid = server.pid().to_string();
+    let out = fairtally(
+        dir,
+        &[
+            "--quiet",
+            "load",
+            &server.url,
+            "--demo",
+            "demo",
+            "--acked",
+            "acked.txt",
+            "--ballots",
+            "60",
+            "--offline-sample",
+            "0",
+            "--server-pid",
+            &pid,
+        ],
+    );
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{report}");
+    let line = report
+        .lines()
+        .find(|l| l.starts_with("Server CPU while sending"))
+        .unwrap_or_else(|| panic!("no CPU line: {report}"));
+    let per_ballot: f64 = line
+        .split(": ")
+        .nth(1)
+        .and_then(|rest| rest.split(" µs").next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no figure: {line}"));
+    // 60 ballots fully checked and synced: tens of milliseconds, never nothing.
+    assert!(per_ballot > 0.0, "{line}");
+    assert!(
+        line.contains("in the kernel") && line.contains("cores"),
+        "{line}"
+    );
+    assert!(report.contains("Server memory (VmRSS, MiB)"), "{report}");
+    assert!(
+        server.terminate().unwrap(),
+        "the server did not stop cleanly"
+    );
 }
 
 #[test]

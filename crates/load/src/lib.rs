@@ -4,7 +4,7 @@
 //! flight, retrying refused connections and `503` with backoff (so a restarted server is
 //! simply resumed), appends each acknowledged confirmation code to a file synced as it goes,
 //! times the verifier again (so that its two rates bracket the run), and reports throughput,
-//! latency percentiles, errors by kind and the server's memory.
+//! latency percentiles, errors by kind and the server's memory and CPU time.
 //!
 //! With `--entries N` it measures the board's batch write path instead ([`entries`]): signed
 //! observers' protocols in submissions files of `B` entries to `POST /api/v1/observations`,
@@ -12,6 +12,7 @@
 //! proven on the served board afterwards.
 
 mod acked;
+pub mod cpu;
 pub mod entries;
 pub mod error;
 pub mod latency;
@@ -28,6 +29,7 @@ use std::time::{Duration, Instant};
 use fairtally_election::progress::Progress;
 
 pub use crate::acked::AckedFile;
+use crate::cpu::CpuTime;
 use crate::entries::{BoardCheck, EntryChecks, EntryPlan, measure_checks, prepare_entries};
 pub use crate::error::{LoadError, Result};
 use crate::memory::{MemoryReport, MemorySampler};
@@ -46,7 +48,7 @@ pub struct LoadOptions {
     pub submit: SubmitOptions,
     /// The file each acknowledged confirmation code is appended to.
     pub acked: PathBuf,
-    /// The server's process, whose memory is sampled over the run (same machine).
+    /// The server's process, whose memory and CPU time are read over the run (same machine).
     pub server_pid: Option<u32>,
     /// How many of the ballots the offline verifier is timed on (0: not timed).
     pub offline_sample: usize,
@@ -71,6 +73,8 @@ pub struct LoadReport {
     pub codes_written: u64,
     /// The server's memory over the run.
     pub memory: Option<MemoryReport>,
+    /// The CPU time the server used while the ballots were sent (same machine).
+    pub server_cpu: Option<CpuTime>,
 }
 
 impl LoadReport {
@@ -108,7 +112,12 @@ pub fn run(options: &LoadOptions, progress: &dyn Progress) -> Result<LoadReport>
         options.server_pid,
         progress,
     )?;
-    let (outcome, codes_written, memory) = (sent.outcome, sent.lines_written, sent.memory);
+    let (outcome, codes_written, memory, server_cpu) = (
+        sent.outcome,
+        sent.lines_written,
+        sent.memory,
+        sent.server_cpu,
+    );
     // Timed again as soon as the run is over, so that the two times bracket it (the server
     // may still publish its last checkpoint then: well under a second of its work).
     let offline = match timed {
@@ -130,19 +139,22 @@ pub fn run(options: &LoadOptions, progress: &dyn Progress) -> Result<LoadReport>
         outcome,
         codes_written,
         memory,
+        server_cpu,
     })
 }
 
 /// What sending prepared requests did, with the lines appended to the acknowledged file and
-/// the server's memory.
+/// the server's memory and CPU time.
 struct Sent {
     outcome: SubmitOutcome,
     lines_written: u64,
     memory: Option<MemoryReport>,
+    server_cpu: Option<CpuTime>,
 }
 
-/// Sends `submissions`, appending each acknowledged item to `acked` (when given) and
-/// sampling the memory of process `server_pid` (when given) as it goes.
+/// Sends `submissions`, appending each acknowledged item to `acked` (when given), sampling
+/// the memory of process `server_pid` (when given) as it goes and reading its CPU time before
+/// and after (none when it was restarted meanwhile: no process, or another one, has the id).
 fn send(
     submissions: Vec<Submission>,
     options: &SubmitOptions,
@@ -159,6 +171,7 @@ fn send(
             path: PathBuf::from("/proc"),
             source,
         })?;
+    let cpu_before = server_pid.and_then(CpuTime::of_process);
     let outcome = submit(
         Arc::new(submissions),
         options,
@@ -166,6 +179,10 @@ fn send(
         count,
         progress,
     );
+    let server_cpu = server_pid
+        .and_then(CpuTime::of_process)
+        .zip(cpu_before)
+        .and_then(|(after, before)| after.since(&before));
     let memory = sampler.map(MemorySampler::finish);
     let lines_written = match acked_file {
         Some(file) => file.finish()?,
@@ -175,6 +192,7 @@ fn send(
         outcome: outcome?,
         lines_written,
         memory,
+        server_cpu,
     })
 }
 
@@ -190,7 +208,7 @@ pub struct EntriesOptions {
     pub organisation: ed25519_dalek::SigningKey,
     /// The file each acknowledged entry's `INDEX LEAF_HASH` line is appended to.
     pub acked: Option<PathBuf>,
-    /// The server's process, whose memory is sampled over the run (same machine).
+    /// The server's process, whose memory and CPU time are read over the run (same machine).
     pub server_pid: Option<u32>,
     /// How many entries the server's check is timed on offline first (0: not timed).
     pub offline_sample: usize,
@@ -221,6 +239,8 @@ pub struct EntriesReport {
     pub board: BoardCheck,
     /// The server's memory over the run.
     pub memory: Option<MemoryReport>,
+    /// The CPU time the server used while the entries were sent (same machine).
+    pub server_cpu: Option<CpuTime>,
 }
 
 /// Signs the entries, times the server's check offline, sends them in batches, then proves a
@@ -264,5 +284,6 @@ pub fn run_entries(options: &EntriesOptions, progress: &dyn Progress) -> Result<
         lines_written: sent.lines_written,
         board,
         memory: sent.memory,
+        server_cpu: sent.server_cpu,
     })
 }

@@ -184,6 +184,11 @@ impl ServeProcess {
         Ok(kib * 1024)
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends SIGKILL and reaps the process.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
