@@ -644,11 +644,14 @@ pub async fn get_photo(
             .oneshot(request)
             .await
             .map_err(|e| ApiError::internal(&e))?;
-        // Gone since it was found (a concurrent removal): as if never stored.
-        if served.status() == StatusCode::NOT_FOUND {
-            return Err(not_found());
+        match served.status() {
+            // Gone since it was found (a concurrent removal): as if never stored.
+            StatusCode::NOT_FOUND => return Err(not_found()),
+            status if status.is_client_error() || status.is_server_error() => {
+                refused(status, served.headers().get(header::CONTENT_RANGE))
+            }
+            _ => served.map(Body::new),
         }
-        served.map(Body::new)
     };
     let headers = response.headers_mut();
     headers.insert(
@@ -660,7 +663,7 @@ pub async fn get_photo(
         HeaderValue::from_static("default-src 'none'; sandbox"),
     );
     // Only the photo (whole, a part of it, or "not modified") is an image cached for a year;
-    // a refused range or a read error is not.
+    // a refusal (`refused`) is not.
     let status = response.status();
     if status.is_success() || status == StatusCode::NOT_MODIFIED {
         let headers = response.headers_mut();
@@ -673,11 +676,31 @@ pub async fn get_photo(
             HeaderValue::from_static("public, max-age=31536000, immutable"),
         );
         headers.insert(header::ETAG, etag);
-    } else {
-        // `ServeFile`'s own tag (of the file's inode and time) names no photo.
-        response.headers_mut().remove(header::ETAG);
     }
     Ok(response)
+}
+
+/// `ServeFile`'s refusal of a stored photo (a range past its end: `416`; a read error) as the
+/// API's own `{"error": …}` answer, with the reason in the request's log line; a `416` keeps
+/// its `Content-Range`, which tells the client the photo's length. None of `ServeFile`'s
+/// other headers are kept: its ETag (of the file's inode and time) names no photo.
+fn refused(status: StatusCode, content_range: Option<&HeaderValue>) -> Response {
+    let reason = match (status, content_range.and_then(|v| v.to_str().ok())) {
+        (StatusCode::RANGE_NOT_SATISFIABLE, Some(range)) => {
+            format!("the range asked for is not within the photo (Content-Range: {range})")
+        }
+        (StatusCode::RANGE_NOT_SATISFIABLE, None) => {
+            "the range asked for is not within the photo".to_owned()
+        }
+        (other, _) => format!("the stored photo cannot be served ({other})"),
+    };
+    let mut response = ApiError::new(status, reason).into_response();
+    if let Some(range) = content_range {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_RANGE, range.clone());
+    }
+    response
 }
 
 /// Whether an `If-None-Match` header of `headers` names the photo's `etag` (a weak tag or `*`
