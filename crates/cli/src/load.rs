@@ -205,6 +205,19 @@ fn print_report(options: &LoadOptions, report: &LoadReport) {
     }
     if let Some(cpu) = &report.server_cpu {
         print_cpu(cpu, outcome, "a ballot");
+        let verifier = report
+            .offline
+            .and_then(|o| o.verifier_cpu_per_ballot())
+            .filter(|v| !v.is_zero());
+        if let Some(verifier) = verifier {
+            let server = cpu.total().as_secs_f64() / outcome.acked_items.max(1) as f64;
+            println!(
+                "The offline verifier used {:.0} µs of CPU a ballot (this process, all cores): the \
+                 server spends {:.2} times that.",
+                verifier.as_secs_f64() * 1e6,
+                server / verifier.as_secs_f64()
+            );
+        }
     }
 }
 

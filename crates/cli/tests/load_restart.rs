@@ -238,7 +238,7 @@ fn the_servers_cpu_time_per_ballot_is_reported_for_its_pid() {
             "--ballots",
             "60",
             "--offline-sample",
-            "0",
+            "30",
             "--server-pid",
             &pid,
         ],
@@ -260,6 +260,10 @@ fn the_servers_cpu_time_per_ballot_is_reported_for_its_pid() {
     assert!(
         line.contains("in the kernel") && line.contains("cores"),
         "{line}"
+    );
+    assert!(
+        report.contains("The offline verifier used") && report.contains("times that"),
+        "{report}"
     );
     assert!(report.contains("Server memory (VmRSS, MiB)"), "{report}");
     assert!(

@@ -226,6 +226,7 @@ pub fn measure_checks(items: &[Vec<u8>], batch: usize) -> Result<EntryChecks> {
     let full = OfflineRate {
         items: items.len(),
         elapsed: start.elapsed(),
+        cpu: None,
     };
     let mut signed = Vec::with_capacity(items.len() * 2);
     for chunk in items.chunks(batch.max(1)) {
@@ -249,6 +250,7 @@ pub fn measure_checks(items: &[Vec<u8>], batch: usize) -> Result<EntryChecks> {
     let signatures = OfflineRate {
         items: items.len(),
         elapsed: start.elapsed(),
+        cpu: None,
     };
     Ok(EntryChecks {
         full,

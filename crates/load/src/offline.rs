@@ -11,6 +11,7 @@ use fairtally_election::progress::Silent;
 use fairtally_election::verifier::{check_ballot, verify_ballots};
 use rayon::prelude::*;
 
+use crate::cpu::CpuTime;
 use crate::error::{LoadError, Result};
 use crate::prepare::Prepared;
 
@@ -21,6 +22,8 @@ pub struct OfflineRate {
     pub items: usize,
     /// How long it took.
     pub elapsed: Duration,
+    /// The CPU time this process used meanwhile (all cores), when it was read.
+    pub cpu: Option<Duration>,
 }
 
 impl OfflineRate {
@@ -52,6 +55,22 @@ impl OfflineRates {
             Some(after) => (self.verifier.per_second() + after.per_second()) / 2.0,
             None => self.verifier.per_second(),
         }
+    }
+
+    /// The CPU time the verifier spent on a ballot, over its timings whose CPU time was read:
+    /// set beside the server's CPU time per ballot, the cost of everything the server does
+    /// beyond verifying, whatever the machine's speed did meanwhile.
+    pub fn verifier_cpu_per_ballot(&self) -> Option<Duration> {
+        let timed = std::iter::once(self.verifier).chain(self.verifier_after);
+        let (cpu, items) = timed
+            .filter_map(|rate| Some((rate.cpu?, rate.items)))
+            .fold((Duration::ZERO, 0usize), |(c, n), (cpu, items)| {
+                (c + cpu, n + items)
+            });
+        u32::try_from(items)
+            .ok()
+            .filter(|n| *n > 0)
+            .map(|n| cpu / n)
     }
 }
 
@@ -97,11 +116,17 @@ impl Sample {
         context: &VotingContext,
         credentials: &CredentialList,
     ) -> Result<OfflineRate> {
+        let own = || CpuTime::of_process(std::process::id());
+        let cpu_before = own();
         let start = Instant::now();
         let summary = verify_ballots(self.file.path(), context, credentials, &Silent)?;
         let rate = OfflineRate {
             items: self.items,
             elapsed: start.elapsed(),
+            cpu: own()
+                .zip(cpu_before)
+                .and_then(|(after, before)| after.since(&before))
+                .map(|used| used.total()),
         };
         if let Some(failure) = summary.failures.first() {
             return Err(LoadError::Options(format!(
@@ -138,6 +163,7 @@ pub fn measure(prepared: &Prepared, sample: usize) -> Result<(OfflineRates, Samp
     let per_ballot = OfflineRate {
         items: ballots.len(),
         elapsed: start.elapsed(),
+        cpu: None,
     };
     if let Some(failure) = failures.first() {
         return Err(LoadError::Options(format!(
@@ -162,6 +188,7 @@ mod tests {
         OfflineRate {
             items,
             elapsed: Duration::from_millis(millis),
+            cpu: None,
         }
     }
 
@@ -175,5 +202,29 @@ mod tests {
         assert!((rates.verifier_per_second() - 1000.0).abs() < 1e-9);
         rates.verifier_after = Some(rate(1000, 500));
         assert!((rates.verifier_per_second() - 1500.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_verifiers_cpu_per_ballot_is_over_the_timings_whose_cpu_was_read() {
+        let with_cpu = |items, cpu_millis| OfflineRate {
+            cpu: Some(Duration::from_millis(cpu_millis)),
+            ..rate(items, 1000)
+        };
+        let mut rates = OfflineRates {
+            verifier: rate(1000, 1000),
+            verifier_after: None,
+            per_ballot: rate(1000, 2000),
+        };
+        assert_eq!(rates.verifier_cpu_per_ballot(), None);
+        rates.verifier = with_cpu(1000, 700);
+        assert_eq!(
+            rates.verifier_cpu_per_ballot(),
+            Some(Duration::from_micros(700))
+        );
+        rates.verifier_after = Some(with_cpu(1000, 900));
+        assert_eq!(
+            rates.verifier_cpu_per_ballot(),
+            Some(Duration::from_micros(800))
+        );
     }
 }
