@@ -204,20 +204,8 @@ fn print_report(options: &LoadOptions, report: &LoadReport) {
         print_memory(memory, outcome.acked_items, "ballots");
     }
     if let Some(cpu) = &report.server_cpu {
-        print_cpu(cpu, outcome, "a ballot");
-        let verifier = report
-            .offline
-            .and_then(|o| o.verifier_cpu_per_ballot())
-            .filter(|v| !v.is_zero());
-        if let Some(verifier) = verifier {
-            let server = cpu.total().as_secs_f64() / outcome.acked_items.max(1) as f64;
-            println!(
-                "The offline verifier used {:.0} µs of CPU a ballot (this process, all cores): the \
-                 server spends {:.2} times that.",
-                verifier.as_secs_f64() * 1e6,
-                server / verifier.as_secs_f64()
-            );
-        }
+        let verifier = report.offline.and_then(|o| o.verifier_cpu_per_ballot());
+        print_cpu(cpu, outcome, "a ballot", verifier);
     }
 }
 
@@ -256,17 +244,27 @@ fn print_memory(memory: &MemoryReport, total: u64, what: &str) {
     );
 }
 
-/// The server's CPU time per acknowledged item, and how many cores it kept busy.
-fn print_cpu(cpu: &CpuTime, outcome: &SubmitOutcome, per: &str) {
+/// The server's CPU time per acknowledged item, how many cores it kept busy, and beside it the
+/// offline verifier's CPU time per item when it was read.
+fn print_cpu(cpu: &CpuTime, outcome: &SubmitOutcome, per: &str, verifier: Option<Duration>) {
     let items = outcome.acked_items.max(1) as f64;
+    let server = cpu.total().as_secs_f64() / items;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
         "Server CPU while sending (user + kernel, /proc/PID/stat): {:.0} µs {per}, of which {:.0} \
          in the kernel; {:.2} of this machine's {cores} cores.",
-        cpu.total().as_secs_f64() * 1e6 / items,
+        server * 1e6,
         cpu.system.as_secs_f64() * 1e6 / items,
         cpu.total().as_secs_f64() / outcome.elapsed.as_secs_f64().max(1e-9)
     );
+    if let Some(verifier) = verifier.filter(|v| !v.is_zero()) {
+        println!(
+            "The offline verifier used {:.0} µs of CPU {per} (this process, all cores): the \
+             server spends {:.2} times that.",
+            verifier.as_secs_f64() * 1e6,
+            server / verifier.as_secs_f64()
+        );
+    }
 }
 
 /// `fairtally load URL --entries N`: plain board entries in batches.
@@ -372,6 +370,6 @@ fn print_entries_report(options: &EntriesOptions, report: &EntriesReport) {
         print_memory(memory, outcome.acked_items, "entries");
     }
     if let Some(cpu) = &report.server_cpu {
-        print_cpu(cpu, outcome, "an entry");
+        print_cpu(cpu, outcome, "an entry", None);
     }
 }

@@ -23,6 +23,18 @@ impl CpuTime {
         parse_stat(&text, clock_ticks_per_second())
     }
 
+    /// Runs `work` and returns what it gave with the CPU time process `pid` used meanwhile:
+    /// nothing without a process, or when it ended or another took its id on the way.
+    pub fn during<T>(pid: Option<u32>, work: impl FnOnce() -> T) -> (T, Option<CpuTime>) {
+        let before = pid.and_then(CpuTime::of_process);
+        let done = work();
+        let used = pid
+            .and_then(CpuTime::of_process)
+            .zip(before)
+            .and_then(|(after, before)| after.since(&before));
+        (done, used)
+    }
+
     /// User and kernel time together.
     pub fn total(&self) -> Duration {
         self.user + self.system

@@ -171,18 +171,15 @@ fn send(
             path: PathBuf::from("/proc"),
             source,
         })?;
-    let cpu_before = server_pid.and_then(CpuTime::of_process);
-    let outcome = submit(
-        Arc::new(submissions),
-        options,
-        acked_file.as_ref().and_then(AckedFile::sender),
-        count,
-        progress,
-    );
-    let server_cpu = server_pid
-        .and_then(CpuTime::of_process)
-        .zip(cpu_before)
-        .and_then(|(after, before)| after.since(&before));
+    let (outcome, server_cpu) = CpuTime::during(server_pid, || {
+        submit(
+            Arc::new(submissions),
+            options,
+            acked_file.as_ref().and_then(AckedFile::sender),
+            count,
+            progress,
+        )
+    });
     let memory = sampler.map(MemorySampler::finish);
     let lines_written = match acked_file {
         Some(file) => file.finish()?,

@@ -116,18 +116,16 @@ impl Sample {
         context: &VotingContext,
         credentials: &CredentialList,
     ) -> Result<OfflineRate> {
-        let own = || CpuTime::of_process(std::process::id());
-        let cpu_before = own();
         let start = Instant::now();
-        let summary = verify_ballots(self.file.path(), context, credentials, &Silent)?;
+        let (summary, cpu) = CpuTime::during(Some(std::process::id()), || {
+            verify_ballots(self.file.path(), context, credentials, &Silent)
+        });
         let rate = OfflineRate {
             items: self.items,
             elapsed: start.elapsed(),
-            cpu: own()
-                .zip(cpu_before)
-                .and_then(|(after, before)| after.since(&before))
-                .map(|used| used.total()),
+            cpu: cpu.map(|used| used.total()),
         };
+        let summary = summary?;
         if let Some(failure) = summary.failures.first() {
             return Err(LoadError::Options(format!(
                 "a prepared ballot fails the offline verifier: {}: {}",

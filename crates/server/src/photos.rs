@@ -634,9 +634,9 @@ pub async fn get_photo(
         )
     };
     let (path, kind) = photos.find(&sha256).ok_or_else(not_found)?;
-    let quoted = format!("\"{sha256}\"");
-    let etag = HeaderValue::from_str(&quoted).map_err(|e| ApiError::internal(&e))?;
-    let tag: ETag = quoted.parse().map_err(|e| ApiError::internal(&e))?;
+    let tag: ETag = format!("\"{sha256}\"")
+        .parse()
+        .map_err(|e| ApiError::internal(&e))?;
     let mut response = if holds_etag(request.headers(), &tag) {
         (StatusCode::NOT_MODIFIED, Body::empty()).into_response()
     } else {
@@ -675,7 +675,7 @@ pub async fn get_photo(
             header::CACHE_CONTROL,
             HeaderValue::from_static("public, max-age=31536000, immutable"),
         );
-        headers.insert(header::ETAG, etag);
+        headers.typed_insert(tag);
     }
     Ok(response)
 }
