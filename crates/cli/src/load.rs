@@ -257,6 +257,20 @@ fn print_cpu(cpu: &CpuTime, outcome: &SubmitOutcome, per: &str, verifier: Option
         cpu.system.as_secs_f64() * 1e6 / items,
         cpu.total().as_secs_f64() / outcome.elapsed.as_secs_f64().max(1e-9)
     );
+    let threads: Vec<String> = cpu
+        .busiest_threads()
+        .into_iter()
+        .map(|(name, time)| (name, time.as_secs_f64() * 1e6 / items))
+        .filter(|&(_, micros)| micros.round() >= 1.0)
+        .take(6)
+        .map(|(name, micros)| format!("{name} {micros:.0}"))
+        .collect();
+    if !threads.is_empty() {
+        println!(
+            "Server CPU by thread name (µs {per}, /proc/PID/task): {}.",
+            threads.join(", ")
+        );
+    }
     if let Some(verifier) = verifier.filter(|v| !v.is_zero()) {
         println!(
             "The offline verifier used {:.0} µs of CPU {per} (this process, all cores): the \

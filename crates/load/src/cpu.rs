@@ -2,16 +2,25 @@
 //! alone, where the accept rate's percentage also moves with the offline verifier's timing (on
 //! 3 December the server used 854 to 875 µs a ballot in 5 of 6 runs while the verifier's rate
 //! moved from 2,679 to 3,002 ballots/s), so a change to the server shows in it first.
+//!
+//! The time is also split by thread name (`/proc/PID/task/TID/stat`): in `fairtally serve`
+//! the HTTP threads (`tokio-rt-worker`, which also parse and decode the ballots), the checker
+//! (`ballot-checker`, with its helper threads) and the ballot box's commits (`ballot-box`),
+//! so that what the server spends beyond the verifier's own work can be told apart.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// The CPU time a process has used, all its threads together.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// The CPU time a process has used, all its threads together, and by thread name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CpuTime {
     /// In user mode.
     pub user: Duration,
     /// In the kernel, on its behalf.
     pub system: Duration,
+    /// User and kernel time of the threads alive when it was read, summed by thread name (a
+    /// thread that ended took its time out of its name's sum).
+    pub by_thread: BTreeMap<String, Duration>,
     /// When the process started, in clock ticks after boot: which process the id named.
     started: u64,
 }
@@ -19,8 +28,21 @@ pub struct CpuTime {
 impl CpuTime {
     /// What process `pid` has used so far, or nothing when it is gone or this is not Linux.
     pub fn of_process(pid: u32) -> Option<CpuTime> {
+        let ticks = clock_ticks_per_second();
         let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        parse_stat(&text, clock_ticks_per_second())
+        let mut time = parse_stat(&text, ticks)?;
+        for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+            .ok()?
+            .flatten()
+        {
+            let Ok(text) = std::fs::read_to_string(task.path().join("stat")) else {
+                continue; // the thread ended meanwhile
+            };
+            if let (Some(name), Some(thread)) = (stat_name(&text), parse_stat(&text, ticks)) {
+                *time.by_thread.entry(name.to_owned()).or_default() += thread.total();
+            }
+        }
+        Some(time)
     }
 
     /// Runs `work` and returns what it gave with the CPU time process `pid` used meanwhile:
@@ -46,8 +68,27 @@ impl CpuTime {
         (self.started == earlier.started).then(|| CpuTime {
             user: self.user.saturating_sub(earlier.user),
             system: self.system.saturating_sub(earlier.system),
+            by_thread: self
+                .by_thread
+                .iter()
+                .map(|(name, &now)| {
+                    let before = earlier.by_thread.get(name).copied().unwrap_or_default();
+                    (name.clone(), now.saturating_sub(before))
+                })
+                .collect(),
             started: self.started,
         })
+    }
+
+    /// The thread names by the time they used, most first (ties by name).
+    pub fn busiest_threads(&self) -> Vec<(&str, Duration)> {
+        let mut threads: Vec<(&str, Duration)> = self
+            .by_thread
+            .iter()
+            .map(|(name, &time)| (name.as_str(), time))
+            .collect();
+        threads.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        threads
     }
 }
 
@@ -59,6 +100,12 @@ fn clock_ticks_per_second() -> u64 {
 #[cfg(not(target_os = "linux"))]
 fn clock_ticks_per_second() -> u64 {
     100
+}
+
+/// The command (or thread) name of a `/proc/.../stat` line: field 2, between the first `(`
+/// and the last `)`.
+fn stat_name(text: &str) -> Option<&str> {
+    text.get(text.find('(')? + 1..text.rfind(')')?)
 }
 
 /// `utime`, `stime` and `starttime` (fields 14, 15 and 22, in clock ticks) of a
@@ -77,6 +124,7 @@ fn parse_stat(text: &str, ticks_per_second: u64) -> Option<CpuTime> {
     Some(CpuTime {
         user: duration(field(14)?),
         system: duration(field(15)?),
+        by_thread: BTreeMap::new(),
         started: field(22)?,
     })
 }
@@ -94,32 +142,50 @@ mod tests {
             Some(CpuTime {
                 user: Duration::from_millis(2500),
                 system: Duration::from_millis(370),
+                by_thread: BTreeMap::new(),
                 started: 777,
             })
         );
+        assert_eq!(stat_name(line), Some("tokio (rt) w"));
+        assert_eq!(stat_name("no name at all"), None);
         assert_eq!(parse_stat("4242 (cut) S 1 2", 100), None);
         assert_eq!(parse_stat("no name at all", 100), None);
     }
 
     #[test]
     fn time_used_since_an_earlier_reading_is_of_the_same_process_only() {
+        let threads = |list: &[(&str, u64)]| -> BTreeMap<String, Duration> {
+            list.iter()
+                .map(|&(name, ms)| (name.to_owned(), Duration::from_millis(ms)))
+                .collect()
+        };
         let earlier = CpuTime {
             user: Duration::from_secs(3),
             system: Duration::from_secs(1),
+            by_thread: threads(&[("ballot-box", 900), ("http", 3000)]),
             started: 777,
         };
         let later = CpuTime {
             user: Duration::from_secs(5),
             system: Duration::from_millis(500),
+            by_thread: threads(&[("ballot-box", 1000), ("http", 4000), ("new", 200)]),
             started: 777,
         };
         let used = later.since(&earlier).unwrap_or_default();
         assert_eq!(used.user, Duration::from_secs(2));
         assert_eq!(used.system, Duration::ZERO);
         assert_eq!(used.total(), Duration::from_secs(2));
+        assert_eq!(
+            used.busiest_threads(),
+            vec![
+                ("http", Duration::from_millis(1000)),
+                ("new", Duration::from_millis(200)),
+                ("ballot-box", Duration::from_millis(100)),
+            ]
+        );
         let another = CpuTime {
             started: 778,
-            ..later
+            ..later.clone()
         };
         assert_eq!(another.since(&earlier), None);
     }
@@ -144,6 +210,16 @@ mod tests {
                 .map_or(Duration::ZERO, |u| u.total());
         }
         assert!(used >= Duration::from_millis(30), "{used:?} of CPU counted");
+        // This thread did the work, so its name's share is most of it.
+        let split = read()
+            .and_then(|now| now.since(&before))
+            .unwrap_or_default();
+        let busiest = split.busiest_threads().first().map(|t| t.1);
+        assert!(
+            busiest >= Some(Duration::from_millis(20)),
+            "{:?} by thread",
+            split.by_thread
+        );
         assert_eq!(CpuTime::of_process(u32::MAX), None);
     }
 }
