@@ -210,7 +210,7 @@ mod tests {
                 .map_or(Duration::ZERO, |u| u.total());
         }
         assert!(used >= Duration::from_millis(30), "{used:?} of CPU counted");
-        // This thread did the work, so its name's share is most of it.
+        // This thread did the work, so its name holds at least 20 ms of the 30 or more.
         let split = read()
             .and_then(|now| now.since(&before))
             .unwrap_or_default();
