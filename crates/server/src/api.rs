@@ -15,11 +15,10 @@ use fairtally_board::board::Board;
 use fairtally_board::checkpoint::SignedCheckpoint;
 use fairtally_board::entry::Entry;
 use fairtally_board::outbox::parse_submissions;
-use fairtally_election::ballot::{BallotEntry, Intent};
+use fairtally_election::ballot::Intent;
 use fairtally_election::ballot_box::BallotIndexReader;
 use fairtally_election::bulletin::ballot_in_entry;
 use fairtally_election::confirmation_code::ConfirmationCode;
-use fairtally_election::verifier::CanonicalBallot;
 use fairtally_observe::signed::{ObservationItem, verify_items};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -127,13 +126,8 @@ pub async fn post_ballot(
             CLOSED_RETRY_SECONDS,
         ));
     }
-    // Parsed (every point decoded and validated), encoded and hashed here, once, on the
-    // request's own thread: the ballot box checks and stores what this made.
-    let entry: BallotEntry = serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::bad_request(format!("not a signed ballot: {e}")))?;
-    drop(bytes);
-    let ballot = CanonicalBallot::new(entry).map_err(|e| ApiError::internal(&e))?;
-    let accepted = app.queue.submit(ballot).await?;
+    // Parsed by the checker stage, with the other ballots of its batch.
+    let accepted = app.queue.submit(bytes).await?;
     Ok((
         StatusCode::CREATED,
         Json(BallotReceipt {

@@ -4,10 +4,13 @@
 //!
 //! Work on a batch is split in two stages that run at the same time on different batches:
 //!
-//! - the **checker** thread takes whatever waits in the queue when it is free and checks every
-//!   ballot of it in full ([`BallotChecker::check`], on every core): structure, eligibility,
-//!   signature, proofs, which depend only on the ballot and the election. A ballot that fails
-//!   is refused at once, with its own reason.
+//! - the **checker** thread takes whatever waits in the queue when it is free, parses every
+//!   request body of it (every point decoded and validated, the canonical line and the ballot
+//!   hash made once) and checks every ballot in full ([`BallotChecker::check`]): structure,
+//!   eligibility, signature, proofs, which depend only on the ballot and the election. Both
+//!   steps run on every core, as the offline verifier parses and checks a block. A ballot
+//!   that fails is refused at once, with its own reason (`400` for a body that is not a
+//!   signed ballot).
 //! - the **box** thread owns the [`BallotBox`] (it holds the record's lock and is not `Sync`).
 //!   It takes every checked batch that waits, and commits them together
 //!   ([`BallotBox::commit`]): the repeat and conflict decisions against the box as it is now,
@@ -28,11 +31,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use axum::body::Bytes;
 use fairtally_board::board::Board;
 use fairtally_election::ElectionError;
+use fairtally_election::ballot::BallotEntry;
 use fairtally_election::ballot_box::{Accepted, BallotBox};
 use fairtally_election::ballot_checker::{BallotChecker, CheckedBallot};
 use fairtally_election::verifier::CanonicalBallot;
+use rayon::prelude::*;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::ServeLimits;
@@ -49,7 +55,7 @@ const CLOSED_RETRY_SECONDS: u64 = 3600;
 type Reply = oneshot::Sender<Result<Accepted, ApiError>>;
 
 struct Submission {
-    ballot: CanonicalBallot,
+    body: Bytes,
     reply: Reply,
 }
 
@@ -126,14 +132,15 @@ impl BallotQueue {
         }
     }
 
-    /// Submits one ballot and waits until it is durably on the board (or refused).
+    /// Submits one ballot, as the request carried it, and waits until it is durably on the board
+    /// (or refused).
     ///
     /// # Errors
     /// `503` when the queue is full or the server is shutting down; the ballot's refusal.
-    pub async fn submit(&self, ballot: CanonicalBallot) -> Result<Accepted, ApiError> {
+    pub async fn submit(&self, body: Bytes) -> Result<Accepted, ApiError> {
         let (reply, answer) = oneshot::channel();
         self.sender
-            .try_send(Submission { ballot, reply })
+            .try_send(Submission { body, reply })
             .map_err(|e| match e {
                 mpsc::error::TrySendError::Full(_) => ApiError::unavailable(
                     "the ballot box is busy; retry shortly",
@@ -342,6 +349,14 @@ fn refuse(election: &ElectionDir, reply: Reply, error: &ElectionError) {
     let _ = reply.send(Err(refusal));
 }
 
+/// A ballot as the request carried it, parsed (every point decoded and validated), encoded and
+/// hashed once: the box checks and stores what this made.
+fn parse(body: &[u8]) -> Result<CanonicalBallot, ApiError> {
+    let entry: BallotEntry = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("not a signed ballot: {e}")))?;
+    CanonicalBallot::new(entry).map_err(|e| ApiError::internal(&e))
+}
+
 /// The checker stage (see the module documentation).
 struct Checker {
     checker: BallotChecker,
@@ -367,8 +382,26 @@ impl Checker {
                 }
             }
             let started = Instant::now();
-            let (ballots, replies): (Vec<CanonicalBallot>, Vec<Reply>) =
-                batch.into_iter().map(|s| (s.ballot, s.reply)).unzip();
+            let parsed: Vec<(Result<CanonicalBallot, ApiError>, Reply)> = batch
+                .into_par_iter()
+                .map(|s| (parse(&s.body), s.reply))
+                .collect();
+            let mut ballots = Vec::with_capacity(parsed.len());
+            let mut replies = Vec::with_capacity(parsed.len());
+            for (ballot, reply) in parsed {
+                match ballot {
+                    Ok(ballot) => {
+                        ballots.push(ballot);
+                        replies.push(reply);
+                    }
+                    Err(refusal) => {
+                        let _ = reply.send(Err(refusal));
+                    }
+                }
+            }
+            if ballots.is_empty() {
+                continue;
+            }
             let mut passed = Vec::with_capacity(ballots.len());
             match self.checker.check(ballots) {
                 Ok(outcomes) => {

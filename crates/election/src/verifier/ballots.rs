@@ -314,9 +314,10 @@ pub enum Spread {
     /// Over every core, in groups as small as that takes: the fastest answer when nothing
     /// else runs (a ballot box accepting a file of ballots, a lone ballot).
     EveryCore,
-    /// In groups as full as the batch allows (up to [`GROUP`] ballots), one core each: the
-    /// least work per ballot, for a check that runs beside other work (a server parses the
-    /// next ballots and commits the last on the other cores). On one core (`cargo bench -p
+    /// In groups as full as the batch allows (up to [`GROUP`] ballots), but at least one for
+    /// each core while there are ballots for it: the least work per ballot that still keeps
+    /// every core busy, for a server's checker stage, which parses and checks a batch while
+    /// its box commits the last. On one core (`cargo bench -p
     /// fairtally-election --bench ballots`), a group of 64 demo ballots took 306–315 µs a
     /// ballot, a group of 16 329–368 µs, a ballot alone 561–613 µs.
     FullGroups,
@@ -348,8 +349,11 @@ pub fn check_canonical_ballots(
     let groups = match spread {
         // Few ballots are spread over every core rather than batched on one.
         Spread::EveryCore => rayon::current_num_threads().max(1),
-        // As few groups as hold them all, the same size.
-        Spread::FullGroups => ballots.len().div_ceil(GROUP),
+        // As few groups as hold them all, the same size, and no fewer than the cores.
+        Spread::FullGroups => ballots
+            .len()
+            .div_ceil(GROUP)
+            .max(rayon::current_num_threads().min(ballots.len())),
     };
     let group = ballots.len().div_ceil(groups.max(1)).clamp(1, GROUP);
     let groups: Vec<Vec<Vec<Failure>>> = parsed
